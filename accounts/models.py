@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import connection, models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """Each role is a Django group of the same name (created by migration 0002)."""
+
+    DISPATCHER = "dispatcher", _("客服/调度")
+    TECHNICIAN = "technician", _("技术员")
+    SUPERVISOR = "supervisor", _("服务主任")
+    WAREHOUSE = "warehouse", _("库管")
+    FINANCE = "finance", _("会计")
+    MANAGER = "manager", _("服务部经理")
+    GENERAL_MANAGER = "general_manager", _("总经理")
+    ADMIN = "admin", _("系统管理员")
+
+
+class Branch(models.Model):
+    class Kind(models.TextChoices):
+        HEADQUARTERS = "headquarters", _("总部")
+        BRANCH_COMPANY = "branch_company", _("分公司")
+        SERVICE_CENTRE = "service_centre", _("服务中心")
+        SERVICE_STATION = "service_station", _("服务站")
+        STORE = "store", _("门店")
+        DEALER = "dealer", _("经销商")
+
+    code = models.CharField(
+        _("网点代码"),
+        max_length=8,
+        unique=True,
+        help_text=_("大写字母或数字,用作单据编号前缀,如 SH"),
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("网点")
+        verbose_name_plural = _("网点")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[A-Z0-9]{1,8}$"), name="accounts_branch_code_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def is_headquarters(self) -> bool:
+        return self.kind == self.Kind.HEADQUARTERS
+
+
+class User(AbstractUser):
+    branch = models.ForeignKey(
+        Branch,
+        verbose_name=_("所属网点"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    phone = models.CharField(_("手机"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        full = self.get_full_name()
+        return full or self.username
+
+    def get_full_name(self) -> str:
+        # Chinese names read family name first, with no space.
+        return f"{self.last_name}{self.first_name}".strip()
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        """Role names of the user's groups; cached per request-bound instance."""
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def sees_all_branches(self) -> bool:
+        return self.is_superuser or bool(self.branch_id and self.branch.is_headquarters)
+
+    @property
+    def is_technician_only(self) -> bool:
+        """A technician with no office role sees only the jobs assigned to them."""
+        return self.roles == {Role.TECHNICIAN}
+
+
+class DocumentSequence(models.Model):
+    """The last number issued for one kind of document, branch and day (gap-free numbering).
+
+    `next_number` increments inside the caller's transaction with one upsert, so two requests
+    can never get the same number and a rolled-back request leaves no gap.
+    """
+
+    kind = models.CharField(max_length=20)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT)
+    day = models.DateField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "branch", "day"], name="accounts_documentsequence_unique_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.branch_id} {self.day}: {self.last_value}"
+
+    @classmethod
+    def next_number(cls, *, kind: str, branch: Branch, day) -> int:
+        table = cls._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (kind, branch_id, day, last_value) VALUES (%s, %s, %s, 1)
+                ON CONFLICT (kind, branch_id, day) DO UPDATE SET last_value = {table}.last_value + 1
+                RETURNING last_value
+                """,
+                [kind, branch.pk, day],
+            )
+            return cursor.fetchone()[0]

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from aftersales.api import obtain_token
+from tickets import views as ticket_views
+from tickets.api import TicketViewSet
+
+router = DefaultRouter(trailing_slash=False)
+router.register("tickets", TicketViewSet, basename="ticket")
+
+api_v1 = [
+    path("auth/token", obtain_token, name="api-token"),
+    path("", include("warranty.api_urls")),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("", ticket_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("tickets/", include("tickets.urls")),
+    path("customers/", include("customers.urls")),
+    path("warranty/", include("warranty.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from customers.models import Customer, CustomerPhone, ProductModel, Unit
+
+
+class CustomerPhoneInline(admin.TabularInline):
+    model = CustomerPhone
+    extra = 1
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "branch", "service_zone", "distance_km", "created_at"]
+    list_filter = ["kind", "service_zone", "branch"]
+    search_fields = ["name", "address", "phones__number"]
+    list_select_related = ["branch"]
+    inlines = [CustomerPhoneInline]
+
+
+@admin.register(ProductModel)
+class ProductModelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "category", "warranty_policy", "is_active"]
+    list_filter = ["category", "warranty_policy", "is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["serial_number", "product_model", "owner", "purchase_date", "sales_channel"]
+    list_filter = ["sales_channel", "product_model"]
+    search_fields = ["serial_number", "owner__name", "warranty_card_no"]
+    list_select_related = ["product_model", "owner"]
+    raw_id_fields = ["owner"]
+    date_hierarchy = "purchase_date"

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from customers.phones import format_phone
+
+
+class FaultCategory(models.TextChoices):
+    """What kind of product or fault; SLA rules key on it (§1-3.2.2, 3.2.3)."""
+
+    BODY = "body", _("车身/整机")
+    CHASSIS_ENGINE = "chassis_engine", _("底盘/发动机")
+    APPLIANCE = "appliance", _("家用电器")
+    OTHER = "other", _("其他")
+
+
+class ServiceZone(models.TextChoices):
+    CITY = "city", _("市区")
+    SUBURB = "suburb", _("郊区")
+    REMOTE = "remote", _("远郊/外地")
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CustomerQuerySet:
+        if user.sees_all_branches:
+            return self
+        return self.filter(branch_id=user.branch_id)
+
+    def with_phones_and_units(self) -> CustomerQuerySet:
+        return self.prefetch_related(
+            "phones", Prefetch("units", queryset=Unit.objects.select_related("product_model"))
+        )
+
+
+class Customer(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("个人")
+        COMPANY = "company", _("单位")
+
+    name = models.CharField(_("客户名称"), max_length=100, db_index=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    contact_person = models.CharField(_("联系人"), max_length=50, blank=True)
+    address = models.CharField(_("地址"), max_length=200)
+    service_zone = models.CharField(
+        _("服务区域"), max_length=10, choices=ServiceZone.choices, default=ServiceZone.CITY
+    )
+    distance_km = models.DecimalField(
+        _("距服务网点(公里)"),
+        max_digits=7,
+        decimal_places=1,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    branch = models.ForeignKey(
+        "accounts.Branch", verbose_name=_("服务网点"), on_delete=models.PROTECT, related_name="customers"
+    )
+    notes = models.TextField(_("备注"), blank=True)
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(distance_km__gte=0), name="customers_customer_distance_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
+
+class CustomerPhone(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("电话号码"), max_length=24, help_text=_("规范形式:仅数字,座机带区号"))
+    label = models.CharField(_("说明"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("客户电话")
+        verbose_name_plural = _("客户电话")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "number"], name="customers_customerphone_unique_number"
+            ),
+        ]
+        # Call intake searches by number prefix (customers.views.search).
+        indexes = [models.Index(fields=["number"], name="customers_phone_number_idx")]
+
+    def __str__(self) -> str:
+        return format_phone(self.number)
+
+
+class ProductModel(models.Model):
+    code = models.CharField(_("型号"), max_length=40, unique=True)
+    name = models.CharField(_("产品名称"), max_length=100)
+    category = models.CharField(_("产品类别"), max_length=20, choices=FaultCategory.choices)
+    warranty_policy = models.ForeignKey(
+        "warranty.WarrantyPolicy",
+        verbose_name=_("保修政策"),
+        on_delete=models.PROTECT,
+        related_name="product_models",
+    )
+    is_active = models.BooleanField(_("在售"), default=True)
+
+    class Meta:
+        verbose_name = _("产品型号")
+        verbose_name_plural = _("产品型号")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.code}"
+
+
+class Unit(models.Model):
+    """One sold product, identified by its serial number."""
+
+    class SalesChannel(models.TextChoices):
+        DIRECT = "direct", _("直销")
+        DEALER = "dealer", _("经销商")
+
+    product_model = models.ForeignKey(
+        ProductModel, verbose_name=_("产品型号"), on_delete=models.PROTECT, related_name="units"
+    )
+    serial_number = models.CharField(_("序列号"), max_length=60, unique=True)
+    owner = models.ForeignKey(
+        Customer, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="units"
+    )
+    purchase_date = models.DateField(_("购买日期"), null=True, blank=True)
+    purchase_place = models.CharField(_("购买地点"), max_length=100, blank=True)
+    sales_channel = models.CharField(
+        _("销售渠道"), max_length=10, choices=SalesChannel.choices, default=SalesChannel.DIRECT
+    )
+    dealer = models.ForeignKey(
+        "accounts.Branch",
+        verbose_name=_("经销商"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sold_units",
+        limit_choices_to={"kind": "dealer"},
+    )
+    warranty_card_no = models.CharField(_("保修卡号"), max_length=40, blank=True)
+    service_card_registered_on = models.DateField(_("服务卡登记日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("产品(机器)")
+        verbose_name_plural = _("产品(机器)")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sales_channel="dealer") | Q(dealer__isnull=True),
+                name="customers_unit_dealer_only_for_dealer_channel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_model.name} #{self.serial_number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:unit", args=[self.pk])
+
+    @property
+    def has_purchase_proof(self) -> bool:
+        """§3 第十一条: free warranty service needs the purchase date and place."""
+        return self.purchase_date is not None and bool(self.purchase_place)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from customers.models import Customer, Unit
+from customers.phones import search_key
+
+SEARCH_LIMIT = 10
+
+
+def find_customers(user, query: str):
+    """Customers matching a phone number (any form, prefix), a serial number or a name."""
+    query = query.strip()
+    if len(query) < 2:
+        return Customer.objects.none()
+    condition = Q(name__icontains=query) | Q(units__serial_number__istartswith=query)
+    digits = search_key(query)
+    if len(digits) >= 3:
+        condition |= Q(phones__number__startswith=digits)
+        if not digits.startswith("0") and len(digits) >= 7:
+            # A landline typed without its area code.
+            condition |= Q(phones__number__endswith=digits)
+    matching_ids = Customer.objects.visible_to(user).filter(condition).values("pk")
+    return (
+        Customer.objects.filter(pk__in=matching_ids).with_phones_and_units().order_by("name")[:SEARCH_LIMIT]
+    )
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    return render(
+        request,
+        "customers/search_results.html",
+        {"customers": find_customers(request.user, query), "query": query},
+    )
+
+
+def _visible_customer(user, pk: int) -> Customer:
+    try:
+        return Customer.objects.visible_to(user).with_phones_and_units().get(pk=pk)
+    except Customer.DoesNotExist as exc:
+        raise Http404("No such customer") from exc
+
+
+@login_required
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _visible_customer(request.user, pk)
+    tickets = customer.tickets.select_related("unit__product_model", "technician").order_by("-reported_at")[
+        :50
+    ]
+    return render(request, "customers/customer_detail.html", {"customer": customer, "tickets": tickets})
+
+
+@login_required
+@require_GET
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        unit = Unit.objects.select_related("product_model__warranty_policy", "owner").get(
+            pk=pk, owner__in=Customer.objects.visible_to(request.user)
+        )
+    except Unit.DoesNotExist as exc:
+        raise Http404("No such unit") from exc
+    tickets = unit.tickets.select_related("technician").order_by("-reported_at")
+    return render(request, "customers/unit_detail.html", {"unit": unit, "tickets": tickets})

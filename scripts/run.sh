@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make run`: web (gunicorn), Celery worker and beat on the embedded default, stopped together.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin
+PORT="${PORT:-8000}"
+mkdir -p var/broker/out var/broker/processed
+if [ -z "${SECRET_KEY:-}" ]; then
+  [ -s var/secret_key ] || "$PY/python" -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
+  SECRET_KEY="$(cat var/secret_key)"
+  export SECRET_KEY
+fi
+"$PY/python" manage.py migrate --no-input -v 0
+"$PY/python" manage.py compilemessages -v 0 --ignore=.venv
+"$PY/python" manage.py collectstatic --no-input -v 0
+"$PY/python" manage.py seed_demo
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+"$PY/celery" -A aftersales worker --loglevel=WARNING --concurrency=2 > var/worker.log 2>&1 & pids+=($!)
+"$PY/celery" -A aftersales beat --loglevel=WARNING > var/beat.log 2>&1 & pids+=($!)
+"$PY/gunicorn" aftersales.wsgi --bind "0.0.0.0:$PORT" --workers 2 --threads 4 --access-logfile - > var/web.log 2>&1 & pids+=($!)
+sleep 2
+cat <<MSG
+
+  aftersales is running at http://127.0.0.1:$PORT/   (API docs: http://127.0.0.1:$PORT/api/docs)
+  Worker and beat logs: var/worker.log, var/beat.log; web log: var/web.log. Ctrl-C stops all three.
+
+  Demo logins (password: ${DEMO_PASSWORD:-demo12345}):
+    admin        系统管理员 (headquarters, Django admin at /admin/)
+    dispatcher   客服/调度 (上海)        technician   技术员 (上海)
+    supervisor   服务主任 (上海)         warehouse    库管 (上海)
+    finance      会计 (上海)             manager      服务部经理 (上海)
+    gm           总经理 (headquarters)
+MSG
+wait -n "${pids[@]}"
+echo "A process stopped; see var/*.log" >&2
+exit 1

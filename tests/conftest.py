@@ -1,0 +1,87 @@
+"""Shared fixtures: named personas in two branches, and the rules for tests that need a service.
+
+In CI (CI=true) nothing is skipped: a missing PostgreSQL or Chromium fails the run. Elsewhere a test
+that needs one is skipped with a reason that says what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from accounts.models import Role
+from tests.accounts.factories import BranchFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, what_is_missing: str) -> None:
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide {what_is_missing}")
+    pytest.skip(f"needs {what_is_missing}")
+
+
+@pytest.fixture
+def postgres(db):
+    require(connection.vendor == "postgresql", "PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    require(os.path.exists(path), "Debian's chromium (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture
+def branch_a(db):
+    return BranchFactory(code="SH", name="上海分公司")
+
+
+@pytest.fixture
+def branch_b(db):
+    return BranchFactory(code="HZ", name="杭州服务站")
+
+
+@pytest.fixture
+def headquarters(db):
+    return BranchFactory(code="HQ", name="总部", headquarters=True)
+
+
+@pytest.fixture
+def persona(branch_a):
+    """persona(role, branch=branch_a, username=None): a user with one role."""
+
+    def make(role: str, branch=None, username: str | None = None):
+        return UserFactory(
+            username=username or f"{role}_{(branch or branch_a).code}".lower(),
+            branch=branch or branch_a,
+            roles=[role],
+        )
+
+    return make
+
+
+@pytest.fixture
+def dispatcher(persona):
+    return persona(Role.DISPATCHER)
+
+
+@pytest.fixture
+def technician(persona):
+    return persona(Role.TECHNICIAN)
+
+
+@pytest.fixture
+def supervisor(persona):
+    return persona(Role.SUPERVISOR)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

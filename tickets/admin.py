@@ -1,0 +1,47 @@
+from django.contrib import admin
+
+from tickets.models import RepairTicket, TicketEvent
+
+
+class TicketEventInline(admin.TabularInline):
+    model = TicketEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "actor", "action", "from_state", "to_state", "note"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RepairTicket)
+class RepairTicketAdmin(admin.ModelAdmin):
+    """Read-mostly: state changes go through the ticket pages so that history is written."""
+
+    list_display = ["number", "state", "branch", "customer", "technician", "fault_category", "due_at"]
+    list_filter = ["state", "branch", "fault_category", "service_category", "channel"]
+    search_fields = ["number", "customer__name", "unit__serial_number", "customer__phones__number"]
+    list_select_related = ["branch", "customer", "technician"]
+    readonly_fields = ["number", "state", "version", "warranty_decision", "reported_at"]
+    raw_id_fields = ["customer", "unit", "technician", "reported_by"]
+    date_hierarchy = "reported_at"
+    inlines = [TicketEventInline]
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    """Append-only history: visible, never edited."""
+
+    list_display = ["ticket", "at", "actor", "action", "from_state", "to_state"]
+    list_filter = ["action", "to_state"]
+    search_fields = ["ticket__number", "note"]
+    list_select_related = ["ticket", "actor"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

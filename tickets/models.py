@@ -1,0 +1,375 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from customers.models import FaultCategory
+from tickets.permissions import permission_for
+
+
+class State(models.TextChoices):
+    REPORTED = "reported", _("已报修")
+    DISPATCHED = "dispatched", _("已派工")
+    ON_SITE = "on_site", _("上门处理中")
+    RMA_REQUESTED = "rma_requested", _("返厂待批")
+    IN_FACTORY = "in_factory", _("返厂维修中")
+    AWAITING_PICKUP = "awaiting_pickup", _("待取件")
+    AWAITING_ACCEPTANCE = "awaiting_acceptance", _("待验收")
+    ACCEPTED = "accepted", _("已验收")
+    CLOSED = "closed", _("已回访关闭")
+    CANCELLED = "cancelled", _("已取消")
+
+
+# Open = work still to do for the service department; the follow-up of an accepted ticket is
+# tracked by surveys, so `accepted` is not open for dispatch and SLA purposes.
+OPEN_STATES = (
+    State.REPORTED,
+    State.DISPATCHED,
+    State.ON_SITE,
+    State.RMA_REQUESTED,
+    State.IN_FACTORY,
+    State.AWAITING_PICKUP,
+    State.AWAITING_ACCEPTANCE,
+)
+TECHNICIAN_ACTIVE_STATES = (State.DISPATCHED, State.ON_SITE, State.IN_FACTORY)
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("电话")
+    LETTER = "letter", _("来信")
+    WALK_IN = "walk_in", _("上门送修")
+    WEB = "web", _("网上报修")
+
+
+class Priority(models.TextChoices):
+    NORMAL = "normal", _("普通")
+    URGENT = "urgent", _("紧急")
+
+
+class ServiceCategory(models.TextChoices):
+    """Billing and daily-report categories (§7-六)."""
+
+    PAID = "A", _("A 有偿服务")
+    CONTRACT = "B", _("B 合同服务")
+    FREE = "C", _("C 免费服务")
+    INTERNAL = "D", _("D 内部工作")
+
+
+class FaultCause(models.TextChoices):
+    QUALITY = "quality", _("质量问题")
+    CUSTOMER = "customer", _("人为损坏")
+    NONE = "none", _("无故障(无理由退货)")
+
+
+class RepairTicketQuerySet(models.QuerySet):
+    def visible_to(self, user) -> RepairTicketQuerySet:
+        """Headquarters sees every branch, office roles their branch, a technician their jobs."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_all_branches:
+            return self
+        if user.is_technician_only:
+            return self.filter(technician=user)
+        if user.branch_id is None:
+            return self.none()
+        return self.filter(branch_id=user.branch_id)
+
+    def open(self) -> RepairTicketQuerySet:
+        return self.filter(state__in=OPEN_STATES)
+
+    def for_list(self) -> RepairTicketQuerySet:
+        """Everything the ticket list row shows, in one query."""
+        return self.select_related("branch", "customer", "unit__product_model", "technician").order_by(
+            "due_at", "pk"
+        )
+
+    def for_detail(self) -> RepairTicketQuerySet:
+        return self.select_related(
+            "branch", "customer", "unit__product_model__warranty_policy", "technician", "reported_by"
+        ).prefetch_related(
+            "customer__phones",
+            Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "pk")),
+        )
+
+    def for_board(self) -> RepairTicketQuerySet:
+        return (
+            self.filter(state=State.REPORTED)
+            .select_related("customer", "unit__product_model", "branch")
+            .order_by("due_at", "pk")
+        )
+
+    def for_technician(self, user) -> RepairTicketQuerySet:
+        return (
+            self.filter(technician=user, state__in=TECHNICIAN_ACTIVE_STATES)
+            .select_related("customer", "unit__product_model")
+            .prefetch_related("customer__phones")
+            .order_by("due_at", "pk")
+        )
+
+
+def technician_loads(technicians) -> models.QuerySet:
+    """Technicians annotated with their open job count, for the dispatch board."""
+    return technicians.annotate(
+        open_jobs=Count("assigned_tickets", filter=Q(assigned_tickets__state__in=TECHNICIAN_ACTIVE_STATES))
+    ).order_by("open_jobs", "username")
+
+
+class RepairTicket(ConcurrentTransitionMixin, models.Model):
+    """One repair call (叫修) from its registration to the follow-up call (DESIGN §3).
+
+    `state` only changes through the decorated transitions, and they are only called by
+    `tickets.services.apply_transition`, which locks the row, checks `version` (so a user acting on
+    a stale page loses cleanly) and writes the history row.
+    """
+
+    number = models.CharField(_("工单号"), max_length=24, unique=True)
+    branch = models.ForeignKey(
+        "accounts.Branch", verbose_name=_("网点"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    unit = models.ForeignKey(
+        "customers.Unit", verbose_name=_("产品"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(_("报修方式"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    priority = models.CharField(_("优先级"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    fault_category = models.CharField(_("故障类别"), max_length=20, choices=FaultCategory.choices)
+    fault_description = models.TextField(_("故障描述"))
+    fault_cause = models.CharField(
+        _("故障原因"), max_length=10, choices=FaultCause.choices, default=FaultCause.QUALITY
+    )
+    conditions = models.JSONField(_("附加情形"), default=list, blank=True)
+    service_category = models.CharField(
+        _("服务类别"), max_length=1, choices=ServiceCategory.choices, default=ServiceCategory.FREE
+    )
+    warranty_remedy = models.CharField(_("保修结论"), max_length=12, blank=True)
+    warranty_decision = models.JSONField(_("保修判定"), default=dict, blank=True)
+
+    state = FSMField(_("状态"), default=State.REPORTED, choices=State.choices, protected=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("技术员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    due_at = models.DateTimeField(_("下一期限"))
+    reported_at = models.DateTimeField(_("报修时间"), default=timezone.now)
+    dispatched_at = models.DateTimeField(_("派工时间"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("到达时间"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完工时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("验收时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    work_summary = models.TextField(_("处理结果"), blank=True)
+    repeat_count = models.PositiveIntegerField(_("返修次数"), default=0)
+
+    objects = RepairTicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("维修工单")
+        verbose_name_plural = _("维修工单")
+        ordering = ["due_at"]
+        indexes = [
+            # Ticket list: filtered by branch (and usually state), sorted by deadline (views.ticket_list).
+            models.Index(fields=["branch", "state", "due_at"], name="tickets_branch_state_due_idx"),
+            models.Index(fields=["state", "due_at"], name="tickets_state_due_idx"),
+            # Technician's jobs (views.my_jobs) and the dispatch board's load counts.
+            models.Index(
+                fields=["technician", "due_at"],
+                name="tickets_tech_active_due_idx",
+                condition=Q(state__in=["dispatched", "on_site", "in_factory"]),
+            ),
+            # Dispatch board: unassigned tickets by deadline (views.dispatch_board).
+            models.Index(
+                fields=["branch", "due_at"], name="tickets_unassigned_due_idx", condition=Q(state="reported")
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["reported", "cancelled", "rma_requested"])
+                | Q(technician__isnull=False),
+                name="tickets_repairticket_assigned_when_dispatched",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at < timezone.now()
+
+    # --- transitions (DESIGN §3). Bodies change this row only; see tickets.services. ---
+
+    @transition(
+        field=state,
+        source=[State.REPORTED, State.DISPATCHED],
+        target=State.DISPATCHED,
+        permission=permission_for("dispatch"),
+    )
+    def dispatch(self, *, technician, at: datetime.datetime) -> None:
+        self.technician = technician
+        self.dispatched_at = at
+
+    @transition(
+        field=state, source=State.DISPATCHED, target=State.ON_SITE, permission=permission_for("check_in")
+    )
+    def check_in(self, *, at: datetime.datetime) -> None:
+        self.arrived_at = at
+
+    @transition(
+        field=state,
+        source=State.ON_SITE,
+        target=State.AWAITING_ACCEPTANCE,
+        permission=permission_for("complete_visit"),
+    )
+    def complete_visit(self, *, work_summary: str, at: datetime.datetime) -> None:
+        self.work_summary = work_summary
+        self.completed_at = at
+
+    @transition(
+        field=state,
+        source=[State.REPORTED, State.ON_SITE],
+        target=State.RMA_REQUESTED,
+        permission=permission_for("request_return"),
+    )
+    def request_return(self) -> None:
+        """§3 第十条: no return to factory without an approved request."""
+
+    @transition(
+        field=state,
+        source=State.RMA_REQUESTED,
+        target=State.IN_FACTORY,
+        permission=permission_for("approve_return"),
+    )
+    def approve_return(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.RMA_REQUESTED,
+        target=RETURN_VALUE(State.DISPATCHED, State.REPORTED),
+        permission=permission_for("reject_return"),
+    )
+    def reject_return(self) -> str:
+        """Back to dispatch: to the assigned technician if there is one, else to the queue."""
+        return State.DISPATCHED if self.technician_id else State.REPORTED
+
+    @transition(
+        field=state,
+        source=State.IN_FACTORY,
+        target=State.AWAITING_PICKUP,
+        permission=permission_for("finish_factory_repair"),
+    )
+    def finish_factory_repair(self, *, work_summary: str, at: datetime.datetime) -> None:
+        self.work_summary = work_summary
+        self.completed_at = at
+
+    @transition(
+        field=state,
+        source=State.AWAITING_PICKUP,
+        target=State.AWAITING_ACCEPTANCE,
+        permission=permission_for("hand_over"),
+    )
+    def hand_over(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.AWAITING_ACCEPTANCE,
+        target=State.ACCEPTED,
+        permission=permission_for("accept"),
+    )
+    def accept(self, *, at: datetime.datetime) -> None:
+        self.accepted_at = at
+
+    @transition(
+        field=state, source=State.ACCEPTED, target=State.CLOSED, permission=permission_for("follow_up")
+    )
+    def follow_up(self, *, at: datetime.datetime) -> None:
+        self.closed_at = at
+
+    @transition(
+        field=state, source=list(OPEN_STATES), target=State.CANCELLED, permission=permission_for("cancel")
+    )
+    def cancel(self, *, at: datetime.datetime) -> None:
+        self.closed_at = at
+
+    @transition(
+        field=state,
+        source=[State.ACCEPTED, State.CLOSED],
+        target=State.REPORTED,
+        permission=permission_for("reopen"),
+    )
+    def reopen(self, *, due_at: datetime.datetime) -> None:
+        """Same fault again: a repeat repair (it extends the warranty, §3 第八条)."""
+        self.repeat_count += 1
+        self.technician = None
+        self.dispatched_at = self.arrived_at = self.completed_at = None
+        self.accepted_at = self.closed_at = None
+        self.due_at = due_at
+
+
+class TicketEvent(models.Model):
+    """Append-only history of a ticket: one row per transition (who, when, from, to, note)."""
+
+    ticket = models.ForeignKey(RepairTicket, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    action = models.CharField(_("操作"), max_length=30)
+    from_state = models.CharField(_("原状态"), max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=20, choices=State.choices)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("工单记录")
+        verbose_name_plural = _("工单记录")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["ticket", "at"], name="tickets_event_ticket_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+TRANSITION_LABELS = {
+    "log_call": _("登记报修"),
+    "dispatch": _("派工"),
+    "check_in": _("到达签到"),
+    "complete_visit": _("完成上门服务"),
+    "request_return": _("申请返厂"),
+    "approve_return": _("批准返厂"),
+    "reject_return": _("驳回返厂"),
+    "finish_factory_repair": _("返厂维修完成"),
+    "hand_over": _("交付客户"),
+    "accept": _("验收"),
+    "follow_up": _("回访关闭"),
+    "cancel": _("取消工单"),
+    "reopen": _("重新报修(返修)"),
+}

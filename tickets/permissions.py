@@ -1,0 +1,57 @@
+"""Who may press which transition of a repair ticket (DESIGN §3), in one table.
+
+Used by the FSM `permission=` of every transition, and therefore by the UI buttons, the API
+and the tests alike. Office roles act on tickets of their own branch (headquarters on every
+branch); the technician columns mean *the technician assigned to the ticket*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts.models import Role
+
+
+@dataclass(frozen=True)
+class Actors:
+    roles: frozenset[str] = frozenset()
+    assignee: bool = False
+
+
+TRANSITION_ACTORS: dict[str, Actors] = {
+    "dispatch": Actors(roles=frozenset({Role.DISPATCHER, Role.SUPERVISOR})),
+    "check_in": Actors(assignee=True),
+    "complete_visit": Actors(assignee=True),
+    "request_return": Actors(roles=frozenset({Role.DISPATCHER}), assignee=True),
+    "approve_return": Actors(roles=frozenset({Role.SUPERVISOR})),
+    "reject_return": Actors(roles=frozenset({Role.SUPERVISOR})),
+    "finish_factory_repair": Actors(assignee=True),
+    "hand_over": Actors(roles=frozenset({Role.DISPATCHER})),
+    "accept": Actors(roles=frozenset({Role.SUPERVISOR})),
+    "follow_up": Actors(roles=frozenset({Role.DISPATCHER})),
+    "cancel": Actors(roles=frozenset({Role.DISPATCHER, Role.SUPERVISOR})),
+    "reopen": Actors(roles=frozenset({Role.DISPATCHER})),
+}
+
+
+def in_scope(user, ticket) -> bool:
+    return user.sees_all_branches or (user.branch_id is not None and user.branch_id == ticket.branch_id)
+
+
+def may_act(transition_name: str, ticket, user) -> bool:
+    actors = TRANSITION_ACTORS[transition_name]
+    if not user.is_active:
+        return False
+    if actors.assignee and ticket.technician_id == user.pk and user.has_role(Role.TECHNICIAN):
+        return True
+    return user.has_role(*actors.roles) and in_scope(user, ticket)
+
+
+def permission_for(transition_name: str):
+    """The `permission=` callable of one transition."""
+
+    def check(ticket, user) -> bool:
+        return may_act(transition_name, ticket, user)
+
+    check.__name__ = f"may_{transition_name}"
+    return check

@@ -1,0 +1,236 @@
+"""Write paths of the repair ticket: each one transaction, with its history row."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+
+from accounts.models import DocumentSequence, Role, User
+from customers.models import Customer, Unit
+from tickets.models import TRANSITION_LABELS, RepairTicket, ServiceCategory, TicketEvent
+from tickets.permissions import TRANSITION_ACTORS
+from warranty import rules
+from warranty.services import decide_for_unit
+
+
+class TicketActionError(Exception):
+    """A transition that cannot happen now; the message is shown to the user as is."""
+
+
+class InvalidTransitionInput(TicketActionError):
+    """Something the user had to give is missing or wrong; `field` names the form field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StaleTicket(TicketActionError):
+    """Someone else changed the ticket since the user loaded it."""
+
+
+def local_today() -> datetime.date:
+    return timezone.localdate()
+
+
+def allocate_ticket_number(branch) -> str:
+    """`SH-20261127-0042`: branch code, Shanghai date, a gap-free sequence per branch and day."""
+    day = local_today()
+    sequence = DocumentSequence.next_number(kind="ticket", branch=branch, day=day)
+    return f"{branch.code}-{day:%Y%m%d}-{sequence:04d}"
+
+
+def service_category_for(decision: rules.WarrantyDecision) -> str:
+    """§7-六: A when the customer pays, B under a maintenance contract, C free."""
+    if decision.payer == rules.Payer.CUSTOMER:
+        return ServiceCategory.PAID
+    if any(reason.code == "contract" for reason in decision.reasons):
+        return ServiceCategory.CONTRACT
+    return ServiceCategory.FREE
+
+
+def default_due_at(start: datetime.datetime) -> datetime.datetime:
+    return start + datetime.timedelta(hours=settings.TICKET_DEFAULT_DUE_HOURS)
+
+
+@dataclass(frozen=True)
+class CallDetails:
+    fault_category: str
+    fault_description: str
+    fault_cause: str = "quality"
+    conditions: frozenset[str] = field(default_factory=frozenset)
+    channel: str = "phone"
+    priority: str = "normal"
+
+
+@transaction.atomic
+def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
+    """叫修登记 (§7-八): number, warranty verdict, deadline, and the first history row."""
+    if not user.has_role(Role.DISPATCHER):
+        raise PermissionDenied(_("只有客服/调度可以登记报修。"))
+    customer: Customer = unit.owner
+    if not (user.sees_all_branches or customer.branch_id == user.branch_id):
+        raise PermissionDenied(_("该客户不属于您的网点。"))
+    now = timezone.now()
+    decision = decide_for_unit(
+        unit,
+        report_date=timezone.localdate(now),
+        fault=details.fault_cause,
+        fault_category=details.fault_category,
+        conditions=details.conditions,
+    )
+    ticket = RepairTicket.objects.create(
+        number=allocate_ticket_number(customer.branch),
+        branch=customer.branch,
+        customer=customer,
+        unit=unit,
+        reported_by=user,
+        channel=details.channel,
+        priority=details.priority,
+        fault_category=details.fault_category,
+        fault_description=details.fault_description,
+        fault_cause=details.fault_cause,
+        conditions=sorted(details.conditions),
+        service_category=service_category_for(decision),
+        warranty_remedy=decision.remedy.value,
+        warranty_decision=decision.as_dict(),
+        reported_at=now,
+        due_at=default_due_at(now),
+    )
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=user,
+        at=now,
+        action="log_call",
+        to_state=ticket.state,
+        note=details.fault_description,
+        data={"warranty": decision.as_dict()},
+    )
+    return ticket
+
+
+# What each transition needs from the person pressing it, beyond the ticket.
+NEEDS_REASON = {"request_return", "reject_return", "cancel", "reopen"}
+NEEDS_WORK_SUMMARY = {"complete_visit", "finish_factory_repair"}
+
+
+def available_transitions(ticket: RepairTicket, user: User) -> list[str]:
+    """Names of the transitions this user may press on this ticket now (for the buttons)."""
+    return [t.name for t in ticket.get_available_user_state_transitions(user)]
+
+
+def _check_technician(ticket: RepairTicket, technician: User | None) -> User:
+    if technician is None:
+        raise InvalidTransitionInput("technician", _("请选择技术员。"))
+    if not technician.is_active or not technician.has_role(Role.TECHNICIAN):
+        raise InvalidTransitionInput("technician", _("%(name)s 不是在岗技术员。") % {"name": technician})
+    if technician.branch_id != ticket.branch_id:
+        raise InvalidTransitionInput(
+            "technician", _("技术员 %(name)s 不属于工单所在网点。") % {"name": technician}
+        )
+    return technician
+
+
+def apply_transition(
+    *,
+    ticket_id: int,
+    user: User,
+    name: str,
+    expected_version: int | None,
+    technician: User | None = None,
+    note: str = "",
+) -> RepairTicket:
+    """Run one transition: lock the row, check version and permission, transition, log.
+
+    `expected_version` is the version the user saw; if the ticket moved since, the user gets a
+    StaleTicket message and nothing is written (two users pressing at once: exactly one wins).
+    """
+    if name not in TRANSITION_ACTORS:
+        raise TicketActionError(_("未知操作。"))
+    note = note.strip()
+    if name in NEEDS_REASON and not note:
+        raise InvalidTransitionInput("note", _("请填写原因。"))
+    if name in NEEDS_WORK_SUMMARY and not note:
+        raise InvalidTransitionInput("note", _("请填写处理结果。"))
+    with transaction.atomic():
+        ticket = RepairTicket.objects.select_for_update().get(pk=ticket_id)
+        if expected_version is not None and ticket.version != expected_version:
+            raise StaleTicket(
+                _("工单 %(number)s 已被他人更新(当前状态:%(state)s),请刷新页面后再操作。")
+                % {"number": ticket.number, "state": ticket.get_state_display()}
+            )
+        method = getattr(ticket, name)
+        if not can_proceed(method):
+            raise TicketActionError(
+                _("工单当前状态为“%(state)s”,不能执行“%(action)s”。")
+                % {"state": ticket.get_state_display(), "action": TRANSITION_LABELS[name]}
+            )
+        if not has_transition_perm(method, user):
+            raise PermissionDenied(
+                _("您没有权限对该工单执行“%(action)s”。") % {"action": TRANSITION_LABELS[name]}
+            )
+        now = timezone.now()
+        from_state = ticket.state
+        data: dict = {}
+        if name == "dispatch":
+            chosen = _check_technician(ticket, technician)
+            data["technician"] = chosen.pk
+            data["technician_name"] = str(chosen)
+            ticket.dispatch(technician=chosen, at=now)
+        elif name in ("check_in", "accept", "follow_up", "cancel"):
+            method(at=now)
+        elif name in NEEDS_WORK_SUMMARY:
+            method(work_summary=note, at=now)
+        elif name == "reopen":
+            ticket.reopen(due_at=default_due_at(now))
+        else:
+            method()
+        ticket.version += 1
+        try:
+            ticket.save()
+        except ConcurrentTransition as exc:  # the row lock makes this unreachable on PostgreSQL
+            raise StaleTicket(_("工单已被他人更新,请刷新页面后再操作。")) from exc
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=user,
+            at=now,
+            action=name,
+            from_state=from_state,
+            to_state=ticket.state,
+            note=note,
+            data=data,
+        )
+    return ticket
+
+
+def dispatchable_technicians(ticket: RepairTicket):
+    return User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN, branch_id=ticket.branch_id)
+
+
+@transaction.atomic
+def take_call(
+    *,
+    user: User,
+    details: CallDetails,
+    unit: Unit | None = None,
+    customer: Customer | None = None,
+    new_customer: dict | None = None,
+    new_unit: dict | None = None,
+) -> RepairTicket:
+    """Call intake in one transaction: a new customer and/or unit if needed, then the ticket."""
+    from customers.services import register_customer, register_unit
+
+    if unit is None:
+        if customer is None:
+            if user.branch_id is None:
+                raise TicketActionError(_("您的账户未分配网点,不能新建客户。"))
+            customer = register_customer(branch=user.branch, **(new_customer or {}))
+        unit = register_unit(owner=customer, **(new_unit or {}))
+    return log_call(user=user, unit=unit, details=details)

@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role, User
+from customers.forms import NewCustomerForm, NewUnitForm
+from customers.phones import search_key
+from customers.views import find_customers
+from tickets.access import access_ticket
+from tickets.forms import CallForm, TicketFilterForm, TransitionForm
+from tickets.models import OPEN_STATES, TRANSITION_LABELS, RepairTicket, State, technician_loads
+from tickets.services import (
+    NEEDS_REASON,
+    NEEDS_WORK_SUMMARY,
+    CallDetails,
+    TicketActionError,
+    apply_transition,
+    available_transitions,
+    dispatchable_technicians,
+    take_call,
+)
+
+PAGE_SIZE = 25
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_technician_only:
+        return redirect("tickets:my_jobs")
+    visible = RepairTicket.objects.visible_to(user)
+    now = timezone.now()
+    counts = {
+        "unassigned": visible.filter(state=State.REPORTED).count(),
+        "open": visible.open().count(),
+        "overdue": visible.open().filter(due_at__lt=now).count(),
+        "awaiting_approval": visible.filter(state=State.RMA_REQUESTED).count(),
+        "awaiting_acceptance": visible.filter(state=State.AWAITING_ACCEPTANCE).count(),
+        "awaiting_follow_up": visible.filter(state=State.ACCEPTED).count(),
+    }
+    return render(request, "tickets/home.html", {"counts": counts})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake(request: HttpRequest) -> HttpResponse:
+    """叫修登记: find or create the customer and unit, log the call, show the verdict."""
+    user = request.user
+    if not user.has_role(Role.DISPATCHER):
+        raise PermissionDenied(_("只有客服/调度可以登记报修。"))
+    data = request.POST if request.method == "POST" else None
+    call_form = CallForm(
+        data, user=user, initial={"unit": request.GET.get("unit"), "customer": request.GET.get("customer")}
+    )
+    selected_unit = selected_customer = None
+    if call_form.is_bound:
+        call_form.is_valid()
+        selected_unit = call_form.cleaned_data.get("unit")
+        selected_customer = call_form.cleaned_data.get("customer")
+    else:
+        selected_unit = _initial_choice(call_form, "unit")
+        selected_customer = _initial_choice(call_form, "customer")
+    if selected_unit:
+        selected_customer = selected_unit.owner
+    customer_form = NewCustomerForm(data if not selected_customer else None, prefix="customer")
+    unit_form = NewUnitForm(data if not selected_unit else None, prefix="unit")
+    if request.method == "POST":
+        forms_ok = call_form.is_valid()
+        if not selected_customer:
+            forms_ok = customer_form.is_valid() and forms_ok
+        if not selected_unit:
+            forms_ok = unit_form.is_valid() and forms_ok
+        if forms_ok:
+            cleaned = call_form.cleaned_data
+            details = CallDetails(
+                fault_category=cleaned["fault_category"],
+                fault_description=cleaned["fault_description"],
+                fault_cause=cleaned["fault_cause"],
+                conditions=frozenset(cleaned["conditions"]),
+                channel=cleaned["channel"],
+                priority=cleaned["priority"],
+            )
+            try:
+                ticket = take_call(
+                    user=user,
+                    details=details,
+                    unit=selected_unit,
+                    customer=selected_customer,
+                    new_customer=None if selected_customer else customer_form.cleaned_data,
+                    new_unit=None if selected_unit else unit_form.cleaned_data,
+                )
+            except TicketActionError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request, _("已登记报修,工单号 %(number)s。下一步:派工。") % {"number": ticket.number}
+                )
+                return redirect(ticket)
+        else:
+            messages.error(request, _("请按提示修改标红的项目后再提交。"))
+    return render(
+        request,
+        "tickets/intake.html",
+        {
+            "call_form": call_form,
+            "customer_form": customer_form,
+            "unit_form": unit_form,
+            "selected_unit": selected_unit,
+            "selected_customer": selected_customer,
+            "search_customers": find_customers(user, request.GET["q"]) if request.GET.get("q") else None,
+        },
+    )
+
+
+def _initial_choice(form, name: str):
+    raw = form.initial.get(name)
+    if not raw:
+        return None
+    try:
+        return form.fields[name].queryset.get(pk=int(raw))
+    except (ValueError, form.fields[name].queryset.model.DoesNotExist):
+        return None
+
+
+def filtered_tickets(user: User, form: TicketFilterForm):
+    tickets = RepairTicket.objects.visible_to(user).for_list()
+    if not form.is_valid():
+        return tickets
+    data = form.cleaned_data
+    if data["state"] == "open":
+        tickets = tickets.filter(state__in=OPEN_STATES)
+    elif data["state"]:
+        tickets = tickets.filter(state=data["state"])
+    if data.get("branch"):
+        tickets = tickets.filter(branch=data["branch"])
+    if data["technician"]:
+        tickets = tickets.filter(technician=data["technician"])
+    if data["category"]:
+        tickets = tickets.filter(fault_category=data["category"])
+    if data["overdue"]:
+        tickets = tickets.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
+    query = data["q"].strip()
+    if query:
+        condition = Q(number__istartswith=query) | Q(unit__serial_number__istartswith=query)
+        digits = search_key(query)
+        if len(digits) >= 3:
+            condition |= Q(customer__phones__number__startswith=digits)
+        tickets = tickets.filter(pk__in=RepairTicket.objects.filter(condition).values("pk"))
+    return tickets
+
+
+@login_required
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    form = TicketFilterForm(request.GET or None, user=request.user)
+    page = Paginator(filtered_tickets(request.user, form), PAGE_SIZE).get_page(request.GET.get("page"))
+    query_without_page = request.GET.copy()
+    query_without_page.pop("page", None)
+    context = {"form": form, "page": page, "query": query_without_page.urlencode(), "now": timezone.now()}
+    template = "tickets/ticket_list.html#results" if request.htmx else "tickets/ticket_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
+    names = available_transitions(ticket, request.user)
+    actions = [
+        {
+            "name": name,
+            "label": TRANSITION_LABELS[name],
+            "needs_reason": name in NEEDS_REASON,
+            "needs_work_summary": name in NEEDS_WORK_SUMMARY,
+            "needs_technician": name == "dispatch",
+        }
+        for name in names
+    ]
+    technicians = dispatchable_technicians(ticket) if "dispatch" in names else []
+    return render(
+        request,
+        "tickets/ticket_detail.html",
+        {"ticket": ticket, "actions": actions, "technicians": technicians, "now": timezone.now()},
+    )
+
+
+@login_required
+@require_POST
+def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    ticket = access_ticket(request.user, pk)
+    form = TransitionForm(request.POST, technicians=dispatchable_technicians(ticket))
+    if not form.is_valid():
+        messages.error(request, _("提交的内容无效,请刷新页面后重试。"))
+        return redirect(ticket)
+    try:
+        ticket = apply_transition(
+            ticket_id=ticket.pk,
+            user=request.user,
+            name=name,
+            expected_version=form.cleaned_data["version"],
+            technician=form.cleaned_data["technician"],
+            note=form.cleaned_data["note"],
+        )
+    except TicketActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s。")
+            % {
+                "action": TRANSITION_LABELS.get(name, name),
+                "number": ticket.number,
+                "state": ticket.get_state_display(),
+            },
+        )
+    next_url = request.POST.get("next")
+    if next_url in ("board", "my_jobs"):
+        return redirect(f"tickets:{'dispatch_board' if next_url == 'board' else 'my_jobs'}")
+    return redirect(ticket)
+
+
+@login_required
+@require_GET
+def dispatch_board(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
+        raise PermissionDenied(_("只有客服/调度和服务主任可以派工。"))
+    waiting = list(RepairTicket.objects.visible_to(user).for_board()[:200])
+    technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN).select_related("branch")
+    if not user.sees_all_branches:
+        technicians = technicians.filter(branch_id=user.branch_id)
+    loads = list(technician_loads(technicians))
+    by_branch: dict[int, list[User]] = defaultdict(list)
+    for technician in loads:
+        by_branch[technician.branch_id].append(technician)
+    rows = [{"ticket": ticket, "technicians": by_branch.get(ticket.branch_id, [])} for ticket in waiting]
+    return render(
+        request, "tickets/dispatch_board.html", {"rows": rows, "loads": loads, "now": timezone.now()}
+    )
+
+
+@login_required
+@require_GET
+def my_jobs(request: HttpRequest) -> HttpResponse:
+    jobs = RepairTicket.objects.for_technician(request.user)
+    return render(request, "tickets/my_jobs.html", {"jobs": jobs, "now": timezone.now()})

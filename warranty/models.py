@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from warranty import rules
+
+
+class WarrantyPolicy(models.Model):
+    """A warranty policy as data; `to_terms()` hands it to the pure rules engine.
+
+    `version` goes up on every edit and is stored with each verdict, so a later edit never
+    rewrites the history of a ticket.
+    """
+
+    slug = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("说明"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    no_reason_return_amount = models.PositiveIntegerField(_("无理由退货期限"), null=True, blank=True)
+    no_reason_return_unit = models.CharField(
+        _("单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="days"
+    )
+    refund_amount = models.PositiveIntegerField(_("质量问题退货期限"), null=True, blank=True)
+    refund_unit = models.CharField(
+        _("单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="days"
+    )
+    replace_amount = models.PositiveIntegerField(_("质量问题换货期限"), null=True, blank=True)
+    replace_unit = models.CharField(
+        _("单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="days"
+    )
+    free_repair_amount = models.PositiveIntegerField(_("免费保修期"), validators=[MinValueValidator(1)])
+    free_repair_unit = models.CharField(
+        _("单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="months"
+    )
+    repeat_extension_amount = models.PositiveIntegerField(_("同一故障重复维修延保"), null=True, blank=True)
+    repeat_extension_unit = models.CharField(
+        _("单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="months"
+    )
+    exclusions = models.JSONField(_("排除退换货的情形"), default=list, blank=True)
+    exclusions_without_fault_only = models.JSONField(
+        _("仅在无质量问题时排除退换货的情形"), default=list, blank=True, help_text=_("须为上一项的子集")
+    )
+    failed_repairs_for_choice = models.PositiveIntegerField(
+        _("修理几次仍有故障可选退换"), null=True, blank=True
+    )
+    purchase_proof_required = models.BooleanField(_("免费保修需购买日期与地点"), default=False)
+    is_builtin = models.BooleanField(_("内置预设"), default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("保修政策")
+        verbose_name_plural = _("保修政策")
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        unknown = sorted(set(self.exclusions) - rules.ALL_CONDITIONS)
+        if unknown:
+            raise ValidationError(
+                {"exclusions": _("未知的情形代码:%(codes)s") % {"codes": ", ".join(unknown)}}
+            )
+        if not set(self.exclusions_without_fault_only) <= set(self.exclusions):
+            raise ValidationError({"exclusions_without_fault_only": _("须为“排除退换货的情形”的子集。")})
+
+    @staticmethod
+    def _period(amount: int | None, unit: str) -> rules.Period | None:
+        return None if amount is None else rules.Period(amount, rules.PeriodUnit(unit))
+
+    def to_terms(self) -> rules.PolicyTerms:
+        return rules.PolicyTerms(
+            slug=self.slug,
+            version=self.version,
+            no_reason_return=self._period(self.no_reason_return_amount, self.no_reason_return_unit),
+            refund=self._period(self.refund_amount, self.refund_unit),
+            replace=self._period(self.replace_amount, self.replace_unit),
+            free_repair=rules.Period(self.free_repair_amount, rules.PeriodUnit(self.free_repair_unit)),
+            repeat_extension=self._period(self.repeat_extension_amount, self.repeat_extension_unit),
+            exclusions=frozenset(self.exclusions),
+            failed_repairs_for_choice=self.failed_repairs_for_choice,
+            purchase_proof_required=self.purchase_proof_required,
+            exclusions_without_fault_only=frozenset(self.exclusions_without_fault_only),
+        )
+
+
+class MaintenanceContractQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date) -> MaintenanceContractQuerySet:
+        return self.filter(start_date__lte=day, end_date__gte=day)
+
+    def covering(self, unit, day: datetime.date) -> MaintenanceContractQuerySet:
+        """Contracts for this unit, or for all of its owner's units."""
+        return self.active_on(day).filter(Q(unit=unit) | Q(unit__isnull=True, customer_id=unit.owner_id))
+
+
+class MaintenanceContract(models.Model):
+    """保养合同 (§7-二十): calls on covered units are contract service (category B)."""
+
+    number = models.CharField(_("合同编号"), max_length=40, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    unit = models.ForeignKey(
+        "customers.Unit",
+        verbose_name=_("产品"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+        help_text=_("留空表示该客户名下全部产品"),
+    )
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"))
+    terms = models.TextField(_("合同条款"), blank=True)
+
+    objects = MaintenanceContractQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("保养合同")
+        verbose_name_plural = _("保养合同")
+        ordering = ["end_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="warranty_maintenancecontract_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -1,0 +1,23 @@
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+register = template.Library()
+
+REMEDY_LABELS = {
+    "refund": _("退货退款"),
+    "replace": _("换货"),
+    "free_repair": _("免费维修"),
+    "paid_repair": _("有偿维修"),
+    "none": _("不予受理"),
+}
+PAYER_LABELS = {"company": _("公司承担"), "customer": _("客户承担")}
+
+
+@register.filter
+def remedy_label(code: str) -> str:
+    return REMEDY_LABELS.get(code, code)
+
+
+@register.filter
+def payer_label(code: str | None) -> str:
+    return PAYER_LABELS.get(code, "—") if code else "—"

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from warranty import views
+
+app_name = "warranty"
+urlpatterns = [
+    path("preview/", views.verdict_preview, name="preview"),
+]
