@@ -6,6 +6,7 @@ that needs one is skipped with a reason that says what is missing.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 
@@ -36,6 +37,15 @@ def chromium_path() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
     require(os.path.exists(path), "Debian's chromium (apt-get install chromium)")
     return path
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Transactional tests flush every table, also what the data migrations wrote: write it again."""
+    from django.apps import apps
+
+    importlib.import_module("accounts.migrations.0002_roles").assign_role_permissions(apps)
+    importlib.import_module("warranty.migrations.0002_presets").create_presets(apps, None)
 
 
 @pytest.fixture
@@ -83,5 +93,10 @@ def supervisor(persona):
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
+def test_settings(settings):
+    """Fast password hashing, and static files served from the source tree (no collectstatic)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

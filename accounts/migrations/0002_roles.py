@@ -38,6 +38,11 @@ def create_role_groups(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, verbosity=0, apps=apps)
         app_config.models_module = None
+    assign_role_permissions(apps)
+
+
+def assign_role_permissions(apps):
+    """Idempotent; tests that flush the database call it again with the live app registry."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, codes in ROLE_PERMISSIONS.items():

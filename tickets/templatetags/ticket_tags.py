@@ -4,6 +4,7 @@ import datetime
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from tickets.models import TRANSITION_LABELS, State
@@ -40,7 +41,7 @@ def _span(delta: datetime.timedelta) -> str:
 def due_countdown(ticket, now: datetime.datetime) -> str:
     """Green with time to spare, amber in the last quarter, red when breached, grey when done."""
     if not ticket.is_open:
-        return format_html('<span class="due due-paused">—</span>')
+        return mark_safe('<span class="due due-paused">—</span>')
     left = ticket.due_at - now
     if left.total_seconds() < 0:
         return format_html(

@@ -1,0 +1,106 @@
+"""Two people pressing at once on the real PostgreSQL, each on their own connection: one wins."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+
+from accounts.models import Role
+from tests.tickets.factories import TicketFactory
+from tickets.models import RepairTicket, State, TicketEvent
+from tickets.services import TicketActionError, apply_transition
+
+
+def race(*attempts):
+    """Run each attempt in its own thread (and so its own connection), released together."""
+    barrier = threading.Barrier(len(attempts))
+    outcomes: list = [None] * len(attempts)
+
+    def run(index, attempt):
+        try:
+            barrier.wait()
+            outcomes[index] = attempt()
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, attempt)) for i, attempt in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_assigning_at_once(postgres, reference_data, persona, branch_a):
+    dispatcher, supervisor = persona(Role.DISPATCHER), persona(Role.SUPERVISOR)
+    first, second = (
+        persona(Role.TECHNICIAN, username="tech_one"),
+        persona(Role.TECHNICIAN, username="tech_two"),
+    )
+    ticket = TicketFactory(unit__owner__branch=branch_a)
+    outcomes = race(
+        lambda: apply_transition(
+            ticket_id=ticket.pk,
+            user=dispatcher,
+            name="dispatch",
+            expected_version=ticket.version,
+            technician=first,
+        ),
+        lambda: apply_transition(
+            ticket_id=ticket.pk,
+            user=supervisor,
+            name="dispatch",
+            expected_version=ticket.version,
+            technician=second,
+        ),
+    )
+    winners = [outcome for outcome in outcomes if isinstance(outcome, RepairTicket)]
+    losers = [outcome for outcome in outcomes if isinstance(outcome, TicketActionError)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    assert "已被他人更新" in str(losers[0])
+    ticket.refresh_from_db()
+    assert (ticket.technician, ticket.version) == (winners[0].technician, 2)
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_and_check_in_at_once(postgres, reference_data, persona, branch_a):
+    dispatcher = persona(Role.DISPATCHER)
+    ticket = TicketFactory(unit__owner__branch=branch_a, dispatched=True)
+    outcomes = race(
+        lambda: apply_transition(
+            ticket_id=ticket.pk,
+            user=dispatcher,
+            name="cancel",
+            expected_version=ticket.version,
+            note="客户取消",
+        ),
+        lambda: apply_transition(
+            ticket_id=ticket.pk, user=ticket.technician, name="check_in", expected_version=ticket.version
+        ),
+    )
+    assert sum(isinstance(outcome, RepairTicket) for outcome in outcomes) == 1, outcomes
+    ticket.refresh_from_db()
+    events = list(TicketEvent.objects.filter(ticket=ticket))
+    assert len(events) == 1 and events[0].to_state == ticket.state
+    assert ticket.state in (State.CANCELLED, State.ON_SITE)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_calls_at_once_get_ten_different_consecutive_numbers(postgres, reference_data, persona, branch_a):
+    from tests.customers.factories import UnitFactory
+    from tickets.services import CallDetails, log_call
+
+    dispatcher = persona(Role.DISPATCHER)
+    units = [UnitFactory(owner__branch=branch_a) for _ in range(10)]
+    details = CallDetails(fault_category="appliance", fault_description="不制冷")
+    outcomes = race(
+        *[lambda unit=unit: log_call(user=dispatcher, unit=unit, details=details) for unit in units]
+    )
+    numbers = sorted(outcome.number for outcome in outcomes)
+    assert [number.rsplit("-", 1)[1] for number in numbers] == [f"{n:04d}" for n in range(1, 11)]

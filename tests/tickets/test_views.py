@@ -1,0 +1,304 @@
+"""The ticket screens through the Django client: intake, list, detail, board, my jobs."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from customers.models import Customer, Unit
+from tests.customers.factories import ProductModelFactory, UnitFactory
+from tests.tickets.factories import TicketFactory
+from tickets.models import RepairTicket, State, TicketEvent
+from tickets.services import apply_transition
+
+
+def intake_data(**overrides) -> dict:
+    data = {
+        "customer-name": "张伟",
+        "customer-kind": "person",
+        "customer-phone": "139 1234 5678",
+        "customer-address": "上海市徐汇区漕溪北路 88 号",
+        "customer-service_zone": "city",
+        "customer-distance_km": "8",
+        "unit-product_model": str(ProductModelFactory(code="KFR-35GW").pk),
+        "unit-serial_number": "sn-2026-0001",
+        "unit-purchase_date": (timezone.localdate() - datetime.timedelta(days=3)).isoformat(),
+        "unit-purchase_place": "京东自营",
+        "unit-sales_channel": "direct",
+        "fault_category": "appliance",
+        "fault_description": "开机无反应",
+        "fault_cause": "quality",
+        "channel": "phone",
+        "priority": "normal",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.django_db
+class TestIntake:
+    def test_a_new_customer_call_is_logged_with_number_verdict_and_history(self, client, dispatcher):
+        client.force_login(dispatcher)
+        response = client.post(reverse("tickets:intake"), intake_data())
+        ticket = RepairTicket.objects.get()
+        assert response.status_code == 302 and response.url == ticket.get_absolute_url()
+        assert re.fullmatch(rf"SH-{timezone.localdate():%Y%m%d}-0001", ticket.number)
+        assert ticket.customer.phones.get().number == "13912345678"
+        assert ticket.unit.serial_number == "SN-2026-0001"
+        assert ticket.warranty_remedy == "refund"  # manufacturer, day 3: §3 第四条
+        assert ticket.service_category == "C"
+        assert [reason["code"] for reason in ticket.warranty_decision["reasons"]][0] == "refund_window"
+        event = TicketEvent.objects.get(ticket=ticket)
+        assert (event.action, event.actor, event.to_state) == ("log_call", dispatcher, State.REPORTED)
+        page = client.get(response.url).content.decode()
+        assert "已登记报修" in page and ticket.number in page and "退货退款" in page
+
+    def test_a_returning_customer_is_logged_from_the_unit(self, client, dispatcher, branch_a):
+        unit = UnitFactory(owner__branch=branch_a)
+        client.force_login(dispatcher)
+        response = client.post(
+            reverse("tickets:intake"),
+            {
+                "unit": unit.pk,
+                "fault_category": "appliance",
+                "fault_description": "漏水",
+                "fault_cause": "customer",
+                "channel": "phone",
+                "priority": "urgent",
+            },
+        )
+        assert response.status_code == 302
+        ticket = RepairTicket.objects.get()
+        assert (ticket.unit, ticket.customer, ticket.priority) == (unit, unit.owner, "urgent")
+        assert (ticket.warranty_remedy, ticket.service_category) == ("paid_repair", "A")
+        assert Customer.objects.count() == 1
+
+    def test_bad_input_names_the_fields_in_chinese_and_saves_nothing(self, client, dispatcher):
+        client.force_login(dispatcher)
+        future = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
+        response = client.post(
+            reverse("tickets:intake"),
+            intake_data(**{"customer-phone": "12345", "unit-purchase_date": future, "fault_description": ""}),
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "请输入有效的手机号" in page
+        assert "购买日期不能晚于报修日期" in page
+        assert "请填写客户描述的故障现象" in page
+        assert (
+            not Customer.objects.exists() and not Unit.objects.exists() and not RepairTicket.objects.exists()
+        )
+
+    def test_a_serial_number_on_file_is_refused_with_a_hint(self, client, dispatcher, branch_a):
+        UnitFactory(serial_number="SN-2026-0001", owner__branch=branch_a)
+        client.force_login(dispatcher)
+        page = client.post(reverse("tickets:intake"), intake_data()).content.decode()
+        assert "序列号已登记" in page
+        assert RepairTicket.objects.count() == 0
+
+    def test_the_search_finds_a_customer_by_any_form_of_the_phone_serial_or_name(
+        self, client, dispatcher, branch_a
+    ):
+        unit = UnitFactory(owner__branch=branch_a, owner__name="李娜", serial_number="SNX900")
+        unit.owner.phones.update(number="13800138000")
+        client.force_login(dispatcher)
+        for query in ("+86 138 0013 8000", "1380013", "SNX9", "李娜"):
+            page = client.get(reverse("customers:search"), {"q": query}).content.decode()
+            assert "李娜" in page, query
+        assert "没有找到" in client.get(reverse("customers:search"), {"q": "13999999999"}).content.decode()
+
+    def test_search_never_shows_another_branchs_customers(self, client, dispatcher, branch_b):
+        UnitFactory(owner__branch=branch_b, owner__name="外地客户")
+        client.force_login(dispatcher)
+        assert "没有找到" in client.get(reverse("customers:search"), {"q": "外地客户"}).content.decode()
+
+    def test_only_dispatchers_log_calls(self, client, technician):
+        client.force_login(technician)
+        assert client.get(reverse("tickets:intake")).status_code == 403
+
+    def test_the_live_verdict_for_a_new_unit(self, client, dispatcher):
+        client.force_login(dispatcher)
+        data = intake_data(
+            **{"unit-purchase_date": (timezone.localdate() - datetime.timedelta(days=20)).isoformat()}
+        )
+        page = client.post(reverse("warranty:preview"), data).content.decode()
+        assert "换货" in page  # manufacturer, day 20: replacement within 1 month (§3 第五条)
+        assert "购买第 20 天" in page
+
+
+@pytest.mark.django_db
+class TestListAndDetail:
+    def queries_for(self, client, url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    def test_the_list_runs_the_same_queries_for_3_and_for_25_rows(self, client, dispatcher, branch_a):
+        client.force_login(dispatcher)
+        url = reverse("tickets:list") + "?state=open"
+        TicketFactory.create_batch(3, unit__owner__branch=branch_a, dispatched=True)
+        few = self.queries_for(client, url)
+        TicketFactory.create_batch(30, unit__owner__branch=branch_a, dispatched=True)
+        many = self.queries_for(client, url)
+        assert few == many <= 10
+
+    def test_the_detail_runs_the_same_queries_whatever_the_history(
+        self, client, dispatcher, supervisor, branch_a
+    ):
+        client.force_login(dispatcher)
+        ticket = TicketFactory(unit__owner__branch=branch_a, dispatched=True)
+        short = self.queries_for(client, ticket.get_absolute_url())
+        for _ in range(5):
+            ticket = apply_transition(
+                ticket_id=ticket.pk,
+                user=dispatcher,
+                name="dispatch",
+                expected_version=ticket.version,
+                technician=ticket.technician,
+            )
+        assert self.queries_for(client, ticket.get_absolute_url()) == short
+
+    def test_list_filters_and_search(self, client, dispatcher, branch_a):
+        client.force_login(dispatcher)
+        overdue = TicketFactory(
+            unit__owner__branch=branch_a, due_at=timezone.now() - datetime.timedelta(hours=1)
+        )
+        closed = TicketFactory(unit__owner__branch=branch_a, closed=True)
+        closed.customer.phones.update(number="02161234567")
+        page = client.get(reverse("tickets:list"), {"overdue": "on"}).content.decode()
+        assert overdue.number in page and closed.number not in page
+        page = client.get(reverse("tickets:list"), {"q": "021-6123 4567"}).content.decode()
+        assert closed.number in page and overdue.number not in page
+        page = client.get(reverse("tickets:list"), {"state": "closed"}).content.decode()
+        assert closed.number in page and overdue.number not in page
+        assert "没有符合条件的工单" in client.get(reverse("tickets:list"), {"q": "NOPE"}).content.decode()
+
+    def test_the_list_is_paginated_and_sorted_by_deadline(self, client, dispatcher, branch_a):
+        client.force_login(dispatcher)
+        now = timezone.now()
+        tickets = [
+            TicketFactory(unit__owner__branch=branch_a, due_at=now + datetime.timedelta(hours=h))
+            for h in range(30, 0, -1)
+        ]
+        first = client.get(reverse("tickets:list")).content.decode()
+        assert first.index(tickets[-1].number) < first.index(tickets[-2].number)
+        assert tickets[0].number not in first
+        assert tickets[0].number in client.get(reverse("tickets:list"), {"page": 2}).content.decode()
+
+    def test_htmx_requests_get_only_the_results(self, client, dispatcher, branch_a):
+        client.force_login(dispatcher)
+        TicketFactory(unit__owner__branch=branch_a)
+        page = client.get(reverse("tickets:list"), headers={"HX-Request": "true"}).content.decode()
+        assert 'id="results"' in page and "<html" not in page
+
+    def test_the_detail_offers_only_the_buttons_the_user_may_press(
+        self, client, dispatcher, technician, branch_a
+    ):
+        ticket = TicketFactory(unit__owner__branch=branch_a, dispatched=True, technician=technician)
+        client.force_login(dispatcher)
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert 'data-action="dispatch"' in page and 'data-action="cancel"' in page
+        assert 'data-action="check_in"' not in page
+        client.force_login(technician)
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert 'data-action="check_in"' in page and 'data-action="dispatch"' not in page
+
+    def test_a_transition_from_the_page_and_a_stale_second_press(
+        self, client, dispatcher, technician, branch_a
+    ):
+        ticket = TicketFactory(unit__owner__branch=branch_a)
+        client.force_login(dispatcher)
+        url = reverse("tickets:transition", args=[ticket.pk, "dispatch"])
+        response = client.post(
+            url, {"version": ticket.version, "technician": technician.pk, "note": ""}, follow=True
+        )
+        assert "“派工”已完成" in response.content.decode()
+        response = client.post(
+            url, {"version": ticket.version, "technician": technician.pk, "note": ""}, follow=True
+        )
+        assert "已被他人更新" in response.content.decode()
+        assert TicketEvent.objects.filter(ticket=ticket, action="dispatch").count() == 1
+
+    def test_cancel_without_a_reason_is_refused_with_a_message(self, client, dispatcher, branch_a):
+        ticket = TicketFactory(unit__owner__branch=branch_a)
+        client.force_login(dispatcher)
+        response = client.post(
+            reverse("tickets:transition", args=[ticket.pk, "cancel"]),
+            {"version": ticket.version, "note": ""},
+            follow=True,
+        )
+        assert "请填写原因" in response.content.decode()
+        ticket.refresh_from_db()
+        assert ticket.state == State.REPORTED
+
+
+@pytest.mark.django_db
+class TestBoardAndJobs:
+    def test_the_board_lists_unassigned_tickets_by_deadline_with_technician_loads(
+        self, client, dispatcher, technician, branch_a
+    ):
+        now = timezone.now()
+        late = TicketFactory(unit__owner__branch=branch_a, due_at=now + datetime.timedelta(hours=1))
+        early = TicketFactory(unit__owner__branch=branch_a, due_at=now + datetime.timedelta(minutes=10))
+        TicketFactory(unit__owner__branch=branch_a, dispatched=True, technician=technician)
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:dispatch_board")).content.decode()
+        assert page.index(early.number) < page.index(late.number)
+        assert f"{technician} (1)" in page
+
+    def test_the_board_runs_the_same_queries_for_2_and_for_20_tickets(
+        self, client, dispatcher, technician, branch_a
+    ):
+        client.force_login(dispatcher)
+        TicketFactory.create_batch(2, unit__owner__branch=branch_a)
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("tickets:dispatch_board"))
+        TicketFactory.create_batch(18, unit__owner__branch=branch_a)
+        with CaptureQueriesContext(connection) as many:
+            client.get(reverse("tickets:dispatch_board"))
+        assert len(few) == len(many)
+
+    def test_one_click_dispatch_from_the_board_returns_to_the_board(
+        self, client, dispatcher, technician, branch_a
+    ):
+        ticket = TicketFactory(unit__owner__branch=branch_a)
+        client.force_login(dispatcher)
+        response = client.post(
+            reverse("tickets:transition", args=[ticket.pk, "dispatch"]),
+            {"version": ticket.version, "technician": technician.pk, "next": "board"},
+        )
+        assert response.url == reverse("tickets:dispatch_board")
+        ticket.refresh_from_db()
+        assert (ticket.state, ticket.technician) == (State.DISPATCHED, technician)
+
+    def test_my_jobs_shows_only_my_active_jobs_by_deadline_with_constant_queries(
+        self, client, technician, persona, branch_a
+    ):
+        other = persona(Role.TECHNICIAN, username="other_tech")
+        mine = TicketFactory(unit__owner__branch=branch_a, dispatched=True, technician=technician)
+        theirs = TicketFactory(unit__owner__branch=branch_a, dispatched=True, technician=other)
+        done = TicketFactory(unit__owner__branch=branch_a, closed=True, technician=technician)
+        client.force_login(technician)
+        with CaptureQueriesContext(connection) as one:
+            page = client.get(reverse("tickets:my_jobs")).content.decode()
+        assert mine.number in page and theirs.number not in page and done.number not in page
+        TicketFactory.create_batch(10, unit__owner__branch=branch_a, on_site=True, technician=technician)
+        with CaptureQueriesContext(connection) as eleven:
+            client.get(reverse("tickets:my_jobs"))
+        assert len(one) == len(eleven)
+
+    def test_a_technician_lands_on_my_jobs(self, client, technician):
+        client.force_login(technician)
+        assert client.get(reverse("home")).url == reverse("tickets:my_jobs")
+
+    def test_home_answers_for_every_role(self, client, persona):
+        for role in Role.values:
+            client.force_login(persona(role))
+            assert client.get(reverse("home"), follow=True).status_code == 200
