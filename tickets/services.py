@@ -122,8 +122,9 @@ NEEDS_WORK_SUMMARY = {"complete_visit", "finish_factory_repair"}
 
 
 def available_transitions(ticket: RepairTicket, user: User) -> list[str]:
-    """Names of the transitions this user may press on this ticket now (for the buttons)."""
-    return [t.name for t in ticket.get_available_user_state_transitions(user)]
+    """Names of the transitions this user may press on this ticket now, in workflow order."""
+    names = {t.name for t in ticket.get_available_user_state_transitions(user)}
+    return [name for name in TRANSITION_ACTORS if name in names]
 
 
 def _check_technician(ticket: RepairTicket, technician: User | None) -> User:
