@@ -4,10 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from customers.models import Customer, Unit
 from customers.phones import search_key
+from warranty.services import decide_for_unit
 
 SEARCH_LIMIT = 10
 
@@ -68,4 +70,12 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Unit.DoesNotExist as exc:
         raise Http404("No such unit") from exc
     tickets = unit.tickets.select_related("technician").order_by("-reported_at")
-    return render(request, "customers/unit_detail.html", {"unit": unit, "tickets": tickets})
+    today_verdict = decide_for_unit(
+        unit, report_date=timezone.localdate(), fault="quality", fault_category=unit.product_model.category
+    )
+    contracts = unit.owner.contracts.filter(Q(unit=unit) | Q(unit__isnull=True)).order_by("-end_date")
+    return render(
+        request,
+        "customers/unit_detail.html",
+        {"unit": unit, "tickets": tickets, "verdict": today_verdict.as_dict(), "contracts": contracts},
+    )

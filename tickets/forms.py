@@ -92,3 +92,23 @@ class TicketFilterForm(forms.Form):
         if not user.sees_all_branches:
             technicians = technicians.filter(Q(branch_id=user.branch_id))
         self.fields["technician"].queryset = technicians.order_by("username")
+
+
+class ReviseFaultForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    fault_cause = forms.ChoiceField(label=_("故障原因"), choices=FaultCause.choices)
+    conditions = forms.MultipleChoiceField(
+        label=_("附加情形"), choices=condition_choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(
+        label=_("依据"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请说明修改故障原因的依据。")},
+    )
+
+    def __init__(self, *args, policy_conditions: frozenset[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["conditions"].choices = [
+            (code, label) for code, label in condition_choices() if code in policy_conditions
+        ]

@@ -372,4 +372,5 @@ TRANSITION_LABELS = {
     "follow_up": _("回访关闭"),
     "cancel": _("取消工单"),
     "reopen": _("重新报修(返修)"),
+    "revise_verdict": _("修改故障原因,重新判定保修"),
 }

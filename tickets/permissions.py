@@ -38,8 +38,20 @@ def in_scope(user, ticket) -> bool:
     return user.sees_all_branches or (user.branch_id is not None and user.branch_id == ticket.branch_id)
 
 
+# Revising the fault cause (and so the warranty verdict) of an open ticket: the technician on site
+# finds the real cause (§1-3.4.2 查), the office corrects a wrong intake.
+VERDICT_REVISERS = Actors(roles=frozenset({Role.DISPATCHER, Role.SUPERVISOR}), assignee=True)
+
+
 def may_act(transition_name: str, ticket, user) -> bool:
-    actors = TRANSITION_ACTORS[transition_name]
+    return allowed(TRANSITION_ACTORS[transition_name], ticket, user)
+
+
+def may_revise_verdict(ticket, user) -> bool:
+    return ticket.is_open and allowed(VERDICT_REVISERS, ticket, user)
+
+
+def allowed(actors: Actors, ticket, user) -> bool:
     if not user.is_active:
         return False
     if actors.assignee and ticket.technician_id == user.pk and user.has_role(Role.TECHNICIAN):

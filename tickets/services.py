@@ -15,7 +15,7 @@ from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 from accounts.models import DocumentSequence, Role, User
 from customers.models import Customer, Unit
 from tickets.models import TRANSITION_LABELS, RepairTicket, ServiceCategory, TicketEvent
-from tickets.permissions import TRANSITION_ACTORS
+from tickets.permissions import TRANSITION_ACTORS, may_revise_verdict
 from warranty import rules
 from warranty.services import decide_for_unit
 
@@ -207,6 +207,72 @@ def apply_transition(
             to_state=ticket.state,
             note=note,
             data=data,
+        )
+    return ticket
+
+
+def revise_fault(
+    *,
+    ticket_id: int,
+    user: User,
+    expected_version: int | None,
+    fault_cause: str,
+    conditions: frozenset[str],
+    note: str,
+) -> RepairTicket:
+    """The real cause found on site: recompute the verdict; both versions stay in the history."""
+    note = note.strip()
+    if not note:
+        raise InvalidTransitionInput("note", _("请说明修改故障原因的依据。"))
+    with transaction.atomic():
+        ticket = (
+            RepairTicket.objects.select_for_update()
+            .select_related("unit__product_model__warranty_policy")
+            .get(pk=ticket_id)
+        )
+        if expected_version is not None and ticket.version != expected_version:
+            raise StaleTicket(
+                _("工单 %(number)s 已被他人更新,请刷新页面后再操作。") % {"number": ticket.number}
+            )
+        if not may_revise_verdict(ticket, user):
+            raise PermissionDenied(_("您不能修改该工单的故障原因。"))
+        terms = ticket.unit.product_model.warranty_policy.to_terms()
+        unknown = conditions - terms.exclusions
+        if unknown:
+            raise InvalidTransitionInput("conditions", _("所选情形不适用于该产品的保修政策。"))
+        decision = decide_for_unit(
+            ticket.unit,
+            report_date=timezone.localdate(ticket.reported_at),
+            fault=fault_cause,
+            fault_category=ticket.fault_category,
+            conditions=conditions,
+            exclude_ticket_id=ticket.pk,
+        )
+        previous = ticket.warranty_decision
+        ticket.fault_cause = fault_cause
+        ticket.conditions = sorted(conditions)
+        ticket.warranty_decision = decision.as_dict()
+        ticket.warranty_remedy = decision.remedy.value
+        ticket.service_category = service_category_for(decision)
+        ticket.version += 1
+        ticket.save(
+            update_fields=[
+                "fault_cause",
+                "conditions",
+                "warranty_decision",
+                "warranty_remedy",
+                "service_category",
+                "version",
+            ]
+        )
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=user,
+            action="revise_verdict",
+            from_state=ticket.state,
+            to_state=ticket.state,
+            note=note,
+            data={"before": previous, "after": decision.as_dict()},
         )
     return ticket
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("mine/", views.my_jobs, name="my_jobs"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/do/<slug:name>/", views.ticket_transition, name="transition"),
+    path("<int:pk>/revise-fault/", views.ticket_revise_fault, name="revise_fault"),
 ]

@@ -18,8 +18,9 @@ from customers.forms import NewCustomerForm, NewUnitForm
 from customers.phones import search_key
 from customers.views import find_customers
 from tickets.access import access_ticket
-from tickets.forms import CallForm, TicketFilterForm, TransitionForm
+from tickets.forms import CallForm, ReviseFaultForm, TicketFilterForm, TransitionForm
 from tickets.models import OPEN_STATES, TRANSITION_LABELS, RepairTicket, State, technician_loads
+from tickets.permissions import may_revise_verdict
 from tickets.services import (
     NEEDS_REASON,
     NEEDS_WORK_SUMMARY,
@@ -28,6 +29,7 @@ from tickets.services import (
     apply_transition,
     available_transitions,
     dispatchable_technicians,
+    revise_fault,
     take_call,
 )
 
@@ -189,11 +191,56 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for name in names
     ]
     technicians = dispatchable_technicians(ticket) if "dispatch" in names else []
+    revise_form = None
+    if may_revise_verdict(ticket, request.user):
+        revise_form = ReviseFaultForm(
+            policy_conditions=ticket.unit.product_model.warranty_policy.to_terms().exclusions,
+            initial={
+                "version": ticket.version,
+                "fault_cause": ticket.fault_cause,
+                "conditions": ticket.conditions,
+            },
+        )
     return render(
         request,
         "tickets/ticket_detail.html",
-        {"ticket": ticket, "actions": actions, "technicians": technicians, "now": timezone.now()},
+        {
+            "ticket": ticket,
+            "actions": actions,
+            "technicians": technicians,
+            "revise_form": revise_form,
+            "now": timezone.now(),
+        },
     )
+
+
+@login_required
+@require_POST
+def ticket_revise_fault(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = access_ticket(
+        request.user, pk, queryset=RepairTicket.objects.select_related("unit__product_model__warranty_policy")
+    )
+    form = ReviseFaultForm(
+        request.POST, policy_conditions=ticket.unit.product_model.warranty_policy.to_terms().exclusions
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect(ticket)
+    try:
+        ticket = revise_fault(
+            ticket_id=ticket.pk,
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+            fault_cause=form.cleaned_data["fault_cause"],
+            conditions=frozenset(form.cleaned_data["conditions"]),
+            note=form.cleaned_data["note"],
+        )
+    except TicketActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已修改故障原因并重新判定保修,原判定保留在处理记录中。"))
+    return redirect(ticket)
 
 
 @login_required

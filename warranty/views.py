@@ -6,11 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import Customer, ProductModel, Unit
 from tickets.models import FaultCause
 from warranty import rules
+from warranty.models import MaintenanceContract
 from warranty.services import decide_for_unit
 
 
@@ -74,3 +75,20 @@ def verdict_preview(request: HttpRequest) -> HttpResponse:
         "warranty/_verdict.html",
         {"decision": decision.as_dict() if decision else None, "live": True},
     )
+
+
+@login_required
+@require_GET
+def expiring_contracts(request: HttpRequest) -> HttpResponse:
+    """Contracts ending within a month (§7-二十): the renewal visit is due."""
+    today = timezone.localdate()
+    contracts = (
+        MaintenanceContract.objects.filter(
+            end_date__gte=today,
+            end_date__lte=rules.add_months(today, 1),
+            customer__in=Customer.objects.visible_to(request.user),
+        )
+        .select_related("customer", "unit__product_model")
+        .order_by("end_date", "number")
+    )
+    return render(request, "warranty/expiring_contracts.html", {"contracts": contracts, "today": today})
