@@ -139,6 +139,17 @@ def _check_technician(ticket: RepairTicket, technician: User | None) -> User:
     return technician
 
 
+def lock_ticket(ticket_id: int, expected_version: int | None) -> RepairTicket:
+    """Lock the ticket row (only it) for this transaction; refuse if it changed since the user saw it."""
+    ticket = RepairTicket.objects.select_for_update().get(pk=ticket_id)
+    if expected_version is not None and ticket.version != expected_version:
+        raise StaleTicket(
+            _("工单 %(number)s 已被他人更新(当前状态:%(state)s),请刷新页面后再操作。")
+            % {"number": ticket.number, "state": ticket.get_state_display()}
+        )
+    return ticket
+
+
 def apply_transition(
     *,
     ticket_id: int,
@@ -161,12 +172,7 @@ def apply_transition(
     if name in NEEDS_WORK_SUMMARY and not note:
         raise InvalidTransitionInput("note", _("请填写处理结果。"))
     with transaction.atomic():
-        ticket = RepairTicket.objects.select_for_update().get(pk=ticket_id)
-        if expected_version is not None and ticket.version != expected_version:
-            raise StaleTicket(
-                _("工单 %(number)s 已被他人更新(当前状态:%(state)s),请刷新页面后再操作。")
-                % {"number": ticket.number, "state": ticket.get_state_display()}
-            )
+        ticket = lock_ticket(ticket_id, expected_version)
         method = getattr(ticket, name)
         if not can_proceed(method):
             raise TicketActionError(
@@ -225,15 +231,7 @@ def revise_fault(
     if not note:
         raise InvalidTransitionInput("note", _("请说明修改故障原因的依据。"))
     with transaction.atomic():
-        ticket = (
-            RepairTicket.objects.select_for_update()
-            .select_related("unit__product_model__warranty_policy")
-            .get(pk=ticket_id)
-        )
-        if expected_version is not None and ticket.version != expected_version:
-            raise StaleTicket(
-                _("工单 %(number)s 已被他人更新,请刷新页面后再操作。") % {"number": ticket.number}
-            )
+        ticket = lock_ticket(ticket_id, expected_version)
         if not may_revise_verdict(ticket, user):
             raise PermissionDenied(_("您不能修改该工单的故障原因。"))
         terms = ticket.unit.product_model.warranty_policy.to_terms()
