@@ -76,6 +76,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         selected_customer = _initial_choice(call_form, "customer")
     if selected_unit:
         selected_customer = selected_unit.owner
+        call_form.initial.setdefault("fault_category", selected_unit.product_model.category)
     customer_form = NewCustomerForm(data if not selected_customer else None, prefix="customer")
     unit_form = NewUnitForm(data if not selected_unit else None, prefix="unit")
     if request.method == "POST":
