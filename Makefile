@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 messages: $(STAMP)
-	SECRET_KEY=x $(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=static --ignore=staticfiles
+	SECRET_KEY=x $(PY) manage.py makemessages -l en --ignore=.venv --ignore=static --ignore=staticfiles --ignore=var --ignore=tests --no-obsolete
 
 clean:
 	rm -rf var staticfiles

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+
 _EXTENSION = re.compile(r"(?:转|ext\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Area codes: 010 and 02x have 3 digits, the rest 4 (0xxx); local numbers 7 or 8 digits.
@@ -60,7 +62,7 @@ def search_key(raw: str) -> str:
 
 def format_phone(normal: str) -> str:
     """Display form: 138 0013 8000, 021-61234567, 0571-8888888 转 12."""
-    number, _, extension = normal.partition("-")
+    number, _dash, extension = normal.partition("-")
     if _MOBILE.match(number):
         shown = f"{number[:3]} {number[3:7]} {number[7:]}"
     elif number.startswith(("010", "02")):
@@ -69,4 +71,4 @@ def format_phone(normal: str) -> str:
         shown = f"{number[:4]}-{number[4:]}"
     else:
         shown = number
-    return f"{shown} 转 {extension}" if extension else shown
+    return _("%(number)s 转 %(extension)s") % {"number": shown, "extension": extension} if extension else shown

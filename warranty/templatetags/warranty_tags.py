@@ -1,5 +1,6 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -16,6 +17,11 @@ PAYER_LABELS = {"company": _("公司承担"), "customer": _("客户承担")}
 @register.filter
 def remedy_label(code: str) -> str:
     return REMEDY_LABELS.get(code, code)
+
+
+@register.filter
+def remedy_list(codes: list[str]) -> str:
+    return pgettext("list separator", ", ").join(str(remedy_label(code)) for code in codes)
 
 
 @register.filter
