@@ -16,7 +16,9 @@ def test_chinese_is_the_default_even_for_an_english_browser(client):
 @pytest.mark.django_db
 def test_the_header_switch_turns_the_ui_english(client, dispatcher):
     client.force_login(dispatcher)
-    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("tickets:list")}, follow=True)
+    response = client.post(
+        reverse("set_language"), {"language": "en", "next": reverse("tickets:list")}, follow=True
+    )
     page = response.content.decode()
     assert "Repair tickets" in page or "Tickets" in page
     assert "维修工单" not in page

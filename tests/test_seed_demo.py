@@ -9,7 +9,16 @@ from tickets.models import RepairTicket, State, TicketEvent
 def test_demo_data_has_a_login_per_role_tickets_in_every_state_and_is_idempotent(settings):
     call_command("seed_demo", customers=20)
     counts = (User.objects.count(), RepairTicket.objects.count(), TicketEvent.objects.count())
-    for username in ("admin", "dispatcher", "technician", "supervisor", "warehouse", "finance", "manager", "gm"):
+    for username in (
+        "admin",
+        "dispatcher",
+        "technician",
+        "supervisor",
+        "warehouse",
+        "finance",
+        "manager",
+        "gm",
+    ):
         user = User.objects.get(username=username)
         assert user.check_password(settings.DEMO_PASSWORD)
     assert User.objects.get(username="gm").has_role(Role.GENERAL_MANAGER)

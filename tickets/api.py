@@ -125,18 +125,18 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = TicketCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        ticket = log_call(
-            user=request.user,
-            unit=data["unit"],
-            details=CallDetails(
-                fault_category=data["fault_category"],
-                fault_description=data["fault_description"],
-                fault_cause=data["fault_cause"],
-                conditions=frozenset(data["conditions"]),
-                channel=data["channel"],
-                priority=data["priority"],
-            ),
+        details = CallDetails(
+            fault_category=data["fault_category"],
+            fault_description=data["fault_description"],
+            fault_cause=data["fault_cause"],
+            conditions=frozenset(data["conditions"]),
+            channel=data["channel"],
+            priority=data["priority"],
         )
+        try:
+            ticket = log_call(user=request.user, unit=data["unit"], details=details)
+        except InvalidTransitionInput as exc:
+            return Response({exc.field: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TransitionSerializer, responses={200: TicketSerializer})

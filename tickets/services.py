@@ -78,6 +78,7 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
     customer: Customer = unit.owner
     if not (user.sees_all_branches or customer.branch_id == user.branch_id):
         raise PermissionDenied(_("该客户不属于您的网点。"))
+    check_conditions(unit, details.conditions)
     now = timezone.now()
     decision = decide_for_unit(
         unit,
@@ -114,6 +115,12 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         data={"warranty": decision.as_dict()},
     )
     return ticket
+
+
+def check_conditions(unit: Unit, conditions: frozenset[str]) -> None:
+    """Only the conditions the unit's warranty policy knows can be recorded (§5 第十一~十五条)."""
+    if not conditions <= unit.product_model.warranty_policy.to_terms().exclusions:
+        raise InvalidTransitionInput("conditions", _("所选情形不适用于该产品的保修政策。"))
 
 
 # What each transition needs from the person pressing it, beyond the ticket.
@@ -234,10 +241,7 @@ def revise_fault(
         ticket = lock_ticket(ticket_id, expected_version)
         if not may_revise_verdict(ticket, user):
             raise PermissionDenied(_("您不能修改该工单的故障原因。"))
-        terms = ticket.unit.product_model.warranty_policy.to_terms()
-        unknown = conditions - terms.exclusions
-        if unknown:
-            raise InvalidTransitionInput("conditions", _("所选情形不适用于该产品的保修政策。"))
+        check_conditions(ticket.unit, conditions)
         decision = decide_for_unit(
             ticket.unit,
             report_date=timezone.localdate(ticket.reported_at),

@@ -25,6 +25,7 @@ from tickets.services import (
     NEEDS_REASON,
     NEEDS_WORK_SUMMARY,
     CallDetails,
+    InvalidTransitionInput,
     TicketActionError,
     apply_transition,
     available_transitions,
@@ -104,6 +105,9 @@ def intake(request: HttpRequest) -> HttpResponse:
                     new_customer=None if selected_customer else customer_form.cleaned_data,
                     new_unit=None if selected_unit else unit_form.cleaned_data,
                 )
+            except InvalidTransitionInput as exc:
+                call_form.add_error(exc.field, str(exc))
+                messages.error(request, _("请按提示修改标红的项目后再提交。"))
             except TicketActionError as exc:
                 messages.error(request, str(exc))
             else:

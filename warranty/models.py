@@ -25,23 +25,38 @@ class WarrantyPolicy(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
     no_reason_return_amount = models.PositiveIntegerField(_("无理由退货期限"), null=True, blank=True)
     no_reason_return_unit = models.CharField(
-        pgettext_lazy("period unit", "单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="days"
+        pgettext_lazy("period unit", "单位"),
+        max_length=6,
+        choices=[(u.value, u.value) for u in rules.PeriodUnit],
+        default="days",
     )
     refund_amount = models.PositiveIntegerField(_("质量问题退货期限"), null=True, blank=True)
     refund_unit = models.CharField(
-        pgettext_lazy("period unit", "单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="days"
+        pgettext_lazy("period unit", "单位"),
+        max_length=6,
+        choices=[(u.value, u.value) for u in rules.PeriodUnit],
+        default="days",
     )
     replace_amount = models.PositiveIntegerField(_("质量问题换货期限"), null=True, blank=True)
     replace_unit = models.CharField(
-        pgettext_lazy("period unit", "单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="days"
+        pgettext_lazy("period unit", "单位"),
+        max_length=6,
+        choices=[(u.value, u.value) for u in rules.PeriodUnit],
+        default="days",
     )
     free_repair_amount = models.PositiveIntegerField(_("免费保修期"), validators=[MinValueValidator(1)])
     free_repair_unit = models.CharField(
-        pgettext_lazy("period unit", "单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="months"
+        pgettext_lazy("period unit", "单位"),
+        max_length=6,
+        choices=[(u.value, u.value) for u in rules.PeriodUnit],
+        default="months",
     )
     repeat_extension_amount = models.PositiveIntegerField(_("同一故障重复维修延保"), null=True, blank=True)
     repeat_extension_unit = models.CharField(
-        pgettext_lazy("period unit", "单位"), max_length=6, choices=[(u.value, u.value) for u in rules.PeriodUnit], default="months"
+        pgettext_lazy("period unit", "单位"),
+        max_length=6,
+        choices=[(u.value, u.value) for u in rules.PeriodUnit],
+        default="months",
     )
     exclusions = models.JSONField(_("排除退换货的情形"), default=list, blank=True)
     exclusions_without_fault_only = models.JSONField(

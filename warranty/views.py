@@ -31,8 +31,6 @@ def _preview_decision(user, data) -> rules.WarrantyDecision | None:
         )
         if unit is None:
             return None
-        terms = unit.product_model.warranty_policy.to_terms()
-        conditions &= terms.exclusions
         return decide_for_unit(
             unit,
             report_date=today,
@@ -59,7 +57,7 @@ def _preview_decision(user, data) -> rules.WarrantyDecision | None:
         purchase_date=purchase_date,
         report_date=today,
         fault=rules.Fault(fault),
-        conditions=conditions & terms.exclusions,
+        conditions=conditions,
         purchase_proof=purchase_date is not None and bool(data.get("unit-purchase_place", "").strip()),
     )
     return rules.evaluate(terms, request)
@@ -69,12 +67,11 @@ def _preview_decision(user, data) -> rules.WarrantyDecision | None:
 @require_POST
 def verdict_preview(request: HttpRequest) -> HttpResponse:
     """htmx: the live warranty verdict beside the call intake form."""
-    decision = _preview_decision(request.user, request.POST)
-    return render(
-        request,
-        "warranty/_verdict.html",
-        {"decision": decision.as_dict() if decision else None, "live": True},
-    )
+    try:
+        decision = _preview_decision(request.user, request.POST)
+    except rules.InvalidWarrantyRequest as exc:
+        return render(request, "warranty/_verdict.html", {"decision": None, "errors": exc.errors.values()})
+    return render(request, "warranty/_verdict.html", {"decision": decision.as_dict() if decision else None})
 
 
 @login_required

@@ -302,3 +302,17 @@ class TestBoardAndJobs:
         for role in Role.values:
             client.force_login(persona(role))
             assert client.get(reverse("home"), follow=True).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_condition_the_policy_does_not_know_is_a_field_error_not_a_crash(client, dispatcher):
+    client.force_login(dispatcher)
+    data = intake_data(
+        conditions=["gift"]
+    )  # a retail condition; the product is under the manufacturer policy
+    response = client.post(reverse("tickets:intake"), data)
+    assert response.status_code == 200
+    assert "所选情形不适用于该产品的保修政策" in response.content.decode()
+    assert not RepairTicket.objects.exists() and not Customer.objects.exists()
+    preview = client.post(reverse("warranty:preview"), data).content.decode()
+    assert "赠品" in preview or "gift" in preview

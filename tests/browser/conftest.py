@@ -1,0 +1,121 @@
+"""Browser tests: Playwright's sync API driving Debian's Chromium (headless) against `live_server`.
+
+Database. `live_server` makes every test transactional: pytest-django flushes all tables after each
+test, including the rows the data migrations wrote (role groups with their permissions, warranty
+policy presets). Every test gets them back through `reference_data` (tests/conftest.py, required by
+the `people` and `air_conditioner` fixtures), which writes them again with the migrations' own
+functions: cheaper than `serialized_rollback` (which serialises and reloads the whole database around
+every test), and it cannot drift from the migrations.
+
+Event loop. The sync API runs an asyncio loop in this thread, so Django's ORM would refuse to run
+from the test body (SynchronousOnlyOperation) without DJANGO_ALLOW_ASYNC_UNSAFE. Nothing here is
+actually concurrent: the test thread waits while the browser talks to the live server's thread.
+
+Hygiene. Every page opened through `open_page` records console errors, uncaught exceptions, failed
+requests and HTTP responses >= 400 from the live server; the test fails (at teardown) if there are
+any, so a missing static file or a broken script cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
+
+from accounts.models import Role
+from tests.accounts.factories import UserFactory
+from tests.browser.support import CHROMIUM_ARGS, DESKTOP
+from tests.customers.factories import ProductModelFactory
+from warranty.models import WarrantyPolicy
+
+# Read by Django at each ORM call, so setting it here, before any test runs, is enough.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+expect.set_options(timeout=5_000)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """open_page(**context_options): a page in a fresh browser context (own cookies), watched for errors."""
+    origin = urlsplit(live_server.url).netloc
+    problems: list[str] = []
+    contexts: list[BrowserContext] = []
+
+    def same_origin(url: str) -> bool:
+        return urlsplit(url).netloc == origin
+
+    def aborted_by_navigation(request: Request) -> bool:
+        # A live-verdict preview still in flight when the user submits the form is cancelled by the
+        # browser: harmless, and a race the test cannot order. Anything else aborted still counts.
+        return request.failure == "net::ERR_ABORTED" and request.resource_type in ("xhr", "fetch")
+
+    def make(**options) -> Page:
+        context = browser.new_context(
+            base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **{**DESKTOP, **options}
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"console {message.type}: {message.text} ({message.location.get('url')})")
+                if message.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: problems.append(f"uncaught exception: {error}"))
+        page.on(
+            "requestfailed",
+            lambda request: (
+                problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+                if same_origin(request.url) and not aborted_by_navigation(request)
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda response: (
+                problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+                if response.status >= 400 and same_origin(response.url)
+                else None
+            ),
+        )
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    if problems:
+        pytest.fail("The browser saw errors:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def people(reference_data, branch_a):
+    """The dispatcher 王芳 and the technician 李强 of the Shanghai branch (SH)."""
+    dispatcher = UserFactory(
+        username="wangfang", last_name="王", first_name="芳", branch=branch_a, roles=[Role.DISPATCHER]
+    )
+    technician = UserFactory(
+        username="liqiang", last_name="李", first_name="强", branch=branch_a, roles=[Role.TECHNICIAN]
+    )
+    return dispatcher, technician
+
+
+@pytest.fixture
+def air_conditioner(reference_data):
+    """A product model under the §3 manufacturer policy (refund 7 d, replace 1 month, repair 12 months)."""
+    return ProductModelFactory(
+        code="KFR-35GW", name="壁挂式空调", warranty_policy=WarrantyPolicy.objects.get(slug="manufacturer")
+    )
