@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from customers.models import Customer, Unit
+from customers.models import Customer, FaultCategory, Unit
 from customers.phones import search_key
-from warranty.services import decide_for_unit
+from warranty.services import decide_for_unit, finished_repairs_by_fault
 
 SEARCH_LIMIT = 10
 
@@ -77,5 +77,14 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "customers/unit_detail.html",
-        {"unit": unit, "tickets": tickets, "verdict": today_verdict.as_dict(), "contracts": contracts},
+        {
+            "unit": unit,
+            "tickets": tickets,
+            "verdict": today_verdict.as_dict(),
+            "contracts": contracts,
+            "repair_counts": [
+                (FaultCategory(category).label, count)
+                for category, count in finished_repairs_by_fault(unit).items()
+            ],
+        },
     )

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Count
+
 from customers.models import Unit
 from tickets.models import RepairTicket, State
 from warranty import rules
 from warranty.models import MaintenanceContract
 
 
+def finished_repairs_by_fault(unit: Unit) -> dict[str, int]:
+    """Finished repairs per fault category: the unit's repeat-repair counters (§3 第八条, 三包)."""
+    rows = (
+        finished_repairs(unit).values("fault_category").annotate(count=Count("pk")).order_by("fault_category")
+    )
+    return {row["fault_category"]: row["count"] for row in rows}
+
+
+def finished_repairs(unit: Unit):
+    return RepairTicket.objects.filter(unit=unit, completed_at__isnull=False).exclude(state=State.CANCELLED)
+
+
 def prior_repairs_same_fault(unit: Unit, fault_category: str, *, exclude_ticket_id: int | None = None) -> int:
     """Earlier finished repairs of the same kind of fault on this unit (§3 第八条)."""
-    finished = RepairTicket.objects.filter(
-        unit=unit, fault_category=fault_category, completed_at__isnull=False
-    ).exclude(state=State.CANCELLED)
+    finished = finished_repairs(unit).filter(fault_category=fault_category)
     if exclude_ticket_id is not None:
         finished = finished.exclude(pk=exclude_ticket_id)
     return finished.count()

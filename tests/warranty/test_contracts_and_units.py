@@ -63,8 +63,14 @@ def test_the_unit_page_shows_warranty_end_and_earlier_repairs(client, dispatcher
     unit = UnitFactory(owner__branch=branch_a, purchase_date=datetime.date(2026, 1, 31))
     earlier = TicketFactory(unit=unit, closed=True)
     client.force_login(dispatcher)
+    TicketFactory(unit=unit, closed=True, completed_at=timezone.now())
+    TicketFactory(unit=unit, cancelled=True, completed_at=timezone.now())
     page = client.get(unit.get_absolute_url()).content.decode()
-    assert "2027-01-31" in page and earlier.number in page
+    assert earlier.number in page
+    assert "家用电器:1 次" in page
+    assert (
+        "2027-03-31" in page
+    )  # 12 months + 2 for the one finished repair of the same fault  # the factory's first ticket has no completed_at: not a finished repair
 
 
 @pytest.mark.django_db
