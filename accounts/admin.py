@@ -1,8 +1,69 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Branch, DocumentSequence, User
+from accounts.calendars import unconfirmed_years_ahead
+from accounts.models import (
+    Branch,
+    BranchWorkingHours,
+    CalendarException,
+    CalendarYear,
+    DocumentSequence,
+    User,
+    Weekday,
+)
+
+
+class WorkingHoursFormSet(BaseInlineFormSet):
+    """Periods of the same weekday must not overlap (checked across the rows being saved together)."""
+
+    def clean(self) -> None:
+        super().clean()
+        by_day: dict[int, list[tuple]] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if (
+                not data
+                or data.get("DELETE")
+                or not all(data.get(k) is not None for k in ("weekday", "start", "end"))
+            ):
+                continue
+            by_day.setdefault(data["weekday"], []).append((data["start"], data["end"]))
+        for weekday, periods in by_day.items():
+            periods.sort()
+            for (_start, end), (next_start, _next_end) in zip(periods, periods[1:], strict=False):
+                if next_start < end:
+                    raise ValidationError(
+                        _("%(weekday)s 的工作时段有重叠") % {"weekday": Weekday(weekday).label}
+                    )
+
+
+class BranchWorkingHoursInline(admin.TabularInline):
+    model = BranchWorkingHours
+    formset = WorkingHoursFormSet
+    extra = 0
+    fields = ["weekday", "start", "end"]
+
+
+class CalendarWarningMixin:
+    """Warn on the changelist when this or next year's holidays are unknown (chinese-calendar knows a
+    year only once its release includes the State Council's notice, usually in November or December)."""
+
+    def changelist_view(self, request, extra_context=None):
+        today = timezone.localdate()
+        for year in unconfirmed_years_ahead(today):
+            messages.warning(
+                request,
+                _(
+                    "%(year)s 年的法定节假日和调休尚未确认:该年的工作时限只按星期和已录入的节假日计算。"
+                    "请在“节假日与调休”中录入该年的放假和调休上班日,然后在“已确认的日历年度”中确认该年。"
+                )
+                % {"year": year},
+            )
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Branch)
@@ -10,6 +71,7 @@ class BranchAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "kind", "parent", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name", "address"]
+    inlines = [BranchWorkingHoursInline]
 
 
 @admin.register(User)
@@ -33,3 +95,26 @@ class DocumentSequenceAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(CalendarException)
+class CalendarExceptionAdmin(CalendarWarningMixin, admin.ModelAdmin):
+    list_display = ["date", "kind", "branch", "note"]
+    list_filter = ["kind", ("branch", admin.EmptyFieldListFilter), "branch"]
+    search_fields = ["note", "branch__code", "branch__name"]
+    date_hierarchy = "date"
+    list_select_related = ["branch"]
+    autocomplete_fields = ["branch"]
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(CalendarWarningMixin, admin.ModelAdmin):
+    list_display = ["year", "confirmed_by", "confirmed_at", "note"]
+    search_fields = ["year", "note"]
+    list_select_related = ["confirmed_by"]
+    readonly_fields = ["confirmed_by", "confirmed_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.confirmed_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -142,3 +143,133 @@ class DocumentSequence(models.Model):
                 [kind, branch.pk, day],
             )
             return cursor.fetchone()[0]
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("星期一")
+    TUESDAY = 1, _("星期二")
+    WEDNESDAY = 2, _("星期三")
+    THURSDAY = 3, _("星期四")
+    FRIDAY = 4, _("星期五")
+    SATURDAY = 5, _("星期六")
+    SUNDAY = 6, _("星期日")
+
+
+class BranchWorkingHours(models.Model):
+    """One working period of a branch on one weekday (DESIGN §5 上班时间).
+
+    One row per period, edited inline on the branch: a lunch break is simply two rows. A branch
+    without rows works the default hours (Mon–Fri 08:30–12:00, 13:30–17:30, see
+    `aftersales.workcalendar.DEFAULT_WEEKLY_HOURS`).
+    """
+
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("网点"), on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(_("星期"), choices=Weekday.choices)
+    start = models.TimeField(_("上班时间"))
+    end = models.TimeField(_("下班时间"))
+
+    class Meta:
+        verbose_name = _("网点工作时间")
+        verbose_name_plural = _("网点工作时间")
+        ordering = ["branch", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")),
+                name="accounts_branchworkinghours_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__gte=0, weekday__lte=6), name="accounts_branchworkinghours_weekday"
+            ),
+            models.UniqueConstraint(
+                fields=["branch", "weekday", "start"], name="accounts_branchworkinghours_unique_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        # Overlaps between rows need a range exclusion constraint the database cannot express portably;
+        # the branch admin's inline formset checks the rows of a day against each other.
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValidationError({"end": _("下班时间必须晚于上班时间")})
+
+
+class CalendarException(models.Model):
+    """A date an admin declares off (public holiday) or working (调休), for one branch or for all.
+
+    Overrides the chinese-calendar package, which knows only the years it was released for; a
+    branch's own row overrides a row for everyone on the same date.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKING_DAY = "working_day", _("调休上班")
+
+    date = models.DateField(_("日期"))
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    note = models.CharField(_("说明"), max_length=100, blank=True, help_text=_("如:春节、国庆节调休"))
+    branch = models.ForeignKey(
+        Branch,
+        verbose_name=_("网点"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendar_exceptions",
+        help_text=_("留空表示适用于所有网点"),
+    )
+
+    class Meta:
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = _("节假日与调休")
+        ordering = ["-date"]
+        constraints = [
+            # Two partial constraints because NULL branches are distinct in a plain unique constraint.
+            models.UniqueConstraint(
+                fields=["date", "branch"],
+                condition=models.Q(branch__isnull=False),
+                name="accounts_calendarexception_unique_branch_date",
+            ),
+            models.UniqueConstraint(
+                fields=["date"],
+                condition=models.Q(branch__isnull=True),
+                name="accounts_calendarexception_unique_global_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["holiday", "working_day"]),
+                name="accounts_calendarexception_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
+
+
+class CalendarYear(models.Model):
+    """An admin's confirmation that a year's holidays and 调休 days are entered completely.
+
+    A year is confirmed when the chinese-calendar package knows it or when it has a row here; deadlines
+    in other years are computed on weekdays and admin entries alone and shown as provisional.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    confirmed_by = models.ForeignKey(
+        "User", verbose_name=_("确认人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True, help_text=_("如:依据国务院办公厅通知"))
+
+    class Meta:
+        verbose_name = _("已确认的日历年度")
+        verbose_name_plural = _("已确认的日历年度")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(year__gte=2000, year__lte=2200), name="accounts_calendaryear_year_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)
