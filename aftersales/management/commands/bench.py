@@ -1,0 +1,171 @@
+"""`manage.py bench`: seed a PostgreSQL bench database, then time the main pages against a floor.
+
+Why a subprocess: settings read DATABASE_URL once, at import, and every view and service uses the
+`default` alias. Rather than repoint a live connection or route the app through a second alias,
+the command re-executes itself with DATABASE_URL set to the bench database (and DEBUG off, the
+production shape); the child finds that its default database *is* the bench database and does
+the work. Run with DATABASE_URL already pointing at the bench database, it works in-process.
+
+The bench database is created if missing, migrated, seeded once per ticket count (`--reseed` to
+force) and left in place for the next run; nothing else is created or touched.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+import time
+
+import dj_database_url
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from aftersales import benchmark
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aftersales_bench"
+IDENTITY_KEYS = ("ENGINE", "NAME", "HOST", "PORT", "USER")
+
+
+class Command(BaseCommand):
+    help = "Seed a PostgreSQL bench database with tickets and print server time per page (see docs/performance.md)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--database-url",
+            default=os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL,
+            help=f"PostgreSQL database to seed and measure (default: $BENCH_DATABASE_URL or {DEFAULT_URL})",
+        )
+        parser.add_argument(
+            "--tickets", type=int, default=1_000_000, help="tickets to seed (default 1,000,000)"
+        )
+        parser.add_argument("--reseed", action="store_true", help="seed again even if the count matches")
+        parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
+        parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per page (default 20)")
+        parser.add_argument(
+            "--explain",
+            action="store_true",
+            help="print EXPLAIN (ANALYZE, BUFFERS) of the ticket list's queries",
+        )
+
+    def handle(self, *args, **options) -> None:
+        if options["tickets"] < 1 or options["requests"] < 1 or options["warmup"] < 1:
+            raise CommandError("--tickets, --requests and --warmup must be at least 1")
+        bench_db = self._parse(options["database_url"])
+        if self._is_default(bench_db):
+            self._run(bench_db, options)
+        else:
+            self._reexecute(options)
+
+    @staticmethod
+    def _parse(url: str) -> dict:
+        try:
+            db = dj_database_url.parse(url)
+        except ValueError as exc:
+            raise CommandError(f"cannot read the bench database URL {url!r}: {exc}") from exc
+        if db.get("ENGINE") != "django.db.backends.postgresql":
+            raise CommandError(
+                f"The benchmark runs on PostgreSQL only (its figures mean nothing on {db.get('ENGINE')}). "
+                "Give --database-url or BENCH_DATABASE_URL as postgres://user@host:5432/aftersales_bench."
+            )
+        if db["NAME"] in benchmark.PROTECTED_DATABASES:
+            raise CommandError(f"refusing to seed the {db['NAME']!r} database; name a bench database")
+        return db
+
+    @staticmethod
+    def _is_default(bench_db: dict) -> bool:
+        current = settings.DATABASES["default"]
+        return all(str(current.get(key) or "") == str(bench_db.get(key) or "") for key in IDENTITY_KEYS)
+
+    def _reexecute(self, options: dict) -> None:
+        argv = [
+            sys.executable,
+            "-m",
+            "django",
+            "bench",
+            f"--database-url={options['database_url']}",
+            f"--tickets={options['tickets']}",
+            f"--requests={options['requests']}",
+            f"--warmup={options['warmup']}",
+        ]
+        argv += ["--reseed"] * options["reseed"] + ["--explain"] * options["explain"]
+        env = {**os.environ, "DATABASE_URL": options["database_url"], "DEBUG": "0"}
+        env.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
+        env.setdefault("SECRET_KEY", "bench-only")
+        completed = subprocess.run(argv, cwd=settings.BASE_DIR, env=env, check=False)
+        if completed.returncode:
+            raise CommandError(f"the bench run failed (exit status {completed.returncode})")
+
+    def _run(self, bench_db: dict, options: dict) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("The benchmark runs on PostgreSQL only.")
+        if settings.DEBUG:
+            self.stderr.write("DEBUG is on: every query is recorded, the figures will be pessimistic.")
+        name = bench_db["NAME"]
+        if benchmark.ensure_database(bench_db):
+            self.stdout.write(f"Created database {name}.")
+        started = time.monotonic()
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write(f"Migrations applied to {name} ({time.monotonic() - started:.1f} s).")
+
+        self.stdout.write(f"Seeding {options['tickets']:,} tickets…")
+        try:
+            report = benchmark.seed(options["tickets"], reseed=options["reseed"], log=self.stdout.write)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        if report.skipped:
+            self.stdout.write(
+                f"  already seeded with {report.tickets:,} tickets (use --reseed to seed again)"
+            )
+        else:
+            self.stdout.write(f"  seeded in {report.seconds:.0f} s")
+        self.stdout.write("  " + ", ".join(f"{table} {count:,}" for table, count in report.counts.items()))
+
+        personas = benchmark.choose_personas()
+        self.stdout.write(
+            f"Measuring as {personas.dispatcher.username} (dispatcher, {personas.branch.code}) and "
+            f"{personas.technician.username} (technician, {personas.technician_jobs} active jobs): "
+            f"{options['warmup']} warm-up + {options['requests']} timed requests per page…"
+        )
+        with benchmark.bench_urls():
+            results, captured = benchmark.measure(
+                personas, requests=options["requests"], warmup=options["warmup"], log=self.stdout.write
+            )
+        self.stdout.write("")
+        self.stdout.write(self._environment(options["tickets"]))
+        self.stdout.write(benchmark.format_table(results))
+        self.stdout.write(
+            "Server time in this process (Django test Client, no network). Queries per request counted "
+            "during warm-up. × floor: the page's median over the median of the floor requests timed "
+            "alternately with it."
+        )
+        if options["explain"]:
+            for label, statement in benchmark.list_queries(captured[benchmark.LIST_LABEL]).items():
+                self.stdout.write(f"\nEXPLAIN (ANALYZE, BUFFERS) — ticket list ?state=open, {label} query:")
+                self.stdout.write(statement)
+                self.stdout.write(benchmark.explain(statement))
+        if any(result.verdict == "MISSED" for result in results):
+            self.stdout.write(self.style.WARNING("Some targets were missed; see docs/performance.md."))
+
+    @staticmethod
+    def _environment(tickets: int) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        memory = ""
+        try:
+            with open("/proc/meminfo", encoding="ascii") as meminfo:
+                kib = int(meminfo.readline().split()[1])
+            memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+        except (OSError, ValueError, IndexError):
+            pass
+        today = datetime.datetime.now(tz=datetime.UTC).date()
+        # Other work on the machine shows in the figures: say how busy it was.
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        return (
+            f"{today}, {os.cpu_count()} CPUs{memory}, load average {load}, PostgreSQL {version}, "
+            f"{tickets:,} tickets, Python {sys.version.split()[0]}"
+        )
