@@ -71,4 +71,6 @@ def format_phone(normal: str) -> str:
         shown = f"{number[:4]}-{number[4:]}"
     else:
         shown = number
-    return _("%(number)s 转 %(extension)s") % {"number": shown, "extension": extension} if extension else shown
+    return (
+        _("%(number)s 转 %(extension)s") % {"number": shown, "extension": extension} if extension else shown
+    )

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from customers.models import Customer, FaultCategory, Unit
 from customers.phones import search_key
+from tickets.models import ServiceReport
 from warranty.services import decide_for_unit, finished_repairs_by_fault
 
 SEARCH_LIMIT = 10
@@ -82,6 +83,10 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tickets": tickets,
             "verdict": today_verdict.as_dict(),
             "contracts": contracts,
+            # 服务凭证 history: every signed service report of this unit, in one query.
+            "vouchers": ServiceReport.objects.filter(ticket__unit=unit, signed_at__isnull=False)
+            .select_related("ticket")
+            .order_by("-signed_at"),
             "repair_counts": [
                 (FaultCategory(category).label, count)
                 for category, count in finished_repairs_by_fault(unit).items()

@@ -93,8 +93,10 @@ def supervisor(persona):
 
 
 @pytest.fixture(autouse=True)
-def test_settings(settings):
-    """Fast password hashing, and static files served from the source tree (no collectstatic)."""
+def test_settings(settings, tmp_path):
+    """Fast password hashing, static files served from the source tree (no collectstatic), and
+    uploaded files (signatures, photos) written to the test's own temporary directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

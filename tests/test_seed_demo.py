@@ -26,5 +26,9 @@ def test_demo_data_has_a_login_per_role_tickets_in_every_state_and_is_idempotent
     # Built through the services: every ticket has its history, ending in its state.
     for ticket in RepairTicket.objects.prefetch_related("events"):
         assert [event.to_state for event in ticket.events.all()][-1] == ticket.state
+    # Every completed visit has the customer's signed, hashed service report (§1-3.3.2).
+    completed = RepairTicket.objects.filter(events__action="complete_visit")
+    assert completed.exists()
+    assert all(ticket.reports.get().content_sha256 for ticket in completed)
     call_command("seed_demo", customers=20)
     assert (User.objects.count(), RepairTicket.objects.count(), TicketEvent.objects.count()) == counts

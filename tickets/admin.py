@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tickets.models import RepairTicket, TicketEvent
+from tickets.models import GoodsRegisterEntry, RepairTicket, ServiceReport, TicketEvent
 
 
 class TicketEventInline(admin.TabularInline):
@@ -45,3 +45,31 @@ class TicketEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Signed reports and the goods register are records: visible in the admin, written by the services."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ServiceReport)
+class ServiceReportAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "visit", "technician", "signer_name", "signed_at"]
+    list_select_related = ["ticket", "technician"]
+    search_fields = ["ticket__number", "signer_name"]
+
+
+@admin.register(GoodsRegisterEntry)
+class GoodsRegisterEntryAdmin(ReadOnlyAdmin):
+    list_display = ["number", "branch", "ticket", "item_description", "in_at", "out_at", "out_kind"]
+    list_filter = ["branch", "out_kind"]
+    list_select_related = ["branch", "ticket"]
+    search_fields = ["number", "ticket__number", "tracking_number"]

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -11,8 +16,26 @@ from accounts.models import User
 from customers.models import FaultCategory, Unit
 from tickets.access import access_ticket
 from tickets.forms import TicketFilterForm
-from tickets.models import Channel, FaultCause, Priority, RepairTicket, TicketEvent
+from tickets.models import (
+    Channel,
+    FaultCause,
+    Priority,
+    RepairTicket,
+    ServiceReport,
+    ServiceReportPart,
+    TicketEvent,
+)
 from tickets.permissions import TRANSITION_ACTORS
+from tickets.report_services import current_report, decode_signature, missing_for_signature, save_report
+from tickets.reports import PaymentMethod
+from tickets.return_services import (
+    FactoryRepair,
+    GoodsIn,
+    approve_return,
+    finish_factory_repair,
+    hand_over,
+    ship_back,
+)
 from tickets.services import (
     CallDetails,
     InvalidTransitionInput,
@@ -100,6 +123,102 @@ class TransitionSerializer(serializers.Serializer):
     technician = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True
     )
+    # Return to factory (approve_return, finish_factory_repair, hand_over): the paperwork's fields.
+    item_description = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    accessories = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    condition = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    labour_hours = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=5, decimal_places=2, min_value=Decimal(0), default=None
+    )
+    parts_used = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    inspection_note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    inspector = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    )
+    signer_name = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
+    signature = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="data:image/png;base64,… (hand_over)"
+    )
+    tracking_number = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, default="", help_text="hand_over as a ship-back"
+    )
+
+
+class ServiceReportPartSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceReportPart
+        fields = [
+            "id",
+            "part_code",
+            "part_name",
+            "quantity",
+            "removed_serial",
+            "fitted_serial",
+            "old_part_returnable",
+        ]
+        read_only_fields = fields
+
+
+class ServiceReportSerializer(serializers.ModelSerializer):
+    parts = ServiceReportPartSerializer(many=True, read_only=True)
+    photos = serializers.SerializerMethodField()
+    is_signed = serializers.BooleanField(read_only=True)
+    missing = serializers.SerializerMethodField(help_text="What still blocks the customer's signature.")
+
+    class Meta:
+        model = ServiceReport
+        fields = [
+            "id",
+            "visit",
+            "version",
+            "idempotency_key",
+            "customer_account",
+            "usage_reading",
+            "previously_disassembled",
+            "findings",
+            "cause",
+            "work_done",
+            "labour_hours",
+            "fee",
+            "payment_method",
+            "fee_collected",
+            "parts",
+            "photos",
+            "is_signed",
+            "signer_name",
+            "signed_at",
+            "content_sha256",
+            "missing",
+        ]
+        read_only_fields = fields
+
+    def get_photos(self, report: ServiceReport) -> list[str]:
+        return [
+            reverse("tickets:report_photo", args=[report.ticket_id, photo.pk])
+            for photo in report.photos.all()
+        ]
+
+    def get_missing(self, report: ServiceReport) -> list[str]:
+        return [str(label) for label in missing_for_signature(report)]
+
+
+class ServiceReportPatchSerializer(serializers.Serializer):
+    """A draft save: only the fields given change. `version` is the report version you saw."""
+
+    version = serializers.IntegerField(required=False, help_text="A stale one answers 409.")
+    idempotency_key = serializers.UUIDField(required=False, help_text="Needed to start the report.")
+    customer_account = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    usage_reading = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    previously_disassembled = serializers.BooleanField(required=False, allow_null=True)
+    findings = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    cause = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    work_done = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    labour_hours = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=5, decimal_places=2, min_value=Decimal(0)
+    )
+    fee = serializers.DecimalField(required=False, max_digits=10, decimal_places=2, min_value=Decimal(0))
+    payment_method = serializers.ChoiceField(required=False, allow_blank=True, choices=PaymentMethod.choices)
+    fee_collected = serializers.BooleanField(required=False)
 
 
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -149,14 +268,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            ticket = apply_transition(
-                ticket_id=ticket.pk,
-                user=request.user,
-                name=name,
-                expected_version=data.get("version"),
-                technician=data.get("technician"),
-                note=data["note"],
-            )
+            ticket = self._run_transition(ticket, request.user, name, data)
         except PermissionDenied as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         except InvalidTransitionInput as exc:
@@ -164,3 +276,88 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except TicketActionError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(TicketSerializer(ticket).data)
+
+    @staticmethod
+    def _run_transition(ticket: RepairTicket, user: User, name: str, data: dict) -> RepairTicket:
+        """The return-to-factory transitions go through their services (register, receipt, tag)."""
+        version = data.get("version")
+        if name == "approve_return":
+            goods = GoodsIn(data["item_description"], data["accessories"], data["condition"])
+            approve_return(
+                ticket_id=ticket.pk, user=user, expected_version=version, goods=goods, note=data["note"]
+            )
+        elif name == "finish_factory_repair":
+            repair = FactoryRepair(
+                work_done=data["note"],
+                labour_hours=data["labour_hours"],
+                parts_used=data["parts_used"],
+                inspection_note=data["inspection_note"],
+                inspector=data["inspector"],
+            )
+            finish_factory_repair(ticket_id=ticket.pk, user=user, expected_version=version, repair=repair)
+        elif name == "hand_over" and data["tracking_number"]:
+            ship_back(
+                ticket_id=ticket.pk,
+                user=user,
+                expected_version=version,
+                tracking_number=data["tracking_number"],
+            )
+        elif name == "hand_over":
+            hand_over(
+                ticket_id=ticket.pk,
+                user=user,
+                expected_version=version,
+                signer_name=data["signer_name"],
+                signature_png=decode_signature(data["signature"]),
+            )
+        else:
+            return apply_transition(
+                ticket_id=ticket.pk,
+                user=user,
+                name=name,
+                expected_version=version,
+                technician=data.get("technician"),
+                note=data["note"],
+            )
+        return RepairTicket.objects.get(pk=ticket.pk)
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: ServiceReportSerializer, 404: None},
+        description="This visit's report.",
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        request=ServiceReportPatchSerializer,
+        responses={200: ServiceReportSerializer},
+        description="Save draft fields: 400 with field errors, 403 if not the assigned technician on site, "
+        "409 once signed or on a stale version.",
+    )
+    @action(detail=True, methods=["get", "patch"], url_path="report")
+    def report(self, request: Request, pk: str | None = None) -> Response:
+        ticket = access_ticket(request.user, int(pk))
+        if request.method == "GET":
+            report = current_report(ticket)
+            if report is None:
+                return Response({"detail": _("本次上门尚未填写服务报告。")}, status=status.HTTP_404_NOT_FOUND)
+            return Response(ServiceReportSerializer(report).data)
+        serializer = ServiceReportPatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        expected_version = changes.pop("version", None)
+        idempotency_key = changes.pop("idempotency_key", None) or uuid.uuid4()
+        try:
+            report = save_report(
+                ticket_id=ticket.pk,
+                user=request.user,
+                idempotency_key=idempotency_key,
+                expected_version=expected_version,
+                changes=changes,
+            )
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except InvalidTransitionInput as exc:
+            return Response({exc.field: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        except TicketActionError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(ServiceReportSerializer(current_report(report.ticket)).data)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
 from customers.models import Customer, FaultCategory, Unit
-from tickets.models import Channel, FaultCause, Priority, State
+from tickets.models import Channel, FaultCause, Priority, ServiceReport, State
+from tickets.report_services import decode_signature
 from warranty.rules import ALL_CONDITIONS, condition_label
 
 
@@ -112,3 +115,224 @@ class ReviseFaultForm(forms.Form):
         self.fields["conditions"].choices = [
             (code, label) for code, label in condition_choices() if code in policy_conditions
         ]
+
+
+class ReportStepForm(forms.ModelForm):
+    """One step of the service report; turns the posted text into the values of that step's fields."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    previously_disassembled = forms.TypedChoiceField(
+        label=_("故障件曾被拆过"),
+        choices=[("true", _("是,拆过")), ("false", _("否,未拆过"))],
+        coerce=lambda value: value == "true",
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+        error_messages={"required": _("请选择故障件是否曾被拆过。")},
+    )
+    labour_hours = forms.DecimalField(
+        label=_("工时(小时)"),
+        min_value=0,
+        max_value=999,
+        max_digits=5,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.25"}),
+        error_messages={"required": _("请填写工时。"), "min_value": _("工时不能为负数。")},
+    )
+    fee = forms.DecimalField(
+        label=_("服务费(元,施工前与客户约定)"),
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+        error_messages={"min_value": _("服务费不能为负数。")},
+    )
+
+    class Meta:
+        model = ServiceReport
+        fields = [
+            "customer_account",
+            "usage_reading",
+            "previously_disassembled",
+            "findings",
+            "cause",
+            "work_done",
+            "labour_hours",
+            "fee",
+            "payment_method",
+            "fee_collected",
+        ]
+        widgets = {
+            "customer_account": forms.Textarea(attrs={"rows": 4}),
+            "findings": forms.Textarea(attrs={"rows": 3}),
+            "cause": forms.Textarea(attrs={"rows": 3}),
+            "work_done": forms.Textarea(attrs={"rows": 4}),
+        }
+        error_messages = {
+            "customer_account": {"required": _("请填写客户反映的情况。")},
+            "usage_reading": {"required": _("请填写运行时间、里程或工作小时。")},
+            "findings": {"required": _("请填写检查结果。")},
+            "cause": {"required": _("请填写故障原因分析。")},
+            "work_done": {"required": _("请填写处理措施。")},
+        }
+
+    REQUIRED = frozenset(
+        {"customer_account", "usage_reading", "previously_disassembled", "findings", "cause", "work_done"}
+        | {"labour_hours"}
+    )
+
+    def __init__(self, *args, step_fields: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in (*step_fields, "version", "idempotency_key"):
+                del self.fields[name]
+            elif name in self.REQUIRED:
+                self.fields[name].required = True
+        if "previously_disassembled" in self.fields and self.instance.previously_disassembled is not None:
+            self.initial["previously_disassembled"] = (
+                "true" if self.instance.previously_disassembled else "false"
+            )
+        self.step_fields = step_fields
+
+    def changes(self) -> dict:
+        values = {name: self.cleaned_data[name] for name in self.step_fields}
+        if "fee" in values and values["fee"] is None:
+            values["fee"] = Decimal(0)
+        return values
+
+
+class ReportPartForm(forms.Form):
+    part_code = forms.CharField(label=_("配件编号"), max_length=40, required=False)
+    part_name = forms.CharField(
+        label=_("配件名称"), max_length=100, error_messages={"required": _("请填写配件名称。")}
+    )
+    quantity = forms.IntegerField(
+        label=_("数量"),
+        min_value=1,
+        initial=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"min_value": _("配件数量必须大于 0。"), "required": _("请填写配件数量。")},
+    )
+    removed_serial = forms.CharField(label=_("拆下件序列号"), max_length=60, required=False)
+    fitted_serial = forms.CharField(label=_("装上件序列号"), max_length=60, required=False)
+    old_part_returnable = forms.BooleanField(label=_("保修更换,旧件需返库"), required=False)
+
+
+class ReportPhotoForm(forms.Form):
+    # The service checks type and size and shrinks the image; the widget opens the camera directly.
+    photo = forms.FileField(
+        label=_("拍照"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        error_messages={"required": _("请拍摄或选择一张照片。")},
+    )
+
+
+class SignatureForm(forms.Form):
+    signer_name = forms.CharField(
+        label=_("签字客户姓名"), max_length=60, error_messages={"required": _("请填写签字客户的姓名。")}
+    )
+    # signature_pad's PNG as a data URL, filled in by static/js/report.js.
+    signature = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_signature(self) -> bytes:
+        return decode_signature(self.cleaned_data["signature"])
+
+
+class AddendumForm(SignatureForm):
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    text = forms.CharField(
+        label=_("补充说明"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请填写补充说明的内容。")},
+    )
+
+
+class ApproveReturnForm(forms.Form):
+    """Approval and goods-in (客户商品进出登记簿) in one step: the item is received when approved."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("审批意见"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    item_description = forms.CharField(
+        label=_("商品"), max_length=200, required=False, help_text=_("留空则为产品型号和序列号。")
+    )
+    accessories = forms.CharField(label=_("随机附件"), max_length=200, required=False)
+    condition = forms.CharField(label=_("外观与状态"), max_length=200, required=False)
+
+
+class FinishRepairForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    work_done = forms.CharField(
+        label=_("维修内容"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请填写处理结果。")},
+    )
+    labour_hours = forms.DecimalField(
+        label=_("工时(小时)"),
+        min_value=0,
+        max_digits=5,
+        decimal_places=2,
+        error_messages={"required": _("请填写工时。"), "min_value": _("工时不能为负数。")},
+    )
+    parts_used = forms.CharField(
+        label=_("更换配件"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    inspection_note = forms.CharField(
+        label=_("主任验收意见"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("请填写服务主任的验收意见。")},
+    )
+    inspector = forms.ModelChoiceField(
+        label=_("验收人"),
+        queryset=User.objects.none(),
+        error_messages={"required": _("请选择验收的服务主任。")},
+    )
+
+    def __init__(self, *args, branch_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["inspector"].queryset = User.objects.filter(
+            Q(branch_id=branch_id) | Q(branch__kind=Branch.Kind.HEADQUARTERS),
+            is_active=True,
+            groups__name=Role.SUPERVISOR,
+        ).order_by("username")
+
+
+class HandOverForm(SignatureForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    signer_name = forms.CharField(
+        label=_("领取人姓名"), max_length=60, error_messages={"required": _("请填写领取人姓名。")}
+    )
+
+
+class ShipBackForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    tracking_number = forms.CharField(
+        label=_("运单号"), max_length=40, error_messages={"required": _("寄回客户须填写运单号。")}
+    )
+
+
+class GoodsRegisterFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("入库日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    branch = forms.ModelChoiceField(
+        label=_("网点"), queryset=Branch.objects.none(), required=False, empty_label=_("全部网点")
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.sees_all_branches:
+            self.fields["branch"].queryset = Branch.objects.filter(is_active=True)
+        else:
+            del self.fields["branch"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        return data

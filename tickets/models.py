@@ -121,6 +121,11 @@ def technician_loads(technicians) -> models.QuerySet:
     ).order_by("open_jobs", "username")
 
 
+def has_signed_report(ticket: RepairTicket) -> bool:
+    """complete_visit guard: the customer signed this visit's service report."""
+    return ticket.report_signed
+
+
 class RepairTicket(ConcurrentTransitionMixin, models.Model):
     """One repair call (叫修) from its registration to the follow-up call (DESIGN §3).
 
@@ -175,6 +180,11 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     work_summary = models.TextField(_("处理结果"), blank=True)
     repeat_count = models.PositiveIntegerField(_("返修次数"), default=0)
+    # Check-ins so far: the service report of a visit is keyed by it (tickets.reports).
+    visit_count = models.PositiveIntegerField(_("上门次数"), default=0, editable=False)
+    # Kept by tickets.report_services.sign_report, cleared by check_in: lets the complete_visit guard
+    # stay a pure check on this row (§1-3.3.2, no completion without the customer's signature).
+    report_signed = models.BooleanField(_("服务报告已签字"), default=False, editable=False)
 
     objects = RepairTicketQuerySet.as_manager()
 
@@ -236,12 +246,15 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     )
     def check_in(self, *, at: datetime.datetime) -> None:
         self.arrived_at = at
+        self.visit_count += 1
+        self.report_signed = False
 
     @transition(
         field=state,
         source=State.ON_SITE,
         target=State.AWAITING_ACCEPTANCE,
         permission=permission_for("complete_visit"),
+        conditions=[has_signed_report],
     )
     def complete_visit(self, *, work_summary: str, at: datetime.datetime) -> None:
         self.work_summary = work_summary
@@ -373,4 +386,25 @@ TRANSITION_LABELS = {
     "cancel": _("取消工单"),
     "reopen": _("重新报修(返修)"),
     "revise_verdict": _("修改故障原因,重新判定保修"),
+    "start_report": _("开始填写服务报告"),
+    "sign_report": _("客户签字确认服务报告"),
+    "report_addendum": _("服务报告补充说明"),
+    "goods_in": _("客户商品入库登记"),
+    "notify_pickup": _("通知客户取件"),
+    "goods_out": _("客户商品出库"),
 }
+
+
+# The service report models live in their own module; importing them here registers them.
+from tickets.reports import (  # noqa: E402, F401
+    ServiceReport,
+    ServiceReportAddendum,
+    ServiceReportPart,
+    ServiceReportPhoto,
+)
+from tickets.returns import (  # noqa: E402, F401
+    GoodsRegisterEntry,
+    OutKind,
+    PickupReceipt,
+    RepairTag,
+)

@@ -67,3 +67,22 @@ def permission_for(transition_name: str):
 
     check.__name__ = f"may_{transition_name}"
     return check
+
+
+def may_write_report(ticket, user) -> bool:
+    """The service report is written on site by the assigned technician (DESIGN §3, complete visit)."""
+    return (
+        user.is_active
+        and ticket.state == "on_site"
+        and ticket.technician_id == user.pk
+        and user.has_role(Role.TECHNICIAN)
+    )
+
+
+# A correction to a signed report (a new, separately signed addendum): the technician who did the
+# work, or the supervisor who checks the report at acceptance (§1-3.4.3).
+ADDENDUM_WRITERS = Actors(roles=frozenset({Role.SUPERVISOR}), assignee=True)
+
+
+def may_add_addendum(ticket, user) -> bool:
+    return allowed(ADDENDUM_WRITERS, ticket, user)

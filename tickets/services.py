@@ -10,12 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.models import DocumentSequence, Role, User
 from customers.models import Customer, Unit
 from tickets.models import TRANSITION_LABELS, RepairTicket, ServiceCategory, TicketEvent
-from tickets.permissions import TRANSITION_ACTORS, may_revise_verdict
+from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
 from warranty import rules
 from warranty.services import decide_for_unit
 
@@ -146,6 +146,14 @@ def _check_technician(ticket: RepairTicket, technician: User | None) -> User:
     return technician
 
 
+def unmet_condition_message(name: str) -> str:
+    """Why a transition's `conditions=` guard refuses it, in words the user can act on."""
+    if name == "complete_visit":
+        # §1-3.3.2: the customer signs the recorded service, and the visit ends only after that.
+        return _("服务报告尚未由客户签字,不能完成上门服务。请先填写服务报告并请客户签字。")
+    return _("“%(action)s”的条件尚未满足。") % {"action": TRANSITION_LABELS[name]}
+
+
 def lock_ticket(ticket_id: int, expected_version: int | None) -> RepairTicket:
     """Lock the ticket row (only it) for this transaction; refuse if it changed since the user saw it."""
     ticket = RepairTicket.objects.select_for_update().get(pk=ticket_id)
@@ -181,15 +189,17 @@ def apply_transition(
     with transaction.atomic():
         ticket = lock_ticket(ticket_id, expected_version)
         method = getattr(ticket, name)
-        if not can_proceed(method):
+        if not can_proceed(method, check_conditions=False):
             raise TicketActionError(
                 _("工单当前状态为“%(state)s”,不能执行“%(action)s”。")
                 % {"state": ticket.get_state_display(), "action": TRANSITION_LABELS[name]}
             )
-        if not has_transition_perm(method, user):
+        if not may_act(name, ticket, user):
             raise PermissionDenied(
                 _("您没有权限对该工单执行“%(action)s”。") % {"action": TRANSITION_LABELS[name]}
             )
+        if not can_proceed(method):
+            raise TicketActionError(unmet_condition_message(name))
         now = timezone.now()
         from_state = ticket.state
         data: dict = {}

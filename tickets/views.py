@@ -18,9 +18,19 @@ from customers.forms import NewCustomerForm, NewUnitForm
 from customers.phones import search_key
 from customers.views import find_customers
 from tickets.access import access_ticket
-from tickets.forms import CallForm, ReviseFaultForm, TicketFilterForm, TransitionForm
+from tickets.forms import (
+    ApproveReturnForm,
+    CallForm,
+    FinishRepairForm,
+    HandOverForm,
+    ReviseFaultForm,
+    TicketFilterForm,
+    TransitionForm,
+)
 from tickets.models import OPEN_STATES, TRANSITION_LABELS, RepairTicket, State, technician_loads
-from tickets.permissions import may_revise_verdict
+from tickets.permissions import may_revise_verdict, may_write_report
+from tickets.report_services import current_report
+from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
 from tickets.services import (
     NEEDS_REASON,
     NEEDS_WORK_SUMMARY,
@@ -206,11 +216,24 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "conditions": ticket.conditions,
             },
         )
+    service_report = current_report(ticket) if ticket.visit_count else None
+    goods_entry = latest_entry(ticket) if ticket.state in GOODS_STATES else None
+    finish_form = (
+        FinishRepairForm(branch_id=ticket.branch_id, initial={"version": ticket.version})
+        if "finish_factory_repair" in names
+        else None
+    )
     return render(
         request,
         "tickets/ticket_detail.html",
         {
             "ticket": ticket,
+            "report": service_report,
+            "goods_entry": goods_entry,
+            "finish_form": finish_form,
+            "approve_form": ApproveReturnForm() if "approve_return" in names else None,
+            "hand_over_form": HandOverForm() if "hand_over" in names else None,
+            "may_write_report": may_write_report(ticket, request.user),
             "actions": actions,
             "technicians": technicians,
             "revise_form": revise_form,
@@ -252,6 +275,10 @@ def ticket_revise_fault(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
+    if name in RETURN_PATHS:
+        # These write the goods register, receipt and repair tag too: only through their own forms.
+        messages.error(request, _("请使用工单页面上的返厂表单办理此操作。"))
+        return redirect(ticket)
     form = TransitionForm(request.POST, technicians=dispatchable_technicians(ticket))
     if not form.is_valid():
         messages.error(request, _("提交的内容无效,请刷新页面后重试。"))

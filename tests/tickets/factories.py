@@ -1,11 +1,14 @@
 import datetime
+import io
+import uuid
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
 from tests.accounts.factories import UserFactory
 from tests.customers.factories import UnitFactory
-from tickets.models import RepairTicket, State
+from tickets.models import RepairTicket, ServiceReport, State
 
 
 class TicketFactory(factory.django.DjangoModelFactory):
@@ -13,6 +16,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = RepairTicket
+        skip_postgeneration_save = True
 
     unit = factory.SubFactory(UnitFactory)
     customer = factory.SelfAttribute("unit.owner")
@@ -40,3 +44,53 @@ class TicketFactory(factory.django.DjangoModelFactory):
         accepted = factory.Trait(state=State.ACCEPTED, assigned=True)
         closed = factory.Trait(state=State.CLOSED, assigned=True)
         cancelled = factory.Trait(state=State.CANCELLED)
+
+    @factory.post_generation
+    def signed_report(self, create, extracted, **kwargs):
+        """`TicketFactory(on_site=True, signed_report=True)`: checked in, with a signed report."""
+        if not (create and extracted):
+            return
+        self.visit_count = max(self.visit_count, 1)
+        self.report_signed = True
+        self.save(update_fields=["visit_count", "report_signed"])
+        ServiceReportFactory(ticket=self, signed=True)
+
+
+def signature_png(*, ink: bool = True) -> bytes:
+    """A small PNG like signature_pad's: transparent, with a dark scribble unless `ink=False`."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (400, 150), (0, 0, 0, 0))
+    if ink:
+        draw = ImageDraw.Draw(image)
+        draw.line([(20, 100), (80, 30), (140, 110), (220, 40), (300, 120), (380, 50)], fill="black", width=5)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class ServiceReportFactory(factory.django.DjangoModelFactory):
+    """A complete report of the ticket's current visit; `signed=True` freezes it (no real hash)."""
+
+    class Meta:
+        model = ServiceReport
+
+    ticket = factory.SubFactory(TicketFactory, on_site=True, visit_count=1)
+    visit = factory.SelfAttribute("ticket.visit_count")
+    technician = factory.SelfAttribute("ticket.technician")
+    idempotency_key = factory.LazyFunction(uuid.uuid4)
+    customer_account = "空调开机五分钟后自动停机"
+    usage_reading = "运行约 1200 小时"
+    previously_disassembled = False
+    findings = "室外机电容鼓包"
+    cause = "电容老化"
+    work_done = "更换启动电容,试机 30 分钟正常"
+    labour_hours = Decimal("1.50")
+
+    class Params:
+        signed = factory.Trait(
+            signer_name="王芳",
+            signed_at=factory.LazyFunction(timezone.now),
+            content_sha256="0" * 64,
+            signature=factory.django.FileField(filename="signature.png", data=signature_png()),
+        )

@@ -7,9 +7,14 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.models import Role
 from tests.accounts.factories import UserFactory
-from tests.tickets.factories import TicketFactory
+from tests.tickets.factories import ServiceReportFactory, TicketFactory
 from tickets.models import State, TicketEvent
-from tickets.services import InvalidTransitionInput, TicketActionError, apply_transition
+from tickets.services import (
+    InvalidTransitionInput,
+    TicketActionError,
+    apply_transition,
+    available_transitions,
+)
 
 # transition -> (a source state, the resulting state, personas allowed). Written out by hand from
 # DESIGN §3, not derived from tickets.permissions, so that a change to the table shows up here.
@@ -113,7 +118,12 @@ def arguments(name: str, ticket) -> dict:
 @pytest.mark.parametrize("who", PERSONAS)
 def test_who_may_press_each_transition(name, who, people, branch_a):
     source, target, allowed = EXPECTED[name]
-    ticket = TicketFactory(unit__owner__branch=branch_a, state=source, assigned=source != State.REPORTED)
+    ticket = TicketFactory(
+        unit__owner__branch=branch_a,
+        state=source,
+        assigned=source != State.REPORTED,
+        signed_report=name == "complete_visit",
+    )
     user = ticket.technician if who == "assignee" else people[who]
     kwargs = arguments(name, ticket)
     if who in allowed:
@@ -139,7 +149,10 @@ def test_who_may_press_each_transition(name, who, people, branch_a):
 @pytest.mark.parametrize("state", list(State))
 def test_each_transition_only_from_its_source_states(name, state, people, branch_a):
     ticket = TicketFactory(
-        unit__owner__branch=branch_a, state=state, assigned=state not in (State.REPORTED, State.CANCELLED)
+        unit__owner__branch=branch_a,
+        state=state,
+        assigned=state not in (State.REPORTED, State.CANCELLED),
+        signed_report=state == State.ON_SITE,
     )
     allowed = EXPECTED[name][2]
     user = (
@@ -244,3 +257,47 @@ def test_reopen_counts_a_repeat_repair_and_clears_the_assignment(people, branch_
         note="同一故障再次出现",
     )
     assert (result.state, result.repeat_count, result.technician) == (State.REPORTED, 1, None)
+
+
+@pytest.mark.django_db
+def test_complete_visit_needs_the_customers_signature_on_the_report(branch_a):
+    """§1-3.3.2: the FSM guard refuses completion until this visit's report is signed."""
+    ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True, visit_count=1)
+    ServiceReportFactory(ticket=ticket)  # complete, but not signed
+    assert "complete_visit" not in available_transitions(ticket, ticket.technician)
+    with pytest.raises(TicketActionError, match="服务报告尚未由客户签字"):
+        apply_transition(
+            ticket_id=ticket.pk,
+            user=ticket.technician,
+            name="complete_visit",
+            expected_version=ticket.version,
+            note="已修复",
+        )
+    ticket.refresh_from_db()
+    assert ticket.state == State.ON_SITE
+    assert not TicketEvent.objects.filter(ticket=ticket).exists()
+
+
+@pytest.mark.django_db
+def test_check_in_starts_a_new_visit_that_needs_its_own_signature(branch_a, people):
+    """A visit after a rejected return gets a new report: the old signature does not carry over."""
+    ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True, signed_report=True)
+    ticket = apply_transition(
+        ticket_id=ticket.pk,
+        user=ticket.technician,
+        name="request_return",
+        expected_version=ticket.version,
+        note="需返厂",
+    )
+    ticket = apply_transition(
+        ticket_id=ticket.pk,
+        user=people["supervisor"],
+        name="reject_return",
+        expected_version=ticket.version,
+        note="现场可修",
+    )
+    ticket = apply_transition(
+        ticket_id=ticket.pk, user=ticket.technician, name="check_in", expected_version=ticket.version
+    )
+    assert (ticket.visit_count, ticket.report_signed) == (2, False)
+    assert "complete_visit" not in available_transitions(ticket, ticket.technician)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html
@@ -57,3 +58,11 @@ def due_countdown(ticket, now: datetime.datetime) -> str:
         ticket.due_at,
         _("剩 %(span)s") % {"span": _span(left)},
     )
+
+
+@register.filter
+def yuan(amount) -> str:
+    """Money in CNY as people read it: `¥1,280.00` (DESIGN §9)."""
+    if amount is None or amount == "":
+        return "—"
+    return f"¥{Decimal(amount):,.2f}"

@@ -7,7 +7,10 @@ customers and tickets are created only when the demo branches have none yet.
 from __future__ import annotations
 
 import datetime
+import io
 import random
+import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -15,12 +18,21 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from faker import Faker
+from PIL import Image, ImageDraw
 
 from accounts.models import Branch, Role, User
 from customers.models import Customer, FaultCategory, ProductModel, ServiceZone
 from customers.phones import normalize_phone
 from customers.services import register_customer, register_unit
 from tickets.models import RepairTicket, State
+from tickets.report_services import PartLine, add_part, save_report, sign_report
+from tickets.return_services import (
+    RETURN_PATHS,
+    FactoryRepair,
+    GoodsIn,
+    approve_return,
+    finish_factory_repair,
+)
 from tickets.services import CallDetails, apply_transition, log_call
 from warranty.models import WarrantyPolicy
 
@@ -98,6 +110,84 @@ NOTES = {
     "finish_factory_repair": "返厂更换主板,测试通过。",
     "cancel": "客户来电取消报修。",
 }
+
+
+def demo_signature_png() -> bytes:
+    """A scribble standing in for the customer's signature drawn on the tablet."""
+    image = Image.new("RGBA", (400, 150), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line(
+        [(30, 110), (90, 40), (150, 115), (210, 35), (280, 105), (360, 45)], fill="black", width=5
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def sign_demo_report(ticket: RepairTicket, technician: User) -> RepairTicket:
+    """The on-site report and the customer's signature, through the same services as the tablet."""
+    save_report(
+        ticket_id=ticket.pk,
+        user=technician,
+        idempotency_key=uuid.uuid4(),
+        expected_version=None,
+        changes={
+            "customer_account": ticket.fault_description,
+            "usage_reading": "约 1200 小时",
+            "previously_disassembled": False,
+            "findings": "启动电容鼓包,容量不足。",
+            "cause": "电容老化(质量问题)。",
+            "work_done": NOTES["complete_visit"],
+            "labour_hours": Decimal("1.50"),
+            "fee": Decimal("180.00") if ticket.service_category == "A" else Decimal(0),
+            "payment_method": "wechat" if ticket.service_category == "A" else "",
+        },
+    )
+    add_part(
+        ticket_id=ticket.pk,
+        user=technician,
+        line=PartLine(
+            part_code="CAP-35UF",
+            part_name="启动电容 35μF",
+            quantity=1,
+            removed_serial=f"OLD-{ticket.number}",
+            fitted_serial=f"NEW-{ticket.number}",
+            old_part_returnable=ticket.service_category != "A",
+        ),
+    )
+    sign_report(
+        ticket_id=ticket.pk,
+        user=technician,
+        signer_name=ticket.customer.name,
+        signature_png=demo_signature_png(),
+    )
+    return RepairTicket.objects.get(pk=ticket.pk)
+
+
+def drive_return(ticket: RepairTicket, step: str, users: dict[str, User], prefix: str) -> RepairTicket:
+    """Return-to-factory steps through their services, so the register, receipt and tag exist."""
+    user = users[prefix + ACTOR_FOR[step]]
+    if step == "approve_return":
+        approve_return(
+            ticket_id=ticket.pk,
+            user=user,
+            expected_version=ticket.version,
+            goods=GoodsIn(accessories="遥控器 1 个、电源线 1 根", condition="外壳轻微划痕"),
+            note="同意返厂检测。",
+        )
+    elif step == "finish_factory_repair":
+        finish_factory_repair(
+            ticket_id=ticket.pk,
+            user=user,
+            expected_version=ticket.version,
+            repair=FactoryRepair(
+                work_done=NOTES[step],
+                labour_hours=Decimal("3.00"),
+                parts_used="主板 × 1",
+                inspection_note="试机 2 小时正常,同意出厂。",
+                inspector=users[prefix + "supervisor"],
+            ),
+        )
+    return RepairTicket.objects.get(pk=ticket.pk)
 
 
 class Command(BaseCommand):
@@ -193,6 +283,11 @@ class Command(BaseCommand):
     def _drive(ticket: RepairTicket, target: str, users: dict[str, User], in_hangzhou: bool) -> None:
         prefix = "hz_" if in_hangzhou else ""
         for step in PATHS[target]:
+            if step == "complete_visit":
+                ticket = sign_demo_report(ticket, users[prefix + "technician"])
+            if step in RETURN_PATHS:
+                ticket = drive_return(ticket, step, users, prefix)
+                continue
             ticket = apply_transition(
                 ticket_id=ticket.pk,
                 user=users[prefix + ACTOR_FOR[step]],

@@ -1,0 +1,234 @@
+"""Field work on the technician's tablet (1024×768 touch): check in, the service report in steps, the
+customer's signature, the voucher; and the server's refusals behind the page (DESIGN §3, §1-3.3.2)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.models import Role
+from tests.accounts.factories import UserFactory
+from tests.browser.support import TABLET, log_in
+from tests.customers.factories import UnitFactory
+from tickets.models import GoodsRegisterEntry, RepairTicket, ServiceReport, State
+from tickets.return_services import FactoryRepair, GoodsIn, approve_return, finish_factory_repair
+from tickets.services import CallDetails, apply_transition, log_call
+
+pytestmark = pytest.mark.browser
+
+STEPS = {
+    1: {"客户反映": "空调开机五分钟后自动停机"},
+    2: {"运行时间/里程/工作小时": "约 1200 小时"},
+    3: {"检查结果": "室外机电容鼓包", "故障原因分析": "电容老化"},
+    4: {"处理措施": "更换启动电容,试机正常", "工时(小时)": "1.5"},
+}
+
+
+@pytest.fixture
+def job(people, air_conditioner) -> RepairTicket:
+    """A call logged by 王芳 and dispatched to 李强, through the services."""
+    dispatcher, technician = people
+    unit = UnitFactory(owner__branch=dispatcher.branch, owner__name="张伟", product_model=air_conditioner)
+    ticket = log_call(
+        user=dispatcher,
+        unit=unit,
+        details=CallDetails(fault_category="appliance", fault_description="开机五分钟后停机"),
+    )
+    return apply_transition(
+        ticket_id=ticket.pk,
+        user=dispatcher,
+        name="dispatch",
+        expected_version=ticket.version,
+        technician=technician,
+    )
+
+
+def checked_in_tablet(open_page, job: RepairTicket) -> Page:
+    tablet = open_page(**TABLET)
+    log_in(tablet, "liqiang")
+    tablet.get_by_test_id(f"check-in-{job.number}").tap()
+    expect(tablet.locator("#messages")).to_contain_text("上门处理中")
+    tablet.get_by_test_id(f"job-{job.number}").get_by_role("link", name="打开任务").tap()
+    tablet.get_by_test_id("open-report").tap()
+    expect(tablet.get_by_test_id("step-count")).to_contain_text("第 1 步 / 共 6 步")
+    return tablet
+
+
+def fill_step(tablet: Page, step: int) -> None:
+    expect(tablet.get_by_test_id("step-count")).to_contain_text(f"第 {step} 步 / 共 6 步")
+    for label, value in STEPS.get(step, {}).items():
+        tablet.get_by_label(label, exact=False).first.fill(value)
+    if step == 2:
+        tablet.get_by_text("否,未拆过").tap()
+    save = tablet.get_by_test_id("save-step")
+    assert save.bounding_box()["height"] >= 44
+    save.tap()
+    expect(tablet.locator("#messages")).to_contain_text(f"第 {step} 步已保存")
+
+
+def draw_signature(tablet: Page) -> None:
+    canvas = tablet.get_by_test_id("signature-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    tablet.mouse.move(x + 30, y + 150)
+    tablet.mouse.down()
+    for index, (dx, dy) in enumerate([(80, 40), (140, 170), (200, 50), (260, 160), (330, 60), (400, 140)]):
+        tablet.mouse.move(x + dx, y + dy, steps=8 + index)
+    tablet.mouse.up()
+
+
+def csrf_token(tablet: Page) -> str:
+    return tablet.locator("input[name=csrfmiddlewaretoken]").first.input_value()
+
+
+def test_check_in_fill_the_report_in_steps_sign_and_get_the_voucher(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    # The signature step cannot be reached before the report is complete.
+    expect(tablet.locator(".report-steps .disabled")).to_contain_text("客户签字")
+    for step in range(1, 5):
+        fill_step(tablet, step)
+    expect(tablet.locator("input[type=file][capture=environment]")).to_have_count(0)  # step 5: fee
+    fill_step(tablet, 5)
+
+    expect(tablet.get_by_test_id("step-count")).to_contain_text("第 6 步 / 共 6 步")
+    expect(tablet.get_by_test_id("report-summary")).to_contain_text("室外机电容鼓包")
+    tablet.get_by_label("签字客户姓名").fill("张伟")
+    draw_signature(tablet)
+    tablet.get_by_test_id("sign-submit").tap()
+
+    expect(tablet).to_have_url(re.compile(rf"/tickets/{job.pk}/$"))
+    expect(tablet.locator("#messages")).to_contain_text("客户已签字,服务报告已锁定")
+    voucher = tablet.get_by_test_id("voucher-link")
+    expect(voucher).to_be_visible()
+    pdf = tablet.request.get(voucher.get_attribute("href"))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+
+    tablet.locator("[data-action=complete_visit]").tap()
+    expect(tablet.get_by_test_id("ticket-state")).to_have_text("待验收")
+    report = ServiceReport.objects.get(ticket=job)
+    assert report.signer_name == "张伟" and len(report.content_sha256) == 64
+
+
+def test_the_server_refuses_the_signature_of_an_incomplete_report(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    fill_step(tablet, 1)
+    tablet.goto(f"/tickets/{job.pk}/report/?step=6")
+    expect(tablet.get_by_test_id("signature-locked")).to_contain_text("检查结果")
+    expect(tablet.get_by_test_id("signature-canvas")).to_have_count(0)
+    # Past the page: a forged signature post is refused by the server, naming what is missing.
+    response = tablet.request.post(
+        f"/tickets/{job.pk}/report/sign/",
+        form={
+            "csrfmiddlewaretoken": csrf_token(tablet),
+            "signer_name": "张伟",
+            "signature": "data:image/png;base64,iVBORw0KGgo=",
+        },
+    )
+    assert "客户不能签字" in response.text() and "检查结果" in response.text()
+    assert not ServiceReport.objects.get(ticket=job).is_signed
+    assert RepairTicket.objects.get(pk=job.pk).state == State.ON_SITE
+
+
+def test_a_signed_report_cannot_be_edited_in_the_page_nor_the_api(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    for step in range(1, 6):
+        fill_step(tablet, step)
+    tablet.get_by_label("签字客户姓名").fill("张伟")
+    draw_signature(tablet)
+    tablet.get_by_test_id("sign-submit").tap()
+    expect(tablet.locator("#messages")).to_contain_text("服务报告已锁定")
+
+    tablet.goto(f"/tickets/{job.pk}/report/?step=3")
+    expect(tablet.get_by_test_id("report-signed")).to_be_visible()
+    expect(tablet.get_by_test_id("report-step-form")).to_have_count(0)
+    report = ServiceReport.objects.get(ticket=job)
+    api = tablet.request.patch(
+        f"/api/v1/tickets/{job.pk}/report",
+        data={"findings": "改过的结果", "version": report.version},
+        headers={"X-CSRFToken": csrf_token(tablet)},
+    )
+    assert api.status == 409 and "不能再修改" in api.json()["detail"]
+    page = tablet.request.post(
+        f"/tickets/{job.pk}/report/step/3/",
+        form={
+            "csrfmiddlewaretoken": csrf_token(tablet),
+            "idempotency_key": str(report.idempotency_key),
+            "version": str(report.version),
+            "findings": "改过的结果",
+            "cause": "改过的原因",
+        },
+    )
+    assert "不能再修改" in page.text()
+    report.refresh_from_db()
+    assert (report.findings, report.content_sha256) == ("室外机电容鼓包", report.content_sha256)
+
+
+def test_a_double_submit_makes_one_report(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    tablet.get_by_label("客户反映").fill("空调开机五分钟后自动停机")
+    key = tablet.locator("input[name=idempotency_key]").input_value()
+    tablet.get_by_test_id("save-step").dblclick()
+    expect(tablet.get_by_test_id("step-count")).to_contain_text("第 2 步 / 共 6 步")
+    # The same form sent again from another tab or after a reconnect: still one report.
+    again = tablet.request.post(
+        f"/tickets/{job.pk}/report/step/1/",
+        form={
+            "csrfmiddlewaretoken": csrf_token(tablet),
+            "idempotency_key": key,
+            "version": "",
+            "customer_account": "空调开机五分钟后自动停机",
+        },
+    )
+    assert again.ok
+    assert ServiceReport.objects.filter(ticket=job).count() == 1
+
+
+def test_input_typed_offline_is_sent_when_the_network_is_back(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    tablet.context.set_offline(True)
+    tablet.get_by_label("客户反映").fill("断网时填写的客户反映")
+    tablet.get_by_test_id("save-step").tap()
+    expect(tablet.get_by_test_id("offline-status")).to_contain_text("内容已保存在本机")
+    assert not ServiceReport.objects.filter(ticket=job).exists()
+    tablet.context.set_offline(False)
+    expect(tablet.get_by_test_id("offline-status")).to_contain_text("已自动提交")
+    assert ServiceReport.objects.get(ticket=job).customer_account == "断网时填写的客户反映"
+
+
+def test_hand_over_after_a_factory_repair_takes_the_customers_signature(open_page, job, people):
+    dispatcher, technician = people
+    supervisor = UserFactory(
+        username="zhaolei", last_name="赵", first_name="磊", branch=dispatcher.branch, roles=[Role.SUPERVISOR]
+    )
+    ticket = apply_transition(
+        ticket_id=job.pk, user=technician, name="check_in", expected_version=job.version
+    )
+    ticket = apply_transition(
+        ticket_id=job.pk,
+        user=technician,
+        name="request_return",
+        expected_version=ticket.version,
+        note="需返厂",
+    )
+    approve_return(ticket_id=job.pk, user=supervisor, expected_version=ticket.version, goods=GoodsIn())
+    finish_factory_repair(
+        ticket_id=job.pk,
+        user=technician,
+        expected_version=RepairTicket.objects.get(pk=job.pk).version,
+        repair=FactoryRepair("更换主板", Decimal("2"), "主板 × 1", "试机正常", supervisor),
+    )
+    desk = open_page()
+    log_in(desk, "wangfang")
+    desk.goto(f"/tickets/{job.pk}/")
+    desk.get_by_label("领取人姓名").fill("张伟")
+    draw_signature(desk)
+    desk.locator("[data-action=hand_over]").click()
+    expect(desk.locator("#messages")).to_contain_text("领取收据已作废")
+    expect(desk.get_by_test_id("ticket-state")).to_have_text("待验收")
+    expect(desk.get_by_test_id("goods-entry")).to_contain_text("已作废")
+    entry = GoodsRegisterEntry.objects.get(ticket=job)
+    assert entry.out_kind == "handed_over" and entry.receipt.signer_name == "张伟"

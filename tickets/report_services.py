@@ -1,0 +1,492 @@
+"""Write paths of the service report (服务报告): draft by steps, parts, photos, signature, addenda.
+
+Every function locks the ticket row first (the same lock as the transitions), so a report cannot be
+changed while the visit is being completed, and two devices saving at once are serialised.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from accounts.models import User
+from tickets.models import (
+    RepairTicket,
+    ServiceCategory,
+    ServiceReport,
+    ServiceReportAddendum,
+    ServiceReportPart,
+    ServiceReportPhoto,
+    State,
+    TicketEvent,
+)
+from tickets.permissions import may_add_addendum, may_write_report
+from tickets.services import InvalidTransitionInput, TicketActionError, lock_ticket
+
+
+class ReportFrozen(TicketActionError):
+    """The report is signed: nothing in it can change (the API answers 409)."""
+
+
+class StaleReport(TicketActionError):
+    """The report changed since the page was loaded."""
+
+
+# The report in steps, following 听 / 看 / 查 (§1-3.4.2); the signature is the last step.
+REPORT_STEPS: list[tuple[str, list[str]]] = [
+    (gettext_lazy("听:客户反映"), ["customer_account"]),
+    (gettext_lazy("看:使用情况"), ["usage_reading", "previously_disassembled"]),
+    (gettext_lazy("查:检查结果"), ["findings", "cause"]),
+    (gettext_lazy("维修:处理措施、配件、照片"), ["work_done", "labour_hours"]),
+    (gettext_lazy("费用"), ["fee", "payment_method", "fee_collected"]),
+    (gettext_lazy("客户签字"), []),
+]
+SIGNATURE_STEP = len(REPORT_STEPS)
+EDITABLE_FIELDS = frozenset(field for _title, fields in REPORT_STEPS for field in fields)
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_SIDE = 1600
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+MAX_SIGNATURE_BYTES = 1024 * 1024
+# Dark pixels a real signature leaves on the canvas; a tap or an empty canvas leaves fewer.
+MIN_SIGNATURE_INK = 200
+
+
+def current_report(ticket: RepairTicket) -> ServiceReport | None:
+    """The report of the ticket's latest visit, if one was started."""
+    return (
+        ServiceReport.objects.filter(ticket=ticket, visit=ticket.visit_count)
+        .prefetch_related("parts", "photos", "addenda")
+        .first()
+    )
+
+
+def missing_for_signature(report: ServiceReport) -> list[str]:
+    """What the customer cannot sign without (labels, in step order). Empty: ready to sign."""
+    missing = []
+    if not report.customer_account.strip():
+        missing.append(_("客户反映"))
+    if not report.usage_reading.strip():
+        missing.append(_("运行时间/里程/工作小时"))
+    if report.previously_disassembled is None:
+        missing.append(_("故障件曾被拆过"))
+    if not report.findings.strip():
+        missing.append(_("检查结果"))
+    if not report.cause.strip():
+        missing.append(_("故障原因分析"))
+    if not report.work_done.strip():
+        missing.append(_("处理措施"))
+    if report.labour_hours is None:
+        missing.append(_("工时"))
+    if report.ticket.service_category == ServiceCategory.PAID:
+        # §5 第三十条: paid service has its fee agreed before the work.
+        if not report.fee:
+            missing.append(_("服务费"))
+        if not report.payment_method:
+            missing.append(_("付款方式"))
+    return missing
+
+
+def _check_writable(ticket: RepairTicket, user: User) -> None:
+    if ticket.technician_id != user.pk:
+        raise PermissionDenied(_("只有派工的技术员可以填写该工单的服务报告。"))
+    if not may_write_report(ticket, user):
+        raise TicketActionError(
+            _("工单当前状态为“%(state)s”,只有到达签到后(上门处理中)才能填写服务报告。")
+            % {"state": ticket.get_state_display()}
+        )
+
+
+def _frozen_message() -> str:
+    return _("服务报告已由客户签字,不能再修改;如需更正,请添加补充说明并由客户另行签字。")
+
+
+def _report_for_update(ticket: RepairTicket) -> ServiceReport | None:
+    return ServiceReport.objects.select_for_update().filter(ticket=ticket, visit=ticket.visit_count).first()
+
+
+def _writable_report(ticket: RepairTicket) -> ServiceReport:
+    report = _report_for_update(ticket)
+    if report is None:
+        raise TicketActionError(_("请先填写服务报告第 1 步。"))
+    if report.is_signed:
+        raise ReportFrozen(_frozen_message())
+    return report
+
+
+def _check_values(changes: dict) -> None:
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidTransitionInput(sorted(unknown)[0], _("该项不能在服务报告中修改。"))
+    hours = changes.get("labour_hours")
+    if hours is not None and not (Decimal(0) <= hours <= Decimal(999)):
+        raise InvalidTransitionInput("labour_hours", _("工时必须在 0 到 999 小时之间。"))
+    fee = changes.get("fee")
+    if fee is not None and fee < 0:
+        raise InvalidTransitionInput("fee", _("服务费不能为负数。"))
+
+
+def save_report(
+    *,
+    ticket_id: int,
+    user: User,
+    idempotency_key: uuid.UUID,
+    expected_version: int | None,
+    changes: dict,
+) -> ServiceReport:
+    """Save one step of the draft; the first save of a visit creates the report.
+
+    A resend of what is already stored (double tap, the page resending after the network came back)
+    is answered with the report as it is, also when its version moved on since.
+    """
+    _check_values(changes)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id, None)
+        _check_writable(ticket, user)
+        report = _report_for_update(ticket)
+        if report is None:
+            report = _start_report(ticket, user, idempotency_key)
+        if report.is_signed:
+            raise ReportFrozen(_frozen_message())
+        if all(getattr(report, name) == value for name, value in changes.items()):
+            return report
+        if expected_version is not None and expected_version != report.version:
+            raise StaleReport(_("服务报告已在其他页面或设备上更新,请刷新页面后再填写本步。"))
+        for name, value in changes.items():
+            setattr(report, name, value)
+        report.version += 1
+        report.updated_at = timezone.now()
+        report.save()
+    return report
+
+
+def _start_report(ticket: RepairTicket, user: User, idempotency_key: uuid.UUID) -> ServiceReport:
+    try:
+        with transaction.atomic():
+            report = ServiceReport.objects.create(
+                ticket=ticket, visit=ticket.visit_count, technician=user, idempotency_key=idempotency_key
+            )
+    except IntegrityError:
+        # The key was used for another visit's report (a page kept open across visits): use a new one.
+        report = ServiceReport.objects.create(
+            ticket=ticket, visit=ticket.visit_count, technician=user, idempotency_key=uuid.uuid4()
+        )
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=user,
+        action="start_report",
+        from_state=ticket.state,
+        to_state=ticket.state,
+        data={"report": report.pk, "visit": report.visit},
+    )
+    return report
+
+
+@dataclass(frozen=True)
+class PartLine:
+    part_name: str
+    quantity: int
+    part_code: str = ""
+    removed_serial: str = ""
+    fitted_serial: str = ""
+    old_part_returnable: bool = False
+
+
+def add_part(*, ticket_id: int, user: User, line: PartLine) -> ServiceReportPart:
+    if not line.part_name.strip():
+        raise InvalidTransitionInput("part_name", _("请填写配件名称。"))
+    if line.quantity <= 0:
+        raise InvalidTransitionInput("quantity", _("配件数量必须大于 0。"))
+    if line.old_part_returnable and not line.removed_serial.strip():
+        raise InvalidTransitionInput("removed_serial", _("保修更换的旧件需返库,请填写拆下件的序列号。"))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id, None)
+        _check_writable(ticket, user)
+        report = _writable_report(ticket)
+        part = ServiceReportPart.objects.create(
+            report=report,
+            part_code=line.part_code.strip(),
+            part_name=line.part_name.strip(),
+            quantity=line.quantity,
+            removed_serial=line.removed_serial.strip(),
+            fitted_serial=line.fitted_serial.strip(),
+            old_part_returnable=line.old_part_returnable,
+        )
+        _touch(report)
+    return part
+
+
+def remove_part(*, ticket_id: int, user: User, part_id: int) -> None:
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id, None)
+        _check_writable(ticket, user)
+        report = _writable_report(ticket)
+        report.parts.filter(pk=part_id).delete()
+        _touch(report)
+
+
+def _touch(report: ServiceReport) -> None:
+    report.version += 1
+    report.updated_at = timezone.now()
+    report.save(update_fields=["version", "updated_at"])
+
+
+def prepare_photo(upload) -> tuple[ContentFile, str]:
+    """Check type and size, turn the image upright and shrink it to ≤ 1600 px; (file, sha256)."""
+    if upload.size > MAX_PHOTO_BYTES:
+        raise InvalidTransitionInput("photo", _("照片不能超过 10 MB。"))
+    try:
+        image = Image.open(upload)
+        image_format = image.format
+        image.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InvalidTransitionInput("photo", _("照片必须是 JPEG、PNG 或 WebP 图片。")) from exc
+    if image_format not in PHOTO_FORMATS:
+        raise InvalidTransitionInput("photo", _("照片必须是 JPEG、PNG 或 WebP 图片。"))
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
+    if image_format == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **({"quality": 85} if image_format != "PNG" else {}))
+    data = buffer.getvalue()
+    name = f"{uuid.uuid4().hex}.{PHOTO_FORMATS[image_format]}"
+    return ContentFile(data, name=name), hashlib.sha256(data).hexdigest()
+
+
+def add_photo(*, ticket_id: int, user: User, upload) -> ServiceReportPhoto:
+    content, digest = prepare_photo(upload)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id, None)
+        _check_writable(ticket, user)
+        report = _writable_report(ticket)
+        photo = ServiceReportPhoto(report=report, sha256=digest)
+        photo.image.save(content.name, content, save=False)
+        photo.save()
+        _touch(report)
+    return photo
+
+
+def remove_photo(*, ticket_id: int, user: User, photo_id: int) -> None:
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id, None)
+        _check_writable(ticket, user)
+        report = _writable_report(ticket)
+        report.photos.filter(pk=photo_id).delete()
+        _touch(report)
+
+
+def decode_signature(data_url: str) -> bytes:
+    """`data:image/png;base64,...` from signature_pad → PNG bytes (a wrong value gives b"")."""
+    prefix = "data:image/png;base64,"
+    if not data_url.startswith(prefix):
+        return b""
+    try:
+        return base64.b64decode(data_url[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def check_signature(png: bytes) -> None:
+    """A PNG with enough ink on it: an empty or blank canvas is no signature."""
+    if not png:
+        raise InvalidTransitionInput("signature", _("请客户在签字框内签名。"))
+    if len(png) > MAX_SIGNATURE_BYTES:
+        raise InvalidTransitionInput("signature", _("签名图片过大,请清除后重新签名。"))
+    try:
+        image = Image.open(io.BytesIO(png))
+        if image.format != "PNG":
+            raise InvalidTransitionInput("signature", _("签名必须是 PNG 图片。"))
+        image = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InvalidTransitionInput("signature", _("签名图片无法识别,请清除后重新签名。")) from exc
+    on_white = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("L")
+    ink = sum(on_white.histogram()[:128])
+    if ink < MIN_SIGNATURE_INK:
+        raise InvalidTransitionInput("signature", _("签名为空,请客户在签字框内签名。"))
+
+
+def check_signer(signer_name: str, technician: User) -> str:
+    signer_name = " ".join(signer_name.split())
+    if not signer_name:
+        raise InvalidTransitionInput("signer_name", _("请填写签字客户的姓名。"))
+    own_names = {
+        technician.username.casefold(),
+        technician.get_full_name().replace(" ", "").casefold(),
+        str(technician).replace(" ", "").casefold(),
+    } - {""}
+    if signer_name.replace(" ", "").casefold() in own_names:
+        raise InvalidTransitionInput("signer_name", _("技术员不能代客户签字,请由客户本人签名并填写姓名。"))
+    return signer_name
+
+
+def canonical_content(report: ServiceReport, *, signature_sha256: str) -> dict:
+    """What the customer signs: the report's every field, parts, photos, signer and time."""
+    ticket = report.ticket
+    return {
+        "ticket": ticket.number,
+        "visit": report.visit,
+        "customer": ticket.customer.name,
+        "unit": ticket.unit.serial_number,
+        "technician": report.technician.username,
+        "customer_account": report.customer_account,
+        "usage_reading": report.usage_reading,
+        "previously_disassembled": report.previously_disassembled,
+        "findings": report.findings,
+        "cause": report.cause,
+        "work_done": report.work_done,
+        "labour_hours": str(report.labour_hours),
+        "fee": str(report.fee),
+        "payment_method": report.payment_method,
+        "fee_collected": report.fee_collected,
+        "parts": [
+            {
+                "part_code": part.part_code,
+                "part_name": part.part_name,
+                "quantity": part.quantity,
+                "removed_serial": part.removed_serial,
+                "fitted_serial": part.fitted_serial,
+                "old_part_returnable": part.old_part_returnable,
+            }
+            for part in report.parts.order_by("pk")
+        ],
+        "photos": [photo.sha256 for photo in report.photos.order_by("pk")],
+        "signer_name": report.signer_name,
+        "signed_at": report.signed_at.isoformat(),
+        "signature_sha256": signature_sha256,
+    }
+
+
+def content_hash(content: dict) -> str:
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def sign_report(*, ticket_id: int, user: User, signer_name: str, signature_png: bytes) -> ServiceReport:
+    """The customer signs the complete report on the technician's device; the report is frozen.
+
+    Refused before every required step is filled (§1-3.3.2: no signature before the service is
+    recorded), once signed, with an empty canvas, or with the technician's own name as the signer.
+    """
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id, None)
+        _check_writable(ticket, user)
+        report = _report_for_update(ticket)
+        if report is None:
+            raise TicketActionError(_("服务报告尚未填写,不能签字。"))
+        if report.is_signed:
+            raise ReportFrozen(_("服务报告已于 %(at)s 由客户签字。") % {"at": _local(report.signed_at)})
+        missing = missing_for_signature(report)
+        if missing:
+            raise TicketActionError(
+                _("服务报告尚未填写完整,客户不能签字。缺少:%(missing)s。") % {"missing": "、".join(missing)}
+            )
+        signer_name = check_signer(signer_name, user)
+        check_signature(signature_png)
+        now = timezone.now()
+        report.signer_name = signer_name
+        report.signed_at = now
+        signature_sha256 = hashlib.sha256(signature_png).hexdigest()
+        report.signature.save(f"{ticket.number}-{report.visit}.png", ContentFile(signature_png), save=False)
+        report.content_sha256 = content_hash(canonical_content(report, signature_sha256=signature_sha256))
+        report.version += 1
+        report.updated_at = now
+        report.save()
+        ticket.report_signed = True
+        ticket.version += 1
+        ticket.save(update_fields=["report_signed", "version"])
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=user,
+            at=now,
+            action="sign_report",
+            from_state=ticket.state,
+            to_state=ticket.state,
+            note=_("客户 %(name)s 签字确认服务报告。") % {"name": signer_name},
+            data={"report": report.pk, "content_sha256": report.content_sha256},
+        )
+    return report
+
+
+def add_addendum(
+    *,
+    ticket_id: int,
+    user: User,
+    idempotency_key: uuid.UUID,
+    text: str,
+    signer_name: str,
+    signature_png: bytes,
+) -> ServiceReportAddendum:
+    """A later correction to the signed report: separately signed and hashed; the report stays as is."""
+    text = text.strip()
+    if not text:
+        raise InvalidTransitionInput("text", _("请填写补充说明的内容。"))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id, None)
+        if not may_add_addendum(ticket, user) or ticket.state == State.CANCELLED:
+            raise PermissionDenied(_("您不能为该工单的服务报告添加补充说明。"))
+        existing = ServiceReportAddendum.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+        report = (
+            ServiceReport.objects.select_for_update()
+            .filter(ticket=ticket, signed_at__isnull=False)
+            .order_by("-visit")
+            .first()
+        )
+        if report is None:
+            raise TicketActionError(_("服务报告尚未签字,请直接修改报告。"))
+        signer_name = check_signer(signer_name, user)
+        check_signature(signature_png)
+        now = timezone.now()
+        signature_sha256 = hashlib.sha256(signature_png).hexdigest()
+        content = {
+            "report_sha256": report.content_sha256,
+            "text": text,
+            "author": user.username,
+            "signer_name": signer_name,
+            "signed_at": now.isoformat(),
+            "signature_sha256": signature_sha256,
+        }
+        addendum = ServiceReportAddendum(
+            report=report,
+            author=user,
+            idempotency_key=idempotency_key,
+            text=text,
+            signer_name=signer_name,
+            signed_at=now,
+            content_sha256=content_hash(content),
+        )
+        addendum.signature.save(
+            f"{ticket.number}-{report.visit}-addendum.png", ContentFile(signature_png), save=False
+        )
+        addendum.save()
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=user,
+            at=now,
+            action="report_addendum",
+            from_state=ticket.state,
+            to_state=ticket.state,
+            note=text,
+            data={"report": report.pk, "addendum": addendum.pk, "content_sha256": addendum.content_sha256},
+        )
+    return addendum
+
+
+def _local(at) -> str:
+    return f"{timezone.localtime(at):%Y-%m-%d %H:%M}"

@@ -1,0 +1,308 @@
+"""The technician's service report screens (tablet and phone): steps, parts, photos, signature."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets.access import access_ticket
+from tickets.documents import service_voucher_pdf
+from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
+from tickets.models import RepairTicket, ServiceReport, ServiceReportPhoto
+from tickets.permissions import may_add_addendum, may_write_report
+from tickets.report_services import (
+    REPORT_STEPS,
+    SIGNATURE_STEP,
+    InvalidTransitionInput,
+    PartLine,
+    TicketActionError,
+    add_addendum,
+    add_part,
+    add_photo,
+    current_report,
+    missing_for_signature,
+    remove_part,
+    remove_photo,
+    save_report,
+    sign_report,
+)
+
+
+def _step_url(ticket: RepairTicket, step: int) -> str:
+    return f"{reverse('tickets:report', args=[ticket.pk])}?step={step}"
+
+
+def _requested_step(request: HttpRequest) -> int:
+    try:
+        step = int(request.GET.get("step", "1"))
+    except ValueError:
+        step = 1
+    return min(max(step, 1), SIGNATURE_STEP)
+
+
+@login_required
+@require_GET
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
+    service_report = current_report(ticket)
+    writable = may_write_report(ticket, request.user) and not (service_report and service_report.is_signed)
+    step = _requested_step(request)
+    return _render_report(request, ticket, service_report, writable=writable, step=step)
+
+
+def _render_report(
+    request: HttpRequest,
+    ticket: RepairTicket,
+    service_report,
+    *,
+    writable: bool,
+    step: int,
+    step_form: ReportStepForm | None = None,
+    part_form: ReportPartForm | None = None,
+    photo_form: ReportPhotoForm | None = None,
+    signature_form: SignatureForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    missing = missing_for_signature(service_report) if service_report else [_("服务报告尚未填写")]
+    if writable and step < SIGNATURE_STEP and step_form is None:
+        step_form = ReportStepForm(
+            instance=service_report,
+            step_fields=REPORT_STEPS[step - 1][1],
+            initial={
+                "version": service_report.version if service_report else None,
+                "idempotency_key": service_report.idempotency_key if service_report else uuid.uuid4(),
+            },
+        )
+    context = {
+        "ticket": ticket,
+        "report": service_report,
+        "writable": writable,
+        "step": step,
+        "steps": [{"number": n, "title": title} for n, (title, _fields) in enumerate(REPORT_STEPS, start=1)],
+        "step_count": len(REPORT_STEPS),
+        "step_title": REPORT_STEPS[step - 1][0],
+        "signature_step": SIGNATURE_STEP,
+        "missing": missing,
+        "step_form": step_form,
+        "part_form": part_form or ReportPartForm(),
+        "photo_form": photo_form or ReportPhotoForm(),
+        "signature_form": signature_form or SignatureForm(),
+        "addendum_form": AddendumForm(initial={"idempotency_key": uuid.uuid4()})
+        if service_report and service_report.is_signed and may_add_addendum(ticket, request.user)
+        else None,
+    }
+    return render(request, "tickets/report.html", context, status=status)
+
+
+def _writable_ticket(request: HttpRequest, pk: int) -> RepairTicket:
+    return access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
+
+
+@login_required
+@require_POST
+def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
+    ticket = _writable_ticket(request, pk)
+    if not 1 <= step < SIGNATURE_STEP:
+        return redirect(_step_url(ticket, 1))
+    service_report = current_report(ticket)
+    form = ReportStepForm(request.POST, instance=service_report, step_fields=REPORT_STEPS[step - 1][1])
+    if form.is_valid():
+        try:
+            save_report(
+                ticket_id=ticket.pk,
+                user=request.user,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                expected_version=form.cleaned_data["version"],
+                changes=form.changes(),
+            )
+        except InvalidTransitionInput as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        except TicketActionError as exc:
+            messages.error(request, str(exc))
+            return redirect(_step_url(ticket, step))
+        else:
+            messages.success(request, _("第 %(step)s 步已保存。") % {"step": step})
+            return redirect(_step_url(ticket, step + 1))
+    messages.error(request, _("请按提示修改标红的项目后再保存。"))
+    service_report = current_report(ticket)
+    return _render_report(
+        request, ticket, service_report, writable=True, step=step, step_form=form, status=400
+    )
+
+
+@login_required
+@require_POST
+def report_add_part(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _writable_ticket(request, pk)
+    step = REPORT_STEPS.index(next(s for s in REPORT_STEPS if "work_done" in s[1])) + 1
+    form = ReportPartForm(request.POST)
+    if form.is_valid():
+        try:
+            add_part(ticket_id=ticket.pk, user=request.user, line=PartLine(**form.cleaned_data))
+        except InvalidTransitionInput as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        except TicketActionError as exc:
+            messages.error(request, str(exc))
+            return redirect(_step_url(ticket, step))
+        else:
+            messages.success(request, _("已添加配件 %(name)s。") % {"name": form.cleaned_data["part_name"]})
+            return redirect(_step_url(ticket, step))
+    messages.error(request, _("请按提示修改配件信息。"))
+    return _render_report(
+        request, ticket, current_report(ticket), writable=True, step=step, part_form=form, status=400
+    )
+
+
+@login_required
+@require_POST
+def report_remove_part(request: HttpRequest, pk: int, part_id: int) -> HttpResponse:
+    ticket = _writable_ticket(request, pk)
+    try:
+        remove_part(ticket_id=ticket.pk, user=request.user, part_id=part_id)
+    except TicketActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已删除配件。"))
+    return redirect(_step_url(ticket, 4))
+
+
+@login_required
+@require_POST
+def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _writable_ticket(request, pk)
+    form = ReportPhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            add_photo(ticket_id=ticket.pk, user=request.user, upload=form.cleaned_data["photo"])
+        except InvalidTransitionInput as exc:
+            form.add_error("photo", str(exc))
+        except TicketActionError as exc:
+            messages.error(request, str(exc))
+            return redirect(_step_url(ticket, 4))
+        else:
+            messages.success(request, _("照片已上传。"))
+            return redirect(_step_url(ticket, 4))
+    messages.error(request, form.errors["photo"][0])
+    return _render_report(
+        request, ticket, current_report(ticket), writable=True, step=4, photo_form=form, status=400
+    )
+
+
+@login_required
+@require_POST
+def report_remove_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
+    ticket = _writable_ticket(request, pk)
+    try:
+        remove_photo(ticket_id=ticket.pk, user=request.user, photo_id=photo_id)
+    except TicketActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已删除照片。"))
+    return redirect(_step_url(ticket, 4))
+
+
+@login_required
+@require_POST
+def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _writable_ticket(request, pk)
+    form = SignatureForm(request.POST)
+    if form.is_valid():
+        try:
+            sign_report(
+                ticket_id=ticket.pk,
+                user=request.user,
+                signer_name=form.cleaned_data["signer_name"],
+                signature_png=form.cleaned_data["signature"],
+            )
+        except InvalidTransitionInput as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            messages.error(request, str(exc))
+        except TicketActionError as exc:
+            messages.error(request, str(exc))
+            return redirect(_step_url(ticket, SIGNATURE_STEP))
+        else:
+            messages.success(request, _("客户已签字,服务报告已锁定。下一步:完成上门服务。"))
+            return redirect(ticket)
+    else:
+        messages.error(request, _("请按提示修改后再提交签字。"))
+    service_report = current_report(ticket)
+    return _render_report(
+        request,
+        ticket,
+        service_report,
+        writable=may_write_report(ticket, request.user),
+        step=SIGNATURE_STEP,
+        signature_form=form,
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def report_addendum(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _writable_ticket(request, pk)
+    form = AddendumForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return redirect("tickets:report", pk=ticket.pk)
+    try:
+        add_addendum(
+            ticket_id=ticket.pk,
+            user=request.user,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            text=form.cleaned_data["text"],
+            signer_name=form.cleaned_data["signer_name"],
+            signature_png=form.cleaned_data["signature"],
+        )
+    except TicketActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("补充说明已由客户签字保存,原服务报告保持不变。"))
+    return redirect("tickets:report", pk=ticket.pk)
+
+
+@login_required
+@require_GET
+def report_voucher(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
+    """服务凭证 PDF of a signed report (A4, Chinese)."""
+    ticket = access_ticket(request.user, pk)
+    service_report = (
+        ServiceReport.objects.filter(ticket=ticket, pk=report_id, signed_at__isnull=False)
+        .select_related("ticket__customer", "ticket__unit__product_model", "technician")
+        .prefetch_related("parts", "addenda", "ticket__customer__phones")
+        .first()
+    )
+    if service_report is None:
+        raise Http404("No signed report")
+    response = HttpResponse(service_voucher_pdf(service_report), content_type="application/pdf")
+    filename = f"service-voucher-{ticket.number}-{service_report.visit}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def report_signature(request: HttpRequest, pk: int, report_id: int) -> FileResponse:
+    """The customer's signature: personal data, served only to those who may see the ticket."""
+    ticket = access_ticket(request.user, pk)
+    service_report = ServiceReport.objects.filter(ticket=ticket, pk=report_id).exclude(signature="").first()
+    if service_report is None:
+        raise Http404("No signature")
+    return FileResponse(service_report.signature.open("rb"), content_type="image/png")
+
+
+@login_required
+@require_GET
+def report_photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
+    ticket = access_ticket(request.user, pk)
+    photo = ServiceReportPhoto.objects.filter(report__ticket=ticket, pk=photo_id).first()
+    if photo is None:
+        raise Http404("No photo")
+    return FileResponse(photo.image.open("rb"))
