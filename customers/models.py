@@ -96,8 +96,13 @@ class CustomerPhone(models.Model):
                 fields=["customer", "number"], name="customers_customerphone_unique_number"
             ),
         ]
-        # Call intake searches by number prefix (customers.views.search).
-        indexes = [models.Index(fields=["number"], name="customers_phone_number_idx")]
+        # Call intake searches by number prefix (customers.views.find_customers): LIKE 'digits%' needs the
+        # pattern operator class, the database collation not being C. (Ignored on SQLite.)
+        indexes = [
+            models.Index(
+                fields=["number"], name="customers_phone_number_idx", opclasses=["varchar_pattern_ops"]
+            )
+        ]
 
     def __str__(self) -> str:
         return format_phone(self.number)

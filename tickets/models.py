@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, FilteredRelation, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -115,10 +115,20 @@ class RepairTicketQuerySet(models.QuerySet):
 
 
 def technician_loads(technicians) -> models.QuerySet:
-    """Technicians annotated with their open job count, for the dispatch board."""
-    return technicians.annotate(
-        open_jobs=Count("assigned_tickets", filter=Q(assigned_tickets__state__in=TECHNICIAN_ACTIVE_STATES))
-    ).order_by("open_jobs", "username")
+    """Technicians annotated with their open job count, for the dispatch board.
+
+    The state test is in the join (FilteredRelation), not in a FILTER of the count, so PostgreSQL reads
+    the partial index tickets_tech_active_due_idx instead of every ticket a technician ever had.
+    """
+    return (
+        technicians.annotate(
+            active_tickets=FilteredRelation(
+                "assigned_tickets", condition=Q(assigned_tickets__state__in=TECHNICIAN_ACTIVE_STATES)
+            )
+        )
+        .annotate(open_jobs=Count("active_tickets"))
+        .order_by("open_jobs", "username")
+    )
 
 
 def has_signed_report(ticket: RepairTicket) -> bool:
@@ -196,6 +206,22 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
             # Ticket list: filtered by branch (and usually state), sorted by deadline (views.ticket_list).
             models.Index(fields=["branch", "state", "due_at"], name="tickets_branch_state_due_idx"),
             models.Index(fields=["state", "due_at"], name="tickets_state_due_idx"),
+            # The list of open tickets (?state=open, the dispatcher's working list) in its own order, so
+            # page 1 reads 25 index entries instead of sorting the branch's open tickets (273 → 41 ms at
+            # 1,000,000 tickets, docs/performance.md). The predicate must stay equal to OPEN_STATES.
+            models.Index(
+                fields=["branch", "due_at", "id"],
+                name="tickets_open_branch_due_idx",
+                condition=Q(state__in=[state.value for state in OPEN_STATES]),
+            ),
+            # The same for headquarters, who see every branch.
+            models.Index(
+                fields=["due_at", "id"],
+                name="tickets_open_due_idx",
+                condition=Q(state__in=[state.value for state in OPEN_STATES]),
+            ),
+            # The list with no state filter, sorted by deadline (845 → 53 ms).
+            models.Index(fields=["branch", "due_at", "id"], name="tickets_branch_due_idx"),
             # Technician's jobs (views.my_jobs) and the dispatch board's load counts.
             models.Index(
                 fields=["technician", "due_at"],

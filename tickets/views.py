@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -45,6 +46,7 @@ from tickets.services import (
 )
 
 PAGE_SIZE = 25
+BOARD_SIZE = 50  # the most urgent unassigned tickets; the rest are one click away in the list
 
 
 @login_required
@@ -316,7 +318,9 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
         raise PermissionDenied(_("只有客服/调度和服务主任可以派工。"))
-    waiting = list(RepairTicket.objects.visible_to(user).for_board()[:200])
+    waiting = list(RepairTicket.objects.visible_to(user).for_board()[: BOARD_SIZE + 1])
+    more_waiting = len(waiting) > BOARD_SIZE
+    waiting = waiting[:BOARD_SIZE]
     technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN).select_related("branch")
     if not user.sees_all_branches:
         technicians = technicians.filter(branch_id=user.branch_id)
@@ -324,9 +328,24 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     by_branch: dict[int, list[User]] = defaultdict(list)
     for technician in loads:
         by_branch[technician.branch_id].append(technician)
-    rows = [{"ticket": ticket, "technicians": by_branch.get(ticket.branch_id, [])} for ticket in waiting]
+    # The technician <select> is the same for every ticket of a branch: render it once per branch.
+    options = {
+        branch_id: render_to_string(
+            "tickets/dispatch_board.html#technician_options", {"technicians": technicians}, request
+        )
+        for branch_id, technicians in by_branch.items()
+    }
+    no_technician = render_to_string(
+        "tickets/dispatch_board.html#technician_options", {"technicians": []}, request
+    )
+    rows = [
+        {"ticket": ticket, "technician_options": options.get(ticket.branch_id, no_technician)}
+        for ticket in waiting
+    ]
     return render(
-        request, "tickets/dispatch_board.html", {"rows": rows, "loads": loads, "now": timezone.now()}
+        request,
+        "tickets/dispatch_board.html",
+        {"rows": rows, "loads": loads, "more_waiting": more_waiting, "now": timezone.now()},
     )
 
 
