@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from tickets.models import GoodsRegisterEntry, RepairTicket, ServiceReport, TicketEvent
+from tickets.models import (
+    GoodsRegisterEntry,
+    PickupReceipt,
+    RepairTag,
+    RepairTicket,
+    ServiceReport,
+    ServiceReportAddendum,
+    ServiceReportPart,
+    ServiceReportPhoto,
+    TicketEvent,
+)
 
 
 class TicketEventInline(admin.TabularInline):
@@ -60,8 +70,40 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.StackedInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ServiceReportPartInline(ReadOnlyInline):
+    model = ServiceReportPart
+
+
+class ServiceReportPhotoInline(ReadOnlyInline):
+    model = ServiceReportPhoto
+
+
+class ServiceReportAddendumInline(ReadOnlyInline):
+    model = ServiceReportAddendum
+
+
+class PickupReceiptInline(ReadOnlyInline):
+    model = PickupReceipt
+
+
+class RepairTagInline(ReadOnlyInline):
+    model = RepairTag
+
+
 @admin.register(ServiceReport)
 class ServiceReportAdmin(ReadOnlyAdmin):
+    inlines = [ServiceReportPartInline, ServiceReportPhotoInline, ServiceReportAddendumInline]
     list_display = ["ticket", "visit", "technician", "signer_name", "signed_at"]
     list_select_related = ["ticket", "technician"]
     search_fields = ["ticket__number", "signer_name"]
@@ -69,6 +111,7 @@ class ServiceReportAdmin(ReadOnlyAdmin):
 
 @admin.register(GoodsRegisterEntry)
 class GoodsRegisterEntryAdmin(ReadOnlyAdmin):
+    inlines = [PickupReceiptInline, RepairTagInline]
     list_display = ["number", "branch", "ticket", "item_description", "in_at", "out_at", "out_kind"]
     list_filter = ["branch", "out_kind"]
     list_select_related = ["branch", "ticket"]
