@@ -90,6 +90,27 @@ class RepairTicketQuerySet(models.QuerySet):
             "due_at", "pk"
         )
 
+    def list_rows_only(self) -> RepairTicketQuerySet:
+        """Only the columns a row of the ticket list page shows: building 25 rows with every column
+        (the verdict JSON above all) cost more than the page query at 1,000,000 tickets."""
+        return self.only(
+            "number",
+            "state",
+            "priority",
+            "due_at",
+            "reported_at",
+            "fault_category",
+            "fault_description",
+            "version",
+            "branch__code",
+            "customer__name",
+            "unit__serial_number",
+            "unit__product_model__name",
+            "technician__username",
+            "technician__first_name",
+            "technician__last_name",
+        )
+
     def for_detail(self) -> RepairTicketQuerySet:
         return self.select_related(
             "branch", "customer", "unit__product_model__warranty_policy", "technician", "reported_by"

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -46,6 +47,23 @@ from tickets.services import (
 )
 
 PAGE_SIZE = 25
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP rows: a COUNT over a branch's whole history grows with it, and past
+    ten thousand a dispatcher narrows the list with the filters rather than paging (docs/performance.md)."""
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.COUNT_CAP + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.COUNT_CAP
+
+
 BOARD_SIZE = 50  # the most urgent unassigned tickets; the rest are one click away in the list
 
 
@@ -184,7 +202,8 @@ def filtered_tickets(user: User, form: TicketFilterForm):
 @require_GET
 def ticket_list(request: HttpRequest) -> HttpResponse:
     form = TicketFilterForm(request.GET or None, user=request.user)
-    page = Paginator(filtered_tickets(request.user, form), PAGE_SIZE).get_page(request.GET.get("page"))
+    tickets = filtered_tickets(request.user, form).list_rows_only()
+    page = CappedCountPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
     context = {"form": form, "page": page, "query": query_without_page.urlencode(), "now": timezone.now()}

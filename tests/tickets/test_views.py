@@ -316,3 +316,17 @@ def test_a_condition_the_policy_does_not_know_is_a_field_error_not_a_crash(clien
     assert not RepairTicket.objects.exists() and not Customer.objects.exists()
     preview = client.post(reverse("warranty:preview"), data).content.decode()
     assert "赠品" in preview or "gift" in preview
+
+
+@pytest.mark.django_db
+def test_a_very_long_list_says_it_is_capped_instead_of_counting_everything(
+    client, dispatcher, branch_a, monkeypatch
+):
+    from tickets.views import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "COUNT_CAP", 3)
+    TicketFactory.create_batch(5, unit__owner__branch=branch_a)
+    client.force_login(dispatcher)
+    page = client.get(reverse("tickets:list")).content.decode()
+    assert "超过 3 张工单,请用上方的筛选缩小范围" in page
+    assert "共 5 张工单" not in page
