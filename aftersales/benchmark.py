@@ -44,7 +44,7 @@ from django.views.decorators.http import require_GET
 from psycopg2 import sql
 
 from accounts.models import Branch, DocumentSequence, Role, User
-from aftersales.management.commands.seed_demo import ACTOR_FOR, NOTES, PATHS
+from aftersales.management.commands.seed_demo import ACTOR_FOR, FAULTS, NOTES, PATHS
 from customers.models import Customer, CustomerPhone, FaultCategory, ProductModel, Unit
 from tickets.models import OPEN_STATES, RepairTicket, State, TicketEvent
 from tickets.services import service_category_for
@@ -159,18 +159,6 @@ PRODUCT_MODELS = [
     ("KL6125-D", "客车底盘/发动机总成", FaultCategory.CHASSIS_ENGINE, "manufacturer"),
     ("KL6800", "中型客车车身", FaultCategory.BODY, "manufacturer"),
 ]
-FAULTS = {
-    FaultCategory.APPLIANCE: [
-        "开机无反应",
-        "制冷效果差,出风不凉",
-        "运行时噪音大",
-        "漏水",
-        "显示屏报 E4 故障码",
-    ],
-    FaultCategory.BODY: ["车门开关异常", "车窗玻璃松动", "车身异响", "空调出风口损坏"],
-    FaultCategory.CHASSIS_ENGINE: ["发动机抖动", "刹车异响", "变速箱换挡困难", "冷却液渗漏"],
-    FaultCategory.OTHER: ["其他故障"],
-}
 FAMILY_NAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 GIVEN_NAMES = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛")
 COMPANY_WORDS = ["华东", "新世纪", "金桥", "东方", "长江", "宏达", "恒通", "锦江"]

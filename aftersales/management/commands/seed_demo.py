@@ -73,6 +73,7 @@ FAULTS = {
     ],
     FaultCategory.BODY: ["车门开关异常", "车窗玻璃松动", "车身异响", "空调出风口损坏"],
     FaultCategory.CHASSIS_ENGINE: ["发动机抖动", "刹车异响", "变速箱换挡困难", "冷却液渗漏"],
+    FaultCategory.OTHER: ["其他故障"],
 }
 # How far each demo ticket is driven: one path per final state.
 PATHS = {
