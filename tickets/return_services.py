@@ -174,24 +174,18 @@ def hand_over(
         )
         signer_name = check_signer(signer_name, user)
         entry = _locked_open_entry(ticket.pk)
-        now = timezone.now()
         receipt = entry.receipt
         receipt.signer_name = signer_name
         receipt.signature.save(f"{receipt.number}.png", ContentFile(signature_png), save=False)
-        receipt.voided_at = now
-        receipt.void_reason = _("客户已签字领取")
-        receipt.save()
-        _check_out(entry, user, now, OutKind.HANDED_OVER)
-        TicketEvent.objects.create(
-            ticket=ticket,
-            actor=user,
-            at=now,
-            action="goods_out",
-            from_state=ticket.state,
-            to_state=ticket.state,
+        _release_goods(
+            ticket,
+            entry,
+            user,
+            kind=OutKind.HANDED_OVER,
+            void_reason=_("客户已签字领取"),
             note=_("%(name)s 签字领取,收据 %(receipt)s 作废。")
             % {"name": signer_name, "receipt": receipt.number},
-            data={"entry": entry.pk, "signature_sha256": hashlib.sha256(signature_png).hexdigest()},
+            data={"signature_sha256": hashlib.sha256(signature_png).hexdigest()},
         )
     return entry
 
@@ -212,28 +206,40 @@ def ship_back(
             note=_("寄回客户,运单号 %(number)s") % {"number": tracking_number},
         )
         entry = _locked_open_entry(ticket.pk)
-        now = timezone.now()
-        receipt = entry.receipt
-        receipt.voided_at = now
-        receipt.void_reason = _("已寄回客户,运单号 %(number)s") % {"number": tracking_number}
-        receipt.save()
         entry.tracking_number = tracking_number
-        _check_out(entry, user, now, OutKind.SHIPPED_BACK)
-        TicketEvent.objects.create(
-            ticket=ticket,
-            actor=user,
-            at=now,
-            action="goods_out",
-            from_state=ticket.state,
-            to_state=ticket.state,
-            note=receipt.void_reason,
-            data={"entry": entry.pk, "tracking_number": tracking_number},
+        void_reason = _("已寄回客户,运单号 %(number)s") % {"number": tracking_number}
+        _release_goods(
+            ticket,
+            entry,
+            user,
+            kind=OutKind.SHIPPED_BACK,
+            void_reason=void_reason,
+            note=void_reason,
+            data={"tracking_number": tracking_number},
         )
     return entry
 
 
-def _check_out(entry: GoodsRegisterEntry, user: User, at, kind: str) -> None:
-    entry.out_at = at
+def _release_goods(
+    ticket, entry: GoodsRegisterEntry, user: User, *, kind: str, void_reason: str, note: str, data: dict
+) -> None:
+    """The item leaves the register (handed over or shipped back): receipt voided, goods-out row, history."""
+    now = timezone.now()
+    receipt = entry.receipt
+    receipt.voided_at = now
+    receipt.void_reason = void_reason
+    receipt.save()
+    entry.out_at = now
     entry.out_kind = kind
     entry.out_by = user
     entry.save()
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=user,
+        at=now,
+        action="goods_out",
+        from_state=ticket.state,
+        to_state=ticket.state,
+        note=note,
+        data={"entry": entry.pk, **data},
+    )
