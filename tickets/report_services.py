@@ -56,6 +56,7 @@ REPORT_STEPS: list[tuple[str, list[str]]] = [
     (gettext_lazy("客户签字"), []),
 ]
 SIGNATURE_STEP = len(REPORT_STEPS)
+PARTS_AND_PHOTOS_STEP = 4  # the "维修" step, where part lines and photos are added
 EDITABLE_FIELDS = frozenset(field for _title, fields in REPORT_STEPS for field in fields)
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024

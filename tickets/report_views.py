@@ -18,6 +18,7 @@ from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportS
 from tickets.models import RepairTicket, ServiceReport, ServiceReportPhoto
 from tickets.permissions import may_add_addendum, may_write_report
 from tickets.report_services import (
+    PARTS_AND_PHOTOS_STEP,
     REPORT_STEPS,
     SIGNATURE_STEP,
     InvalidTransitionInput,
@@ -164,13 +165,12 @@ def report_add_part(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_remove_part(request: HttpRequest, pk: int, part_id: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
-    try:
-        remove_part(ticket_id=ticket.pk, user=request.user, part_id=part_id)
-    except TicketActionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已删除配件。"))
-    return redirect(_step_url(ticket, 4))
+    return _remove_line(
+        request,
+        ticket,
+        lambda: remove_part(ticket_id=ticket.pk, user=request.user, part_id=part_id),
+        _("已删除配件。"),
+    )
 
 
 @login_required
@@ -185,10 +185,10 @@ def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("photo", str(exc))
         except TicketActionError as exc:
             messages.error(request, str(exc))
-            return redirect(_step_url(ticket, 4))
+            return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
         else:
             messages.success(request, _("照片已上传。"))
-            return redirect(_step_url(ticket, 4))
+            return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
     messages.error(request, form.errors["photo"][0])
     return _render_report(
         request, ticket, current_report(ticket), writable=True, step=4, photo_form=form, status=400
@@ -199,13 +199,23 @@ def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_remove_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
+    return _remove_line(
+        request,
+        ticket,
+        lambda: remove_photo(ticket_id=ticket.pk, user=request.user, photo_id=photo_id),
+        _("已删除照片。"),
+    )
+
+
+def _remove_line(request: HttpRequest, ticket: RepairTicket, remove, done: str) -> HttpResponse:
+    """Run a removal from the parts-and-photos step and say on the page what happened."""
     try:
-        remove_photo(ticket_id=ticket.pk, user=request.user, photo_id=photo_id)
+        remove()
     except TicketActionError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("已删除照片。"))
-    return redirect(_step_url(ticket, 4))
+        messages.success(request, done)
+    return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
 
 
 @login_required
