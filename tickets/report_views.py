@@ -191,7 +191,13 @@ def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
     messages.error(request, form.errors["photo"][0])
     return _render_report(
-        request, ticket, current_report(ticket), writable=True, step=4, photo_form=form, status=400
+        request,
+        ticket,
+        current_report(ticket),
+        writable=True,
+        step=PARTS_AND_PHOTOS_STEP,
+        photo_form=form,
+        status=400,
     )
 
 
