@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tickets",
     "parts",
     "surveys",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(VAR_DIR / "broker" / "out"),
         "data_folder_out": str(VAR_DIR / "broker" / "out"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
@@ -174,6 +176,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A request that queues a task must not hang when Redis is down: fail fast, the retry sweep catches up.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Every scheduled task re-derives what is due from the database, so a missed or doubled run is harmless.
+CELERY_BEAT_SCHEDULE = {
+    "retry-deliveries": {"task": "notifications.tasks.retry_deliveries", "schedule": 60.0},
+}
+
+# Notifications: links in e-mail and WeCom messages start with SITE_URL.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+WECOM_WEBHOOK_URL = env_str("WECOM_WEBHOOK_URL", "")
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.channels.LoggingSmsBackend")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from tickets.models import (
+    ClockPause,
     GoodsRegisterEntry,
     PickupReceipt,
     RepairTag,
@@ -9,6 +10,9 @@ from tickets.models import (
     ServiceReportAddendum,
     ServiceReportPart,
     ServiceReportPhoto,
+    SlaAlert,
+    SlaPolicy,
+    TicketDeadline,
     TicketEvent,
 )
 
@@ -24,6 +28,57 @@ class TicketEventInline(admin.TabularInline):
         return False
 
 
+class TicketDeadlineInline(admin.TabularInline):
+    model = TicketDeadline
+    extra = 0
+    can_delete = False
+    readonly_fields = ["milestone", "target_hours", "basis", "started_at", "due_at", "met_at", "in_time"]
+    fields = [*readonly_fields, "alert_level"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ClockPauseInline(admin.TabularInline):
+    model = ClockPause
+    extra = 0
+    can_delete = False
+    readonly_fields = ["reason", "note", "paused_at", "paused_by", "resumed_at", "resumed_by"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    """The time limits of DESIGN §5 as data; a change applies to tickets logged afterwards."""
+
+    list_display = [
+        "name",
+        "order",
+        "is_active",
+        "branch",
+        "fault_category",
+        "service_zone",
+        "contact_hours",
+        "arrival_hours",
+        "resolution_hours",
+    ]
+    list_editable = ["order", "is_active"]
+    list_filter = ["is_active", "branch", "fault_category", "service_zone"]
+    search_fields = ["name", "seed_reference"]
+
+
+@admin.register(SlaAlert)
+class SlaAlertAdmin(admin.ModelAdmin):
+    list_display = ["deadline", "level", "created_at"]
+    list_filter = ["level"]
+    search_fields = ["deadline__ticket__number"]
+    raw_id_fields = ["deadline"]
+    date_hierarchy = "created_at"
+
+
 @admin.register(RepairTicket)
 class RepairTicketAdmin(admin.ModelAdmin):
     """Read-mostly: state changes go through the ticket pages so that history is written."""
@@ -35,7 +90,7 @@ class RepairTicketAdmin(admin.ModelAdmin):
     readonly_fields = ["number", "state", "version", "warranty_decision", "reported_at"]
     raw_id_fields = ["customer", "unit", "technician", "reported_by"]
     date_hierarchy = "reported_at"
-    inlines = [TicketEventInline]
+    inlines = [TicketEventInline, TicketDeadlineInline, ClockPauseInline]
 
 
 @admin.register(TicketEvent)

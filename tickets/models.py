@@ -455,3 +455,12 @@ from tickets.returns import (  # noqa: E402, F401
     PickupReceipt,
     RepairTag,
 )
+from tickets.sla_models import (  # noqa: E402, F401
+    AlertLevel,
+    ClockPause,
+    Milestone,
+    SlaAlert,
+    SlaPolicy,
+    TicketDeadline,
+    TimeBasis,
+)

@@ -16,6 +16,7 @@ from accounts.models import DocumentSequence, Role, User
 from customers.models import Customer, Unit
 from tickets.models import TRANSITION_LABELS, RepairTicket, ServiceCategory, TicketEvent
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
+from tickets.signals import ticket_transitioned
 from warranty import rules
 from warranty.services import decide_for_unit
 
@@ -231,6 +232,7 @@ def apply_transition(
             note=note,
             data=data,
         )
+        ticket_transitioned.send(sender=RepairTicket, ticket=ticket, name=name, actor=user, at=now)
     return ticket
 
 

@@ -20,6 +20,9 @@ from django.utils import timezone
 from faker import Faker
 from PIL import Image, ImageDraw
 
+import parts.demo
+import surveys.demo
+import warranty.demo
 from accounts.models import Branch, Role, User
 from customers.models import Customer, FaultCategory, ProductModel, ServiceZone
 from customers.phones import normalize_phone
@@ -202,9 +205,11 @@ class Command(BaseCommand):
         users = self._users(branches)
         models = self._product_models()
         if Customer.objects.filter(branch__code__in=["SH", "HZ"]).exists():
-            self.stdout.write("Demo customers already present; nothing added.")
-            return
-        self._customers_and_tickets(branches, users, models, customers)
+            self.stdout.write("Demo customers already present; none added.")
+        else:
+            self._customers_and_tickets(branches, users, models, customers)
+        for seed_app in (parts.demo.seed, warranty.demo.seed, surveys.demo.seed):
+            seed_app(branches=branches, users=users, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {RepairTicket.objects.count()} tickets."))
 
     def _branches(self) -> dict[str, Branch]:

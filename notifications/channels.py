@@ -1,0 +1,67 @@
+"""Outside channels. Each `send` raises DeliveryError (or any exception) when the message did not go."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def message_text(notification: Notification) -> str:
+    lines = [notification.subject]
+    if notification.body:
+        lines.append(notification.body)
+    if notification.link:
+        lines.append(settings.SITE_URL.rstrip("/") + notification.link)
+    return "\n".join(lines)
+
+
+def send_email(notification: Notification) -> None:
+    address = notification.recipient.email
+    if not address:
+        raise DeliveryError(_("用户没有电子邮件地址。"))
+    send_mail(notification.subject, message_text(notification), None, [address])
+
+
+def send_wecom(notification: Notification) -> None:
+    """企业微信群机器人: POST a text message to the webhook; errcode 0 means delivered."""
+    url = settings.WECOM_WEBHOOK_URL
+    if not url:
+        raise DeliveryError(_("未配置企业微信机器人地址(WECOM_WEBHOOK_URL)。"))
+    content = f"{notification.recipient.get_full_name() or notification.recipient}:{message_text(notification)}"
+    payload = json.dumps({"msgtype": "text", "text": {"content": content}}).encode()
+    request = urllib.request.Request(url, data=payload, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.loads(response.read() or b"{}")
+    if answer.get("errcode") != 0:
+        raise DeliveryError(f"WeCom errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")
+
+
+class LoggingSmsBackend:
+    """The default SMS backend: writes the message to the log. Replace with a gateway's (SMS_BACKEND)."""
+
+    def send(self, phone: str, text: str) -> None:
+        logger.info("SMS to %s: %s", phone, text)
+
+
+def send_sms(notification: Notification) -> None:
+    phone = notification.recipient.phone
+    if not phone:
+        raise DeliveryError(_("用户没有手机号。"))
+    import_string(settings.SMS_BACKEND)().send(phone, message_text(notification))
+
+
+SENDERS = {"email": send_email, "wecom": send_wecom, "sms": send_sms}
