@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "parts",
     "surveys",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [

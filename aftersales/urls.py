@@ -27,7 +27,7 @@ urlpatterns = [
     path("warranty/", include("warranty.urls")),
     path("parts/", include("parts.urls")),
     path("surveys/", include("surveys.urls")),
-    path("reports/", include("surveys.report_urls")),
+    path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
