@@ -1,0 +1,129 @@
+"""Server-side SVG charts (no JavaScript, no CDN): the same markup on the page and in WeasyPrint's PDF.
+
+Pure functions of plain values. A bar whose value misses the target is drawn red, and the target is a
+dashed line with its value, so a reader sees at once which branch, technician or month is below it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from reports.metrics import Target
+
+FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
+OK_COLOUR = "#198754"
+BAD_COLOUR = "#dc3545"
+PLAIN_COLOUR = "#0d6efd"
+TARGET_COLOUR = "#b02a37"
+
+
+def _number(value: Decimal | int | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.1f}" if isinstance(value, Decimal) else f"{value:,}"
+    return f"{text}{unit}"
+
+
+def _colour(value, target: Target | None) -> str:
+    if target is None:
+        return PLAIN_COLOUR
+    return BAD_COLOUR if target.meets(value) is False else OK_COLOUR
+
+
+def _scale(values: Sequence, target: Target | None, unit: str) -> Decimal:
+    top = max([Decimal(v) for v in values if v is not None] + [Decimal(0)])
+    if target is not None:
+        top = max(top, target.threshold * Decimal("1.2"))
+    if unit == "%":
+        top = max(top, Decimal(100)) if top > 50 else top
+    return top or Decimal(1)
+
+
+def bar_chart(
+    bars: Sequence[tuple[str, Decimal | int | None]],
+    *,
+    title: str,
+    target: Target | None = None,
+    unit: str = "",
+    width: int = 640,
+) -> SafeString:
+    """Horizontal bars, one per labelled value (branches, technicians, models, categories)."""
+    row, label_width, top_margin = 24, 150, 28
+    plot = width - label_width - 70
+    height = top_margin + row * max(len(bars), 1) + 16
+    top = _scale([value for _label, value in bars], target, unit)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="kpi-chart" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+    ]
+    for index, (label, value) in enumerate(bars):
+        y = top_margin + index * row
+        length = 0 if value is None else float(Decimal(value) / top) * plot
+        parts.append(
+            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">{escape(str(label)[:14])}</text>'
+            f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
+            f'fill="{_colour(value, target)}"/>'
+            f'<text x="{label_width + length + 4:.1f}" y="{y + 15}">{escape(_number(value, unit))}</text>'
+        )
+    if not bars:
+        parts.append(f'<text x="{label_width}" y="{top_margin + 15}" fill="#6c757d">—</text>')
+    if target is not None:
+        x = label_width + float(target.threshold / top) * plot
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top_margin - 4}" x2="{x:.1f}" y2="{height - 12}" stroke="{TARGET_COLOUR}" '
+            f'stroke-width="1.5" stroke-dasharray="4 3"/>'
+            f'<text x="{x:.1f}" y="{height - 2}" text-anchor="middle" fill="{TARGET_COLOUR}" font-size="11">'
+            f"{escape(target.text)}</text>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def column_chart(
+    columns: Sequence[tuple[str, Decimal | int | None]],
+    *,
+    title: str,
+    target: Target | None = None,
+    unit: str = "",
+    width: int = 640,
+    height: int = 220,
+) -> SafeString:
+    """Vertical bars over time (one per month), with the target line across."""
+    left, bottom, top_margin = 10, 34, 28
+    plot_height = height - bottom - top_margin
+    slot = (width - left * 2) / max(len(columns), 1)
+    top = _scale([value for _label, value in columns], target, unit)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="kpi-chart" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" stroke="#adb5bd"/>',
+    ]
+    for index, (label, value) in enumerate(columns):
+        x = left + index * slot
+        bar_height = 0 if value is None else float(Decimal(value) / top) * plot_height
+        y = height - bottom - bar_height
+        centre = x + slot / 2
+        parts.append(
+            f'<rect x="{x + slot * 0.15:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{bar_height:.1f}" '
+            f'fill="{_colour(value, target)}"/>'
+            f'<text x="{centre:.1f}" y="{y - 3:.1f}" text-anchor="middle">{escape(_number(value, unit))}</text>'
+            f'<text x="{centre:.1f}" y="{height - bottom + 14}" text-anchor="middle">{escape(str(label))}</text>'
+        )
+    if target is not None:
+        y = height - bottom - float(target.threshold / top) * plot_height
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - left}" y2="{y:.1f}" stroke="{TARGET_COLOUR}" '
+            f'stroke-width="1.5" stroke-dasharray="4 3"/>'
+            f'<text x="{width - left}" y="{height - 4}" text-anchor="end" fill="{TARGET_COLOUR}">'
+            f"{escape(target.label)} {escape(target.text)}</text>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

@@ -1,0 +1,343 @@
+"""The KPI numbers of a month, per branch, technician and product model, and the twelve-month trend.
+
+Every figure is counted in SQL (`values(...).annotate(...)`, one query per measure and grouping), so
+the number of queries is the same for ten tickets or a million; Python only merges the grouped rows.
+
+Definitions (shown on the dashboard and in the monthly report):
+- volume: tickets reported in the month, by service category A/B/C/D (§7-六);
+- timeliness: arrival deadlines met in the month (met_at in the month) that were met in time, out of
+  all arrival deadlines met in the month (`tickets.TicketDeadline`, milestone arrival);
+- satisfaction: `surveys.scoring` — satisfied answers (满意 or better) out of all answers of the
+  surveys answered in the month;
+- service-caused complaint rate: complaints received in the month with `service_at_fault`, out of the
+  services finished in the month (tickets whose visit or factory repair was completed in the month);
+- warranty cost: what free (category C) service cost the company in the month — labour hours of the
+  service reports signed in the month on category C tickets (and their hours' value at
+  `WARRANTY_LABOUR_RATE` yuan per hour) plus the fees waived on them; see `warranty_measure`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Branch
+from reports.metrics import Target, kpi_targets, percent
+from reports.periods import REPORT_ZONE, Month
+from surveys.models import Complaint, Survey
+from surveys.scoring import QUESTION_FIELDS, SATISFIED_LEVELS, Tally
+from tickets.models import Milestone, RepairTicket, ServiceCategory, ServiceReport, TicketDeadline
+
+CATEGORIES = tuple(ServiceCategory.values)
+DEFAULT_LABOUR_RATE = Decimal("80")
+TREND_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: a month, and one branch or (headquarters only) every branch."""
+
+    month: Month
+    branch: Branch | None = None
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A way to group: the path from a ticket to the group's id and to the fields that name it."""
+
+    key: str
+    label: str
+    id_path: str
+    name_paths: tuple[str, ...]
+    name: Callable[[dict], str]
+
+
+def _person(row: dict) -> str:
+    full = f"{row['technician__last_name'] or ''}{row['technician__first_name'] or ''}".strip()
+    return full or row["technician__username"] or str(_("未派工/无关联工单"))
+
+
+BRANCH = Dimension(
+    "branch", _("网点"), "branch", ("branch__code", "branch__name"), lambda r: r["branch__name"]
+)
+TECHNICIAN = Dimension(
+    "technician",
+    _("技术员"),
+    "technician",
+    ("technician__username", "technician__last_name", "technician__first_name"),
+    _person,
+)
+PRODUCT_MODEL = Dimension(
+    "product_model",
+    _("产品型号"),
+    "unit__product_model",
+    ("unit__product_model__code", "unit__product_model__name"),
+    lambda r: (
+        f"{r['unit__product_model__code']} {r['unit__product_model__name']}"
+        if r["unit__product_model__code"]
+        else str(_("无关联工单"))
+    ),
+)
+DIMENSIONS = (BRANCH, TECHNICIAN, PRODUCT_MODEL)
+
+
+@dataclass
+class KpiRow:
+    """The counts of one group (a branch, a technician, a model, a month); the rates derive from them."""
+
+    key: object = None
+    name: str = ""
+    volume: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    arrivals: int = 0
+    arrivals_in_time: int = 0
+    satisfaction_tally: Tally = field(default_factory=Tally)
+    surveys: int = 0
+    finished: int = 0
+    complaints: int = 0
+    warranty_hours: Decimal = Decimal(0)
+    warranty_fees_waived: Decimal = Decimal(0)
+
+    @property
+    def reported(self) -> int:
+        return sum(self.volume.values())
+
+    @property
+    def timeliness(self) -> Decimal | None:
+        return percent(self.arrivals_in_time, self.arrivals)
+
+    @property
+    def satisfaction(self) -> Decimal | None:
+        return self.satisfaction_tally.percent
+
+    @property
+    def complaint_rate(self) -> Decimal | None:
+        return percent(self.complaints, self.finished)
+
+    @property
+    def warranty_labour_cost(self) -> Decimal:
+        rate = Decimal(getattr(settings, "WARRANTY_LABOUR_RATE", DEFAULT_LABOUR_RATE))
+        return (self.warranty_hours * rate).quantize(Decimal("0.01"))
+
+    @property
+    def warranty_cost(self) -> Decimal:
+        return self.warranty_labour_cost + self.warranty_fees_waived
+
+    def add(self, other: KpiRow) -> None:
+        for category in CATEGORIES:
+            self.volume[category] += other.volume[category]
+        self.arrivals += other.arrivals
+        self.arrivals_in_time += other.arrivals_in_time
+        self.satisfaction_tally += other.satisfaction_tally
+        self.surveys += other.surveys
+        self.finished += other.finished
+        self.complaints += other.complaints
+        self.warranty_hours += other.warranty_hours
+        self.warranty_fees_waived += other.warranty_fees_waived
+
+    def marks(self, targets: dict[str, Target]) -> dict[str, bool | None]:
+        """{kpi: meets target?} (None: nothing to measure)."""
+        return {key: target.meets(getattr(self, key)) for key, target in targets.items()}
+
+
+# --- one measure = one grouped query; each fills some fields of the rows --------------------------------
+
+
+def _fill_volume(row: KpiRow, data: dict) -> None:
+    for category in CATEGORIES:
+        row.volume[category] += data[f"volume_{category}"]
+
+
+def _fill_finished(row: KpiRow, data: dict) -> None:
+    row.finished += data["finished"]
+
+
+def _fill_timeliness(row: KpiRow, data: dict) -> None:
+    row.arrivals += data["arrivals"]
+    row.arrivals_in_time += data["arrivals_in_time"]
+
+
+def _fill_satisfaction(row: KpiRow, data: dict) -> None:
+    satisfied = sum(data[f"satisfied_{name}"] for name in QUESTION_FIELDS)
+    row.surveys += data["surveys"]
+    row.satisfaction_tally += Tally(satisfied, data["surveys"] * len(QUESTION_FIELDS))
+
+
+def _fill_complaints(row: KpiRow, data: dict) -> None:
+    row.complaints += data["complaints"]
+
+
+def _fill_warranty(row: KpiRow, data: dict) -> None:
+    row.warranty_hours += data["hours"] or Decimal(0)
+    row.warranty_fees_waived += data["fees_waived"] or Decimal(0)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A grouped count over one model: its rows, the timestamp that puts a row in a month, the path
+    from a row to its ticket, the aggregates and which fields of a KpiRow they fill.
+
+    `paths` overrides the ticket path for a dimension whose data sits on the row itself (a survey's
+    branch and technician are copied onto it at acceptance; a complaint has its own branch).
+    """
+
+    base: Callable[[], QuerySet]
+    time_field: str
+    ticket_path: str
+    aggregates: Callable[[], dict]
+    fill: Callable[[KpiRow, dict], None]
+    branch_path: str = "ticket__branch"
+    paths: dict[str, str] = field(default_factory=dict)
+
+    def rows(self, start: datetime.datetime, end: datetime.datetime, branch: Branch | None) -> QuerySet:
+        rows = self.base().filter(**{f"{self.time_field}__gte": start, f"{self.time_field}__lt": end})
+        return rows.filter(**{self.branch_path: branch}) if branch else rows
+
+    def prefix(self, dimension: Dimension) -> str:
+        return self.paths.get(dimension.key, self.ticket_path)
+
+
+MEASURES = (
+    Measure(
+        RepairTicket.objects.all,
+        "reported_at",
+        "",
+        lambda: {
+            f"volume_{category}": Count("pk", filter=Q(service_category=category)) for category in CATEGORIES
+        },
+        _fill_volume,
+        branch_path="branch",
+    ),
+    Measure(
+        RepairTicket.objects.all,
+        "completed_at",
+        "",
+        lambda: {"finished": Count("pk")},
+        _fill_finished,
+        branch_path="branch",
+    ),
+    Measure(
+        lambda: TicketDeadline.objects.filter(milestone=Milestone.ARRIVAL),
+        "met_at",
+        "ticket__",
+        lambda: {"arrivals": Count("pk"), "arrivals_in_time": Count("pk", filter=Q(in_time=True))},
+        _fill_timeliness,
+    ),
+    Measure(
+        Survey.objects.all,
+        "answered_at",
+        "ticket__",
+        lambda: {
+            "surveys": Count("pk"),
+            **{
+                f"satisfied_{name}": Count("pk", filter=Q(**{f"{name}__in": sorted(SATISFIED_LEVELS)}))
+                for name in QUESTION_FIELDS
+            },
+        },
+        _fill_satisfaction,
+        branch_path="branch",
+        paths={"branch": "", "technician": ""},
+    ),
+    Measure(
+        lambda: Complaint.objects.filter(service_at_fault=True),
+        "received_at",
+        "ticket__",
+        lambda: {"complaints": Count("pk")},
+        _fill_complaints,
+        branch_path="branch",
+        paths={"branch": ""},
+    ),
+    Measure(
+        lambda: ServiceReport.objects.filter(ticket__service_category=ServiceCategory.FREE),
+        "signed_at",
+        "ticket__",
+        # A free service collects no fee: whatever fee was agreed on such a report is waived.
+        lambda: {"hours": Sum("labour_hours"), "fees_waived": Sum("fee")},
+        _fill_warranty,
+    ),
+)
+
+
+def _group(measure: Measure, scope: Scope, dimension: Dimension, rows: dict) -> None:
+    prefix = measure.prefix(dimension)
+    names = {f"{prefix}{path}": path for path in (dimension.id_path, *dimension.name_paths)}
+    grouped = (
+        measure.rows(scope.month.start, scope.month.end, scope.branch)
+        .values(*names)
+        .annotate(**measure.aggregates())
+        .order_by()
+    )
+    for data in grouped:
+        plain = {names.get(key, key): value for key, value in data.items()}
+        key = plain[dimension.id_path]
+        if key not in rows:
+            rows[key] = KpiRow(key=key, name=dimension.name(plain))
+        measure.fill(rows[key], plain)
+
+
+def kpi_table(scope: Scope, dimension: Dimension) -> list[KpiRow]:
+    """One row per group that has any data in the month, by name (unassigned last)."""
+    rows: dict = {}
+    for measure in MEASURES:
+        _group(measure, scope, dimension, rows)
+    return sorted(rows.values(), key=lambda row: (row.key is None, row.name))
+
+
+def total(rows: Iterable[KpiRow]) -> KpiRow:
+    """Counts add up, so the whole is the sum of the branches (no second set of queries)."""
+    whole = KpiRow(name=str(_("合计")))
+    for row in rows:
+        whole.add(row)
+    return whole
+
+
+def trend(scope: Scope, months: int = TREND_MONTHS) -> list[KpiRow]:
+    """The KPIs of the `months` months up to the scope's month, oldest first (one query per measure)."""
+    first = scope.month.minus(months - 1)
+    by_month = {}
+    for offset in range(months):
+        month = first.minus(-offset)
+        by_month[month] = KpiRow(
+            key=month,
+            name=f"{month.year}-{month.month:02d}"
+            if offset == 0 or month.month == 1
+            else f"{month.month:02d}",
+        )
+    for measure in MEASURES:
+        grouped = (
+            measure.rows(first.start, scope.month.end, scope.branch)
+            .annotate(period=TruncMonth(measure.time_field, tzinfo=REPORT_ZONE))
+            .values("period")
+            .annotate(**measure.aggregates())
+            .order_by()
+        )
+        for data in grouped:
+            local = data["period"].astimezone(REPORT_ZONE)
+            measure.fill(by_month[Month(local.year, local.month)], data)
+    return list(by_month.values())
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    targets: dict[str, Target]
+    tables: dict[str, list[KpiRow]]
+    summary: KpiRow
+    months: list[KpiRow]
+
+
+def dashboard(scope: Scope) -> Dashboard:
+    tables = {dimension.key: kpi_table(scope, dimension) for dimension in DIMENSIONS}
+    return Dashboard(
+        scope=scope,
+        targets=kpi_targets(),
+        tables=tables,
+        summary=total(tables["branch"]),
+        months=trend(scope),
+    )

@@ -1,0 +1,174 @@
+"""KPI numbers against hand-computed values on the fixed October data set (tests/reports/factories.py)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reports.kpis import BRANCH, PRODUCT_MODEL, TECHNICIAN, Scope, dashboard, kpi_table, total, trend
+from reports.periods import Month
+from tests.reports.factories import arrival, local, survey
+from tests.tickets.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+OCTOBER, NOVEMBER = Month(2026, 10), Month(2026, 11)
+
+
+def by_name(rows):
+    return {row.name: row for row in rows}
+
+
+def figures(row):
+    return (
+        row.volume,
+        (row.arrivals_in_time, row.arrivals, row.timeliness),
+        (row.satisfaction_tally.satisfied, row.satisfaction_tally.answers, row.satisfaction),
+        (row.complaints, row.finished, row.complaint_rate),
+        (row.warranty_hours, row.warranty_fees_waived, row.warranty_cost),
+    )
+
+
+def test_per_branch_and_in_total(october):
+    rows = by_name(kpi_table(Scope(OCTOBER), BRANCH))
+    assert figures(rows["上海分公司"]) == (
+        {"A": 1, "B": 1, "C": 1, "D": 0},
+        (2, 3, Decimal("66.7")),  # t1 in time, t3 late, t4 in time; t2 met in November
+        (6, 8, Decimal("75.0")),  # (4,3,2,1) → 2 of 4, (4,4,4,4) → 4 of 4
+        (1, 3, Decimal("33.3")),  # t3's service-caused complaint; t4's was not the service's fault
+        (Decimal("2.5"), Decimal("30"), Decimal("230.00")),  # t3 (C): 2.5 h × ¥80 + ¥30 waived
+    )
+    assert figures(rows["杭州服务站"]) == (
+        {"A": 0, "B": 0, "C": 0, "D": 1},
+        (1, 1, Decimal("100.0")),
+        (4, 4, Decimal("100.0")),
+        (0, 1, Decimal("0.0")),  # its complaint came at 00:05 on 1 November
+        (Decimal(0), Decimal(0), Decimal("0.00")),
+    )
+    whole = total(rows.values())
+    assert (
+        whole.reported,
+        whole.timeliness,
+        whole.satisfaction,
+        whole.complaint_rate,
+        whole.warranty_cost,
+    ) == (
+        4,
+        Decimal("75.0"),
+        Decimal("83.3"),
+        Decimal("25.0"),
+        Decimal("230.00"),
+    )
+
+
+def test_per_technician(october):
+    rows = by_name(kpi_table(Scope(OCTOBER), TECHNICIAN))
+    assert list(rows) == ["刘一", "赵三", "陈二"]
+    liu, zhao, chen = rows["刘一"], rows["赵三"], rows["陈二"]
+    assert (liu.reported, liu.timeliness, liu.satisfaction, liu.complaint_rate) == (
+        1,
+        Decimal("100.0"),
+        None,  # t1's survey was answered in November
+        Decimal("0.0"),
+    )
+    assert (chen.volume, chen.timeliness, chen.satisfaction, chen.complaint_rate, chen.warranty_hours) == (
+        {"A": 0, "B": 1, "C": 1, "D": 0},
+        Decimal("50.0"),
+        Decimal("75.0"),
+        Decimal("50.0"),
+        Decimal("2.5"),
+    )
+    assert (zhao.timeliness, zhao.satisfaction) == (Decimal("100.0"), Decimal("100.0"))
+
+
+def test_per_product_model(october):
+    rows = by_name(kpi_table(Scope(OCTOBER), PRODUCT_MODEL))
+    split, washer = rows["KFR-35GW 壁挂式空调"], rows["XQG-80 滚筒洗衣机"]
+    assert (split.volume, split.timeliness, split.satisfaction, split.complaint_rate) == (
+        {"A": 1, "B": 0, "C": 1, "D": 1},
+        Decimal("66.7"),
+        Decimal("75.0"),
+        Decimal("33.3"),
+    )
+    assert (washer.reported, washer.timeliness, washer.satisfaction, washer.complaint_rate) == (
+        1,
+        Decimal("100.0"),
+        Decimal("100.0"),
+        Decimal("0.0"),
+    )
+
+
+def test_the_month_edge_in_shanghai_time(october):
+    """t1 at 23:30 on 31 October is October's; t2 at 00:10 on 1 November (the same UTC day) is November's."""
+    november = by_name(kpi_table(Scope(NOVEMBER), BRANCH))
+    shanghai = november["上海分公司"]
+    assert shanghai.volume == {"A": 0, "B": 0, "C": 1, "D": 0}
+    assert (shanghai.arrivals, shanghai.timeliness) == (1, Decimal("0.0"))
+    assert (shanghai.satisfaction, shanghai.finished, shanghai.warranty_hours) == (
+        Decimal("0.0"),
+        1,
+        Decimal(4),
+    )
+    assert (november["杭州服务站"].complaints, november["杭州服务站"].complaint_rate) == (1, None)
+
+
+def test_one_branch_only(october, branch_b):
+    rows = kpi_table(Scope(OCTOBER, branch=branch_b), BRANCH)
+    assert [row.name for row in rows] == ["杭州服务站"]
+    assert [row.name for row in kpi_table(Scope(OCTOBER, branch=branch_b), TECHNICIAN)] == ["赵三"]
+
+
+def test_trend_has_twelve_months_ending_with_the_chosen_one(october):
+    months = trend(Scope(NOVEMBER))
+    assert [row.key for row in months] == [NOVEMBER.minus(11 - index) for index in range(12)]
+    oct_row, nov_row = months[-2], months[-1]
+    assert (oct_row.reported, oct_row.timeliness, oct_row.satisfaction, oct_row.complaint_rate) == (
+        4,
+        Decimal("75.0"),
+        Decimal("83.3"),
+        Decimal("25.0"),
+    )
+    assert (nov_row.reported, nov_row.timeliness, nov_row.satisfaction, nov_row.complaint_rate) == (
+        1,
+        Decimal("0.0"),
+        Decimal("0.0"),
+        Decimal("100.0"),
+    )
+    assert all(row.reported == 0 for row in months[:-2])
+
+
+def test_kpis_below_target_are_marked(october):
+    board = dashboard(Scope(OCTOBER))
+    assert board.summary.marks(board.targets) == {
+        "timeliness": False,
+        "satisfaction": False,
+        "complaint_rate": False,
+    }
+    hangzhou = by_name(board.tables["branch"])["杭州服务站"]
+    assert hangzhou.marks(board.targets) == {"timeliness": True, "satisfaction": True, "complaint_rate": True}
+
+
+def test_targets_come_from_settings(october, settings):
+    settings.KPI_TARGETS = {"timeliness": "70", "satisfaction": "80", "complaint_rate": "30"}
+    board = dashboard(Scope(OCTOBER))
+    assert board.summary.marks(board.targets) == {
+        "timeliness": True,
+        "satisfaction": True,
+        "complaint_rate": True,
+    }
+
+
+def test_the_dashboard_runs_the_same_queries_for_more_data(october, branch_a):
+    with CaptureQueriesContext(connection) as few:
+        dashboard(Scope(OCTOBER))
+    technician = october["technicians"][0]
+    for day in range(1, 29):
+        ticket = TicketFactory(
+            branch=branch_a, technician=technician, state="closed", reported_at=local(2026, 10, day, 9)
+        )
+        arrival(ticket, met_at=local(2026, 10, day, 11), in_time=day % 3 != 0)
+        survey(ticket, (4, 3, 2, 4), answered_at=local(2026, 10, day, 15))
+    with CaptureQueriesContext(connection) as many:
+        board = dashboard(Scope(OCTOBER))
+    assert len(few) == len(many) == 3 * 6 + 6
+    assert board.summary.reported == 4 + 28
