@@ -1,4 +1,47 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from parts import office_views, transfer_views, views
 
 app_name = "parts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("catalogue/", views.catalogue, name="catalogue"),
+    path("catalogue/import/", transfer_views.catalogue_import, name="catalogue_import"),
+    path("catalogue/export.<str:fmt>", transfer_views.catalogue_export, name="catalogue_export"),
+    path("warehouses/", views.warehouse_list, name="warehouses"),
+    path("warehouses/<int:pk>/", views.warehouse_detail, name="warehouse"),
+    path("warehouses/<int:pk>/counts.<str:fmt>", transfer_views.counts_export, name="counts_export"),
+    path("counts/import/", transfer_views.counts_import, name="counts_import"),
+    path("receiving/", views.receiving_list, name="receiving_list"),
+    path("receiving/new/", views.receive, name="receive"),
+    path("receiving/<int:pk>/", views.receiving_note, name="receiving_note"),
+    path("receiving/<int:pk>/pdf/", views.receiving_note_pdf_view, name="receiving_note_pdf"),
+    path("requisitions/", views.requisition_list, name="requisitions"),
+    path("requisitions/new/<int:ticket_pk>/", views.requisition_new, name="requisition_new"),
+    path("requisitions/<int:pk>/", views.requisition_detail, name="requisition"),
+    path("requisitions/<int:pk>/decide/", views.requisition_decide, name="requisition_decide"),
+    path("requisitions/<int:pk>/issue/", views.requisition_issue, name="requisition_issue"),
+    path("requisitions/<int:pk>/return/", views.requisition_return, name="requisition_return"),
+    path("requisitions/<int:pk>/close/", views.requisition_close, name="requisition_close"),
+    path("my/van/", views.my_van, name="my_van"),
+    path("my/old-parts/", views.my_old_parts, name="my_old_parts"),
+    path("old-parts/", views.old_parts, name="old_parts"),
+    path("old-parts/<int:pk>/receive/", views.old_part_receive, name="old_part_receive"),
+    path("old-parts/<int:pk>/dispose/", views.old_part_dispose, name="old_part_dispose"),
+    path("old-parts/monthly/", views.old_parts_monthly, name="old_parts_monthly"),
+    path("old-parts/monthly/pdf/", views.old_parts_monthly_pdf, name="old_parts_monthly_pdf"),
+    path("usages/outstanding/", views.usages_outstanding, name="usages_outstanding"),
+    path("usages/<int:pk>/resolve/", views.usage_resolve, name="usage_resolve"),
+    path("claims/", views.claim_list, name="claims"),
+    path("claims/new/", views.claim_new, name="claim_new"),
+    path("claims/report/", views.recovery_report, name="recovery_report"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim"),
+    path("claims/<int:pk>/<str:step>/", views.claim_step, name="claim_step"),
+    path("postage/", office_views.postage_list, name="postage"),
+    path("postage/<int:pk>/approve/", office_views.postage_approve, name="postage_approve"),
+    path("backorders/", office_views.backorder_list, name="backorders"),
+    path("backorders/<int:pk>/<str:step>/", office_views.backorder_step, name="backorder_step"),
+    path("handover/", office_views.handover_start, name="handover_start"),
+    path("handover/<int:pk>/", office_views.handover_detail, name="handover"),
+    path("handover/<int:pk>/pdf/", office_views.handover_pdf_view, name="handover_pdf"),
+]
