@@ -1,6 +1,10 @@
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
+
+from warranty.claim_services import may_file_claim
+from warranty.claims import ApproverRole, Claim
 
 register = template.Library()
 
@@ -27,3 +31,37 @@ def remedy_list(codes: list[str]) -> str:
 @register.filter
 def payer_label(code: str | None) -> str:
     return PAYER_LABELS.get(code, "—") if code else "—"
+
+
+CLAIM_BADGES = {
+    "pending": "bg-warning text-dark",
+    "approved": "bg-success",
+    "rejected": "bg-danger",
+    "written_off": "bg-secondary",
+}
+
+
+@register.simple_tag
+def claim_badge(claim) -> str:
+    """One colour per claim status, the same in the list, the detail and the inbox."""
+    return format_html(
+        '<span class="badge {}">{}</span>',
+        CLAIM_BADGES.get(claim.status, "bg-light"),
+        claim.get_status_display(),
+    )
+
+
+@register.filter
+def approver_role(role: str) -> str:
+    return ApproverRole(role).label if role in ApproverRole.values else role
+
+
+@register.inclusion_tag("warranty/_ticket_claims.html", takes_context=True)
+def ticket_claims(context, ticket) -> dict:
+    """The claims of a ticket and the "new claim" button, on the ticket page (one query)."""
+    user = context["request"].user
+    return {
+        "ticket": ticket,
+        "claims": list(Claim.objects.visible_to(user).filter(ticket=ticket).order_by("submitted_at", "pk")),
+        "may_file": may_file_claim(ticket, user),
+    }

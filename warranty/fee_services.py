@@ -1,0 +1,90 @@
+"""Paid service money (§5 第三十、三十一条; §7-十, 十三; §1-3.3.4): the fee agreed before the work and
+collected after it is on the signed service report; the technician hands it in in full, finance
+confirms receipt and invoices it on the day of the return."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from tickets.models import ServiceReport
+from warranty.claim_services import ClaimError, InvalidClaimInput
+from warranty.claims import FeeHandover
+
+# Who reads the money lists of a branch; finance alone writes them.
+FEE_READERS = (Role.FINANCE, Role.MANAGER, Role.GENERAL_MANAGER, Role.SUPERVISOR)
+
+
+def collected_reports(user: User):
+    """Signed reports with a fee the technician collected, in this user's scope."""
+    reports = ServiceReport.objects.filter(signed_at__isnull=False, fee_collected=True, fee__gt=0)
+    if user.sees_all_branches:
+        return reports
+    if user.has_role(*FEE_READERS) and user.branch_id:
+        return reports.filter(ticket__branch_id=user.branch_id)
+    if user.has_role(Role.TECHNICIAN):
+        return reports.filter(technician=user)
+    return reports.none()
+
+
+def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The Asia/Shanghai day as an aware [start, end) range."""
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return start, start + datetime.timedelta(days=1)
+
+
+def _check_finance(user: User, branch_id: int) -> None:
+    if not user.has_role(Role.FINANCE) or not (user.sees_all_branches or user.branch_id == branch_id):
+        raise PermissionDenied(_("只有本网点的会计可以办理收款和开票。"))
+
+
+def receive_fee(*, user: User, report_id: int) -> FeeHandover:
+    """Finance confirms the technician handed the collected fee in, in full."""
+    with transaction.atomic():
+        report = (
+            ServiceReport.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=report_id)
+        )
+        _check_finance(user, report.ticket.branch_id)
+        if not (report.is_signed and report.fee_collected and report.fee > 0):
+            raise ClaimError(_("该服务报告没有已收取的服务费。"))
+        try:
+            with transaction.atomic():
+                return FeeHandover.objects.create(
+                    report=report,
+                    branch_id=report.ticket.branch_id,
+                    technician_id=report.technician_id,
+                    amount=report.fee,
+                    payment_method=report.payment_method,
+                    received_by=user,
+                )
+        except IntegrityError as exc:
+            raise ClaimError(
+                _("工单 %(number)s 的服务费已确认收款。") % {"number": report.ticket.number}
+            ) from exc
+
+
+def invoice_fee(
+    *, user: User, handover_id: int, invoice_number: str, invoice_date: datetime.date | None
+) -> FeeHandover:
+    invoice_number = invoice_number.strip()
+    if not invoice_number:
+        raise InvalidClaimInput("invoice_number", _("请填写发票号。"))
+    if invoice_date is None:
+        raise InvalidClaimInput("invoice_date", _("请填写开票日期。"))
+    if invoice_date > timezone.localdate():
+        raise InvalidClaimInput("invoice_date", _("开票日期不能晚于今天。"))
+    with transaction.atomic():
+        handover = FeeHandover.objects.select_for_update().get(pk=handover_id)
+        _check_finance(user, handover.branch_id)
+        if handover.is_invoiced:
+            raise ClaimError(_("该笔服务费已开票(发票号 %(number)s)。") % {"number": handover.invoice_number})
+        handover.invoice_number = invoice_number
+        handover.invoice_date = invoice_date
+        handover.invoiced_by = user
+        handover.save()
+    return handover
