@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
-from aftersales.env import env_bool, env_int, env_list, env_str
+from aftersales.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("AFTERSALES_VAR_DIR", str(BASE_DIR / "var")))
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.roles",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -182,8 +184,24 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Every scheduled task re-derives what is due from the database, so a missed or doubled run is harmless.
 CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": env_float("SLA_SWEEP_SECONDS", 60.0)},
     "retry-deliveries": {"task": "notifications.tasks.retry_deliveries", "schedule": 60.0},
+    "pickup-reminders": {"task": "tickets.tasks.pickup_reminders", "schedule": 3600.0},
+    "late-repair-notices": {"task": "tickets.tasks.late_repair_notices", "schedule": 3600.0},
+    "contract-expiry-notices": {"task": "tickets.tasks.contract_expiry_notices", "schedule": crontab(hour=8, minute=0)},
 }
+
+# SLA: the warning comes when this share of a deadline's time is used; the manager is told when a
+# breached milestone is still not met this many hours (of the deadline's basis) after it was due.
+SLA_WARNING_FRACTION = env_float("SLA_WARNING_FRACTION", 0.8)
+SLA_ESCALATION_HOURS = env_float("SLA_ESCALATION_HOURS", 8.0)
+# Pickup reminders (§5 第二十七、二十八条): a notice every N days, ship back after this many notices.
+PICKUP_REMINDER_DAYS = env_int("PICKUP_REMINDER_DAYS", 3)
+PICKUP_NOTICES_BEFORE_SHIP_BACK = env_int("PICKUP_NOTICES_BEFORE_SHIP_BACK", 3)
+# Late store repairs (§5 第二十六条): tell the customer this many hours before the promised time.
+LATE_REPAIR_NOTICE_HOURS = env_int("LATE_REPAIR_NOTICE_HOURS", 24)
+# Maintenance contracts (§7-二十): expiry notice this many days before the end.
+CONTRACT_EXPIRY_NOTICE_DAYS = env_int("CONTRACT_EXPIRY_NOTICE_DAYS", 30)
 
 # Notifications: links in e-mail and WeCom messages start with SITE_URL.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -30,7 +30,7 @@ def message_text(notification: Notification) -> str:
 
 
 def send_email(notification: Notification) -> None:
-    address = notification.recipient.email
+    address = notification.recipient.email if notification.recipient_id else ""
     if not address:
         raise DeliveryError(_("用户没有电子邮件地址。"))
     send_mail(notification.subject, message_text(notification), None, [address])
@@ -41,7 +41,7 @@ def send_wecom(notification: Notification) -> None:
     url = settings.WECOM_WEBHOOK_URL
     if not url:
         raise DeliveryError(_("未配置企业微信机器人地址(WECOM_WEBHOOK_URL)。"))
-    content = f"{notification.recipient.get_full_name() or notification.recipient}:{message_text(notification)}"
+    content = f"{notification.addressee_name}:{message_text(notification)}"
     payload = json.dumps({"msgtype": "text", "text": {"content": content}}).encode()
     request = urllib.request.Request(url, data=payload, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -58,7 +58,7 @@ class LoggingSmsBackend:
 
 
 def send_sms(notification: Notification) -> None:
-    phone = notification.recipient.phone
+    phone = notification.phone or (notification.recipient.phone if notification.recipient_id else "")
     if not phone:
         raise DeliveryError(_("用户没有手机号。"))
     import_string(settings.SMS_BACKEND)().send(phone, message_text(notification))

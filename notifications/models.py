@@ -16,7 +16,7 @@ class Channel(models.TextChoices):
 
 
 class Notification(models.Model):
-    """One message to one user, shown in their inbox.
+    """One message to one user (shown in their inbox) or to one customer (sent by SMS to `phone`).
 
     `key` makes sending idempotent: the same (recipient, key) is stored once, so a sweep that runs
     twice, or two workers at once, notify once.
@@ -27,7 +27,18 @@ class Notification(models.Model):
         verbose_name=_("收件人"),
         on_delete=models.CASCADE,
         related_name="notifications",
+        null=True,
+        blank=True,
     )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("客户"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    phone = models.CharField(_("手机"), max_length=20, blank=True)
     kind = models.CharField(_("类型"), max_length=40)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
@@ -44,6 +55,14 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "key"], condition=~Q(key=""), name="notifications_once_per_key"
             ),
+            models.UniqueConstraint(
+                fields=["customer", "key"], condition=~Q(key=""), name="notifications_customer_once_per_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False, customer__isnull=True)
+                | Q(recipient__isnull=True, customer__isnull=False),
+                name="notifications_one_addressee",
+            ),
         ]
         indexes = [
             models.Index(
@@ -55,6 +74,12 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def addressee_name(self) -> str:
+        if self.recipient_id:
+            return self.recipient.get_full_name() or self.recipient.username
+        return self.customer.name
 
 
 class Delivery(models.Model):

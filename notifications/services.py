@@ -1,29 +1,105 @@
-"""Sending: `notify` stores the message and its deliveries in the caller's transaction; the worker sends.
+"""Sending: messages are stored with their deliveries in the caller's transaction; the worker sends.
 
-Nothing here talks to a mail server or a webhook inside a request: deliveries go out from the
-`notifications.tasks.deliver` task after the transaction commits, and `retry_deliveries` (beat)
-picks up whatever is still pending, so a broker that was down only delays them.
+Nothing here talks to a mail server, a webhook or an SMS gateway inside a request: deliveries go out
+from `notifications.tasks.deliver` after the transaction commits, and `retry_deliveries` (beat, every
+minute) sends whatever is still pending, so a broker that was down only delays them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from notifications.models import ChannelPreference, Delivery, Notification
+from customers.models import Customer
+from notifications.models import Channel, ChannelPreference, Delivery, Notification
 
 logger = logging.getLogger(__name__)
 
 
-def channels_for(user: User) -> list[str]:
-    """The outside channels of a user: their choice, or e-mail when they have an address."""
+@dataclass(frozen=True)
+class Message:
+    """One message to a user (`recipient`) or to a customer's phone (`customer` + `phone`)."""
+
+    kind: str
+    subject: str
+    body: str = ""
+    link: str = ""
+    key: str = ""
+    recipient: User | None = None
+    customer: Customer | None = None
+    phone: str = ""
+
+    def identity(self) -> tuple:
+        addressee = ("user", self.recipient.pk) if self.recipient else ("customer", self.customer.pk)
+        return (*addressee, self.key or id(self))
+
+
+def _user_channels(users: list[User]) -> dict[int, list[str]]:
+    """The outside channels of each user: their choice, or e-mail when they have an address (one query)."""
+    chosen = {
+        preference.user_id: preference.channels()
+        for preference in ChannelPreference.objects.filter(user__in=[user.pk for user in users])
+    }
+    return {user.pk: chosen.get(user.pk, [Channel.EMAIL] if user.email else []) for user in users}
+
+
+def _notification(message: Message) -> Notification:
+    return Notification(
+        recipient=message.recipient,
+        customer=message.customer,
+        phone=message.phone,
+        kind=message.kind,
+        subject=message.subject[:200],
+        body=message.body,
+        link=message.link,
+        key=message.key,
+    )
+
+
+def _create_once(message: Message) -> Notification | None:
+    """Store a keyed message unless it was stored before (also by a concurrent transaction)."""
     try:
-        return user.channel_preference.channels()
-    except ChannelPreference.DoesNotExist:
-        return ["email"] if user.email else []
+        with transaction.atomic():
+            notification = _notification(message)
+            notification.save()
+            return notification
+    except IntegrityError:
+        return None
+
+
+def send_messages(messages: Iterable[Message]) -> list[Notification]:
+    """Store the messages not stored before (by key) and queue their deliveries; return the new ones.
+
+    One INSERT for all messages in the usual case, so a sweep that alerts ten thousand deadlines
+    stays a handful of queries; if some keys were used before, the messages are stored one by one
+    and those are skipped.
+    """
+    unique = {}
+    for message in messages:
+        if message.recipient is not None and not message.recipient.is_active:
+            continue
+        unique.setdefault(message.identity(), message)
+    if not unique:
+        return []
+    try:
+        with transaction.atomic():
+            created = Notification.objects.bulk_create(_notification(m) for m in unique.values())
+    except IntegrityError:
+        created = [n for n in map(_create_once, unique.values()) if n is not None]
+    channels = _user_channels([n.recipient for n in created if n.recipient_id])
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(notification=notification, channel=channel)
+        for notification in created
+        for channel in (channels[notification.recipient_id] if notification.recipient_id else [Channel.SMS])
+    )
+    if deliveries:
+        ids = [delivery.pk for delivery in deliveries]
+        transaction.on_commit(lambda: queue_deliveries(ids))
+    return created
 
 
 def notify(
@@ -40,25 +116,21 @@ def notify(
     With a `key`, a recipient gets the message at most once (a unique constraint, so also across
     concurrent workers); calling again returns nothing new.
     """
-    unique = {user.pk: user for user in recipients if user is not None and user.is_active}
-    created: list[Notification] = []
-    for user in unique.values():
-        fields = {"kind": kind, "subject": subject[:200], "body": body, "link": link}
-        if key:
-            notification, is_new = Notification.objects.get_or_create(recipient=user, key=key, defaults=fields)
-        else:
-            notification, is_new = Notification.objects.create(recipient=user, **fields), True
-        if is_new:
-            created.append(notification)
-    deliveries = Delivery.objects.bulk_create(
-        Delivery(notification=notification, channel=channel)
-        for notification in created
-        for channel in channels_for(notification.recipient)
+    return send_messages(
+        Message(recipient=user, kind=kind, subject=subject, body=body, link=link, key=key)
+        for user in recipients
+        if user is not None
     )
-    if deliveries:
-        ids = [delivery.pk for delivery in deliveries]
-        transaction.on_commit(lambda: queue_deliveries(ids))
-    return created
+
+
+def notify_customer(customer: Customer, *, kind: str, text: str, key: str = "") -> Notification | None:
+    """An SMS to the customer's first mobile number (recorded, delivered and retried like the others)."""
+    mobiles = customer.phones.filter(number__regex=r"^1[3-9][0-9]{9}$").order_by("pk")
+    phone = mobiles.values_list("number", flat=True).first()
+    if not phone:
+        return None
+    created = send_messages([Message(customer=customer, phone=phone, kind=kind, subject=text, key=key)])
+    return created[0] if created else None
 
 
 def queue_deliveries(delivery_ids: list[int]) -> None:

@@ -22,8 +22,8 @@ def backoff(attempts: int) -> datetime.timedelta:
 def send_one(delivery_id: int) -> None:
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
-            .select_related("notification__recipient")
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("notification__recipient", "notification__customer")
             .filter(pk=delivery_id, status=Delivery.Status.PENDING)
             .first()
         )

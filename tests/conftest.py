@@ -46,6 +46,7 @@ def reference_data(transactional_db):
 
     importlib.import_module("accounts.migrations.0002_roles").assign_role_permissions(apps)
     importlib.import_module("warranty.migrations.0002_presets").create_presets(apps, None)
+    importlib.import_module("tickets.migrations.0006_default_sla_policies").create_defaults(apps, None)
 
 
 @pytest.fixture

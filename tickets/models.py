@@ -98,6 +98,8 @@ class RepairTicketQuerySet(models.QuerySet):
             "state",
             "priority",
             "due_at",
+            "warn_at",
+            "clock_paused",
             "reported_at",
             "fault_category",
             "fault_description",
@@ -117,6 +119,7 @@ class RepairTicketQuerySet(models.QuerySet):
         ).prefetch_related(
             "customer__phones",
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "pk")),
+            "deadlines",
         )
 
     def for_board(self) -> RepairTicketQuerySet:
@@ -202,7 +205,11 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="assigned_tickets",
     )
+    # The next SLA deadline and its warning time, kept by tickets.sla_services from the ticket's
+    # TicketDeadline rows so that lists sort and colour by them without a join.
     due_at = models.DateTimeField(_("下一期限"))
+    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
+    clock_paused = models.BooleanField(_("计时暂停"), default=False)
     reported_at = models.DateTimeField(_("报修时间"), default=timezone.now)
     dispatched_at = models.DateTimeField(_("派工时间"), null=True, blank=True)
     arrived_at = models.DateTimeField(_("到达时间"), null=True, blank=True)
@@ -439,6 +446,9 @@ TRANSITION_LABELS = {
     "goods_in": _("客户商品入库登记"),
     "notify_pickup": _("通知客户取件"),
     "goods_out": _("客户商品出库"),
+    "contact": _("联系客户"),
+    "pause_clock": _("暂停计时"),
+    "resume_clock": _("恢复计时"),
 }
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import DocumentSequence, Role, User
+from notifications.services import notify, notify_customer
 from tickets.models import (
     GoodsRegisterEntry,
     OutKind,
@@ -160,7 +161,37 @@ def finish_factory_repair(
             note=_("已修复,通知客户凭领取收据 %(receipt)s 取件。") % {"receipt": tag.entry.receipt.number},
             data={"notice": 1},
         )
+        send_pickup_notice(ticket, 1)
     return tag
+
+
+def pickup_notice_text(ticket: RepairTicket, notice: int) -> str:
+    return _(
+        "【售后服务】您送修的%(product)s(工单 %(number)s)已修好,请凭领取收据到%(branch)s取件(第 %(notice)d 次通知)。"
+    ) % {
+        "product": ticket.unit.product_model.name,
+        "number": ticket.number,
+        "branch": ticket.branch.name,
+        "notice": notice,
+    }
+
+
+def send_pickup_notice(ticket: RepairTicket, notice: int) -> None:
+    """The customer is told by SMS; the dispatchers get the same notice to phone those without one."""
+    notify_customer(
+        ticket.customer,
+        kind="pickup",
+        text=pickup_notice_text(ticket, notice),
+        key=f"pickup:{ticket.pk}:{notice}",
+    )
+    notify(
+        User.objects.filter(is_active=True, branch_id=ticket.branch_id, groups__name=Role.DISPATCHER),
+        kind="pickup",
+        subject=_("请通知客户取件:%(number)s(第 %(notice)d 次)")
+        % {"number": ticket.number, "notice": notice},
+        link=ticket.get_absolute_url(),
+        key=f"pickup:{ticket.pk}:{notice}",
+    )
 
 
 def hand_over(

@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.models import DocumentSequence, Role, User
-from customers.models import Customer, Unit
-from tickets.models import TRANSITION_LABELS, RepairTicket, ServiceCategory, TicketEvent
+from customers.models import Customer, FaultCategory, Unit
+from notifications.services import notify
+from tickets import sla_services
+from tickets.models import TRANSITION_LABELS, Priority, RepairTicket, ServiceCategory, TicketEvent
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
 from tickets.signals import ticket_transitioned
 from warranty import rules
@@ -115,7 +117,33 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         note=details.fault_description,
         data={"warranty": decision.as_dict()},
     )
+    sla_services.set_deadlines(ticket, now)
+    _tell_supervisors_of_pressing_call(ticket)
     return ticket
+
+
+def _tell_supervisors_of_pressing_call(ticket: RepairTicket) -> None:
+    """Urgent calls, and chassis/engine faults that need written contact within 12 h (§1-3.2.3), go to
+    the branch's supervisors at once."""
+    if ticket.priority != Priority.URGENT and ticket.fault_category != FaultCategory.CHASSIS_ENGINE:
+        return
+    supervisors = User.objects.filter(
+        is_active=True, branch_id=ticket.branch_id, groups__name=Role.SUPERVISOR
+    )
+    notify(
+        supervisors,
+        kind="ticket_logged",
+        subject=_("新报修 %(number)s(%(priority)s,%(category)s):%(customer)s")
+        % {
+            "number": ticket.number,
+            "priority": ticket.get_priority_display(),
+            "category": ticket.get_fault_category_display(),
+            "customer": ticket.customer.name,
+        },
+        body=ticket.fault_description,
+        link=ticket.get_absolute_url(),
+        key=f"ticket-logged:{ticket.pk}",
+    )
 
 
 def check_conditions(unit: Unit, conditions: frozenset[str]) -> None:
@@ -232,6 +260,20 @@ def apply_transition(
             note=note,
             data=data,
         )
+        sla_services.after_transition(ticket, name, now)
+        if name == "dispatch":
+            notify(
+                [ticket.technician],
+                kind="dispatch",
+                subject=_("新派工 %(number)s:%(customer)s,%(address)s")
+                % {
+                    "number": ticket.number,
+                    "customer": ticket.customer.name,
+                    "address": ticket.customer.address,
+                },
+                body=ticket.fault_description,
+                link=ticket.get_absolute_url(),
+            )
         ticket_transitioned.send(sender=RepairTicket, ticket=ticket, name=name, actor=user, at=now)
     return ticket
 

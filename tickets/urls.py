@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import report_views, return_views, views
+from tickets import report_views, return_views, sla_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/do/<slug:name>/", views.ticket_transition, name="transition"),
     path("<int:pk>/revise-fault/", views.ticket_revise_fault, name="revise_fault"),
+    path("<int:pk>/contact/", sla_views.record_contact, name="record_contact"),
+    path("<int:pk>/clock/pause/", sla_views.pause_clock, name="pause_clock"),
+    path("<int:pk>/clock/resume/", sla_views.resume_clock, name="resume_clock"),
     path("<int:pk>/report/", report_views.report, name="report"),
     path("<int:pk>/report/step/<int:step>/", report_views.report_step, name="report_step"),
     path("<int:pk>/report/parts/", report_views.report_add_part, name="report_add_part"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 
 from django.contrib import messages
@@ -15,10 +16,13 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.calendars import confirmed_years
 from accounts.models import Role, User
+from aftersales.workcalendar import unconfirmed_note
 from customers.forms import NewCustomerForm, NewUnitForm
 from customers.phones import search_key
 from customers.views import find_customers
+from tickets import sla_services
 from tickets.access import access_ticket
 from tickets.forms import (
     ApproveReturnForm,
@@ -29,7 +33,7 @@ from tickets.forms import (
     TicketFilterForm,
     TransitionForm,
 )
-from tickets.models import OPEN_STATES, TRANSITION_LABELS, RepairTicket, State, technician_loads
+from tickets.models import OPEN_STATES, TRANSITION_LABELS, ClockPause, RepairTicket, State, technician_loads
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
@@ -259,8 +263,27 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "technicians": technicians,
             "revise_form": revise_form,
             "now": timezone.now(),
+            "deadlines": deadline_rows(ticket),
+            "may_pause": sla_services.may_pause(ticket, request.user),
+            "pause_reasons": ClockPause.Reason.choices,
         },
     )
+
+
+def deadline_rows(ticket: RepairTicket) -> list[dict]:
+    """The ticket's milestones for its page, with a note when a deadline rests on an unknown calendar."""
+    rows = []
+    for deadline in sorted(ticket.deadlines.all(), key=lambda d: d.due_at):
+        note = ""
+        if not deadline.calendar_confirmed:
+            first, last = (
+                timezone.localtime(deadline.started_at).year,
+                timezone.localtime(deadline.due_at).year,
+            )
+            known = confirmed_years()
+            note = unconfirmed_note(year for year in range(first, last + 1) if year not in known)
+        rows.append({"deadline": deadline, "calendar_note": note})
+    return rows
 
 
 @login_required
@@ -337,7 +360,13 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
         raise PermissionDenied(_("只有客服/调度和服务主任可以派工。"))
-    waiting = list(RepairTicket.objects.visible_to(user).for_board()[: BOARD_SIZE + 1])
+    # §7-十八: calls left undispatched at the end of a day go first in the next day's queue.
+    board = RepairTicket.objects.visible_to(user).for_board()
+    start_of_today = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
+    waiting = list(board.filter(reported_at__lt=start_of_today)[: BOARD_SIZE + 1])
+    carried_over = {ticket.pk for ticket in waiting}
+    if len(waiting) <= BOARD_SIZE:
+        waiting += list(board.filter(reported_at__gte=start_of_today)[: BOARD_SIZE + 1 - len(waiting)])
     more_waiting = len(waiting) > BOARD_SIZE
     waiting = waiting[:BOARD_SIZE]
     technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN).select_related("branch")
@@ -358,7 +387,11 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
         "tickets/dispatch_board.html#technician_options", {"technicians": []}, request
     )
     rows = [
-        {"ticket": ticket, "technician_options": options.get(ticket.branch_id, no_technician)}
+        {
+            "ticket": ticket,
+            "carried_over": ticket.pk in carried_over,
+            "technician_options": options.get(ticket.branch_id, no_technician),
+        }
         for ticket in waiting
     ]
     return render(

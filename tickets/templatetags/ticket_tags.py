@@ -4,16 +4,15 @@ import datetime
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from tickets import sla
 from tickets.models import TRANSITION_LABELS, State
 
 register = template.Library()
-
-# The last quarter of the time allowed shows amber (DESIGN §9).
-WARNING_SHARE = 0.25
 
 
 @register.filter
@@ -40,23 +39,19 @@ def _span(delta: datetime.timedelta) -> str:
 
 @register.simple_tag
 def due_countdown(ticket, now: datetime.datetime) -> str:
-    """Green with time to spare, amber in the last quarter, red when breached, grey when done."""
+    """The next deadline (DESIGN §9): green with time to spare, amber in the warning band, red when
+    breached, grey when paused or done."""
     if not ticket.is_open:
         return mark_safe('<span class="due due-paused">—</span>')
+    local_due = timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M")
+    if ticket.clock_paused:
+        return format_html('<span class="due due-paused" title="{}">{}</span>', local_due, _("计时暂停"))
     left = ticket.due_at - now
-    if left.total_seconds() < 0:
-        return format_html(
-            '<span class="due due-breached" title="{}">{}</span>',
-            ticket.due_at,
-            _("超期 %(span)s") % {"span": _span(left)},
-        )
-    allowed = (ticket.due_at - ticket.reported_at).total_seconds() or 1
-    css = "due-warning" if left.total_seconds() / allowed <= WARNING_SHARE else "due-ok"
+    warn_at = ticket.warn_at or ticket.due_at
+    state = sla.countdown_state(now=now, warn_at=warn_at, due_at=ticket.due_at, paused=False)
+    text = _("超期 %(span)s") if state == sla.COUNTDOWN_BREACHED else _("剩 %(span)s")
     return format_html(
-        '<span class="due {}" title="{}">{}</span>',
-        css,
-        ticket.due_at,
-        _("剩 %(span)s") % {"span": _span(left)},
+        '<span class="due due-{}" title="{}">{}</span>', state, local_due, text % {"span": _span(left)}
     )
 
 

@@ -1,0 +1,407 @@
+"""SLA write paths: set a ticket's deadlines, meet them, pause and resume its clocks, and the sweep.
+
+Called inside the ticket's transaction (the ticket row is locked by the caller), so deadlines and the
+ticket's `due_at` / `warn_at` never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.calendars import calendar_for_branch
+from accounts.models import Role, User
+from notifications.services import Message, send_messages
+from tickets import sla
+from tickets.models import (
+    OPEN_STATES,
+    AlertLevel,
+    ClockPause,
+    Milestone,
+    RepairTicket,
+    SlaAlert,
+    SlaPolicy,
+    TicketDeadline,
+    TicketEvent,
+)
+
+
+def policy_terms() -> list[sla.PolicyTerms]:
+    """The active policies as plain values (one query)."""
+    terms = []
+    for policy in SlaPolicy.objects.filter(is_active=True):
+        targets = {
+            milestone: sla.Target(hours, getattr(policy, f"{milestone}_basis"), policy.pk)
+            for milestone in sla.MILESTONES
+            if (hours := getattr(policy, f"{milestone}_hours")) is not None
+        }
+        terms.append(
+            sla.PolicyTerms(
+                targets=targets,
+                order=policy.order,
+                policy_id=policy.pk,
+                branch_id=policy.branch_id,
+                fault_category=policy.fault_category,
+                service_zone=policy.service_zone,
+                channel=policy.channel,
+                priority=policy.priority,
+                min_distance_km=policy.min_distance_km,
+                max_distance_km=policy.max_distance_km,
+            )
+        )
+    return terms
+
+
+def ticket_facts(ticket: RepairTicket) -> sla.TicketFacts:
+    return sla.TicketFacts(
+        branch_id=ticket.branch_id,
+        fault_category=ticket.fault_category,
+        service_zone=ticket.customer.service_zone,
+        distance_km=ticket.customer.distance_km,
+        channel=ticket.channel,
+        priority=ticket.priority,
+    )
+
+
+def _fractions() -> tuple[Decimal, Decimal]:
+    return Decimal(str(settings.SLA_WARNING_FRACTION)), Decimal(str(settings.SLA_ESCALATION_HOURS))
+
+
+def _deadline_row(
+    ticket: RepairTicket, milestone: str, target: sla.Target, start, calendar
+) -> TicketDeadline:
+    warning, escalation = _fractions()
+    times = sla.deadline_times(target, start, calendar, warning_fraction=warning, escalation_hours=escalation)
+    return TicketDeadline(
+        ticket=ticket,
+        milestone=milestone,
+        policy_id=target.policy_id,
+        target_hours=target.hours,
+        basis=target.basis,
+        started_at=start,
+        warn_at=times.warn_at,
+        due_at=times.due_at,
+        escalate_at=times.escalate_at,
+        calendar_confirmed=times.confirmed,
+    )
+
+
+def set_deadlines(ticket: RepairTicket, start: datetime.datetime) -> list[TicketDeadline]:
+    """Replace the ticket's deadlines by those of the policies now, counted from `start`."""
+    targets = sla.choose_targets(policy_terms(), ticket_facts(ticket))
+    calendar = calendar_for_branch(ticket.branch)
+    ticket.deadlines.all().delete()
+    created = TicketDeadline.objects.bulk_create(
+        _deadline_row(ticket, milestone, target, start, calendar) for milestone, target in targets.items()
+    )
+    refresh_next_deadline(ticket, fallback_start=start)
+    return created
+
+
+def recompute_deadlines(ticket: RepairTicket) -> None:
+    """What the SLA depends on changed (e.g. the customer's zone or distance): the milestones not met
+    yet get the targets of the policies now, still counted from when their clock started. Met
+    milestones keep their record; a paused ticket is recomputed when it resumes."""
+    if ticket.clock_paused or ticket.state not in OPEN_STATES:
+        return
+    targets = sla.choose_targets(policy_terms(), ticket_facts(ticket))
+    calendar = calendar_for_branch(ticket.branch)
+    existing = {deadline.milestone: deadline for deadline in ticket.deadlines.all()}
+    start = min((d.started_at for d in existing.values()), default=ticket.reported_at)
+    for milestone, deadline in existing.items():
+        if deadline.met_at is None and milestone not in targets:
+            deadline.delete()
+    for milestone, target in targets.items():
+        current = existing.get(milestone)
+        if current is not None and current.met_at is not None:
+            continue
+        if current is not None and (current.target_hours, current.basis) == (target.hours, target.basis):
+            continue
+        row = _deadline_row(ticket, milestone, target, current.started_at if current else start, calendar)
+        if current is not None:
+            row.pk, row.alert_level = current.pk, current.alert_level
+        row.save()
+    refresh_next_deadline(ticket)
+
+
+def refresh_next_deadline(ticket: RepairTicket, *, fallback_start: datetime.datetime | None = None) -> None:
+    """Copy the earliest running deadline onto the ticket (what lists sort and colour by)."""
+    running = ticket.deadlines.filter(met_at__isnull=True).order_by("due_at").first()
+    if running is not None:
+        ticket.due_at, ticket.warn_at = running.due_at, running.warn_at
+    elif fallback_start is not None:  # no policy applies: the plain default of settings
+        ticket.due_at = fallback_start + datetime.timedelta(hours=settings.TICKET_DEFAULT_DUE_HOURS)
+        ticket.warn_at = None
+    RepairTicket.objects.filter(pk=ticket.pk).update(due_at=ticket.due_at, warn_at=ticket.warn_at)
+
+
+def meet(ticket: RepairTicket, milestones: tuple[str, ...], at: datetime.datetime) -> None:
+    """Record that milestones were reached at `at` (in time or not); a paused clock counts as stopped."""
+    for deadline in ticket.deadlines.filter(milestone__in=milestones, met_at__isnull=True):
+        deadline.met_at = at
+        deadline.in_time = at <= deadline.due_at or (ticket.clock_paused and deadline.remaining_hours > 0)
+        deadline.active = False
+        deadline.save(update_fields=["met_at", "in_time", "active"])
+    refresh_next_deadline(ticket)
+
+
+def stop_clocks(ticket: RepairTicket) -> None:
+    """The ticket is accepted or cancelled: nothing more is due, no alert will be sent."""
+    ticket.deadlines.filter(active=True).update(active=False)
+
+
+# Which transitions reach which milestones: arriving on site is also the first contact (§1-3.2).
+MILESTONES_MET_BY = {
+    "check_in": (Milestone.CONTACT, Milestone.ARRIVAL),
+    "accept": (Milestone.CONTACT, Milestone.ARRIVAL, Milestone.RESOLUTION),
+}
+
+
+def after_transition(ticket: RepairTicket, name: str, at: datetime.datetime) -> None:
+    """Keep the clocks in step with a transition (called by `apply_transition` in its transaction)."""
+    if name in MILESTONES_MET_BY:
+        meet(ticket, MILESTONES_MET_BY[name], at)
+    if name in ("accept", "cancel"):
+        if ticket.clock_paused:
+            ClockPause.objects.filter(ticket=ticket, resumed_at__isnull=True).update(resumed_at=at)
+            ticket.clock_paused = False
+            RepairTicket.objects.filter(pk=ticket.pk).update(clock_paused=False)
+        stop_clocks(ticket)
+    elif name == "reopen":  # a new repair: new clocks from now
+        set_deadlines(ticket, at)
+
+
+def may_pause(ticket: RepairTicket, user: User) -> bool:
+    if ticket.state not in OPEN_STATES:
+        return False
+    if user.has_role(Role.DISPATCHER) or user.has_role(Role.SUPERVISOR):
+        return user.sees_all_branches or user.branch_id == ticket.branch_id
+    return ticket.technician_id == user.pk
+
+
+def _locked(ticket_id: int, user: User) -> RepairTicket:
+    from tickets.services import lock_ticket
+
+    ticket = lock_ticket(ticket_id, None)
+    if not may_pause(ticket, user):
+        raise PermissionDenied(_("您不能暂停或恢复该工单的计时。"))
+    return ticket
+
+
+@transaction.atomic
+def pause_clock(*, ticket_id: int, user: User, reason: str, note: str = "") -> ClockPause:
+    """Stop the clocks while the ticket waits for parts or for the customer; keep what was left."""
+    from tickets.services import InvalidTransitionInput, TicketActionError
+
+    if reason not in ClockPause.Reason.values:
+        raise InvalidTransitionInput("reason", _("请选择暂停原因。"))
+    ticket = _locked(ticket_id, user)
+    if ticket.clock_paused:
+        raise TicketActionError(_("工单 %(number)s 的计时已经暂停。") % {"number": ticket.number})
+    now = timezone.now()
+    calendar = calendar_for_branch(ticket.branch)
+    for deadline in ticket.deadlines.filter(met_at__isnull=True):
+        deadline.remaining_hours = sla.hours_between(deadline.basis, calendar, now, deadline.due_at)
+        deadline.active = False
+        deadline.save(update_fields=["remaining_hours", "active"])
+    pause = ClockPause.objects.create(
+        ticket=ticket, reason=reason, note=note.strip(), paused_at=now, paused_by=user
+    )
+    ticket.clock_paused = True
+    ticket.version += 1
+    ticket.save(update_fields=["clock_paused", "version"])
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=user,
+        at=now,
+        action="pause_clock",
+        from_state=ticket.state,
+        to_state=ticket.state,
+        note=f"{pause.get_reason_display()} {pause.note}".strip(),
+    )
+    return pause
+
+
+@transaction.atomic
+def resume_clock(*, ticket_id: int, user: User) -> RepairTicket:
+    """Restart the clocks where they stopped: each deadline gets back the hours it had left."""
+    from tickets.services import TicketActionError
+
+    ticket = _locked(ticket_id, user)
+    pause = ClockPause.objects.filter(ticket=ticket, resumed_at__isnull=True).first()
+    if pause is None:
+        raise TicketActionError(_("工单 %(number)s 的计时没有暂停。") % {"number": ticket.number})
+    now = timezone.now()
+    calendar = calendar_for_branch(ticket.branch)
+    warning, escalation = _fractions()
+    for deadline in ticket.deadlines.filter(met_at__isnull=True):
+        target = sla.Target(deadline.target_hours, deadline.basis)
+        times = sla.deadline_times(
+            target,
+            now,
+            calendar,
+            warning_fraction=warning,
+            escalation_hours=escalation,
+            hours_left=deadline.remaining_hours,
+        )
+        deadline.warn_at, deadline.due_at, deadline.escalate_at = (
+            times.warn_at,
+            times.due_at,
+            times.escalate_at,
+        )
+        deadline.calendar_confirmed = times.confirmed
+        deadline.remaining_hours = None
+        deadline.active = True
+        deadline.save()
+    pause.resumed_at, pause.resumed_by = now, user
+    pause.save(update_fields=["resumed_at", "resumed_by"])
+    ticket.clock_paused = False
+    ticket.version += 1
+    ticket.save(update_fields=["clock_paused", "version"])
+    refresh_next_deadline(ticket)
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=user,
+        at=now,
+        action="resume_clock",
+        from_state=ticket.state,
+        to_state=ticket.state,
+    )
+    return ticket
+
+
+@transaction.atomic
+def record_contact(*, ticket_id: int, user: User, note: str) -> RepairTicket:
+    """The customer was contacted or answered (written contact for chassis faults, §1-3.2.3)."""
+    from tickets.services import InvalidTransitionInput, lock_ticket
+
+    note = note.strip()
+    if not note:
+        raise InvalidTransitionInput("note", _("请填写联系内容。"))
+    ticket = lock_ticket(ticket_id, None)
+    if not (
+        user.has_role(Role.DISPATCHER) or user.has_role(Role.SUPERVISOR) or ticket.technician_id == user.pk
+    ):
+        raise PermissionDenied(_("您不能记录该工单的客户联系。"))
+    if not (user.sees_all_branches or user.branch_id == ticket.branch_id or ticket.technician_id == user.pk):
+        raise PermissionDenied(_("您不能记录该工单的客户联系。"))
+    now = timezone.now()
+    meet(ticket, (Milestone.CONTACT,), now)
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=user,
+        at=now,
+        action="contact",
+        from_state=ticket.state,
+        to_state=ticket.state,
+        note=note,
+    )
+    return ticket
+
+
+# --- the sweep --------------------------------------------------------------------------------
+
+LEVEL_FIELDS = (
+    (AlertLevel.ESCALATION, "escalate_at"),
+    (AlertLevel.BREACH, "due_at"),
+    (AlertLevel.WARNING, "warn_at"),
+)
+SWEEP_BATCH = 5000
+
+
+def _role_members(branch_ids: set[int], roles: tuple[str, ...]) -> dict[int, list[User]]:
+    members: dict[int, list[User]] = defaultdict(list)
+    for user in User.objects.filter(
+        is_active=True, branch_id__in=branch_ids, groups__name__in=roles
+    ).distinct():
+        members[user.branch_id].append(user)
+    return members
+
+
+def _alert_messages(level: int, deadlines: list[TicketDeadline]) -> list[Message]:
+    """Warning: the assignee (the branch's dispatchers while nobody is assigned). Breach: also the
+    supervisors. Escalation: the managers (the supervisors where a branch has no manager)."""
+    branch_ids = {d.ticket.branch_id for d in deadlines}
+    dispatchers = _role_members(branch_ids, (Role.DISPATCHER,))
+    supervisors = _role_members(branch_ids, (Role.SUPERVISOR,))
+    managers = _role_members(branch_ids, (Role.MANAGER,)) if level == AlertLevel.ESCALATION else {}
+    subject = {
+        AlertLevel.WARNING: _("即将超时:%(number)s %(milestone)s 截止 %(due)s"),
+        AlertLevel.BREACH: _("已超时:%(number)s %(milestone)s 截止 %(due)s"),
+        AlertLevel.ESCALATION: _("超时升级:%(number)s %(milestone)s 截止 %(due)s,仍未完成"),
+    }[level]
+    messages = []
+    for deadline in deadlines:
+        ticket = deadline.ticket
+        branch = ticket.branch_id
+        assignee = [ticket.technician] if ticket.technician_id else dispatchers.get(branch, [])
+        if level == AlertLevel.WARNING:
+            recipients = assignee
+        elif level == AlertLevel.BREACH:
+            recipients = [*assignee, *supervisors.get(branch, [])]
+        else:
+            recipients = managers.get(branch) or supervisors.get(branch, [])
+        text = subject % {
+            "number": ticket.number,
+            "milestone": deadline.get_milestone_display(),
+            "due": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M"),
+        }
+        link = reverse("tickets:detail", args=[ticket.pk])
+        messages.extend(
+            Message(recipient=user, kind="sla", subject=text, link=link, key=f"sla:{deadline.pk}:{level}")
+            for user in recipients
+        )
+    return messages
+
+
+def sweep(now: datetime.datetime | None = None) -> dict[int, int]:
+    """Send every alert that is due and not sent yet; return how many deadlines got each level.
+
+    The highest level first, so that a sweep that was down sends a breach (not a warning, then a
+    breach) for a deadline it finds long past. Rows are locked with SKIP LOCKED and the alert row is
+    unique per deadline and level, so concurrent sweeps send each alert once.
+    """
+    now = now or timezone.now()
+    sent = {}
+    for level, field in LEVEL_FIELDS:
+        total = 0
+        while True:
+            with transaction.atomic():
+                deadlines = list(
+                    TicketDeadline.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(active=True, alert_level__lt=level, **{f"{field}__lte": now})
+                    .select_related("ticket__technician")
+                    .order_by(field)[:SWEEP_BATCH]
+                )
+                if not deadlines:
+                    break
+                SlaAlert.objects.bulk_create(
+                    [SlaAlert(deadline=d, level=level, created_at=now) for d in deadlines],
+                    ignore_conflicts=True,
+                )
+                TicketDeadline.objects.filter(pk__in=[d.pk for d in deadlines]).update(alert_level=level)
+                send_messages(_alert_messages(level, deadlines))
+            total += len(deadlines)
+            if len(deadlines) < SWEEP_BATCH:
+                break
+        sent[level] = total
+    return sent
+
+
+def customer_changed(sender, instance, created: bool, **kwargs) -> None:
+    """post_save of Customer: its zone or distance may have changed, so its open tickets' SLA too."""
+    if created:
+        return
+    from tickets.services import lock_ticket
+
+    for ticket_id in RepairTicket.objects.filter(customer=instance).open().values_list("pk", flat=True):
+        with transaction.atomic():
+            recompute_deadlines(lock_ticket(ticket_id, None))

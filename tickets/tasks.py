@@ -1,0 +1,149 @@
+"""Celery beat tasks of tickets. Each re-derives what is due from the database and is idempotent: a
+second run, a second beat or a retried task sends nothing twice (unique alert rows, keyed messages,
+row locks)."""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from notifications.services import notify, notify_customer
+from tickets import sla_services
+from tickets.models import Milestone, RepairTicket, State, TicketDeadline, TicketEvent
+from tickets.return_services import send_pickup_notice
+
+
+@shared_task
+def sla_sweep() -> dict[str, int]:
+    """Every minute: warnings at 80 %, breaches, escalations (see `sla_services.sweep`)."""
+    return {str(level): count for level, count in sla_services.sweep().items()}
+
+
+def _branch_users(branch_id: int, role: str):
+    return User.objects.filter(is_active=True, branch_id=branch_id, groups__name=role)
+
+
+@shared_task
+def pickup_reminders() -> int:
+    """§5 第二十七、二十八条: a notice again every few days; after the last one, a ship-back task."""
+    now = timezone.now()
+    every = datetime.timedelta(days=settings.PICKUP_REMINDER_DAYS)
+    limit = settings.PICKUP_NOTICES_BEFORE_SHIP_BACK
+    waiting = (
+        RepairTicket.objects.filter(state=State.AWAITING_PICKUP)
+        .annotate(
+            notices=Count("events", filter=Q(events__action="notify_pickup")),
+            last_notice=Max("events__at", filter=Q(events__action="notify_pickup")),
+        )
+        .filter(last_notice__lte=now - every)
+        .values_list("pk", flat=True)
+    )
+    handled = 0
+    for ticket_id in waiting:
+        with transaction.atomic():
+            ticket = (
+                RepairTicket.objects.select_for_update()
+                .select_related("customer", "branch", "unit__product_model")
+                .get(pk=ticket_id)
+            )
+            notices = ticket.events.filter(action="notify_pickup")
+            last = notices.order_by("-at").first()
+            if ticket.state != State.AWAITING_PICKUP or last is None or last.at > now - every:
+                continue  # another run got here first
+            count = notices.count()
+            if count >= limit:
+                notify(
+                    _branch_users(ticket.branch_id, Role.DISPATCHER),
+                    kind="ship_back",
+                    subject=_("%(number)s 已通知 %(count)d 次仍未取件,请寄回客户")
+                    % {"number": ticket.number, "count": count},
+                    link=ticket.get_absolute_url(),
+                    key=f"ship-back:{ticket.pk}",
+                )
+                continue
+            TicketEvent.objects.create(
+                ticket=ticket,
+                at=now,
+                action="notify_pickup",
+                from_state=ticket.state,
+                to_state=ticket.state,
+                note=_("第 %(notice)d 次通知客户取件") % {"notice": count + 1},
+                data={"notice": count + 1},
+            )
+            send_pickup_notice(ticket, count + 1)
+            handled += 1
+    return handled
+
+
+@shared_task
+def late_repair_notices() -> int:
+    """§5 第二十六条 / §7-十四: a store repair that will miss its promised time — the customer is told
+    before that time and the supervisor is asked to help."""
+    now = timezone.now()
+    soon = now + datetime.timedelta(hours=settings.LATE_REPAIR_NOTICE_HOURS)
+    deadlines = TicketDeadline.objects.filter(
+        milestone=Milestone.RESOLUTION,
+        active=True,
+        due_at__lte=soon,
+        due_at__gt=now,
+        ticket__state__in=[State.RMA_REQUESTED, State.IN_FACTORY],
+    ).select_related("ticket__customer", "ticket__unit__product_model", "ticket__branch")
+    told = 0
+    for deadline in deadlines:
+        ticket = deadline.ticket
+        promised = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
+        sms = notify_customer(
+            ticket.customer,
+            kind="late_repair",
+            text=_(
+                "【售后服务】很抱歉,您的%(product)s(工单 %(number)s)维修无法在承诺的 %(promised)s 前完成,我们会尽快修好并通知您。"
+            )
+            % {"product": ticket.unit.product_model.name, "number": ticket.number, "promised": promised},
+            key=f"late-repair:{deadline.pk}",
+        )
+        notify(
+            _branch_users(ticket.branch_id, Role.SUPERVISOR),
+            kind="late_repair",
+            subject=_("%(number)s 返厂维修将超过承诺时间 %(promised)s,请协助")
+            % {"number": ticket.number, "promised": promised},
+            link=ticket.get_absolute_url(),
+            key=f"late-repair:{deadline.pk}",
+        )
+        told += sms is not None
+    return told
+
+
+@shared_task
+def contract_expiry_notices() -> int:
+    """§7-二十: a month before a maintenance contract ends, its branch is told to arrange the renewal visit."""
+    from warranty.models import MaintenanceContract
+
+    today = timezone.localdate()
+    horizon = today + datetime.timedelta(days=settings.CONTRACT_EXPIRY_NOTICE_DAYS)
+    contracts = MaintenanceContract.objects.filter(end_date__gte=today, end_date__lte=horizon).select_related(
+        "customer"
+    )
+    sent = 0
+    for contract in contracts:
+        recipients = User.objects.filter(
+            is_active=True,
+            branch_id=contract.customer.branch_id,
+            groups__name__in=[Role.DISPATCHER, Role.SUPERVISOR],
+        ).distinct()
+        sent += bool(
+            notify(
+                recipients,
+                kind="contract_expiry",
+                subject=_("保养合同 %(number)s(%(customer)s)将于 %(end)s 到期,请安排续约回访")
+                % {"number": contract.number, "customer": contract.customer.name, "end": contract.end_date},
+                key=f"contract-expiry:{contract.pk}:{contract.end_date}",
+            )
+        )
+    return sent
