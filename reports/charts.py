@@ -127,3 +127,48 @@ def column_chart(
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def dashboard_charts(board) -> dict[str, SafeString]:
+    """Every chart of the dashboard and of the monthly PDF, from a `reports.kpis.Dashboard`."""
+    from django.utils.translation import gettext as _
+
+    from tickets.models import ServiceCategory
+
+    targets, summary = board.targets, board.summary
+    branches, technicians, months = board.tables["branch"], board.tables["technician"], board.months
+
+    def per(rows, key, title, target=None, unit="%"):
+        return bar_chart(
+            [(row.name, getattr(row, key)) for row in rows], title=title, target=target, unit=unit
+        )
+
+    def over_time(key, title, target=None, unit="%"):
+        return column_chart(
+            [(row.name, getattr(row, key)) for row in months], title=title, target=target, unit=unit
+        )
+
+    return {
+        "timeliness_by_branch": per(branches, "timeliness", _("及时率(按网点)"), targets["timeliness"]),
+        "satisfaction_by_branch": per(branches, "satisfaction", _("满意率(按网点)"), targets["satisfaction"]),
+        "complaints_by_branch": per(
+            branches, "complaint_rate", _("服务责任投诉率(按网点)"), targets["complaint_rate"]
+        ),
+        "timeliness_by_technician": per(
+            technicians, "timeliness", _("及时率(按技术员)"), targets["timeliness"]
+        ),
+        "satisfaction_by_technician": per(
+            technicians, "satisfaction", _("满意率(按技术员)"), targets["satisfaction"]
+        ),
+        "volume_by_category": bar_chart(
+            [(label, summary.volume[value]) for value, label in ServiceCategory.choices],
+            title=_("报修量(按服务类别)"),
+        ),
+        "warranty_by_branch": per(branches, "warranty_cost", _("保修成本(元,按网点)"), unit=""),
+        "trend_timeliness": over_time("timeliness", _("及时率(近12个月)"), targets["timeliness"]),
+        "trend_satisfaction": over_time("satisfaction", _("满意率(近12个月)"), targets["satisfaction"]),
+        "trend_complaints": over_time(
+            "complaint_rate", _("服务责任投诉率(近12个月)"), targets["complaint_rate"]
+        ),
+        "trend_volume": over_time("reported", _("报修量(近12个月)"), unit=""),
+    }

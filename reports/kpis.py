@@ -40,6 +40,11 @@ DEFAULT_LABOUR_RATE = Decimal("80")
 TREND_MONTHS = 12
 
 
+def labour_rate() -> Decimal:
+    """Yuan per labour hour, to put a value on free service hours (setting WARRANTY_LABOUR_RATE)."""
+    return Decimal(str(getattr(settings, "WARRANTY_LABOUR_RATE", DEFAULT_LABOUR_RATE)))
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a report covers: a month, and one branch or (headquarters only) every branch."""
@@ -105,6 +110,15 @@ class KpiRow:
     warranty_fees_waived: Decimal = Decimal(0)
 
     @property
+    def volumes(self) -> list[int]:
+        """The volume in the order A, B, C, D (for tables)."""
+        return [self.volume[category] for category in CATEGORIES]
+
+    @property
+    def labelled_volumes(self) -> list[tuple[str, int]]:
+        return [(label, self.volume[value]) for value, label in ServiceCategory.choices]
+
+    @property
     def reported(self) -> int:
         return sum(self.volume.values())
 
@@ -122,8 +136,7 @@ class KpiRow:
 
     @property
     def warranty_labour_cost(self) -> Decimal:
-        rate = Decimal(getattr(settings, "WARRANTY_LABOUR_RATE", DEFAULT_LABOUR_RATE))
-        return (self.warranty_hours * rate).quantize(Decimal("0.01"))
+        return (self.warranty_hours * labour_rate()).quantize(Decimal("0.01"))
 
     @property
     def warranty_cost(self) -> Decimal:
@@ -330,6 +343,51 @@ class Dashboard:
     tables: dict[str, list[KpiRow]]
     summary: KpiRow
     months: list[KpiRow]
+
+    @property
+    def labour_rate(self) -> Decimal:
+        return labour_rate()
+
+    @property
+    def summary_marks(self) -> dict[str, bool | None]:
+        return self.summary.marks(self.targets)
+
+    @property
+    def cards(self) -> list[dict]:
+        """The three targeted KPIs of the whole scope: value, target, verdict and what it counts."""
+        summary, marks = self.summary, self.summary_marks
+        counted = {
+            "timeliness": (summary.arrivals_in_time, summary.arrivals, _("按时到达 / 到达节点")),
+            "satisfaction": (
+                summary.satisfaction_tally.satisfied,
+                summary.satisfaction_tally.answers,
+                _("满意答案 / 全部答案"),
+            ),
+            "complaint_rate": (summary.complaints, summary.finished, _("服务责任投诉 / 完工")),
+        }
+        return [
+            {
+                "key": key,
+                "target": target,
+                "value": getattr(summary, key),
+                "meets": marks[key],
+                "part": counted[key][0],
+                "whole": counted[key][1],
+                "counts": counted[key][2],
+            }
+            for key, target in self.targets.items()
+        ]
+
+    @property
+    def marked_tables(self) -> list[dict]:
+        """[{dimension, rows: [(row, {kpi: meets target?})]}] for the tables of the page and the PDF."""
+        return [
+            {
+                "dimension": dimension,
+                "rows": [(row, row.marks(self.targets)) for row in self.tables[dimension.key]],
+            }
+            for dimension in DIMENSIONS
+        ]
 
 
 def dashboard(scope: Scope) -> Dashboard:

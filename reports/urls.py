@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from reports import views
 
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard_view, name="dashboard"),
+    path("monthly/", views.monthly, name="monthly"),
+    path("monthly/report.<str:fmt>", views.monthly_export, name="monthly_export"),
+    path("daily/technician/", views.technician_daily, name="technician_daily"),
+    path("daily/technician.pdf", views.technician_daily_pdf, name="technician_daily_pdf"),
+    path("daily/branch/", views.branch_daily, name="branch_daily"),
+    path("daily/branch.pdf", views.branch_daily_pdf, name="branch_daily_pdf"),
+    path("call-register/", views.call_register, name="call_register"),
+    path("call-register/register.<str:fmt>", views.call_register_export, name="call_register_export"),
+]

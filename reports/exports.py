@@ -1,0 +1,261 @@
+"""Files for download: the monthly satisfaction report (xlsx, csv, pdf) and the call register (xlsx, csv).
+
+Built for months of 100,000 surveys (issue #8): rows are read with `iterator()`, the xlsx is written by
+openpyxl in write-only mode into a temporary file (rows go to disk as they come), and the CSV is a
+`StreamingHttpResponse` that sends each row as it is read. Nothing holds the whole month in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export import resources
+from import_export.fields import Field
+
+from reports.findings import Findings
+from reports.kpis import CATEGORIES, Dashboard, KpiRow
+from surveys.models import Survey
+from surveys.scoring import QUESTIONS, SATISFIED_LEVELS, Level
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHUNK = 2000
+
+
+def _local(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _level(name: str):
+    return lambda survey: str(Level(getattr(survey, name)).label)
+
+
+class SurveyAnswerResource(resources.ModelResource):
+    """One line per answered survey: the listing sheet of the xlsx and the whole CSV."""
+
+    ticket = Field(attribute="ticket__number", column_name=gettext_lazy("工单号"))
+    branch = Field(attribute="branch__name", column_name=gettext_lazy("网点"))
+    technician = Field(
+        column_name=gettext_lazy("技术员"), dehydrate_method=lambda survey: str(survey.technician or "")
+    )
+    product_model = Field(attribute="ticket__unit__product_model__code", column_name=gettext_lazy("产品型号"))
+    answered_at = Field(
+        column_name=gettext_lazy("答卷时间"), dehydrate_method=lambda survey: _local(survey.answered_at)
+    )
+    attitude, skill, punctuality, promises = (
+        Field(column_name=label, dehydrate_method=_level(name)) for name, label in QUESTIONS
+    )
+    satisfied = Field(
+        column_name=gettext_lazy("满意项数(满分4)"),
+        dehydrate_method=lambda survey: sum(level in SATISFIED_LEVELS for level in survey.answers().values()),
+    )
+    comment = Field(attribute="comment", column_name=gettext_lazy("意见或建议"))
+    answered_via = Field(
+        column_name=gettext_lazy("答卷方式"),
+        dehydrate_method=lambda survey: survey.get_answered_via_display(),
+    )
+
+    class Meta:
+        model = Survey
+        fields = (
+            "ticket",
+            "branch",
+            "technician",
+            "product_model",
+            "answered_at",
+            "attitude",
+            "skill",
+            "punctuality",
+            "promises",
+            "satisfied",
+            "comment",
+            "answered_via",
+        )
+        export_order = fields
+
+    @staticmethod
+    def month_queryset(scope):
+        surveys = Survey.objects.filter(answered_at__gte=scope.month.start, answered_at__lt=scope.month.end)
+        if scope.branch:
+            surveys = surveys.filter(branch=scope.branch)
+        return (
+            surveys.select_related("ticket__unit__product_model", "branch", "technician")
+            .only(
+                "answered_at",
+                "answered_via",
+                "comment",
+                *(name for name, _label in QUESTIONS),
+                "ticket__number",
+                "ticket__unit__product_model__code",
+                "branch__name",
+                "technician__username",
+                "technician__first_name",
+                "technician__last_name",
+            )
+            .order_by("answered_at", "pk")
+        )
+
+    def rows(self, queryset) -> Iterator[list]:
+        yield self.get_export_headers()
+        for survey in queryset.iterator(chunk_size=CHUNK):
+            yield self.export_resource(survey)
+
+
+# --- generic writers ------------------------------------------------------------------------------------
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so each line can be streamed."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(rows: Iterable[Sequence], filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"  # a BOM, so that Excel opens the Chinese text as UTF-8
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_response(sheets: Iterable[tuple[str, Iterable[Sequence]]], filename: str) -> FileResponse:
+    """sheets: (title, rows), the first row of each is its header (bold). Written to a temporary file."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        for index, row in enumerate(rows):
+            if index == 0:
+                sheet.column_dimensions["A"].width = 24
+                cells = []
+                for value in row:
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.font = bold
+                    cells.append(cell)
+                sheet.append(cells)
+            else:
+                sheet.append(list(row))
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+    workbook.save(handle)
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+# --- the monthly report -----------------------------------------------------------------------------
+
+
+def _number(value):
+    return "" if value is None else value
+
+
+def kpi_header(first: str) -> list[str]:
+    return [
+        first,
+        *(_("%(category)s 类报修") % {"category": category} for category in CATEGORIES),
+        _("报修合计"),
+        _("到达节点"),
+        _("按时到达"),
+        _("及时率(%)"),
+        _("调查份数"),
+        _("满意率(%)"),
+        _("完工数"),
+        _("服务责任投诉"),
+        _("投诉率(%)"),
+        _("保修工时"),
+        _("保修成本(元)"),
+    ]
+
+
+def kpi_line(row: KpiRow) -> list:
+    return [
+        row.name,
+        *(row.volume[category] for category in CATEGORIES),
+        row.reported,
+        row.arrivals,
+        row.arrivals_in_time,
+        _number(row.timeliness),
+        row.surveys,
+        _number(row.satisfaction),
+        row.finished,
+        row.complaints,
+        _number(row.complaint_rate),
+        row.warranty_hours,
+        row.warranty_cost,
+    ]
+
+
+def summary_rows(board: Dashboard, *, company: str, branch_name: str) -> Iterator[list]:
+    summary, targets = board.summary, board.targets
+    marks = summary.marks(targets)
+    yield [_("月度满意度报告"), company]
+    yield [_("月份"), str(board.scope.month)]
+    yield [_("网点"), branch_name]
+    yield []
+    yield [_("指标"), _("数值(%)"), _("目标"), _("是否达标"), _("计算")]
+    parts = {
+        "timeliness": f"{summary.arrivals_in_time} / {summary.arrivals}",
+        "satisfaction": f"{summary.satisfaction_tally.satisfied} / {summary.satisfaction_tally.answers}",
+        "complaint_rate": f"{summary.complaints} / {summary.finished}",
+    }
+    verdict = {True: _("达标"), False: _("未达标"), None: _("无数据")}
+    for key, target in targets.items():
+        yield [
+            str(target.label),
+            _number(getattr(summary, key)),
+            target.text,
+            verdict[marks[key]],
+            parts[key],
+        ]
+    yield []
+    yield [_("服务类别"), _("报修数")]
+    for category in CATEGORIES:
+        yield [category, summary.volume[category]]
+    yield [_("合计"), summary.reported]
+    yield []
+    yield [_("保修成本(C 类免费服务)"), _("数值")]
+    yield [_("工时(小时)"), summary.warranty_hours]
+    yield [_("工时折算(元)"), summary.warranty_labour_cost]
+    yield [_("免收费用(元)"), summary.warranty_fees_waived]
+    yield [_("合计(元)"), summary.warranty_cost]
+
+
+def findings_rows(findings: Findings) -> Iterator[list]:
+    yield [_("分组"), _("工单号"), _("评价"), _("内容")]
+    for group in (findings.praised, *findings.problems):
+        for item in group.items:
+            yield [group.label, item.ticket, item.level, item.text]
+
+
+def monthly_xlsx(
+    board: Dashboard, findings: Findings, surveys, *, company: str, branch_name: str, filename: str
+) -> FileResponse:
+    resource = SurveyAnswerResource()
+    sheets = [
+        (_("汇总"), summary_rows(board, company=company, branch_name=branch_name)),
+        (_("按网点"), [kpi_header(_("网点")), *map(kpi_line, board.tables["branch"])]),
+        (_("按技术员"), [kpi_header(_("技术员")), *map(kpi_line, board.tables["technician"])]),
+        (_("按产品型号"), [kpi_header(_("产品型号")), *map(kpi_line, board.tables["product_model"])]),
+        (_("按月趋势"), [kpi_header(_("月份")), *map(kpi_line, board.months)]),
+        (_("调查明细"), resource.rows(surveys)),
+        (_("回访发现"), findings_rows(findings)),
+    ]
+    return xlsx_response(sheets, filename)
+
+
+def monthly_csv(surveys, *, filename: str) -> StreamingHttpResponse:
+    return csv_response(SurveyAnswerResource().rows(surveys), filename)

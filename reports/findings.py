@@ -1,0 +1,125 @@
+"""The monthly summary of follow-up findings (§2-三-5, R2.monthly-summary): what customers praised and
+what went wrong, grouped, with the ticket numbers.
+
+`group_findings` is pure: it sorts plain rows into groups. `monthly_findings` reads only the rows that
+can be a finding (a survey with a comment or an answer below 满意, a follow-up call with notes or a
+problem, a complaint) with `iterator()`, so a month of 100,000 surveys is never held as model objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from reports.kpis import Scope
+from surveys.models import Complaint, FollowUpCall, Outcome, Survey
+from surveys.scoring import QUESTION_FIELDS, QUESTIONS, SATISFIED_LEVELS, Level
+
+FOLLOW_UP = "follow_up"
+COMPLAINT = "complaint"
+PROBLEM_GROUPS = (*QUESTIONS, (FOLLOW_UP, _("回访发现的问题")), (COMPLAINT, _("服务责任投诉")))
+UNSATISFIED_LEVELS = sorted(set(Level.values) - SATISFIED_LEVELS)
+
+
+@dataclass(frozen=True)
+class Finding:
+    ticket: str
+    text: str
+    level: str = ""
+
+
+@dataclass
+class Group:
+    key: str
+    label: str
+    count: int = 0
+    items: list[Finding] = field(default_factory=list)
+
+    def add(self, finding: Finding, limit: int | None) -> None:
+        self.count += 1
+        if limit is None or len(self.items) < limit:
+            self.items.append(finding)
+
+    @property
+    def truncated(self) -> bool:
+        return self.count > len(self.items)
+
+
+@dataclass
+class Findings:
+    praised: Group
+    problems: list[Group]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.praised.count and not any(group.count for group in self.problems)
+
+
+def group_findings(
+    surveys: Iterable[dict], calls: Iterable[dict], complaints: Iterable[dict], *, limit: int | None = None
+) -> Findings:
+    """Surveys: {ticket, comment, <question>: level}; calls: {ticket, satisfied, problem_found, notes};
+    complaints: {ticket, number, description}. `limit` keeps at most that many items per group
+    (the count stays exact)."""
+    praised = Group("praised", str(_("表扬与满意")))
+    problems = {key: Group(key, str(label)) for key, label in PROBLEM_GROUPS}
+    for survey in surveys:
+        weak = [name for name in QUESTION_FIELDS if survey[name] not in SATISFIED_LEVELS]
+        for name in weak:
+            level = str(Level(survey[name]).label)
+            problems[name].add(Finding(survey["ticket"], survey["comment"], level), limit)
+        if not weak and survey["comment"]:
+            praised.add(Finding(survey["ticket"], survey["comment"]), limit)
+    for call in calls:
+        if call["problem_found"] or call["satisfied"] is False:
+            problems[FOLLOW_UP].add(Finding(call["ticket"], call["notes"]), limit)
+        elif call["notes"]:
+            praised.add(Finding(call["ticket"], call["notes"]), limit)
+    for complaint in complaints:
+        problems[COMPLAINT].add(
+            Finding(complaint["ticket"] or complaint["number"], complaint["description"]), limit
+        )
+    return Findings(praised=praised, problems=list(problems.values()))
+
+
+def _in_month(scope: Scope, path: str, branch_path: str = "branch") -> Q:
+    condition = Q(**{f"{path}__gte": scope.month.start, f"{path}__lt": scope.month.end})
+    return condition & Q(**{branch_path: scope.branch}) if scope.branch else condition
+
+
+def monthly_findings(scope: Scope, *, limit: int | None = None) -> Findings:
+    """Three queries, streamed."""
+    unsatisfied = Q()
+    for name in QUESTION_FIELDS:
+        unsatisfied |= Q(**{f"{name}__in": UNSATISFIED_LEVELS})
+    surveys = (
+        Survey.objects.filter(_in_month(scope, "answered_at"))
+        .filter(unsatisfied | ~Q(comment=""))
+        .order_by("answered_at", "pk")
+        .values("comment", *QUESTION_FIELDS, ticket_number=F("ticket__number"))
+    )
+    calls = (
+        FollowUpCall.objects.filter(_in_month(scope, "done_at"), outcome=Outcome.REACHED)
+        .filter(Q(problem_found=True) | Q(satisfied=False) | ~Q(notes=""))
+        .order_by("done_at", "pk")
+        .values("satisfied", "problem_found", "notes", ticket_number=F("ticket__number"))
+    )
+    complaints = (
+        Complaint.objects.filter(_in_month(scope, "received_at"), service_at_fault=True)
+        .order_by("received_at", "pk")
+        .values("number", "description", ticket_number=F("ticket__number"))
+    )
+    return group_findings(
+        (_renamed(row) for row in surveys.iterator(chunk_size=2000)),
+        (_renamed(row) for row in calls.iterator(chunk_size=2000)),
+        (_renamed(row) for row in complaints.iterator(chunk_size=2000)),
+        limit=limit,
+    )
+
+
+def _renamed(row: dict) -> dict:
+    row["ticket"] = row.pop("ticket_number")
+    return row

@@ -1,0 +1,104 @@
+"""Report pickers: month and branch, a day and a technician, a date range. They only turn input into values."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Branch, Role, User
+from reports.periods import Month
+
+MAX_REGISTER_DAYS = 366
+
+
+def _branch_field() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=_("网点"),
+        queryset=Branch.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("全部网点"),
+    )
+
+
+class BranchChoiceMixin:
+    """Only headquarters choose a branch; for anyone else the field is not there (their own branch)."""
+
+    def _limit_branch(self, user: User) -> None:
+        if not user.sees_all_branches:
+            del self.fields["branch"]
+
+
+class MonthForm(BranchChoiceMixin, forms.Form):
+    month = forms.CharField(
+        label=_("月份"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "month", "placeholder": "2026-10"}),
+    )
+    branch = _branch_field()
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._limit_branch(user)
+        self.default_month = Month.previous(timezone.localdate())
+
+    def clean_month(self) -> Month:
+        text = self.cleaned_data["month"]
+        if not text:
+            return self.default_month
+        try:
+            return Month.parse(text)
+        except ValueError:
+            raise forms.ValidationError(_("月份格式应为 年-月,例如 2026-10。"), code="month") from None
+
+    def values(self) -> tuple[Month, Branch | None]:
+        """The chosen month and branch; the defaults (last month, every branch) when the input is bad."""
+        if self.is_valid():
+            return self.cleaned_data["month"], self.cleaned_data.get("branch")
+        return self.default_month, None
+
+
+class DayForm(BranchChoiceMixin, forms.Form):
+    day = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    technician = forms.ModelChoiceField(
+        label=_("技术员"), queryset=User.objects.none(), required=False, empty_label=_("请选择技术员")
+    )
+    branch = _branch_field()
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._limit_branch(user)
+        technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN).order_by(
+            "branch__code", "last_name", "first_name", "username"
+        )
+        if not user.sees_all_branches:
+            technicians = technicians.filter(branch_id=user.branch_id)
+        self.fields["technician"].queryset = technicians
+
+    def clean_day(self) -> datetime.date:
+        return self.cleaned_data["day"] or timezone.localdate()
+
+
+class DateRangeForm(BranchChoiceMixin, forms.Form):
+    date_from = forms.DateField(
+        label=_("报修日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    branch = _branch_field()
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._limit_branch(user)
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        data["date_to"] = data.get("date_to") or today
+        data["date_from"] = data.get("date_from") or data["date_to"].replace(day=1)
+        if data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        elif (data["date_to"] - data["date_from"]).days >= MAX_REGISTER_DAYS:
+            self.add_error("date_to", _("日期范围不能超过一年。"))
+        return data

@@ -1,0 +1,216 @@
+"""Report screens: the KPI dashboard, the monthly satisfaction report and its downloads, the daily
+reports and the call register. Thin: pick the scope, call the report module, render or download."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from reports import access, exports
+from reports.charts import dashboard_charts
+from reports.daily import branch_day, technician_day
+from reports.documents import branch_day_pdf, monthly_pdf, technician_day_pdf
+from reports.findings import monthly_findings
+from reports.forms import DateRangeForm, DayForm, MonthForm
+from reports.kpis import Scope, dashboard
+from reports.register import register_rows, register_tickets
+from tickets.models import ServiceCategory
+
+PAGE_SIZE = 50
+PREVIEW_FINDINGS = 20
+
+
+def _scope(request: HttpRequest) -> tuple[MonthForm, Scope]:
+    form = MonthForm(request.GET or None, user=request.user)
+    month, chosen = form.values()
+    return form, Scope(month=month, branch=access.report_branch(request.user, chosen))
+
+
+def _branch_label(scope_branch) -> str:
+    return scope_branch.name if scope_branch else _("全部网点")
+
+
+@login_required
+@require_GET
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    access.require_dashboard(request.user)
+    form, scope = _scope(request)
+    board = dashboard(scope)
+    context = {
+        "form": form,
+        "board": board,
+        "scope_label": _branch_label(scope.branch),
+        "charts": dashboard_charts(board),
+        "categories": ServiceCategory.choices,
+        "may_export": access.may_export_monthly(request.user),
+    }
+    return render(request, "reports/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def monthly(request: HttpRequest) -> HttpResponse:
+    access.require_monthly(request.user)
+    form, scope = _scope(request)
+    board = dashboard(scope)
+    query = request.GET.copy()
+    query["month"] = str(scope.month)
+    context = {
+        "form": form,
+        "board": board,
+        "scope_label": _branch_label(scope.branch),
+        "findings": monthly_findings(scope, limit=PREVIEW_FINDINGS),
+        "query": query.urlencode(),
+    }
+    return render(request, "reports/monthly.html", context)
+
+
+@login_required
+@require_GET
+def monthly_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    access.require_monthly(request.user)
+    _form, scope = _scope(request)
+    filename = f"satisfaction-{scope.month}-{scope.branch.code if scope.branch else 'ALL'}.{fmt}"
+    surveys = exports.SurveyAnswerResource.month_queryset(scope)
+    if fmt == "csv":
+        return exports.monthly_csv(surveys, filename=filename)
+    board = dashboard(scope)
+    branch_name = _branch_label(scope.branch)
+    if fmt == "xlsx":
+        return exports.monthly_xlsx(
+            board,
+            monthly_findings(scope),
+            surveys,
+            company=settings.COMPANY_NAME,
+            branch_name=branch_name,
+            filename=filename,
+        )
+    if fmt == "pdf":
+        pdf = monthly_pdf(board, monthly_findings(scope, limit=PREVIEW_FINDINGS * 5), branch_name=branch_name)
+        return _download(pdf, "application/pdf", filename)
+    raise Http404("Unknown format")
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _technician_day(request: HttpRequest):
+    """The form and the report of the chosen technician (a technician: always their own)."""
+    user = request.user
+    form = DayForm(request.GET or None, user=user)
+    form.is_valid()
+    day = form.cleaned_data.get("day") or timezone.localdate()
+    if user.is_technician_only:
+        technician = user
+    else:
+        access.require_branch_daily(user)
+        technician = form.cleaned_data.get("technician")
+    return form, day, (technician_day(technician, day) if technician else None)
+
+
+@login_required
+@require_GET
+def technician_daily(request: HttpRequest) -> HttpResponse:
+    form, day, report = _technician_day(request)
+    own = request.user.is_technician_only
+    return render(
+        request,
+        "reports/technician_daily.html",
+        {"form": form, "day": day, "report": report, "own": own, "query": request.GET.urlencode()},
+    )
+
+
+@login_required
+@require_GET
+def technician_daily_pdf(request: HttpRequest) -> HttpResponse:
+    _form, day, report = _technician_day(request)
+    if report is None:
+        raise Http404("No technician chosen")
+    filename = f"technician-daily-{report.technician.username}-{day:%Y%m%d}.pdf"
+    return _download(technician_day_pdf(report), "application/pdf", filename)
+
+
+def _branch_day(request: HttpRequest):
+    access.require_branch_daily(request.user)
+    form = DayForm(request.GET or None, user=request.user)
+    form.is_valid()
+    day = form.cleaned_data.get("day") or timezone.localdate()
+    branch = access.report_branch(request.user, form.cleaned_data.get("branch"))
+    return form, day, (branch_day(branch, day) if branch else None)
+
+
+@login_required
+@require_GET
+def branch_daily(request: HttpRequest) -> HttpResponse:
+    form, day, report = _branch_day(request)
+    return render(
+        request,
+        "reports/branch_daily.html",
+        {"form": form, "day": day, "report": report, "query": request.GET.urlencode()},
+    )
+
+
+@login_required
+@require_GET
+def branch_daily_pdf(request: HttpRequest) -> HttpResponse:
+    _form, day, report = _branch_day(request)
+    if report is None:
+        raise Http404("No branch chosen")
+    filename = f"supervisor-daily-{report.branch.code}-{day:%Y%m%d}.pdf"
+    return _download(branch_day_pdf(report), "application/pdf", filename)
+
+
+def _register(request: HttpRequest):
+    access.require_register(request.user)
+    form = DateRangeForm(request.GET or None, user=request.user)
+    if not form.is_bound:
+        form = DateRangeForm({}, user=request.user)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    branch = access.report_branch(request.user, data.get("branch"))
+    return form, register_tickets(data["date_from"], data["date_to"], branch)
+
+
+@login_required
+@require_GET
+def call_register(request: HttpRequest) -> HttpResponse:
+    form, tickets = _register(request)
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page")) if tickets is not None else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reports/call_register.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "company_name": settings.COMPANY_NAME,
+            "printed_at": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def call_register_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    form, tickets = _register(request)
+    if tickets is None:
+        return HttpResponseBadRequest(next(iter(form.errors.values()))[0])
+    data = form.cleaned_data
+    filename = f"call-register-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        return exports.csv_response(register_rows(tickets), filename)
+    if fmt == "xlsx":
+        return exports.xlsx_response([(_("叫修登记簿"), register_rows(tickets))], filename)
+    raise Http404("Unknown format")
