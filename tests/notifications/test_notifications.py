@@ -1,0 +1,185 @@
+"""Messages: stored once per key, delivered by e-mail, WeCom robot (against a local fake server) and
+SMS, retried with back-off when a channel fails, and read in the inbox."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from notifications.models import ChannelPreference, Delivery, Notification
+from notifications.services import notify, notify_customer
+from notifications.tasks import MAX_ATTEMPTS, deliver, retry_deliveries
+from tests.customers.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dispatcher(persona):
+    user = persona(Role.DISPATCHER)
+    user.email, user.phone = "wangfang@example.cn", "13900001111"
+    user.save()
+    return user
+
+
+class FakeWeCom(BaseHTTPRequestHandler):
+    """A WeCom group robot: records each message; answers errcode 0, or 93000 when told to fail."""
+
+    received: list[dict] = []
+    fail = False
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeWeCom.received.append(body)
+        answer = (
+            {"errcode": 93000, "errmsg": "invalid webhook url"}
+            if FakeWeCom.fail
+            else {"errcode": 0, "errmsg": "ok"}
+        )
+        payload = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def wecom(settings):
+    server = HTTPServer(("127.0.0.1", 0), FakeWeCom)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FakeWeCom.received, FakeWeCom.fail = [], False
+    settings.WECOM_WEBHOOK_URL = f"http://127.0.0.1:{server.server_port}/cgi-bin/webhook/send?key=test"
+    yield FakeWeCom
+    server.shutdown()
+
+
+def send_pending() -> None:
+    deliver.run(list(Delivery.objects.filter(status="pending").values_list("pk", flat=True)))
+
+
+class TestSending:
+    def test_a_keyed_message_is_stored_once(self, dispatcher):
+        assert len(notify([dispatcher], kind="sla", subject="已超时", key="sla:1:2")) == 1
+        assert notify([dispatcher, dispatcher], kind="sla", subject="已超时", key="sla:1:2") == []
+        assert Notification.objects.count() == 1
+
+    def test_inactive_users_get_nothing(self, dispatcher):
+        dispatcher.is_active = False
+        dispatcher.save()
+        assert notify([dispatcher], kind="x", subject="s") == []
+
+    def test_e_mail_by_default_when_the_user_has_an_address(
+        self, dispatcher, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=False):
+            notify([dispatcher], kind="dispatch", subject="新派工 SH-1", link="/tickets/1/")
+        send_pending()
+        assert mail.outbox[0].to == ["wangfang@example.cn"] and mail.outbox[0].subject == "新派工 SH-1"
+        assert "/tickets/1/" in mail.outbox[0].body
+        assert Delivery.objects.get().status == "sent"
+
+    def test_wecom_robot_gets_the_message_and_a_failure_is_retried_with_back_off(self, dispatcher, wecom):
+        ChannelPreference.objects.create(user=dispatcher, email=False, wecom=True)
+        notify([dispatcher], kind="sla", subject="已超时:SH-20261127-0001")
+        wecom.fail = True
+        send_pending()
+        delivery = Delivery.objects.get()
+        assert (delivery.status, delivery.attempts) == ("pending", 1) and "93000" in delivery.last_error
+        assert delivery.next_attempt_at > timezone.now()
+        assert retry_deliveries.run() == 0  # not due yet
+        wecom.fail = False
+        Delivery.objects.update(next_attempt_at=timezone.now())
+        assert retry_deliveries.run() == 1
+        delivery.refresh_from_db()
+        assert delivery.status == "sent" and delivery.attempts == 2
+        assert wecom.received[-1]["msgtype"] == "text"
+        assert "已超时:SH-20261127-0001" in wecom.received[-1]["text"]["content"]
+
+    def test_a_channel_that_keeps_failing_is_given_up_after_the_last_attempt(self, dispatcher, settings):
+        settings.WECOM_WEBHOOK_URL = ""
+        ChannelPreference.objects.create(user=dispatcher, email=False, wecom=True)
+        notify([dispatcher], kind="sla", subject="x")
+        for _attempt in range(MAX_ATTEMPTS):
+            Delivery.objects.update(next_attempt_at=timezone.now())
+            retry_deliveries.run()
+        delivery = Delivery.objects.get()
+        assert delivery.status == "failed" and "WECOM_WEBHOOK_URL" in delivery.last_error
+
+    def test_sms_to_a_customer_goes_through_the_pluggable_backend(self, caplog):
+        customer = CustomerFactory(phone__number="13912345678")
+        notification = notify_customer(
+            customer, kind="pickup", text="您的空调已修好,请取件", key="pickup:1:1"
+        )
+        assert notification.phone == "13912345678"
+        assert notify_customer(customer, kind="pickup", text="again", key="pickup:1:1") is None
+        with caplog.at_level("INFO", logger="notifications.channels"):
+            send_pending()
+        assert "SMS to 13912345678: 您的空调已修好,请取件" in caplog.text
+        assert Delivery.objects.get().status == "sent"
+
+    def test_a_customer_with_only_a_landline_gets_no_sms(self):
+        customer = CustomerFactory(phone__number="02164001234")
+        assert notify_customer(customer, kind="pickup", text="x") is None
+
+
+class TestInbox:
+    def test_unread_count_open_marks_read_and_follows_the_link(self, client, dispatcher):
+        notify([dispatcher], kind="sla", subject="已超时:SH-1", link="/tickets/")
+        notify([dispatcher], kind="sla", subject="即将超时:SH-2")
+        client.force_login(dispatcher)
+        home = client.get(reverse("home")).content.decode()
+        assert 'data-testid="unread-count">2<' in home
+        first = Notification.objects.get(subject="已超时:SH-1")
+        response = client.post(reverse("notifications:open", args=[first.pk]))
+        assert response.status_code == 302 and response["Location"] == "/tickets/"
+        assert 'data-testid="unread-count">1<' in client.get(reverse("home")).content.decode()
+        client.post(reverse("notifications:mark_all_read"))
+        assert "unread-count" not in client.get(reverse("home")).content.decode()
+
+    def test_an_outside_link_is_not_followed(self, client, dispatcher):
+        (message,) = notify([dispatcher], kind="x", subject="s", link="https://evil.example/")
+        client.force_login(dispatcher)
+        assert client.post(reverse("notifications:open", args=[message.pk]))["Location"] == reverse(
+            "notifications:inbox"
+        )
+
+    def test_someone_elses_message_does_not_exist(self, client, dispatcher, persona):
+        (message,) = notify([dispatcher], kind="x", subject="s")
+        client.force_login(persona(Role.TECHNICIAN))
+        assert client.post(reverse("notifications:open", args=[message.pk])).status_code == 404
+
+    def test_the_inbox_runs_the_same_queries_for_2_and_for_25_messages(
+        self, client, dispatcher, django_assert_max_num_queries
+    ):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.force_login(dispatcher)
+        for index in range(2):
+            notify([dispatcher], kind="x", subject=f"m{index}")
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("notifications:inbox"))
+        for index in range(23):
+            notify([dispatcher], kind="x", subject=f"n{index}")
+        with CaptureQueriesContext(connection) as many:
+            assert "n22" in client.get(reverse("notifications:inbox")).content.decode()
+        assert len(few) == len(many)
+
+    def test_empty_inbox_and_preferences(self, client, dispatcher):
+        client.force_login(dispatcher)
+        assert "还没有消息" in client.get(reverse("notifications:inbox")).content.decode()
+        client.post(reverse("notifications:preferences"), {"wecom": "on", "sms": "on"})
+        preference = ChannelPreference.objects.get(user=dispatcher)
+        assert preference.channels() == ["wecom", "sms"]
