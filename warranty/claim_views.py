@@ -55,7 +55,7 @@ def claim_new(request: HttpRequest, ticket_pk: int) -> HttpResponse:
                     kind=data["kind"],
                     amount=data["amount"],
                     reason=data["reason"],
-                    uploads=request.FILES.getlist("attachments"),
+                    uploads=data["attachments"],
                 )
             except InvalidClaimInput as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))

@@ -13,6 +13,14 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the service checks their type and size (warranty.claim_services)."""
+
+    def clean(self, data, initial=None) -> list:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files if item]
+
+
 class ClaimForm(forms.Form):
     """The claim itself; its files are read from request.FILES and checked by the service."""
 
@@ -38,7 +46,7 @@ class ClaimForm(forms.Form):
         help_text=_("写清故障、鉴定结果与和客户达成的处理意见"),
         error_messages={"required": _("请填写赔偿原因。")},
     )
-    attachments = forms.FileField(
+    attachments = MultipleFileField(
         label=_("照片和文件"),
         required=False,
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}),
