@@ -190,3 +190,50 @@ class TestList:
         client.force_login(ticket.technician)
         page = client.get(reverse("warranty:claim_list")).content.decode()
         assert mine.number in page and theirs.number not in page
+
+
+@pytest.mark.django_db
+class TestWriteOffList:
+    def test_finance_books_from_the_list_with_constant_queries(
+        self, client, dispatcher, supervisor, persona, branch_a
+    ):
+        finance = persona(Role.FINANCE)
+        client.force_login(finance)
+        url = reverse("warranty:write_offs")
+        assert "没有核销记录" in client.get(url).content.decode()
+
+        def queries() -> int:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            return len(captured)
+
+        claims = [
+            approve(supervisor, file_claim(dispatcher, TicketFactory(unit__owner__branch=branch_a), "100"))
+            for _ in range(2)
+        ]
+        few = queries()
+        for _ in range(5):
+            approve(supervisor, file_claim(dispatcher, TicketFactory(unit__owner__branch=branch_a), "100"))
+        assert queries() == few
+        entry = claims[0].write_off_entry
+        response = client.post(
+            reverse("warranty:write_off_book", args=[entry.pk]),
+            {"voucher_number": "记-2026-11-001"},
+            follow=True,
+        )
+        assert f"核销记录 {entry.number} 已入账。" in response.content.decode()
+        assert Claim.objects.get(pk=claims[0].pk).status == ClaimStatus.WRITTEN_OFF
+
+    def test_a_manager_reads_but_cannot_book(self, client, dispatcher, supervisor, persona, ticket):
+        claim = approve(supervisor, file_claim(dispatcher, ticket, "100"))
+        client.force_login(persona(Role.MANAGER))
+        page = client.get(reverse("warranty:write_offs")).content.decode()
+        assert claim.write_off_entry.number in page and "入账</button>" not in page
+        response = client.post(
+            reverse("warranty:write_off_book", args=[claim.write_off_entry.pk]), {"voucher_number": "x"}
+        )
+        assert response.status_code == 403
+
+    def test_dispatchers_have_no_finance_lists(self, client, dispatcher):
+        client.force_login(dispatcher)
+        assert client.get(reverse("warranty:write_offs")).status_code == 403

@@ -1,0 +1,209 @@
+"""Paid service money: collected fees handed to finance, invoiced, and the daily takings per technician
+(§5 第三十、三十一条; §7-十, 十三; §1-3.3.4)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from tests.tickets.factories import ServiceReportFactory, TicketFactory
+from tickets.models import ServiceCategory
+from warranty.claim_services import ClaimError, InvalidClaimInput
+from warranty.claims import FeeHandover
+from warranty.fee_services import invoice_fee, receive_fee
+
+
+def collected(technician, fee="180.00", method="wechat", at=None, branch=None):
+    """A paid job's signed report whose fee the technician collected on site."""
+    ticket = TicketFactory(
+        unit__owner__branch=branch or technician.branch,
+        on_site=True,
+        technician=technician,
+        visit_count=1,
+        service_category=ServiceCategory.PAID,
+    )
+    report = ServiceReportFactory(
+        ticket=ticket, signed=True, fee=Decimal(fee), payment_method=method, fee_collected=True
+    )
+    if at is not None:
+        type(report).objects.filter(pk=report.pk).update(signed_at=at)
+        report.refresh_from_db()
+    return report
+
+
+@pytest.fixture
+def finance(persona):
+    return persona(Role.FINANCE)
+
+
+@pytest.mark.django_db
+class TestHandover:
+    def test_finance_confirms_receipt_then_invoices(self, finance, technician):
+        report = collected(technician, "260.00")
+        handover = receive_fee(user=finance, report_id=report.pk)
+        assert (handover.amount, handover.technician, handover.payment_method) == (
+            Decimal("260.00"),
+            technician,
+            "wechat",
+        )
+        with pytest.raises(ClaimError, match="已确认收款"):
+            receive_fee(user=finance, report_id=report.pk)
+        with pytest.raises(InvalidClaimInput, match="请填写发票号"):
+            invoice_fee(
+                user=finance, handover_id=handover.pk, invoice_number="", invoice_date=timezone.localdate()
+            )
+        with pytest.raises(InvalidClaimInput, match="开票日期不能晚于今天"):
+            invoice_fee(
+                user=finance,
+                handover_id=handover.pk,
+                invoice_number="No.0001",
+                invoice_date=timezone.localdate() + datetime.timedelta(days=1),
+            )
+        handover = invoice_fee(
+            user=finance, handover_id=handover.pk, invoice_number="No.0001", invoice_date=timezone.localdate()
+        )
+        assert handover.is_invoiced
+        with pytest.raises(ClaimError, match="已开票"):
+            invoice_fee(
+                user=finance,
+                handover_id=handover.pk,
+                invoice_number="No.0002",
+                invoice_date=timezone.localdate(),
+            )
+
+    def test_only_finance_of_the_branch_takes_the_money(self, persona, technician, branch_b):
+        report = collected(technician)
+        for user in (persona(Role.MANAGER), persona(Role.FINANCE, branch=branch_b), technician):
+            with pytest.raises(PermissionDenied, match="只有本网点的会计"):
+                receive_fee(user=user, report_id=report.pk)
+        assert not FeeHandover.objects.exists()
+
+    def test_a_fee_not_collected_cannot_be_handed_in(self, finance, technician):
+        report = collected(technician)
+        type(report).objects.filter(pk=report.pk).update(fee_collected=False)
+        with pytest.raises(ClaimError, match="没有已收取的服务费"):
+            receive_fee(user=finance, report_id=report.pk)
+
+
+@pytest.mark.django_db
+class TestScreens:
+    def test_the_fee_tabs_move_a_payment_from_pending_to_invoiced(self, client, finance, technician):
+        report = collected(technician, "180.00")
+        client.force_login(finance)
+        url = reverse("warranty:fees")
+        page = client.get(url).content.decode()
+        assert report.ticket.number in page and "¥180.00" in page
+        response = client.post(reverse("warranty:fee_receive", args=[report.pk]), follow=True)
+        assert "已确认收到" in response.content.decode()
+        assert report.ticket.number not in client.get(url).content.decode()
+        assert report.ticket.number in client.get(url, {"tab": "received"}).content.decode()
+        handover = FeeHandover.objects.get()
+        response = client.post(
+            reverse("warranty:fee_invoice", args=[handover.pk]),
+            {"invoice_number": "No.0042", "invoice_date": timezone.localdate().isoformat()},
+            follow=True,
+        )
+        assert "已开票,发票号 No.0042。" in response.content.decode()
+        assert "No.0042" in client.get(url, {"tab": "invoiced"}).content.decode()
+
+    def test_a_fee_received_yesterday_and_not_invoiced_is_flagged(self, client, finance, technician):
+        handover = receive_fee(user=finance, report_id=collected(technician).pk)
+        FeeHandover.objects.filter(pk=handover.pk).update(
+            received_at=timezone.now() - datetime.timedelta(days=2)
+        )
+        client.force_login(finance)
+        assert (
+            "应于收款当日开票" in client.get(reverse("warranty:fees"), {"tab": "received"}).content.decode()
+        )
+
+    def test_the_fee_lists_run_constant_queries(self, client, finance, technician):
+        client.force_login(finance)
+
+        def queries(tab: str) -> int:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(reverse("warranty:fees"), {"tab": tab}).status_code == 200
+            return len(captured)
+
+        for _ in range(2):
+            receive_fee(user=finance, report_id=collected(technician).pk)
+            collected(technician)
+        few = {tab: queries(tab) for tab in ("pending", "received")}
+        for _ in range(6):
+            receive_fee(user=finance, report_id=collected(technician).pk)
+            collected(technician)
+        assert {tab: queries(tab) for tab in ("pending", "received")} == few
+
+    def test_outsiders_and_technicians_do_not_see_the_finance_lists(
+        self, client, technician, persona, branch_b
+    ):
+        report = collected(technician)
+        client.force_login(technician)
+        assert client.get(reverse("warranty:fees")).status_code == 403
+        client.force_login(persona(Role.FINANCE, branch=branch_b))
+        assert report.ticket.number not in client.get(reverse("warranty:fees")).content.decode()
+        assert client.post(reverse("warranty:fee_receive", args=[report.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+class TestDailyTakings:
+    def test_per_technician_with_totals_for_the_chosen_day(self, client, finance, technician, persona):
+        second = persona(Role.TECHNICIAN, username="tech_two")
+        today = timezone.localdate()
+        noon = timezone.make_aware(datetime.datetime.combine(today, datetime.time(12)))
+        first_jobs = [
+            collected(technician, "180.00", at=noon),
+            collected(technician, "95.50", "cash", at=noon),
+        ]
+        collected(second, "300.00", at=noon)
+        yesterday = collected(technician, "999.00", at=noon - datetime.timedelta(days=1))
+        receive_fee(user=finance, report_id=first_jobs[0].pk)
+        client.force_login(finance)
+        page = client.get(reverse("warranty:takings"), {"day": today.isoformat()}).content.decode()
+        assert "合计 ¥275.50 · 已交财务 ¥180.00" in page
+        assert "合计 ¥300.00" in page
+        assert "¥575.50" in page  # grand total
+        assert yesterday.ticket.number not in page
+        assert "未交" in page and "打印" in page
+        page = client.get(
+            reverse("warranty:takings"), {"day": (today - datetime.timedelta(days=1)).isoformat()}
+        )
+        assert "¥999.00" in page.content.decode()
+
+    def test_a_technician_sees_only_their_own_takings(self, client, technician, persona):
+        other = persona(Role.TECHNICIAN, username="tech_two")
+        mine, theirs = collected(technician, "180.00"), collected(other, "300.00")
+        client.force_login(technician)
+        page = client.get(reverse("warranty:takings")).content.decode()
+        assert mine.ticket.number in page and theirs.ticket.number not in page
+
+    def test_an_empty_day_and_a_wrong_date(self, client, finance):
+        client.force_login(finance)
+        assert "当天没有收取服务费。" in client.get(reverse("warranty:takings")).content.decode()
+        page = client.get(reverse("warranty:takings"), {"day": "2026-13-45"}).content.decode()
+        assert "日期格式应为 2026-11-27。" in page
+
+    def test_the_takings_run_constant_queries(self, client, finance, technician, persona):
+        client.force_login(finance)
+
+        def queries() -> int:
+            with CaptureQueriesContext(connection) as captured:
+                client.get(reverse("warranty:takings"))
+            return len(captured)
+
+        collected(technician)
+        few = queries()
+        for index in range(4):
+            receive_fee(user=finance, report_id=collected(persona(Role.TECHNICIAN, username=f"t{index}")).pk)
+        assert queries() == few
+
+    def test_a_dispatcher_has_no_takings_page(self, client, dispatcher):
+        client.force_login(dispatcher)
+        assert client.get(reverse("warranty:takings")).status_code == 403
