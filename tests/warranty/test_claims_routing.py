@@ -53,7 +53,9 @@ class TestThreshold:
 
 class TestConfigurations:
     def test_a_large_claim_always_reaches_the_general_manager_even_if_nobody_configured_it(self):
-        rule = RoutingRule(threshold=Decimal("500"), levels=(LevelSpec("supervisor"), LevelSpec("manager", True)))
+        rule = RoutingRule(
+            threshold=Decimal("500"), levels=(LevelSpec("supervisor"), LevelSpec("manager", True))
+        )
         assert roles("501", rule=rule) == ["supervisor", "manager", "general_manager"]
 
     def test_with_no_levels_the_department_handles_it(self):
