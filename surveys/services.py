@@ -492,7 +492,8 @@ def record_visit(
         raise InvalidInput("visited_at", _("请填写走访时间。"))
     if visited_at > timezone.now():
         raise InvalidInput("visited_at", _("走访时间不能晚于现在。"))
-    if visited_at < complaint.received_at:
+    # The form gives minutes: a visit in the minute the complaint came in is not before it.
+    if visited_at < complaint.received_at.replace(second=0, microsecond=0):
         raise InvalidInput("visited_at", _("走访时间不能早于投诉受理时间。"))
     if not notes.strip():
         raise InvalidInput("notes", _("请填写走访记录。"))
