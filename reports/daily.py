@@ -68,7 +68,7 @@ def _day(field_name: str, day: datetime.date) -> Q:
 
 
 LINE_FIELDS = {
-    "ticket_id": F("ticket_id"),
+    "ticket_pk": F("ticket_id"),
     "ticket_number": F("ticket__number"),
     "customer": F("ticket__customer__name"),
     "model": F("ticket__unit__product_model__code"),
@@ -100,7 +100,7 @@ def technician_day(technician: User, day: datetime.date) -> TechnicianDay:
 
 def _line(row: dict, kind) -> Line:
     return Line(
-        ticket_id=row["ticket_id"],
+        ticket_id=row["ticket_pk"],
         ticket=row["ticket_number"],
         customer=row["customer"],
         product_model=row["model"],

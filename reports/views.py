@@ -106,7 +106,7 @@ def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
 def _technician_day(request: HttpRequest):
     """The form and the report of the chosen technician (a technician: always their own)."""
     user = request.user
-    form = DayForm(request.GET or None, user=user)
+    form = DayForm(request.GET, user=user)
     form.is_valid()
     day = form.cleaned_data.get("day") or timezone.localdate()
     if user.is_technician_only:
@@ -141,7 +141,7 @@ def technician_daily_pdf(request: HttpRequest) -> HttpResponse:
 
 def _branch_day(request: HttpRequest):
     access.require_branch_daily(request.user)
-    form = DayForm(request.GET or None, user=request.user)
+    form = DayForm(request.GET, user=request.user)
     form.is_valid()
     day = form.cleaned_data.get("day") or timezone.localdate()
     branch = access.report_branch(request.user, form.cleaned_data.get("branch"))
