@@ -27,9 +27,9 @@ class PartCodeField(forms.CharField):
         return part
 
 
-def quantity_field(label=_("数量"), required=True, min_value=1) -> forms.IntegerField:
+def quantity_field(label=None, required=True, min_value=1) -> forms.IntegerField:
     return forms.IntegerField(
-        label=label,
+        label=label or _("数量"),
         min_value=min_value,
         required=required,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),

@@ -63,6 +63,11 @@ def check_keeper(user: User, warehouse: Warehouse) -> None:
         raise PermissionDenied(_("仓库 %(warehouse)s 不属于您的网点。") % {"warehouse": warehouse})
 
 
+def keeper_warehouses(user: User):
+    """Stores (not vans) this user may book into."""
+    return Warehouse.objects.visible_to(user).filter(is_active=True).exclude(kind=Warehouse.Kind.VAN)
+
+
 def van_of(user: User) -> Warehouse | None:
     return Warehouse.objects.filter(kind=Warehouse.Kind.VAN, technician=user, is_active=True).first()
 

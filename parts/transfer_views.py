@@ -1,4 +1,115 @@
-def catalogue_import(request): ...
-def catalogue_export(request, fmt): ...
-def counts_export(request, pk, fmt): ...
-def counts_import(request): ...
+"""Import and export screens: the catalogue and stock counts, xlsx or csv, with a dry run first."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import Role
+from parts import resources
+from parts.forms import ImportForm
+from parts.ledger import StockError
+from parts.views import access_warehouse, require_role
+
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def _download(content: bytes | str, fmt: str, filename: str) -> HttpResponse:
+    if fmt not in CONTENT_TYPES:
+        raise Http404("Unknown format")
+    if isinstance(content, str):
+        content = ("\ufeff" + content).encode("utf-8")  # BOM: Excel opens the Chinese csv right
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response
+
+
+@login_required
+@require_GET
+def catalogue_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    if fmt not in CONTENT_TYPES:
+        raise Http404("Unknown format")
+    return _download(resources.export_catalogue(fmt), fmt, f"parts-catalogue-{timezone.localdate():%Y%m%d}")
+
+
+@login_required
+@require_GET
+def counts_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    warehouse = access_warehouse(request.user, pk)
+    if fmt not in CONTENT_TYPES:
+        raise Http404("Unknown format")
+    return _download(
+        resources.export_counts(warehouse, fmt),
+        fmt,
+        f"stock-count-{warehouse.code}-{timezone.localdate():%Y%m%d}",
+    )
+
+
+def _import_page(request: HttpRequest, *, title: str, run, template_rows: str) -> HttpResponse:
+    """Upload → dry run (errors by row and field, or the rows it would write) → import, all or nothing."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        dry_run = "confirm" not in request.POST
+        try:
+            dataset = resources.load_dataset(form.cleaned_data["file"])
+            report = run(dataset, dry_run=dry_run, filename=form.cleaned_data["file"].name)
+        except StockError as exc:
+            form.add_error("file", str(exc))
+        except Exception:  # noqa: BLE001 - an unreadable file is the user's to fix, not a server error
+            form.add_error("file", _("无法读取该文件,请上传导出的 xlsx 或 csv 模板。"))
+        else:
+            if not report.ok:
+                messages.error(
+                    request,
+                    _("文件中有 %(n)s 处错误,未导入任何数据。请改正后重新上传。") % {"n": len(report.errors)},
+                )
+            elif dry_run:
+                messages.info(
+                    request,
+                    _("试导入通过,共 %(n)s 行。确认无误后请再次选择文件并点“确认导入”。")
+                    % {"n": report.total},
+                )
+            else:
+                messages.success(request, _("已导入 %(n)s 行。") % {"n": report.total})
+    return render(
+        request,
+        "parts/import.html",
+        {"form": form, "report": report, "title": title, "rows_template": template_rows},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def catalogue_import(request: HttpRequest) -> HttpResponse:
+    require_role(
+        request.user, Role.WAREHOUSE, Role.ADMIN, message=_("只有库管或系统管理员可以导入配件目录。")
+    )
+    return _import_page(
+        request,
+        title=_("导入配件目录"),
+        run=lambda dataset, dry_run, filename: resources.import_catalogue(dataset, dry_run=dry_run),
+        template_rows="parts/_import_catalogue_rows.html",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def counts_import(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, Role.WAREHOUSE, message=_("只有库管可以导入盘点表。"))
+    return _import_page(
+        request,
+        title=_("导入盘点表"),
+        run=lambda dataset, dry_run, filename: resources.import_counts(
+            dataset, user=request.user, reason=_("盘点导入:%(file)s") % {"file": filename}, dry_run=dry_run
+        ),
+        template_rows="parts/_import_count_rows.html",
+    )

@@ -84,11 +84,6 @@ def run_service(request: HttpRequest, action: Callable, success: str | Callable)
     return True
 
 
-def keeper_warehouses(user):
-    """Stores (not vans) this keeper may book into."""
-    return Warehouse.objects.visible_to(user).filter(is_active=True).exclude(kind=Warehouse.Kind.VAN)
-
-
 def part_codes_context() -> dict:
     return {"catalogue": Part.objects.active().only("code", "name", "specification")}
 
@@ -260,7 +255,7 @@ def receive(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_role(user, Role.WAREHOUSE, message=_("只有库管可以办理入库。"))
     data = request.POST if request.method == "POST" else None
-    form = ReceivingNoteForm(data, warehouses=keeper_warehouses(user))
+    form = ReceivingNoteForm(data, warehouses=services.keeper_warehouses(user))
     lines = ReceiptLineFormSet(data, prefix="lines")
     if request.method == "POST":
         if form.is_valid() and lines.is_valid():
@@ -546,7 +541,7 @@ def old_parts(request: HttpRequest) -> HttpResponse:
             | Q(removed_serial__icontains=q)
         )
     page, query = page_of(request, rows)
-    receive_form = ReceiveOldPartForm(warehouses=keeper_warehouses(user))
+    receive_form = ReceiveOldPartForm(warehouses=services.keeper_warehouses(user))
     return render(
         request,
         "parts/old_parts.html",
@@ -564,7 +559,7 @@ def old_parts(request: HttpRequest) -> HttpResponse:
 @require_POST
 def old_part_receive(request: HttpRequest, pk: int) -> HttpResponse:
     old_part = _access_old_part(request.user, pk)
-    form = ReceiveOldPartForm(request.POST, warehouses=keeper_warehouses(request.user))
+    form = ReceiveOldPartForm(request.POST, warehouses=services.keeper_warehouses(request.user))
     if not form.is_valid():
         messages.error(request, _("请选择入库仓库。"))
     else:
@@ -587,9 +582,10 @@ def _access_old_part(user, pk: int) -> OldPart:
 
 def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """The month as an aware [start, end) in Shanghai time."""
-    start = timezone.make_aware(datetime.datetime(month.year, month.month, 1))
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime(month.year, month.month, 1, tzinfo=zone)
     next_month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    end = timezone.make_aware(datetime.datetime(next_month.year, next_month.month, 1))
+    end = datetime.datetime(next_month.year, next_month.month, 1, tzinfo=zone)
     return start, end
 
 
@@ -739,7 +735,7 @@ CLAIM_ROLES = services.CLAIM_MANAGERS
 @require_GET
 def claim_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    require_role(user, *CLAIM_ROLES, message=_("您没有权限查看二次索赔。"))
+    require_role(user, *OFFICE_ROLES, message=_("您没有权限查看二次索赔。"))
     form = ClaimFilterForm(request.GET or None)
     claims = SupplierClaim.objects.visible_to(user).select_related("supplier", "branch")
     if form.is_valid() and form.cleaned_data["state"]:
@@ -793,7 +789,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *CLAIM_ROLES, message=_("您没有权限查看二次索赔。"))
+    require_role(request.user, *OFFICE_ROLES, message=_("您没有权限查看二次索赔。"))
     claim = access_claim(request.user, pk)
     old_parts_of_claim = claim.old_parts.select_related("part", "usage__ticket")
     return render(
@@ -845,7 +841,7 @@ def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 def recovery_report(request: HttpRequest) -> HttpResponse:
     """Recovery rate by supplier: recovered ÷ claimed, over claims that were sent."""
     user = request.user
-    require_role(user, *CLAIM_ROLES, message=_("您没有权限查看二次索赔。"))
+    require_role(user, *OFFICE_ROLES, message=_("您没有权限查看二次索赔。"))
     money = DecimalField(max_digits=14, decimal_places=2)
     sent_states = [s for s in SupplierClaim.State.values if s != SupplierClaim.State.DRAFT]
     claims = SupplierClaim.objects.visible_to(user).filter(state__in=sent_states)

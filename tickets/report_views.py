@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from parts.report_parts import parts_step_context
 from tickets.access import access_ticket
 from tickets.documents import service_voucher_pdf
 from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
@@ -99,6 +100,8 @@ def _render_report(
         if service_report and service_report.is_signed and may_add_addendum(ticket, request.user)
         else None,
     }
+    if writable and step == PARTS_AND_PHOTOS_STEP:
+        context.update(parts_step_context(request.user, service_report, context["part_form"]))
     return render(request, "tickets/report.html", context, status=status)
 
 
