@@ -135,3 +135,10 @@ def test_the_call_register_is_empty_with_a_message_and_refuses_a_reversed_range(
     assert "结束日期不能早于开始日期。" in html
     client.force_login(persona(Role.TECHNICIAN))
     assert client.get(url).status_code == 403
+
+
+def test_the_dashboard_reads_in_english(client, persona, october):
+    client.force_login(persona(Role.MANAGER))
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(reverse("reports:dashboard"), {"month": "2026-10"}).content.decode()
+    assert "Service KPIs · 2026-10" in html and "below target" in html and "Timeliness (by branch)" in html
