@@ -226,9 +226,10 @@ def _check_answers(answers: SurveyAnswers) -> None:
             raise InvalidInput(name, _("请为每一项选择满意程度。"))
 
 
-def _answer(
+def store_answers(
     survey: Survey, answers: SurveyAnswers, *, via: str, by: User | None, at: datetime.datetime
 ) -> None:
+    """Write the answers on a survey row the caller has locked (inside its transaction)."""
     _check_answers(answers)
     for name in QUESTION_FIELDS:
         setattr(survey, name, getattr(answers, name))
@@ -245,7 +246,7 @@ def answer_by_link(*, token: str, answers: SurveyAnswers) -> Survey:
     _check_answers(answers)
     with transaction.atomic():
         survey = find_by_token(token, for_update=True)
-        _answer(survey, answers, via=AnsweredVia.LINK, by=None, at=timezone.now())
+        store_answers(survey, answers, via=AnsweredVia.LINK, by=None, at=timezone.now())
     return survey
 
 
@@ -309,7 +310,7 @@ def record_call(*, call_id: int, user: User, record: CallRecord) -> FollowUpCall
         if not survey.is_answered:
             if record.survey is None:
                 raise InvalidInput("attitude", _("首次回访须完成满意度调查:请为每一项选择满意程度。"))
-            _answer(survey, record.survey, via=AnsweredVia.AGENT, by=user, at=now)
+            store_answers(survey, record.survey, via=AnsweredVia.AGENT, by=user, at=now)
     call.attempts += 1
     call.outcome = Outcome.REACHED
     call.satisfied = record.satisfied

@@ -174,7 +174,8 @@ def call_link(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _public(response: HttpResponse) -> HttpResponse:
     # The token is in the path: never send it on to another site, never let a search engine keep it.
-    response["Referrer-Policy"] = "no-referrer"
+    # ("no-referrer" would also make the browser send `Origin: null` with the form, failing CSRF.)
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -39,7 +39,7 @@ def test_an_anonymous_customer_answers_once(client, link):
     url = reverse("surveys:answer", args=[token])
     page = client.get(url)
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer" and "no-store" in page["Cache-Control"]
+    assert page["Referrer-Policy"] == "same-origin" and "no-store" in page["Cache-Control"]
     body = page.content.decode()
     assert survey.ticket.number in body and "很满意" in body and "答应事情的办理" in body
     response = client.post(url, ANSWERS)
