@@ -158,6 +158,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "aftersales@localhost")
+# Used by django.core.mail.backends.filebased.EmailBackend (e.g. to look at mail on a test machine).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 
 # Celery: Redis in production; with no CELERY_BROKER_URL the filesystem transport under var/
 # lets `make run` start a worker and beat without any server.
@@ -185,7 +187,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Every scheduled task re-derives what is due from the database, so a missed or doubled run is harmless.
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": env_float("SLA_SWEEP_SECONDS", 60.0)},
-    "retry-deliveries": {"task": "notifications.tasks.retry_deliveries", "schedule": 60.0},
+    "retry-deliveries": {
+        "task": "notifications.tasks.retry_deliveries",
+        "schedule": env_float("DELIVERY_RETRY_SECONDS", 60.0),
+    },
     "pickup-reminders": {"task": "tickets.tasks.pickup_reminders", "schedule": 3600.0},
     "late-repair-notices": {"task": "tickets.tasks.late_repair_notices", "schedule": 3600.0},
     "contract-expiry-notices": {"task": "tickets.tasks.contract_expiry_notices", "schedule": crontab(hour=8, minute=0)},
