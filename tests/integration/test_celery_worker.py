@@ -43,7 +43,7 @@ def redis_answers(url: str) -> bool:
 
 @pytest.fixture
 def shared_database(reference_data):
-    require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…")
+    require(connection.vendor == "postgresql", "PostgreSQL: set DATABASE_URL=postgres://…")
     settings = connection.settings_dict
     return f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
@@ -113,7 +113,7 @@ def environment(database_url: str, broker: str, tmp_path: Path) -> dict[str, str
 
 @pytest.fixture
 def celery_processes(shared_database, tmp_path):
-    require(redis_answers(BROKER), "needs Redis on 127.0.0.1:6379")
+    require(redis_answers(BROKER), "Redis on 127.0.0.1:6379")
     import redis
 
     redis.Redis.from_url(BROKER).flushdb()
