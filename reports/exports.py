@@ -227,10 +227,12 @@ def summary_rows(board: Dashboard, *, company: str, branch_name: str) -> Iterato
         yield [category, summary.volume[category]]
     yield [_("合计"), summary.reported]
     yield []
-    yield [_("保修成本(C 类免费服务)"), _("数值")]
+    yield [_("保修成本"), _("数值")]
     yield [_("工时(小时)"), summary.warranty_hours]
     yield [_("工时折算(元)"), summary.warranty_labour_cost]
     yield [_("免收费用(元)"), summary.warranty_fees_waived]
+    yield [_("配件成本(元)"), summary.warranty_parts_cost]
+    yield [_("批准赔偿(元)"), summary.warranty_claims]
     yield [_("合计(元)"), summary.warranty_cost]
 
 

@@ -11,9 +11,11 @@ Definitions (shown on the dashboard and in the monthly report):
   surveys answered in the month;
 - service-caused complaint rate: complaints received in the month with `service_at_fault`, out of the
   services finished in the month (tickets whose visit or factory repair was completed in the month);
-- warranty cost: what free (category C) service cost the company in the month — labour hours of the
-  service reports signed in the month on category C tickets (and their hours' value at
-  `WARRANTY_LABOUR_RATE` yuan per hour) plus the fees waived on them; see `warranty_measure`.
+- warranty cost: what warranty service cost the company in the month — the labour hours of the service
+  reports signed in the month on category C (free) tickets, valued at `WARRANTY_LABOUR_RATE` yuan per
+  hour, plus any fee entered on those reports (waived), plus the cost price of the parts consumed in the
+  month on category C tickets (`parts.PartUsage` × `Part.cost`), plus the compensation claims approved
+  in the month (refund, replacement, cash, fee waiver: `warranty.Claim.amount`, approved or written off).
 """
 
 from __future__ import annotations
@@ -24,16 +26,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch
+from parts.models import PartUsage
 from reports.metrics import Target, kpi_targets, percent
 from reports.periods import REPORT_ZONE, Month
 from surveys.models import Complaint, Survey
 from surveys.scoring import QUESTION_FIELDS, SATISFIED_LEVELS, Tally
 from tickets.models import Milestone, RepairTicket, ServiceCategory, ServiceReport, TicketDeadline
+from warranty.claims import Claim, ClaimStatus
 
 CATEGORIES = tuple(ServiceCategory.values)
 DEFAULT_LABOUR_RATE = Decimal("80")
@@ -108,6 +112,8 @@ class KpiRow:
     complaints: int = 0
     warranty_hours: Decimal = Decimal(0)
     warranty_fees_waived: Decimal = Decimal(0)
+    warranty_parts_cost: Decimal = Decimal(0)
+    warranty_claims: Decimal = Decimal(0)
 
     @property
     def volumes(self) -> list[int]:
@@ -140,7 +146,12 @@ class KpiRow:
 
     @property
     def warranty_cost(self) -> Decimal:
-        return self.warranty_labour_cost + self.warranty_fees_waived
+        return (
+            self.warranty_labour_cost
+            + self.warranty_fees_waived
+            + self.warranty_parts_cost
+            + self.warranty_claims
+        )
 
     def add(self, other: KpiRow) -> None:
         for category in CATEGORIES:
@@ -153,6 +164,8 @@ class KpiRow:
         self.complaints += other.complaints
         self.warranty_hours += other.warranty_hours
         self.warranty_fees_waived += other.warranty_fees_waived
+        self.warranty_parts_cost += other.warranty_parts_cost
+        self.warranty_claims += other.warranty_claims
 
     def marks(self, targets: dict[str, Target]) -> dict[str, bool | None]:
         """{kpi: meets target?} (None: nothing to measure)."""
@@ -189,6 +202,14 @@ def _fill_complaints(row: KpiRow, data: dict) -> None:
 def _fill_warranty(row: KpiRow, data: dict) -> None:
     row.warranty_hours += data["hours"] or Decimal(0)
     row.warranty_fees_waived += data["fees_waived"] or Decimal(0)
+
+
+def _fill_parts(row: KpiRow, data: dict) -> None:
+    row.warranty_parts_cost += data["parts_cost"] or Decimal(0)
+
+
+def _fill_claims(row: KpiRow, data: dict) -> None:
+    row.warranty_claims += data["claims"] or Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -273,6 +294,28 @@ MEASURES = (
         # A free service collects no fee: whatever fee was agreed on such a report is waived.
         lambda: {"hours": Sum("labour_hours"), "fees_waived": Sum("fee")},
         _fill_warranty,
+    ),
+    Measure(
+        lambda: PartUsage.objects.filter(
+            status=PartUsage.Status.CONSUMED, ticket__service_category=ServiceCategory.FREE
+        ),
+        "created_at",
+        "ticket__",
+        lambda: {
+            "parts_cost": Sum(
+                F("quantity") * F("part__cost"), output_field=DecimalField(max_digits=14, decimal_places=2)
+            )
+        },
+        _fill_parts,
+    ),
+    Measure(
+        lambda: Claim.objects.filter(status__in=[ClaimStatus.APPROVED, ClaimStatus.WRITTEN_OFF]),
+        "decided_at",
+        "ticket__",
+        lambda: {"claims": Sum("amount")},
+        _fill_claims,
+        branch_path="branch",
+        paths={"branch": ""},
     ),
 )
 

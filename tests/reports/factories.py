@@ -82,10 +82,56 @@ def signed_report(ticket, *, signed_at, hours: str, fee: str = "0", visit: int =
     )
 
 
+def part_used(report, *, code: str, cost: str, quantity: int, at: datetime.datetime, status="consumed"):
+    from parts.models import Part, PartUsage
+    from tickets.models import ServiceReportPart
+
+    part, _created = Part.objects.get_or_create(
+        code=code, defaults={"name": "启动电容", "cost": Decimal(cost)}
+    )
+    line = ServiceReportPart.objects.create(
+        report=report, part_code=code, part_name=part.name, quantity=quantity
+    )
+    return PartUsage.objects.create(
+        report_part=line,
+        ticket=report.ticket,
+        technician=report.technician,
+        part=part,
+        quantity=quantity,
+        status=status,
+        created_at=at,
+    )
+
+
+def decided_claim(ticket, *, amount: str, decided_at: datetime.datetime, by, status="approved"):
+    from warranty.claims import Claim
+
+    claim = Claim.objects.create(
+        number=f"W-{uuid.uuid4().hex[:10]}",
+        branch=ticket.branch,
+        ticket=ticket,
+        kind="cash",
+        amount=Decimal(amount),
+        reason="上门迟到,赔偿",
+        submitted_by=by,
+        submitted_at=decided_at - datetime.timedelta(days=1),
+        threshold=Decimal("1000"),
+        is_large=False,
+        levels=["supervisor"],
+        awaiting_role="supervisor",
+    )
+    reason = "不属保修范围" if status == "rejected" else ""
+    Claim.objects.filter(pk=claim.pk).update(
+        status=status, decided_at=decided_at, awaiting_role="", rejection_reason=reason
+    )
+    return claim
+
+
 def october_data(*, branch_a, branch_b, clerk) -> dict:
     """The fixed data set the KPI tests compute by hand (October 2026, Shanghai SH and Hangzhou HZ).
 
-    SH: 刘一 (t1 A, t2 C), 陈二 (t3 C, t4 B on model M2); HZ: 赵三 (t5 D). t1 is reported at
+    SH: 刘一 (t1 A, t2 C), 陈二 (t3 C, t4 B on model M2); HZ: 赵三 (t5 D). Warranty cost in October:
+    t3's report (2.5 h × ¥80 + ¥30 fee waived) + 2 capacitors at ¥45.50 + a ¥500 claim = ¥821.00. t1 is reported at
     2026-10-31 23:30 +08:00 (October), t2 at 2026-11-01 00:10 +08:00 (November); the rows near
     midnight around them fall into the month of their local time.
     """
@@ -165,9 +211,17 @@ def october_data(*, branch_a, branch_b, clerk) -> dict:
     )
     complaint(branch_b, ticket=t5, received_at=local(2026, 11, 1, 0, 5), received_by=clerk)
 
-    signed_report(t3, signed_at=local(2026, 10, 6, 11), hours="2.5", fee="30")
-    signed_report(t2, signed_at=local(2026, 11, 1, 0, 30), hours="4")
+    t3_report = signed_report(t3, signed_at=local(2026, 10, 6, 11), hours="2.5", fee="30")
+    t2_report = signed_report(t2, signed_at=local(2026, 11, 1, 0, 30), hours="4")
     signed_report(t1, signed_at=local(2026, 10, 31, 23, 45), hours="1.5", fee="200")
+    part_used(t3_report, code="CAP-35", cost="45.50", quantity=2, at=local(2026, 10, 6, 11))  # ¥91.00
+    part_used(t2_report, code="CAP-35", cost="45.50", quantity=1, at=local(2026, 11, 1, 0, 30))  # November
+    part_used(
+        t3_report, code="CAP-35", cost="45.50", quantity=5, at=local(2026, 10, 6, 11), status="outstanding"
+    )
+    decided_claim(t3, amount="500", decided_at=local(2026, 10, 25, 10), by=clerk)
+    decided_claim(t4, amount="800", decided_at=local(2026, 10, 26, 10), by=clerk, status="rejected")
+    decided_claim(t5, amount="300", decided_at=local(2026, 11, 1, 0, 5), by=clerk)  # November
     return {
         "technicians": (liu, chen, zhao),
         "models": (m1, m2),

@@ -50,7 +50,7 @@ def test_the_xlsx_reads_back_with_the_hand_computed_figures(admin_client):
     line = dict(zip(header, shanghai, strict=True))
     assert (line["A 类报修"], line["B 类报修"], line["C 类报修"], line["报修合计"]) == (1, 1, 1, 3)
     assert (line["及时率(%)"], line["满意率(%)"], line["投诉率(%)"]) == (66.7, 75, 33.3)
-    assert line["保修成本(元)"] == 230
+    assert line["保修成本(元)"] == 821
     answers = list(book["调查明细"].iter_rows(values_only=True))
     assert answers[0][:2] == ("工单号", "网点") and len(answers) == 1 + 3  # November's survey is not there
     first = dict(zip(answers[0], answers[1], strict=True))

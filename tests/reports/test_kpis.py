@@ -6,7 +6,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reports.kpis import BRANCH, PRODUCT_MODEL, TECHNICIAN, Scope, dashboard, kpi_table, total, trend
+from reports.kpis import (
+    BRANCH,
+    DIMENSIONS,
+    MEASURES,
+    PRODUCT_MODEL,
+    TECHNICIAN,
+    Scope,
+    dashboard,
+    kpi_table,
+    total,
+    trend,
+)
 from reports.periods import Month
 from tests.reports.factories import arrival, local, survey
 from tests.tickets.factories import TicketFactory
@@ -25,7 +36,13 @@ def figures(row):
         (row.arrivals_in_time, row.arrivals, row.timeliness),
         (row.satisfaction_tally.satisfied, row.satisfaction_tally.answers, row.satisfaction),
         (row.complaints, row.finished, row.complaint_rate),
-        (row.warranty_hours, row.warranty_fees_waived, row.warranty_cost),
+        (
+            row.warranty_hours,
+            row.warranty_fees_waived,
+            row.warranty_parts_cost,
+            row.warranty_claims,
+            row.warranty_cost,
+        ),
     )
 
 
@@ -36,14 +53,21 @@ def test_per_branch_and_in_total(october):
         (2, 3, Decimal("66.7")),  # t1 in time, t3 late, t4 in time; t2 met in November
         (6, 8, Decimal("75.0")),  # (4,3,2,1) → 2 of 4, (4,4,4,4) → 4 of 4
         (1, 3, Decimal("33.3")),  # t3's service-caused complaint; t4's was not the service's fault
-        (Decimal("2.5"), Decimal("30"), Decimal("230.00")),  # t3 (C): 2.5 h × ¥80 + ¥30 waived
+        # t3 (C): 2.5 h × ¥80 + ¥30 waived + 2 × ¥45.50 parts + ¥500 claim; t4's claim was rejected
+        (Decimal("2.5"), Decimal("30"), Decimal("91"), Decimal("500"), Decimal("821.00")),
     )
     assert figures(rows["杭州服务站"]) == (
         {"A": 0, "B": 0, "C": 0, "D": 1},
         (1, 1, Decimal("100.0")),
         (4, 4, Decimal("100.0")),
         (0, 1, Decimal("0.0")),  # its complaint came at 00:05 on 1 November
-        (Decimal(0), Decimal(0), Decimal("0.00")),
+        (
+            Decimal(0),
+            Decimal(0),
+            Decimal(0),
+            Decimal(0),
+            Decimal("0.00"),
+        ),  # its claim was decided in November
     )
     whole = total(rows.values())
     assert (
@@ -57,7 +81,7 @@ def test_per_branch_and_in_total(october):
         Decimal("75.0"),
         Decimal("83.3"),
         Decimal("25.0"),
-        Decimal("230.00"),
+        Decimal("821.00"),
     )
 
 
@@ -170,5 +194,5 @@ def test_the_dashboard_runs_the_same_queries_for_more_data(october, branch_a):
         survey(ticket, (4, 3, 2, 4), answered_at=local(2026, 10, day, 15))
     with CaptureQueriesContext(connection) as many:
         board = dashboard(Scope(OCTOBER))
-    assert len(few) == len(many) == 3 * 6 + 6
+    assert len(few) == len(many) == (len(DIMENSIONS) + 1) * len(MEASURES)
     assert board.summary.reported == 4 + 28
