@@ -20,9 +20,10 @@ from warranty.claims import FeeHandover
 FEE_READERS = (Role.FINANCE, Role.MANAGER, Role.GENERAL_MANAGER, Role.SUPERVISOR)
 
 
-def collected_reports(user: User):
-    """Signed reports with a fee the technician collected, in this user's scope."""
-    reports = ServiceReport.objects.filter(signed_at__isnull=False, fee_collected=True, fee__gt=0)
+def billable_reports(user: User):
+    """Signed reports of paid service (a fee agreed before the work), in this user's scope. Most fees
+    are collected on site (`fee_collected`); the rest reach finance by transfer."""
+    reports = ServiceReport.objects.filter(signed_at__isnull=False, fee__gt=0)
     if user.sees_all_branches:
         return reports
     if user.has_role(*FEE_READERS) and user.branch_id:
@@ -44,14 +45,14 @@ def _check_finance(user: User, branch_id: int) -> None:
 
 
 def receive_fee(*, user: User, report_id: int) -> FeeHandover:
-    """Finance confirms the technician handed the collected fee in, in full."""
+    """Finance confirms the fee arrived in full: handed in by the technician, or paid by transfer."""
     with transaction.atomic():
         report = (
             ServiceReport.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=report_id)
         )
         _check_finance(user, report.ticket.branch_id)
-        if not (report.is_signed and report.fee_collected and report.fee > 0):
-            raise ClaimError(_("该服务报告没有已收取的服务费。"))
+        if not (report.is_signed and report.fee > 0):
+            raise ClaimError(_("该服务报告未签字或没有服务费。"))
         try:
             with transaction.atomic():
                 return FeeHandover.objects.create(

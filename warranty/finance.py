@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from warranty.claim_services import ClaimError, book_write_off
 from warranty.claims import FeeHandover, WriteOff
-from warranty.fee_services import FEE_READERS, collected_reports, day_bounds, invoice_fee, receive_fee
+from warranty.fee_services import FEE_READERS, billable_reports, day_bounds, invoice_fee, receive_fee
 from warranty.forms import DayForm, InvoiceForm, VoucherForm, WriteOffFilterForm
 
 PAGE_SIZE = 25
@@ -93,7 +93,7 @@ def fees(request: HttpRequest) -> HttpResponse:
     """Collected fees: waiting to be handed in, received and waiting for the invoice, invoiced."""
     _check_reader(request.user)
     tab = request.GET.get("tab") if request.GET.get("tab") in FEE_TABS else "pending"
-    reports = collected_reports(request.user)
+    reports = billable_reports(request.user)
     if tab == "pending":
         rows = (
             reports.filter(handover__isnull=True)
@@ -124,7 +124,7 @@ def fees(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def fee_receive(request: HttpRequest, report_id: int) -> HttpResponse:
-    report = get_object_or_404(collected_reports(request.user), pk=report_id)
+    report = get_object_or_404(billable_reports(request.user), pk=report_id)
     try:
         handover = receive_fee(user=request.user, report_id=report.pk)
     except ClaimError as exc:
@@ -165,7 +165,8 @@ def fee_invoice(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def takings(request: HttpRequest) -> HttpResponse:
-    """当日收款: every fee collected on a day, per technician with totals (§7-十), printable."""
+    """当日收款: the paid jobs of a day per technician, what was collected on site and what reached
+    finance, with totals (§7-十), printable."""
     user = request.user
     if not user.has_role(*FEE_READERS, Role.TECHNICIAN):
         raise PermissionDenied(_("您没有查看收款的权限。"))
@@ -173,16 +174,20 @@ def takings(request: HttpRequest) -> HttpResponse:
     day = form.chosen_day()
     start, end = day_bounds(day)
     reports = (
-        collected_reports(user)
+        billable_reports(user)
         .filter(signed_at__gte=start, signed_at__lt=end)
         .select_related("ticket__customer", "ticket__branch", "technician", "handover")
         .order_by("technician__username", "signed_at", "pk")
     )
-    groups: dict = defaultdict(lambda: {"rows": [], "total": Decimal(0), "handed_in": Decimal(0)})
+    groups: dict = defaultdict(
+        lambda: {"rows": [], "total": Decimal(0), "on_site": Decimal(0), "handed_in": Decimal(0)}
+    )
     for report in reports:
         group = groups[report.technician]
         group["rows"].append(report)
         group["total"] += report.fee
+        if report.fee_collected:
+            group["on_site"] += report.fee
         if hasattr(report, "handover"):
             group["handed_in"] += report.fee
     by_technician = [{"technician": technician, **group} for technician, group in groups.items()]

@@ -214,3 +214,15 @@ def test_two_supervisors_approving_the_same_level_at_once(postgres, reference_da
     assert "已被他人处理" in str(losers[0])
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.APPROVED
     assert ClaimApproval.objects.filter(claim=claim).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_inbox_speaks_english_when_asked(client, office, branch_a):
+    sh_rule(branch_a)
+    file_claim(office["dispatcher"], new_ticket(branch_a), "5000")
+    client.force_login(office["supervisor"])
+    client.post(reverse("set_language"), {"language": "en", "next": INBOX})
+    page = client.get(INBOX).content.decode()
+    assert (
+        "My approvals" in page and "Level 1 of 3: Service supervisor" in page and "Reject the claim" in page
+    )

@@ -86,11 +86,16 @@ class TestHandover:
                 receive_fee(user=user, report_id=report.pk)
         assert not FeeHandover.objects.exists()
 
-    def test_a_fee_not_collected_cannot_be_handed_in(self, finance, technician):
+    def test_a_report_without_a_fee_has_nothing_to_receive(self, finance, technician):
         report = collected(technician)
-        type(report).objects.filter(pk=report.pk).update(fee_collected=False)
-        with pytest.raises(ClaimError, match="没有已收取的服务费"):
+        type(report).objects.filter(pk=report.pk).update(fee=0)
+        with pytest.raises(ClaimError, match="未签字或没有服务费"):
             receive_fee(user=finance, report_id=report.pk)
+
+    def test_a_fee_paid_by_transfer_is_received_too(self, finance, technician):
+        report = collected(technician, method="transfer")
+        type(report).objects.filter(pk=report.pk).update(fee_collected=False)
+        assert receive_fee(user=finance, report_id=report.pk).payment_method == "transfer"
 
 
 @pytest.mark.django_db
@@ -167,7 +172,7 @@ class TestDailyTakings:
         receive_fee(user=finance, report_id=first_jobs[0].pk)
         client.force_login(finance)
         page = client.get(reverse("warranty:takings"), {"day": today.isoformat()}).content.decode()
-        assert "合计 ¥275.50 · 已交财务 ¥180.00" in page
+        assert "合计 ¥275.50 · 现场收款 ¥275.50 · 已交财务 ¥180.00" in page
         assert "合计 ¥300.00" in page
         assert "¥575.50" in page  # grand total
         assert yesterday.ticket.number not in page
@@ -186,7 +191,7 @@ class TestDailyTakings:
 
     def test_an_empty_day_and_a_wrong_date(self, client, finance):
         client.force_login(finance)
-        assert "当天没有收取服务费。" in client.get(reverse("warranty:takings")).content.decode()
+        assert "当天没有有偿服务收费。" in client.get(reverse("warranty:takings")).content.decode()
         page = client.get(reverse("warranty:takings"), {"day": "2026-13-45"}).content.decode()
         assert "日期格式应为 2026-11-27。" in page
 
