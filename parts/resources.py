@@ -23,6 +23,37 @@ from parts.models import Condition, Part, StockLevel, Supplier, Warehouse
 FORMATS = {"xlsx": XLSX(), "csv": CSV()}
 
 
+class MoneyWidget(widgets.DecimalWidget):
+    def clean(self, value, row=None, **kwargs):
+        try:
+            amount = super().clean(value, row, **kwargs)
+        except (ArithmeticError, ValueError) as exc:
+            raise ValueError(_("“%(value)s”不是有效的金额。") % {"value": value}) from exc
+        if amount is not None and amount < 0:
+            raise ValueError(_("金额不能为负数。"))
+        return amount
+
+
+class ModelCodesWidget(widgets.ManyToManyWidget):
+    """Product model codes separated by commas; an unknown code is an error of its cell."""
+
+    def clean(self, value, row=None, **kwargs):
+        codes = [code.strip() for code in str(value or "").split(self.separator) if code.strip()]
+        found = super().clean(value, row, **kwargs)
+        unknown = sorted(set(codes) - {model.code for model in found})
+        if unknown:
+            raise ValueError(_("产品型号 %(codes)s 不存在。") % {"codes": ", ".join(unknown)})
+        return found
+
+
+class SupplierCodeWidget(widgets.ForeignKeyWidget):
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except Supplier.DoesNotExist as exc:
+            raise ValueError(_("供应商代码 %(code)s 不存在。") % {"code": value}) from exc
+
+
 class PartResource(resources.ModelResource):
     code = fields.Field(attribute="code", column_name=gettext_lazy("配件编号"))
     name = fields.Field(attribute="name", column_name=gettext_lazy("配件名称"))
@@ -31,16 +62,16 @@ class PartResource(resources.ModelResource):
     compatible_models = fields.Field(
         attribute="compatible_models",
         column_name=gettext_lazy("适用产品型号"),
-        widget=widgets.ManyToManyWidget(ProductModel, field="code", separator=","),
+        widget=ModelCodesWidget(ProductModel, field="code", separator=","),
     )
-    cost = fields.Field(attribute="cost", column_name=gettext_lazy("成本价"), widget=widgets.DecimalWidget())
+    cost = fields.Field(attribute="cost", column_name=gettext_lazy("成本价"), widget=MoneyWidget())
     market_price = fields.Field(
-        attribute="market_price", column_name=gettext_lazy("市场价"), widget=widgets.DecimalWidget()
+        attribute="market_price", column_name=gettext_lazy("市场价"), widget=MoneyWidget()
     )
     supplier = fields.Field(
         attribute="supplier",
         column_name=gettext_lazy("供应商代码"),
-        widget=widgets.ForeignKeyWidget(Supplier, field="code"),
+        widget=SupplierCodeWidget(Supplier, field="code"),
     )
 
     class Meta:
@@ -62,15 +93,6 @@ class PartResource(resources.ModelResource):
 
     def get_queryset(self):
         return Part.objects.select_related("supplier").prefetch_related("compatible_models").order_by("code")
-
-    def before_import_row(self, row, **kwargs):
-        # An unknown model or supplier code is an error of that row, never silently dropped.
-        models_cell = str(row.get(str(self.fields["compatible_models"].column_name)) or "").strip()
-        codes = [code.strip() for code in models_cell.split(",") if code.strip()]
-        known = set(ProductModel.objects.filter(code__in=codes).values_list("code", flat=True))
-        unknown = [code for code in codes if code not in known]
-        if unknown:
-            raise ValueError(_("产品型号 %(codes)s 不存在。") % {"codes": ", ".join(unknown)})
 
 
 @dataclass
