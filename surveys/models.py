@@ -137,15 +137,30 @@ class SurveyQuerySet(models.QuerySet):
 
     def satisfaction_tally(self) -> Tally:
         """The `surveys.scoring.Tally` of the answered surveys in this queryset, counted in SQL."""
-        satisfied = {
-            f"s_{name}": Count("pk", filter=Q(**{f"{name}__in": sorted(SATISFIED_LEVELS)}))
-            for name in QUESTION_FIELDS
-        }
-        row = self.answered().aggregate(surveys=Count("pk"), **satisfied)
-        return Tally(
-            satisfied=sum(row[f"s_{name}"] for name in QUESTION_FIELDS),
-            answers=row["surveys"] * len(QUESTION_FIELDS),
-        )
+        row = self.answered().aggregate(**_TALLY_COUNTS)
+        return _tally(row)
+
+    def satisfaction_by(self, field: str) -> dict:
+        """{value of `field`: Tally} over the answered surveys, e.g. `satisfaction_by("technician")` for
+        the monthly appraisal (§7-二十三) or `satisfaction_by("branch")`; one GROUP BY query."""
+        rows = self.answered().order_by().values(field).annotate(**_TALLY_COUNTS)
+        return {row[field]: _tally(row) for row in rows}
+
+
+_TALLY_COUNTS = {
+    "surveys": Count("pk"),
+    **{
+        f"satisfied_{name}": Count("pk", filter=Q(**{f"{name}__in": sorted(SATISFIED_LEVELS)}))
+        for name in QUESTION_FIELDS
+    },
+}
+
+
+def _tally(row: dict) -> Tally:
+    return Tally(
+        satisfied=sum(row[f"satisfied_{name}"] for name in QUESTION_FIELDS),
+        answers=row["surveys"] * len(QUESTION_FIELDS),
+    )
 
 
 def hash_token(token: str) -> str:
@@ -240,6 +255,11 @@ class Survey(models.Model):
 
     def answers(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in QUESTION_FIELDS}
+
+    @property
+    def has_dissatisfied_answer(self) -> bool:
+        """An answer of 不满意: a complaint worth registering (§7-二十三 抱怨)."""
+        return self.is_answered and Level.DISSATISFIED in self.answers().values()
 
     def link_state(self, now: datetime.datetime) -> str:
         """One of "answered", "expired", "active" or "none" (no link issued yet)."""

@@ -18,7 +18,7 @@ register = template.Library()
 def ticket_survey(ticket) -> dict:
     """The ticket's survey, follow-up calls and complaints, for its page: `{% ticket_survey ticket %}`.
     Three queries."""
-    survey = Survey.objects.filter(ticket=ticket).first()
+    survey = Survey.objects.select_related("answered_by").filter(ticket=ticket).first()
     return {
         "ticket": ticket,
         "survey": survey,

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from accounts.models import Role
 from surveys.models import FollowUpCall, Outcome, Survey
 from tests.surveys.factories import RecordingSms, accepted_ticket
 from tickets.models import State
@@ -88,3 +89,31 @@ def test_reopen_cancels_the_pending_calls_and_a_new_acceptance_schedules_again(
     assert FollowUpCall.objects.filter(ticket=ticket, outcome=Outcome.PENDING).count() == 5
     assert Survey.objects.filter(ticket=ticket).count() == 1
     assert Survey.objects.get(ticket=ticket).token_hash != old_hash
+
+
+def test_sql_tallies_match_the_pure_definition(supervisor, persona, dispatcher):
+    from surveys.scoring import aggregate
+    from surveys.services import SurveyAnswers, store_answers
+
+    other = persona(Role.TECHNICIAN, username="tech_b")
+    batches = {
+        "first": [(4, 4, 3, 2), (1, 2, 3, 4)],
+        "second": [(3, 3, 3, 3)],
+    }
+    technicians = {"first": None, "second": other}
+    for key, rows in batches.items():
+        for levels in rows:
+            ticket = accepted_ticket(
+                supervisor, **({"technician": technicians[key]} if technicians[key] else {})
+            )
+            store_answers(
+                ticket.survey, SurveyAnswers(*levels), via="agent", by=dispatcher, at=timezone.now()
+            )
+    accepted_ticket(supervisor)  # unanswered: not counted
+    surveys = Survey.objects.all()
+    expected = aggregate(s.answers() for s in surveys.answered())
+    assert surveys.satisfaction_tally() == expected
+    assert (expected.satisfied, expected.answers) == (9, 12)
+    by_technician = surveys.satisfaction_by("technician")
+    assert by_technician[other.pk].percent == 100
+    assert sum(by_technician.values(), type(expected)()) == expected
