@@ -212,7 +212,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "pickup-reminders": {"task": "tickets.tasks.pickup_reminders", "schedule": 3600.0},
     "late-repair-notices": {"task": "tickets.tasks.late_repair_notices", "schedule": 3600.0},
-    "contract-expiry-notices": {"task": "tickets.tasks.contract_expiry_notices", "schedule": crontab(hour=8, minute=0)},
+    "contract-expiry-notices": {
+        "task": "tickets.tasks.contract_expiry_notices",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 # SLA: the warning comes when this share of a deadline's time is used; the manager is told when a

@@ -143,7 +143,9 @@ class TicketDeadline(models.Model):
         verbose_name_plural = _("工单时限")
         ordering = ["due_at"]
         constraints = [
-            models.UniqueConstraint(fields=["ticket", "milestone"], name="tickets_deadline_once_per_milestone"),
+            models.UniqueConstraint(
+                fields=["ticket", "milestone"], name="tickets_deadline_once_per_milestone"
+            ),
             models.CheckConstraint(
                 condition=Q(warn_at__lte=models.F("due_at")) & Q(due_at__lte=models.F("escalate_at")),
                 name="tickets_deadline_order",
@@ -156,10 +158,14 @@ class TicketDeadline(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["warn_at"], name="tickets_deadline_warn_idx", condition=Q(active=True, alert_level__lt=1)
+                fields=["warn_at"],
+                name="tickets_deadline_warn_idx",
+                condition=Q(active=True, alert_level__lt=1),
             ),
             models.Index(
-                fields=["due_at"], name="tickets_deadline_due_idx", condition=Q(active=True, alert_level__lt=2)
+                fields=["due_at"],
+                name="tickets_deadline_due_idx",
+                condition=Q(active=True, alert_level__lt=2),
             ),
             models.Index(
                 fields=["escalate_at"],

@@ -174,9 +174,9 @@ class TestCountdown:
         )
 
 
-instants = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)).map(
-    lambda value: value.replace(tzinfo=SHANGHAI)
-)
+# hypothesis wants naive bounds; the values get the Shanghai zone
+FIRST, LAST = datetime(2026, 1, 1), datetime(2027, 12, 31)  # noqa: DTZ001
+instants = st.datetimes(min_value=FIRST, max_value=LAST).map(lambda value: value.replace(tzinfo=SHANGHAI))
 hours = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("200"), places=1)
 
 
