@@ -74,8 +74,23 @@ class BranchAdmin(admin.ModelAdmin):
     inlines = [BranchWorkingHoursInline]
 
 
+class UserChangeForm(BaseUserAdmin.form):
+    def clean_is_active(self) -> bool:
+        """No deactivation while tickets, van stock, requisitions or old parts are still on the user
+        (移交, seed §6): the parts app's handover screen transfers them first."""
+        is_active = self.cleaned_data.get("is_active")
+        if self.instance.pk and self.instance.is_active and not is_active:
+            from parts.handover import deactivation_refusal
+
+            refusal = deactivation_refusal(self.instance)
+            if refusal:
+                raise ValidationError(refusal)
+        return is_active
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
     list_display = ["username", "last_name", "first_name", "branch", "is_active", "is_staff"]
     list_filter = ["branch", "groups", "is_active", "is_staff"]
     search_fields = ["username", "first_name", "last_name", "phone", "email"]
