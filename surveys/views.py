@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Branch
 from customers.phones import search_key
 from surveys import services
 from surveys.access import access_call, access_complaint
@@ -57,11 +58,23 @@ def call_queue(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("您没有查看回访队列的权限。"))
     today = timezone.localdate()
     calls = FollowUpCall.objects.visible_to(request.user).due(today).for_queue()
+    branches = []
+    if request.user.sees_all_branches:
+        # Headquarters sees every branch's queue, or one of them (?branch=SH).
+        branches = Branch.objects.exclude(kind=Branch.Kind.HEADQUARTERS).order_by("code")
+        if request.GET.get("branch"):
+            calls = calls.filter(branch__code=request.GET["branch"])
     page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "surveys/call_queue.html",
-        {"page": page, "today": today, "query": _query_without_page(request)},
+        {
+            "page": page,
+            "today": today,
+            "branches": branches,
+            "branch": request.GET.get("branch", ""),
+            "query": _query_without_page(request),
+        },
     )
 
 

@@ -239,3 +239,15 @@ def test_queue_queries_do_not_grow_with_rows(client, supervisor, dispatcher):
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse("surveys:call_queue")).status_code == 200
     assert len(many) == len(few)
+
+
+def test_headquarters_sees_every_branch_queue_or_one(client, supervisor, persona, branch_b, headquarters):
+    hz_ticket = accepted_ticket(persona(Role.SUPERVISOR, branch_b, "hz_sup"))
+    sh_ticket = accepted_ticket(supervisor)
+    for ticket in (hz_ticket, sh_ticket):
+        FollowUpCall.objects.filter(pk=first_call(ticket).pk).update(due_on=timezone.localdate())
+    client.force_login(persona(Role.GENERAL_MANAGER, headquarters, "gm"))
+    everything = client.get(reverse("surveys:call_queue")).content.decode()
+    assert hz_ticket.number in everything and sh_ticket.number in everything
+    hangzhou = client.get(reverse("surveys:call_queue"), {"branch": "HZ"}).content.decode()
+    assert hz_ticket.number in hangzhou and sh_ticket.number not in hangzhou
