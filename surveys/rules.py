@@ -1,6 +1,6 @@
 """Follow-up and complaint timing: pure functions over plain values (no database, no settings).
 
-The services read the configured values (`surveys.services.FollowUpSettings`) and pass them in.
+The services read the configured values (`surveys.services.follow_up_offsets()` etc.) and pass them in.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def schedule_follow_ups(*, ticket: RepairTicket, at: datetime.datetime) -> list[
         # The partial unique constraint (one pending call per offset) makes a repeated schedule a no-op.
         ignore_conflicts=True,
     )
-    survey, created = Survey.objects.get_or_create(
+    survey, _created = Survey.objects.get_or_create(
         ticket=ticket, defaults={"branch_id": ticket.branch_id, "technician_id": ticket.technician_id}
     )
     if not survey.is_answered:
