@@ -43,6 +43,7 @@ def test_an_admin_exports_the_monthly_report_as_three_files(open_page, october, 
     for fmt in ("xlsx", "csv", "pdf"):
         with page.expect_download() as info:
             page.get_by_test_id(f"export-{fmt}").click()
+        expect(page.get_by_role("status")).to_contain_text("正在生成文件")
         download = info.value
         assert download.failure() is None
         assert download.suggested_filename == f"satisfaction-2026-10-ALL.{fmt}"

@@ -1,0 +1,99 @@
+"""The pure parts: percentages and targets, the SVG charts, the grouping of follow-up findings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reports.charts import bar_chart, column_chart
+from reports.findings import group_findings
+from reports.metrics import Target, kpi_targets, percent
+
+TIMELINESS = Target("timeliness", "及时率", Decimal("90"), True)
+COMPLAINTS = Target("complaint_rate", "投诉率", Decimal("3"), False)
+
+
+def test_percent_rounds_half_up_to_a_tenth_and_is_none_without_a_denominator():
+    assert percent(2, 3) == Decimal("66.7")
+    assert percent(1, 8) == Decimal("12.5")
+    assert percent(1, 16) == Decimal("6.3")  # 6.25 → 6.3
+    assert percent(0, 0) is None
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=1, max_value=10**6))
+def test_percent_stays_within_its_bounds(part, whole):
+    part = min(part, whole)
+    assert Decimal(0) <= percent(part, whole) <= Decimal(100)
+
+
+def test_targets_meet_on_the_right_side_of_the_threshold():
+    assert TIMELINESS.meets(Decimal("90.0")) is True and TIMELINESS.meets(Decimal("89.9")) is False
+    assert COMPLAINTS.meets(Decimal("2.9")) is True and COMPLAINTS.meets(Decimal("3.0")) is False
+    assert TIMELINESS.meets(None) is None
+    assert (TIMELINESS.text, COMPLAINTS.text) == ("≥ 90 %", "< 3 %")
+
+
+def test_default_targets_are_the_seed_goals(settings):
+    if hasattr(settings, "KPI_TARGETS"):
+        del settings.KPI_TARGETS
+    targets = kpi_targets()
+    assert {key: target.threshold for key, target in targets.items()} == {
+        "timeliness": 90,
+        "satisfaction": 85,
+        "complaint_rate": 3,
+    }
+
+
+def test_a_bar_below_target_is_red_and_the_target_line_is_labelled():
+    svg = bar_chart(
+        [("上海", Decimal("66.7")), ("杭州", Decimal("100.0"))], title="及时率", target=TIMELINESS, unit="%"
+    )
+    assert svg.startswith("<svg") and svg.count("<rect") == 2
+    assert 'fill="#dc3545"' in svg and 'fill="#198754"' in svg
+    assert "≥ 90 %" in svg and "66.7%" in svg
+
+
+def test_chart_labels_are_escaped():
+    svg = column_chart([("<script>", 3)], title="a & b")
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b" in svg
+
+
+def test_an_empty_chart_still_renders():
+    assert "—" in bar_chart([], title="空")
+
+
+SURVEY = {"attitude": 4, "skill": 4, "punctuality": 4, "promises": 4, "comment": ""}
+
+
+def test_findings_are_grouped_by_what_went_wrong_and_what_was_praised():
+    findings = group_findings(
+        [
+            {**SURVEY, "ticket": "T1", "comment": "很好"},
+            {**SURVEY, "ticket": "T2", "punctuality": 2, "promises": 1, "comment": "来晚了"},
+            {**SURVEY, "ticket": "T3"},  # nothing to say
+        ],
+        [
+            {"ticket": "T4", "satisfied": True, "problem_found": False, "notes": "客户表扬"},
+            {"ticket": "T5", "satisfied": False, "problem_found": False, "notes": "噪音"},
+            {"ticket": "T6", "satisfied": True, "problem_found": True, "notes": "漏水"},
+        ],
+        [{"ticket": None, "number": "C-1", "description": "态度差"}],
+    )
+    assert [item.ticket for item in findings.praised.items] == ["T1", "T4"]
+    problems = {group.key: [(item.ticket, item.level) for item in group.items] for group in findings.problems}
+    assert problems == {
+        "attitude": [],
+        "skill": [],
+        "punctuality": [("T2", "一般")],
+        "promises": [("T2", "不满意")],
+        "follow_up": [("T5", ""), ("T6", "")],
+        "complaint": [("C-1", "")],
+    }
+
+
+def test_a_limit_keeps_the_count_exact():
+    surveys = [{**SURVEY, "ticket": f"T{n}", "skill": 1} for n in range(30)]
+    group = next(g for g in group_findings(surveys, [], [], limit=5).problems if g.key == "skill")
+    assert (group.count, len(group.items), group.truncated) == (30, 5, True)
