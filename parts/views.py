@@ -240,6 +240,7 @@ def receiving_list(request: HttpRequest) -> HttpResponse:
         ReceivingNote.objects.filter(warehouse__in=Warehouse.objects.visible_to(request.user))
         .select_related("warehouse", "supplier", "received_by")
         .annotate(line_count=Count("lines"))
+        .order_by("-received_at", "-pk")
     )
     form = SearchForm(request.GET or None)
     if form.is_valid() and form.cleaned_data["q"].strip():
