@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,6 +68,7 @@ def test_an_empty_chart_still_renders():
 SURVEY = {"attitude": 4, "skill": 4, "punctuality": 4, "promises": 4, "comment": ""}
 
 
+@translation.override("zh-hans")
 def test_findings_are_grouped_by_what_went_wrong_and_what_was_praised():
     findings = group_findings(
         [
