@@ -8,6 +8,7 @@ from warranty.models import (
     ClaimApproval,
     ClaimAttachment,
     FeeHandover,
+    FeeQuote,
     MaintenanceContract,
     WarrantyPolicy,
     WriteOff,
@@ -121,6 +122,19 @@ class FeeHandoverAdmin(admin.ModelAdmin):
     list_filter = ["branch"]
     search_fields = ["report__ticket__number", "invoice_number", "technician__username"]
     list_select_related = ["report__ticket", "branch", "technician"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FeeQuote)
+class FeeQuoteAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "amount", "description", "agreed_by", "told_by", "told_at"]
+    search_fields = ["ticket__number", "description", "agreed_by"]
+    list_select_related = ["ticket", "told_by"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -346,6 +346,33 @@ class WriteOff(models.Model):
         return self.number
 
 
+class FeeQuote(models.Model):
+    """收费告知: the fee of a paid service told to the customer, and agreed, before the work
+    (§5 第三十条 收费事先告知; §1-3.3.4 no fees beyond the approved paid service)."""
+
+    ticket = models.ForeignKey(
+        "tickets.RepairTicket", verbose_name=_("工单"), on_delete=models.PROTECT, related_name="fee_quotes"
+    )
+    amount = models.DecimalField(_("告知金额(元)"), max_digits=10, decimal_places=2)
+    description = models.CharField(_("收费项目"), max_length=200)
+    agreed_by = models.CharField(_("同意收费的客户"), max_length=60)
+    told_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("告知人"), on_delete=models.PROTECT, related_name="+"
+    )
+    told_at = models.DateTimeField(_("告知时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("收费告知")
+        verbose_name_plural = _("收费告知")
+        ordering = ["ticket", "told_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="warranty_feequote_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} ¥{self.amount}"
+
+
 class FeeHandover(models.Model):
     """A collected service fee handed to finance (§1-3.3.4 handed in in full, §7-十): finance confirms
     receipt, then invoices it (on the day of the return, §7-十三). One per signed service report."""

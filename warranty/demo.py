@@ -2,8 +2,8 @@
 
 Built through the services: Shanghai's approval rule (threshold ¥2,000: supervisor; above it also the
 manager and the general manager), a small claim approved (its write-off waiting for finance), a large
-one waiting for the manager, one waiting for the general manager, a rejected one, and service fees
-received and invoiced.
+one waiting for the manager, one waiting for the general manager, a rejected one, service fees
+received and invoiced, and fees told to customers before the work.
 """
 
 from __future__ import annotations
@@ -14,8 +14,14 @@ from django.utils import timezone
 
 from tickets.models import RepairTicket, State
 from warranty.claim_services import decide_claim, submit_claim
-from warranty.claims import ApprovalLevel, ApprovalRule, Claim, FeeHandover
-from warranty.fee_services import billable_reports, invoice_fee, receive_fee
+from warranty.claims import ApprovalLevel, ApprovalRule, Claim, FeeHandover, FeeQuote
+from warranty.fee_services import (
+    QUOTABLE_STATES,
+    billable_reports,
+    invoice_fee,
+    receive_fee,
+    record_fee_quote,
+)
 
 SH_LEVELS = [("supervisor", False), ("manager", True), ("general_manager", True)]
 # kind, amount, reason, the decisions taken so far (approver username, approve?, note)
@@ -89,6 +95,21 @@ def _fees(branch, users) -> None:
             )
 
 
+def _quotes(branch, users) -> None:
+    """Paid jobs not yet worked on: the fee told to the customer and agreed (§5 第三十条)."""
+    waiting = RepairTicket.objects.filter(
+        branch=branch, service_category="A", state__in=QUOTABLE_STATES, report_signed=False
+    ).select_related("customer")
+    for ticket in waiting.order_by("pk")[:2]:
+        record_fee_quote(
+            user=users["dispatcher"],
+            ticket_id=ticket.pk,
+            amount=Decimal("180.00"),
+            description="上门服务费及更换启动电容",
+            agreed_by=ticket.customer.name,
+        )
+
+
 def seed(*, branches, users, stdout) -> None:
     """branches: {"HQ"|"SH"|"HZ": Branch}; users: {username: User} (see seed_demo.USERS)."""
     sh = branches["SH"]
@@ -99,3 +120,5 @@ def seed(*, branches, users, stdout) -> None:
         _claims(sh, users, stdout)
     if not FeeHandover.objects.filter(branch=sh).exists():
         _fees(sh, users)
+    if not FeeQuote.objects.filter(ticket__branch=sh).exists():
+        _quotes(sh, users)

@@ -5,6 +5,7 @@ confirms receipt and invoices it on the day of the return."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -12,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from tickets.models import ServiceReport
+from tickets.models import RepairTicket, ServiceReport, State
+from tickets.permissions import in_scope
+from tickets.services import lock_ticket
 from warranty.claim_services import ClaimError, InvalidClaimInput
-from warranty.claims import FeeHandover
+from warranty.claims import FeeHandover, FeeQuote
 
 # Who reads the money lists of a branch; finance alone writes them.
 FEE_READERS = (Role.FINANCE, Role.MANAGER, Role.GENERAL_MANAGER, Role.SUPERVISOR)
@@ -31,6 +34,56 @@ def billable_reports(user: User):
     if user.has_role(Role.TECHNICIAN):
         return reports.filter(technician=user)
     return reports.none()
+
+
+# The fee is told before the work: while the ticket waits, is dispatched, or the technician is on site
+# and the customer has not yet signed the report.
+QUOTABLE_STATES = (State.REPORTED, State.DISPATCHED, State.ON_SITE)
+QUOTERS = (Role.DISPATCHER, Role.SUPERVISOR)
+
+
+def may_quote(ticket: RepairTicket, user: User) -> bool:
+    if not user.is_active or ticket.state not in QUOTABLE_STATES or ticket.report_signed:
+        return False
+    if ticket.technician_id == user.pk and user.has_role(Role.TECHNICIAN):
+        return True
+    return user.has_role(*QUOTERS) and in_scope(user, ticket)
+
+
+def record_fee_quote(
+    *, user: User, ticket_id: int, amount: Decimal | None, description: str, agreed_by: str
+) -> FeeQuote:
+    """收费告知 (§5 第三十条): what the paid service will cost, told to and agreed by the customer."""
+    description, agreed_by = description.strip(), agreed_by.strip()
+    if amount is None or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidClaimInput("amount", _("告知金额必须大于 0 元,最多两位小数。"))
+    if not description:
+        raise InvalidClaimInput("description", _("请填写收费项目。"))
+    if not agreed_by:
+        raise InvalidClaimInput("agreed_by", _("请填写同意收费的客户姓名。"))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id, None)
+        if ticket.report_signed:
+            raise ClaimError(_("服务报告已由客户签字:收费须在服务前告知,不能事后补录。"))
+        if not may_quote(ticket, user):
+            raise PermissionDenied(_("您不能为该工单登记收费告知。"))
+        return FeeQuote.objects.create(
+            ticket=ticket, amount=amount, description=description, agreed_by=agreed_by, told_by=user
+        )
+
+
+def quote_before(signed_at: datetime.datetime, quotes) -> FeeQuote | None:
+    """The latest quote told before the customer signed (`quotes`: the ticket's, prefetched)."""
+    told = [quote for quote in quotes if quote.told_at <= signed_at]
+    return max(told, key=lambda quote: (quote.told_at, quote.pk), default=None)
+
+
+def quote_problem(fee: Decimal, quote: FeeQuote | None) -> str:
+    """What finance should look at (§5 第三十条, §1-3.3.4): "untold" when no fee was told before the
+    work, "over" when more was collected than told; "" when the fee is as agreed."""
+    if quote is None:
+        return "untold"
+    return "over" if fee > quote.amount else ""
 
 
 def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:

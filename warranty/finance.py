@@ -18,10 +18,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from tickets.access import access_ticket
 from warranty.claim_services import ClaimError, book_write_off
 from warranty.claims import FeeHandover, WriteOff
-from warranty.fee_services import FEE_READERS, billable_reports, day_bounds, invoice_fee, receive_fee
-from warranty.forms import DayForm, InvoiceForm, VoucherForm, WriteOffFilterForm
+from warranty.fee_services import (
+    FEE_READERS,
+    billable_reports,
+    day_bounds,
+    invoice_fee,
+    quote_before,
+    quote_problem,
+    receive_fee,
+    record_fee_quote,
+)
+from warranty.forms import DayForm, FeeQuoteForm, InvoiceForm, VoucherForm, WriteOffFilterForm
 
 PAGE_SIZE = 25
 
@@ -98,6 +108,7 @@ def fees(request: HttpRequest) -> HttpResponse:
         rows = (
             reports.filter(handover__isnull=True)
             .select_related("ticket__customer", "technician")
+            .prefetch_related("ticket__fee_quotes")
             .order_by("signed_at", "pk")
         )
     else:
@@ -108,6 +119,10 @@ def fees(request: HttpRequest) -> HttpResponse:
         )
         rows = rows.filter(invoice_number="") if tab == "received" else rows.exclude(invoice_number="")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    if tab == "pending":
+        for report in page.object_list:
+            report.quote = quote_before(report.signed_at, report.ticket.fee_quotes.all())
+            report.quote_problem = quote_problem(report.fee, report.quote)
     return render(
         request,
         "warranty/fees.html",
@@ -160,6 +175,28 @@ def fee_invoice(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("已开票,发票号 %(number)s。") % {"number": form.cleaned_data["invoice_number"]}
         )
     return redirect(reverse("warranty:fees") + "?tab=received")
+
+
+@login_required
+@require_POST
+def fee_quote(request: HttpRequest, ticket_pk: int) -> HttpResponse:
+    """收费告知 from the ticket page, before the work (§5 第三十条)."""
+    ticket = access_ticket(request.user, ticket_pk)
+    form = FeeQuoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return redirect(ticket)
+    try:
+        quote = record_fee_quote(user=request.user, ticket_id=ticket.pk, **form.cleaned_data)
+    except ClaimError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("已登记收费告知:%(what)s ¥%(amount)s,%(name)s 同意。")
+            % {"what": quote.description, "amount": quote.amount, "name": quote.agreed_by},
+        )
+    return redirect(ticket)
 
 
 @login_required

@@ -54,6 +54,29 @@ class ClaimForm(forms.Form):
     )
 
 
+class FeeQuoteForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("告知金额(元)"),
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
+        error_messages={
+            "required": _("请填写告知金额。"),
+            "min_value": _("告知金额必须大于 0 元,最多两位小数。"),
+            "invalid": _("金额必须是数字,如 1280.00。"),
+            "max_decimal_places": _("金额最多两位小数。"),
+            "max_digits": _("告知金额必须大于 0 元,最多两位小数。"),
+            "max_whole_digits": _("告知金额必须大于 0 元,最多两位小数。"),
+        },
+    )
+    description = forms.CharField(
+        label=_("收费项目"), max_length=200, error_messages={"required": _("请填写收费项目。")}
+    )
+    agreed_by = forms.CharField(
+        label=_("同意收费的客户"), max_length=60, error_messages={"required": _("请填写同意收费的客户姓名。")}
+    )
+
+
 class DecisionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(choices=[("approve", _("批准")), ("reject", _("驳回"))])

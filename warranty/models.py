@@ -159,5 +159,6 @@ from warranty.claims import (  # noqa: E402, F401
     ClaimApproval,
     ClaimAttachment,
     FeeHandover,
+    FeeQuote,
     WriteOff,
 )

@@ -24,4 +24,5 @@ urlpatterns = [
     path("finance/fees/<int:report_id>/receive/", finance.fee_receive, name="fee_receive"),
     path("finance/fees/handovers/<int:pk>/invoice/", finance.fee_invoice, name="fee_invoice"),
     path("finance/takings/", finance.takings, name="takings"),
+    path("fee-quotes/new/<int:ticket_pk>/", finance.fee_quote, name="fee_quote"),
 ]

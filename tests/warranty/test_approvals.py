@@ -8,10 +8,11 @@ import datetime
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Role
 from parts.models import Requisition
@@ -222,7 +223,10 @@ def test_the_inbox_speaks_english_when_asked(client, office, branch_a):
     file_claim(office["dispatcher"], new_ticket(branch_a), "5000")
     client.force_login(office["supervisor"])
     client.post(reverse("set_language"), {"language": "en", "next": INBOX})
-    page = client.get(INBOX).content.decode()
+    try:
+        page = client.get(INBOX).content.decode()
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)  # the middleware leaves the thread's language set
     assert (
         "My approvals" in page and "Level 1 of 3: Service supervisor" in page and "Reject the claim" in page
     )

@@ -17,8 +17,14 @@ from accounts.models import Role
 from tests.tickets.factories import ServiceReportFactory, TicketFactory
 from tickets.models import ServiceCategory
 from warranty.claim_services import ClaimError, InvalidClaimInput
-from warranty.claims import FeeHandover
-from warranty.fee_services import invoice_fee, receive_fee
+from warranty.claims import FeeHandover, FeeQuote
+from warranty.fee_services import (
+    invoice_fee,
+    quote_before,
+    quote_problem,
+    receive_fee,
+    record_fee_quote,
+)
 
 
 def collected(technician, fee="180.00", method="wechat", at=None, branch=None):
@@ -212,3 +218,124 @@ class TestDailyTakings:
     def test_a_dispatcher_has_no_takings_page(self, client, dispatcher):
         client.force_login(dispatcher)
         assert client.get(reverse("warranty:takings")).status_code == 403
+
+
+@pytest.mark.django_db
+class TestFeeQuotes:
+    """收费告知 (§5 第三十条): the fee is told and agreed before the work; finance sees what was not."""
+
+    def test_the_technician_on_site_records_the_quote_from_the_ticket_page(self, client, technician):
+        ticket = TicketFactory(
+            unit__owner__branch=technician.branch,
+            on_site=True,
+            technician=technician,
+            service_category=ServiceCategory.PAID,
+        )
+        client.force_login(technician)
+        page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+        assert "服务前告知客户收费并征得同意" in page and 'id="quote-amount"' in page
+        response = client.post(
+            reverse("warranty:fee_quote", args=[ticket.pk]),
+            {"amount": "180.00", "description": "上门费及更换启动电容", "agreed_by": "张伟"},
+            follow=True,
+        )
+        page = response.content.decode()
+        assert "已登记收费告知:上门费及更换启动电容 ¥180.00,张伟 同意。" in page
+        quote = FeeQuote.objects.get()
+        assert (quote.amount, quote.told_by) == (Decimal("180.00"), technician)
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            ({"amount": "0", "description": "上门费", "agreed_by": "张伟"}, "告知金额必须大于 0 元"),
+            ({"amount": "50", "description": "", "agreed_by": "张伟"}, "请填写收费项目。"),
+            ({"amount": "50", "description": "上门费", "agreed_by": " "}, "请填写同意收费的客户姓名。"),
+        ],
+    )
+    def test_wrong_input_is_refused_with_the_field_named(self, technician, data, message):
+        ticket = TicketFactory(unit__owner__branch=technician.branch, on_site=True, technician=technician)
+        with pytest.raises(InvalidClaimInput, match=message):
+            record_fee_quote(
+                user=technician, ticket_id=ticket.pk, **{**data, "amount": Decimal(data["amount"])}
+            )
+        assert not FeeQuote.objects.exists()
+
+    def test_no_quote_after_the_customer_signed_or_by_outsiders(
+        self, technician, persona, dispatcher, branch_b
+    ):
+        signed = TicketFactory(
+            unit__owner__branch=technician.branch, on_site=True, technician=technician, signed_report=True
+        )
+        with pytest.raises(ClaimError, match="不能事后补录"):
+            record_fee_quote(
+                user=technician,
+                ticket_id=signed.pk,
+                amount=Decimal("50"),
+                description="上门费",
+                agreed_by="张伟",
+            )
+        ticket = TicketFactory(unit__owner__branch=technician.branch, dispatched=True)
+        for user in (technician, persona(Role.DISPATCHER, branch=branch_b), persona(Role.FINANCE)):
+            with pytest.raises(PermissionDenied):
+                record_fee_quote(
+                    user=user,
+                    ticket_id=ticket.pk,
+                    amount=Decimal("50"),
+                    description="上门费",
+                    agreed_by="张伟",
+                )
+        quote = record_fee_quote(
+            user=dispatcher, ticket_id=ticket.pk, amount=Decimal("50"), description="上门费", agreed_by="张伟"
+        )
+        assert quote.told_by == dispatcher
+
+    def test_finance_sees_fees_not_told_before_or_above_the_quote(self, client, finance, technician):
+        untold = collected(technician, "180.00")
+        over = collected(technician, "300.00")
+        as_told = collected(technician, "150.00")
+        earlier = over.signed_at - datetime.timedelta(hours=1)
+        FeeQuote.objects.create(
+            ticket=over.ticket,
+            amount=Decimal("200"),
+            description="上门费",
+            agreed_by="张伟",
+            told_by=technician,
+            told_at=earlier,
+        )
+        FeeQuote.objects.create(
+            ticket=as_told.ticket,
+            amount=Decimal("150"),
+            description="上门费",
+            agreed_by="李娜",
+            told_by=technician,
+            told_at=earlier,
+        )
+        # A quote recorded after the signature does not count as told in advance.
+        FeeQuote.objects.create(
+            ticket=untold.ticket,
+            amount=Decimal("180"),
+            description="上门费",
+            agreed_by="王五",
+            told_by=technician,
+            told_at=untold.signed_at + datetime.timedelta(minutes=5),
+        )
+        client.force_login(finance)
+        page = client.get(reverse("warranty:fees")).content.decode()
+        assert page.count('data-testid="untold"') == 1 and page.count('data-testid="over-quote"') == 1
+        row = page[page.index(over.ticket.number) :]
+        assert row.index("超出告知金额") < row.index("</tr>")
+        row = page[page.index(as_told.ticket.number) :]
+        assert (
+            "未事先告知" not in row[: row.index("</tr>")] and "超出告知金额" not in row[: row.index("</tr>")]
+        )
+
+    def test_quote_rules(self):
+        now = timezone.now()
+        before = FeeQuote(pk=1, amount=Decimal("100"), told_at=now - datetime.timedelta(hours=2))
+        later_before = FeeQuote(pk=2, amount=Decimal("120"), told_at=now - datetime.timedelta(hours=1))
+        after = FeeQuote(pk=3, amount=Decimal("500"), told_at=now + datetime.timedelta(hours=1))
+        assert quote_before(now, [after, before, later_before]) is later_before
+        assert quote_before(now, [after]) is None
+        assert quote_problem(Decimal("120"), later_before) == ""
+        assert quote_problem(Decimal("120.01"), later_before) == "over"
+        assert quote_problem(Decimal("10"), None) == "untold"

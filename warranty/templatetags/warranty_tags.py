@@ -4,7 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from warranty.claim_services import may_file_claim
-from warranty.claims import ApproverRole, Claim
+from warranty.claims import ApproverRole, Claim, FeeQuote
+from warranty.fee_services import may_quote
+from warranty.forms import FeeQuoteForm
 
 register = template.Library()
 
@@ -58,10 +60,17 @@ def approver_role(role: str) -> str:
 
 @register.inclusion_tag("warranty/_ticket_claims.html", takes_context=True)
 def ticket_claims(context, ticket) -> dict:
-    """The claims of a ticket and the "new claim" button, on the ticket page (one query)."""
+    """The money side of a ticket on its page (two queries): fees told to the customer before the
+    work with the form to record one, and compensation claims with the "new claim" button."""
     user = context["request"].user
+    quotable = may_quote(ticket, user)
     return {
         "ticket": ticket,
+        "quotes": list(FeeQuote.objects.filter(ticket=ticket).select_related("told_by")),
+        "may_quote": quotable,
+        "quote_form": FeeQuoteForm(auto_id="quote-%s", initial={"agreed_by": ticket.customer.name})
+        if quotable
+        else None,
         "claims": list(Claim.objects.visible_to(user).filter(ticket=ticket).order_by("submitted_at", "pk")),
         "may_file": may_file_claim(ticket, user),
     }
