@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint messages clean
+.PHONY: run test bench lint messages clean backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	SECRET_KEY=bench-only $(PY) manage.py bench $(BENCH_ARGS)
+
+# Database (pg_dump, or SQLite's backup) and uploaded files into var/backups/<timestamp>/.
+backup: $(STAMP)
+	$(PY) manage.py backup
+
+# make restore BACKUP=var/backups/<timestamp>  (asks before replacing anything)
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/<timestamp>"; exit 2; }
+	$(PY) manage.py restore "$(BACKUP)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

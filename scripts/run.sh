@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin
 PORT="${PORT:-8000}"
-mkdir -p var/broker/out var/broker/processed
+mkdir -p var/broker/out var/broker/processed var/broker/control
 if [ -z "${SECRET_KEY:-}" ]; then
   [ -s var/secret_key ] || "$PY/python" -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
   SECRET_KEY="$(cat var/secret_key)"
