@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Branch, Role, User
 from reports.kpis import CATEGORIES
 from reports.periods import day_bounds
-from tickets.models import RepairTag, ServiceReport
+from tickets.models import RepairTag, ServiceCategory, ServiceReport
 
 VISIT = _("上门服务")
 FACTORY = _("返厂维修")
@@ -49,6 +49,7 @@ class TechnicianDay:
     technician: User
     day: datetime.date
     lines: list[Line]
+    categories = ServiceCategory.choices
 
     @property
     def totals(self) -> dict[str, Decimal]:
@@ -128,6 +129,7 @@ class BranchDay:
     branch: Branch
     day: datetime.date
     rows: list[TechnicianTotals]
+    categories = ServiceCategory.choices
 
     @property
     def totals(self) -> dict[str, Decimal]:

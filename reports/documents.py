@@ -30,12 +30,12 @@ def monthly_pdf(board: Dashboard, findings: Findings, *, branch_name: str) -> by
 def technician_day_pdf(report: TechnicianDay) -> bytes:
     return render_pdf(
         "reports/pdf/technician_daily.html",
-        {"report": report, "categories": ServiceCategory.choices, "printed_at": timezone.now()},
+        {"report": report, "printed_at": timezone.now()},
     )
 
 
 def branch_day_pdf(report: BranchDay) -> bytes:
     return render_pdf(
         "reports/pdf/branch_daily.html",
-        {"report": report, "categories": ServiceCategory.choices, "printed_at": timezone.now()},
+        {"report": report, "printed_at": timezone.now()},
     )
