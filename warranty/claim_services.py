@@ -156,15 +156,22 @@ def _number(kind: str, prefix: str, branch) -> str:
     return f"{branch.code}-{prefix}-{day:%Y%m%d}-{sequence:04d}"
 
 
-def approvers_for(claim: Claim, role: str):
-    return User.objects.filter(is_active=True, groups__name=role).filter(
-        Q(branch_id=claim.branch_id) | Q(branch__kind="headquarters")
+def approvers_for(claim: Claim, role: str) -> list[User]:
+    """Who is told: the role's people in the claim's branch, else at headquarters (the general manager)."""
+    people = list(
+        User.objects.filter(is_active=True, groups__name=role)
+        .filter(Q(branch_id=claim.branch_id) | Q(branch__kind="headquarters"))
+        .select_related("branch")
     )
+    local = [person for person in people if person.branch_id == claim.branch_id]
+    return local or people
 
 
 def _ask_next_level(claim: Claim) -> None:
+    # Not the claimant, nor someone who decided an earlier level: they may not decide this one.
+    excluded = {claim.submitted_by_id, *claim.approvals.values_list("approver_id", flat=True)}
     notify(
-        approvers_for(claim, claim.awaiting_role).exclude(pk=claim.submitted_by_id),
+        [person for person in approvers_for(claim, claim.awaiting_role) if person.pk not in excluded],
         kind="claim_approval",
         subject=_("赔偿申请 %(number)s 待您审批(¥%(amount)s)")
         % {"number": claim.number, "amount": claim.amount},
@@ -175,9 +182,17 @@ def _ask_next_level(claim: Claim) -> None:
 
 
 def submit_claim(
-    *, user: User, ticket_id: int, kind: str, amount: Decimal | None, reason: str, uploads=()
+    *,
+    user: User,
+    ticket_id: int,
+    kind: str,
+    amount: Decimal | None,
+    reason: str,
+    uploads=(),
+    idempotency_key: uuid.UUID | None = None,
 ) -> Claim:
-    """File a claim: checked, routed by the branch's rule, numbered, with its files; the first level is asked."""
+    """File a claim: checked, routed by the branch's rule, numbered, with its files; the first level is
+    asked. The same `idempotency_key` again (a double tap) returns the claim the first send made."""
     reason = reason.strip()
     if kind not in ClaimKind.values:
         raise InvalidClaimInput("kind", _("请选择赔偿类型。"))
@@ -189,9 +204,16 @@ def submit_claim(
         raise InvalidClaimInput("reason", _("请填写赔偿原因。"))
     files = prepare_attachments(list(uploads))
     with transaction.atomic():
-        ticket = RepairTicket.objects.select_related("branch").get(pk=ticket_id)
+        # The ticket's row lock serialises two sends of the same form.
+        ticket = (
+            RepairTicket.objects.select_for_update(of=("self",)).select_related("branch").get(pk=ticket_id)
+        )
         if not may_file_claim(ticket, user):
             raise PermissionDenied(_("您不能为该工单提交赔偿申请。"))
+        if idempotency_key is not None:
+            existing = Claim.objects.filter(idempotency_key=idempotency_key, ticket=ticket).first()
+            if existing is not None:
+                return existing
         rule = rule_for(ticket.branch)
         planned = routing.route(amount, kind, rule)
         claim = Claim.objects.create(
@@ -201,6 +223,7 @@ def submit_claim(
             kind=kind,
             amount=amount,
             reason=reason,
+            idempotency_key=idempotency_key,
             submitted_by=user,
             threshold=rule.threshold,
             is_large=planned.large,
@@ -305,15 +328,15 @@ def _approved(claim: Claim) -> None:
         amount=claim.amount,
     )
     # §2-一-2(1): a small claim handled by the department is reported to finance and the manager.
-    informed = approvers_for(claim, Role.FINANCE).filter(branch_id=claim.branch_id)
+    informed = approvers_for(claim, Role.FINANCE)
     if not claim.is_large:
-        informed = informed | approvers_for(claim, Role.MANAGER).filter(branch_id=claim.branch_id)
+        informed += approvers_for(claim, Role.MANAGER)
     subject = _("赔偿申请 %(number)s 已批准(¥%(amount)s),请办理核销") % {
         "number": claim.number,
         "amount": claim.amount,
     }
     notify(
-        [*informed.distinct(), claim.submitted_by],
+        [*informed, claim.submitted_by],
         kind="claim_approved",
         subject=subject,
         body=claim.reason,

@@ -56,6 +56,7 @@ def claim_new(request: HttpRequest, ticket_pk: int) -> HttpResponse:
                     amount=data["amount"],
                     reason=data["reason"],
                     uploads=data["attachments"],
+                    idempotency_key=data["idempotency_key"],
                 )
             except InvalidClaimInput as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))

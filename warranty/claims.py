@@ -163,6 +163,8 @@ class Claim(models.Model):
     kind = models.CharField(_("类型"), max_length=12, choices=ClaimKind.choices)
     amount = models.DecimalField(_("金额(元)"), max_digits=12, decimal_places=2)
     reason = models.TextField(_("原因"))
+    # A UUID made by the form: a claim sent twice (double tap, resend) finds the first one.
+    idempotency_key = models.UUIDField(_("提交标识"), unique=True, null=True, editable=False)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -22,8 +23,9 @@ class MultipleFileField(forms.FileField):
 
 
 class ClaimForm(forms.Form):
-    """The claim itself; its files are read from request.FILES and checked by the service."""
+    """The claim itself; its files are checked by the service."""
 
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
     kind = forms.ChoiceField(label=_("赔偿类型"), choices=ClaimKind.choices)
     amount = forms.DecimalField(
         label=_("金额(元)"),

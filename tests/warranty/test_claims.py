@@ -321,3 +321,38 @@ class TestWriteOffForm:
         claim = file_claim(staff["dispatcher"], ticket, "300")
         client.force_login(staff["supervisor"])
         assert client.get(f"/warranty/claims/{claim.pk}/write-off-form.pdf").status_code == 404
+
+
+@pytest.mark.django_db
+class TestSendingTwiceAndNotices:
+    def test_the_same_form_sent_twice_files_one_claim(self, client, staff, ticket):
+        import uuid
+
+        client.force_login(staff["dispatcher"])
+        data = {"kind": "cash", "amount": "300", "reason": "质量问题", "idempotency_key": str(uuid.uuid4())}
+        url = f"/warranty/claims/new/{ticket.pk}/"
+        first, second = client.post(url, data), client.post(url, data)
+        assert first.url == second.url
+        assert Claim.objects.count() == 1
+
+    def test_approvers_are_asked_in_the_branch_and_the_general_manager_at_headquarters(
+        self, staff, ticket, branch_a, persona, headquarters
+    ):
+        sh_rule(branch_a)
+        hq_supervisor = persona(Role.SUPERVISOR, branch=headquarters, username="hq_supervisor")
+        claim = file_claim(staff["dispatcher"], ticket, "5000")
+        asked = Notification.objects.filter(kind="claim_approval")
+        assert list(asked.values_list("recipient__username", flat=True)) == [staff["supervisor"].username]
+        assert not asked.filter(recipient=hq_supervisor).exists()
+        claim = approve(staff["supervisor"], claim)
+        claim = approve(staff["manager"], claim)
+        assert asked.filter(recipient=staff["gm"], key=f"claim:{claim.pk}:level:3").exists()
+
+    def test_someone_who_decided_an_earlier_level_is_not_asked_again(self, staff, ticket, branch_a):
+        sh_rule(branch_a)
+        both = UserFactory(username="both", branch=branch_a, roles=[Role.SUPERVISOR, Role.MANAGER])
+        claim = approve(both, file_claim(staff["dispatcher"], ticket, "5000"))
+        assert not Notification.objects.filter(recipient=both, key=f"claim:{claim.pk}:level:2").exists()
+        assert Notification.objects.filter(
+            recipient=staff["manager"], key=f"claim:{claim.pk}:level:2"
+        ).exists()
