@@ -55,6 +55,7 @@ from parts.models import (
 )
 from parts.rules import recovery_rate
 from tickets.access import access_ticket
+from tickets.models import RepairTicket
 
 PAGE_SIZE = 25
 KEEPER_ROLES = (Role.WAREHOUSE,)
@@ -147,8 +148,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_ticket_ids(user):
-    from tickets.models import RepairTicket
-
     return RepairTicket.objects.visible_to(user).values("pk")
 
 
@@ -322,8 +321,11 @@ def requisition_list(request: HttpRequest) -> HttpResponse:
         if q:
             requisitions = requisitions.filter(Q(number__icontains=q) | Q(ticket__number__icontains=q))
     page, query = page_of(request, requisitions)
-    template = "parts/my_requisitions.html" if user.is_technician_only else "parts/requisition_list.html"
-    return render(request, template, {"form": form, "page": page, "query": query})
+    if user.is_technician_only:
+        my_tickets = RepairTicket.objects.for_technician(user)
+        context = {"page": page, "query": query, "my_tickets": my_tickets}
+        return render(request, "parts/my_requisitions.html", context)
+    return render(request, "parts/requisition_list.html", {"form": form, "page": page, "query": query})
 
 
 @login_required

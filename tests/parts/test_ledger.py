@@ -81,3 +81,18 @@ class TestNightlyCheck:
         assert len(check_stock_ledger()) == 1
         check_stock_ledger()
         assert Notification.objects.filter(recipient=admin, kind="parts_ledger").count() == 1
+
+
+@pytest.mark.django_db
+def test_postgresql_refuses_to_change_or_delete_a_ledger_row(postgres, part, store, stock):
+    from django.db import InternalError
+
+    stock(part, store, 2)
+    movement = StockMovement.objects.get()
+    for attempt in (
+        lambda: StockMovement.objects.filter(pk=movement.pk).update(quantity=5),
+        lambda: StockMovement.objects.filter(pk=movement.pk).delete(),
+    ):
+        with pytest.raises(InternalError, match="append-only"), transaction.atomic():
+            attempt()
+    assert StockMovement.objects.get().quantity == 2

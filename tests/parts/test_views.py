@@ -123,3 +123,23 @@ class TestListQueries:
         few = query_count(client, url)
         add_rows(15)
         assert query_count(client, url) == few
+
+
+@pytest.mark.django_db
+def test_the_parts_pages_read_in_english(client, technician, van):
+    client.force_login(technician)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("parts:my_van")).content.decode()
+    assert "My van stock" in page and "我的车载库存" not in page
+    page = client.get(reverse("parts:requisitions")).content.decode()
+    assert "My requisitions" in page and "我的领料单" not in page
+
+
+@pytest.mark.django_db
+def test_the_technician_asks_for_parts_from_the_list_of_their_jobs(client, branch_a, technician):
+    from tests.tickets.factories import TicketFactory
+
+    ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True, technician=technician)
+    client.force_login(technician)
+    page = client.get(reverse("parts:requisitions")).content.decode()
+    assert reverse("parts:requisition_new", args=[ticket.pk]) in page
