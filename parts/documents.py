@@ -6,7 +6,7 @@ import datetime
 
 from django.utils import timezone
 
-from parts.models import Handover, ReceivingNote
+from parts.models import Handover, ReceivingNote, Requisition
 from tickets.documents import render_pdf
 
 
@@ -21,6 +21,18 @@ def receiving_note_pdf(note: ReceivingNote) -> bytes:
             "total": sum((line.amount for line in lines), 0),
             "copies": (1, 2),
             "received_at_local": timezone.localtime(note.received_at),
+        },
+    )
+
+
+def requisition_pdf(requisition: Requisition) -> bytes:
+    """备用件领料单 (§1-3.6.1): what was asked, approved, issued and returned, with the signatures."""
+    return render_pdf(
+        "parts/pdf/requisition.html",
+        {
+            "requisition": requisition,
+            "lines": requisition.lines.select_related("part"),
+            "created_at_local": timezone.localtime(requisition.created_at),
         },
     )
 

@@ -101,7 +101,9 @@ class DecisionForm(forms.Form):
 
 class RequisitionFilterForm(forms.Form):
     state = forms.ChoiceField(
-        label=_("状态"), choices=[("", _("全部"))] + Requisition.State.choices, required=False
+        label=_("状态"),
+        choices=[("", _("全部")), ("to_issue", _("待发料(已批准或部分发放)"))] + Requisition.State.choices,
+        required=False,
     )
     q = forms.CharField(label=_("单号/工单号"), required=False)
 

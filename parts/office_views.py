@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -271,8 +270,6 @@ def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
             handovers.deactivate(user=technician, by=request.user)
         except StockError as exc:
             messages.error(request, str(exc))
-        except PermissionDenied:
-            raise
         else:
             messages.success(request, _("账号 %(name)s 已停用。") % {"name": technician})
         return redirect(handover)

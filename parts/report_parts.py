@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from parts.models import StockLevel
 from parts.services import van_of
+from tickets.templatetags.ticket_tags import yuan
 
 
 def parts_step_context(user, report, part_form) -> dict:
@@ -36,8 +37,14 @@ def parts_step_context(user, report, part_form) -> dict:
     options = [
         {
             "code": level.part.code,
-            "label": _("%(name)s · 车载库存 %(n)s %(unit)s")
-            % {"name": level.part.name, "n": level.on_hand, "unit": level.part.unit},
+            # §2-一-1: a part broken by the customer is charged at the market price.
+            "label": _("%(name)s · 车载库存 %(n)s %(unit)s · 市场价 %(price)s")
+            % {
+                "name": level.part.name,
+                "n": level.on_hand,
+                "unit": level.part.unit,
+                "price": yuan(level.part.market_price),
+            },
         }
         for level in levels
     ]

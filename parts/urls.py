@@ -19,6 +19,7 @@ urlpatterns = [
     path("requisitions/", views.requisition_list, name="requisitions"),
     path("requisitions/new/<int:ticket_pk>/", views.requisition_new, name="requisition_new"),
     path("requisitions/<int:pk>/", views.requisition_detail, name="requisition"),
+    path("requisitions/<int:pk>/pdf/", views.requisition_pdf_view, name="requisition_pdf"),
     path("requisitions/<int:pk>/decide/", views.requisition_decide, name="requisition_decide"),
     path("requisitions/<int:pk>/issue/", views.requisition_issue, name="requisition_issue"),
     path("requisitions/<int:pk>/return/", views.requisition_return, name="requisition_return"),

@@ -15,13 +15,14 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
 from parts import services
-from parts.documents import monthly_old_parts_pdf, receiving_note_pdf
+from parts.documents import monthly_old_parts_pdf, receiving_note_pdf, requisition_pdf
 from parts.forms import (
     AdjustmentForm,
     ClaimFilterForm,
@@ -53,7 +54,7 @@ from parts.models import (
     SupplierClaim,
     Warehouse,
 )
-from parts.rules import recovery_rate
+from parts.rules import Actor, approval_refusal, recovery_rate
 from tickets.access import access_ticket
 from tickets.models import RepairTicket
 
@@ -315,8 +316,11 @@ def requisition_list(request: HttpRequest) -> HttpResponse:
     form = RequisitionFilterForm(request.GET or None)
     requisitions = Requisition.objects.visible_to(user).for_list()
     if form.is_valid():
-        if form.cleaned_data["state"]:
-            requisitions = requisitions.filter(state=form.cleaned_data["state"])
+        state = form.cleaned_data["state"]
+        if state == "to_issue":
+            requisitions = requisitions.filter(state__in=services.ISSUABLE)
+        elif state:
+            requisitions = requisitions.filter(state=state)
         q = form.cleaned_data["q"].strip()
         if q:
             requisitions = requisitions.filter(Q(number__icontains=q) | Q(ticket__number__icontains=q))
@@ -385,8 +389,8 @@ def requisition_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for line in lines:
         line.available = levels.get(line.part_id, 0)
         line.in_hand = line.issued - line.returned
-    refusal = services.rules.approval_refusal(
-        services.rules.Actor.of(user),
+    refusal = approval_refusal(
+        Actor.of(user),
         requester_id=requisition.requested_by_id,
         branch_id=requisition.branch_id,
     )
@@ -403,6 +407,15 @@ def requisition_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "touch": user.is_technician_only,
         },
     )
+
+
+@login_required
+@require_GET
+def requisition_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    requisition = access_requisition(request.user, pk)
+    response = HttpResponse(requisition_pdf(requisition), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{requisition.number}.pdf"'
+    return response
 
 
 @login_required
@@ -663,13 +676,7 @@ def old_part_dispose(request: HttpRequest, pk: int) -> HttpResponse:
             lambda op: _("旧件 %(part)s:%(state)s。") % {"part": op, "state": op.get_state_display()},
         )
     month = timezone.localtime(old_part.received_at).date() if old_part.received_at else timezone.localdate()
-    return redirect(f"{_url('parts:old_parts_monthly')}?month={month:%Y-%m}")
-
-
-def _url(name: str, *args) -> str:
-    from django.urls import reverse
-
-    return reverse(name, args=args)
+    return redirect(f"{reverse('parts:old_parts_monthly')}?month={month:%Y-%m}")
 
 
 @login_required
@@ -776,10 +783,8 @@ def claim_new(request: HttpRequest) -> HttpResponse:
                     note=data["note"],
                 )
             except StockError as exc:
-                form.add_error(
-                    getattr(exc, "field", None) if getattr(exc, "field", None) in form.fields else None,
-                    str(exc),
-                )
+                field = getattr(exc, "field", None)
+                form.add_error(field if field in form.fields else None, str(exc))
                 messages.error(request, str(exc))
             else:
                 messages.success(request, _("索赔单 %(number)s 已建立(草稿)。") % {"number": claim.number})

@@ -22,7 +22,9 @@ def test_the_technician_checks_the_van_and_asks_for_parts(open_page, people, bra
     _dispatcher, technician = people
     keeper = UserFactory(username="zhaolei", branch=branch_a, roles=["warehouse"])
     store = WarehouseFactory(code="SH-STORE", name="上海服务中心仓库", branch=branch_a)
-    van = WarehouseFactory(code="VAN-LQ", name="李强车载库", branch=branch_a, kind="van", technician=technician)
+    van = WarehouseFactory(
+        code="VAN-LQ", name="李强车载库", branch=branch_a, kind="van", technician=technician
+    )
     capacitor = PartFactory(code="CAP-35UF", name="启动电容 35μF", unit="个")
     PartFactory(code="CMP-35", name="压缩机")
     ledger.move([ledger.Change(capacitor, van, 3)], kind=MovementKind.RECEIPT, actor=keeper, reference="期初")

@@ -233,3 +233,18 @@ class TestScreens:
                 reason=f"m{index}",
             )
         assert count() == few
+
+
+@pytest.mark.django_db
+def test_the_keeper_finds_what_to_issue_and_prints_the_requisition(
+    client, requisition, supervisor, keeper, ticket, store, part
+):
+    decide_requisition(requisition_id=requisition.pk, user=supervisor, approve=True)
+    waiting = submit_requisition(
+        user=ticket.technician, ticket=ticket, warehouse=store, lines=[(part, 1)], reason="备用"
+    )
+    client.force_login(keeper)
+    page = client.get(reverse("parts:requisitions"), {"state": "to_issue"}).content.decode()
+    assert requisition.number in page and waiting.number not in page
+    pdf = client.get(reverse("parts:requisition_pdf", args=[requisition.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
