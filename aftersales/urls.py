@@ -14,6 +14,7 @@ router.register("tickets", TicketViewSet, basename="ticket")
 api_v1 = [
     path("auth/token", obtain_token, name="api-token"),
     path("", include("warranty.api_urls")),
+    path("", include("parts.api_urls")),
     path("", include(router.urls)),
 ]
 

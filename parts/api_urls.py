@@ -1,0 +1,8 @@
+from django.urls import path
+
+from parts import api
+
+urlpatterns = [
+    path("parts", api.PartList.as_view(), name="api-parts"),
+    path("parts/my-van", api.MyVanStock.as_view(), name="api-parts-my-van"),
+]
