@@ -3,6 +3,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from tickets.models import ServiceCategory
 from warranty.claim_services import may_file_claim
 from warranty.claims import ApproverRole, Claim, FeeQuote
 from warranty.fee_services import may_quote
@@ -63,7 +64,8 @@ def ticket_claims(context, ticket) -> dict:
     """The money side of a ticket on its page (two queries): fees told to the customer before the
     work with the form to record one, and compensation claims with the "new claim" button."""
     user = context["request"].user
-    quotable = may_quote(ticket, user)
+    # Offered on paid service (category A, §7-六); a verdict revised on site moves a ticket there.
+    quotable = ticket.service_category == ServiceCategory.PAID and may_quote(ticket, user)
     return {
         "ticket": ticket,
         "quotes": list(FeeQuote.objects.filter(ticket=ticket).select_related("told_by")),
