@@ -46,3 +46,36 @@ def obtain_token(request: Request) -> Response:
         return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
     token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
     return Response({"token": token.key})
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+VALIDATION_SCHEMA = {
+    "type": "object",
+    "description": "Field name → list of messages (Chinese), or `detail` / `non_field_errors`.",
+    "additionalProperties": True,
+}
+ERROR_RESPONSES = {
+    "400": ("请求数据有误(按字段列出)", VALIDATION_SCHEMA),
+    "403": ("未登录,或没有权限", ERROR_SCHEMA),
+    "404": ("不存在,或不在您的网点范围内", ERROR_SCHEMA),
+    "409": ("工单已被他人更新或状态不允许", ERROR_SCHEMA),
+    "429": ("请求过于频繁", ERROR_SCHEMA),
+}
+
+
+def document_error_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular post-processing hook: every operation documents the errors every view can give
+    (validation, permission, not found or out of scope, conflicts, throttling), so clients — and
+    schemathesis — know them."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for code, (description, schema) in ERROR_RESPONSES.items():
+                responses.setdefault(
+                    code, {"description": description, "content": {"application/json": {"schema": schema}}}
+                )
+    return result

@@ -21,7 +21,7 @@ from aftersales.workcalendar import (
     is_confirmed,
     working_hours_between,
 )
-from tests.accounts.factories import PASSWORD, UserFactory
+from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 HOLIDAY = CalendarException.Kind.HOLIDAY
@@ -146,7 +146,7 @@ def test_data_migration_gives_existing_branches_the_default_hours(branch_a):
 @pytest.fixture
 def admin_client_cn(client, branch_a):
     user = UserFactory(username="root", branch=branch_a, is_staff=True, is_superuser=True)
-    client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 

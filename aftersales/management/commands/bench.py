@@ -24,7 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from aftersales import benchmark
+from aftersales import bench_clocks, benchmark
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aftersales_bench"
 IDENTITY_KEYS = ("ENGINE", "NAME", "HOST", "PORT", "USER")
@@ -45,6 +45,12 @@ class Command(BaseCommand):
         parser.add_argument("--reseed", action="store_true", help="seed again even if the count matches")
         parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
         parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per page (default 20)")
+        parser.add_argument(
+            "--part",
+            choices=["all", "pages", "sweep", "rules"],
+            default="all",
+            help="what to measure: the pages, the SLA sweep, the pure rules, or all (default)",
+        )
         parser.add_argument(
             "--explain",
             action="store_true",
@@ -124,6 +130,28 @@ class Command(BaseCommand):
             self.stdout.write(f"  seeded in {report.seconds:.0f} s")
         self.stdout.write("  " + ", ".join(f"{table} {count:,}" for table, count in report.counts.items()))
 
+        self.stdout.write(self._environment(options["tickets"]))
+        if options["part"] in ("all", "pages"):
+            self._pages(options)
+        if options["part"] in ("all", "sweep"):
+            self._sweep()
+        if options["part"] in ("all", "rules"):
+            self._rules()
+
+    def _sweep(self) -> None:
+        self.stdout.write("\nSLA sweep (one running deadline per ticket; each run rolled back):")
+        for figure in bench_clocks.sweep_figures(self.stdout.write):
+            self.stdout.write(
+                f"  {figure.running:,} running, {figure.due:,} due: {figure.seconds:.2f} s "
+                f"({figure.alerts:,} deadlines alerted, target ≤ 2 s at 1 % due)"
+            )
+
+    def _rules(self) -> None:
+        self.stdout.write("\nPure rules, one core, no database:")
+        for name, per_second in bench_clocks.rules_figures().items():
+            self.stdout.write(f"  {name}: {per_second:,.0f} per second")
+
+    def _pages(self, options: dict) -> None:
         personas = benchmark.choose_personas()
         self.stdout.write(
             f"Measuring as {personas.dispatcher.username} (dispatcher, {personas.branch.code}) and "
@@ -135,7 +163,6 @@ class Command(BaseCommand):
                 personas, requests=options["requests"], warmup=options["warmup"], log=self.stdout.write
             )
         self.stdout.write("")
-        self.stdout.write(self._environment(options["tickets"]))
         self.stdout.write(benchmark.format_table(results))
         self.stdout.write(
             "Server time in this process (Django test Client, no network). Queries per request counted "
