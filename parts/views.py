@@ -557,7 +557,6 @@ def old_parts(request: HttpRequest) -> HttpResponse:
             | Q(removed_serial__icontains=q)
         )
     page, query = page_of(request, rows)
-    receive_form = ReceiveOldPartForm(warehouses=services.keeper_warehouses(user))
     return render(
         request,
         "parts/old_parts.html",
@@ -565,7 +564,8 @@ def old_parts(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "form": form,
-            "receive_form": receive_form,
+            # One list for every row's <select> (a form field per row would query once per row).
+            "warehouses": list(services.keeper_warehouses(user)),
             "is_keeper": user.has_role(Role.WAREHOUSE),
         },
     )
@@ -697,9 +697,7 @@ def usages_outstanding(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "query": query,
-            "resolve_form": ResolveUsageForm(
-                warehouses=Warehouse.objects.visible_to(user).filter(is_active=True)
-            ),
+            "warehouses": list(Warehouse.objects.visible_to(user).filter(is_active=True)),
             "is_keeper": user.has_role(Role.WAREHOUSE),
             **part_codes_context(),
         },

@@ -143,3 +143,76 @@ def test_the_technician_asks_for_parts_from_the_list_of_their_jobs(client, branc
     client.force_login(technician)
     page = client.get(reverse("parts:requisitions")).content.decode()
     assert reverse("parts:requisition_new", args=[ticket.pk]) in page
+
+
+def _completed_visits_with_old_parts(count, *, branch, technician, van, store, keeper, stock, receive):
+    from parts.models import OldPart
+    from parts.services import receive_old_part
+    from tests.parts.test_old_parts import complete_visit
+    from tests.tickets.factories import TicketFactory
+
+    for _ in range(count):
+        part = PartFactory()
+        stock(part, van, 1)
+        ticket = TicketFactory(
+            unit__owner__branch=branch, on_site=True, technician=technician, signed_report=True
+        )
+        complete_visit(ticket, (part.code, 1, True), ("UNKNOWN-1", 1, False))
+        if receive:
+            old_part = OldPart.objects.get(usage__ticket=ticket)
+            receive_old_part(old_part_id=old_part.pk, user=keeper, warehouse=store)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", ["parts:old_parts", "parts:old_parts_monthly", "parts:usages_outstanding", "parts:my_old_parts"]
+)
+def test_old_part_lists_run_the_same_queries_for_few_and_many_rows(
+    client, keeper, branch_a, technician, van, store, stock, name
+):
+    viewer = technician if name == "parts:my_old_parts" else keeper
+    build = dict(branch=branch_a, technician=technician, van=van, store=store, keeper=keeper, stock=stock)
+    receive = name == "parts:old_parts_monthly"
+    _completed_visits_with_old_parts(2, receive=receive, **build)
+    client.force_login(viewer)
+    few = query_count(client, reverse(name))
+    _completed_visits_with_old_parts(6, receive=receive, **build)
+    client.force_login(viewer)
+    assert query_count(client, reverse(name)) == few
+    if viewer == keeper and name != "parts:old_parts_monthly":
+        assert (
+            f'<option value="{store.pk}">{store.name}</option>' in client.get(reverse(name)).content.decode()
+        )
+
+
+@pytest.mark.django_db
+def test_backorder_and_postage_lists_run_the_same_queries_for_few_and_many_rows(
+    client, persona, branch_a, part, supervisor
+):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from parts.services import record_postage, register_backorder
+    from tests.customers.factories import CustomerFactory
+
+    dispatcher = persona(Role.DISPATCHER)
+
+    def add(count):
+        for _ in range(count):
+            register_backorder(
+                user=dispatcher, customer=CustomerFactory(branch=branch_a), part=part, quantity=1
+            )
+            record_postage(
+                user=supervisor,
+                description="旧件",
+                carrier="顺丰",
+                amount=Decimal("9"),
+                shipped_on=timezone.localdate(),
+            )
+
+    client.force_login(dispatcher)
+    add(2)
+    few = [query_count(client, reverse(name)) for name in ("parts:backorders", "parts:postage")]
+    add(12)
+    assert [query_count(client, reverse(name)) for name in ("parts:backorders", "parts:postage")] == few
