@@ -216,3 +216,31 @@ def test_backorder_and_postage_lists_run_the_same_queries_for_few_and_many_rows(
     few = [query_count(client, reverse(name)) for name in ("parts:backorders", "parts:postage")]
     add(12)
     assert [query_count(client, reverse(name)) for name in ("parts:backorders", "parts:postage")] == few
+
+
+@pytest.mark.django_db
+def test_documents_of_another_branch_are_not_found(client, persona, branch_b, keeper, store, part):
+    from decimal import Decimal
+
+    note = receive_parts(user=keeper, warehouse=store, lines=[ReceiptLine(part, 1)])
+    client.force_login(persona(Role.WAREHOUSE, branch_b))
+    assert client.get(reverse("parts:receiving_note", args=[note.pk])).status_code == 404
+    assert client.get(reverse("parts:receiving_note_pdf", args=[note.pk])).status_code == 404
+    from parts.models import SupplierClaim
+
+    claim = SupplierClaim.objects.create(
+        number="SH-SP-1",
+        branch=store.branch,
+        supplier=part.supplier,
+        created_by=keeper,
+        labour_cost=Decimal(1),
+    )
+    assert client.get(reverse("parts:claim", args=[claim.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_dispatcher_reaches_backorders_from_the_menu_and_may_not_issue(client, dispatcher):
+    client.force_login(dispatcher)
+    page = client.get(reverse("tickets:list")).content.decode()
+    assert reverse("parts:backorders") in page
+    assert client.get(reverse("parts:receive")).status_code == 403
