@@ -1,6 +1,6 @@
 """Demo data of this app, called by `manage.py seed_demo`. Must be idempotent.
 
-Surveys answered for the closed demo tickets, the first follow-up call of the accepted ones due today
+The first follow-up call of the accepted demo tickets due today
 (so 今日回访 has work, one of them already answered by the customer's link), and three complaints: one
 waiting for its plan (major), one planned and visited, one closed.
 """
@@ -8,23 +8,16 @@ waiting for its plan (major), one planned and visited, one closed.
 from __future__ import annotations
 
 import datetime
-import itertools
 
 from django.db import transaction
 from django.utils import timezone
 
 from surveys import services
-from surveys.models import AnsweredVia, Complaint, FollowUpCall, Outcome, Severity, Survey
+from surveys.models import Complaint, FollowUpCall, Outcome, Severity
 from surveys.services import ComplaintDetails, SurveyAnswers
 from tickets.models import RepairTicket, State
 
-ANSWERS = [
-    SurveyAnswers(attitude=4, skill=4, punctuality=4, promises=4, comment="师傅很专业,准时上门。"),
-    SurveyAnswers(attitude=4, skill=3, punctuality=3, promises=4),
-    SurveyAnswers(attitude=3, skill=3, punctuality=2, promises=3, comment="比约定时间晚到半小时。"),
-    SurveyAnswers(attitude=4, skill=4, punctuality=3, promises=3),
-    SurveyAnswers(attitude=2, skill=3, punctuality=1, promises=2, comment="等了一上午,希望改进。"),
-]
+LINK_ANSWERS = SurveyAnswers(attitude=4, skill=3, punctuality=3, promises=4)
 
 
 def seed(*, branches, users, stdout) -> None:
@@ -34,10 +27,9 @@ def seed(*, branches, users, stdout) -> None:
         if Complaint.objects.filter(branch__in=[branches["SH"], branches["HZ"]]).exists():
             stdout.write("Demo surveys and complaints already present; none added.")
             return
-        answered = _answer_closed(users)
         due = _first_calls_due_today(users)
         _complaints(branches, users)
-    stdout.write(f"Surveys: {answered} answered, {due} follow-up calls due today, 3 complaints.")
+    stdout.write(f"Surveys: {due} follow-up calls due today, 3 complaints.")
 
 
 def _schedule_missing() -> None:
@@ -50,31 +42,8 @@ def _dispatcher_of(ticket, users):
     return users["hz_dispatcher" if ticket.branch.code == "HZ" else "dispatcher"]
 
 
-def _answer_closed(users) -> int:
-    """The demo closes tickets with the bare `follow_up` transition: record their first call and survey."""
-    surveys = Survey.objects.filter(ticket__state=State.CLOSED, answered_at__isnull=True).select_related(
-        "ticket__branch"
-    )
-    count = 0
-    for survey, answers in zip(surveys, itertools.cycle(ANSWERS), strict=False):
-        agent = _dispatcher_of(survey.ticket, users)
-        at = survey.ticket.closed_at or timezone.now()
-        services.store_answers(survey, answers, via=AnsweredVia.AGENT, by=agent, at=at)
-        FollowUpCall.objects.filter(pk__in=_first_pending(survey.ticket, ids=True)).update(
-            outcome=Outcome.REACHED,
-            attempts=1,
-            satisfied=True,
-            called_by=agent,
-            done_at=at,
-            last_attempt_at=at,
-        )
-        count += 1
-    return count
-
-
-def _first_pending(ticket, *, ids: bool = False):
-    pending = FollowUpCall.objects.filter(ticket=ticket, outcome=Outcome.PENDING).order_by("due_on")
-    return pending.values("pk")[:1] if ids else pending.first()
+def _first_pending(ticket):
+    return FollowUpCall.objects.filter(ticket=ticket, outcome=Outcome.PENDING).order_by("due_on").first()
 
 
 def _first_calls_due_today(users) -> int:
@@ -91,7 +60,7 @@ def _first_calls_due_today(users) -> int:
             url, _phone = services.issue_link(
                 survey_id=ticket.survey.pk, user=_dispatcher_of(ticket, users), send_sms=False
             )
-            services.answer_by_link(token=url.rstrip("/").rsplit("/", 1)[-1], answers=ANSWERS[1])
+            services.answer_by_link(token=url.rstrip("/").rsplit("/", 1)[-1], answers=LINK_ANSWERS)
     return len(tickets)
 
 

@@ -39,7 +39,7 @@ from surveys.models import (
 from surveys.permissions import may_act_on_complaint, may_call
 from surveys.scoring import QUESTION_FIELDS, Level
 from tickets.models import RepairTicket, State
-from tickets.services import apply_transition
+from tickets.services import TicketActionError, apply_transition
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,10 @@ def on_ticket_transitioned(
         schedule_follow_ups(ticket=ticket, at=at)
     elif name == "reopen":
         cancel_follow_ups(ticket=ticket)
+    elif name == "follow_up" and Survey.objects.filter(ticket=ticket, answered_at__isnull=True).exists():
+        # DESIGN §3: the ticket closes with its first follow-up call, recorded with the survey
+        # (record_call answers the survey first); a bare `follow_up` from a page or the API is refused.
+        raise TicketActionError(_("请在回访中记录满意度调查后再关闭工单(回访 → 记录本次回访)。"))
 
 
 def schedule_follow_ups(*, ticket: RepairTicket, at: datetime.datetime) -> list[FollowUpCall]:

@@ -219,7 +219,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
-    names = available_transitions(ticket, request.user)
+    # `follow_up` is pressed on the follow-up call's page, where the survey is recorded (surveys app).
+    names = [name for name in available_transitions(ticket, request.user) if name != "follow_up"]
     actions = [
         {
             "name": name,

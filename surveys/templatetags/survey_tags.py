@@ -19,10 +19,12 @@ def ticket_survey(ticket) -> dict:
     """The ticket's survey, follow-up calls and complaints, for its page: `{% ticket_survey ticket %}`.
     Three queries."""
     survey = Survey.objects.select_related("answered_by").filter(ticket=ticket).first()
+    calls = list(ticket.follow_up_calls.select_related("called_by").order_by("due_on", "pk"))
     return {
         "ticket": ticket,
         "survey": survey,
-        "calls": list(ticket.follow_up_calls.select_related("called_by").order_by("due_on", "pk")),
+        "calls": calls,
+        "next_call": next((call for call in calls if call.outcome == "pending"), None),
         "complaints": list(ticket.complaints.order_by("-received_at")),
     }
 

@@ -27,6 +27,7 @@ from accounts.models import Branch, Role, User
 from customers.models import Customer, FaultCategory, ProductModel, ServiceZone
 from customers.phones import normalize_phone
 from customers.services import register_customer, register_unit
+from surveys.services import CallRecord, SurveyAnswers, record_call
 from tickets.models import RepairTicket, State
 from tickets.report_services import PartLine, add_part, save_report, sign_report
 from tickets.return_services import (
@@ -108,6 +109,12 @@ ACTOR_FOR = {
     "follow_up": "dispatcher",
     "cancel": "dispatcher",
 }
+DEMO_CALL = CallRecord(
+    reached=True,
+    satisfied=True,
+    notes="客户表示空调制冷正常,对上门速度满意。",
+    survey=SurveyAnswers(attitude=4, skill=4, punctuality=3, promises=4, comment="师傅很专业,准时上门。"),
+)
 NOTES = {
     "complete_visit": "更换损坏部件,试机正常。",
     "request_return": "现场无法修复,需返厂检测。",
@@ -293,6 +300,11 @@ class Command(BaseCommand):
                 ticket = sign_demo_report(ticket, users[prefix + "technician"])
             if step in RETURN_PATHS:
                 ticket = drive_return(ticket, step, users, prefix)
+                continue
+            if step == "follow_up":  # the first follow-up call, with the survey, closes the ticket
+                call = ticket.follow_up_calls.order_by("due_on", "pk").first()
+                record_call(call_id=call.pk, user=users[prefix + "dispatcher"], record=DEMO_CALL)
+                ticket.refresh_from_db()
                 continue
             ticket = apply_transition(
                 ticket_id=ticket.pk,
