@@ -96,6 +96,7 @@ class Command(BaseCommand):
             f"--tickets={options['tickets']}",
             f"--requests={options['requests']}",
             f"--warmup={options['warmup']}",
+            f"--part={options['part']}",
         ]
         argv += ["--reseed"] * options["reseed"] + ["--explain"] * options["explain"]
         env = {**os.environ, "DATABASE_URL": options["database_url"], "DEBUG": "0"}
