@@ -53,12 +53,17 @@ def approval_refusal(approver: Actor, *, requester_id: int, branch_id: int) -> s
     return None
 
 
-def write_off_blockers(*, report_signed: bool, old_part_expected: bool, old_part_received: bool) -> list[str]:
-    """§1-3.7.4 / 3.6.2: a part is written off against the signed report and, for a warranty
-    replacement, the returned old part. Empty list = may be written off."""
+def write_off_blockers(
+    *, report_signed: bool, leader_approved: bool, old_part_expected: bool, old_part_received: bool
+) -> list[str]:
+    """§1-3.6.2 / 3.7.4: a part is written off (销帐) against the service report signed by the customer
+    and agreed by the leader (the supervisor's 验收 of the ticket) and, for a warranty replacement,
+    together with the returned old part. Empty list = may be written off."""
     blockers = []
     if not report_signed:
         blockers.append(_("服务报告尚未经客户签字。"))
+    if not leader_approved:
+        blockers.append(_("工单尚未经服务主任验收。"))
     if old_part_expected and not old_part_received:
         blockers.append(_("旧件尚未返库。"))
     return blockers

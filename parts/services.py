@@ -405,14 +405,18 @@ def record_report_usage(*, ticket: RepairTicket, actor: User) -> list[PartUsage]
     return usages
 
 
-def _write_off_if_due(usage: PartUsage) -> bool:
+def write_off_blockers(usage: PartUsage) -> list[str]:
     old_part = getattr(usage, "old_part", None)
-    blockers = rules.write_off_blockers(
+    return rules.write_off_blockers(
         report_signed=usage.report_part.report.is_signed,
+        leader_approved=usage.ticket.accepted_at is not None,
         old_part_expected=old_part is not None,
         old_part_received=old_part is not None and old_part.state != OldPart.State.EXPECTED,
     )
-    if blockers or usage.status == PartUsage.Status.OUTSTANDING or usage.written_off_at:
+
+
+def _write_off_if_due(usage: PartUsage) -> bool:
+    if usage.written_off_at or usage.status == PartUsage.Status.OUTSTANDING or write_off_blockers(usage):
         return False
     usage.written_off_at = timezone.now()
     usage.save(update_fields=["written_off_at"])
@@ -432,16 +436,22 @@ def write_off(*, usage_id: int, user: User) -> PartUsage:
             raise PartsError(_("该配件已销帐。"))
         if usage.status == PartUsage.Status.OUTSTANDING:
             raise PartsError(_("该配件尚未出库:%(problem)s") % {"problem": usage.problem})
-        old_part = getattr(usage, "old_part", None)
-        blockers = rules.write_off_blockers(
-            report_signed=usage.report_part.report.is_signed,
-            old_part_expected=old_part is not None,
-            old_part_received=old_part is not None and old_part.state != OldPart.State.EXPECTED,
-        )
+        blockers = write_off_blockers(usage)
         if blockers:
             raise PartsError(_("不能销帐:") + "".join(blockers))
         _write_off_if_due(usage)
     return usage
+
+
+def write_off_accepted(*, ticket: RepairTicket) -> list[PartUsage]:
+    """The supervisor accepted the ticket (验收, the leader's agreement): write off what is now due.
+    Called inside the accept transition (parts.apps)."""
+    usages = list(
+        PartUsage.objects.filter(ticket=ticket, written_off_at__isnull=True)
+        .exclude(status=PartUsage.Status.OUTSTANDING)
+        .select_related("report_part__report", "ticket", "old_part")
+    )
+    return [usage for usage in usages if _write_off_if_due(usage)]
 
 
 def _check_branch_keeper(user: User, branch_id: int) -> None:

@@ -584,7 +584,14 @@ def old_part_receive(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: services.receive_old_part(
                 old_part_id=old_part.pk, user=request.user, warehouse=form.cleaned_data["warehouse"]
             ),
-            _("旧件已入库,工单 %(number)s 的配件已销帐。") % {"number": old_part.usage.ticket.number},
+            lambda received: (
+                (
+                    _("旧件已入库,工单 %(number)s 的配件已销帐。")
+                    if received.usage.written_off_at
+                    else _("旧件已入库;工单 %(number)s 经服务主任验收后配件即销帐。")
+                )
+                % {"number": received.usage.ticket.number}
+            ),
         )
     return redirect("parts:old_parts")
 

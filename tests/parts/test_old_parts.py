@@ -45,6 +45,11 @@ def complete_visit(ticket, *lines):
     )
 
 
+def accept(ticket, supervisor):
+    """验收: the leader's agreement to the signed report (§1-3.6.2)."""
+    return apply_transition(ticket_id=ticket.pk, user=supervisor, name="accept", expected_version=None)
+
+
 @pytest.fixture
 def ticket(branch_a, technician):
     return TicketFactory(
@@ -64,7 +69,15 @@ class TestConsumption:
         assert (
             StockMovement.objects.filter(kind=MovementKind.CONSUMPTION, reference=ticket.number).count() == 1
         )
-        assert usage.written_off_at is not None  # no old part expected: written off with the signed report
+        assert usage.written_off_at is None  # the leader has not agreed yet (§1-3.6.2)
+
+    def test_without_an_old_part_the_supervisors_acceptance_writes_the_part_off(
+        self, ticket, part, van, stock, supervisor
+    ):
+        stock(part, van, 1)
+        complete_visit(ticket, ("CMP-35", 1, False))
+        accept(ticket, supervisor)
+        assert PartUsage.objects.get().written_off_at is not None
 
     def test_an_unknown_code_or_an_empty_van_never_stops_the_visit_and_waits_for_the_warehouse(
         self, ticket, part, van
@@ -87,23 +100,25 @@ class TestConsumption:
         resolve_usage(usage_id=usage.pk, user=keeper, warehouse=store, part=None)
         usage.refresh_from_db()
         assert usage.status == PartUsage.Status.CONSUMED and ledger.on_hand(part, store) == 2
-        assert usage.written_off_at is not None
 
 
 @pytest.mark.django_db
 class TestWriteOff:
-    def test_a_warranty_part_is_written_off_only_once_its_old_part_is_back(
-        self, ticket, part, van, store, keeper, stock
+    def test_a_warranty_part_is_written_off_only_with_the_acceptance_and_its_old_part_back(
+        self, ticket, part, van, store, keeper, stock, supervisor
     ):
         stock(part, van, 1)
         complete_visit(ticket, ("CMP-35", 1, True))
         usage = PartUsage.objects.get()
         old_part = OldPart.objects.get()
         assert old_part.state == OldPart.State.EXPECTED and old_part.technician == ticket.technician
-        with pytest.raises(PartsError, match="不能销帐:旧件尚未返库"):
+        with pytest.raises(PartsError, match="不能销帐:工单尚未经服务主任验收。旧件尚未返库。"):
             write_off(usage_id=usage.pk, user=keeper)
+        accept(ticket, supervisor)
         usage.refresh_from_db()
         assert usage.written_off_at is None
+        with pytest.raises(PartsError, match="不能销帐:旧件尚未返库。"):
+            write_off(usage_id=usage.pk, user=keeper)
 
         receive_old_part(old_part_id=old_part.pk, user=keeper, warehouse=store)
         usage.refresh_from_db()

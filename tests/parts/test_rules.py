@@ -41,12 +41,14 @@ def test_another_branch_needs_headquarters():
     assert approval_refusal(hq, requester_id=2, branch_id=11) is None
 
 
-@given(signed=st.booleans(), expected=st.booleans(), received=st.booleans())
-def test_write_off_needs_the_signed_report_and_any_expected_old_part(signed, expected, received):
-    allowed = not write_off_blockers(
-        report_signed=signed, old_part_expected=expected, old_part_received=received
+@given(signed=st.booleans(), accepted=st.booleans(), expected=st.booleans(), received=st.booleans())
+def test_write_off_needs_the_signed_report_the_acceptance_and_any_expected_old_part(
+    signed, accepted, expected, received
+):
+    blockers = write_off_blockers(
+        report_signed=signed, leader_approved=accepted, old_part_expected=expected, old_part_received=received
     )
-    assert allowed == (signed and (not expected or received))
+    assert (not blockers) == (signed and accepted and (not expected or received))
 
 
 @given(on_hand=st.integers(0, 10_000), counted=st.integers(0, 10_000))
