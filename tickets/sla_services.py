@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -326,23 +327,52 @@ def _role_members(branch_ids: set[int], roles: tuple[str, ...]) -> dict[int, lis
     return members
 
 
-def _alert_messages(level: int, deadlines: list[TicketDeadline]) -> list[Message]:
+@dataclass(frozen=True)
+class DueDeadline:
+    """What an alert needs of a deadline and its ticket, read as plain values (ten thousand per
+    sweep at 1 % of a million running clocks: model instances would cost more than the SQL)."""
+
+    pk: int
+    milestone: str
+    due_at: datetime.datetime
+    ticket_id: int
+    number: str
+    branch_id: int
+    technician_id: int | None
+
+
+DUE_FIELDS = (
+    "pk",
+    "milestone",
+    "due_at",
+    "ticket_id",
+    "ticket__number",
+    "ticket__branch_id",
+    "ticket__technician_id",
+)
+
+
+def _alert_messages(level: int, deadlines: list[DueDeadline]) -> list[Message]:
     """Warning: the assignee (the branch's dispatchers while nobody is assigned). Breach: also the
     supervisors. Escalation: the managers (the supervisors where a branch has no manager)."""
-    branch_ids = {d.ticket.branch_id for d in deadlines}
+    branch_ids = {d.branch_id for d in deadlines}
     dispatchers = _role_members(branch_ids, (Role.DISPATCHER,))
     supervisors = _role_members(branch_ids, (Role.SUPERVISOR,))
     managers = _role_members(branch_ids, (Role.MANAGER,)) if level == AlertLevel.ESCALATION else {}
+    technicians = User.objects.in_bulk({d.technician_id for d in deadlines if d.technician_id})
     subject = {
         AlertLevel.WARNING: _("即将超时:%(number)s %(milestone)s 截止 %(due)s"),
         AlertLevel.BREACH: _("已超时:%(number)s %(milestone)s 截止 %(due)s"),
         AlertLevel.ESCALATION: _("超时升级:%(number)s %(milestone)s 截止 %(due)s,仍未完成"),
     }[level]
+    milestones = {value: str(label) for value, label in Milestone.choices}
+    placeholder = "987654321"
+    link_before, link_after = reverse("tickets:detail", args=[placeholder]).split(placeholder)
     messages = []
     for deadline in deadlines:
-        ticket = deadline.ticket
-        branch = ticket.branch_id
-        assignee = [ticket.technician] if ticket.technician_id else dispatchers.get(branch, [])
+        branch = deadline.branch_id
+        technician = technicians.get(deadline.technician_id)
+        assignee = [technician] if technician else dispatchers.get(branch, [])
         if level == AlertLevel.WARNING:
             recipients = assignee
         elif level == AlertLevel.BREACH:
@@ -350,14 +380,14 @@ def _alert_messages(level: int, deadlines: list[TicketDeadline]) -> list[Message
         else:
             recipients = managers.get(branch) or supervisors.get(branch, [])
         text = subject % {
-            "number": ticket.number,
-            "milestone": deadline.get_milestone_display(),
+            "number": deadline.number,
+            "milestone": milestones[deadline.milestone],
             "due": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M"),
         }
-        link = reverse("tickets:detail", args=[ticket.pk])
+        link = f"{link_before}{deadline.ticket_id}{link_after}"
+        key = f"sla:{deadline.pk}:{level}"
         messages.extend(
-            Message(recipient=user, kind="sla", subject=text, link=link, key=f"sla:{deadline.pk}:{level}")
-            for user in recipients
+            Message(recipient=user, kind="sla", subject=text, link=link, key=key) for user in recipients
         )
     return messages
 
@@ -375,19 +405,21 @@ def sweep(now: datetime.datetime | None = None) -> dict[int, int]:
         total = 0
         while True:
             with transaction.atomic():
-                deadlines = list(
+                rows = (
                     TicketDeadline.objects.select_for_update(skip_locked=True, of=("self",))
                     .filter(active=True, alert_level__lt=level, **{f"{field}__lte": now})
-                    .select_related("ticket__technician")
-                    .order_by(field)[:SWEEP_BATCH]
+                    .order_by(field)
+                    .values_list(*DUE_FIELDS)[:SWEEP_BATCH]
                 )
+                deadlines = [DueDeadline(*row) for row in rows]
                 if not deadlines:
                     break
+                ids = [d.pk for d in deadlines]
                 SlaAlert.objects.bulk_create(
-                    [SlaAlert(deadline=d, level=level, created_at=now) for d in deadlines],
+                    [SlaAlert(deadline_id=pk, level=level, created_at=now) for pk in ids],
                     ignore_conflicts=True,
                 )
-                TicketDeadline.objects.filter(pk__in=[d.pk for d in deadlines]).update(alert_level=level)
+                TicketDeadline.objects.filter(pk__in=ids).update(alert_level=level)
                 send_messages(_alert_messages(level, deadlines))
             total += len(deadlines)
             if len(deadlines) < SWEEP_BATCH:
