@@ -91,6 +91,9 @@ class SurveyAnswerResource(resources.ModelResource):
                 "comment",
                 *(name for name, _label in QUESTIONS),
                 "ticket__number",
+                # RepairTicket's FSM mixin reads `state` when an instance is built: deferred, it would
+                # cost one query per survey.
+                "ticket__state",
                 "ticket__unit__product_model__code",
                 "branch__name",
                 "technician__username",

@@ -157,3 +157,22 @@ def test_the_call_register_exports(client, persona, october):
         {"date_from": "2026-10-31", "date_to": "2026-10-01"},
     )
     assert bad.status_code == 400 and "结束日期不能早于开始日期。" in bad.content.decode()
+
+
+def test_the_exports_run_the_same_queries_for_more_surveys(admin_client, october, branch_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.reports.factories import local, survey
+    from tests.tickets.factories import TicketFactory
+
+    def queries(fmt):
+        with CaptureQueriesContext(connection) as captured:
+            download(admin_client, fmt)
+        return len(captured)
+
+    few = {fmt: queries(fmt) for fmt in ("xlsx", "csv")}
+    for day in range(1, 25):
+        ticket = TicketFactory(branch=branch_a, assigned=True, state="closed")
+        survey(ticket, (4, 2, 3, 1), answered_at=local(2026, 10, day, 12), comment="一般")
+    assert {fmt: queries(fmt) for fmt in ("xlsx", "csv")} == few
