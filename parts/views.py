@@ -524,12 +524,15 @@ def my_old_parts(request: HttpRequest) -> HttpResponse:
         .select_related("part", "usage__ticket", "usage__report_part")
         .order_by("created_at", "pk")
     )
-    unsettled = (
+    unsettled = list(
         PartUsage.objects.filter(technician=user, written_off_at__isnull=True)
         .exclude(status=PartUsage.Status.DISMISSED)
-        .select_related("part", "ticket", "report_part")
+        .select_related("part", "ticket", "report_part__report", "old_part")
         .order_by("created_at", "pk")
     )
+    for usage in unsettled:
+        # Why it is still on the technician (§1-3.7.4): shown beside each line.
+        usage.blockers = [usage.problem] if usage.problem else services.write_off_blockers(usage)
     return render(request, "parts/my_old_parts.html", {"old_parts": old_parts, "unsettled": unsettled})
 
 

@@ -136,6 +136,7 @@ class TestWriteOff:
         client.force_login(ticket.technician)
         page = client.get(reverse("parts:my_old_parts")).content.decode()
         assert ticket.number in page and 'class="touch"' in page
+        assert "工单尚未经服务主任验收。" in page and "旧件尚未返库。" in page
         client.force_login(keeper)
         response = client.post(
             reverse("parts:old_part_receive", args=[OldPart.objects.get().pk]),
