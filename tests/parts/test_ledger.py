@@ -1,9 +1,12 @@
 """The stock ledger: on-hand follows the ledger, never goes below zero, and the nightly check finds drift."""
 
+import hypothesis
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisDjangoTestCase
 
 from parts import ledger
 from parts.models import MovementKind, StockLevel, StockMovement
@@ -96,3 +99,49 @@ def test_postgresql_refuses_to_change_or_delete_a_ledger_row(postgres, part, sto
         with pytest.raises(InternalError, match="append-only"), transaction.atomic():
             attempt()
     assert StockMovement.objects.get().quantity == 2
+
+
+class LedgerProperties(HypothesisDjangoTestCase):
+    """Any sequence of moves, some refused: every level equals its ledger sum and never goes below 0."""
+
+    @hypothesis.settings(max_examples=25, deadline=None)
+    @hypothesis.given(
+        st.lists(
+            st.tuples(st.integers(0, 2), st.integers(-5, 5).filter(bool), st.integers(0, 2)), max_size=25
+        )
+    )
+    def test_levels_follow_the_ledger_and_never_go_negative(self, steps):
+        from tests.accounts.factories import UserFactory
+        from tests.parts.factories import PartFactory, WarehouseFactory
+
+        actor = UserFactory()
+        warehouses = [WarehouseFactory(code=f"PW{i}") for i in range(3)]
+        part = PartFactory(code="PROP-1")
+        expected = [0, 0, 0]
+        for source, quantity, target in steps:
+            try:
+                if source != target and quantity > 0:
+                    ledger.transfer(
+                        part=part,
+                        source=warehouses[source],
+                        target=warehouses[target],
+                        quantity=quantity,
+                        kind=MovementKind.TRANSFER,
+                        actor=actor,
+                    )
+                    expected[source] -= quantity
+                    expected[target] += quantity
+                else:
+                    ledger.move(
+                        [ledger.Change(part, warehouses[source], quantity)],
+                        kind=MovementKind.ADJUSTMENT,
+                        actor=actor,
+                        reason="盘点",
+                    )
+                    expected[source] += quantity
+            except ledger.InsufficientStock:
+                taken = quantity if source != target and quantity > 0 else -quantity
+                assert expected[source] - taken < 0  # refused only when it would go below zero
+            assert min(expected) >= 0
+        assert [ledger.on_hand(part, w) for w in warehouses] == expected
+        assert ledger.discrepancies() == []
