@@ -19,6 +19,7 @@ from parts.documents import handover_pdf
 from parts.forms import BackorderFilterForm, BackorderForm, BackorderStepForm, HandoverStartForm, PostageForm
 from parts.ledger import StockError
 from parts.models import Backorder, Handover, PostageRecord
+from parts.services import PartsError
 from parts.views import page_of, part_codes_context, require_role, run_service
 from tickets.models import RepairTicket
 
@@ -31,7 +32,7 @@ def _ticket_by_number(user, number: str) -> RepairTicket | None:
         return None
     ticket = RepairTicket.objects.visible_to(user).filter(number=number).first()
     if ticket is None:
-        raise StockError(_("工单号 %(number)s 不存在或不属于您的网点。") % {"number": number})
+        raise PartsError(_("工单号 %(number)s 不存在或不属于您的网点。") % {"number": number})
     return ticket
 
 
@@ -149,7 +150,7 @@ def _customer_by_phone(user, phone: str) -> Customer:
     customers = Customer.objects.visible_to(user).filter(phones__number=digits).distinct()
     customer = customers.first()
     if customer is None:
-        raise StockError(_("没有电话为 %(phone)s 的客户,请先在报修登记中建档。") % {"phone": phone})
+        raise PartsError(_("没有电话为 %(phone)s 的客户,请先在报修登记中建档。") % {"phone": phone})
     return customer
 
 

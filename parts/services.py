@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -843,7 +844,7 @@ def mark_backorders_arrived(
             subject=_("缺货已到:%(part)s,请通知客户 %(customer)s 取件")
             % {"part": backorder.part, "customer": backorder.customer},
             body=_("接收单 %(note)s 入库 %(warehouse)s。") % {"note": note.number, "warehouse": warehouse},
-            link="/parts/backorders/",
+            link=reverse("parts:backorders"),
             key=f"backorder-arrived:{backorder.pk}",
         )
     return waiting

@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,7 +66,7 @@ def backorder_contact_reminders() -> int:
                     subject=_("缺货登记已一周未联系客户:%(customer)s(%(part)s)")
                     % {"customer": backorder.customer, "part": backorder.part},
                     body=_("无论是否到货,都必须在一周内再次联系客户(第三十五条)。"),
-                    link="/parts/backorders/",
+                    link=reverse("parts:backorders"),
                     key=f"backorder-week:{backorder.pk}:{week.year}-{week.week}",
                 )
             )
