@@ -216,6 +216,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.contract_expiry_notices",
         "schedule": crontab(hour=8, minute=0),
     },
+    "surveys-morning-call-queue": {
+        "task": "surveys.tasks.morning_call_queue",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "surveys-complaint-plan-reminders": {"task": "surveys.tasks.complaint_plan_reminders", "schedule": 900.0},
+    "parts-stock-ledger-check": {
+        "task": "parts.tasks.check_stock_ledger",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "parts-backorder-contact": {
+        "task": "parts.tasks.backorder_contact_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 
 # SLA: the warning comes when this share of a deadline's time is used; the manager is told when a
