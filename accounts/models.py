@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import connection, models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -143,6 +144,16 @@ class DocumentSequence(models.Model):
                 [kind, branch.pk, day],
             )
             return cursor.fetchone()[0]
+
+    @classmethod
+    def document_number(cls, *, kind: str, branch: Branch, prefix: str = "", day=None) -> str:
+        """`SH-RC-20261127-0003`: branch, document kind, Shanghai date (today unless given), gap-free
+        per branch and day (`SH-20261127-0042` without a prefix). Call it inside the transaction that
+        saves the document."""
+        day = day or timezone.localdate()
+        sequence = cls.next_number(kind=kind, branch=branch, day=day)
+        middle = f"{prefix}-" if prefix else ""
+        return f"{branch.code}-{middle}{day:%Y%m%d}-{sequence:04d}"
 
 
 class Weekday(models.IntegerChoices):

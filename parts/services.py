@@ -46,10 +46,7 @@ class PartsError(StockError):
 
 
 def allocate_number(*, kind: str, prefix: str, branch) -> str:
-    """`SH-LL-20261127-0003`: branch, document kind, Shanghai date, gap-free per branch and day."""
-    day = timezone.localdate()
-    sequence = DocumentSequence.next_number(kind=kind, branch=branch, day=day)
-    return f"{branch.code}-{prefix}-{day:%Y%m%d}-{sequence:04d}"
+    return DocumentSequence.document_number(kind=kind, branch=branch, prefix=prefix)
 
 
 def in_branch(user: User, branch_id: int) -> bool:

@@ -354,12 +354,6 @@ class ComplaintDetails:
     contact_phone: str = ""
 
 
-def _complaint_number(branch, day: datetime.date) -> str:
-    """`SH-TS-20261127-0003` (投诉): branch, Shanghai date, gap-free per branch and day."""
-    sequence = DocumentSequence.next_number(kind="complaint", branch=branch, day=day)
-    return f"{branch.code}-TS-{day:%Y%m%d}-{sequence:04d}"
-
-
 def _vice_presidents():
     """§7-二十六 副总经理: the users with the general-manager role."""
     return User.objects.filter(is_active=True, groups__name=Role.GENERAL_MANAGER)
@@ -394,7 +388,9 @@ def _create_complaint(
         raise InvalidInput("contact_name", _("请填写联系人。"))
     contact_phone = details.contact_phone.strip() or (customer_mobile(ticket) if ticket else "")
     complaint = Complaint.objects.create(
-        number=_complaint_number(branch, timezone.localdate(at)),
+        number=DocumentSequence.document_number(
+            kind="complaint", prefix="TS", branch=branch, day=timezone.localdate(at)
+        ),
         branch=branch,
         ticket=ticket,
         customer=ticket.customer if ticket else None,

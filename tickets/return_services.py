@@ -28,7 +28,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.report_services import check_signature, check_signer
-from tickets.services import InvalidTransitionInput, TicketActionError, apply_transition, local_today
+from tickets.services import InvalidTransitionInput, TicketActionError, apply_transition
 
 # Transitions that only run through the services below (they write the register, receipt and tag).
 RETURN_PATHS = frozenset({"approve_return", "finish_factory_repair", "hand_over"})
@@ -45,13 +45,6 @@ def latest_entry(ticket: RepairTicket) -> GoodsRegisterEntry | None:
         .order_by("-in_at", "-pk")
         .first()
     )
-
-
-def _number(kind: str, prefix: str, branch) -> str:
-    """`SH-RC-20261127-0003`: branch, document kind, Shanghai date, gap-free per branch and day."""
-    day = local_today()
-    sequence = DocumentSequence.next_number(kind=kind, branch=branch, day=day)
-    return f"{branch.code}-{prefix}-{day:%Y%m%d}-{sequence:04d}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +71,7 @@ def approve_return(
             goods.item_description.strip() or f"{ticket.unit.product_model} {ticket.unit.serial_number}"
         )
         entry = GoodsRegisterEntry.objects.create(
-            number=_number("goods_in", "GI", ticket.branch),
+            number=DocumentSequence.document_number(kind="goods_in", prefix="GI", branch=ticket.branch),
             branch=ticket.branch,
             ticket=ticket,
             item_description=description,
@@ -86,7 +79,10 @@ def approve_return(
             condition=goods.condition.strip(),
             received_by=user,
         )
-        receipt = PickupReceipt.objects.create(number=_number("pickup", "RC", ticket.branch), entry=entry)
+        receipt = PickupReceipt.objects.create(
+            number=DocumentSequence.document_number(kind="pickup", prefix="RC", branch=ticket.branch),
+            entry=entry,
+        )
         RepairTag.objects.create(entry=entry)
         TicketEvent.objects.create(
             ticket=ticket,

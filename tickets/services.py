@@ -39,15 +39,8 @@ class StaleTicket(TicketActionError):
     """Someone else changed the ticket since the user loaded it."""
 
 
-def local_today() -> datetime.date:
-    return timezone.localdate()
-
-
 def allocate_ticket_number(branch) -> str:
-    """`SH-20261127-0042`: branch code, Shanghai date, a gap-free sequence per branch and day."""
-    day = local_today()
-    sequence = DocumentSequence.next_number(kind="ticket", branch=branch, day=day)
-    return f"{branch.code}-{day:%Y%m%d}-{sequence:04d}"
+    return DocumentSequence.document_number(kind="ticket", branch=branch)
 
 
 def service_category_for(decision: rules.WarrantyDecision) -> str:

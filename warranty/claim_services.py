@@ -25,7 +25,7 @@ from notifications.services import notify
 from tickets.models import RepairTicket, State
 from tickets.permissions import in_scope
 from tickets.report_services import prepare_photo
-from tickets.services import InvalidTransitionInput, local_today
+from tickets.services import InvalidTransitionInput
 from warranty import routing
 from warranty.claims import (
     ApprovalRule,
@@ -149,13 +149,6 @@ def _save_attachments(claim: Claim, files: list[PreparedFile], user: User) -> No
         attachment.save()
 
 
-def _number(kind: str, prefix: str, branch) -> str:
-    """`SH-PC-20261127-0003`: branch, document kind, Shanghai date, gap-free per branch and day."""
-    day = local_today()
-    sequence = DocumentSequence.next_number(kind=kind, branch=branch, day=day)
-    return f"{branch.code}-{prefix}-{day:%Y%m%d}-{sequence:04d}"
-
-
 def approvers_for(claim: Claim, role: str) -> list[User]:
     """Who is told: the role's people in the claim's branch, else at headquarters (the general manager)."""
     people = list(
@@ -217,7 +210,7 @@ def submit_claim(
         rule = rule_for(ticket.branch)
         planned = routing.route(amount, kind, rule)
         claim = Claim.objects.create(
-            number=_number("claim", "PC", ticket.branch),
+            number=DocumentSequence.document_number(kind="claim", prefix="PC", branch=ticket.branch),
             branch=ticket.branch,
             ticket=ticket,
             kind=kind,
@@ -323,7 +316,7 @@ def decide_claim(
 def _approved(claim: Claim) -> None:
     WriteOff.objects.create(
         claim=claim,
-        number=_number("write_off", "HX", claim.branch),
+        number=DocumentSequence.document_number(kind="write_off", prefix="HX", branch=claim.branch),
         branch=claim.branch,
         amount=claim.amount,
     )
