@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -20,8 +21,8 @@ from import_export.fields import Field
 
 from reports.findings import Findings
 from reports.kpis import CATEGORIES, Dashboard, KpiRow
-from surveys.models import Survey
-from surveys.scoring import QUESTIONS, SATISFIED_LEVELS, Level
+from surveys.models import AnsweredVia, Survey
+from surveys.scoring import QUESTION_FIELDS, QUESTIONS, SATISFIED_LEVELS, Level
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 2000
@@ -31,37 +32,36 @@ def _local(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _level(name: str):
-    return lambda survey: str(Level(getattr(survey, name)).label)
+def _person(row: dict) -> str:
+    full = f"{row['technician__last_name'] or ''}{row['technician__first_name'] or ''}"
+    return full or row["technician__username"] or ""
 
 
-class SurveyAnswerResource(resources.ModelResource):
-    """One line per answered survey: the listing sheet of the xlsx and the whole CSV."""
+class SurveyAnswerResource(resources.Resource):
+    """One line per answered survey: the listing sheet of the xlsx and the whole CSV.
 
-    ticket = Field(attribute="ticket__number", column_name=gettext_lazy("工单号"))
-    branch = Field(attribute="branch__name", column_name=gettext_lazy("网点"))
-    technician = Field(
-        column_name=gettext_lazy("技术员"), dehydrate_method=lambda survey: str(survey.technician or "")
+    The rows are plain dicts from `values()`, not model instances: building six model instances per
+    survey (and translating each answer's label) made a month of 100,000 surveys take minutes.
+    `rows()` maps the levels to their labels once per export, then applies each field's getter.
+    """
+
+    ticket = Field(column_name=gettext_lazy("工单号"), dehydrate_method=itemgetter("ticket__number"))
+    branch = Field(column_name=gettext_lazy("网点"), dehydrate_method=itemgetter("branch__name"))
+    technician = Field(column_name=gettext_lazy("技术员"), dehydrate_method=_person)
+    product_model = Field(
+        column_name=gettext_lazy("产品型号"), dehydrate_method=itemgetter("ticket__unit__product_model__code")
     )
-    product_model = Field(attribute="ticket__unit__product_model__code", column_name=gettext_lazy("产品型号"))
     answered_at = Field(
-        column_name=gettext_lazy("答卷时间"), dehydrate_method=lambda survey: _local(survey.answered_at)
+        column_name=gettext_lazy("答卷时间"), dehydrate_method=lambda row: _local(row["answered_at"])
     )
     attitude, skill, punctuality, promises = (
-        Field(column_name=label, dehydrate_method=_level(name)) for name, label in QUESTIONS
+        Field(column_name=label, dehydrate_method=itemgetter(name)) for name, label in QUESTIONS
     )
-    satisfied = Field(
-        column_name=gettext_lazy("满意项数(满分4)"),
-        dehydrate_method=lambda survey: sum(level in SATISFIED_LEVELS for level in survey.answers().values()),
-    )
-    comment = Field(attribute="comment", column_name=gettext_lazy("意见或建议"))
-    answered_via = Field(
-        column_name=gettext_lazy("答卷方式"),
-        dehydrate_method=lambda survey: survey.get_answered_via_display(),
-    )
+    satisfied = Field(column_name=gettext_lazy("满意项数(满分4)"), dehydrate_method=itemgetter("satisfied"))
+    comment = Field(column_name=gettext_lazy("意见或建议"), dehydrate_method=itemgetter("comment"))
+    answered_via = Field(column_name=gettext_lazy("答卷方式"), dehydrate_method=itemgetter("answered_via"))
 
     class Meta:
-        model = Survey
         fields = (
             "ticket",
             "branch",
@@ -83,30 +83,30 @@ class SurveyAnswerResource(resources.ModelResource):
         surveys = Survey.objects.filter(answered_at__gte=scope.month.start, answered_at__lt=scope.month.end)
         if scope.branch:
             surveys = surveys.filter(branch=scope.branch)
-        return (
-            surveys.select_related("ticket__unit__product_model", "branch", "technician")
-            .only(
-                "answered_at",
-                "answered_via",
-                "comment",
-                *(name for name, _label in QUESTIONS),
-                "ticket__number",
-                # RepairTicket's FSM mixin reads `state` when an instance is built: deferred, it would
-                # cost one query per survey.
-                "ticket__state",
-                "ticket__unit__product_model__code",
-                "branch__name",
-                "technician__username",
-                "technician__first_name",
-                "technician__last_name",
-            )
-            .order_by("answered_at", "pk")
+        return surveys.order_by("answered_at", "pk").values(
+            "answered_at",
+            "answered_via",
+            "comment",
+            *QUESTION_FIELDS,
+            "ticket__number",
+            "ticket__unit__product_model__code",
+            "branch__name",
+            "technician__username",
+            "technician__first_name",
+            "technician__last_name",
         )
 
     def rows(self, queryset) -> Iterator[list]:
+        levels = {value: str(label) for value, label in Level.choices}
+        via = {value: str(label) for value, label in AnsweredVia.choices}
+        getters = [field.dehydrate_method for field in self.get_export_fields()]
         yield self.get_export_headers()
-        for survey in queryset.iterator(chunk_size=CHUNK):
-            yield self.export_resource(survey)
+        for row in queryset.iterator(chunk_size=CHUNK):
+            row["satisfied"] = sum(row[name] in SATISFIED_LEVELS for name in QUESTION_FIELDS)
+            for name in QUESTION_FIELDS:
+                row[name] = levels[row[name]]
+            row["answered_via"] = via.get(row["answered_via"], "")
+            yield [get(row) for get in getters]
 
 
 # --- generic writers ------------------------------------------------------------------------------------

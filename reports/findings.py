@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from reports.kpis import Scope
@@ -90,34 +90,83 @@ def _in_month(scope: Scope, path: str, branch_path: str = "branch") -> Q:
     return condition & Q(**{branch_path: scope.branch}) if scope.branch else condition
 
 
+def _conditions() -> dict[str, Q]:
+    """The SQL twin of `group_findings`' sorting: which rows belong to which group."""
+    weak = {name: Q(**{f"{name}__in": UNSATISFIED_LEVELS}) for name in QUESTION_FIELDS}
+    any_weak = Q()
+    for condition in weak.values():
+        any_weak |= condition
+    call_problem = Q(problem_found=True) | Q(satisfied=False)
+    return {
+        **weak,
+        "praised_survey": ~any_weak & ~Q(comment=""),
+        FOLLOW_UP: call_problem,
+        "praised_call": ~call_problem & ~Q(notes=""),
+    }
+
+
 def monthly_findings(scope: Scope, *, limit: int | None = None) -> Findings:
-    """Three queries, streamed."""
-    unsatisfied = Q()
-    for name in QUESTION_FIELDS:
-        unsatisfied |= Q(**{f"{name}__in": UNSATISFIED_LEVELS})
-    surveys = (
-        Survey.objects.filter(_in_month(scope, "answered_at"))
-        .filter(unsatisfied | ~Q(comment=""))
-        .order_by("answered_at", "pk")
-        .values("comment", *QUESTION_FIELDS, ticket_number=F("ticket__number"))
+    """Every finding of the month (limit=None, the xlsx: three queries, streamed), or the first `limit`
+    of each group with exact counts (the page and the PDF: a fixed number of small queries, so the page
+    does not read a whole month of 100,000 surveys)."""
+    conditions = _conditions()
+    surveys = Survey.objects.filter(_in_month(scope, "answered_at")).order_by("answered_at", "pk")
+    calls = FollowUpCall.objects.filter(_in_month(scope, "done_at"), outcome=Outcome.REACHED).order_by(
+        "done_at", "pk"
     )
-    calls = (
-        FollowUpCall.objects.filter(_in_month(scope, "done_at"), outcome=Outcome.REACHED)
-        .filter(Q(problem_found=True) | Q(satisfied=False) | ~Q(notes=""))
-        .order_by("done_at", "pk")
-        .values("satisfied", "problem_found", "notes", ticket_number=F("ticket__number"))
+    complaints = Complaint.objects.filter(_in_month(scope, "received_at"), service_at_fault=True).order_by(
+        "received_at", "pk"
     )
-    complaints = (
-        Complaint.objects.filter(_in_month(scope, "received_at"), service_at_fault=True)
-        .order_by("received_at", "pk")
-        .values("number", "description", ticket_number=F("ticket__number"))
-    )
-    return group_findings(
-        (_renamed(row) for row in surveys.iterator(chunk_size=2000)),
-        (_renamed(row) for row in calls.iterator(chunk_size=2000)),
-        (_renamed(row) for row in complaints.iterator(chunk_size=2000)),
+    survey_fields = ("pk", "answered_at", "comment", *QUESTION_FIELDS)
+    call_fields = ("pk", "done_at", "satisfied", "problem_found", "notes")
+    ticket = {"ticket_number": F("ticket__number")}
+    survey_groups = [*QUESTION_FIELDS, "praised_survey"]
+    if limit is None:
+        relevant = Q()
+        for key in survey_groups:
+            relevant |= conditions[key]
+        return group_findings(
+            _stream(surveys.filter(relevant).values(*survey_fields, **ticket)),
+            _stream(
+                calls.filter(conditions[FOLLOW_UP] | conditions["praised_call"]).values(
+                    *call_fields, **ticket
+                )
+            ),
+            _stream(complaints.values("number", "description", **ticket)),
+        )
+    # The first `limit` rows of each group, merged in time order: a group's first `limit` members are
+    # then exactly its first `limit` overall, whatever other groups brought in.
+    survey_rows = {
+        row["pk"]: row
+        for key in survey_groups
+        for row in surveys.filter(conditions[key]).values(*survey_fields, **ticket)[:limit]
+    }
+    call_rows = {
+        row["pk"]: row
+        for key in (FOLLOW_UP, "praised_call")
+        for row in calls.filter(conditions[key]).values(*call_fields, **ticket)[:limit]
+    }
+    findings = group_findings(
+        map(_renamed, sorted(survey_rows.values(), key=lambda row: (row["answered_at"], row["pk"]))),
+        map(_renamed, sorted(call_rows.values(), key=lambda row: (row["done_at"], row["pk"]))),
+        map(_renamed, complaints.values("number", "description", **ticket)[:limit]),
         limit=limit,
     )
+    # Keys prefixed: an aggregate may not share a field's name (attitude, skill…).
+    counted = surveys.aggregate(**{f"n_{key}": Count("pk", filter=conditions[key]) for key in survey_groups})
+    counted |= calls.aggregate(
+        **{f"n_{key}": Count("pk", filter=conditions[key]) for key in (FOLLOW_UP, "praised_call")}
+    )
+    counts = {key: counted[f"n_{key}"] for key in (*QUESTION_FIELDS, FOLLOW_UP)}
+    counts[COMPLAINT] = complaints.count()
+    findings.praised.count = counted["n_praised_survey"] + counted["n_praised_call"]
+    for group in findings.problems:
+        group.count = counts[group.key]
+    return findings
+
+
+def _stream(queryset):
+    return (_renamed(row) for row in queryset.iterator(chunk_size=2000))
 
 
 def _renamed(row: dict) -> dict:
