@@ -243,7 +243,10 @@ MEASURES = (
         "reported_at",
         "",
         lambda: {
-            f"volume_{category}": Count("pk", filter=Q(service_category=category)) for category in CATEGORIES
+            # Counting the category column, not the id: an index on (reported_at, service_category) then
+            # answers the twelve-month trend from the index alone.
+            f"volume_{category}": Count("service_category", filter=Q(service_category=category))
+            for category in CATEGORIES
         },
         _fill_volume,
         branch_path="branch",
@@ -252,7 +255,7 @@ MEASURES = (
         RepairTicket.objects.all,
         "completed_at",
         "",
-        lambda: {"finished": Count("pk")},
+        lambda: {"finished": Count("*")},
         _fill_finished,
         branch_path="branch",
     ),
