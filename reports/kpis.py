@@ -1,7 +1,8 @@
 """The KPI numbers of a month, per branch, technician and product model, and the twelve-month trend.
 
-Every figure is counted in SQL (`values(...).annotate(...)`, one query per measure and grouping), so
-the number of queries is the same for ten tickets or a million; Python only merges the grouped rows.
+Every figure is counted in SQL (`values(...).annotate(...)`): per measure one query for the month,
+grouped by branch, technician and model at once, and one for the twelve-month trend — 16 queries for
+ten tickets or a million. Python only adds up the grouped rows (at most a few thousand groups).
 
 Definitions (shown on the dashboard and in the monthly report):
 - volume: tickets reported in the month, by service category A/B/C/D (§7-六);
