@@ -1,0 +1,364 @@
+"""Who may open what (issue #8): every URL and API operation × every role × own branch / other branch /
+other technician's job, with the expected status of each cell written down in one table.
+
+How to read a row of ACCESS: `R(roles, ...)` — the roles that get the page (GET: 200) or get past the
+view's own gate (POST with an empty body: anything but 403/404, e.g. 302 back with a form error or
+400); every other role gets `denied`. `objects` fills the URL's kwargs from the world (conftest.py): a
+world key is an object of the own branch SH or of the other branch HZ; a value starting with "=" is a
+literal (or a world value both branches share, like the survey link's token). Scopes tested for a URL naming an object:
+
+- own: the SH object, users of SH (gm and admin sit at headquarters and see every branch);
+- other: the HZ object: an SH user gets `outsider` if they hold the right, `outsider_denied` if not;
+  headquarters users get what they get for the SH object;
+- other_tech: the SH object opened by `technician2` (the SH jobs belong to `technician`): 404 by
+  default where technicians are in `roles` (a technician sees only their own jobs).
+
+`special` / `special_other` pin a status for one role where the view answers differently on purpose
+(e.g. the home page sends a technician to their jobs). `xfail` marks a cell where the app is wrong,
+strictly (the test starts failing when it is fixed, so the table gets corrected).
+
+A POST row with an empty body cannot tell a refusal inside the service (a flash message and a 302)
+from a form error: there it asserts the view's own gates (branch scope → 404, role → 403) only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Role
+from tests.security.conftest import OTHER_TECHNICIAN, ROLE_USER
+
+D, T, S, W = Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR, Role.WAREHOUSE
+F, M, G, A = Role.FINANCE, Role.MANAGER, Role.GENERAL_MANAGER, Role.ADMIN
+ALL = frozenset(Role.values)
+OFFICE = ALL - {T}
+BACK_OFFICE = frozenset({S, W, F, M, G, A})
+HEADQUARTERS = frozenset({G, A})
+
+OWN, OTHER, OTHER_TECH = "own", "other", "other_tech"
+ANONYMOUS = "anonymous"
+
+# Not in the matrix: the Django admin (staff only, tests/test_admin.py), login/logout/language
+# switch (public by nature) and the API schema/docs (public by design).
+SKIPPED_NAMESPACES = {"admin"}
+SKIPPED_NAMES = {"login", "logout", "set_language", "api-schema", "api-docs"}
+
+
+@dataclass(frozen=True)
+class R:
+    roles: frozenset[str]
+    objects: dict[str, str] = field(default_factory=dict)
+    method: str = "GET"
+    denied: int = 403
+    outsider: int = 404
+    outsider_denied: int = 404
+    other_tech: int | None = None
+    special: dict[str, int] = field(default_factory=dict)
+    special_other: dict[str, int] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    api: bool = False
+    public: bool = False
+    xfail: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def scoped(self) -> bool:
+        return any(not key.startswith("=") for key in self.objects.values())
+
+
+def POST(roles, **kwargs) -> R:  # noqa: N802 - reads like the HTTP method in the table
+    return R(frozenset(roles), method="POST", **kwargs)
+
+
+def API(roles, **kwargs) -> R:  # noqa: N802
+    return R(frozenset(roles), api=True, **kwargs)
+
+
+def GET(roles, **kwargs) -> R:  # noqa: N802
+    return R(frozenset(roles), **kwargs)
+
+
+ON_SITE = {"pk": "ticket_on_site"}
+DONE = {"pk": "ticket_awaiting_acceptance"}
+HANDOVER_TO_OTHERS = "technician2 opens the stock handover of another technician (parts/office_views._access_handover lets every user of the branch in); a technician sees only their own jobs (DESIGN §1)"
+
+ACCESS: dict[str, R] = {
+    # --- tickets ---
+    "home": GET(ALL, special={T: 302}),  # a technician is sent to their jobs
+    "tickets:list": GET(ALL),
+    "tickets:intake": GET({D}),
+    "tickets:dispatch_board": GET({D, S}),
+    "tickets:my_jobs": GET(ALL),
+    "tickets:detail": GET(ALL, objects=ON_SITE),
+    "tickets:report": GET(ALL, objects=ON_SITE),
+    "tickets:pickup_receipt_pdf": GET(ALL, objects={"pk": "goods_ticket"}),
+    "tickets:repair_tag_pdf": GET(ALL, objects={"pk": "goods_ticket"}),
+    "tickets:goods_register": GET({D, S, W, M}),
+    "tickets:report_signature": GET(ALL, objects={**DONE, "report_id": "report"}),
+    "tickets:report_photo": GET(ALL, objects={**DONE, "photo_id": "photo"}),
+    "tickets:report_voucher": GET(ALL, objects={**DONE, "report_id": "report"}),
+    "tickets:transition": POST(OFFICE, objects={"pk": "ticket_reported", "name": "=dispatch"}, denied=404),
+    "tickets:revise_fault": POST(ALL, objects=ON_SITE),
+    "tickets:record_contact": POST(ALL, objects={"pk": "ticket_dispatched"}),
+    "tickets:pause_clock": POST(ALL, objects={"pk": "ticket_dispatched"}),
+    "tickets:resume_clock": POST(ALL, objects={"pk": "ticket_dispatched"}),
+    "tickets:report_step": POST(ALL, objects={**ON_SITE, "step": "=1"}),
+    "tickets:report_add_part": POST(ALL, objects=ON_SITE),
+    "tickets:report_add_photo": POST(ALL, objects=ON_SITE),
+    "tickets:report_sign": POST(ALL, objects=ON_SITE),
+    "tickets:report_remove_part": POST({T}, objects={**DONE, "part_id": "report_part"}),
+    "tickets:report_remove_photo": POST({T}, objects={**DONE, "photo_id": "photo"}),
+    "tickets:report_addendum": POST(ALL, objects=DONE),
+    "tickets:return_approve": POST(ALL, objects={"pk": "ticket_rma_requested"}),
+    "tickets:return_finish": POST(ALL, objects={"pk": "ticket_in_factory"}),
+    "tickets:return_hand_over": POST(ALL, objects={"pk": "ticket_awaiting_pickup"}),
+    "tickets:return_ship_back": POST(ALL, objects={"pk": "ticket_awaiting_pickup"}),
+    # --- customers ---
+    "customers:search": GET(ALL),
+    "customers:detail": GET(ALL, objects={"pk": "customer"}, other_tech=200),
+    "customers:unit": GET(ALL, objects={"pk": "unit"}, other_tech=200),
+    # --- warranty ---
+    "warranty:preview": POST(ALL),
+    "warranty:expiring_contracts": GET(ALL),
+    "warranty:approvals": GET(ALL),
+    "warranty:claim_list": GET(ALL),
+    "warranty:claim_new": GET({D, T, S, M}, objects={"ticket_pk": "ticket_awaiting_acceptance"}),
+    "warranty:claim_detail": GET(OFFICE, objects={"pk": "claim"}, denied=404),
+    "warranty:claim_attachment": GET(
+        OFFICE, objects={"pk": "claim", "attachment_id": "attachment"}, denied=404
+    ),
+    "warranty:claim_pdf": GET(OFFICE, objects={"pk": "claim"}, denied=404),
+    "warranty:claim_decide": POST(OFFICE, objects={"pk": "claim"}, denied=404),
+    "warranty:claim_attach": POST(OFFICE, objects={"pk": "claim"}, denied=404),
+    "warranty:write_offs": GET({S, F, M, G}),
+    "warranty:write_off_book": POST(ALL, objects={"pk": "write_off"}, other_tech=200),
+    "warranty:fees": GET({S, F, M, G}),
+    "warranty:fee_receive": POST(
+        {F},
+        objects={"report_id": "fee_report"},
+        special={D: 404, W: 404},
+        other_tech=404,
+        special_other={G: 404, A: 404},
+    ),
+    "warranty:fee_invoice": POST(ALL, objects={"pk": "fee_handover"}, other_tech=200),
+    "warranty:takings": GET({T, S, F, M, G}),
+    "warranty:fee_quote": POST(ALL, objects={"ticket_pk": "ticket_on_site"}),
+    # --- parts ---
+    "parts:home": GET(ALL, special={T: 302}),
+    "parts:catalogue": GET(ALL),
+    "parts:catalogue_import": GET({W, A}),
+    "parts:catalogue_export": GET(ALL, objects={"fmt": "=csv"}),
+    "parts:warehouses": GET(ALL),
+    "parts:warehouse": GET(OFFICE, objects={"pk": "warehouse"}, denied=404),
+    "parts:counts_export": GET(OFFICE, objects={"pk": "warehouse", "fmt": "=csv"}, denied=404),
+    "parts:counts_import": GET({W, A}),
+    "parts:receiving_list": GET(ALL),
+    "parts:receive": GET({W, A}),
+    "parts:receiving_note": GET(OFFICE, objects={"pk": "receiving_note"}, denied=404),
+    "parts:receiving_note_pdf": GET(OFFICE, objects={"pk": "receiving_note"}, denied=404),
+    "parts:requisitions": GET(ALL),
+    "parts:requisition_new": GET({T}, objects={"ticket_pk": "ticket_on_site"}),
+    "parts:requisition": GET(ALL, objects={"pk": "requisition"}),
+    "parts:requisition_pdf": GET(ALL, objects={"pk": "requisition"}),
+    "parts:requisition_decide": POST(ALL, objects={"pk": "requisition"}),
+    "parts:requisition_issue": POST({W}, objects={"pk": "requisition"}, other_tech=404),
+    "parts:requisition_return": POST({W}, objects={"pk": "requisition"}, other_tech=404),
+    "parts:requisition_close": POST({W}, objects={"pk": "requisition"}, other_tech=404),
+    "parts:my_van": GET({T, A}),
+    "parts:my_old_parts": GET({T, A}),
+    "parts:old_parts": GET(BACK_OFFICE),
+    "parts:old_part_receive": POST(ALL, objects={"pk": "old_part"}),
+    "parts:old_part_dispose": POST(ALL, objects={"pk": "old_part"}),
+    "parts:old_parts_monthly": GET(BACK_OFFICE),
+    "parts:old_parts_monthly_pdf": GET(BACK_OFFICE),
+    "parts:usages_outstanding": GET(BACK_OFFICE),
+    "parts:usage_resolve": POST({W}, objects={"pk": "usage"}, other_tech=404),
+    "parts:claims": GET(BACK_OFFICE),
+    "parts:claim_new": GET(BACK_OFFICE - {G}),
+    "parts:recovery_report": GET(BACK_OFFICE),
+    "parts:claim": GET(BACK_OFFICE, objects={"pk": "supplier_claim"}, outsider_denied=403),
+    "parts:claim_step": POST({S, W, F, M}, objects={"pk": "supplier_claim", "step": "=send"}),
+    "parts:postage": GET(ALL),
+    "parts:postage_approve": POST({S, M, G}, objects={"pk": "postage"}),
+    "parts:backorders": GET({D, S, W, A}),
+    "parts:backorder_step": POST({D, S, W}, objects={"pk": "backorder", "step": "=contact"}),
+    "parts:handover_start": GET({S, A}),
+    "parts:handover": GET(ALL, objects={"pk": "parts_handover"}, xfail={(T, OTHER_TECH): HANDOVER_TO_OTHERS}),
+    "parts:handover_pdf": GET(
+        ALL, objects={"pk": "parts_handover"}, xfail={(T, OTHER_TECH): HANDOVER_TO_OTHERS}
+    ),
+    # --- surveys ---
+    "surveys:call_queue": GET({D, S, M, G}),
+    "surveys:call": GET({D, S, M, G}, objects={"pk": "call"}),
+    "surveys:call_link": POST({D}, objects={"pk": "call"}),
+    "surveys:thanks": R(ALL, public=True),
+    "surveys:answer": R(ALL, objects={"token": "=survey_token"}, public=True),
+    "surveys:complaints": GET({D, S, M, G}),
+    "surveys:complaint_new": GET({D, S, M}),
+    "surveys:complaint": GET({D, S, M, G}, objects={"pk": "complaint"}),
+    "surveys:complaint_step": POST({S, M, G}, objects={"pk": "complaint", "step": "=plan"}),
+    # --- reports ---
+    "reports:dashboard": GET({S, M, G, A}),
+    "reports:monthly": GET({M, G, A}),
+    "reports:monthly_export": GET({M, G, A}, objects={"fmt": "=csv"}),
+    "reports:technician_daily": GET({T, S, M, G, A}),
+    "reports:technician_daily_pdf": GET({T, S, M, G, A}, query={"technician": "user:technician"}),
+    "reports:branch_daily": GET({S, M, G, A}),
+    "reports:branch_daily_pdf": GET({S, M, G, A}, query={"branch": "branch:SH"}),
+    "reports:call_register": GET({D, S, M, G, A}),
+    "reports:call_register_export": GET({D, S, M, G, A}, objects={"fmt": "=csv"}),
+    # --- notifications (own = the user's own message, other = somebody else's) ---
+    "notifications:inbox": GET(ALL),
+    "notifications:preferences": GET(ALL),
+    "notifications:open": POST(
+        ALL, objects={"pk": "notification"}, other_tech=200, special_other={G: 404, A: 404}
+    ),
+    "notifications:mark_all_read": POST(ALL),
+    # --- API (/api/v1/) ---
+    "api-root": API(ALL),
+    "api-token": R(ALL, method="POST", api=True, public=True),
+    "api-warranty-check": API(ALL, method="POST"),
+    "api-unit-warranty": API(ALL, objects={"serial": "unit.serial_number"}, other_tech=200),
+    "api-parts": API(ALL),
+    "api-parts-my-van": API(ALL),
+    "ticket-list": API(ALL),
+    "ticket-detail": API(ALL, objects=ON_SITE),
+    "ticket-report": API(ALL, objects=DONE),
+    "ticket-transition": API(
+        {D, S}, method="POST", objects={"pk": "ticket_reported", "name": "=dispatch"}, special={T: 404}
+    ),
+}
+# The API's create operation (POST /api/v1/tickets) shares its URL name with the list.
+API_POSTS = {"ticket-list": API(ALL, method="POST")}
+
+
+def url_patterns(resolver=None, namespace=""):
+    """(name, pattern) of every URL of the project outside the skipped ones."""
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in SKIPPED_NAMESPACES:
+                continue
+            yield from url_patterns(entry, namespace + (f"{entry.namespace}:" if entry.namespace else ""))
+        elif isinstance(entry, URLPattern):
+            name = namespace + (entry.name or "")
+            if name not in SKIPPED_NAMES:
+                yield name, entry
+
+
+def test_every_url_and_api_operation_is_in_the_table():
+    names = {name for name, _pattern in url_patterns()}
+    assert names - ACCESS.keys() == set(), "new URLs: add them to ACCESS with who may use them"
+    assert ACCESS.keys() - names == set(), "ACCESS names URLs that no longer exist"
+    for name, pattern in url_patterns():
+        # Every kwarg is filled by the table (the DRF format suffix variants are the same views).
+        kwargs = set(pattern.pattern.regex.groupindex) - {"format"}
+        assert kwargs <= ACCESS[name].objects.keys(), f"{name}: map {kwargs} in ACCESS"
+
+
+def expected(rule: R, role: str, scope: str) -> int:
+    if scope == OTHER_TECH:
+        if rule.other_tech is not None:
+            return rule.other_tech
+        return 404 if T in rule.roles else expected(rule, T, OWN)
+    if scope == OTHER:
+        if role in rule.special_other:
+            return rule.special_other[role]
+        if role in HEADQUARTERS:
+            return expected(rule, role, OWN)
+        return rule.outsider if role in rule.roles else rule.outsider_denied
+    if role in rule.special:
+        return rule.special[role]
+    return 200 if role in rule.roles else rule.denied
+
+
+def cells():
+    for table in (ACCESS, API_POSTS):
+        for name, rule in table.items():
+            scopes = (OWN, OTHER) if rule.scoped else (OWN,)
+            for scope in scopes:
+                roles = [ANONYMOUS, *ROLE_USER] if scope == OWN else list(ROLE_USER)
+                for role in roles:
+                    marks = []
+                    if (role, scope) in rule.xfail:
+                        marks = [pytest.mark.xfail(strict=True, reason=rule.xfail[(role, scope)])]
+                    yield pytest.param(
+                        name, rule, role, scope, id=f"{rule.method}-{name}-{role}-{scope}", marks=marks
+                    )
+            if rule.scoped:
+                marks = []
+                if (T, OTHER_TECH) in rule.xfail:
+                    marks = [pytest.mark.xfail(strict=True, reason=rule.xfail[(T, OTHER_TECH)])]
+                yield pytest.param(
+                    name, rule, T, OTHER_TECH, id=f"{rule.method}-{name}-technician-{OTHER_TECH}", marks=marks
+                )
+
+
+@pytest.fixture(scope="module")
+def clients(world):
+    """One logged-in client per user, sessions stored with the world (outside the tests' rollback)."""
+    logged_in = {}
+    for username in (*ROLE_USER.values(), OTHER_TECHNICIAN):
+        client = Client()
+        client.force_login(world.users[username])
+        logged_in[username] = client
+    logged_in[None] = Client()
+    return logged_in
+
+
+def _value(world, scope: str, key: str, username: str | None):
+    if key.startswith("="):  # a literal, or a world value both branches share
+        return world.own.get(key[1:], key[1:])
+    objects = world.other if scope == OTHER else world.own
+    if key == "notification":
+        return (
+            world.other["notification"]
+            if scope == OTHER
+            else world.own[f"notification:{username or 'dispatcher'}"]
+        ).pk
+    target, _dot, attribute = key.partition(".")
+    value = objects[target]
+    return getattr(value, attribute) if attribute else value.pk
+
+
+def _query(world, rule: R) -> dict[str, int]:
+    from accounts.models import Branch
+
+    query = {}
+    for param, source in rule.query.items():
+        kind, _colon, name = source.partition(":")
+        query[param] = world.users[name].pk if kind == "user" else Branch.objects.get(code=name).pk
+    return query
+
+
+def request(world, clients, name: str, rule: R, role: str, scope: str):
+    username = OTHER_TECHNICIAN if scope == OTHER_TECH else ROLE_USER.get(role)
+    kwargs = {kwarg: _value(world, scope, key, username) for kwarg, key in rule.objects.items()}
+    client = clients[username]
+    url = reverse(name, kwargs=kwargs)
+    if rule.method == "POST":
+        return client.post(url, {})
+    return client.get(url, _query(world, rule))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name, rule, role, scope", list(cells()))
+def test_access(world, world_media, clients, name, rule, role, scope):
+    response = request(world, clients, name, rule, role, scope)
+    status = response.status_code
+    if role == ANONYMOUS:
+        if rule.public:
+            assert status in ((400,) if rule.method == "POST" else (200,))
+        elif rule.api:
+            assert status in (401, 403)
+        else:
+            assert status == 302 and response.url.startswith("/login/")
+        return
+    want = expected(rule, role, scope)
+    if rule.method == "POST" and want == 200:
+        # Past the gates: a form error (200/400), a redirect back with a message, never a refusal.
+        assert status not in (403, 404, 405) and status < 500, f"{role} refused: {status}"
+    else:
+        assert status == want
