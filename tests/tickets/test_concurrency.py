@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 
 from accounts.models import Role
+from tests.concurrency import race
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, State, TicketEvent
 from tickets.services import TicketActionError, apply_transition
-
-
-def race(*attempts):
-    """Run each attempt in its own thread (and so its own connection), released together."""
-    barrier = threading.Barrier(len(attempts))
-    outcomes: list = [None] * len(attempts)
-
-    def run(index, attempt):
-        try:
-            barrier.wait()
-            outcomes[index] = attempt()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, attempt)) for i, attempt in enumerate(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)

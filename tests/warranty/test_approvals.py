@@ -5,17 +5,17 @@ concurrency of two approvers on PostgreSQL."""
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import Role
 from parts.models import Requisition
+from tests.concurrency import race
 from tests.parts.factories import WarehouseFactory
 from tests.tickets.factories import TicketFactory
 from tests.warranty.test_claims import approve, file_claim, png_upload, sh_rule
@@ -172,28 +172,6 @@ class TestReturnsAndRequisitions:
         page = client.get(INBOX).content.decode()
         assert count_badge(page, "requisitions") == "1"
         assert requisition.number in page and requisition.get_absolute_url() in page
-
-
-def race(*attempts):
-    """Run each attempt in its own thread (and so its own connection), released together."""
-    barrier = threading.Barrier(len(attempts))
-    outcomes: list = [None] * len(attempts)
-
-    def run(index, attempt):
-        try:
-            barrier.wait()
-            outcomes[index] = attempt()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, attempt)) for i, attempt in enumerate(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)
