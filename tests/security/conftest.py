@@ -96,6 +96,7 @@ def _build() -> World:
     sh, hz = Branch.objects.get(code="SH"), Branch.objects.get(code="HZ")
     own, other = world.own, world.other
     hz_tech = users["hz_technician"]
+    own["branch_technician"], other["branch_technician"] = users["technician"], hz_tech
 
     own["customer"] = Customer.objects.filter(branch=sh).first()
     other["customer"] = Customer.objects.filter(branch=hz).first()

@@ -60,6 +60,7 @@ class R:
     special: dict[str, int] = field(default_factory=dict)
     special_other: dict[str, int] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    body: dict[str, str] = field(default_factory=dict)
     api: bool = False
     public: bool = False
     xfail: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -100,7 +101,12 @@ ACCESS: dict[str, R] = {
     "tickets:report_signature": GET(ALL, objects={**DONE, "report_id": "report"}),
     "tickets:report_photo": GET(ALL, objects={**DONE, "photo_id": "photo"}),
     "tickets:report_voucher": GET(ALL, objects={**DONE, "report_id": "report"}),
-    "tickets:transition": POST(OFFICE, objects={"pk": "ticket_reported", "name": "=dispatch"}, denied=404),
+    "tickets:transition": POST(
+        {D, S},
+        objects={"pk": "ticket_reported", "name": "=dispatch"},
+        body={"version": "ticket_reported.version", "technician": "branch_technician"},
+        special={T: 404},
+    ),
     "tickets:revise_fault": POST(ALL, objects=ON_SITE),
     "tickets:record_contact": POST(ALL, objects={"pk": "ticket_dispatched"}),
     "tickets:pause_clock": POST(ALL, objects={"pk": "ticket_dispatched"}),
@@ -134,7 +140,7 @@ ACCESS: dict[str, R] = {
     "warranty:claim_decide": POST(OFFICE, objects={"pk": "claim"}, denied=404),
     "warranty:claim_attach": POST(OFFICE, objects={"pk": "claim"}, denied=404),
     "warranty:write_offs": GET({S, F, M, G}),
-    "warranty:write_off_book": POST(ALL, objects={"pk": "write_off"}, other_tech=200),
+    "warranty:write_off_book": POST({F}, objects={"pk": "write_off"}, body={"voucher_number": "=记-0001"}),
     "warranty:fees": GET({S, F, M, G}),
     "warranty:fee_receive": POST(
         {F},
@@ -143,7 +149,11 @@ ACCESS: dict[str, R] = {
         other_tech=404,
         special_other={G: 404, A: 404},
     ),
-    "warranty:fee_invoice": POST(ALL, objects={"pk": "fee_handover"}, other_tech=200),
+    "warranty:fee_invoice": POST(
+        {F},
+        objects={"pk": "fee_handover"},
+        body={"invoice_number": "=FP-0001", "invoice_date": "=2026-11-27"},
+    ),
     "warranty:takings": GET({T, S, F, M, G}),
     "warranty:fee_quote": POST(ALL, objects={"ticket_pk": "ticket_on_site"}),
     # --- parts ---
@@ -231,8 +241,12 @@ ACCESS: dict[str, R] = {
         {D, S}, method="POST", objects={"pk": "ticket_reported", "name": "=dispatch"}, special={T: 404}
     ),
 }
-# The API's create operation (POST /api/v1/tickets) shares its URL name with the list.
-API_POSTS = {"ticket-list": API(ALL, method="POST")}
+# The API's write operations that share their URL name with a read: creating a ticket, and the
+# technician's report written through the API (only on site, only by the assigned technician).
+API_WRITES = {
+    "ticket-list": API(ALL, method="POST"),
+    "ticket-report": API({T}, method="PATCH", objects=ON_SITE),
+}
 
 
 def url_patterns(resolver=None, namespace=""):
@@ -275,7 +289,7 @@ def expected(rule: R, role: str, scope: str) -> int:
 
 
 def cells():
-    for table in (ACCESS, API_POSTS):
+    for table in (ACCESS, API_WRITES):
         for name, rule in table.items():
             scopes = (OWN, OTHER) if rule.scoped else (OWN,)
             for scope in scopes:
@@ -338,8 +352,11 @@ def request(world, clients, name: str, rule: R, role: str, scope: str):
     kwargs = {kwarg: _value(world, scope, key, username) for kwarg, key in rule.objects.items()}
     client = clients[username]
     url = reverse(name, kwargs=kwargs)
+    body = {field: _value(world, scope, key, username) for field, key in rule.body.items()}
+    if rule.method == "PATCH":
+        return client.patch(url, body, content_type="application/json")
     if rule.method == "POST":
-        return client.post(url, {})
+        return client.post(url, body)
     return client.get(url, _query(world, rule))
 
 
@@ -357,7 +374,7 @@ def test_access(world, world_media, clients, name, rule, role, scope):
             assert status == 302 and response.url.startswith("/login/")
         return
     want = expected(rule, role, scope)
-    if rule.method == "POST" and want == 200:
+    if rule.method != "GET" and want == 200:
         # Past the gates: a form error (200/400), a redirect back with a message, never a refusal.
         assert status not in (403, 404, 405) and status < 500, f"{role} refused: {status}"
     else:
