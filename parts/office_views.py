@@ -21,6 +21,7 @@ from parts.ledger import StockError
 from parts.models import Backorder, Handover, PostageRecord
 from parts.services import PartsError
 from parts.views import page_of, part_codes_context, require_role, run_service
+from tickets.documents import pdf_response
 from tickets.models import RepairTicket
 
 POSTAGE_ROLES = (Role.WAREHOUSE, Role.TECHNICIAN, Role.DISPATCHER, *services.LEADERS, Role.FINANCE)
@@ -293,6 +294,4 @@ def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def handover_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     handover = _access_handover(request.user, pk)
-    response = HttpResponse(handover_pdf(handover), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{handover.number}.pdf"'
-    return response
+    return pdf_response(handover_pdf(handover), f"{handover.number}.pdf")

@@ -56,6 +56,7 @@ from parts.models import (
 )
 from parts.rules import Actor, approval_refusal, recovery_rate
 from tickets.access import access_ticket
+from tickets.documents import pdf_response
 from tickets.models import RepairTicket
 
 PAGE_SIZE = 25
@@ -301,9 +302,7 @@ def receiving_note(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def receiving_note_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     note = access_receiving_note(request.user, pk)
-    response = HttpResponse(receiving_note_pdf(note), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{note.number}.pdf"'
-    return response
+    return pdf_response(receiving_note_pdf(note), f"{note.number}.pdf")
 
 
 # --- requisitions ----------------------------------------------------------------------------------
@@ -413,9 +412,7 @@ def requisition_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def requisition_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     requisition = access_requisition(request.user, pk)
-    response = HttpResponse(requisition_pdf(requisition), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{requisition.number}.pdf"'
-    return response
+    return pdf_response(requisition_pdf(requisition), f"{requisition.number}.pdf")
 
 
 @login_required
@@ -660,11 +657,9 @@ def old_parts_monthly_pdf(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_role(user, *OFFICE_ROLES, message=_("您没有权限查看旧件。"))
     month = _month_from(request)
-    response = HttpResponse(
-        monthly_old_parts_pdf(monthly_old_part_rows(user, month), month), content_type="application/pdf"
+    return pdf_response(
+        monthly_old_parts_pdf(monthly_old_part_rows(user, month), month), f"old-parts-{month:%Y-%m}.pdf"
     )
-    response["Content-Disposition"] = f'inline; filename="old-parts-{month:%Y-%m}.pdf"'
-    return response
 
 
 @login_required

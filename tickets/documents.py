@@ -13,6 +13,7 @@ import mimetypes
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -36,6 +37,13 @@ def _media_fetcher():
             raise ValueError(f"refusing to fetch {url!r} while rendering a PDF")
 
     return MediaFetcher(fail_on_errors=True)
+
+
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
+    """A PDF shown in the browser (its own viewer prints it), saved under `filename` if downloaded."""
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 def render_pdf(template: str, context: dict) -> bytes:

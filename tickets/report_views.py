@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from parts.report_parts import parts_step_context
 from tickets.access import access_ticket
-from tickets.documents import service_voucher_pdf
+from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
 from tickets.models import RepairTicket, ServiceReport, ServiceReportPhoto
 from tickets.permissions import may_add_addendum, may_write_report
@@ -300,10 +300,9 @@ def report_voucher(request: HttpRequest, pk: int, report_id: int) -> HttpRespons
     )
     if service_report is None:
         raise Http404("No signed report")
-    response = HttpResponse(service_voucher_pdf(service_report), content_type="application/pdf")
-    filename = f"service-voucher-{ticket.number}-{service_report.visit}.pdf"
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return pdf_response(
+        service_voucher_pdf(service_report), f"service-voucher-{ticket.number}-{service_report.visit}.pdf"
+    )
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from tickets.access import access_ticket
-from tickets.documents import pickup_receipt_pdf, repair_tag_pdf
+from tickets.documents import pdf_response, pickup_receipt_pdf, repair_tag_pdf
 from tickets.forms import (
     ApproveReturnForm,
     FinishRepairForm,
@@ -158,17 +158,11 @@ def _latest_entry(ticket: RepairTicket) -> GoodsRegisterEntry:
     return entry
 
 
-def _pdf(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
 @login_required
 @require_GET
 def pickup_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _latest_entry(access_ticket(request.user, pk))
-    return _pdf(pickup_receipt_pdf(entry), f"pickup-receipt-{entry.receipt.number}.pdf")
+    return pdf_response(pickup_receipt_pdf(entry), f"pickup-receipt-{entry.receipt.number}.pdf")
 
 
 @login_required
@@ -177,7 +171,7 @@ def repair_tag(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
     entry = _latest_entry(ticket)
     url = request.build_absolute_uri(ticket.get_absolute_url())
-    return _pdf(repair_tag_pdf(entry, url), f"repair-tag-{entry.number}.pdf")
+    return pdf_response(repair_tag_pdf(entry, url), f"repair-tag-{entry.number}.pdf")
 
 
 @login_required

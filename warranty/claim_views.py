@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tickets.access import access_ticket
-from tickets.documents import render_pdf
+from tickets.documents import pdf_response, render_pdf
 from tickets.models import RepairTicket
 from warranty.claim_services import (
     ClaimError,
@@ -218,6 +218,4 @@ def claim_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             "printed_at": timezone.localtime(),
         },
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{claim.number}.pdf"'
-    return response
+    return pdf_response(pdf, f"{claim.number}.pdf")
