@@ -251,6 +251,15 @@ COMPLAINT_PLAN_HOURS = env_int("COMPLAINT_PLAN_HOURS", 72)
 # Maintenance contracts (§7-二十): expiry notice this many days before the end.
 CONTRACT_EXPIRY_NOTICE_DAYS = env_int("CONTRACT_EXPIRY_NOTICE_DAYS", 30)
 
+# KPI targets in percent (§1-3.2.1): timeliness and satisfaction at least, service-caused complaints below.
+KPI_TARGETS = {
+    "timeliness": env_float("KPI_TARGET_TIMELINESS", 90),
+    "satisfaction": env_float("KPI_TARGET_SATISFACTION", 85),
+    "complaint_rate": env_float("KPI_MAX_COMPLAINT_RATE", 3),
+}
+# Yuan per labour hour, to value free (category C) service hours in the warranty cost KPI.
+WARRANTY_LABOUR_RATE = env_float("WARRANTY_LABOUR_RATE", 80)
+
 # Notifications: links in e-mail and WeCom messages start with SITE_URL.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 WECOM_WEBHOOK_URL = env_str("WECOM_WEBHOOK_URL", "")

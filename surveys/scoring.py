@@ -7,7 +7,7 @@ on four levels. **Satisfaction is the share of answers at 满意 or better** (`S
 - over any set of surveys (a branch, a technician's month, a product): satisfied answers / all answers,
   so every answer weighs the same and an aggregate is never an average of averages.
 
-The service target is satisfaction ≥ 85 % (§1-3.2.1, `SATISFACTION_TARGET`). A technician's monthly
+The target (≥ 85 %, §1-3.2.1) is a setting, `KPI_TARGETS`, read by `reports.metrics`. A technician's monthly
 appraisal score (§7-二十三) is the same rate over the surveys of the tickets they served that month.
 
 Pure: no database access. Reports count in SQL with `Survey.objects.satisfaction_tally()`, which
@@ -45,7 +45,6 @@ QUESTIONS: tuple[tuple[str, str], ...] = (
 )
 QUESTION_FIELDS: tuple[str, ...] = tuple(name for name, _label in QUESTIONS)
 
-SATISFACTION_TARGET = Decimal("0.85")  # §1-3.2.1: 满意率 ≥ 85 %
 
 
 @dataclass(frozen=True)
@@ -70,11 +69,6 @@ class Tally:
         """The rate as a percentage with one decimal (87.5)."""
         rate = self.rate
         return None if rate is None else (rate * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
-
-    @property
-    def meets_target(self) -> bool | None:
-        rate = self.rate
-        return None if rate is None else rate >= SATISFACTION_TARGET
 
 
 def is_satisfied(level: int) -> bool:

@@ -256,6 +256,11 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
                 name="tickets_tech_active_due_idx",
                 condition=Q(state__in=["dispatched", "on_site", "in_factory"]),
             ),
+            # KPI dashboard (reports.kpis): tickets per month and category, finished repairs per month.
+            models.Index(fields=["reported_at", "service_category"], name="tickets_reported_category_idx"),
+            models.Index(
+                fields=["completed_at"], name="tickets_completed_idx", condition=Q(completed_at__isnull=False)
+            ),
             # Dispatch board: unassigned tickets by deadline (views.dispatch_board).
             models.Index(
                 fields=["branch", "due_at"], name="tickets_unassigned_due_idx", condition=Q(state="reported")

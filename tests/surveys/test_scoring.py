@@ -33,7 +33,6 @@ def test_one_survey_scores_by_its_satisfied_answers():
     tally = survey_tally(answers)
     assert (tally.satisfied, tally.answers) == (2, 4)
     assert tally.rate == Decimal("0.5000") and tally.percent == Decimal("50.0")
-    assert tally.meets_target is False
 
 
 def test_aggregate_weighs_every_answer_not_every_survey():
@@ -49,13 +48,8 @@ def test_aggregate_weighs_every_answer_not_every_survey():
 
 
 def test_nothing_answered_has_no_rate():
-    assert Tally().rate is None and Tally().percent is None and Tally().meets_target is None
+    assert Tally().rate is None and Tally().percent is None
     assert aggregate([]) == Tally()
-
-
-def test_the_target_is_85_percent():
-    assert Tally(17, 20).meets_target is True  # exactly 85 %
-    assert Tally(16, 20).meets_target is False
 
 
 @pytest.mark.parametrize("bad", [0, 5, None, "3"])
