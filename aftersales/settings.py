@@ -235,6 +235,8 @@ CELERY_BEAT_SCHEDULE = {
 # breached milestone is still not met this many hours (of the deadline's basis) after it was due.
 SLA_WARNING_FRACTION = env_float("SLA_WARNING_FRACTION", 0.8)
 SLA_ESCALATION_HOURS = env_float("SLA_ESCALATION_HOURS", 8.0)
+# More alerts than this for one person in one sweep batch come as one message counting them.
+SLA_DIGEST_AFTER = env_int("SLA_DIGEST_AFTER", 10)
 # Pickup reminders (§5 第二十七、二十八条): a notice every N days, ship back after this many notices.
 PICKUP_REMINDER_DAYS = env_int("PICKUP_REMINDER_DAYS", 3)
 PICKUP_NOTICES_BEFORE_SHIP_BACK = env_int("PICKUP_NOTICES_BEFORE_SHIP_BACK", 3)

@@ -387,9 +387,39 @@ def _alert_messages(level: int, deadlines: list[DueDeadline]) -> list[Message]:
         link = f"{link_before}{deadline.ticket_id}{link_after}"
         key = f"sla:{deadline.pk}:{level}"
         messages.extend(
-            Message(recipient=user, kind="sla", subject=text, link=link, key=key) for user in recipients
+            (deadline.number, Message(recipient=user, kind="sla", subject=text, link=link, key=key))
+            for user in recipients
         )
-    return messages
+    return digested(level, messages)
+
+
+def digested(level: int, messages: list[tuple[str, Message]]) -> list[Message]:
+    """A person with more than SLA_DIGEST_AFTER alerts of one level in one batch gets one message that
+    counts them and opens the overdue list, not a flood they could not read (a mass breach after an
+    outage, say). The per-deadline alert rows still record each one."""
+    by_user: dict[int, list[tuple[str, Message]]] = defaultdict(list)
+    for number, message in messages:
+        by_user[message.recipient.pk].append((number, message))
+    overdue_list = reverse("tickets:list") + "?state=open&overdue=on"
+    label = AlertLevel(level).label
+    result = []
+    for own in by_user.values():
+        if len(own) <= settings.SLA_DIGEST_AFTER:
+            result.extend(message for _number, message in own)
+            continue
+        first = own[0][1]
+        result.append(
+            Message(
+                recipient=first.recipient,
+                kind="sla",
+                subject=_("%(level)s:%(count)d 张工单(%(numbers)s 等)")
+                % {"level": label, "count": len(own), "numbers": "、".join(number for number, _m in own[:3])},
+                body="\n".join(message.subject for _number, message in own),
+                link=overdue_list,
+                key=f"sla-digest:{first.key}",
+            )
+        )
+    return result
 
 
 def sweep(now: datetime.datetime | None = None) -> dict[int, int]:

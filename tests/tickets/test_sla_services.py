@@ -239,3 +239,26 @@ class TestSweep:
         sla_services.sweep(arrival.due_at)
         assert SlaAlert.objects.filter(deadline=arrival, level=AlertLevel.BREACH).count() == 1
         assert Notification.objects.count() == before  # keyed messages: nobody is told twice
+
+
+class TestDigest:
+    def test_a_mass_breach_reaches_each_person_as_one_counted_message(self, team, branch_a, settings):
+        settings.SLA_DIGEST_AFTER = 3
+        tickets = [call(team, branch_a, category="body", distance="10") for _ in range(5)]
+        for ticket in tickets:
+            apply_transition(
+                ticket_id=ticket.pk,
+                user=team["dispatcher"],
+                name="dispatch",
+                expected_version=None,
+                technician=team["technician"],
+            )
+        latest = max(deadlines(ticket)["arrival"].due_at for ticket in tickets)
+        assert sla_services.sweep(latest)[AlertLevel.BREACH] == 5
+        technician_messages = Notification.objects.filter(recipient=team["technician"], kind="sla")
+        assert technician_messages.count() == 1
+        digest = technician_messages.get()
+        assert digest.subject.startswith("超时:5 张工单") and tickets[0].number in digest.subject
+        assert digest.link == reverse("tickets:list") + "?state=open&overdue=on"
+        assert all(ticket.number in digest.body for ticket in tickets)
+        assert SlaAlert.objects.filter(level=AlertLevel.BREACH).count() == 5
