@@ -377,6 +377,24 @@ def content_hash(content: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _file_sha256(field) -> str:
+    with field.open("rb") as stored:
+        return hashlib.sha256(stored.read()).hexdigest()
+
+
+def report_is_intact(report: ServiceReport) -> bool:
+    """Whether a signed report still is what the customer signed: its content is rebuilt from what is
+    stored now — fields, part lines, and the photo and signature files themselves — and hashed again."""
+    if not report.is_signed:
+        return True
+    try:
+        content = canonical_content(report, signature_sha256=_file_sha256(report.signature))
+        content["photos"] = [_file_sha256(photo.image) for photo in report.photos.order_by("pk")]
+    except OSError:  # a file that was removed is an alteration too
+        return False
+    return content_hash(content) == report.content_sha256
+
+
 def sign_report(*, ticket_id: int, user: User, signer_name: str, signature_png: bytes) -> ServiceReport:
     """The customer signs the complete report on the technician's device; the report is frozen.
 

@@ -32,6 +32,7 @@ from tickets.report_services import (
     missing_for_signature,
     remove_part,
     remove_photo,
+    report_is_intact,
     save_report,
     sign_report,
 )
@@ -85,6 +86,7 @@ def _render_report(
     context = {
         "ticket": ticket,
         "report": service_report,
+        "intact": report_is_intact(service_report) if service_report else True,
         "writable": writable,
         "step": step,
         "steps": [{"number": n, "title": title} for n, (title, _fields) in enumerate(REPORT_STEPS, start=1)],
