@@ -40,7 +40,6 @@ class World:
     users: dict[str, User]
     own: dict[str, object] = field(default_factory=dict)
     other: dict[str, object] = field(default_factory=dict)
-    media: object = None
 
 
 def _twin(obj, **changes):
@@ -260,25 +259,33 @@ def _build() -> World:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def test_settings(settings, media_root):
+    """tests/conftest.py's settings, with one media directory for the module: the world's uploads
+    (photos, signatures, attachments) are there, and 1,700 cells need no temporary directory each."""
+    settings.MEDIA_ROOT = media_root
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, media_root):
     """The data above, rolled back after the module; PDFs are rendered as HTML only (no WeasyPrint
     layout: the tests are about who gets the page, not about how it prints)."""
-    media = tmp_path_factory.mktemp("media")
     with (
         django_db_blocker.unblock(),
         override_settings(
-            MEDIA_ROOT=media, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+            MEDIA_ROOT=media_root, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
         ),
         mock.patch("weasyprint.HTML.write_pdf", return_value=b"%PDF-1.7 test"),
         transaction.atomic(),
     ):
-        world = _build()
-        world.media = media
-        yield world
+        yield _build()
         transaction.set_rollback(True)
-
-
-@pytest.fixture
-def world_media(world, test_settings, settings):
-    """The world's uploaded files (photos, signatures, attachments) for the test's requests."""
-    settings.MEDIA_ROOT = world.media

@@ -362,7 +362,7 @@ def request(world, clients, name: str, rule: R, role: str, scope: str):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name, rule, role, scope", list(cells()))
-def test_access(world, world_media, clients, name, rule, role, scope):
+def test_access(world, clients, name, rule, role, scope):
     response = request(world, clients, name, rule, role, scope)
     status = response.status_code
     if role == ANONYMOUS:

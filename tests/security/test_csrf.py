@@ -50,14 +50,14 @@ def _posts(world, name: str, rule: R):
 
 
 @pytest.mark.parametrize("name", sorted(ACCESS.keys() - CSRF_EXEMPT.keys()))
-def test_a_post_without_csrf_token_is_refused(world, world_media, name):
+def test_a_post_without_csrf_token_is_refused(world, name):
     without, with_token = _posts(world, name, ACCESS[name])
     assert without.status_code == 403
     if with_token.status_code != 405:  # a URL that accepts POST: the token is all that was missing
         assert with_token.status_code not in (403, 404) and with_token.status_code < 500
 
 
-def test_the_urls_that_accept_post_are_the_forms_and_actions(world, world_media):
+def test_the_urls_that_accept_post_are_the_forms_and_actions(world):
     """The parametrized test above is not vacuous: it finds the POST URLs of the app."""
     posts = {name for name, rule in ACCESS.items() if rule.method == "POST"} - CSRF_EXEMPT.keys()
     forms = {"tickets:intake", "surveys:answer", "notifications:preferences", "ticket-list"}
