@@ -254,7 +254,9 @@ def handover_start(request: HttpRequest) -> HttpResponse:
 
 def _access_handover(user, pk: int) -> Handover:
     handovers_visible = Handover.objects.select_related("technician", "signed_by", "branch")
-    if not user.sees_all_branches:
+    if user.is_technician_only:  # a technician sees their own handover, not a colleague's
+        handovers_visible = handovers_visible.filter(technician=user)
+    elif not user.sees_all_branches:
         handovers_visible = handovers_visible.filter(Q(branch_id=user.branch_id) | Q(technician=user))
     try:
         return handovers_visible.get(pk=pk)
