@@ -50,8 +50,8 @@ def _twin(obj, **changes):
         value = getattr(obj, model_field.attname)
         if isinstance(model_field, models.UUIDField):
             changes[model_field.attname] = uuid.uuid4()
-        elif isinstance(value, str):
-            changes[model_field.attname] = f"{value}-HZ"
+        elif isinstance(value, str):  # within the column's length (PostgreSQL enforces it)
+            changes[model_field.attname] = f"{value[: (model_field.max_length or 1000) - 3]}-HZ"
     obj.pk = None
     obj._state.adding = True
     for name, value in changes.items():
