@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scoping import BranchScopedQuerySet
 from customers.phones import format_phone
 
 
@@ -26,11 +27,8 @@ class ServiceZone(models.TextChoices):
     REMOTE = "remote", _("远郊/外地")
 
 
-class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CustomerQuerySet:
-        if user.sees_all_branches:
-            return self
-        return self.filter(branch_id=user.branch_id)
+class CustomerQuerySet(BranchScopedQuerySet):
+    technician_field = None
 
     def with_phones_and_units(self) -> CustomerQuerySet:
         return self.prefetch_related(

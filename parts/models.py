@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scoping import BranchScopedQuerySet
+
 ZERO = Decimal("0")
 
 
@@ -82,18 +84,8 @@ class Part(models.Model):
         return f"{self.code} {self.name}"
 
 
-class WarehouseQuerySet(models.QuerySet):
-    def visible_to(self, user) -> WarehouseQuerySet:
-        """Headquarters sees every warehouse, office roles their branch's, a technician their van."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.sees_all_branches:
-            return self
-        if user.is_technician_only:
-            return self.filter(technician=user)
-        if user.branch_id is None:
-            return self.none()
-        return self.filter(branch_id=user.branch_id)
+class WarehouseQuerySet(BranchScopedQuerySet):
+    """A technician sees their van (accounts.scoping)."""
 
 
 class Warehouse(models.Model):
@@ -302,18 +294,7 @@ class ReceivingLine(models.Model):
         return self.unit_cost * self.quantity
 
 
-class RequisitionQuerySet(models.QuerySet):
-    def visible_to(self, user) -> RequisitionQuerySet:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.sees_all_branches:
-            return self
-        if user.is_technician_only:
-            return self.filter(technician=user)
-        if user.branch_id is None:
-            return self.none()
-        return self.filter(branch_id=user.branch_id)
-
+class RequisitionQuerySet(BranchScopedQuerySet):
     def for_list(self) -> RequisitionQuerySet:
         return self.select_related("ticket", "requested_by", "technician", "warehouse", "branch").order_by(
             "-created_at", "-pk"
@@ -498,18 +479,7 @@ class PartUsage(models.Model):
         return f"{self.ticket} {self.report_part}"
 
 
-class OldPartQuerySet(models.QuerySet):
-    def visible_to(self, user) -> OldPartQuerySet:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.sees_all_branches:
-            return self
-        if user.is_technician_only:
-            return self.filter(technician=user)
-        if user.branch_id is None:
-            return self.none()
-        return self.filter(branch_id=user.branch_id)
-
+class OldPartQuerySet(BranchScopedQuerySet):
     def outstanding(self) -> OldPartQuerySet:
         return self.filter(state=OldPart.State.EXPECTED)
 
@@ -594,11 +564,8 @@ class OldPart(models.Model):
         return f"{self.part or self.usage.report_part.part_name} × {self.quantity}"
 
 
-class SupplierClaimQuerySet(models.QuerySet):
-    def visible_to(self, user) -> SupplierClaimQuerySet:
-        if user.sees_all_branches:
-            return self
-        return self.filter(branch_id=user.branch_id) if user.branch_id else self.none()
+class SupplierClaimQuerySet(BranchScopedQuerySet):
+    technician_field = None  # the branch's office and technicians alike
 
 
 class SupplierClaim(models.Model):

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scoping import BranchScopedQuerySet
 from surveys.scoring import QUESTION_FIELDS, SATISFIED_LEVELS, Level, Tally
 
 
@@ -25,22 +26,15 @@ class Outcome(models.TextChoices):
     CANCELLED = "cancelled", _("已取消")
 
 
-class FollowUpCallQuerySet(models.QuerySet):
+class FollowUpCallQuerySet(BranchScopedQuerySet):
+    technician_field = None
+
     def pending(self) -> FollowUpCallQuerySet:
         return self.filter(outcome=Outcome.PENDING)
 
     def due(self, day: datetime.date) -> FollowUpCallQuerySet:
         """Pending calls due on `day` or earlier (a call missed yesterday stays in the queue)."""
         return self.pending().filter(due_on__lte=day)
-
-    def visible_to(self, user) -> FollowUpCallQuerySet:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.sees_all_branches:
-            return self
-        if user.branch_id is None:
-            return self.none()
-        return self.filter(branch_id=user.branch_id)
 
     def for_queue(self) -> FollowUpCallQuerySet:
         """Everything a row of the 今日回访 queue shows, in one query (phones in one more)."""
@@ -295,15 +289,8 @@ class AnswerChannel(models.TextChoices):
     PHONE = "phone", _("电话")
 
 
-class ComplaintQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ComplaintQuerySet:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.sees_all_branches:
-            return self
-        if user.branch_id is None:
-            return self.none()
-        return self.filter(branch_id=user.branch_id)
+class ComplaintQuerySet(BranchScopedQuerySet):
+    technician_field = None
 
     def for_list(self) -> ComplaintQuerySet:
         return self.select_related("branch", "ticket", "customer").order_by("-received_at", "-pk")

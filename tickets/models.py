@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.scoping import BranchScopedQuerySet
 from customers.models import FaultCategory
 from tickets.permissions import permission_for
 
@@ -68,19 +69,7 @@ class FaultCause(models.TextChoices):
     NONE = "none", _("无故障(无理由退货)")
 
 
-class RepairTicketQuerySet(models.QuerySet):
-    def visible_to(self, user) -> RepairTicketQuerySet:
-        """Headquarters sees every branch, office roles their branch, a technician their jobs."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.sees_all_branches:
-            return self
-        if user.is_technician_only:
-            return self.filter(technician=user)
-        if user.branch_id is None:
-            return self.none()
-        return self.filter(branch_id=user.branch_id)
-
+class RepairTicketQuerySet(BranchScopedQuerySet):
     def open(self) -> RepairTicketQuerySet:
         return self.filter(state__in=OPEN_STATES)
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scoping import NO_ROWS, BranchScopedQuerySet
 from tickets.reports import signature_path
 
 
@@ -25,14 +26,8 @@ class OutKind(models.TextChoices):
     SHIPPED_BACK = "shipped_back", _("寄回客户")
 
 
-class GoodsRegisterQuerySet(models.QuerySet):
-    def visible_to(self, user) -> GoodsRegisterQuerySet:
-        """Headquarters sees every branch, the office its branch; technicians do not keep the register."""
-        if not user.is_authenticated or not user.is_active or user.is_technician_only:
-            return self.none()
-        if user.sees_all_branches:
-            return self
-        return self.filter(branch_id=user.branch_id) if user.branch_id else self.none()
+class GoodsRegisterQuerySet(BranchScopedQuerySet):
+    technician_field = NO_ROWS
 
     def for_register(self) -> GoodsRegisterQuerySet:
         """Everything a register line shows, in one query (views.goods_register)."""

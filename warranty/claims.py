@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from accounts.scoping import BranchScopedQuerySet
 from warranty import routing
 
 
@@ -113,18 +114,8 @@ class ClaimStatus(models.TextChoices):
     WRITTEN_OFF = "written_off", _("已核销")
 
 
-class ClaimQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ClaimQuerySet:
-        """Headquarters sees every branch, office roles their branch, a technician the claims they made."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.sees_all_branches:
-            return self
-        if user.is_technician_only:
-            return self.filter(submitted_by=user)
-        if user.branch_id is None:
-            return self.none()
-        return self.filter(branch_id=user.branch_id)
+class ClaimQuerySet(BranchScopedQuerySet):
+    technician_field = "submitted_by"
 
     def awaiting(self, user) -> ClaimQuerySet:
         """Claims whose current level this user may decide: their role, their branch or headquarters,
