@@ -140,7 +140,7 @@ def wait_for_workers(names: list[str], broker: str, processes: Processes) -> Cel
             {name for reply in app.control.ping(timeout=0.5) for name in reply}
             >= {f"{n}@{os.uname().nodename}" for n in names}
         ),
-        seconds=60,
+        seconds=180,  # a busy 2-core machine takes a while to boot two workers
         processes=processes,
         what=f"workers {names} answering",
     )
