@@ -112,9 +112,13 @@ def environment(database_url: str, broker: str, tmp_path: Path) -> dict[str, str
 
 
 @pytest.fixture
-def celery_processes(shared_database, tmp_path):
+def celery_processes(shared_database, tmp_path, monkeypatch):
     require(redis_answers(BROKER), "Redis on 127.0.0.1:6379")
     import redis
+
+    # Celery reads CELERY_BROKER_URL from the environment before any configuration (CI sets it), so
+    # this process's apps talk to the test's broker only if the variable says so.
+    monkeypatch.setenv("CELERY_BROKER_URL", BROKER)
 
     redis.Redis.from_url(BROKER).flushdb()
     processes = Processes(environment(shared_database, BROKER, tmp_path), tmp_path)
@@ -200,24 +204,23 @@ def test_beat_and_two_workers_send_a_breach_alert_exactly_once(celery_processes,
 
 
 @pytest.fixture
-def dead_broker_app(settings):
+def dead_broker_app(monkeypatch):
     """This process's Celery app pointed at a port where no broker listens (as when Redis is down)."""
     from aftersales.celery import app
 
-    saved = app.conf.broker_url
     app.pool.force_close_all()
-    app.conf.broker_url = f"redis://127.0.0.1:{DEAD_BROKER_PORT}/0"
     app._pool = None
     app.amqp._producer_pool = None
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{DEAD_BROKER_PORT}/0")  # wins over conf
+    assert app.conf.broker_url.endswith(f":{DEAD_BROKER_PORT}/0")
     yield app
     app.pool.force_close_all()
-    app.conf.broker_url = saved
     app._pool = None
     app.amqp._producer_pool = None
 
 
 def test_a_call_logged_while_the_broker_is_down_is_saved_and_its_alert_goes_out_when_it_returns(
-    dead_broker_app, celery_processes, team, branch_a, client, shared_database, tmp_path
+    celery_processes, dead_broker_app, team, branch_a, client, shared_database, tmp_path
 ):
     assert not redis_answers(f"redis://127.0.0.1:{DEAD_BROKER_PORT}/0")
     supervisor = team[Role.SUPERVISOR]
