@@ -46,7 +46,6 @@ QUESTIONS: tuple[tuple[str, str], ...] = (
 QUESTION_FIELDS: tuple[str, ...] = tuple(name for name, _label in QUESTIONS)
 
 
-
 @dataclass(frozen=True)
 class Tally:
     """Satisfied answers out of all answers; add tallies to aggregate."""
