@@ -123,6 +123,12 @@ def notify(
     )
 
 
+def used_keys(keys: Iterable[str]) -> set[str]:
+    """The keys a message was already stored under (one query), so that a periodic task can skip what it
+    handled on an earlier run instead of rebuilding every message only to have it refused."""
+    return set(Notification.objects.filter(key__in=list(keys)).values_list("key", flat=True).distinct())
+
+
 def notify_customer(customer: Customer, *, kind: str, text: str, key: str = "") -> Notification | None:
     """An SMS to the customer's first mobile number (recorded, delivered and retried like the others)."""
     mobiles = customer.phones.filter(number__regex=r"^1[3-9][0-9]{9}$").order_by("pk")

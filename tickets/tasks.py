@@ -5,6 +5,7 @@ row locks)."""
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 
 from celery import shared_task
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from notifications.services import notify, notify_customer
+from notifications.services import notify, notify_customer, used_keys
 from tickets import sla_services
 from tickets.models import Milestone, RepairTicket, State, TicketDeadline, TicketEvent
 from tickets.return_services import send_pickup_notice
@@ -95,11 +96,15 @@ def late_repair_notices() -> int:
         due_at__gt=now,
         ticket__state__in=[State.RMA_REQUESTED, State.IN_FACTORY],
     ).select_related("ticket__customer", "ticket__unit__product_model", "ticket__branch")
+    deadlines = list(deadlines)
+    done = used_keys(f"late-repair:{deadline.pk}" for deadline in deadlines)
     told = 0
     for deadline in deadlines:
+        if f"late-repair:{deadline.pk}" in done:
+            continue
         ticket = deadline.ticket
         promised = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
-        sms = notify_customer(
+        notify_customer(
             ticket.customer,
             kind="late_repair",
             text=_(
@@ -116,7 +121,7 @@ def late_repair_notices() -> int:
             link=ticket.get_absolute_url(),
             key=f"late-repair:{deadline.pk}",
         )
-        told += sms is not None
+        told += 1
     return told
 
 
@@ -127,23 +132,30 @@ def contract_expiry_notices() -> int:
 
     today = timezone.localdate()
     horizon = today + datetime.timedelta(days=settings.CONTRACT_EXPIRY_NOTICE_DAYS)
-    contracts = MaintenanceContract.objects.filter(end_date__gte=today, end_date__lte=horizon).select_related(
-        "customer"
+    contracts = list(
+        MaintenanceContract.objects.filter(end_date__gte=today, end_date__lte=horizon).select_related(
+            "customer"
+        )
     )
+    key_of = {contract.pk: f"contract-expiry:{contract.pk}:{contract.end_date}" for contract in contracts}
+    done = used_keys(key_of.values())
+    contracts = [contract for contract in contracts if key_of[contract.pk] not in done]
+    office: dict[int, list[User]] = defaultdict(list)  # the branch's dispatchers and supervisors
+    for user in User.objects.filter(
+        is_active=True,
+        branch_id__in={contract.customer.branch_id for contract in contracts},
+        groups__name__in=[Role.DISPATCHER, Role.SUPERVISOR],
+    ).distinct():
+        office[user.branch_id].append(user)
     sent = 0
     for contract in contracts:
-        recipients = User.objects.filter(
-            is_active=True,
-            branch_id=contract.customer.branch_id,
-            groups__name__in=[Role.DISPATCHER, Role.SUPERVISOR],
-        ).distinct()
         sent += bool(
             notify(
-                recipients,
+                office[contract.customer.branch_id],
                 kind="contract_expiry",
                 subject=_("保养合同 %(number)s(%(customer)s)将于 %(end)s 到期,请安排续约回访")
                 % {"number": contract.number, "customer": contract.customer.name, "end": contract.end_date},
-                key=f"contract-expiry:{contract.pk}:{contract.end_date}",
+                key=key_of[contract.pk],
             )
         )
     return sent
