@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint messages clean backup restore
+.PHONY: run test bench soak faults lint messages clean backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,21 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	SECRET_KEY=test-only $(PY) -m pytest tests $(PYTEST_ARGS)
 
-bench: $(STAMP)
+LOAD_STAMP := $(VENV)/.installed-load
+$(LOAD_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e ".[dev,load]"
+	touch $(LOAD_STAMP)
+
+bench: $(LOAD_STAMP)
 	SECRET_KEY=bench-only $(PY) manage.py bench $(BENCH_ARGS)
+
+# 50 users for 10 minutes through gunicorn + worker + beat on PostgreSQL and Redis, then consistency checks.
+soak: $(LOAD_STAMP)
+	SECRET_KEY=soak-only $(PY) -m loadtest.soak $(SOAK_ARGS)
+
+# Redis stopped, the worker killed mid-sweep, PostgreSQL restarted, each under load (private instances).
+faults: $(LOAD_STAMP)
+	SECRET_KEY=faults-only $(PY) -m loadtest.faults $(FAULTS_ARGS)
 
 # Database (pg_dump, or SQLite's backup) and uploaded files into var/backups/<timestamp>/.
 backup: $(STAMP)

@@ -47,9 +47,9 @@ class Command(BaseCommand):
         parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per page (default 20)")
         parser.add_argument(
             "--part",
-            choices=["all", "pages", "sweep", "rules"],
+            choices=["all", "pages", "sweep", "rules", "reports"],
             default="all",
-            help="what to measure: the pages, the SLA sweep, the pure rules, or all (default)",
+            help="what to measure: the pages, the SLA sweep, the pure rules, the KPI dashboard and monthly exports, or all (default)",
         )
         parser.add_argument(
             "--explain",
@@ -138,6 +138,9 @@ class Command(BaseCommand):
             self._sweep()
         if options["part"] in ("all", "rules"):
             self._rules()
+        if options["part"] in ("all", "reports"):
+            self.stdout.write("\nKPI dashboard and monthly exports:")
+            call_command("bench_reports", stdout=self.stdout)
 
     def _sweep(self) -> None:
         self.stdout.write("\nSLA sweep (one running deadline per ticket; each run rolled back):")
