@@ -1,0 +1,1 @@
+"""Load and reliability runs against the real servers: `make soak` (and `make faults`)."""
