@@ -1,18 +1,17 @@
 """Files for download: the monthly satisfaction report (xlsx, csv, pdf) and the call register (xlsx, csv).
 
-Built for months of 100,000 surveys (issue #8): rows are read with `iterator()`, the xlsx is written by
-openpyxl in write-only mode into a temporary file (rows go to disk as they come), and the CSV is a
-`StreamingHttpResponse` that sends each row as it is read. Nothing holds the whole month in memory.
+Built for months of 100,000 surveys (issue #8): rows are read with `iterator()`, and both the xlsx
+(`reports.xlsx`, written row by row into a zip that is sent as it grows) and the CSV are
+`StreamingHttpResponse`s that send the rows as they are read. Nothing holds the whole month in memory.
 """
 
 from __future__ import annotations
 
 import csv
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +20,7 @@ from import_export.fields import Field
 
 from reports.findings import Findings
 from reports.kpis import CATEGORIES, Dashboard, KpiRow
+from reports.xlsx import stream_xlsx
 from surveys.models import AnsweredVia, Survey
 from surveys.scoring import QUESTION_FIELDS, QUESTIONS, SATISFIED_LEVELS, Level
 
@@ -132,31 +132,11 @@ def csv_response(rows: Iterable[Sequence], filename: str) -> StreamingHttpRespon
     return response
 
 
-def xlsx_response(sheets: Iterable[tuple[str, Iterable[Sequence]]], filename: str) -> FileResponse:
-    """sheets: (title, rows), the first row of each is its header (bold). Written to a temporary file."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, rows in sheets:
-        sheet = workbook.create_sheet(title[:31])
-        for index, row in enumerate(rows):
-            if index == 0:
-                sheet.column_dimensions["A"].width = 24
-                cells = []
-                for value in row:
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.font = bold
-                    cells.append(cell)
-                sheet.append(cells)
-            else:
-                sheet.append(list(row))
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-    workbook.save(handle)
-    handle.seek(0)
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)
+def xlsx_response(sheets: Iterable[tuple[str, Iterable[Sequence]]], filename: str) -> StreamingHttpResponse:
+    """sheets: (title, rows), the first row of each is its header (bold). Streamed as it is written."""
+    response = StreamingHttpResponse(stream_xlsx(sheets), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 # --- the monthly report -----------------------------------------------------------------------------
@@ -248,7 +228,7 @@ def findings_rows(findings: Findings) -> Iterator[list]:
 
 def monthly_xlsx(
     board: Dashboard, findings: Findings, surveys, *, company: str, branch_name: str, filename: str
-) -> FileResponse:
+) -> StreamingHttpResponse:
     resource = SurveyAnswerResource()
     sheets = [
         (_("汇总"), summary_rows(board, company=company, branch_name=branch_name)),

@@ -1,8 +1,14 @@
 """The KPI numbers of a month, per branch, technician and product model, and the twelve-month trend.
 
 Every figure is counted in SQL (`values(...).annotate(...)`): per measure one query for the month,
-grouped by branch, technician and model at once, and one for the twelve-month trend — 16 queries for
-ten tickets or a million. Python only adds up the grouped rows (at most a few thousand groups).
+grouped by branch, technician and model at once, and one for the twelve-month trend. Python only adds up
+the grouped rows (at most a few thousand groups).
+
+A complete month is summarised once (`summarise`, nightly task `reports.tasks.summarise_months`): the
+same grouped queries, stored per branch × technician × model in `reports.KpiMonth`. The dashboard of a
+summarised month with a summarised trend then runs three small queries instead of sixteen over a year
+of rows (1,000,000 tickets, 300,000 surveys: under 300 ms, docs/performance.md); a month that is not
+summarised (the current one) is counted live.
 
 Definitions (shown on the dashboard and in the monthly report):
 - volume: tickets reported in the month, by service category A/B/C/D (§7-六);
@@ -27,13 +33,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch
 from parts.models import PartUsage
 from reports.metrics import Target, kpi_targets, percent
+from reports.models import AMOUNT_FIELDS, KpiMonth, SummarisedMonth
 from reports.periods import REPORT_ZONE, Month
 from surveys.models import Complaint, Survey
 from surveys.scoring import QUESTION_FIELDS, SATISFIED_LEVELS, Tally
@@ -230,8 +239,8 @@ class Measure:
     branch_path: str = "ticket__branch"
     paths: dict[str, str] = field(default_factory=dict)
 
-    def rows(self, start: datetime.datetime, end: datetime.datetime, branch: Branch | None) -> QuerySet:
-        rows = self.base().filter(**{f"{self.time_field}__gte": start, f"{self.time_field}__lt": end})
+    def rows(self, months: Iterable[Month], branch: Branch | None) -> QuerySet:
+        rows = self.base().filter(_during(self.time_field, months))
         return rows.filter(**{self.branch_path: branch}) if branch else rows
 
     def prefix(self, dimension: Dimension) -> str:
@@ -324,42 +333,77 @@ MEASURES = (
 )
 
 
+def _during(time_field: str, months: Iterable[Month]) -> Q:
+    """`time_field` within one of `months`; consecutive months make one range (one index range scan)."""
+    ranges: list[list[datetime.datetime]] = []
+    for month in sorted(months, key=lambda month: month.start):
+        if ranges and ranges[-1][1] == month.start:
+            ranges[-1][1] = month.end
+        else:
+            ranges.append([month.start, month.end])
+    condition = Q(pk__in=[])
+    for start, end in ranges:
+        condition |= Q(**{f"{time_field}__gte": start, f"{time_field}__lt": end})
+    return condition
+
+
 def _paths(measure: Measure, dimension: Dimension) -> dict[str, str]:
     """{path on the measure's rows: path relative to the ticket} of the fields naming the dimension."""
     prefix = measure.prefix(dimension)
     return {f"{prefix}{path}": path for path in (dimension.id_path, *dimension.name_paths)}
 
 
-def kpi_tables(scope: Scope, dimensions: Iterable[Dimension] = DIMENSIONS) -> dict[str, list[KpiRow]]:
+def _collect(tables: dict, dimensions: tuple, grouped: Iterable[dict], paths: dict, fill) -> None:
+    """Add grouped rows into the dimension tables. paths: {dimension key: {column of the rows: path
+    relative to the ticket}}, the group's id column first."""
+    for data in grouped:
+        for dimension in dimensions:
+            rows = tables[dimension.key]
+            key = data[next(iter(paths[dimension.key]))]
+            if key not in rows:
+                named = {path: data[column] for column, path in paths[dimension.key].items()}
+                rows[key] = KpiRow(key=key, name=dimension.name(named))
+            fill(rows[key], data)
+
+
+def kpi_tables(
+    scope: Scope, dimensions: Iterable[Dimension] = DIMENSIONS, *, stored: bool | None = None
+) -> dict[str, list[KpiRow]]:
     """{dimension key: one row per group with any data in the month, by name (unassigned last)}.
 
     One query per measure groups by every dimension at once (branch × technician × model is at most a
     few thousand groups); the groups are then added up per dimension. Counts and sums add up, so
     this is exact, and the database reads each month's rows once instead of once per dimension.
+    A summarised month (`stored`; looked up when None) is one query on its stored groups instead.
     """
     dimensions = tuple(dimensions)
     tables: dict[str, dict] = {dimension.key: {} for dimension in dimensions}
-    for measure in MEASURES:
-        paths = {dimension.key: _paths(measure, dimension) for dimension in dimensions}
+    if stored is None:
+        stored = scope.month in summarised_months([scope.month])
+    if stored:
+        paths = {dimension.key: _stored_paths(dimension) for dimension in dimensions}
         columns = {column for dimension_paths in paths.values() for column in dimension_paths}
-        grouped = (
-            measure.rows(scope.month.start, scope.month.end, scope.branch)
-            .values(*sorted(columns))
-            .annotate(**measure.aggregates())
-            .order_by()
-        )
-        for data in grouped:
-            for dimension in dimensions:
-                rows = tables[dimension.key]
-                key = data[next(iter(paths[dimension.key]))]
-                if key not in rows:
-                    named = {path: data[column] for column, path in paths[dimension.key].items()}
-                    rows[key] = KpiRow(key=key, name=dimension.name(named))
-                measure.fill(rows[key], data)
+        cells = _stored_rows(scope.branch).filter(month=scope.month.first_day)
+        _collect(tables, dimensions, cells.values(*sorted(columns), *STORED_FIELDS), paths, _fill_stored)
+    else:
+        _collect_live(tables, dimensions, scope)
     return {
         key: sorted(rows.values(), key=lambda row: (row.key is None, row.name))
         for key, rows in tables.items()
     }
+
+
+def _collect_live(tables: dict, dimensions: tuple, scope: Scope) -> None:
+    for measure in MEASURES:
+        paths = {dimension.key: _paths(measure, dimension) for dimension in dimensions}
+        columns = {column for dimension_paths in paths.values() for column in dimension_paths}
+        grouped = (
+            measure.rows([scope.month], scope.branch)
+            .values(*sorted(columns))
+            .annotate(**measure.aggregates())
+            .order_by()
+        )
+        _collect(tables, dimensions, grouped, paths, measure.fill)
 
 
 def kpi_table(scope: Scope, dimension: Dimension) -> list[KpiRow]:
@@ -374,8 +418,9 @@ def total(rows: Iterable[KpiRow]) -> KpiRow:
     return whole
 
 
-def trend(scope: Scope, months: int = TREND_MONTHS) -> list[KpiRow]:
-    """The KPIs of the `months` months up to the scope's month, oldest first (one query per measure)."""
+def trend(scope: Scope, months: int = TREND_MONTHS, summarised: set[Month] | None = None) -> list[KpiRow]:
+    """The KPIs of the `months` months up to the scope's month, oldest first: one query over the
+    summarised months, one per measure over the others (if any)."""
     first = scope.month.minus(months - 1)
     by_month = {}
     for offset in range(months):
@@ -386,9 +431,23 @@ def trend(scope: Scope, months: int = TREND_MONTHS) -> list[KpiRow]:
             if offset == 0 or month.month == 1
             else f"{month.month:02d}",
         )
-    for measure in MEASURES:
+    if summarised is None:
+        summarised = summarised_months(by_month)
+    stored = [month for month in by_month if month in summarised]
+    live = [month for month in by_month if month not in summarised]
+    if stored:
         grouped = (
-            measure.rows(first.start, scope.month.end, scope.branch)
+            _stored_rows(scope.branch)
+            .filter(month__in=[month.first_day for month in stored])
+            .values("month")
+            .annotate(**{name: Sum(name) for name in STORED_FIELDS})
+            .order_by()
+        )
+        for data in grouped:
+            _fill_stored(by_month[Month(data["month"].year, data["month"].month)], data)
+    for measure in MEASURES if live else ():  # every month stored: no query over the raw rows
+        grouped = (
+            measure.rows(live, scope.branch)
             .annotate(period=TruncMonth(measure.time_field, tzinfo=REPORT_ZONE))
             .values("period")
             .annotate(**measure.aggregates())
@@ -398,6 +457,92 @@ def trend(scope: Scope, months: int = TREND_MONTHS) -> list[KpiRow]:
             local = data["period"].astimezone(REPORT_ZONE)
             measure.fill(by_month[Month(local.year, local.month)], data)
     return list(by_month.values())
+
+
+# --- the stored months ----------------------------------------------------------------------------------
+
+# KpiRow attributes stored under their own name (the volume and the satisfied answers are spelt out).
+_PLAIN_FIELDS = ("arrivals", "arrivals_in_time", "surveys", "finished", "complaints", *AMOUNT_FIELDS)
+STORED_FIELDS = (
+    *(f"volume_{category.lower()}" for category in CATEGORIES),
+    "satisfied_answers",
+    *_PLAIN_FIELDS,
+)
+
+
+def _stored(row: KpiRow) -> dict:
+    """A KpiRow as KpiMonth field values."""
+    return {
+        **{f"volume_{category.lower()}": row.volume[category] for category in CATEGORIES},
+        "satisfied_answers": row.satisfaction_tally.satisfied,
+        **{name: getattr(row, name) for name in _PLAIN_FIELDS},
+    }
+
+
+def _fill_stored(row: KpiRow, data: dict) -> None:
+    row.add(
+        KpiRow(
+            volume={category: data[f"volume_{category.lower()}"] for category in CATEGORIES},
+            satisfaction_tally=Tally(data["satisfied_answers"], data["surveys"] * len(QUESTION_FIELDS)),
+            **{name: data[name] for name in _PLAIN_FIELDS},
+        )
+    )
+
+
+def _stored_paths(dimension: Dimension) -> dict[str, str]:
+    """{path on KpiMonth: path relative to the ticket}: KpiMonth holds the product model itself."""
+    return {path.removeprefix("unit__"): path for path in (dimension.id_path, *dimension.name_paths)}
+
+
+def _stored_rows(branch: Branch | None) -> QuerySet:
+    return KpiMonth.objects.filter(branch=branch) if branch else KpiMonth.objects.all()
+
+
+def summarised_months(months: Iterable[Month]) -> set[Month]:
+    days = [month.first_day for month in months]
+    return {
+        Month(day.year, day.month)
+        for day in SummarisedMonth.objects.filter(month__in=days).values_list("month", flat=True)
+    }
+
+
+def summarisable_months(today: datetime.date, back: int) -> list[Month]:
+    """The last complete month before `today`, and those of the `back` months up to it that are not
+    summarised yet, oldest first."""
+    last = Month.previous(today)
+    months = [last.minus(offset) for offset in range(back)]
+    done = summarised_months(months)
+    return sorted({last, *(month for month in months if month not in done)}, key=lambda month: month.start)
+
+
+def summarise(month: Month) -> int:
+    """Store a complete month's counts per branch × technician × model, replacing any stored before;
+    returns the number of groups. The queries are the live dashboard's, grouped by the three ids."""
+    if month.end > timezone.now():
+        raise ValueError(f"{month} is not over yet")
+    cells: dict[tuple, KpiRow] = {}
+    for measure in MEASURES:
+        columns = [next(iter(_paths(measure, dimension))) for dimension in DIMENSIONS]
+        grouped = measure.rows([month], None).values(*columns).annotate(**measure.aggregates()).order_by()
+        for data in grouped:
+            key = tuple(data[column] for column in columns)
+            measure.fill(cells.setdefault(key, KpiRow()), data)
+    with transaction.atomic():
+        KpiMonth.objects.filter(month=month.first_day).delete()
+        KpiMonth.objects.bulk_create(
+            KpiMonth(
+                month=month.first_day,
+                branch_id=branch,
+                technician_id=technician,
+                product_model_id=product_model,
+                **_stored(row),
+            )
+            for (branch, technician, product_model), row in cells.items()
+        )
+        SummarisedMonth.objects.update_or_create(
+            month=month.first_day, defaults={"summarised_at": timezone.now()}
+        )
+    return len(cells)
 
 
 @dataclass
@@ -455,11 +600,12 @@ class Dashboard:
 
 
 def dashboard(scope: Scope) -> Dashboard:
-    tables = kpi_tables(scope)
+    summarised = summarised_months(scope.month.minus(offset) for offset in range(TREND_MONTHS))
+    tables = kpi_tables(scope, stored=scope.month in summarised)
     return Dashboard(
         scope=scope,
         targets=kpi_targets(),
         tables=tables,
         summary=total(tables["branch"]),
-        months=trend(scope),
+        months=trend(scope, summarised=summarised),
     )

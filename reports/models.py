@@ -1,0 +1,81 @@
+"""The KPI counts of complete months, stored once a month is over so that the dashboard and its
+twelve-month trend read a few hundred summary rows instead of a year of tickets and surveys (issue #8).
+
+`reports.kpis.summarise` fills a month with the same grouped SQL the live dashboard runs, so a stored
+month equals the computed one (tests/reports/test_summary.py); the nightly task re-summarises the last
+complete month (for late entries) and any complete month not summarised yet.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+COUNT_FIELDS = ("arrivals", "arrivals_in_time", "surveys", "satisfied_answers", "finished", "complaints")
+AMOUNT_FIELDS = ("warranty_hours", "warranty_fees_waived", "warranty_parts_cost", "warranty_claims")
+
+
+def _count():
+    return models.PositiveIntegerField(default=0)
+
+
+def _amount():
+    return models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+
+class KpiMonth(models.Model):
+    """One month's counts of one branch × technician × product model (the finest grouping the
+    dashboard shows; every figure of a coarser group is a sum of these)."""
+
+    month = models.DateField(_("月份"))  # its first day
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+")
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    product_model = models.ForeignKey(
+        "customers.ProductModel", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    volume_a = _count()
+    volume_b = _count()
+    volume_c = _count()
+    volume_d = _count()
+    arrivals = _count()
+    arrivals_in_time = _count()
+    surveys = _count()
+    satisfied_answers = _count()
+    finished = _count()
+    complaints = _count()
+    warranty_hours = _amount()
+    warranty_fees_waived = _amount()
+    warranty_parts_cost = _amount()
+    warranty_claims = _amount()
+
+    class Meta:
+        verbose_name = _("月度指标汇总")
+        verbose_name_plural = _("月度指标汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "branch", "technician", "product_model"],
+                name="reports_kpimonth_cell",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["branch", "month"], name="reports_kpimonth_branch_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.branch_id}/{self.technician_id}/{self.product_model_id}"
+
+
+class SummarisedMonth(models.Model):
+    """A month whose KpiMonth rows are complete (a month without any data has no rows, but is known)."""
+
+    month = models.DateField(_("月份"), unique=True)
+    summarised_at = models.DateTimeField(_("汇总时间"))
+
+    class Meta:
+        verbose_name = _("已汇总月份")
+        verbose_name_plural = _("已汇总月份")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"

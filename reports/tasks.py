@@ -1,0 +1,18 @@
+"""Scheduled work of the reports app."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from reports.kpis import TREND_MONTHS, summarisable_months, summarise
+
+
+@shared_task
+def summarise_months() -> list[str]:
+    """Nightly: store the KPI counts of the last complete month again (entries made late) and of every
+    complete month of the dashboard's trend not summarised yet. Safe to run twice (replaces)."""
+    months = summarisable_months(timezone.localdate(), TREND_MONTHS)
+    for month in months:
+        summarise(month)
+    return [str(month) for month in months]
