@@ -1,6 +1,10 @@
+from django import forms
 from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ImportForm
 
+from aftersales.uploads import UploadRefused, read_import_file
 from parts.models import (
     Backorder,
     Handover,
@@ -54,9 +58,23 @@ class SupplierAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class CheckedImportForm(ImportForm):
+    """The admin's catalogue import refuses what the catalogue screen refuses (size, type by content)."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        try:
+            read_import_file(upload)
+        except UploadRefused as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return upload
+
+
 @admin.register(Part)
 class PartAdmin(ImportExportModelAdmin):
     resource_classes = [PartResource]
+    import_form_class = CheckedImportForm
+    import_formats = export_formats = [CSV, XLSX]  # the formats of the catalogue screens, nothing else
     list_display = ["code", "name", "specification", "unit", "cost", "market_price", "supplier", "is_active"]
     list_filter = ["is_active", "supplier"]
     search_fields = ["code", "name", "specification"]

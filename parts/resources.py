@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.formats.base_formats import CSV, XLSX
 
+from aftersales.uploads import read_import_file
 from customers.models import ProductModel
 from parts import services
 from parts.models import Condition, Part, StockLevel, Supplier, Warehouse
@@ -114,19 +115,25 @@ class ImportReport:
 
 
 def load_dataset(uploaded) -> tablib.Dataset:
-    """Read an uploaded xlsx or csv file into a dataset (first row = headers)."""
-    name = uploaded.name.lower()
-    content = uploaded.read()
-    if name.endswith(".xlsx"):
-        return FORMATS["xlsx"].create_dataset(content)
-    if name.endswith(".csv"):
-        return FORMATS["csv"].create_dataset(content.decode("utf-8-sig"))
-    raise services.PartsError(_("只支持 xlsx 或 csv 文件。"), "file")
+    """Read an uploaded xlsx or csv file into a dataset (first row = headers); the content must be what
+    the name says (aftersales.uploads.read_import_file), else UploadRefused with the reason."""
+    fmt, content = read_import_file(uploaded)
+    return FORMATS[fmt].create_dataset(content)
+
+
+def _missing_columns(dataset: tablib.Dataset, required) -> RowError | None:
+    """A file without the columns that name its rows (a csv without its header line, another sheet)."""
+    missing = [str(header) for header in required if str(header) not in (dataset.headers or [])]
+    return RowError(0, ", ".join(missing), _("缺少列。")) if missing else None
 
 
 def import_catalogue(dataset: tablib.Dataset, *, dry_run: bool) -> ImportReport:
     """Run the catalogue import; rolled back entirely when any row is wrong (or on a dry run)."""
-    result = PartResource().import_data(
+    resource = PartResource()
+    missing = _missing_columns(dataset, [resource.fields[name].column_name for name in ("code", "name")])
+    if missing:
+        return ImportReport(errors=[missing], total=len(dataset))
+    result = resource.import_data(
         dataset,
         dry_run=dry_run,
         use_transactions=True,
@@ -134,11 +141,13 @@ def import_catalogue(dataset: tablib.Dataset, *, dry_run: bool) -> ImportReport:
         raise_errors=False,
     )
     report = ImportReport(total=len(dataset))
-    labels = {name: str(f.column_name) for name, f in PartResource().fields.items()}
+    labels = {name: str(f.column_name) for name, f in resource.fields.items()}
     for invalid in result.invalid_rows:
         for name, messages in invalid.error_dict.items():
             for message in messages:
                 report.errors.append(RowError(invalid.number, labels.get(name, name), message))
+    for error in result.base_errors:  # the file as a whole (not one row) could not be imported
+        report.errors.append(RowError(0, "", str(error.error)))
     for number, errors in result.row_errors():
         for error in errors:
             report.errors.append(RowError(number, "", str(error.error)))
@@ -180,9 +189,9 @@ def import_counts(dataset: tablib.Dataset, *, user, reason: str, dry_run: bool) 
     """Check every row; only when all are right (and not a dry run) book the differences."""
     headers = [str(h) for h in COUNT_HEADERS]
     report = ImportReport(total=len(dataset))
-    missing = [h for h in (headers[0], headers[1], headers[4]) if h not in (dataset.headers or [])]
+    missing = _missing_columns(dataset, [headers[0], headers[1], headers[4]])
     if missing:
-        report.errors.append(RowError(0, ", ".join(missing), _("缺少列。")))
+        report.errors.append(missing)
         return report
     warehouses = {w.code: w for w in services.keeper_warehouses(user)}
     parts = {p.code: p for p in Part.objects.all()}

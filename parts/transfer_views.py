@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
+from aftersales.uploads import UploadRefused
 from parts import resources
 from parts.forms import ImportForm
 from parts.ledger import StockError
@@ -62,7 +63,7 @@ def _import_page(request: HttpRequest, *, title: str, run, template_rows: str) -
         try:
             dataset = resources.load_dataset(form.cleaned_data["file"])
             report = run(dataset, dry_run=dry_run, filename=form.cleaned_data["file"].name)
-        except StockError as exc:
+        except (StockError, UploadRefused) as exc:
             form.add_error("file", str(exc))
         except Exception:  # noqa: BLE001 - an unreadable file is the user's to fix, not a server error
             form.add_error("file", _("无法读取该文件,请上传导出的 xlsx 或 csv 模板。"))
@@ -109,7 +110,10 @@ def counts_import(request: HttpRequest) -> HttpResponse:
         request,
         title=_("导入盘点表"),
         run=lambda dataset, dry_run, filename: resources.import_counts(
-            dataset, user=request.user, reason=_("盘点导入:%(file)s") % {"file": filename}, dry_run=dry_run
+            dataset,
+            user=request.user,
+            reason=_("盘点导入:%(file)s") % {"file": filename[:100]},
+            dry_run=dry_run,
         ),
         template_rows="parts/_import_count_rows.html",
     )

@@ -21,9 +21,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from accounts.models import User
+from aftersales.uploads import UploadRefused, check_size, open_image
 from tickets.models import (
     RepairTicket,
     ServiceCategory,
@@ -63,6 +64,7 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDE = 1600
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_SIGNATURE_BYTES = 1024 * 1024
+MAX_SIGNATURE_PIXELS = 8_000_000  # signature_pad's canvas at 3× on a wide tablet is under 3 MP
 # Dark pixels a real signature leaves on the canvas; a tap or an empty canvas leaves fewer.
 MIN_SIGNATURE_INK = 200
 
@@ -246,18 +248,17 @@ def _touch(report: ServiceReport) -> None:
     report.save(update_fields=["version", "updated_at"])
 
 
-def prepare_photo(upload) -> tuple[ContentFile, str]:
-    """Check type and size, turn the image upright and shrink it to ≤ 1600 px; (file, sha256)."""
-    if upload.size > MAX_PHOTO_BYTES:
-        raise InvalidTransitionInput("photo", _("照片不能超过 10 MB。"))
+def prepare_photo(upload, *, wrong_type: str | None = None) -> tuple[ContentFile, str]:
+    """Check type (by content) and size, turn the image upright and shrink it to ≤ 1600 px;
+    (file, sha256). `wrong_type` is the message for a file that is no JPEG, PNG or WebP image."""
     try:
-        image = Image.open(upload)
-        image_format = image.format
-        image.load()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InvalidTransitionInput("photo", _("照片必须是 JPEG、PNG 或 WebP 图片。")) from exc
-    if image_format not in PHOTO_FORMATS:
-        raise InvalidTransitionInput("photo", _("照片必须是 JPEG、PNG 或 WebP 图片。"))
+        check_size(upload, MAX_PHOTO_BYTES, _("照片不能超过 10 MB。"))
+        image = open_image(
+            upload, formats=PHOTO_FORMATS, wrong_type=wrong_type or _("照片必须是 JPEG、PNG 或 WebP 图片。")
+        )
+    except UploadRefused as exc:
+        raise InvalidTransitionInput("photo", str(exc)) from exc
+    image_format = image.format
     image = ImageOps.exif_transpose(image)
     image.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
     if image_format == "JPEG" and image.mode not in ("RGB", "L"):
@@ -309,12 +310,15 @@ def check_signature(png: bytes) -> None:
     if len(png) > MAX_SIGNATURE_BYTES:
         raise InvalidTransitionInput("signature", _("签名图片过大,请清除后重新签名。"))
     try:
-        image = Image.open(io.BytesIO(png))
-        if image.format != "PNG":
-            raise InvalidTransitionInput("signature", _("签名必须是 PNG 图片。"))
-        image = image.convert("RGBA")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InvalidTransitionInput("signature", _("签名图片无法识别,请清除后重新签名。")) from exc
+        image = open_image(
+            png,
+            formats=["PNG"],
+            wrong_type=_("签名图片无法识别,请清除后重新签名。"),
+            max_pixels=MAX_SIGNATURE_PIXELS,
+        )
+    except UploadRefused as exc:
+        raise InvalidTransitionInput("signature", str(exc)) from exc
+    image = image.convert("RGBA")
     on_white = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("L")
     ink = sum(on_white.histogram()[:128])
     if ink < MIN_SIGNATURE_INK:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import DocumentSequence, Role, User
+from aftersales.uploads import UploadRefused, check_pdf, check_size
 from notifications.services import notify
 from tickets.models import RepairTicket, State
 from tickets.permissions import in_scope
@@ -113,20 +114,27 @@ class PreparedFile:
 def prepare_attachment(upload) -> PreparedFile:
     """A photo (JPEG/PNG/WebP, shrunk like the report's photos) or a PDF document, at most 10 MB."""
     name = upload.name or "file"
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        raise InvalidClaimInput("attachments", _("附件“%(name)s”超过 10 MB。") % {"name": name})
-    head = upload.read(5)
-    upload.seek(0)
-    if head == b"%PDF-":
-        data = upload.read()
-        content = ContentFile(data, name=f"{uuid.uuid4().hex}.pdf")
-        return PreparedFile(AttachmentKind.DOCUMENT, content, name[:200], hashlib.sha256(data).hexdigest())
+    wrong_type = _("附件“%(name)s”必须是 JPEG、PNG、WebP 图片或 PDF 文件。") % {"name": name}
     try:
-        content, digest = prepare_photo(upload)
+        check_size(upload, MAX_ATTACHMENT_BYTES, _("附件“%(name)s”超过 10 MB。") % {"name": name})
+        head = upload.read(5)
+        upload.seek(0)
+        if head == b"%PDF-":
+            data = upload.read()
+            check_pdf(data, wrong_type)
+            content = ContentFile(data, name=f"{uuid.uuid4().hex}.pdf")
+            return PreparedFile(
+                AttachmentKind.DOCUMENT, content, name[:200], hashlib.sha256(data).hexdigest()
+            )
+    except UploadRefused as exc:
+        raise InvalidClaimInput("attachments", str(exc)) from exc
+    try:
+        content, digest = prepare_photo(upload, wrong_type=wrong_type)
     except InvalidTransitionInput as exc:
-        raise InvalidClaimInput(
-            "attachments", _("附件“%(name)s”必须是 JPEG、PNG、WebP 图片或 PDF 文件。") % {"name": name}
-        ) from exc
+        message = str(exc)
+        if message != wrong_type:  # damaged or too many pixels: say which of the files
+            message = _("附件“%(name)s”:%(problem)s") % {"name": name, "problem": message}
+        raise InvalidClaimInput("attachments", message) from exc
     return PreparedFile(AttachmentKind.PHOTO, content, name[:200], digest)
 
 

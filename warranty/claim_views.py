@@ -3,6 +3,8 @@ decision, attachments and the 产品质量处理核销申报表 PDF."""
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -198,7 +200,12 @@ def claim_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileR
     attachment = claim.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("No such attachment")
-    return FileResponse(attachment.file.open("rb"), filename=attachment.original_name)
+    # The type comes from the stored file (named by the server after its checked content), never from
+    # the uploader's file name: a PDF uploaded as "x.html" must not be served as a page.
+    content_type = mimetypes.guess_type(attachment.file.name)[0] or "application/octet-stream"
+    return FileResponse(
+        attachment.file.open("rb"), filename=attachment.original_name, content_type=content_type
+    )
 
 
 @login_required

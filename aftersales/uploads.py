@@ -1,0 +1,110 @@
+"""Checks shared by every upload (report photos, signatures, claim attachments, parts imports).
+
+A file is judged by its content, never by its name or the type the browser declares; its size is
+checked before anything is decoded, and an image's pixel count is read from its header before its
+pixels are (a small PNG that claims 30000 × 30000 pixels is refused without allocating them).
+`UploadRefused` carries the Chinese message the user sees.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zipfile
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+from PIL import Image
+
+# 50 million pixels: a 48 MP phone photo (8000 × 6000) passes; decoded it is ~150 MB of RGB.
+MAX_IMAGE_PIXELS = 50_000_000
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+# An xlsx is a zip: what it unpacks to is bounded too (a zip bomb named .xlsx stays small on upload).
+MAX_IMPORT_UNPACKED_BYTES = 100 * 1024 * 1024
+# Excel on Chinese Windows saves "CSV" in GBK; GB18030 reads GBK and GB2312 and is a superset of both.
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+class UploadRefused(ValueError):
+    """The upload cannot be used; the message says why, in the user's language."""
+
+
+def check_size(upload, max_bytes: int, message: str) -> None:
+    if not upload.size:
+        raise UploadRefused(_("文件是空的,请重新选择。"))
+    if upload.size > max_bytes:
+        raise UploadRefused(message)
+
+
+def open_image(
+    source, *, formats: Iterable[str], wrong_type: str, max_pixels: int = MAX_IMAGE_PIXELS
+) -> Image.Image:
+    """The decoded image, if `source` (a file or bytes) is one of `formats` by its content, not
+    damaged and at most `max_pixels`; else UploadRefused (`wrong_type` when it is no such image)."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    try:
+        with warnings.catch_warnings():  # Pillow's own warning comes at 89 MP; our limit is lower
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(source, formats=list(formats))
+    except Image.DecompressionBombError as exc:
+        raise UploadRefused(_too_many_pixels(max_pixels)) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:  # Pillow's ways of saying "not this"
+        raise UploadRefused(wrong_type) from exc
+    if image.width * image.height > max_pixels:
+        raise UploadRefused(_too_many_pixels(max_pixels))
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise UploadRefused(_("图片文件已损坏或不完整,请重新拍摄或选择。")) from exc
+    return image
+
+
+def _too_many_pixels(max_pixels: int) -> str:
+    return _("图片尺寸过大:最多 %(limit)d 万像素。") % {"limit": max_pixels // 10_000}
+
+
+def check_pdf(data: bytes, wrong_type: str) -> None:
+    """A PDF by its content: the header at the start and the end-of-file marker at the end (a
+    truncated upload has none)."""
+    if not data.startswith(b"%PDF-"):
+        raise UploadRefused(wrong_type)
+    if b"%%EOF" not in data[-1024:]:
+        raise UploadRefused(_("PDF 文件已损坏或不完整,请重新上传。"))
+
+
+def check_xlsx(data: bytes) -> None:
+    """An Excel workbook by its content: a zip holding xl/workbook.xml, not unpacking to too much."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise UploadRefused(_("该文件不是有效的 xlsx 工作簿,请上传导出的模板。")) from exc
+    if "xl/workbook.xml" not in {entry.filename for entry in entries}:
+        raise UploadRefused(_("该文件不是有效的 xlsx 工作簿,请上传导出的模板。"))
+    if sum(entry.file_size for entry in entries) > MAX_IMPORT_UNPACKED_BYTES:
+        raise UploadRefused(_("工作簿解压后过大,请分成几个文件导入。"))
+
+
+def read_import_file(upload) -> tuple[str, bytes | str]:
+    """An xlsx or csv import file, checked: ("xlsx", the workbook's bytes) or ("csv", its text)."""
+    name = (upload.name or "").lower()
+    if not name.endswith((".xlsx", ".csv")):
+        raise UploadRefused(_("只支持 xlsx 或 csv 文件。"))
+    check_size(upload, MAX_IMPORT_BYTES, _("导入文件不能超过 10 MB,请分成几个文件导入。"))
+    content = upload.read()
+    upload.seek(0)
+    if name.endswith(".xlsx"):
+        check_xlsx(content)
+        return "xlsx", content
+    return "csv", decode_csv(content)
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM) or GBK/GB18030, as Excel saves it on Chinese Windows."""
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UploadRefused(_("无法识别 csv 文件的编码,请另存为 UTF-8 或 GBK 编码的 csv。"))
