@@ -1,10 +1,12 @@
 """KPI numbers against hand-computed values on the fixed October data set (tests/reports/factories.py)."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from reports.kpis import (
     BRANCH,
@@ -14,15 +16,27 @@ from reports.kpis import (
     Scope,
     dashboard,
     kpi_table,
+    summarisable_months,
+    summarise,
     total,
     trend,
 )
+from reports.models import KpiMonth
 from reports.periods import Month
 from tests.reports.factories import arrival, local, survey
 from tests.tickets.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 OCTOBER, NOVEMBER = Month(2026, 10), Month(2026, 11)
+
+
+@pytest.fixture(params=["counted live", "stored month"])
+def october_kpis(request, october):
+    """The October figures counted from the rows, or from October's stored summary (reports.KpiMonth):
+    both must give the hand-computed values."""
+    if request.param == "stored month":
+        summarise(OCTOBER)
+    return october
 
 
 def by_name(rows):
@@ -45,7 +59,7 @@ def figures(row):
     )
 
 
-def test_per_branch_and_in_total(october):
+def test_per_branch_and_in_total(october_kpis):
     rows = by_name(kpi_table(Scope(OCTOBER), BRANCH))
     assert figures(rows["上海分公司"]) == (
         {"A": 1, "B": 1, "C": 1, "D": 0},
@@ -84,7 +98,7 @@ def test_per_branch_and_in_total(october):
     )
 
 
-def test_per_technician(october):
+def test_per_technician(october_kpis):
     rows = by_name(kpi_table(Scope(OCTOBER), TECHNICIAN))
     assert list(rows) == ["刘一", "赵三", "陈二"]
     liu, zhao, chen = rows["刘一"], rows["赵三"], rows["陈二"]
@@ -104,7 +118,7 @@ def test_per_technician(october):
     assert (zhao.timeliness, zhao.satisfaction) == (Decimal("100.0"), Decimal("100.0"))
 
 
-def test_per_product_model(october):
+def test_per_product_model(october_kpis):
     rows = by_name(kpi_table(Scope(OCTOBER), PRODUCT_MODEL))
     split, washer = rows["KFR-35GW 壁挂式空调"], rows["XQG-80 滚筒洗衣机"]
     assert (split.volume, split.timeliness, split.satisfaction, split.complaint_rate) == (
@@ -135,13 +149,13 @@ def test_the_month_edge_in_shanghai_time(october):
     assert (november["杭州服务站"].complaints, november["杭州服务站"].complaint_rate) == (1, None)
 
 
-def test_one_branch_only(october, branch_b):
+def test_one_branch_only(october_kpis, branch_b):
     rows = kpi_table(Scope(OCTOBER, branch=branch_b), BRANCH)
     assert [row.name for row in rows] == ["杭州服务站"]
     assert [row.name for row in kpi_table(Scope(OCTOBER, branch=branch_b), TECHNICIAN)] == ["赵三"]
 
 
-def test_trend_has_twelve_months_ending_with_the_chosen_one(october):
+def test_trend_has_twelve_months_ending_with_the_chosen_one(october_kpis):
     months = trend(Scope(NOVEMBER))
     assert [row.key for row in months] == [NOVEMBER.minus(11 - index) for index in range(12)]
     oct_row, nov_row = months[-2], months[-1]
@@ -160,7 +174,7 @@ def test_trend_has_twelve_months_ending_with_the_chosen_one(october):
     assert all(row.reported == 0 for row in months[:-2])
 
 
-def test_kpis_below_target_are_marked(october):
+def test_kpis_below_target_are_marked(october_kpis):
     board = dashboard(Scope(OCTOBER))
     assert board.summary.marks(board.targets) == {
         "timeliness": False,
@@ -196,3 +210,46 @@ def test_the_dashboard_runs_the_same_queries_for_more_data(october, branch_a):
     # Which months are summarised, then (none are) the month grouped by every dimension and the trend.
     assert len(few) == len(many) == 1 + 2 * len(MEASURES)
     assert board.summary.reported == 4 + 28
+
+
+def _everything(board):
+    return (
+        {key: [(row.name, figures(row)) for row in rows] for key, rows in board.tables.items()},
+        [(row.name, figures(row)) for row in board.months],
+    )
+
+
+def test_a_stored_year_gives_the_counted_figures_in_three_queries(october, branch_b):
+    for scope in (Scope(OCTOBER), Scope(OCTOBER, branch=branch_b)):
+        counted = _everything(dashboard(scope))
+        for offset in range(12):
+            summarise(OCTOBER.minus(offset))
+        with CaptureQueriesContext(connection) as queries:
+            stored = _everything(dashboard(scope))
+        assert stored == counted
+        assert len(queries) == 3  # which months are stored, the month's groups, the trend
+
+
+def test_summarising_again_takes_in_late_entries(october, branch_a):
+    summarise(OCTOBER)
+    cells = KpiMonth.objects.count()
+    technician = october["technicians"][0]
+    ticket = TicketFactory(
+        branch=branch_a, technician=technician, state="closed", reported_at=local(2026, 9, 30, 9)
+    )
+    survey(ticket, (1, 1, 1, 1), answered_at=local(2026, 10, 31, 20))
+    assert dashboard(Scope(OCTOBER)).summary.satisfaction == Decimal("83.3")  # the stored month
+    summarise(OCTOBER)
+    assert dashboard(Scope(OCTOBER)).summary.satisfaction == Decimal("62.5")  # 10 of 16 answers
+    assert KpiMonth.objects.count() >= cells
+
+
+def test_only_a_month_that_is_over_is_stored():
+    current = Month.previous(timezone.localdate() + datetime.timedelta(days=40))
+    with pytest.raises(ValueError, match="not over"):
+        summarise(current)
+
+
+def test_the_nightly_months_are_the_last_one_and_any_missing(october):
+    summarise(Month(2026, 9))
+    assert summarisable_months(datetime.date(2026, 11, 28), 3) == [Month(2026, 8), OCTOBER]
