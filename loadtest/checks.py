@@ -1,0 +1,325 @@
+"""After a load run, straight on the database: was every write the clients were told about kept once,
+does stock on hand still equal its ledger, does every ticket's history lead to its state.
+
+The writes file (LOADTEST_WRITES, one JSON line per attempt, see loadtest.locustfile) says what each
+client saw: `accepted` must be in the database exactly once, `refused` not at all, `error` (no clear
+answer) at most once. Each write carries a unique `soak:<hex>` marker into a text column, so it is found
+without guessing.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+import pathlib
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+MARKER = re.compile(r"soak:[0-9a-f]{32}")
+# Ticket events that add one to the ticket's version (the others only record something beside it).
+VERSION_BUMPING_EVENTS = {"revise_verdict", "pause_clock", "resume_clock", "sign_report"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def read_writes(path: pathlib.Path) -> list[dict]:
+    path = pathlib.Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def use_database(database_url: str) -> None:
+    """Set Django up on `database_url`, or check that the running setup already uses it (tests)."""
+    import django
+    from django.apps import apps
+
+    from loadtest.stack import database_name
+
+    if apps.ready:
+        from django.db import connection
+
+        if connection.settings_dict["NAME"] != database_name(database_url):
+            raise ValueError(f"Django already uses {connection.settings_dict['NAME']}, not {database_url}")
+        return
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
+    os.environ.setdefault("SECRET_KEY", "loadtest-only")
+    django.setup()
+
+
+def run_checks(
+    database_url: str, accepted_writes_path: pathlib.Path, *, locust_csv: pathlib.Path | None = None
+) -> list[CheckResult]:
+    """Every check of a run. `locust_csv`: the --csv prefix of the locust run, to count its failures."""
+    use_database(database_url)
+    writes = read_writes(accepted_writes_path)
+    results = [
+        check_writes(writes),
+        check_issues(writes),
+        check_stock(),
+        check_history(),
+        check_server_errors(writes),
+    ]
+    if locust_csv is not None:
+        results.append(check_locust_failures(locust_csv))
+    return results
+
+
+# --- (a) every accepted write once ----------------------------------------------------------------
+
+
+def _markers(rows) -> Counter:
+    found: Counter = Counter()
+    for text in rows:
+        found.update(MARKER.findall(text or ""))
+    return found
+
+
+def markers_in_database() -> dict[str, Counter]:
+    """Per kind of write, how often each marker occurs in the column the write puts it in."""
+    from parts.models import ReceivingNote, Requisition
+    from tickets.models import RepairTicket, TicketEvent
+
+    def column(queryset, field):
+        return queryset.filter(**{f"{field}__contains": "soak:"}).values_list(field, flat=True).iterator()
+
+    return {
+        "intake": _markers(column(RepairTicket.objects, "fault_description")),
+        "transition": _markers(column(TicketEvent.objects.exclude(action="log_call"), "note")),
+        "requisition": _markers(column(Requisition.objects, "reason")),
+        "decision": _markers(column(Requisition.objects, "decision_note")),
+        "receipt": _markers(column(ReceivingNote.objects, "delivery_reference")),
+    }
+
+
+ALLOWED = {"accepted": (1, 1), "refused": (0, 0), "error": (0, 1)}
+
+
+def check_writes(writes: list[dict]) -> CheckResult:
+    found = markers_in_database()
+    wrong, tally = [], Counter()
+    recorded = defaultdict(set)
+    for write in writes:
+        kind = write["kind"]
+        if kind not in found:
+            continue
+        recorded[kind].add(write["key"])
+        tally[(kind, write["outcome"])] += 1
+        low, high = ALLOWED[write["outcome"]]
+        times = found[kind][write["key"]]
+        if not low <= times <= high:
+            wrong.append(f"{kind} {write['outcome']} by {write['who']} found {times}× ({write['key']})")
+    wrong += [
+        f"{kind} {key} stored {times}× (duplicate)"
+        for kind, counter in found.items()
+        for key, times in counter.items()
+        if times > 1 and key not in recorded[kind]
+    ]
+    wrong += _accepted_details(writes)
+    unrecorded = sum(1 for kind, counter in found.items() for key in counter if key not in recorded[kind])
+    summary = ", ".join(
+        f"{kind} {tally[(kind, 'accepted')]}/{tally[(kind, 'refused')]}/{tally[(kind, 'error')]}"
+        for kind in found
+    )
+    detail = f"accepted/refused/no answer: {summary}"
+    if unrecorded:
+        detail += f"; {unrecorded} marked rows no client recorded"
+    if wrong:
+        detail = f"{len(wrong)} wrong: " + "; ".join(wrong[:8]) + f" — {detail}"
+    return CheckResult("every accepted write stored once, no refused one stored", not wrong, detail)
+
+
+def _accepted_details(writes: list[dict]) -> list[str]:
+    """An accepted transition is the transition asked for, on the ticket asked for; an accepted
+    receipt moved stock."""
+    from parts.models import MovementKind, ReceivingNote, StockMovement
+    from tickets.models import TicketEvent
+
+    wrong = []
+    accepted = [w for w in writes if w["outcome"] == "accepted"]
+    transitions = {w["key"]: w for w in accepted if w["kind"] == "transition"}
+    if transitions:
+        for event in TicketEvent.objects.filter(note__contains="soak:").only("ticket_id", "action", "note"):
+            for key in MARKER.findall(event.note):
+                asked = transitions.get(key)
+                if asked and (asked["ticket"], asked["action"]) != (event.ticket_id, event.action):
+                    wrong.append(
+                        f"transition {key} asked {asked['action']} on {asked['ticket']}, stored "
+                        f"{event.action} on {event.ticket_id}"
+                    )
+    receipts = {w["key"] for w in accepted if w["kind"] == "receipt"}
+    if receipts:
+        numbers = dict(
+            ReceivingNote.objects.filter(delivery_reference__in=receipts).values_list(
+                "number", "delivery_reference"
+            )
+        )
+        moved = set(
+            StockMovement.objects.filter(kind=MovementKind.RECEIPT, reference__in=numbers).values_list(
+                "reference", flat=True
+            )
+        )
+        wrong += [f"receipt {numbers[number]} has no ledger row" for number in numbers if number not in moved]
+    return wrong
+
+
+# --- (a) part issues: what the keepers were told equals what was issued and booked -----------------
+
+
+def check_issues(writes: list[dict]) -> CheckResult:
+    """Per requisition line: issued = the quantities of the accepted issues (plus at most the
+    unanswered ones); per requisition, the ledger's issue rows out of its store equal what was issued,
+    one row per accepted line issue; and issues were refused for want of stock (the race happened)."""
+    from django.db.models import Count, Sum
+
+    from parts.models import MovementKind, Requisition, RequisitionLine, StockMovement
+
+    issues = [w for w in writes if w["kind"] == "issue"]
+    accepted, unanswered = Counter(), Counter()
+    accepted_rows: Counter = Counter()
+    for write in issues:
+        for line, quantity in write["lines"].items():
+            if write["outcome"] == "accepted":
+                accepted[int(line)] += quantity
+                accepted_rows[write["requisition"]] += 1
+            elif write["outcome"] == "error":
+                unanswered[int(line)] += quantity
+    wrong = []
+    lines = RequisitionLine.objects.select_related("requisition").only(
+        "issued", "returned", "requisition__number", "requisition__warehouse_id"
+    )
+    issued_per_requisition = defaultdict(int)
+    for line in lines:
+        issued_per_requisition[line.requisition_id] += line.issued
+        told = line.pk in accepted or line.pk in unanswered
+        if told and not accepted[line.pk] <= line.issued <= accepted[line.pk] + unanswered[line.pk]:
+            wrong.append(
+                f"{line.requisition.number} line {line.pk}: issued {line.issued}, clients were told "
+                f"{accepted[line.pk]} (+{unanswered[line.pk]} unanswered)"
+            )
+    booked = {
+        row["reference"]: row
+        for row in StockMovement.objects.filter(kind=MovementKind.ISSUE, quantity__lt=0)
+        .values("reference")
+        .annotate(total=Sum("quantity"), rows=Count("pk"))
+    }
+    requisitions = Requisition.objects.only("number")
+    for requisition in requisitions:
+        row = booked.get(requisition.number, {"total": 0, "rows": 0})
+        if -row["total"] != issued_per_requisition[requisition.pk]:
+            wrong.append(
+                f"{requisition.number}: issued {issued_per_requisition[requisition.pk]}, ledger {-row['total']}"
+            )
+        told = accepted_rows[requisition.pk]
+        if told and not told <= row["rows"] <= told + sum(
+            len(w["lines"]) for w in issues if w["requisition"] == requisition.pk and w["outcome"] == "error"
+        ):
+            wrong.append(f"{requisition.number}: {row['rows']} issue rows for {told} accepted line issues")
+    outcomes = Counter(w["outcome"] for w in issues)
+    short = sum(1 for w in issues if w["outcome"] == "refused" and "库存不足" in w.get("message", ""))
+    detail = (
+        f"{outcomes['accepted']} accepted, {outcomes['refused']} refused ({short} 库存不足), "
+        f"{outcomes['error']} unanswered"
+    )
+    if wrong:
+        detail = f"{len(wrong)} wrong: " + "; ".join(wrong[:8]) + f" — {detail}"
+    return CheckResult("part issues: told = issued = ledger", not wrong, detail)
+
+
+# --- (b) stock on hand equals the ledger ----------------------------------------------------------
+
+
+def check_stock() -> CheckResult:
+    from parts import ledger
+    from parts.models import StockLevel
+
+    found = ledger.discrepancies()
+    negative = list(StockLevel.objects.filter(on_hand__lt=0).select_related("part", "warehouse"))
+    levels = StockLevel.objects.count()
+    problems = [str(d) for d in found] + [f"{level} is negative" for level in negative]
+    detail = f"{levels} stock levels compared with the ledger"
+    if problems:
+        detail = f"{len(problems)} wrong: " + "; ".join(problems[:8]) + f" — {detail}"
+    return CheckResult("stock on hand = ledger, never negative", not problems, detail)
+
+
+# --- (c) every ticket's history leads to its state ------------------------------------------------
+
+
+def history_problems(state: str, version: int, events: list[tuple[str, str, str]]) -> list[str]:
+    """Problems of one ticket's history: events as (action, from_state, to_state) in the order written.
+
+    The first event logs the call into `reported`; each event starts where the previous one ended; the
+    last one ends in the ticket's state; the version counts the transitions and other version-bumping
+    events (tickets.services: every write that changes the row adds one).
+    """
+    from tickets.permissions import TRANSITION_ACTORS
+
+    if not events:
+        return ["no history"]
+    problems = []
+    first = events[0]
+    if first[0] != "log_call" or first[1] != "" or first[2] != "reported":
+        problems.append(f"first event {first[0]} {first[1] or '∅'}→{first[2]}")
+    for (action, _source, previous_target), (next_action, source, _target) in itertools.pairwise(events):
+        if source != previous_target:
+            problems.append(f"{next_action} from {source} after {action} into {previous_target}")
+    if events[-1][2] != state:
+        problems.append(f"last event ends in {events[-1][2]}, ticket is {state}")
+    bumps = sum(1 for action, *_ in events if action in TRANSITION_ACTORS or action in VERSION_BUMPING_EVENTS)
+    if version != 1 + bumps:
+        problems.append(f"version {version}, {bumps} version-bumping events")
+    return problems
+
+
+def check_history() -> CheckResult:
+    from tickets.models import RepairTicket, TicketEvent
+
+    events = defaultdict(list)
+    for ticket_id, action, source, target in (
+        TicketEvent.objects.order_by("ticket_id", "pk").values_list(
+            "ticket_id", "action", "from_state", "to_state"
+        )
+    ).iterator(chunk_size=5000):
+        events[ticket_id].append((action, source, target))
+    wrong, tickets = [], 0
+    for pk, number, state, version in RepairTicket.objects.values_list(
+        "pk", "number", "state", "version"
+    ).iterator():
+        tickets += 1
+        wrong += [f"{number}: {problem}" for problem in history_problems(state, version, events.get(pk, []))]
+    detail = f"{tickets} tickets, {sum(len(e) for e in events.values())} events"
+    if wrong:
+        detail = f"{len(wrong)} wrong: " + "; ".join(wrong[:8]) + f" — {detail}"
+    return CheckResult("every ticket's history consistent with its state and version", not wrong, detail)
+
+
+# --- (d) no server errors ---------------------------------------------------------------------------
+
+
+def check_server_errors(writes: list[dict]) -> CheckResult:
+    errors = [w for w in writes if w["kind"] == "server_error"]
+    detail = "none" if not errors else "; ".join(f"{w['status']} {w['key']}" for w in errors[:8])
+    return CheckResult("no response with status ≥ 500", not errors, f"{len(errors)}: {detail}")
+
+
+def check_locust_failures(csv_prefix: pathlib.Path) -> CheckResult:
+    """Every failure locust counted (status ≥ 500, a refused connection, an unexpected 4xx)."""
+    path = pathlib.Path(f"{csv_prefix}_failures.csv")
+    failures = Counter()
+    if path.exists():
+        with path.open() as handle:
+            for row in csv.DictReader(handle):
+                failures[f"{row['Method']} {row['Name']}: {row['Error']}"] += int(row["Occurrences"])
+    total = sum(failures.values())
+    detail = "none" if not total else "; ".join(f"{n}× {what}" for what, n in failures.most_common(8))
+    return CheckResult("no failed request in locust's statistics", not total, f"{total}: {detail}")
