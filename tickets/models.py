@@ -205,6 +205,8 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     completed_at = models.DateTimeField(_("完工时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("验收时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    # When the ticket entered its present state (set by apply_transition): "waiting since" in queues.
+    state_changed_at = models.DateTimeField(_("进入当前状态时间"), default=timezone.now)
     work_summary = models.TextField(_("处理结果"), blank=True)
     repeat_count = models.PositiveIntegerField(_("返修次数"), default=0)
     # Check-ins so far: the service report of a visit is keyed by it (tickets.reports).
@@ -253,6 +255,12 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
             # Dispatch board: unassigned tickets by deadline (views.dispatch_board).
             models.Index(
                 fields=["branch", "due_at"], name="tickets_unassigned_due_idx", condition=Q(state="reported")
+            ),
+            # Approvals inbox: returns to factory waiting for the supervisor, oldest request first.
+            models.Index(
+                fields=["branch", "state_changed_at"],
+                name="tickets_rma_waiting_idx",
+                condition=Q(state="rma_requested"),
             ),
         ]
         constraints = [

@@ -99,6 +99,7 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         warranty_remedy=decision.remedy.value,
         warranty_decision=decision.as_dict(),
         reported_at=now,
+        state_changed_at=now,
         due_at=default_due_at(now),
     )
     TicketEvent.objects.create(
@@ -239,6 +240,8 @@ def apply_transition(
         else:
             method()
         ticket.version += 1
+        if ticket.state != from_state:
+            ticket.state_changed_at = now
         try:
             ticket.save()
         except ConcurrentTransition as exc:  # the row lock makes this unreachable on PostgreSQL

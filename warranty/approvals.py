@@ -32,7 +32,8 @@ def claims_awaiting(user):
 
 
 def returns_awaiting(user):
-    """Tickets waiting for the supervisor's return-to-factory decision, by the time it was asked."""
+    """Tickets waiting for the supervisor's return-to-factory decision, by the time it was asked
+    (`state_changed_at`, indexed for this queue); the request's note from the history, per row shown."""
     if not user.has_role(Role.SUPERVISOR):
         return RepairTicket.objects.none()
     request = TicketEvent.objects.filter(ticket=OuterRef("pk"), action="request_return").order_by(
@@ -42,10 +43,8 @@ def returns_awaiting(user):
         RepairTicket.objects.visible_to(user)
         .filter(state=State.RMA_REQUESTED)
         .select_related("branch", "customer", "unit__product_model", "technician")
-        .annotate(
-            requested_at=Subquery(request.values("at")[:1]), request_note=Subquery(request.values("note")[:1])
-        )
-        .order_by("requested_at", "pk")
+        .annotate(request_note=Subquery(request.values("note")[:1]))
+        .order_by("state_changed_at", "pk")
     )
 
 

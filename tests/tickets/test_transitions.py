@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from accounts.models import Role
 from tests.accounts.factories import UserFactory
@@ -244,6 +247,28 @@ def test_a_stale_version_loses_and_writes_nothing(people, branch_a):
     ticket.refresh_from_db()
     assert ticket.state == State.DISPATCHED
     assert not TicketEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_time_a_ticket_entered_its_state_moves_with_the_state_only(people, branch_a):
+    long_ago = timezone.now() - datetime.timedelta(days=3)
+    ticket = TicketFactory(unit__owner__branch=branch_a, dispatched=True, state_changed_at=long_ago)
+    reassigned = apply_transition(
+        ticket_id=ticket.pk,
+        user=people["dispatcher"],
+        name="dispatch",
+        expected_version=ticket.version,
+        technician=people["other_technician"],
+    )
+    assert reassigned.state == State.DISPATCHED
+    assert reassigned.state_changed_at == long_ago  # a new technician, still waiting for the visit
+    before = timezone.now()
+    on_site = apply_transition(
+        ticket_id=ticket.pk, user=people["other_technician"], name="check_in", expected_version=reassigned.version
+    )
+    assert on_site.state_changed_at >= before
+    on_site.refresh_from_db()
+    assert on_site.state_changed_at == TicketEvent.objects.filter(ticket=ticket).latest("at").at
 
 
 @pytest.mark.django_db

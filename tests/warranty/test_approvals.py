@@ -136,13 +136,15 @@ class TestClaims:
 @pytest.mark.django_db
 class TestReturnsAndRequisitions:
     def test_the_supervisor_sees_return_requests_oldest_first_with_the_reason(self, client, office, branch_a):
-        late = TicketFactory(unit__owner__branch=branch_a, rma_requested=True)
-        early = TicketFactory(unit__owner__branch=branch_a, rma_requested=True)
+        # As apply_transition leaves them: the request's time is when each entered rma_requested.
+        requested = {hours: timezone.now() - datetime.timedelta(hours=hours) for hours in (1, 5)}
+        late = TicketFactory(unit__owner__branch=branch_a, rma_requested=True, state_changed_at=requested[1])
+        early = TicketFactory(unit__owner__branch=branch_a, rma_requested=True, state_changed_at=requested[5])
         for ticket, hours in ((late, 1), (early, 5)):
             TicketEvent.objects.create(
                 ticket=ticket,
                 actor=ticket.technician,
-                at=timezone.now() - datetime.timedelta(hours=hours),
+                at=requested[hours],
                 action="request_return",
                 from_state=State.ON_SITE,
                 to_state=State.RMA_REQUESTED,
