@@ -66,11 +66,11 @@ def group_findings(
     (the count stays exact)."""
     praised = Group("praised", str(_("表扬与满意")))
     problems = {key: Group(key, str(label)) for key, label in PROBLEM_GROUPS}
+    levels = {value: str(label) for value, label in Level.choices}  # translated once, not per finding
     for survey in surveys:
         weak = [name for name in QUESTION_FIELDS if survey[name] not in SATISFIED_LEVELS]
         for name in weak:
-            level = str(Level(survey[name]).label)
-            problems[name].add(Finding(survey["ticket"], survey["comment"], level), limit)
+            problems[name].add(Finding(survey["ticket"], survey["comment"], levels[survey[name]]), limit)
         if not weak and survey["comment"]:
             praised.add(Finding(survey["ticket"], survey["comment"]), limit)
     for call in calls:

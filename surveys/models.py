@@ -238,6 +238,12 @@ class Survey(models.Model):
             # Monthly satisfaction per branch and per technician (reports).
             models.Index(fields=["branch", "answered_at"], name="surveys_survey_branch_idx"),
             models.Index(fields=["technician", "answered_at"], name="surveys_survey_tech_idx"),
+            # The monthly report and the trend of months not summarised yet, all branches (reports).
+            models.Index(
+                fields=["answered_at"],
+                name="surveys_survey_answered_idx",
+                condition=Q(answered_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
