@@ -61,7 +61,10 @@ def open_image(
 
 
 def _too_many_pixels(max_pixels: int) -> str:
-    return _("图片尺寸过大:最多 %(limit)d 万像素。") % {"limit": max_pixels // 10_000}
+    return _("图片尺寸过大:最多 %(limit)d 万像素(%(megapixels)d MP)。") % {
+        "limit": max_pixels // 10_000,
+        "megapixels": max_pixels // 1_000_000,
+    }
 
 
 def check_pdf(data: bytes, wrong_type: str) -> None:

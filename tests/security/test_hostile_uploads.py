@@ -171,7 +171,7 @@ SIGNATURE_CASES = [
     SignatureCase("truncated-png", data_url(signature_png()[:600]), DAMAGED),
     SignatureCase("png-header-random-bytes", data_url(PNG_HEADER_OVER_RANDOM), "签名图片无法识别"),
     SignatureCase("decompression-bomb", data_url(BOMB), "图片尺寸过大:最多 800 万像素"),
-    SignatureCase("just-under-the-bomb-limit", data_url(png_claiming(12000, 12000)), "最多 800 万像素"),
+    SignatureCase("144-megapixels-below-pillows-own-limit", data_url(png_claiming(12000, 12000)), "最多 800 万像素"),
     SignatureCase("not-base64", "data:image/png;base64,@@@not base64@@@", "请客户在签字框内签名"),
     SignatureCase("other-scheme", "javascript:alert(1)", "请客户在签字框内签名"),
     SignatureCase("empty", "", "请客户在签字框内签名"),
