@@ -24,6 +24,7 @@ import datetime
 import itertools
 import json
 import math
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -63,6 +64,13 @@ def floor_view(request: HttpRequest) -> HttpResponse:
 
 
 FLOOR_PATH = "/__bench__/floor/"
+# What the floor itself reads (the session and the user; pages add the roles and the branch).
+FLOOR_TABLES = (
+    'FROM "django_session"',
+    'FROM "accounts_user" ',
+    'FROM "auth_group"',
+    'FROM "accounts_branch" WHERE',
+)
 urlpatterns = [
     path(FLOOR_PATH.strip("/") + "/", floor_view, name="bench_floor"),
     path("", include("aftersales.urls")),
@@ -1009,9 +1017,6 @@ def _sample(query: str, params: list, count: int) -> list:
     return [rows[i % len(rows)] for i in range(count)]
 
 
-LIST_LABEL = "ticket list ?state=open"
-
-
 def build_pages(personas: Personas, samples: int) -> list[Page]:
     branch_id = personas.branch.pk
     open_states = [str(state) for state in OPEN_STATES]
@@ -1059,7 +1064,12 @@ def build_pages(personas: Personas, samples: int) -> list[Page]:
     list_target = Target(p95_ms=50, floor_ratio=10)
     return [
         Page("floor: trivial logged-in view", "dispatcher", lambda i: ("get", FLOOR_PATH, None)),
-        Page(LIST_LABEL, "dispatcher", lambda i: ("get", "/tickets/?state=open", None), target=list_target),
+        Page(
+            "ticket list ?state=open",
+            "dispatcher",
+            lambda i: ("get", "/tickets/?state=open", None),
+            target=list_target,
+        ),
         Page("ticket list, all states (nav link)", "dispatcher", lambda i: ("get", "/tickets/", None)),
         Page(
             "ticket detail",
@@ -1147,8 +1157,9 @@ def measure(
                 with CaptureQueriesContext(connection) as queries:
                     response = _send(client, page, i)
                 counts.append(len(queries))
+                # Read now: the next request (the redirect followed) clears the connection's query log.
+                captured_sql[page.label] = [query["sql"] for query in queries.captured_queries]
                 _follow(client, response)
-            captured_sql[page.label] = [query["sql"] for query in queries.captured_queries]
             timings, floor_timings = [], []
             for i in range(warmup, warmup + requests):
                 started = time.perf_counter()
@@ -1204,21 +1215,22 @@ def format_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def explain(statement: str) -> str:
+def explain(statement: str) -> tuple[float, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of one statement: its execution time in ms and the plan."""
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
-        return "\n".join(row[0] for row in cursor.fetchall())
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    executed = re.search(r"Execution Time: ([0-9.]+) ms", plan)
+    return (float(executed.group(1)) if executed else 0.0), plan
 
 
-def list_queries(captured: list[str]) -> dict[str, str]:
-    """The ticket list's COUNT and page queries among a request's SQL."""
-    table = RepairTicket._meta.db_table
-    found = {}
+def hot_queries(captured: list[str], *, top: int) -> list[tuple[float, str, str]]:
+    """The `top` slowest SELECTs of a page's request by EXPLAIN ANALYZE: (ms, statement, plan).
+
+    The session, user and group lookups that every page makes, the floor included, are left out."""
+    ranked = []
     for statement in captured:
-        if f'FROM "{table}"' not in statement:
-            continue
-        if statement.startswith("SELECT COUNT(*)"):
-            found["COUNT"] = statement
-        elif "LIMIT" in statement:
-            found["page"] = statement
-    return found
+        if statement.startswith("SELECT") and not any(table in statement for table in FLOOR_TABLES):
+            ms, plan = explain(statement)
+            ranked.append((ms, statement, plan))
+    return sorted(ranked, key=lambda row: -row[0])[:top]

@@ -54,7 +54,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--explain",
             action="store_true",
-            help="print EXPLAIN (ANALYZE, BUFFERS) of the ticket list's queries",
+            help="print EXPLAIN (ANALYZE, BUFFERS) of the two slowest queries of each page",
         )
 
     def handle(self, *args, **options) -> None:
@@ -174,10 +174,11 @@ class Command(BaseCommand):
             "alternately with it."
         )
         if options["explain"]:
-            for label, statement in benchmark.list_queries(captured[benchmark.LIST_LABEL]).items():
-                self.stdout.write(f"\nEXPLAIN (ANALYZE, BUFFERS) — ticket list ?state=open, {label} query:")
-                self.stdout.write(statement)
-                self.stdout.write(benchmark.explain(statement))
+            for label, statements in captured.items():
+                for ms, statement, plan in benchmark.hot_queries(statements, top=2):
+                    self.stdout.write(
+                        f"\nEXPLAIN (ANALYZE, BUFFERS) — {label}, {ms:.1f} ms:\n{statement}\n{plan}"
+                    )
         if any(result.verdict == "MISSED" for result in results):
             self.stdout.write(self.style.WARNING("Some targets were missed; see docs/performance.md."))
 
