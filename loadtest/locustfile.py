@@ -51,6 +51,13 @@ ISSUE_INPUT = re.compile(r'max="(\d+)" name="issue-(\d+)" value="(\d+)"')
 STORE_OPTION = re.compile(r'<option value="(\d+)"[^>]*>压测备件库</option>')
 
 
+def failure(response) -> str:
+    """What went wrong: the status, or for no answer at all (status 0) the client's exception."""
+    if response.status_code == 0:
+        return f"no answer: {type(response.error).__name__}"
+    return f"HTTP {response.status_code}"
+
+
 def marker() -> str:
     return f"soak:{uuid.uuid4().hex}"
 
@@ -120,7 +127,7 @@ class OfficeUser(HttpUser):
             if response.status_code >= 500:
                 self._server_error("GET", path, name, response.status_code)
             if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
+                response.failure(failure(response))
                 return ""
             return response.text
 
@@ -138,8 +145,8 @@ class OfficeUser(HttpUser):
             if status >= 500 or status == 0:
                 if status:
                     self._server_error("POST", path, name, status)
-                response.failure(f"HTTP {status}")
-                return Outcome("error", f"HTTP {status}")
+                response.failure(failure(response))
+                return Outcome("error", failure(response))
             if status not in (200, 302):
                 response.failure(f"HTTP {status}")  # 403/404 mean the workload is wrong, not the race
                 return Outcome("refused", f"HTTP {status}")

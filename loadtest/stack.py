@@ -248,6 +248,10 @@ class Stack:
                 "60",
                 "--graceful-timeout",
                 "10",
+                # Longer than a user's pause between two requests: with gunicorn's default of 2 s an idle
+                # connection is closed just as the client reuses it, and the request fails in transport.
+                "--keep-alive",
+                "10",
             ],
         )
         self.start_worker()
