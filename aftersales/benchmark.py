@@ -48,7 +48,7 @@ from accounts.models import Branch, DocumentSequence, Role, User
 from aftersales.management.commands.seed_demo import ACTOR_FOR, FAULTS, NOTES, PATHS
 from customers.models import Customer, CustomerPhone, FaultCategory, ProductModel, Unit
 from parts.models import Part, Requisition, RequisitionLine, StockLevel, StockMovement, Supplier, Warehouse
-from tickets.models import OPEN_STATES, RepairTicket, State, TicketEvent
+from tickets.models import OPEN_STATES, ClockPause, RepairTicket, SlaAlert, State, TicketDeadline, TicketEvent
 from tickets.services import service_category_for
 from warranty import rules
 from warranty.models import MaintenanceContract, WarrantyPolicy
@@ -1185,16 +1185,24 @@ def measure(
     finally:
         for client in clients.values():
             client.logout()
-        # Calls logged by the intake page: remove them, so the next run measures the same data.
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    f"DELETE FROM {_table(TicketEvent)} WHERE ticket_id > %s", [last_seeded_ticket]
-                )
-                cursor.execute(f"DELETE FROM {_table(RepairTicket)} WHERE id > %s", [last_seeded_ticket])
-        except DatabaseError as exc:
-            log(f"  (the tickets logged by the intake page stay: {exc})")
+        forget_tickets_after(last_seeded_ticket, log)
     return results, captured_sql
+
+
+def forget_tickets_after(last_seeded_ticket: int, log: Callable[[str], None]) -> None:
+    """Remove the calls logged during a measurement, so the next run measures the same data."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for model in (SlaAlert, TicketDeadline, ClockPause, TicketEvent):
+                column = (
+                    "deadline_id IN (SELECT id FROM tickets_ticketdeadline WHERE ticket_id > %s)"
+                    if model is SlaAlert
+                    else "ticket_id > %s"
+                )
+                cursor.execute(f"DELETE FROM {_table(model)} WHERE {column}", [last_seeded_ticket])
+            cursor.execute(f"DELETE FROM {_table(RepairTicket)} WHERE id > %s", [last_seeded_ticket])
+    except DatabaseError as exc:
+        log(f"  (the tickets logged during the measurement stay: {exc})")
 
 
 def _follow(client: Client, response) -> None:

@@ -24,7 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from aftersales import bench_clocks, benchmark
+from aftersales import bench_clocks, bench_http, benchmark
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aftersales_bench"
 IDENTITY_KEYS = ("ENGINE", "NAME", "HOST", "PORT", "USER")
@@ -47,10 +47,12 @@ class Command(BaseCommand):
         parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per page (default 20)")
         parser.add_argument(
             "--part",
-            choices=["all", "pages", "sweep", "rules", "reports"],
+            choices=["all", "pages", "sweep", "rules", "reports", "http"],
             default="all",
-            help="what to measure: the pages, the SLA sweep, the pure rules, the KPI dashboard and monthly exports, or all (default)",
+            help="what to measure: the pages in-process, the SLA sweep, the pure rules, the KPI dashboard and monthly exports, the pages through gunicorn under load (http), or all (default)",
         )
+        parser.add_argument("--http-users", type=int, default=50, help="simulated users of --part http (50)")
+        parser.add_argument("--http-minutes", type=float, default=5, help="minutes of --part http (5)")
         parser.add_argument(
             "--explain",
             action="store_true",
@@ -97,6 +99,8 @@ class Command(BaseCommand):
             f"--requests={options['requests']}",
             f"--warmup={options['warmup']}",
             f"--part={options['part']}",
+            f"--http-users={options['http_users']}",
+            f"--http-minutes={options['http_minutes']}",
         ]
         argv += ["--reseed"] * options["reseed"] + ["--explain"] * options["explain"]
         env = {**os.environ, "DATABASE_URL": options["database_url"], "DEBUG": "0"}
@@ -141,6 +145,12 @@ class Command(BaseCommand):
         if options["part"] in ("all", "reports"):
             self.stdout.write("\nKPI dashboard and monthly exports:")
             call_command("bench_reports", stdout=self.stdout)
+        if options["part"] in ("all", "http"):
+            self.stdout.write("\nThrough gunicorn under load (locust on loopback):")
+            if not bench_http.run(
+                users=options["http_users"], minutes=options["http_minutes"], log=self.stdout.write
+            ):
+                self.stdout.write(self.style.WARNING("Some targets were missed or requests failed."))
 
     def _sweep(self) -> None:
         self.stdout.write("\nSLA sweep (one running deadline per ticket; each run rolled back):")
