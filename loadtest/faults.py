@@ -241,11 +241,9 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
 
     @classmethod
-    def of(cls, requests: list[dict], start: float, end: float) -> Tally:
+    def of(cls, requests: list[dict]) -> Tally:
         tally = cls()
         for request in requests:
-            if not start <= request["t"] < end:
-                continue
             status = request["status"]
             if status == 0:
                 tally.no_answer += 1
@@ -277,6 +275,20 @@ class Tally:
             f"  {label:<7} {self.total:>6} requests: {self.ok} ok, {self.refused} refused (4xx), "
             f"{self.error_page} error page (5xx), {self.bare_5xx} other 5xx, {self.no_answer} no answer{timing}"
         )
+
+
+def by_window(requests: list[dict], start: float, end: float) -> dict[str, list[dict]]:
+    """Before: answered before the fault began; after: sent after it ended; during: in flight at some
+    moment of it (a request cut by the fault counts there, not where it started)."""
+    windows: dict[str, list[dict]] = {"before": [], "during": [], "after": []}
+    for request in requests:
+        if request["t"] + request["ms"] / 1000 < start:
+            windows["before"].append(request)
+        elif request["t"] >= end:
+            windows["after"].append(request)
+        else:
+            windows["during"].append(request)
+    return windows
 
 
 def first_success_after(requests: list[dict], moment: float) -> float | None:
@@ -345,9 +357,7 @@ class Run:
             f"  fault   {clock(fault_start)} → {clock(fault_end)} UTC ({fault_end - fault_start:.1f} s)"
         )
         windows = {
-            "before": Tally.of(requests, load.started, fault_start),
-            "during": Tally.of(requests, fault_start, fault_end),
-            "after": Tally.of(requests, fault_end, load.stopped),
+            label: Tally.of(found) for label, found in by_window(requests, fault_start, fault_end).items()
         }
         for label, tally in windows.items():
             outcome.note(tally.line(label))
