@@ -4,11 +4,12 @@ Every figure is counted in SQL (`values(...).annotate(...)`): per measure one qu
 grouped by branch, technician and model at once, and one for the twelve-month trend. Python only adds up
 the grouped rows (at most a few thousand groups).
 
-A complete month is summarised once (`summarise`, nightly task `reports.tasks.summarise_months`): the
-same grouped queries, stored per branch × technician × model in `reports.KpiMonth`. The dashboard of a
-summarised month with a summarised trend then runs three small queries instead of sixteen over a year
-of rows (1,000,000 tickets, 300,000 surveys: under 300 ms, docs/performance.md); a month that is not
-summarised (the current one) is counted live.
+Months are summarised (`summarise`, periodic task `reports.tasks.summarise_months`): the same grouped
+queries, stored per branch × technician × model in `reports.KpiMonth`, up to a watermark (`through`:
+the month's end once it is over, the time of the run for the current month). The dashboard reads the
+stored groups and counts live only the rows after the watermark (and months never summarised): three
+small queries for a complete month instead of sixteen over a year of rows (1,000,000 tickets, 300,000
+surveys: docs/performance.md), a few more over the last minutes for the current month.
 
 Definitions (shown on the dashboard and in the monthly report):
 - volume: tickets reported in the month, by service category A/B/C/D (§7-六);
@@ -239,8 +240,8 @@ class Measure:
     branch_path: str = "ticket__branch"
     paths: dict[str, str] = field(default_factory=dict)
 
-    def rows(self, months: Iterable[Month], branch: Branch | None) -> QuerySet:
-        rows = self.base().filter(_during(self.time_field, months))
+    def rows(self, windows: Iterable[Window], branch: Branch | None) -> QuerySet:
+        rows = self.base().filter(_during(self.time_field, windows))
         return rows.filter(**{self.branch_path: branch}) if branch else rows
 
     def prefix(self, dimension: Dimension) -> str:
@@ -333,18 +334,27 @@ MEASURES = (
 )
 
 
-def _during(time_field: str, months: Iterable[Month]) -> Q:
-    """`time_field` within one of `months`; consecutive months make one range (one index range scan)."""
+Window = tuple[datetime.datetime, datetime.datetime]  # [start, end)
+
+
+def _during(time_field: str, windows: Iterable[Window]) -> Q:
+    """`time_field` within one of the windows; adjacent windows make one range (one index range scan)."""
     ranges: list[list[datetime.datetime]] = []
-    for month in sorted(months, key=lambda month: month.start):
-        if ranges and ranges[-1][1] == month.start:
-            ranges[-1][1] = month.end
+    for start, end in sorted(windows):
+        if ranges and ranges[-1][1] == start:
+            ranges[-1][1] = end
         else:
-            ranges.append([month.start, month.end])
+            ranges.append([start, end])
     condition = Q(pk__in=[])
     for start, end in ranges:
         condition |= Q(**{f"{time_field}__gte": start, f"{time_field}__lt": end})
     return condition
+
+
+def _live_windows(months: Iterable[Month], summarised: dict[Month, datetime.datetime]) -> list[Window]:
+    """What is not stored: each month after its watermark, or the whole month if it has none."""
+    windows = [(summarised.get(month, month.start), month.end) for month in months]
+    return [(start, end) for start, end in windows if start < end]
 
 
 def _paths(measure: Measure, dimension: Dimension) -> dict[str, str]:
@@ -367,41 +377,43 @@ def _collect(tables: dict, dimensions: tuple, grouped: Iterable[dict], paths: di
 
 
 def kpi_tables(
-    scope: Scope, dimensions: Iterable[Dimension] = DIMENSIONS, *, stored: bool | None = None
+    scope: Scope,
+    dimensions: Iterable[Dimension] = DIMENSIONS,
+    *,
+    summarised: dict[Month, datetime.datetime] | None = None,
 ) -> dict[str, list[KpiRow]]:
     """{dimension key: one row per group with any data in the month, by name (unassigned last)}.
 
     One query per measure groups by every dimension at once (branch × technician × model is at most a
     few thousand groups); the groups are then added up per dimension. Counts and sums add up, so
     this is exact, and the database reads each month's rows once instead of once per dimension.
-    A summarised month (`stored`; looked up when None) is one query on its stored groups instead.
+    A summarised month (`summarised`: {month: watermark}, looked up when None) is one query on its
+    stored groups, plus these queries over its rows after the watermark, if it has any yet.
     """
     dimensions = tuple(dimensions)
     tables: dict[str, dict] = {dimension.key: {} for dimension in dimensions}
-    if stored is None:
-        stored = scope.month in summarised_months([scope.month])
-    if stored:
+    if summarised is None:
+        summarised = summarised_months([scope.month])
+    if scope.month in summarised:
         paths = {dimension.key: _stored_paths(dimension) for dimension in dimensions}
         columns = {column for dimension_paths in paths.values() for column in dimension_paths}
         cells = _stored_rows(scope.branch).filter(month=scope.month.first_day)
         _collect(tables, dimensions, cells.values(*sorted(columns), *STORED_FIELDS), paths, _fill_stored)
-    else:
-        _collect_live(tables, dimensions, scope)
+    windows = _live_windows([scope.month], summarised)
+    if windows:
+        _collect_live(tables, dimensions, windows, scope.branch)
     return {
         key: sorted(rows.values(), key=lambda row: (row.key is None, row.name))
         for key, rows in tables.items()
     }
 
 
-def _collect_live(tables: dict, dimensions: tuple, scope: Scope) -> None:
+def _collect_live(tables: dict, dimensions: tuple, windows: list[Window], branch: Branch | None) -> None:
     for measure in MEASURES:
         paths = {dimension.key: _paths(measure, dimension) for dimension in dimensions}
         columns = {column for dimension_paths in paths.values() for column in dimension_paths}
         grouped = (
-            measure.rows([scope.month], scope.branch)
-            .values(*sorted(columns))
-            .annotate(**measure.aggregates())
-            .order_by()
+            measure.rows(windows, branch).values(*sorted(columns)).annotate(**measure.aggregates()).order_by()
         )
         _collect(tables, dimensions, grouped, paths, measure.fill)
 
@@ -418,9 +430,11 @@ def total(rows: Iterable[KpiRow]) -> KpiRow:
     return whole
 
 
-def trend(scope: Scope, months: int = TREND_MONTHS, summarised: set[Month] | None = None) -> list[KpiRow]:
+def trend(
+    scope: Scope, months: int = TREND_MONTHS, summarised: dict[Month, datetime.datetime] | None = None
+) -> list[KpiRow]:
     """The KPIs of the `months` months up to the scope's month, oldest first: one query over the
-    summarised months, one per measure over the others (if any)."""
+    stored months, one per measure over what is not stored (if anything)."""
     first = scope.month.minus(months - 1)
     by_month = {}
     for offset in range(months):
@@ -434,7 +448,7 @@ def trend(scope: Scope, months: int = TREND_MONTHS, summarised: set[Month] | Non
     if summarised is None:
         summarised = summarised_months(by_month)
     stored = [month for month in by_month if month in summarised]
-    live = [month for month in by_month if month not in summarised]
+    windows = _live_windows(by_month, summarised)
     if stored:
         grouped = (
             _stored_rows(scope.branch)
@@ -445,9 +459,9 @@ def trend(scope: Scope, months: int = TREND_MONTHS, summarised: set[Month] | Non
         )
         for data in grouped:
             _fill_stored(by_month[Month(data["month"].year, data["month"].month)], data)
-    for measure in MEASURES if live else ():  # every month stored: no query over the raw rows
+    for measure in MEASURES if windows else ():  # all stored: no query over the raw rows
         grouped = (
-            measure.rows(live, scope.branch)
+            measure.rows(windows, scope.branch)
             .annotate(period=TruncMonth(measure.time_field, tzinfo=REPORT_ZONE))
             .values("period")
             .annotate(**measure.aggregates())
@@ -498,32 +512,41 @@ def _stored_rows(branch: Branch | None) -> QuerySet:
     return KpiMonth.objects.filter(branch=branch) if branch else KpiMonth.objects.all()
 
 
-def summarised_months(months: Iterable[Month]) -> set[Month]:
-    days = [month.first_day for month in months]
-    return {
-        Month(day.year, day.month)
-        for day in SummarisedMonth.objects.filter(month__in=days).values_list("month", flat=True)
-    }
+def summarised_months(months: Iterable[Month]) -> dict[Month, datetime.datetime]:
+    """{month: watermark} of those of `months` that are summarised."""
+    rows = SummarisedMonth.objects.filter(month__in=[month.first_day for month in months])
+    return {Month(day.year, day.month): through for day, through in rows.values_list("month", "through")}
 
 
 def summarisable_months(today: datetime.date, back: int) -> list[Month]:
-    """The last complete month before `today`, and those of the `back` months up to it that are not
-    summarised yet, oldest first."""
-    last = Month.previous(today)
-    months = [last.minus(offset) for offset in range(back)]
+    """What the periodic task refreshes, oldest first: the current month (to date), the last complete
+    month (for entries made late) and those of the `back` months before today not summarised yet."""
+    current = Month(today.year, today.month)
+    months = [current.minus(offset) for offset in range(back + 1)]
     done = summarised_months(months)
-    return sorted({last, *(month for month in months if month not in done)}, key=lambda month: month.start)
+    return sorted(
+        {current, current.minus(1), *(month for month in months if month not in done)},
+        key=lambda month: month.start,
+    )
 
 
-def summarise(month: Month) -> int:
-    """Store a complete month's counts per branch × technician × model, replacing any stored before;
-    returns the number of groups. The queries are the live dashboard's, grouped by the three ids."""
-    if month.end > timezone.now():
-        raise ValueError(f"{month} is not over yet")
+def summarise(month: Month, now: datetime.datetime | None = None) -> int:
+    """Store a month's counts per branch × technician × model up to `now` (the month's end once it is
+    over), replacing any stored before; returns the number of groups. The queries are the live
+    dashboard's, grouped by the three ids."""
+    now = now or timezone.now()
+    if month.start >= now:
+        raise ValueError(f"{month} has not begun")
+    through = min(month.end, now)
     cells: dict[tuple, KpiRow] = {}
     for measure in MEASURES:
         columns = [next(iter(_paths(measure, dimension))) for dimension in DIMENSIONS]
-        grouped = measure.rows([month], None).values(*columns).annotate(**measure.aggregates()).order_by()
+        grouped = (
+            measure.rows([(month.start, through)], None)
+            .values(*columns)
+            .annotate(**measure.aggregates())
+            .order_by()
+        )
         for data in grouped:
             key = tuple(data[column] for column in columns)
             measure.fill(cells.setdefault(key, KpiRow()), data)
@@ -540,7 +563,7 @@ def summarise(month: Month) -> int:
             for (branch, technician, product_model), row in cells.items()
         )
         SummarisedMonth.objects.update_or_create(
-            month=month.first_day, defaults={"summarised_at": timezone.now()}
+            month=month.first_day, defaults={"through": through, "summarised_at": timezone.now()}
         )
     return len(cells)
 
@@ -601,7 +624,7 @@ class Dashboard:
 
 def dashboard(scope: Scope) -> Dashboard:
     summarised = summarised_months(scope.month.minus(offset) for offset in range(TREND_MONTHS))
-    tables = kpi_tables(scope, stored=scope.month in summarised)
+    tables = kpi_tables(scope, summarised=summarised)
     return Dashboard(
         scope=scope,
         targets=kpi_targets(),

@@ -1,9 +1,10 @@
-"""The KPI counts of complete months, stored once a month is over so that the dashboard and its
-twelve-month trend read a few hundred summary rows instead of a year of tickets and surveys (issue #8).
+"""The KPI counts of each month, stored so that the dashboard and its twelve-month trend read a few
+hundred summary rows instead of a year of tickets and surveys (issue #8).
 
 `reports.kpis.summarise` fills a month with the same grouped SQL the live dashboard runs, so a stored
-month equals the computed one (tests/reports/test_summary.py); the nightly task re-summarises the last
-complete month (for late entries) and any complete month not summarised yet.
+month equals the counted one (tests/reports/test_kpis.py); the periodic task `reports.tasks.summarise_months`
+refreshes the current month to date, the last complete month (for late entries) and any month of the
+trend not summarised yet.
 """
 
 from __future__ import annotations
@@ -68,9 +69,12 @@ class KpiMonth(models.Model):
 
 
 class SummarisedMonth(models.Model):
-    """A month whose KpiMonth rows are complete (a month without any data has no rows, but is known)."""
+    """A month whose KpiMonth rows hold every row before `through` (the month's end once it is over; the
+    time of the run for the current month): the rest of the month is counted live. A month without any
+    data has no KpiMonth rows, but is known here."""
 
     month = models.DateField(_("月份"), unique=True)
+    through = models.DateTimeField(_("汇总截至"))
     summarised_at = models.DateTimeField(_("汇总时间"))
 
     class Meta:

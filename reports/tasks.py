@@ -10,8 +10,10 @@ from reports.kpis import TREND_MONTHS, summarisable_months, summarise
 
 @shared_task
 def summarise_months() -> list[str]:
-    """Nightly: store the KPI counts of the last complete month again (entries made late) and of every
-    complete month of the dashboard's trend not summarised yet. Safe to run twice (replaces)."""
+    """Every 15 minutes: store the KPI counts of the current month to date, of the last complete month
+    again (entries made late) and of every month of the dashboard's trend not summarised yet. The
+    dashboard counts live only what came after, so it stays exact; a row entered with an earlier time
+    than the last run's waits for the next run. Safe to run twice (replaces)."""
     months = summarisable_months(timezone.localdate(), TREND_MONTHS)
     for month in months:
         summarise(month)

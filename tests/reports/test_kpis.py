@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from reports.kpis import (
     BRANCH,
@@ -244,12 +243,22 @@ def test_summarising_again_takes_in_late_entries(october, branch_a):
     assert KpiMonth.objects.count() >= cells
 
 
-def test_only_a_month_that_is_over_is_stored():
-    current = Month.previous(timezone.localdate() + datetime.timedelta(days=40))
-    with pytest.raises(ValueError, match="not over"):
-        summarise(current)
+def test_a_month_stored_to_date_adds_what_came_after_live(october, branch_a):
+    """October stored up to the 15th at noon: the rows after it are counted live, the figures are the
+    same, and a ticket reported after the run shows at once."""
+    counted = _everything(dashboard(Scope(NOVEMBER)))
+    summarise(OCTOBER, now=local(2026, 10, 15, 12))
+    summarise(NOVEMBER, now=local(2026, 11, 15, 12))
+    assert _everything(dashboard(Scope(NOVEMBER))) == counted
+    TicketFactory(branch=branch_a, service_category="A", reported_at=local(2026, 11, 20, 9))
+    assert dashboard(Scope(NOVEMBER)).summary.volume["A"] == 1
 
 
-def test_the_nightly_months_are_the_last_one_and_any_missing(october):
-    summarise(Month(2026, 9))
-    assert summarisable_months(datetime.date(2026, 11, 28), 3) == [Month(2026, 8), OCTOBER]
+def test_a_month_that_has_not_begun_is_not_stored():
+    with pytest.raises(ValueError, match="not begun"):
+        summarise(NOVEMBER, now=local(2026, 10, 31, 23))
+
+
+def test_the_periodic_months_are_the_current_the_last_and_any_missing(october):
+    summarise(Month(2026, 8))
+    assert summarisable_months(datetime.date(2026, 11, 28), 3) == [Month(2026, 9), OCTOBER, NOVEMBER]

@@ -1,4 +1,4 @@
-"""Store the KPI counts of complete months (what the nightly task does, or the months named)."""
+"""Store the KPI counts of months (what the periodic task does, or the months named)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from reports.periods import Month
 
 
 class Command(BaseCommand):
-    help = "Summarise the KPI counts of complete months (default: as the nightly task; after a correction of old data, name the months)."
+    help = "Summarise the KPI counts of months (default: as the periodic task; after a correction of old data, name the months)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("months", nargs="*", help="YYYY-MM (default: the nightly task's months)")
+        parser.add_argument("months", nargs="*", help="YYYY-MM (default: the periodic task's months)")
         parser.add_argument("--back", type=int, default=TREND_MONTHS, help="months to look back (default)")
 
     def handle(self, *args, **options) -> None:
