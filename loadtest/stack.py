@@ -224,9 +224,12 @@ class Stack:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        # Pool children that outlived their parent (SIGKILL of the parent alone) go too.
+        # Pool children that outlived their parent (SIGKILL of the parent alone) go too, and are waited for.
+        deadline = time.monotonic() + STOP_TIMEOUT
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+            while time.monotonic() < deadline:
+                os.killpg(process.pid, signal.SIGKILL)
+                time.sleep(0.1)
         self._logs.pop(name).close()
 
     def start(self) -> None:
