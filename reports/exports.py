@@ -28,8 +28,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 2000
 
 
-def _local(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+def _local(value, zone=None) -> str:
+    """Local time as text; pass the zone when formatting many (looking it up costs more than this)."""
+    return (
+        value.astimezone(zone or timezone.get_current_timezone()).strftime("%Y-%m-%d %H:%M") if value else ""
+    )
 
 
 def _person(row: dict) -> str:
@@ -51,9 +54,7 @@ class SurveyAnswerResource(resources.Resource):
     product_model = Field(
         column_name=gettext_lazy("产品型号"), dehydrate_method=itemgetter("ticket__unit__product_model__code")
     )
-    answered_at = Field(
-        column_name=gettext_lazy("答卷时间"), dehydrate_method=lambda row: _local(row["answered_at"])
-    )
+    answered_at = Field(column_name=gettext_lazy("答卷时间"), dehydrate_method=itemgetter("answered_at"))
     attitude, skill, punctuality, promises = (
         Field(column_name=label, dehydrate_method=itemgetter(name)) for name, label in QUESTIONS
     )
@@ -100,8 +101,10 @@ class SurveyAnswerResource(resources.Resource):
         levels = {value: str(label) for value, label in Level.choices}
         via = {value: str(label) for value, label in AnsweredVia.choices}
         getters = [field.dehydrate_method for field in self.get_export_fields()]
+        zone = timezone.get_current_timezone()
         yield self.get_export_headers()
         for row in queryset.iterator(chunk_size=CHUNK):
+            row["answered_at"] = _local(row["answered_at"], zone)
             row["satisfied"] = sum(row[name] in SATISFIED_LEVELS for name in QUESTION_FIELDS)
             for name in QUESTION_FIELDS:
                 row[name] = levels[row[name]]

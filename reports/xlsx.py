@@ -66,10 +66,11 @@ class _Pipe(io.RawIOBase):
 def _cell(reference: str, value, style: str) -> str:
     if value is None or value == "":
         return ""
-    if isinstance(value, bool):
-        return f'<c r="{reference}" t="b"{style}><v>{int(value)}</v></c>'
-    if isinstance(value, int | float | Decimal):
-        return f'<c r="{reference}"{style}><v>{value}</v></c>'
+    if type(value) is not str:  # most cells are text: test that first
+        if isinstance(value, bool):
+            return f'<c r="{reference}" t="b"{style}><v>{int(value)}</v></c>'
+        if isinstance(value, int | float | Decimal):
+            return f'<c r="{reference}"{style}><v>{value}</v></c>'
     text = escape(_ILLEGAL.sub("", str(value)))
     return f'<c r="{reference}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
 
