@@ -7,7 +7,7 @@ the grouped rows (at most a few thousand groups).
 Months are summarised (`summarise`, periodic task `reports.tasks.summarise_months`): the same grouped
 queries, stored per branch × technician × model in `reports.KpiMonth`, up to a watermark (`through`:
 the month's end once it is over, the time of the run for the current month). The dashboard reads the
-stored groups and counts live only the rows after the watermark (and months never summarised): three
+stored groups and counts live only the rows after the watermark (and months never summarised): five
 small queries for a complete month instead of sixteen over a year of rows (1,000,000 tickets, 300,000
 surveys: docs/performance.md), a few more over the last minutes for the current month.
 
@@ -387,18 +387,21 @@ def kpi_tables(
     One query per measure groups by every dimension at once (branch × technician × model is at most a
     few thousand groups); the groups are then added up per dimension. Counts and sums add up, so
     this is exact, and the database reads each month's rows once instead of once per dimension.
-    A summarised month (`summarised`: {month: watermark}, looked up when None) is one query on its
-    stored groups, plus these queries over its rows after the watermark, if it has any yet.
+    A summarised month (`summarised`: {month: watermark}, looked up when None) is one query per
+    dimension on its stored groups, plus these queries over its rows after the watermark, if any.
     """
     dimensions = tuple(dimensions)
     tables: dict[str, dict] = {dimension.key: {} for dimension in dimensions}
     if summarised is None:
         summarised = summarised_months([scope.month])
     if scope.month in summarised:
-        paths = {dimension.key: _stored_paths(dimension) for dimension in dimensions}
-        columns = {column for dimension_paths in paths.values() for column in dimension_paths}
+        # Summed in SQL per dimension: a few dozen rows each instead of every stored group.
         cells = _stored_rows(scope.branch).filter(month=scope.month.first_day)
-        _collect(tables, dimensions, cells.values(*sorted(columns), *STORED_FIELDS), paths, _fill_stored)
+        sums = {name: Sum(name) for name in STORED_FIELDS}
+        for dimension in dimensions:
+            paths = {dimension.key: _stored_paths(dimension)}
+            grouped = cells.values(*paths[dimension.key]).annotate(**sums).order_by()
+            _collect(tables, (dimension,), grouped, paths, _fill_stored)
     windows = _live_windows([scope.month], summarised)
     if windows:
         _collect_live(tables, dimensions, windows, scope.branch)
