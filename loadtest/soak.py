@@ -67,6 +67,7 @@ class MemorySampler(threading.Thread):
     def __init__(self, stack: Stack):
         super().__init__(daemon=True)
         self.stack, self.samples = stack, []  # (seconds since start, {pid: MB})
+        self.load: list[float] = []  # the 1-minute load average at each sample
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -79,6 +80,7 @@ class MemorySampler(threading.Thread):
                 except (ProcessLookupError, FileNotFoundError):
                     continue
             self.samples.append((time.monotonic() - started, sample))
+            self.load.append(os.getloadavg()[0])
             if self.stopped.wait(SAMPLE_SECONDS):
                 return
 
@@ -220,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         f" ({args.users} users, {args.minutes:g} min, spawn rate {args.spawn_rate:g}/s)",
         f"machine before: {machine_before}",
         f"machine after:  {machine()}",
+        f"load average during the run: mean {sum(sampler.load) / max(len(sampler.load), 1):.1f}, "
+        f"max {max(sampler.load, default=0):.1f} (1-minute, every {SAMPLE_SECONDS} s)",
         f"stack: gunicorn {stack.web_workers} workers × {stack.threads} threads, Celery worker "
         f"(concurrency {stack.worker_concurrency}) + beat; PostgreSQL {DATABASE_URL.rsplit('@', 1)[-1]}, "
         f"Redis {BROKER_URL.rsplit('@', 1)[-1]}",
@@ -231,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         *(f"  {line}" for line in memory_lines),
         "",
         *(f"{'ok     ' if r.ok else 'FAILED '} {r.name}: {r.detail}" for r in results),
+        f"(worker: {deliveries()})",
     ]
     text = "\n".join(lines)
     (out / "summary.txt").write_text(text + "\n")
@@ -239,6 +244,16 @@ def main(argv: list[str] | None = None) -> int:
         f"\nFiles: {out.relative_to(ROOT)}/ (summary.txt, locust_*.csv, writes.jsonl, web/worker/beat logs)"
     )
     return 0 if all(r.ok for r in results) else 1
+
+
+def deliveries() -> str:
+    """What the Celery worker sent during the run (dispatch messages, alerts): not a check, a sign of life."""
+    from django.db.models import Count
+
+    from notifications.models import Delivery
+
+    counts = dict(Delivery.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    return ", ".join(f"{n} deliveries {status}" for status, n in sorted(counts.items())) or "no deliveries"
 
 
 def git_commit() -> str:
