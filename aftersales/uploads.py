@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
-from PIL import Image
+from PIL import Image, ImageFile
 
 # 50 million pixels: a 48 MP phone photo (8000 × 6000) passes; decoded it is ~150 MB of RGB.
 MAX_IMAGE_PIXELS = 50_000_000
@@ -43,6 +43,10 @@ def open_image(
     damaged and at most `max_pixels`; else UploadRefused (`wrong_type` when it is no such image)."""
     if isinstance(source, bytes):
         source = io.BytesIO(source)
+    # WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process when it is imported (the
+    # first PDF), after which a truncated photo would load with a grey band instead of being refused.
+    # The PDFs only embed images that passed this check, so the process-wide flag stays off.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():  # Pillow's own warning comes at 89 MP; our limit is lower
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

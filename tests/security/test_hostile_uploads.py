@@ -171,7 +171,9 @@ SIGNATURE_CASES = [
     SignatureCase("truncated-png", data_url(signature_png()[:600]), DAMAGED),
     SignatureCase("png-header-random-bytes", data_url(PNG_HEADER_OVER_RANDOM), "签名图片无法识别"),
     SignatureCase("decompression-bomb", data_url(BOMB), "图片尺寸过大:最多 800 万像素"),
-    SignatureCase("144-megapixels-below-pillows-own-limit", data_url(png_claiming(12000, 12000)), "最多 800 万像素"),
+    SignatureCase(
+        "144-megapixels-below-pillows-own-limit", data_url(png_claiming(12000, 12000)), "最多 800 万像素"
+    ),
     SignatureCase("not-base64", "data:image/png;base64,@@@not base64@@@", "请客户在签字框内签名"),
     SignatureCase("other-scheme", "javascript:alert(1)", "请客户在签字框内签名"),
     SignatureCase("empty", "", "请客户在签字框内签名"),
@@ -243,6 +245,8 @@ def awaiting_pickup(branch_a, supervisor):
 class TestImages:
     @pytest.mark.parametrize("case", PHOTO_CASES, ids=lambda case: case.id)
     def test_report_photo_page(self, client, settings, complete_report, case):
+        import weasyprint.images  # noqa: F401 (turns on Pillow's LOAD_TRUNCATED_IMAGES, as the first PDF does)
+
         on_site = complete_report
         client.force_login(on_site.technician)
         before = snapshot(settings, [ServiceReportPhoto])
