@@ -20,4 +20,16 @@ def requisitions_awaiting(user) -> QuerySet[Requisition]:
     waiting = Requisition.objects.filter(state=Requisition.State.SUBMITTED).exclude(requested_by=user)
     if not user.sees_all_branches:
         waiting = waiting.filter(branch_id=user.branch_id) if user.branch_id else waiting.none()
-    return waiting.select_related("ticket", "requested_by", "branch").order_by("created_at", "pk")
+    return (
+        waiting.select_related("ticket", "requested_by")
+        .only(
+            "number",
+            "created_at",
+            "ticket__number",
+            "ticket__state",
+            "requested_by__username",
+            "requested_by__first_name",
+            "requested_by__last_name",
+        )
+        .order_by("created_at", "pk")
+    )

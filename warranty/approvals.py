@@ -16,7 +16,7 @@ from parts.approvals import requisitions_awaiting
 from tickets.models import RepairTicket, State, TicketEvent
 from warranty.claims import Claim, ClaimApproval
 
-INBOX_SIZE = 50  # per kind; the counts say how many there are in all
+INBOX_SIZE = 20  # oldest first, per kind; the counts say how many in all and link to the full lists
 
 
 def claims_awaiting(user):
@@ -42,7 +42,8 @@ def returns_awaiting(user):
     return (
         RepairTicket.objects.visible_to(user)
         .filter(state=State.RMA_REQUESTED)
-        .select_related("branch", "customer", "unit__product_model", "technician")
+        .select_related("customer", "unit__product_model")
+        .only("number", "state", "state_changed_at", "customer__name", "unit__product_model__name")
         .annotate(request_note=Subquery(request.values("note")[:1]))
         .order_by("state_changed_at", "pk")
     )
