@@ -17,9 +17,12 @@ register = template.Library()
 @register.inclusion_tag("surveys/_ticket_survey.html")
 def ticket_survey(ticket) -> dict:
     """The ticket's survey, follow-up calls and complaints, for its page: `{% ticket_survey ticket %}`.
-    Three queries."""
-    survey = Survey.objects.select_related("answered_by").filter(ticket=ticket).first()
-    calls = list(ticket.follow_up_calls.select_related("called_by").order_by("due_on", "pk"))
+    Three queries; one (the complaints) for a ticket never accepted, which has no survey or call yet
+    (they come with the first acceptance, surveys.services.schedule_follow_ups)."""
+    survey, calls = None, []
+    if ticket.accepted_at is not None or ticket.repeat_count:
+        survey = Survey.objects.select_related("answered_by").filter(ticket=ticket).first()
+        calls = list(ticket.follow_up_calls.select_related("called_by").order_by("due_on", "pk"))
     return {
         "ticket": ticket,
         "survey": survey,
