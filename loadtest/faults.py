@@ -39,6 +39,7 @@ from pathlib import Path
 
 import psycopg2
 
+from loadtest.checks import read_writes
 from loadtest.services import PrivatePostgres, PrivateRedis, private_services, wait_until
 from loadtest.stack import BIN, PYTHON, ROOT, Stack, app_environment, prepare_database
 
@@ -51,6 +52,8 @@ BREACH = 2  # tickets.sla_models.AlertLevel.BREACH
 # Deadlines made due in the redis and postgres scenarios; the worker scenario takes the rest.
 SMALL_SET = 100
 EMAIL_SEPARATOR = "-" * 79  # what Django's file-based e-mail backend writes after each message
+# A phrase of templates/500.html: a failure the user sees explained, not a bare server error.
+ERROR_PAGE_MARK = "系统出错"
 
 
 # --- the faults database, read with plain SQL (this process runs no Django) ------------------------
@@ -164,9 +167,9 @@ def now_utc() -> datetime.datetime:
 class Load:
     """The workload in a headless locust process, each request logged by loadtest/requestlog.py."""
 
-    def __init__(self, url: str, users: int, directory: Path, max_seconds: float) -> None:
+    def __init__(self, url: str, users: int, directory: Path, writes: Path, max_seconds: float) -> None:
         self.url, self.users, self.directory, self.max_seconds = url, users, directory, max_seconds
-        self.writes = directory / "writes.jsonl"
+        self.writes = writes
         self.requests_path = directory / "requests.jsonl"
         self.process: subprocess.Popen | None = None
         self.started = self.stopped = 0.0
@@ -277,6 +280,15 @@ class Tally:
         )
 
 
+def page_kind(status: int, text: str) -> str:
+    """What a 5xx showed (loadtest/requestlog.py records it): the app's error page or something else."""
+    if status < 500:
+        return ""
+    if ERROR_PAGE_MARK in text:
+        return "error_page"
+    return "traceback" if "Traceback" in text else "other"
+
+
 def by_window(requests: list[dict], start: float, end: float) -> dict[str, list[dict]]:
     """Before: answered before the fault began; after: sent after it ended; during: in flight at some
     moment of it (a request cut by the fault counts there, not where it started)."""
@@ -328,7 +340,9 @@ class Run:
 
     def load(self, name: str) -> Load:
         budget = self.args.warmup + self.args.outage + self.args.recovery_timeout + self.args.after + 120
-        load = Load(self.stack.url, self.args.users, self.out / name, budget)
+        # One writes file for the whole run: the checks after each scenario judge every write so far (a
+        # part issued in one scenario is still issued in the next).
+        load = Load(self.stack.url, self.args.users, self.out / name, self.out / "writes.jsonl", budget)
         load.start()
         self.log(f"[{name}] load: {self.args.users} users; warm-up {self.args.warmup} s")
         time.sleep(self.args.warmup)
@@ -392,6 +406,15 @@ class Run:
         outcome.expect(settled, "deliveries settled", f"{untried_deliveries(self.db)} never attempted")
         self.check_alerts(outcome, ids)
         self.check_deliveries(outcome)
+        told = Counter(
+            write["outcome"]
+            for write in read_writes(load.writes)
+            if fault_start <= write.get("t", 0) < fault_end and write["kind"] != "server_error"
+        )
+        outcome.note(
+            f"  writes answered during the fault: {told['accepted']} accepted, {told['refused']} refused,"
+            f" {told['error']} without a clear answer"
+        )
         for check in writes_checks(self.database_url, load.writes):
             # A 5xx is allowed while PostgreSQL is down (the windows above say when and which page).
             if not (web.get("errors_allowed_during") and check.name == SERVER_ERRORS_CHECK):

@@ -11,19 +11,10 @@ import time
 
 from locust import events
 
-# A phrase of templates/500.html: a failure the user sees explained, not a bare server error.
-ERROR_PAGE_MARK = "系统出错"
+from loadtest.faults import page_kind
 
 _path = os.environ.get("LOADTEST_REQUESTS")
 _out = open(_path, "a", buffering=1, encoding="utf-8") if _path else None  # noqa: SIM115 (the process's life)
-
-
-def page_kind(status: int, text: str) -> str:
-    if status < 500:
-        return ""
-    if ERROR_PAGE_MARK in text:
-        return "error_page"
-    return "traceback" if "Traceback" in text else "other"
 
 
 @events.request.add_listener
