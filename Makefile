@@ -31,10 +31,13 @@ $(LOAD_STAMP): $(STAMP)
 	touch $(LOAD_STAMP)
 
 bench: $(LOAD_STAMP)
+	./scripts/system-packages.sh
+	./scripts/services.sh
 	SECRET_KEY=bench-only $(PY) manage.py bench $(BENCH_ARGS)
 
 # 50 users for 10 minutes through gunicorn + worker + beat on PostgreSQL and Redis, then consistency checks.
 soak: $(LOAD_STAMP)
+	./scripts/services.sh
 	SECRET_KEY=soak-only $(PY) -m loadtest.soak $(SOAK_ARGS)
 
 # Redis stopped, the worker killed mid-sweep, PostgreSQL restarted, each under load (private instances).
