@@ -20,6 +20,7 @@ PEOPLE = {
     "manager": ("manager", 4),
 }
 STORE = "SOAK-STORE"
+STORE_NAME = "压测备件库"
 PARTS = ["SOAK-P1", "SOAK-P2", "SOAK-P3"]
 OPENING_STOCK = 12  # of each part: far less than the requisitions ask for over a run
 SERIAL_PREFIX = "SOAK-"  # the units' serial numbers; a customer search for it lists them
@@ -75,7 +76,7 @@ def build(stdout=print) -> None:
                 technician=technician,
             )
         store = Warehouse.objects.create(
-            code=STORE, name="压测备件库", kind=Warehouse.Kind.STATION, branch=branch
+            code=STORE, name=STORE_NAME, kind=Warehouse.Kind.STATION, branch=branch
         )
         parts = [
             Part.objects.create(code=code, name=f"压测配件 {code[-1]}", unit="个", cost=10, market_price=20)

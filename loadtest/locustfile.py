@@ -18,7 +18,6 @@ to the file (kind `server_error`).
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 import os
@@ -32,23 +31,24 @@ import gevent
 from locust import HttpUser, between, task
 
 from loadtest import fixtures
+from loadtest.pages import (
+    CSRF,
+    INBOX_REQUISITION,
+    ISSUE_INPUT,
+    OPTION,
+    PRODUCT_MODEL_OPTION,
+    REQUISITION_LINK,
+    ROW_FORM,
+    STORE_OPTION,
+    TICKET_LINK,
+    UNIT_FIELD,
+    UNIT_LINK,
+    messages,
+)
 
 WRITES_PATH = os.environ.get("LOADTEST_WRITES")
 _writes = open(WRITES_PATH, "a", buffering=1) if WRITES_PATH else None  # noqa: SIM115 (lives with the run)
 _writes_lock = threading.Lock()
-
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-MESSAGE = re.compile(r'class="alert alert-(\w+) alert-dismissible" role="alert">(.*?)<button', re.S)
-ROW_FORM = re.compile(
-    r'action="/tickets/(\d+)/do/(\w+)/"[^>]*>.*?name="version" value="(\d+)"', re.S
-)  # a transition form and its version field
-OPTION = re.compile(r'<option value="(\d+)"[^>]*>([^<]*)</option>')
-UNIT_LINK = re.compile(r'href="/tickets/new/\?unit=(\d+)"')
-TICKET_LINK = re.compile(r'href="/tickets/(\d+)/"')
-REQUISITION_LINK = re.compile(r'href="/parts/requisitions/(\d+)/"')
-INBOX_REQUISITION = re.compile(r'href="/parts/requisitions/(\d+)/" data-testid="inbox-requisition"')
-ISSUE_INPUT = re.compile(r'max="(\d+)" name="issue-(\d+)" value="(\d+)"')
-STORE_OPTION = re.compile(r'<option value="(\d+)"[^>]*>压测备件库</option>')
 
 
 def failure(response) -> str:
@@ -68,13 +68,6 @@ def record(kind: str, key: str, outcome: str, who: str, **fields) -> None:
     line = json.dumps({"kind": kind, "key": key, "outcome": outcome, "who": who, "t": time.time(), **fields})
     with _writes_lock:
         _writes.write(line + "\n")
-
-
-def messages(page: str) -> list[tuple[str, str]]:
-    """The flash messages of a page: (level, text), level "success" or "danger"…"""
-    return [
-        (level, html.unescape(re.sub(r"\s+", " ", text)).strip()) for level, text in MESSAGE.findall(page)
-    ]
 
 
 class Outcome:
@@ -247,7 +240,7 @@ class Dispatcher(OfficeUser):
         form = self.view(f"/tickets/new/?unit={random.choice(units)}", "GET call intake form")
         if not form:
             return
-        unit = re.search(r'name="unit" value="(\d+)"', form)
+        unit = UNIT_FIELD.search(form)
         if unit:
             self.log_call(form, {"unit": unit.group(1)})
 
@@ -256,7 +249,7 @@ class Dispatcher(OfficeUser):
         form = self.view("/tickets/new/", "GET call intake form")
         if not form:
             return
-        model = re.search(r'name="unit-product_model"[^>]*>.*?<option value="(\d+)"', form, re.S)
+        model = PRODUCT_MODEL_OPTION.search(form)
         serial = f"{fixtures.SERIAL_PREFIX}N{uuid.uuid4().hex[:10].upper()}"
         self.log_call(
             form,
