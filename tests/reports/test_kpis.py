@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from reports.kpis import (
     BRANCH,
@@ -22,6 +23,7 @@ from reports.kpis import (
 )
 from reports.models import KpiMonth
 from reports.periods import Month
+from reports.tasks import summarise_months
 from tests.reports.factories import arrival, local, survey
 from tests.tickets.factories import TicketFactory
 
@@ -262,3 +264,11 @@ def test_a_month_that_has_not_begun_is_not_stored():
 def test_the_periodic_months_are_the_current_the_last_and_any_missing(october):
     summarise(Month(2026, 8))
     assert summarisable_months(datetime.date(2026, 11, 28), 3) == [Month(2026, 9), OCTOBER, NOVEMBER]
+
+
+def test_the_periodic_task_stores_the_months_without_changing_a_figure(october):
+    current = Scope(Month(timezone.localdate().year, timezone.localdate().month))
+    counted = {scope: _everything(dashboard(scope)) for scope in (Scope(OCTOBER), current)}
+    stored = summarise_months()
+    assert str(current.month) in stored and str(current.month.minus(1)) in stored
+    assert {scope: _everything(dashboard(scope)) for scope in counted} == counted
