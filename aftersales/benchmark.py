@@ -48,6 +48,7 @@ from accounts.models import Branch, DocumentSequence, Role, User
 from aftersales.management.commands.seed_demo import ACTOR_FOR, FAULTS, NOTES, PATHS
 from customers.models import Customer, CustomerPhone, FaultCategory, ProductModel, Unit
 from parts.models import Part, Requisition, RequisitionLine, StockLevel, StockMovement, Supplier, Warehouse
+from reports.models import SummarisedMonth
 from tickets.models import OPEN_STATES, ClockPause, RepairTicket, SlaAlert, State, TicketDeadline, TicketEvent
 from tickets.services import service_category_for
 from warranty import rules
@@ -392,12 +393,13 @@ class _Seeder:
 
     def truncate(self) -> int:
         # CASCADE empties every table that points at these: users, customers, units, tickets,
-        # history, contracts, sequences, tokens. Groups, permissions and policies stay.
+        # history, contracts, sequences, tokens, stored KPI counts (and the list of months stored).
+        # Groups, permissions and policies stay.
         tables = [Branch, ProductModel]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"TRUNCATE {', '.join(_table(model) for model in tables)}, django_session "
-                "RESTART IDENTITY CASCADE"
+                f"TRUNCATE {', '.join(_table(model) for model in tables)}, {_table(SummarisedMonth)},"
+                " django_session RESTART IDENTITY CASCADE"
             )
         return 0
 

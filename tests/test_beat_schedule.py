@@ -14,4 +14,5 @@ def test_every_beat_entry_is_a_registered_task():
         "notifications.tasks.retry_deliveries",
         "surveys.tasks.morning_call_queue",
         "parts.tasks.backorder_contact_reminders",
+        "reports.tasks.summarise_months",
     } <= scheduled
