@@ -317,13 +317,18 @@ def check_server_errors(writes: list[dict]) -> CheckResult:
 
 
 def check_locust_failures(csv_prefix: pathlib.Path) -> CheckResult:
-    """Every failure locust counted (status ≥ 500, a refused connection, an unexpected 4xx)."""
-    path = pathlib.Path(f"{csv_prefix}_failures.csv")
+    """Every failure locust counted (status ≥ 500, no answer, an unexpected 4xx) and every exception
+    raised in the workload's code (a page the users could not read any more)."""
     failures = Counter()
-    if path.exists():
-        with path.open() as handle:
-            for row in csv.DictReader(handle):
-                failures[f"{row['Method']} {row['Name']}: {row['Error']}"] += int(row["Occurrences"])
+    for suffix, what, count in (
+        ("failures", "{Method} {Name}: {Error}", "Occurrences"),
+        ("exceptions", "{Message}", "Count"),
+    ):
+        path = pathlib.Path(f"{csv_prefix}_{suffix}.csv")
+        if path.exists():
+            with path.open() as handle:
+                for row in csv.DictReader(handle):
+                    failures[what.format(**row)] += int(row[count])
     total = sum(failures.values())
     detail = "none" if not total else "; ".join(f"{n}× {what}" for what, n in failures.most_common(8))
-    return CheckResult("no failed request in locust's statistics", not total, f"{total}: {detail}")
+    return CheckResult("no failed request or error in locust's statistics", not total, f"{total}: {detail}")

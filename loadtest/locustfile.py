@@ -26,6 +26,7 @@ import re
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 
 import gevent
 from locust import HttpUser, between, task
@@ -70,13 +71,12 @@ def record(kind: str, key: str, outcome: str, who: str, **fields) -> None:
         _writes.write(line + "\n")
 
 
+@dataclass(frozen=True)
 class Outcome:
-    def __init__(self, outcome: str, message: str = "", page: str = "", location: str = ""):
-        self.outcome, self.message, self.page, self.location = outcome, message, page, location
+    """What the user was told: `accepted`, `refused` or `error` (no clear answer), and the message."""
 
-    @property
-    def accepted(self) -> bool:
-        return self.outcome == "accepted"
+    outcome: str
+    message: str
 
 
 class OfficeUser(HttpUser):
@@ -86,6 +86,7 @@ class OfficeUser(HttpUser):
     role = ""
     wait_time = between(1, 4)
     _turns: dict[str, itertools.count] = {}
+    _last = ""  # the last page viewed: its CSRF token goes with the next transition
 
     def on_start(self) -> None:
         names = fixtures.usernames(self.role)
@@ -149,15 +150,15 @@ class OfficeUser(HttpUser):
         if location:
             page = self.page(location, f"{name} → result page")
             if not page:
-                return Outcome("error", "result page failed", location=location)
+                return Outcome("error", "result page failed")
         shown = messages(page)
         for level, text in shown:
             if level == "success":
-                return Outcome("accepted", text, page, location)
+                return Outcome("accepted", text)
         for level, text in shown:
             if level == "danger":
-                return Outcome("refused", text, page, location)
-        return Outcome("error", "no message on the result page", page, location)
+                return Outcome("refused", text)
+        return Outcome("error", "no message on the result page")
 
     def transition(
         self,
@@ -193,8 +194,6 @@ class OfficeUser(HttpUser):
     def view(self, path: str, name: str) -> str:
         self._last = self.page(path, name)
         return self._last
-
-    _last = ""
 
 
 def read_and_decide() -> None:

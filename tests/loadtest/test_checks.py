@@ -225,6 +225,14 @@ class TestServerErrors:
         assert not result.ok
         assert result.detail.startswith("3:")
 
+    def test_an_exception_in_the_workload_fails(self, tmp_path):
+        (tmp_path / "locust_exceptions.csv").write_text(
+            "Count,Message,Traceback,Nodes\n2,AttributeError('NoneType'),tb,local\n", encoding="utf-8"
+        )
+        result = checks.check_locust_failures(tmp_path / "locust")
+        assert not result.ok
+        assert "2× AttributeError" in result.detail
+
 
 @pytest.mark.postgres
 def test_run_checks_reads_the_writes_file_and_runs_every_check(postgres, call, tmp_path):
