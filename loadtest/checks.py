@@ -124,7 +124,7 @@ def check_writes(writes: list[dict]) -> CheckResult:
         for key, times in counter.items()
         if times > 1 and key not in recorded[kind]
     ]
-    wrong += _accepted_details(writes)
+    wrong += _accepted_details(writes) + _two_winners(writes)
     unrecorded = sum(1 for kind, counter in found.items() for key in counter if key not in recorded[kind])
     summary = ", ".join(
         f"{kind} {tally[(kind, 'accepted')]}/{tally[(kind, 'refused')]}/{tally[(kind, 'error')]}"
@@ -136,6 +136,28 @@ def check_writes(writes: list[dict]) -> CheckResult:
     if wrong:
         detail = f"{len(wrong)} wrong: " + "; ".join(wrong[:8]) + f" — {detail}"
     return CheckResult("every accepted write stored once, no refused one stored", not wrong, detail)
+
+
+def _two_winners(writes: list[dict]) -> list[str]:
+    """Of the users who pressed a button on the same version of a ticket, or approved the same
+    requisition, at most one may have been told it worked."""
+    winners = Counter(
+        (w["ticket"], w["version"])
+        for w in writes
+        if w["kind"] == "transition" and w["outcome"] == "accepted"
+    )
+    approvals = Counter(
+        w["requisition"] for w in writes if w["kind"] == "decision" and w["outcome"] == "accepted"
+    )
+    return [
+        f"ticket {ticket} version {version}: {n} users told their transition worked"
+        for (ticket, version), n in winners.items()
+        if n > 1
+    ] + [
+        f"requisition {requisition}: {n} users told their approval worked"
+        for requisition, n in approvals.items()
+        if n > 1
+    ]
 
 
 def _accepted_details(writes: list[dict]) -> list[str]:

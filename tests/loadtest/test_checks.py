@@ -72,6 +72,22 @@ class TestWrites:
         call(A)
         assert checks.check_writes([write("intake", A, "error"), write("intake", B, "error")]).ok
 
+    def test_two_users_told_they_won_the_same_race_fail(self, call, dispatcher, technician):
+        ticket = call("x")
+        apply_transition(
+            ticket_id=ticket.pk,
+            user=dispatcher,
+            name="dispatch",
+            expected_version=1,
+            technician=technician,
+            note=A,
+        )
+        TicketEvent.objects.filter(note=A).update(note=f"{A} {B}")  # as if both had been stored
+        both = [write("transition", key, ticket=ticket.pk, action="dispatch", version=1) for key in (A, B)]
+        result = checks.check_writes(both)
+        assert not result.ok
+        assert f"ticket {ticket.pk} version 1: 2 users" in result.detail
+
     def test_an_accepted_transition_is_the_one_asked_for(self, call, dispatcher, technician):
         ticket = call("x")
         apply_transition(
@@ -82,8 +98,10 @@ class TestWrites:
             technician=technician,
             note=A,
         )
-        assert checks.check_writes([write("transition", A, ticket=ticket.pk, action="dispatch")]).ok
-        result = checks.check_writes([write("transition", A, ticket=ticket.pk, action="cancel")])
+        assert checks.check_writes(
+            [write("transition", A, ticket=ticket.pk, action="dispatch", version=1)]
+        ).ok
+        result = checks.check_writes([write("transition", A, ticket=ticket.pk, action="cancel", version=1)])
         assert not result.ok
         assert "asked cancel" in result.detail
 
