@@ -51,3 +51,51 @@ def test_twenty_issues_of_ten_units_let_exactly_ten_through(postgres, reference_
     assert level.on_hand == 0 == ledger_sum
     assert Requisition.objects.filter(state=Requisition.State.ISSUED).count() == 10
     assert ledger.discrepancies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_issue_does_not_wait_for_a_delivery_checking_the_same_part(
+    postgres, reference_data, persona, branch_a
+):
+    """Found by `make soak`: issuing locked the part's catalogue row too (FOR UPDATE through
+    select_related), while a delivery of the same part, holding the part's stock level, checks its foreign
+    key to that row at commit (FOR KEY SHARE). Each waited for the other; PostgreSQL broke the deadlock
+    and the keeper got a server error. The issue must not lock the catalogue row at all."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from parts import ledger
+
+    keeper, supervisor = persona(Role.WAREHOUSE), persona(Role.SUPERVISOR)
+    ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True)
+    store = WarehouseFactory(code="SH-STORE", branch=branch_a)
+    WarehouseFactory(code="VAN-1", branch=branch_a, kind="van", technician=ticket.technician)
+    part = PartFactory(code="CMP-35")
+    ledger.move([ledger.Change(part, store, 5)], kind="receipt", actor=keeper, reference="INIT")
+    requisition = submit_requisition(
+        user=ticket.technician, ticket=ticket, warehouse=store, lines=[(part, 1)], reason="更换压缩机"
+    )
+    decide_requisition(requisition_id=requisition.pk, user=supervisor, approve=True)
+    line = requisition.lines.get()
+    checking, done = threading.Event(), threading.Event()
+
+    def delivery_committing():  # the foreign key check of a delivery's rows, held open
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM parts_part WHERE id = %s FOR KEY SHARE", [part.pk])
+            checking.set()
+            done.wait(10)
+        connection.close()
+
+    other = threading.Thread(target=delivery_committing)
+    other.start()
+    try:
+        assert checking.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            issued = issue_requisition(requisition_id=requisition.pk, user=keeper, quantities={line.pk: 1})
+    finally:
+        done.set()
+        other.join(10)
+    assert issued.state == Requisition.State.ISSUED
