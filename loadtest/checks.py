@@ -142,7 +142,7 @@ def _two_winners(writes: list[dict]) -> list[str]:
     """Of the users who pressed a button on the same version of a ticket, or approved the same
     requisition, at most one may have been told it worked."""
     winners = Counter(
-        (w["ticket"], w["version"])
+        (w["ticket"], w.get("version"))
         for w in writes
         if w["kind"] == "transition" and w["outcome"] == "accepted"
     )
