@@ -142,9 +142,9 @@ def _two_winners(writes: list[dict]) -> list[str]:
     """Of the users who pressed a button on the same version of a ticket, or approved the same
     requisition, at most one may have been told it worked."""
     winners = Counter(
-        (w["ticket"], w.get("version"))
+        (w["ticket"], w["version"])
         for w in writes
-        if w["kind"] == "transition" and w["outcome"] == "accepted"
+        if w["kind"] == "transition" and w["outcome"] == "accepted" and "version" in w
     )
     approvals = Counter(
         w["requisition"] for w in writes if w["kind"] == "decision" and w["outcome"] == "accepted"
