@@ -407,13 +407,27 @@ class Run:
         self.check_alerts(outcome, ids)
         self.check_deliveries(outcome)
         told = Counter(
-            write["outcome"]
+            (write["kind"], write["outcome"])
             for write in read_writes(load.writes)
             if fault_start <= write.get("t", 0) < fault_end and write["kind"] != "server_error"
         )
+        kinds = sorted({kind for kind, _outcome in told})
         outcome.note(
-            f"  writes answered during the fault: {told['accepted']} accepted, {told['refused']} refused,"
-            f" {told['error']} without a clear answer"
+            "  writes answered during the fault (accepted/refused/no clear answer): "
+            + (
+                ", ".join(f"{k} {told[k, 'accepted']}/{told[k, 'refused']}/{told[k, 'error']}" for k in kinds)
+                or "none"
+            )
+        )
+        created, sent, last = self.db.rows(
+            "SELECT count(*), count(*) FILTER (WHERE d.status = 'sent'), max(extract(epoch FROM d.sent_at))"
+            " FROM notifications_delivery d JOIN notifications_notification n ON n.id = d.notification_id"
+            " WHERE n.created_at >= to_timestamp(%s) AND n.created_at < to_timestamp(%s)",
+            (fault_start, fault_end),
+        )[0]
+        outcome.note(
+            f"  deliveries of messages stored during the fault: {created}, {sent} sent"
+            + (f", the last {float(last) - fault_end:.0f} s after the fault ended" if last else "")
         )
         for check in writes_checks(self.database_url, load.writes):
             # A 5xx is allowed while PostgreSQL is down (the windows above say when and which page).
