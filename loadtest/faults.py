@@ -559,10 +559,15 @@ class Run:
                 else f"not within {args.recovery_timeout} s",
             )
             still = unacked_sweeps(self.redis)
+            if still:
+                who = "beat's next sweep finished the job (Redis gives an unacked message back after its one-hour visibility timeout)"
+            elif unacked:
+                who = "the message came back and the sweep was run again"
+            else:
+                who = "no sweep message was left unacked"
             outcome.note(
                 f"  the killed sweep's message: {unacked} unacked sweep(s) in Redis after the kill, {still} still"
-                " unacked at the end (Redis' visibility timeout is one hour), so "
-                + ("beat's next sweep finished the job" if still else "the message came back and was redone")
+                f" at the end: {who}"
             )
             self.finish(outcome, load, (start, end), ids)
         finally:
