@@ -58,7 +58,8 @@ def postgres_bindir() -> Path:
 
 
 class PrivatePostgres:
-    """A throwaway cluster: initdb on start, trust authentication, loopback only, deleted on `remove`."""
+    """A throwaway cluster: made by `create` (initdb), trust authentication, loopback only, deleted by
+    `remove`."""
 
     def __init__(self, root: Path, *, port: int = 55432, log: Log = print) -> None:
         self.root, self.log = root.resolve(), log  # the server runs in its data directory
