@@ -427,7 +427,7 @@ class Run:
         )[0]
         outcome.note(
             f"  deliveries of messages stored during the fault: {created}, {sent} sent"
-            + (f", the last {float(last) - fault_end:.0f} s after the fault ended" if last else "")
+            + (f", the last at {float(last) - fault_end:+.0f} s from the fault's end" if last else "")
         )
         for check in writes_checks(self.database_url, load.writes):
             # A 5xx is allowed while PostgreSQL is down (the windows above say when and which page).
