@@ -255,6 +255,9 @@ class Stack:
                 # connection is closed just as the client reuses it, and the request fails in transport.
                 "--keep-alive",
                 "10",
+                # gunicorn's control socket defaults to one path per user (~/.gunicorn): runs side by side
+                # (soak, faults, bench) would share it.
+                "--no-control-socket",
             ],
         )
         self.start_worker()
