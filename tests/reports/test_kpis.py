@@ -24,6 +24,7 @@ from reports.kpis import (
 from reports.models import KpiMonth
 from reports.periods import Month
 from reports.tasks import summarise_months
+from tests.concurrency import race
 from tests.reports.factories import arrival, local, survey
 from tests.tickets.factories import TicketFactory
 
@@ -272,3 +273,24 @@ def test_the_periodic_task_stores_the_months_without_changing_a_figure(october):
     stored = summarise_months()
     assert str(current.month) in stored and str(current.month.minus(1)) in stored
     assert {scope: _everything(dashboard(scope)) for scope in counted} == counted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_reads_one_snapshot_while_the_month_is_stored_again(
+    postgres, reference_data, october, monkeypatch
+):
+    """The periodic task stores October again (watermark moved from the 15th to the month's end) between
+    the dashboard's reading of the watermark and of the stored counts: nothing is counted twice."""
+    import reports.kpis
+
+    counted = _everything(dashboard(Scope(OCTOBER)))
+    summarise(OCTOBER, now=local(2026, 10, 15, 12))
+    read_tables = reports.kpis.kpi_tables
+
+    def tables_after_the_task_ran(*args, **kwargs):
+        [stored] = race(lambda: summarise(OCTOBER))  # its own connection, committed
+        assert stored > 0
+        return read_tables(*args, **kwargs)
+
+    monkeypatch.setattr(reports.kpis, "kpi_tables", tables_after_the_task_ran)
+    assert _everything(dashboard(Scope(OCTOBER))) == counted
