@@ -32,7 +32,7 @@ from accounts.models import Role
 from notifications.models import Notification
 from parts.models import Part, StockMovement
 from tests.parts.factories import PartFactory, WarehouseFactory
-from tests.tickets.factories import TicketFactory, signature_png
+from tests.tickets.factories import COMPLETE_REPORT, TicketFactory, signature_png
 from tests.warranty.test_claims import file_claim, pdf_upload, png_upload
 from tickets.models import (
     GoodsRegisterEntry,
@@ -198,16 +198,6 @@ def page_text(response) -> str:
 
 # --- entry points ---------------------------------------------------------------------------------------
 
-COMPLETE = {
-    "customer_account": "空调开机五分钟后自动停机",
-    "usage_reading": "约 1200 小时",
-    "previously_disassembled": False,
-    "findings": "室外机电容鼓包",
-    "cause": "电容老化",
-    "work_done": "更换启动电容,试机正常",
-    "labour_hours": Decimal("1.50"),
-}
-
 
 @pytest.fixture
 def on_site(branch_a):
@@ -223,7 +213,7 @@ def complete_report(on_site):
         user=on_site.technician,
         idempotency_key=uuid.uuid4(),
         expected_version=None,
-        changes=COMPLETE,
+        changes=COMPLETE_REPORT,
     )
     return on_site
 

@@ -69,6 +69,18 @@ def signature_png(*, ink: bool = True) -> bytes:
     return buffer.getvalue()
 
 
+# Every step of the service report filled in, as `save_report` takes it (a complete report may be signed).
+COMPLETE_REPORT = {
+    "customer_account": "空调开机五分钟后自动停机",
+    "usage_reading": "约 1200 小时",
+    "previously_disassembled": False,
+    "findings": "室外机电容鼓包",
+    "cause": "电容老化",
+    "work_done": "更换启动电容,试机正常",
+    "labour_hours": Decimal("1.50"),
+}
+
+
 class ServiceReportFactory(factory.django.DjangoModelFactory):
     """A complete report of the ticket's current visit; `signed=True` freezes it (no real hash)."""
 

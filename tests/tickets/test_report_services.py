@@ -15,7 +15,7 @@ from PIL import Image
 
 from accounts.models import Role
 from tests.accounts.factories import UserFactory
-from tests.tickets.factories import ServiceReportFactory, TicketFactory, signature_png
+from tests.tickets.factories import COMPLETE_REPORT, ServiceReportFactory, TicketFactory, signature_png
 from tickets.models import ServiceReport, ServiceReportPart, State, TicketEvent
 from tickets.report_services import (
     PartLine,
@@ -30,16 +30,6 @@ from tickets.report_services import (
     sign_report,
 )
 from tickets.services import InvalidTransitionInput, TicketActionError, apply_transition
-
-COMPLETE = {
-    "customer_account": "空调开机五分钟后自动停机",
-    "usage_reading": "约 1200 小时",
-    "previously_disassembled": False,
-    "findings": "室外机电容鼓包",
-    "cause": "电容老化",
-    "work_done": "更换启动电容,试机正常",
-    "labour_hours": Decimal("1.50"),
-}
 
 
 @pytest.fixture
@@ -128,7 +118,7 @@ class TestDraft:
         assert error.value.field == "content_sha256"
 
     def test_part_lines_need_a_name_a_positive_quantity_and_a_removed_serial_for_returns(self, on_site):
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         with pytest.raises(InvalidTransitionInput, match="大于 0"):
             add_part(
                 ticket_id=on_site.pk, user=on_site.technician, line=PartLine(part_name="电容", quantity=0)
@@ -157,7 +147,7 @@ class TestDraft:
 @pytest.mark.django_db
 class TestPhotos:
     def test_a_large_photo_is_shrunk_to_1600_px(self, on_site):
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         photo = add_photo(ticket_id=on_site.pk, user=on_site.technician, upload=image_upload())
         with Image.open(photo.image.path) as stored:
             assert max(stored.size) == 1600 and stored.format == "JPEG"
@@ -165,7 +155,7 @@ class TestPhotos:
 
     @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
     def test_png_and_webp_are_accepted(self, on_site, fmt):
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         photo = add_photo(
             ticket_id=on_site.pk, user=on_site.technician, upload=image_upload(fmt, (800, 600), f"p.{fmt}")
         )
@@ -173,7 +163,7 @@ class TestPhotos:
             assert stored.size == (800, 600) and stored.format == fmt
 
     def test_other_types_and_oversize_files_are_refused(self, on_site, monkeypatch):
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         with pytest.raises(InvalidTransitionInput, match="JPEG、PNG 或 WebP"):
             add_photo(
                 ticket_id=on_site.pk, user=on_site.technician, upload=image_upload("GIF", (10, 10), "a.gif")
@@ -209,14 +199,14 @@ class TestSignature:
         ticket = TicketFactory(
             unit__owner__branch=branch_a, on_site=True, visit_count=1, service_category="A"
         )
-        save(ticket, COMPLETE)
+        save(ticket, COMPLETE_REPORT)
         with pytest.raises(TicketActionError, match="服务费、付款方式"):
             sign(ticket)
         save(ticket, {"fee": Decimal("1280.00"), "payment_method": "wechat"})
         assert sign(ticket).is_signed
 
     def test_signing_freezes_and_hashes_the_report_and_unlocks_completion(self, on_site):
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         add_part(ticket_id=on_site.pk, user=on_site.technician, line=PartLine(part_name="电容", quantity=1))
         report = sign(on_site, signer_name=" 王  芳 ")
         assert report.signer_name == "王 芳"
@@ -240,7 +230,7 @@ class TestSignature:
         assert ticket.state == State.AWAITING_ACCEPTANCE
 
     def test_a_signed_report_is_frozen(self, on_site):
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         report = sign(on_site)
         with pytest.raises(ReportFrozen, match="不能再修改"):
             save(on_site, {"findings": "改过的结果"}, version=report.version)
@@ -253,7 +243,7 @@ class TestSignature:
         with pytest.raises(ReportFrozen, match="已于"):
             sign(on_site)
         report.refresh_from_db()
-        assert report.findings == COMPLETE["findings"] and not report.parts.exists()
+        assert report.findings == COMPLETE_REPORT["findings"] and not report.parts.exists()
 
     @pytest.mark.parametrize(
         "name",
@@ -264,7 +254,7 @@ class TestSignature:
         on_site.technician.last_name, on_site.technician.first_name = "李", "强"
         on_site.technician.username = "technician_sh"
         on_site.technician.save()
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         with pytest.raises(InvalidTransitionInput) as error:
             sign(on_site, signer_name=name)
         assert error.value.field == "signer_name"
@@ -280,7 +270,7 @@ class TestSignature:
             buffer = io.BytesIO()
             Image.new("RGB", (300, 100), "black").save(buffer, format="JPEG")
             png = buffer.getvalue()
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         with pytest.raises(InvalidTransitionInput) as error:
             sign(on_site, png=png)
         assert error.value.field == "signature"
@@ -291,7 +281,7 @@ class TestSignature:
 @pytest.mark.django_db
 class TestAddendum:
     def test_a_correction_is_a_separately_signed_addendum_and_the_report_stays(self, on_site):
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         report = sign(on_site)
         key = uuid.uuid4()
         kwargs = {
@@ -311,7 +301,7 @@ class TestAddendum:
         assert TicketEvent.objects.filter(ticket=on_site, action="report_addendum").count() == 1
 
     def test_no_addendum_before_signing_nor_by_outsiders(self, on_site, dispatcher):
-        save(on_site, COMPLETE)
+        save(on_site, COMPLETE_REPORT)
         kwargs = {"idempotency_key": uuid.uuid4(), "text": "更正", "signer_name": "王芳"}
         with pytest.raises(TicketActionError, match="尚未签字"):
             add_addendum(
