@@ -5,8 +5,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from tests.tickets.factories import TicketFactory
-from tests.tickets.test_report_services import COMPLETE, image_upload, save, sign
+from tests.tickets.factories import COMPLETE_REPORT, TicketFactory
+from tests.tickets.test_report_services import image_upload, save, sign
 from tickets.report_services import add_photo, report_is_intact
 from tickets.reports import ServiceReport
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def signed(branch_a):
     ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True, visit_count=1)
-    save(ticket, COMPLETE)
+    save(ticket, COMPLETE_REPORT)
     add_photo(ticket_id=ticket.pk, user=ticket.technician, upload=image_upload())
     return ticket, sign(ticket)
 
