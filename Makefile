@@ -23,6 +23,7 @@ test: $(STAMP)
 	SECRET_KEY=test-only $(PY) manage.py compilemessages -v 0 --ignore=.venv
 	SECRET_KEY=test-only $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	SECRET_KEY=test-only $(PY) -m pytest tests $(PYTEST_ARGS)
 
 LOAD_STAMP := $(VENV)/.installed-load

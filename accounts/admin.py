@@ -15,6 +15,7 @@ from accounts.models import (
     User,
     Weekday,
 )
+from accounts.signals import deactivation_refusals
 
 
 class WorkingHoursFormSet(BaseInlineFormSet):
@@ -77,14 +78,13 @@ class BranchAdmin(admin.ModelAdmin):
 class UserChangeForm(BaseUserAdmin.form):
     def clean_is_active(self) -> bool:
         """No deactivation while tickets, van stock, requisitions or old parts are still on the user
-        (移交, seed §6): the parts app's handover screen transfers them first."""
+        (移交, seed §6): the parts app's handover screen transfers them first (it answers
+        `accounts.signals.deactivation_requested`)."""
         is_active = self.cleaned_data.get("is_active")
         if self.instance.pk and self.instance.is_active and not is_active:
-            from parts.handover import deactivation_refusal
-
-            refusal = deactivation_refusal(self.instance)
-            if refusal:
-                raise ValidationError(refusal)
+            refusals = deactivation_refusals(self.instance)
+            if refusals:
+                raise ValidationError(refusals)
         return is_active
 
 

@@ -103,6 +103,12 @@ class User(AbstractUser):
     def sees_all_branches(self) -> bool:
         return self.is_superuser or bool(self.branch_id and self.branch.is_headquarters)
 
+    def in_branch(self, branch_id: int | None) -> bool:
+        """Whether this user works with the data of that branch: headquarters with every branch, anyone
+        else with their own only (a user or a record without a branch: never). The row-level twin is
+        `accounts.scoping.BranchScopedQuerySet.visible_to`."""
+        return self.sees_all_branches or (self.branch_id is not None and self.branch_id == branch_id)
+
     @property
     def is_technician_only(self) -> bool:
         """A technician with no office role sees only the jobs assigned to them."""

@@ -15,8 +15,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from aftersales.errors import Conflict, UserError
+
 
 def exception_handler(exc, context):
+    """DRF's handler, plus the app's own errors: `UserError` is 400 (under its field's name when it
+    names one), `Conflict` 409; a service's PermissionDenied is 403 and Http404 is 404."""
+    if isinstance(exc, UserError):
+        body = {exc.field: [str(exc)]} if exc.field else {"detail": str(exc)}
+        return Response(
+            body,
+            status=status.HTTP_409_CONFLICT if isinstance(exc, Conflict) else status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

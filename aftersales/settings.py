@@ -55,9 +55,10 @@ INSTALLED_APPS = [
     "customers",
     "warranty",
     "tickets",
-    "parts",
-    "surveys",
     "notifications",
+    "parts",
+    "claims",
+    "surveys",
     "reports",
 ]
 

@@ -8,13 +8,18 @@ pixels are (a small PNG that claims 30000 × 30000 pixels is refused without all
 
 from __future__ import annotations
 
+import hashlib
 import io
+import uuid
 import warnings
 import zipfile
 from collections.abc import Iterable
 
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageOps
+
+from aftersales.errors import UserError
 
 # 50 million pixels: a 48 MP phone photo (8000 × 6000) passes; decoded it is ~150 MB of RGB.
 MAX_IMAGE_PIXELS = 50_000_000
@@ -23,9 +28,13 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_UNPACKED_BYTES = 100 * 1024 * 1024
 # Excel on Chinese Windows saves "CSV" in GBK; GB18030 reads GBK and GB2312 and is a superset of both.
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+# Photos from the field and of claims: shrunk on the server to what a voucher or a review needs.
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_SIDE = 1600
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
-class UploadRefused(ValueError):
+class UploadRefused(UserError):
     """The upload cannot be used; the message says why, in the user's language."""
 
 
@@ -115,3 +124,26 @@ def decode_csv(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise UploadRefused(_("无法识别 csv 文件的编码,请另存为 UTF-8 或 GBK 编码的 csv。"))
+
+
+def prepare_photo(upload, *, field: str = "photo", wrong_type: str | None = None) -> tuple[ContentFile, str]:
+    """Check type (by content) and size, turn the image upright and shrink it to ≤ 1600 px;
+    (file, sha256). `wrong_type` is the message for a file that is no JPEG, PNG or WebP image; a
+    refusal names `field`."""
+    try:
+        check_size(upload, MAX_PHOTO_BYTES, _("照片不能超过 10 MB。"))
+        image = open_image(
+            upload, formats=PHOTO_FORMATS, wrong_type=wrong_type or _("照片必须是 JPEG、PNG 或 WebP 图片。")
+        )
+    except UploadRefused as exc:
+        raise UploadRefused(str(exc), field=field) from exc
+    image_format = image.format
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
+    if image_format == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **({"quality": 85} if image_format != "PNG" else {}))
+    data = buffer.getvalue()
+    name = f"{uuid.uuid4().hex}.{PHOTO_FORMATS[image_format]}"
+    return ContentFile(data, name=name), hashlib.sha256(data).hexdigest()

@@ -14,6 +14,7 @@ router.register("tickets", TicketViewSet, basename="ticket")
 api_v1 = [
     path("auth/token", obtain_token, name="api-token"),
     path("", include("warranty.api_urls")),
+    path("", include("tickets.api_urls")),
     path("", include("parts.api_urls")),
     path("", include(router.urls)),
 ]
@@ -25,7 +26,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("tickets/", include("tickets.urls")),
     path("customers/", include("customers.urls")),
+    path("customers/", include("tickets.history_urls")),
     path("warranty/", include("warranty.urls")),
+    # Claims, fees and approvals kept the addresses they had when they lived in the warranty app.
+    path("warranty/", include("claims.urls")),
     path("parts/", include("parts.urls")),
     path("surveys/", include("surveys.urls")),
     path("reports/", include("reports.urls")),

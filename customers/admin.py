@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from customers.models import Customer, CustomerPhone, ProductModel, Unit
+from customers.services import save_customer
 
 
 class CustomerPhoneInline(admin.TabularInline):
@@ -15,6 +16,9 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["name", "address", "phones__number"]
     list_select_related = ["branch"]
     inlines = [CustomerPhoneInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        save_customer(obj, changed_fields=form.changed_data if change else ())
 
 
 @admin.register(ProductModel)

@@ -77,7 +77,7 @@ class Customer(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("customers:detail", args=[self.pk])
+        return reverse("history:customer", args=[self.pk])
 
 
 class CustomerPhone(models.Model):
@@ -94,7 +94,7 @@ class CustomerPhone(models.Model):
                 fields=["customer", "number"], name="customers_customerphone_unique_number"
             ),
         ]
-        # Call intake searches by number prefix (customers.views.find_customers): LIKE 'digits%' needs the
+        # Call intake searches by number prefix (customers.selectors.find_customers): LIKE 'digits%' needs the
         # pattern operator class, the database collation not being C. (Ignored on SQLite.)
         indexes = [
             models.Index(
@@ -174,7 +174,7 @@ class Unit(models.Model):
         return f"{self.product_model.name} #{self.serial_number}"
 
     def get_absolute_url(self) -> str:
-        return reverse("customers:unit", args=[self.pk])
+        return reverse("history:unit", args=[self.pk])
 
     @property
     def has_purchase_proof(self) -> bool:

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from customers.models import Customer
 from notifications.models import Channel, ChannelPreference, Delivery, Notification
+from notifications.tasks import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +142,6 @@ def notify_customer(customer: Customer, *, kind: str, text: str, key: str = "") 
 
 def queue_deliveries(delivery_ids: list[int]) -> None:
     """Hand the deliveries to the worker; if the broker is unreachable they wait for the retry sweep."""
-    from notifications.tasks import deliver
-
     try:
         deliver.apply_async(args=[delivery_ids], retry=False)
     except Exception:  # broker down: never fail the request that caused the message

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from aftersales.errors import UserError
 from parts import ledger
 from parts.models import (
     Handover,
@@ -22,7 +23,7 @@ from parts.models import (
     StockLevel,
     Warehouse,
 )
-from parts.services import PartsError, allocate_number, in_branch, van_of
+from parts.services import allocate_number, van_of
 from tickets.models import TECHNICIAN_ACTIVE_STATES, RepairTicket, State, TicketEvent
 
 # Tickets that still need their technician: active work, and a return request that may come back.
@@ -99,7 +100,7 @@ def deactivation_refusal(user: User) -> str | None:
 def check_supervisor(supervisor: User, technician: User) -> None:
     if not (supervisor.is_active and supervisor.has_role(Role.SUPERVISOR)):
         raise PermissionDenied(_("只有服务主任可以监交。"))
-    if technician.branch_id is None or not in_branch(supervisor, technician.branch_id):
+    if technician.branch_id is None or not supervisor.in_branch(technician.branch_id):
         raise PermissionDenied(_("该技术员不属于您的网点。"))
     if supervisor.pk == technician.pk:
         raise PermissionDenied(_("不能为自己监交。"))
@@ -115,17 +116,17 @@ def perform_handover(
     """
     check_supervisor(supervisor, technician)
     if not reason.strip():
-        raise PartsError(_("请填写移交原因。"), "reason")
+        raise UserError(_("请填写移交原因。"), field="reason")
     with transaction.atomic():
         items = open_items(technician)
         if not items:
-            raise PartsError(_("%(name)s 没有需要移交的事项。") % {"name": technician})
+            raise UserError(_("%(name)s 没有需要移交的事项。") % {"name": technician})
         missing = [item for item in items if successors.get(item.key) is None]
         if missing:
-            raise PartsError(
+            raise UserError(
                 _("还有 %(n)s 项未指定接替人,例如:%(item)s。")
                 % {"n": len(missing), "item": missing[0].description},
-                "successors",
+                field="successors",
             )
         for successor in {s.pk: s for s in successors.values()}.values():
             if (
@@ -133,9 +134,13 @@ def perform_handover(
                 or not successor.is_active
                 or not successor.has_role(Role.TECHNICIAN)
             ):
-                raise PartsError(_("接替人 %(name)s 不是在岗技术员。") % {"name": successor}, "successors")
+                raise UserError(
+                    _("接替人 %(name)s 不是在岗技术员。") % {"name": successor}, field="successors"
+                )
             if successor.branch_id != technician.branch_id:
-                raise PartsError(_("接替人 %(name)s 不属于同一网点。") % {"name": successor}, "successors")
+                raise UserError(
+                    _("接替人 %(name)s 不属于同一网点。") % {"name": successor}, field="successors"
+                )
         now = timezone.now()
         handover = Handover.objects.create(
             number=allocate_number(kind="parts_handover", prefix="YJ", branch=technician.branch),
@@ -183,8 +188,8 @@ def _transfer(
         level = StockLevel.objects.select_related("part", "warehouse").get(pk=item.object_id)
         target = van_of(successor)
         if target is None:
-            raise PartsError(
-                _("接替人 %(name)s 没有车载库,不能接收库存。") % {"name": successor}, "successors"
+            raise UserError(
+                _("接替人 %(name)s 没有车载库,不能接收库存。") % {"name": successor}, field="successors"
             )
         ledger.transfer(
             part=level.part,
@@ -206,14 +211,14 @@ def _transfer(
 def deactivate(*, user: User, by: User) -> None:
     """Deactivate a technician's account once nothing is left on them."""
     if not (by.is_superuser or by.has_role(Role.ADMIN, Role.SUPERVISOR)) or not (
-        user.branch_id and in_branch(by, user.branch_id)
+        user.branch_id and by.in_branch(user.branch_id)
     ):
         raise PermissionDenied(_("您不能停用该账号。"))
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         refusal = deactivation_refusal(locked)
         if refusal:
-            raise PartsError(refusal)
+            raise UserError(refusal)
         locked.is_active = False
         locked.save(update_fields=["is_active"])
         Warehouse.objects.filter(technician=locked, kind=Warehouse.Kind.VAN).update(is_active=False)

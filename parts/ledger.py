@@ -18,14 +18,11 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.errors import Conflict, UserError
 from parts.models import Condition, MovementKind, Part, StockLevel, StockMovement, Warehouse
 
 
-class StockError(Exception):
-    """A stock operation that cannot happen; the message is shown to the user as is."""
-
-
-class InsufficientStock(StockError):
+class InsufficientStock(Conflict):
     def __init__(
         self, part: Part, warehouse: Warehouse, available: int, condition: str = Condition.GOOD
     ) -> None:
@@ -69,9 +66,9 @@ def move(
     take a warehouse below zero.
     """
     if kind == MovementKind.ADJUSTMENT and not reason.strip():
-        raise StockError(_("盘点调整必须填写原因。"))
+        raise UserError(_("盘点调整必须填写原因。"))
     if any(change.quantity == 0 for change in changes):
-        raise StockError(_("数量不能为 0。"))
+        raise UserError(_("数量不能为 0。"))
     at = at or timezone.now()
     try:
         with transaction.atomic():
@@ -126,9 +123,9 @@ def transfer(
 ) -> list[StockMovement]:
     """Out of `source`, into `target`, as two rows of one entry (issue, return, transfer)."""
     if quantity <= 0:
-        raise StockError(_("数量必须大于 0。"))
+        raise UserError(_("数量必须大于 0。"))
     if source.pk == target.pk:
-        raise StockError(_("调出和调入仓库不能相同。"))
+        raise UserError(_("调出和调入仓库不能相同。"))
     return move(
         [
             Change(part, source, -quantity, condition),

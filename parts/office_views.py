@@ -11,16 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role, User
+from aftersales.errors import UserError
 from customers.models import Customer
 from customers.phones import search_key
 from parts import handover as handovers
 from parts import services
+from parts.access import page_of, part_codes_context, require_role, run_service
 from parts.documents import handover_pdf
 from parts.forms import BackorderFilterForm, BackorderForm, BackorderStepForm, HandoverStartForm, PostageForm
-from parts.ledger import StockError
 from parts.models import Backorder, Handover, PostageRecord
-from parts.services import PartsError
-from parts.views import page_of, part_codes_context, require_role, run_service
 from tickets.documents import pdf_response
 from tickets.models import RepairTicket
 
@@ -33,7 +32,7 @@ def _ticket_by_number(user, number: str) -> RepairTicket | None:
         return None
     ticket = RepairTicket.objects.visible_to(user).filter(number=number).first()
     if ticket is None:
-        raise PartsError(_("工单号 %(number)s 不存在或不属于您的网点。") % {"number": number})
+        raise UserError(_("工单号 %(number)s 不存在或不属于您的网点。") % {"number": number})
     return ticket
 
 
@@ -151,7 +150,7 @@ def _customer_by_phone(user, phone: str) -> Customer:
     customers = Customer.objects.visible_to(user).filter(phones__number=digits).distinct()
     customer = customers.first()
     if customer is None:
-        raise PartsError(_("没有电话为 %(phone)s 的客户,请先在报修登记中建档。") % {"phone": phone})
+        raise UserError(_("没有电话为 %(phone)s 的客户,请先在报修登记中建档。") % {"phone": phone})
     return customer
 
 
@@ -226,7 +225,7 @@ def handover_start(request: HttpRequest) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                     successors=assignments,
                 )
-            except StockError as exc:
+            except UserError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(
@@ -272,7 +271,7 @@ def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             handovers.deactivate(user=technician, by=request.user)
-        except StockError as exc:
+        except UserError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("账号 %(name)s 已停用。") % {"name": technician})

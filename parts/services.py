@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import DocumentSequence, Role, User
+from aftersales.errors import UserError
 from notifications.services import notify
 from parts import ledger, rules
-from parts.ledger import Change, StockError
+from parts.ledger import Change
 from parts.models import (
     Backorder,
     Condition,
@@ -37,27 +38,15 @@ from parts.models import (
 from tickets.models import OPEN_STATES, RepairTicket
 
 
-class PartsError(StockError):
-    """A workflow step that cannot happen now; `field` names the form field when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def allocate_number(*, kind: str, prefix: str, branch) -> str:
     return DocumentSequence.document_number(kind=kind, branch=branch, prefix=prefix)
-
-
-def in_branch(user: User, branch_id: int) -> bool:
-    return user.sees_all_branches or (user.branch_id is not None and user.branch_id == branch_id)
 
 
 def check_keeper(user: User, warehouse: Warehouse) -> None:
     """库管 of the warehouse's branch (headquarters: any)."""
     if not (user.is_active and user.has_role(Role.WAREHOUSE)):
         raise PermissionDenied(_("只有库管可以办理出入库。"))
-    if not in_branch(user, warehouse.branch_id):
+    if not user.in_branch(warehouse.branch_id):
         raise PermissionDenied(_("仓库 %(warehouse)s 不属于您的网点。") % {"warehouse": warehouse})
 
 
@@ -94,11 +83,11 @@ def receive_parts(
     about backorders that can now be served (§5 第三十六条)."""
     check_keeper(user, warehouse)
     if warehouse.is_van:
-        raise PartsError(_("车载库不能直接接收入库,请从仓库发放。"), "warehouse")
+        raise UserError(_("车载库不能直接接收入库,请从仓库发放。"), field="warehouse")
     if not lines:
-        raise PartsError(_("请至少填写一行配件。"), "lines")
+        raise UserError(_("请至少填写一行配件。"), field="lines")
     if any(line.quantity <= 0 for line in lines):
-        raise PartsError(_("接收数量必须大于 0。"), "lines")
+        raise UserError(_("接收数量必须大于 0。"), field="lines")
     receiving = ReceivingNote.objects.create(
         number=allocate_number(kind="parts_receipt", prefix="JS", branch=warehouse.branch),
         warehouse=warehouse,
@@ -146,21 +135,23 @@ def submit_requisition(
     if not (user.is_active and user.has_role(Role.TECHNICIAN) and ticket.technician_id == user.pk):
         raise PermissionDenied(_("只有该工单的技术员可以为其申请领料。"))
     if ticket.state not in OPEN_STATES:
-        raise PartsError(_("工单 %(number)s 已结束,不能再申请领料。") % {"number": ticket.number}, "ticket")
+        raise UserError(
+            _("工单 %(number)s 已结束,不能再申请领料。") % {"number": ticket.number}, field="ticket"
+        )
     if warehouse.is_van or not warehouse.is_active:
-        raise PartsError(_("请选择发料的仓库。"), "warehouse")
-    if not in_branch(user, warehouse.branch_id) and warehouse.kind != Warehouse.Kind.CENTRAL:
-        raise PartsError(_("只能向本网点仓库或总部中心库申请领料。"), "warehouse")
+        raise UserError(_("请选择发料的仓库。"), field="warehouse")
+    if not user.in_branch(warehouse.branch_id) and warehouse.kind != Warehouse.Kind.CENTRAL:
+        raise UserError(_("只能向本网点仓库或总部中心库申请领料。"), field="warehouse")
     if not reason.strip():
-        raise PartsError(_("请填写处理意见(为什么需要这些配件)。"), "reason")
+        raise UserError(_("请填写处理意见(为什么需要这些配件)。"), field="reason")
     merged: dict[int, tuple[Part, int]] = {}
     for part, quantity in lines:
         if quantity <= 0:
-            raise PartsError(_("配件 %(part)s 的数量必须大于 0。") % {"part": part}, "lines")
+            raise UserError(_("配件 %(part)s 的数量必须大于 0。") % {"part": part}, field="lines")
         previous = merged.get(part.pk, (part, 0))[1]
         merged[part.pk] = (part, previous + quantity)
     if not merged:
-        raise PartsError(_("请至少填写一行配件。"), "lines")
+        raise UserError(_("请至少填写一行配件。"), field="lines")
     requisition = Requisition.objects.create(
         number=allocate_number(kind="parts_requisition", prefix="LL", branch=ticket.branch),
         branch=ticket.branch,
@@ -193,7 +184,7 @@ def decide_requisition(*, requisition_id: int, user: User, approve: bool, note: 
     """Approve or reject: a supervisor of the branch, never the requester (parts.rules.approval_refusal)."""
     note = note.strip()
     if not approve and not note:
-        raise PartsError(_("驳回时请填写原因。"), "note")
+        raise UserError(_("驳回时请填写原因。"), field="note")
     with transaction.atomic():
         requisition = _lock_requisition(requisition_id)
         refusal = rules.approval_refusal(
@@ -202,7 +193,7 @@ def decide_requisition(*, requisition_id: int, user: User, approve: bool, note: 
         if refusal:
             raise PermissionDenied(refusal)
         if requisition.state != Requisition.State.SUBMITTED:
-            raise PartsError(
+            raise UserError(
                 _("领料单 %(number)s 当前状态为“%(state)s”,不能再审批。")
                 % {"number": requisition.number, "state": requisition.get_state_display()}
             )
@@ -232,13 +223,13 @@ def issue_requisition(*, requisition_id: int, user: User, quantities: dict[int, 
         requisition = _lock_requisition(requisition_id)
         check_keeper(user, requisition.warehouse)
         if requisition.state not in ISSUABLE:
-            raise PartsError(
+            raise UserError(
                 _("领料单 %(number)s 当前状态为“%(state)s”,不能发放。")
                 % {"number": requisition.number, "state": requisition.get_state_display()}
             )
         van = van_of(requisition.technician)
         if van is None:
-            raise PartsError(
+            raise UserError(
                 _("技术员 %(name)s 没有车载库,请先在系统管理中建立。") % {"name": requisition.technician}
             )
         # The lines only (of self): also locking the part's catalogue row deadlocked with a delivery of the
@@ -252,11 +243,11 @@ def issue_requisition(*, requisition_id: int, user: User, quantities: dict[int, 
                 continue
             line = lines.get(line_id)
             if line is None:
-                raise PartsError(_("领料单中没有这一行。"), "lines")
+                raise UserError(_("领料单中没有这一行。"), field="lines")
             if quantity < 0 or quantity > line.outstanding:
-                raise PartsError(
+                raise UserError(
                     _("配件 %(part)s 最多还可发放 %(n)s 件。") % {"part": line.part, "n": line.outstanding},
-                    "lines",
+                    field="lines",
                 )
             ledger.transfer(
                 part=line.part,
@@ -271,7 +262,7 @@ def issue_requisition(*, requisition_id: int, user: User, quantities: dict[int, 
             line.save(update_fields=["issued"])
             issued_any = True
         if not issued_any:
-            raise PartsError(_("请填写本次发放的数量。"), "lines")
+            raise UserError(_("请填写本次发放的数量。"), field="lines")
         complete = all(line.outstanding == 0 for line in lines.values())
         requisition.state = Requisition.State.ISSUED if complete else Requisition.State.PARTIALLY_ISSUED
         requisition.save(update_fields=["state"])
@@ -287,7 +278,7 @@ def return_unused(*, requisition_id: int, user: User, quantities: dict[int, int]
         requisition = _lock_requisition(requisition_id)
         check_keeper(user, requisition.warehouse)
         if requisition.state not in RETURNABLE:
-            raise PartsError(_("只有已发放的领料单可以退库。"))
+            raise UserError(_("只有已发放的领料单可以退库。"))
         van = van_of(requisition.technician)
         lines = {
             line.pk: line for line in requisition.lines.select_related("part").select_for_update(of=("self",))
@@ -298,12 +289,12 @@ def return_unused(*, requisition_id: int, user: User, quantities: dict[int, int]
                 continue
             line = lines.get(line_id)
             if line is None:
-                raise PartsError(_("领料单中没有这一行。"), "lines")
+                raise UserError(_("领料单中没有这一行。"), field="lines")
             if quantity < 0 or quantity > line.issued - line.returned:
-                raise PartsError(
+                raise UserError(
                     _("配件 %(part)s 最多可退 %(n)s 件。")
                     % {"part": line.part, "n": line.issued - line.returned},
-                    "lines",
+                    field="lines",
                 )
             ledger.transfer(
                 part=line.part,
@@ -318,7 +309,7 @@ def return_unused(*, requisition_id: int, user: User, quantities: dict[int, int]
             line.save(update_fields=["returned"])
             returned_any = True
         if not returned_any:
-            raise PartsError(_("请填写退库数量。"), "lines")
+            raise UserError(_("请填写退库数量。"), field="lines")
     return requisition
 
 
@@ -328,7 +319,7 @@ def close_requisition(*, requisition_id: int, user: User) -> Requisition:
         requisition = _lock_requisition(requisition_id)
         check_keeper(user, requisition.warehouse)
         if requisition.state not in RETURNABLE:
-            raise PartsError(_("只有已发放的领料单可以结清。"))
+            raise UserError(_("只有已发放的领料单可以结清。"))
         requisition.state = Requisition.State.CLOSED
         requisition.save(update_fields=["state"])
     return requisition
@@ -388,7 +379,7 @@ def record_report_usage(*, ticket: RepairTicket, actor: User) -> list[PartUsage]
                     actor=actor,
                     reference=ticket.number,
                 )
-            except StockError as exc:
+            except UserError as exc:
                 usage.status = PartUsage.Status.OUTSTANDING
                 usage.problem = str(exc)
             else:
@@ -437,12 +428,12 @@ def write_off(*, usage_id: int, user: User) -> PartUsage:
         )
         _check_branch_keeper(user, usage.ticket.branch_id)
         if usage.written_off_at:
-            raise PartsError(_("该配件已销帐。"))
+            raise UserError(_("该配件已销帐。"))
         if usage.status == PartUsage.Status.OUTSTANDING:
-            raise PartsError(_("该配件尚未出库:%(problem)s") % {"problem": usage.problem})
+            raise UserError(_("该配件尚未出库:%(problem)s") % {"problem": usage.problem})
         blockers = write_off_blockers(usage)
         if blockers:
-            raise PartsError(_("不能销帐:") + "".join(blockers))
+            raise UserError(_("不能销帐:") + "".join(blockers))
         _write_off_if_due(usage)
     return usage
 
@@ -461,7 +452,7 @@ def write_off_accepted(*, ticket: RepairTicket) -> list[PartUsage]:
 def _check_branch_keeper(user: User, branch_id: int) -> None:
     if not (user.is_active and user.has_role(Role.WAREHOUSE)):
         raise PermissionDenied(_("只有库管可以办理出入库。"))
-    if not in_branch(user, branch_id):
+    if not user.in_branch(branch_id):
         raise PermissionDenied(_("该记录不属于您的网点。"))
 
 
@@ -474,17 +465,17 @@ def resolve_usage(
         usage = PartUsage.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=usage_id)
         _check_branch_keeper(user, usage.ticket.branch_id)
         if usage.status != PartUsage.Status.OUTSTANDING:
-            raise PartsError(_("该配件耗用已处理。"))
+            raise UserError(_("该配件耗用已处理。"))
         if warehouse is None:
             if not note.strip():
-                raise PartsError(_("不出库时请填写原因。"), "note")
+                raise UserError(_("不出库时请填写原因。"), field="note")
             usage.status = PartUsage.Status.DISMISSED
             usage.problem = note.strip()
         else:
             check_keeper(user, warehouse)
             part = part or usage.part
             if part is None:
-                raise PartsError(_("请选择目录中的配件。"), "part")
+                raise UserError(_("请选择目录中的配件。"), field="part")
             ledger.move(
                 [Change(part, warehouse, -usage.quantity)],
                 kind=MovementKind.CONSUMPTION,
@@ -514,11 +505,11 @@ def receive_old_part(*, old_part_id: int, user: User, warehouse: Warehouse) -> O
         )
         check_keeper(user, warehouse)
         if old_part.state != OldPart.State.EXPECTED:
-            raise PartsError(_("该旧件已入库。"))
+            raise UserError(_("该旧件已入库。"))
         if warehouse.is_van:
-            raise PartsError(_("旧件应交回仓库,不能入车载库。"), "warehouse")
+            raise UserError(_("旧件应交回仓库,不能入车载库。"), field="warehouse")
         if old_part.part is None:
-            raise PartsError(_("该旧件的配件编号不在目录中,请先处理对应的配件耗用。"))
+            raise UserError(_("该旧件的配件编号不在目录中,请先处理对应的配件耗用。"))
         ledger.move(
             [Change(old_part.part, warehouse, old_part.quantity, Condition.OLD)],
             kind=MovementKind.OLD_PART_IN,
@@ -545,7 +536,7 @@ DISPOSITIONS = {
 def dispose_old_part(*, old_part_id: int, user: User, disposition: str, note: str = "") -> OldPart:
     """Monthly processing (§1-3.7.5): a received old part is scrapped or returned to its supplier."""
     if disposition not in DISPOSITIONS:
-        raise PartsError(_("请选择处理方式。"), "disposition")
+        raise UserError(_("请选择处理方式。"), field="disposition")
     with transaction.atomic():
         old_part = (
             OldPart.objects.select_for_update(of=("self",))
@@ -553,7 +544,7 @@ def dispose_old_part(*, old_part_id: int, user: User, disposition: str, note: st
             .get(pk=old_part_id)
         )
         if old_part.state != OldPart.State.RECEIVED:
-            raise PartsError(_("只有已入库的旧件可以处理。"))
+            raise UserError(_("只有已入库的旧件可以处理。"))
         check_keeper(user, old_part.warehouse)
         ledger.move(
             [Change(old_part.part, old_part.warehouse, -old_part.quantity, Condition.OLD)],
@@ -577,7 +568,7 @@ CLAIM_MANAGERS = (Role.WAREHOUSE, Role.SUPERVISOR, Role.MANAGER, Role.FINANCE)
 def _check_claim_user(user: User, branch_id: int) -> None:
     if not (user.is_active and user.has_role(*CLAIM_MANAGERS)):
         raise PermissionDenied(_("只有库管、服务主任、经理或会计可以办理二次索赔。"))
-    if not in_branch(user, branch_id):
+    if not user.in_branch(branch_id):
         raise PermissionDenied(_("该索赔单不属于您的网点。"))
 
 
@@ -594,7 +585,7 @@ def create_claim(
     """A draft claim grouping received old parts of this supplier; the parts cost is their cost price."""
     branch = user.branch
     if branch is None:
-        raise PartsError(_("您的账户未分配网点。"))
+        raise UserError(_("您的账户未分配网点。"))
     _check_claim_user(user, branch.pk)
     old_parts = list(
         OldPart.objects.visible_to(user)
@@ -603,16 +594,16 @@ def create_claim(
         .select_related("part")
     )
     if not old_parts:
-        raise PartsError(_("请选择要索赔的旧件。"), "old_parts")
+        raise UserError(_("请选择要索赔的旧件。"), field="old_parts")
     for old_part in old_parts:
         if old_part.claim_id is not None:
-            raise PartsError(_("旧件 %(part)s 已在其他索赔单中。") % {"part": old_part}, "old_parts")
+            raise UserError(_("旧件 %(part)s 已在其他索赔单中。") % {"part": old_part}, field="old_parts")
         if old_part.state == OldPart.State.EXPECTED:
-            raise PartsError(_("旧件 %(part)s 尚未返库,不能索赔。") % {"part": old_part}, "old_parts")
+            raise UserError(_("旧件 %(part)s 尚未返库,不能索赔。") % {"part": old_part}, field="old_parts")
         if old_part.part is None or old_part.part.supplier_id != supplier.pk:
-            raise PartsError(_("旧件 %(part)s 不是该供应商的配件。") % {"part": old_part}, "old_parts")
+            raise UserError(_("旧件 %(part)s 不是该供应商的配件。") % {"part": old_part}, field="old_parts")
     if labour_cost < 0 or shipping_cost < 0:
-        raise PartsError(_("金额不能为负数。"), "labour_cost")
+        raise UserError(_("金额不能为负数。"), field="labour_cost")
     claim = SupplierClaim.objects.create(
         number=allocate_number(kind="parts_claim", prefix="SP", branch=branch),
         branch=branch,
@@ -639,22 +630,22 @@ CLAIM_STEPS = {
 def advance_claim(*, claim_id: int, user: User, step: str, amount: Decimal | None = None) -> SupplierClaim:
     """draft → sent → accepted → paid (with the amount recovered), or sent → rejected."""
     if step not in CLAIM_STEPS:
-        raise PartsError(_("未知操作。"))
+        raise UserError(_("未知操作。"))
     sources, target, stamp = CLAIM_STEPS[step]
     with transaction.atomic():
         claim = SupplierClaim.objects.select_for_update().get(pk=claim_id)
         _check_claim_user(user, claim.branch_id)
         if claim.state not in sources:
-            raise PartsError(
+            raise UserError(
                 _("索赔单 %(number)s 当前状态为“%(state)s”,不能执行该操作。")
                 % {"number": claim.number, "state": claim.get_state_display()}
             )
         if step == "pay":
             if amount is None or amount <= 0:
-                raise PartsError(_("请填写索回金额。"), "amount")
+                raise UserError(_("请填写索回金额。"), field="amount")
             if amount > claim.total:
-                raise PartsError(
-                    _("索回金额不能超过索赔总额 ¥%(total)s。") % {"total": claim.total}, "amount"
+                raise UserError(
+                    _("索回金额不能超过索赔总额 ¥%(total)s。") % {"total": claim.total}, field="amount"
                 )
             claim.amount_recovered = amount
         claim.state = target
@@ -681,11 +672,11 @@ def record_postage(
 ) -> PostageRecord:
     """The handler (经手人) records what was posted and what it cost."""
     if user.branch is None:
-        raise PartsError(_("您的账户未分配网点。"))
+        raise UserError(_("您的账户未分配网点。"))
     if amount is None or amount <= 0:
-        raise PartsError(_("邮费/运费必须大于 0。"), "amount")
+        raise UserError(_("邮费/运费必须大于 0。"), field="amount")
     if not description.strip():
-        raise PartsError(_("请填写发运内容。"), "description")
+        raise UserError(_("请填写发运内容。"), field="description")
     return PostageRecord.objects.create(
         branch=ticket.branch if ticket else user.branch,
         ticket=ticket,
@@ -702,12 +693,12 @@ def approve_postage(*, record_id: int, user: User) -> PostageRecord:
     """The leader's signature: a supervisor or manager of the branch, not the handler."""
     with transaction.atomic():
         record = PostageRecord.objects.select_for_update().get(pk=record_id)
-        if not (user.is_active and user.has_role(*LEADERS)) or not in_branch(user, record.branch_id):
+        if not (user.is_active and user.has_role(*LEADERS)) or not user.in_branch(record.branch_id):
             raise PermissionDenied(_("邮寄运费须由本网点的服务主任或经理签字。"))
         if record.handler_id == user.pk:
             raise PermissionDenied(_("经手人不能为自己经手的运费签字。"))
         if record.approved_at:
-            raise PartsError(_("该运费已签字。"))
+            raise UserError(_("该运费已签字。"))
         record.approved_by = user
         record.approved_at = timezone.now()
         record.save(update_fields=["approved_by", "approved_at"])
@@ -722,7 +713,7 @@ BACKORDER_ROLES = (Role.DISPATCHER, Role.WAREHOUSE, Role.SUPERVISOR)
 def _check_backorder_user(user: User, branch_id: int) -> None:
     if not (user.is_active and user.has_role(*BACKORDER_ROLES)):
         raise PermissionDenied(_("只有客服、库管或服务主任可以办理缺货登记。"))
-    if not in_branch(user, branch_id):
+    if not user.in_branch(branch_id):
         raise PermissionDenied(_("该缺货登记不属于您的网点。"))
 
 
@@ -733,7 +724,7 @@ def register_backorder(
     """第三十三条: register, then organise the part at once."""
     _check_backorder_user(user, customer.branch_id)
     if quantity <= 0:
-        raise PartsError(_("数量必须大于 0。"), "quantity")
+        raise UserError(_("数量必须大于 0。"), field="quantity")
     now = timezone.now()
     return Backorder.objects.create(
         branch=customer.branch,
@@ -759,7 +750,7 @@ def confirm_backorder(*, backorder_id: int, user: User) -> Backorder:
     with transaction.atomic():
         backorder = _lock_backorder(backorder_id, user)
         if backorder.state != Backorder.State.REGISTERED:
-            raise PartsError(_("只有已登记的缺货可以确认。"))
+            raise UserError(_("只有已登记的缺货可以确认。"))
         backorder.customer_confirmed_at = backorder.last_contacted_at = timezone.now()
         backorder.save(update_fields=["customer_confirmed_at", "last_contacted_at"])
     return backorder
@@ -770,11 +761,11 @@ def order_backorder(*, backorder_id: int, user: User, expected_on) -> Backorder:
     with transaction.atomic():
         backorder = _lock_backorder(backorder_id, user)
         if backorder.state != Backorder.State.REGISTERED:
-            raise PartsError(_("只有已登记的缺货可以调货。"))
+            raise UserError(_("只有已登记的缺货可以调货。"))
         if backorder.customer_confirmed_at is None:
-            raise PartsError(_("调货前必须再次联系客户确认(第三十四条)。"))
+            raise UserError(_("调货前必须再次联系客户确认(第三十四条)。"))
         if expected_on is None:
-            raise PartsError(_("请填写确认到货日期。"), "expected_on")
+            raise UserError(_("请填写确认到货日期。"), field="expected_on")
         backorder.state = Backorder.State.ORDERED
         backorder.expected_on = expected_on
         backorder.save(update_fields=["state", "expected_on"])
@@ -786,7 +777,7 @@ def record_backorder_contact(*, backorder_id: int, user: User, note: str = "") -
     with transaction.atomic():
         backorder = _lock_backorder(backorder_id, user)
         if not backorder.is_open:
-            raise PartsError(_("该缺货登记已结束。"))
+            raise UserError(_("该缺货登记已结束。"))
         backorder.last_contacted_at = timezone.now()
         if note.strip():
             backorder.note = note.strip()[:200]
@@ -799,7 +790,7 @@ def notify_backorder_customer(*, backorder_id: int, user: User) -> Backorder:
     with transaction.atomic():
         backorder = _lock_backorder(backorder_id, user)
         if backorder.state != Backorder.State.ARRIVED:
-            raise PartsError(_("配件尚未到货。"))
+            raise UserError(_("配件尚未到货。"))
         backorder.state = Backorder.State.NOTIFIED
         backorder.notified_at = backorder.last_contacted_at = timezone.now()
         backorder.save(update_fields=["state", "notified_at", "last_contacted_at"])
@@ -808,11 +799,11 @@ def notify_backorder_customer(*, backorder_id: int, user: User) -> Backorder:
 
 def cancel_backorder(*, backorder_id: int, user: User, note: str) -> Backorder:
     if not note.strip():
-        raise PartsError(_("请填写取消原因。"), "note")
+        raise UserError(_("请填写取消原因。"), field="note")
     with transaction.atomic():
         backorder = _lock_backorder(backorder_id, user)
         if not backorder.is_open:
-            raise PartsError(_("该缺货登记已结束。"))
+            raise UserError(_("该缺货登记已结束。"))
         backorder.state = Backorder.State.CANCELLED
         backorder.note = note.strip()[:200]
         backorder.save(update_fields=["state", "note"])
@@ -863,7 +854,7 @@ def adjust_stock(
     Returns the adjustment (0: the count agreed, nothing written)."""
     check_keeper(user, warehouse)
     if not reason.strip():
-        raise PartsError(_("盘点调整必须填写原因。"), "reason")
+        raise UserError(_("盘点调整必须填写原因。"), field="reason")
     with transaction.atomic():
         current = (
             StockLevel.objects.select_for_update()

@@ -11,11 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
-from aftersales.uploads import UploadRefused
+from aftersales.errors import UserError
 from parts import resources
+from parts.access import access_warehouse, require_role
 from parts.forms import ImportForm
-from parts.ledger import StockError
-from parts.views import access_warehouse, require_role
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -63,7 +62,7 @@ def _import_page(request: HttpRequest, *, title: str, run, template_rows: str) -
         try:
             dataset = resources.load_dataset(form.cleaned_data["file"])
             report = run(dataset, dry_run=dry_run, filename=form.cleaned_data["file"].name)
-        except (StockError, UploadRefused) as exc:
+        except UserError as exc:
             form.add_error("file", str(exc))
         except Exception:  # noqa: BLE001 - an unreadable file is the user's to fix, not a server error
             form.add_error("file", _("无法读取该文件,请上传导出的 xlsx 或 csv 模板。"))

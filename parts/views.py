@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +19,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from parts import services
+from parts.access import (
+    access_claim,
+    access_receiving_note,
+    access_requisition,
+    access_warehouse,
+    page_of,
+    part_codes_context,
+    require_role,
+    run_service,
+)
 from parts.documents import monthly_old_parts_pdf, receiving_note_pdf, requisition_pdf
 from parts.forms import (
     AdjustmentForm,
@@ -40,7 +49,6 @@ from parts.forms import (
     ResolveUsageForm,
     SearchForm,
 )
-from parts.ledger import StockError
 from parts.models import (
     Condition,
     OldPart,
@@ -59,73 +67,8 @@ from tickets.access import access_ticket
 from tickets.documents import pdf_response
 from tickets.models import RepairTicket
 
-PAGE_SIZE = 25
 KEEPER_ROLES = (Role.WAREHOUSE,)
 OFFICE_ROLES = (Role.WAREHOUSE, Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER, Role.FINANCE, Role.ADMIN)
-
-
-def page_of(request: HttpRequest, rows) -> tuple:
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
-
-
-def require_role(user, *roles: str, message: str) -> None:
-    if not (user.is_superuser or user.has_role(*roles)):
-        raise PermissionDenied(message)
-
-
-def run_service(request: HttpRequest, action: Callable, success: str | Callable) -> bool:
-    """Call a service; show its Chinese message on failure, `success` on success."""
-    try:
-        result = action()
-    except StockError as exc:
-        messages.error(request, str(exc))
-        return False
-    messages.success(request, success(result) if callable(success) else success)
-    return True
-
-
-def part_codes_context() -> dict:
-    return {"catalogue": Part.objects.active().only("code", "name", "specification")}
-
-
-# --- access helpers: 404 outside the user's scope --------------------------------------------------
-
-
-def access_warehouse(user, pk: int) -> Warehouse:
-    try:
-        return Warehouse.objects.visible_to(user).select_related("branch", "technician").get(pk=pk)
-    except Warehouse.DoesNotExist as exc:
-        raise Http404("No such warehouse") from exc
-
-
-def access_requisition(user, pk: int) -> Requisition:
-    try:
-        return (
-            Requisition.objects.visible_to(user)
-            .select_related("ticket", "requested_by", "technician", "warehouse", "decided_by", "branch")
-            .get(pk=pk)
-        )
-    except Requisition.DoesNotExist as exc:
-        raise Http404("No such requisition") from exc
-
-
-def access_receiving_note(user, pk: int) -> ReceivingNote:
-    try:
-        return ReceivingNote.objects.select_related("warehouse__branch", "supplier", "received_by").get(
-            pk=pk, warehouse__in=Warehouse.objects.visible_to(user)
-        )
-    except ReceivingNote.DoesNotExist as exc:
-        raise Http404("No such receiving note") from exc
-
-
-def access_claim(user, pk: int) -> SupplierClaim:
-    try:
-        return SupplierClaim.objects.visible_to(user).select_related("supplier", "created_by").get(pk=pk)
-    except SupplierClaim.DoesNotExist as exc:
-        raise Http404("No such claim") from exc
 
 
 # --- home, catalogue, warehouses -----------------------------------------------------------------
@@ -277,7 +220,7 @@ def receive(request: HttpRequest) -> HttpResponse:
                     delivery_reference=head["delivery_reference"],
                     note=head["note"],
                 )
-            except StockError as exc:
+            except UserError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(
@@ -356,7 +299,7 @@ def requisition_new(request: HttpRequest, ticket_pk: int) -> HttpResponse:
                     lines=[(line["part"], line["quantity"]) for line in lines.lines()],
                     reason=form.cleaned_data["reason"],
                 )
-            except StockError as exc:
+            except UserError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(
@@ -393,7 +336,7 @@ def requisition_detail(request: HttpRequest, pk: int) -> HttpResponse:
         requester_id=requisition.requested_by_id,
         branch_id=requisition.branch_id,
     )
-    is_keeper = user.has_role(Role.WAREHOUSE) and services.in_branch(user, requisition.warehouse.branch_id)
+    is_keeper = user.has_role(Role.WAREHOUSE) and user.in_branch(requisition.warehouse.branch_id)
     return render(
         request,
         "parts/requisition_detail.html",
@@ -785,7 +728,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
                     shipping_cost=data["shipping_cost"],
                     note=data["note"],
                 )
-            except StockError as exc:
+            except UserError as exc:
                 field = getattr(exc, "field", None)
                 form.add_error(field if field in form.fields else None, str(exc))
                 messages.error(request, str(exc))

@@ -11,8 +11,10 @@ from decimal import Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from reports.metrics import Target
+from tickets.models import ServiceCategory
 
 FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 OK_COLOUR = "#198754"
@@ -131,10 +133,6 @@ def column_chart(
 
 def dashboard_charts(board) -> dict[str, SafeString]:
     """Every chart of the dashboard and of the monthly PDF, from a `reports.kpis.Dashboard`."""
-    from django.utils.translation import gettext as _
-
-    from tickets.models import ServiceCategory
-
     targets, summary = board.targets, board.summary
     branches, technicians, months = board.tables["branch"], board.tables["technician"], board.months
 

@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch
+from claims.models import Claim, ClaimStatus
 from parts.models import PartUsage
 from reports.metrics import Target, kpi_targets, percent
 from reports.models import AMOUNT_FIELDS, KpiMonth, SummarisedMonth
@@ -49,7 +50,6 @@ from reports.periods import REPORT_ZONE, Month
 from surveys.models import Complaint, Survey
 from surveys.scoring import QUESTION_FIELDS, SATISFIED_LEVELS, Tally
 from tickets.models import Milestone, RepairTicket, ServiceCategory, ServiceReport, TicketDeadline
-from warranty.claims import Claim, ClaimStatus
 
 CATEGORIES = tuple(ServiceCategory.values)
 DEFAULT_LABOUR_RATE = Decimal("80")

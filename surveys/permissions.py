@@ -25,16 +25,12 @@ COMPLAINT_ACTORS: dict[str, frozenset[str]] = {
 }
 
 
-def in_scope(user, branch_id: int) -> bool:
-    return user.sees_all_branches or (user.branch_id is not None and user.branch_id == branch_id)
-
-
 def may_view_calls(user) -> bool:
     return user.is_active and user.has_role(*CALL_VIEWERS)
 
 
 def may_call(user, branch_id: int) -> bool:
-    return user.is_active and user.has_role(*CALLERS) and in_scope(user, branch_id)
+    return user.is_active and user.has_role(*CALLERS) and user.in_branch(branch_id)
 
 
 def may_view_complaints(user) -> bool:
@@ -42,4 +38,4 @@ def may_view_complaints(user) -> bool:
 
 
 def may_act_on_complaint(action: str, user, branch_id: int) -> bool:
-    return user.is_active and user.has_role(*COMPLAINT_ACTORS[action]) and in_scope(user, branch_id)
+    return user.is_active and user.has_role(*COMPLAINT_ACTORS[action]) and user.in_branch(branch_id)

@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import DocumentSequence, Role, User
+from aftersales.errors import Conflict, UserError
 from notifications.services import notify
 from surveys import rules
 from surveys.models import (
@@ -39,32 +40,20 @@ from surveys.models import (
 from surveys.permissions import may_act_on_complaint, may_call
 from surveys.scoring import QUESTION_FIELDS, Level
 from tickets.models import RepairTicket, State
-from tickets.services import TicketActionError, apply_transition
+from tickets.services import apply_transition
 
 logger = logging.getLogger(__name__)
 
 
-class SurveyActionError(Exception):
-    """Something that cannot be done now; the message is shown to the user as is."""
-
-
-class InvalidInput(SurveyActionError):
-    """Missing or wrong input; `field` names the form field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class LinkNotFound(SurveyActionError):
+class LinkNotFound(Conflict):
     pass
 
 
-class LinkUsed(SurveyActionError):
+class LinkUsed(Conflict):
     pass
 
 
-class LinkExpired(SurveyActionError):
+class LinkExpired(Conflict):
     pass
 
 
@@ -101,7 +90,7 @@ def on_ticket_transitioned(
     elif name == "follow_up" and Survey.objects.filter(ticket=ticket, answered_at__isnull=True).exists():
         # DESIGN §3: the ticket closes with its first follow-up call, recorded with the survey
         # (record_call answers the survey first); a bare `follow_up` from a page or the API is refused.
-        raise TicketActionError(_("请在回访中记录满意度调查后再关闭工单(回访 → 记录本次回访)。"))
+        raise Conflict(_("请在回访中记录满意度调查后再关闭工单(回访 → 记录本次回访)。"))
 
 
 def schedule_follow_ups(*, ticket: RepairTicket, at: datetime.datetime) -> list[FollowUpCall]:
@@ -190,12 +179,12 @@ def issue_link(*, survey_id: int, user: User, send_sms: bool) -> tuple[str, str]
     if not may_call(user, survey.branch_id):
         raise PermissionDenied(_("只有本网点的客服可以发送调查链接。"))
     if survey.is_answered:
-        raise SurveyActionError(_("该工单的满意度调查已经答复,无需再发链接。"))
+        raise Conflict(_("该工单的满意度调查已经答复,无需再发链接。"))
     token = _new_token(survey, timezone.now())
     survey.save(update_fields=["token_hash", "token_expires_at"])
     phone = _send_link_on_commit(survey.ticket, token) if send_sms else ""
     if send_sms and not phone:
-        raise InvalidInput("send_sms", _("客户没有登记手机号,无法发送短信;请复制链接告知客户。"))
+        raise UserError(_("客户没有登记手机号,无法发送短信;请复制链接告知客户。"), field="send_sms")
     return survey_url(token), phone
 
 
@@ -227,7 +216,7 @@ class SurveyAnswers:
 def _check_answers(answers: SurveyAnswers) -> None:
     for name in QUESTION_FIELDS:
         if getattr(answers, name) not in Level.values:
-            raise InvalidInput(name, _("请为每一项选择满意程度。"))
+            raise UserError(_("请为每一项选择满意程度。"), field=name)
 
 
 def store_answers(
@@ -284,7 +273,7 @@ def record_call(*, call_id: int, user: User, record: CallRecord) -> FollowUpCall
     if not may_call(user, call.branch_id):
         raise PermissionDenied(_("只有本网点的客服可以记录回访。"))
     if call.outcome != Outcome.PENDING:
-        raise SurveyActionError(
+        raise Conflict(
             _("这次回访已记录为“%(outcome)s”,请刷新页面。") % {"outcome": call.get_outcome_display()}
         )
     now = timezone.now()
@@ -305,15 +294,15 @@ def record_call(*, call_id: int, user: User, record: CallRecord) -> FollowUpCall
         call.save()
         return call
     if record.satisfied is None:
-        raise InvalidInput("satisfied", _("请选择客户是否满意。"))
+        raise UserError(_("请选择客户是否满意。"), field="satisfied")
     if record.problem_found and not record.notes.strip():
-        raise InvalidInput("notes", _("发现问题时请在回访记录中写明问题,以便登记投诉。"))
+        raise UserError(_("发现问题时请在回访记录中写明问题,以便登记投诉。"), field="notes")
     closes_ticket = carries_survey(call)
     if closes_ticket:
         survey = Survey.objects.select_for_update().get(ticket_id=call.ticket_id)
         if not survey.is_answered:
             if record.survey is None:
-                raise InvalidInput("attitude", _("首次回访须完成满意度调查:请为每一项选择满意程度。"))
+                raise UserError(_("首次回访须完成满意度调查:请为每一项选择满意程度。"), field="attitude")
             store_answers(survey, record.survey, via=AnsweredVia.AGENT, by=user, at=now)
     call.attempts += 1
     call.outcome = Outcome.REACHED
@@ -382,10 +371,10 @@ def _create_complaint(
 ) -> Complaint:
     description = details.description.strip()
     if not description:
-        raise InvalidInput("description", _("请填写投诉内容。"))
+        raise UserError(_("请填写投诉内容。"), field="description")
     contact_name = details.contact_name.strip() or (ticket.customer.name if ticket else "")
     if not contact_name:
-        raise InvalidInput("contact_name", _("请填写联系人。"))
+        raise UserError(_("请填写联系人。"), field="contact_name")
     contact_phone = details.contact_phone.strip() or (customer_mobile(ticket) if ticket else "")
     complaint = Complaint.objects.create(
         number=DocumentSequence.document_number(
@@ -417,7 +406,7 @@ def open_complaint(
     """A complaint by phone, letter or from a survey; the branch is the ticket's, else the given one."""
     branch = ticket.branch if ticket is not None else (branch or user.branch)
     if branch is None or branch.is_headquarters:
-        raise InvalidInput("branch", _("请选择投诉所属网点。"))
+        raise UserError(_("请选择投诉所属网点。"), field="branch")
     if not may_act_on_complaint("open", user, branch.pk):
         raise PermissionDenied(_("您没有权限登记该网点的投诉。"))
     return _create_complaint(user=user, branch=branch, ticket=ticket, details=details, at=timezone.now())
@@ -428,11 +417,9 @@ def _lock_complaint(complaint_id: int, user: User, action: str, expected_version
     if not may_act_on_complaint(action, user, complaint.branch_id):
         raise PermissionDenied(_("您没有权限执行此操作。"))
     if expected_version is not None and complaint.version != expected_version:
-        raise SurveyActionError(
-            _("投诉 %(number)s 已被他人更新,请刷新页面后再操作。") % {"number": complaint.number}
-        )
+        raise Conflict(_("投诉 %(number)s 已被他人更新,请刷新页面后再操作。") % {"number": complaint.number})
     if complaint.state == ComplaintState.CLOSED:
-        raise SurveyActionError(_("投诉 %(number)s 已关闭。") % {"number": complaint.number})
+        raise Conflict(_("投诉 %(number)s 已关闭。") % {"number": complaint.number})
     return complaint
 
 
@@ -456,7 +443,7 @@ def record_plan(
     also settles the severity and whether the service was at fault. Raising it to major tells the VP."""
     complaint = _lock_complaint(complaint_id, user, "plan", expected_version)
     if not plan.strip():
-        raise InvalidInput("plan", _("请填写处理方案。"))
+        raise UserError(_("请填写处理方案。"), field="plan")
     became_major = severity == Severity.MAJOR and complaint.severity != Severity.MAJOR
     complaint.plan = plan.strip()
     complaint.severity = severity
@@ -483,21 +470,17 @@ def record_visit(
 ) -> Complaint:
     """§7-二十八: every complaining customer is visited by the supervisor personally or a delegate."""
     complaint = _lock_complaint(complaint_id, user, "visit", expected_version)
-    if (
-        visited_by is None
-        or not visited_by.is_active
-        or not (visited_by.branch_id == complaint.branch_id or visited_by.sees_all_branches)
-    ):
-        raise InvalidInput("visited_by", _("请选择本网点的走访人(服务主任本人或其指派人员)。"))
+    if visited_by is None or not visited_by.is_active or not visited_by.in_branch(complaint.branch_id):
+        raise UserError(_("请选择本网点的走访人(服务主任本人或其指派人员)。"), field="visited_by")
     if visited_at is None:
-        raise InvalidInput("visited_at", _("请填写走访时间。"))
+        raise UserError(_("请填写走访时间。"), field="visited_at")
     if visited_at > timezone.now():
-        raise InvalidInput("visited_at", _("走访时间不能晚于现在。"))
+        raise UserError(_("走访时间不能晚于现在。"), field="visited_at")
     # The form gives minutes: a visit in the minute the complaint came in is not before it.
     if visited_at < complaint.received_at.replace(second=0, microsecond=0):
-        raise InvalidInput("visited_at", _("走访时间不能早于投诉受理时间。"))
+        raise UserError(_("走访时间不能早于投诉受理时间。"), field="visited_at")
     if not notes.strip():
-        raise InvalidInput("notes", _("请填写走访记录。"))
+        raise UserError(_("请填写走访记录。"), field="notes")
     complaint.visited_by = visited_by
     complaint.visited_at = visited_at
     complaint.visit_notes = notes.strip()
@@ -511,11 +494,11 @@ def record_answer(
     """§7-二十六: the result is told to the customer, in writing or by phone."""
     complaint = _lock_complaint(complaint_id, user, "answer", expected_version)
     if complaint.state == ComplaintState.RECEIVED:
-        raise SurveyActionError(_("请先提出处理方案,再答复客户。"))
+        raise Conflict(_("请先提出处理方案,再答复客户。"))
     if channel not in AnswerChannel.values:
-        raise InvalidInput("answer_channel", _("请选择答复方式(书面或电话)。"))
+        raise UserError(_("请选择答复方式(书面或电话)。"), field="answer_channel")
     if not text.strip():
-        raise InvalidInput("answer_text", _("请填写答复客户的内容。"))
+        raise UserError(_("请填写答复客户的内容。"), field="answer_text")
     complaint.answer_channel = channel
     complaint.answer_text = text.strip()
     complaint.answered_at = timezone.now()
@@ -528,11 +511,11 @@ def close_complaint(*, complaint_id: int, user: User, expected_version: int | No
     """Closed only with the plan, the visit (§7-二十八) and the answer to the customer (§7-二十六)."""
     complaint = _lock_complaint(complaint_id, user, "close", expected_version)
     if complaint.state == ComplaintState.RECEIVED:
-        raise SurveyActionError(_("尚未提出处理方案,不能关闭投诉。"))
+        raise Conflict(_("尚未提出处理方案,不能关闭投诉。"))
     if complaint.visited_at is None:
-        raise SurveyActionError(_("尚未记录服务主任走访(制度第二十八条),不能关闭投诉。"))
+        raise Conflict(_("尚未记录服务主任走访(制度第二十八条),不能关闭投诉。"))
     if complaint.answered_at is None:
-        raise SurveyActionError(_("尚未答复客户,不能关闭投诉。"))
+        raise Conflict(_("尚未答复客户,不能关闭投诉。"))
     complaint.state = ComplaintState.CLOSED
     complaint.closed_at = timezone.now()
     complaint.closed_by = user

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Branch
+from aftersales.errors import Conflict, UserError
 from customers.phones import search_key
 from surveys import services
 from surveys.access import access_call, access_complaint
@@ -36,7 +37,6 @@ from surveys.permissions import (
     may_view_complaints,
 )
 from tickets.access import access_ticket
-from tickets.services import TicketActionError
 
 PAGE_SIZE = 25
 
@@ -130,12 +130,12 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
             answers = survey_form.answers() if survey_form is not None and reached else None
             try:
                 call = services.record_call(call_id=call.pk, user=request.user, record=form.record(answers))
-            except services.InvalidInput as exc:
-                target = survey_form if survey_form is not None and exc.field in survey_form.fields else form
-                target.add_error(exc.field if exc.field in target.fields else None, str(exc))
-            except (services.SurveyActionError, TicketActionError) as exc:
+            except Conflict as exc:
                 messages.error(request, str(exc))
                 return redirect(call)
+            except UserError as exc:
+                target = survey_form if survey_form is not None and exc.field in survey_form.fields else form
+                target.add_error(exc.field if exc.field in target.fields else None, str(exc))
             else:
                 return _after_call(request, call)
     messages.error(request, _("请按提示修改标红的项目后再提交。"))
@@ -172,7 +172,7 @@ def call_link(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user,
             send_sms=form.cleaned_data.get("send_sms", False),
         )
-    except services.SurveyActionError as exc:
+    except UserError as exc:
         messages.error(request, str(exc))
     else:
         if phone:
@@ -198,7 +198,7 @@ def _render_public(request: HttpRequest, template: str, context: dict | None = N
     return _public(render(request, f"surveys/public/{template}", context, status=status))
 
 
-def _refused(request: HttpRequest, exc: services.SurveyActionError) -> HttpResponse:
+def _refused(request: HttpRequest, exc: UserError) -> HttpResponse:
     """404 for a token nobody was given, 410 for a link used or expired: the same page whatever the
     token looks like, so it tells nothing about other surveys."""
     status = 404 if isinstance(exc, services.LinkNotFound) else 410
@@ -210,13 +210,13 @@ def _refused(request: HttpRequest, exc: services.SurveyActionError) -> HttpRespo
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     try:
         survey = services.find_by_token(token)
-    except services.SurveyActionError as exc:
+    except UserError as exc:
         return _refused(request, exc)
     form = SurveyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.answer_by_link(token=token, answers=form.answers())
-        except services.SurveyActionError as exc:
+        except UserError as exc:
             return _refused(request, exc)
         return _public(redirect("surveys:thanks"))
     return _render_public(request, "survey.html", {"survey": survey, "form": form})
@@ -304,7 +304,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             complaint = services.open_complaint(
                 user=user, details=form.details(), ticket=ticket, branch=form.cleaned_data.get("branch")
             )
-        except services.InvalidInput as exc:
+        except UserError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(
@@ -428,10 +428,10 @@ def complaint_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
                 text=data["answer_text"],
             )
             messages.success(request, _("已记录对客户的答复。"))
-    except services.InvalidInput as exc:
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    except UserError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         messages.error(request, str(exc))
         return _complaint_page(request, complaint, bound={step: form})
-    except services.SurveyActionError as exc:
-        messages.error(request, str(exc))
     return redirect(complaint)

@@ -17,6 +17,11 @@ from accounts.models import Role
 from tests.accounts.factories import BranchFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+ROLE_MIGRATIONS = [
+    "customers.migrations.0004_role_permissions",
+    "tickets.migrations.0009_role_permissions",
+    "warranty.migrations.0007_role_permissions",
+]
 
 
 def require(condition: bool, what_is_missing: str) -> None:
@@ -44,7 +49,9 @@ def reference_data(transactional_db):
     """Transactional tests flush every table, also what the data migrations wrote: write it again."""
     from django.apps import apps
 
-    importlib.import_module("accounts.migrations.0002_roles").assign_role_permissions(apps)
+    importlib.import_module("accounts.migrations.0002_roles").create_role_groups(apps)
+    for migration in ROLE_MIGRATIONS:
+        importlib.import_module(migration).grant_role_permissions(apps)
     importlib.import_module("warranty.migrations.0002_presets").create_presets(apps, None)
     importlib.import_module("tickets.migrations.0006_default_sla_policies").create_defaults(apps, None)
 

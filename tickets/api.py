@@ -1,19 +1,21 @@
 from __future__ import annotations
 
+import datetime
 import uuid
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from customers.models import FaultCategory, Unit
+from customers.models import Customer, FaultCategory, Unit
 from tickets.access import access_ticket
 from tickets.forms import TicketFilterForm
 from tickets.models import (
@@ -36,15 +38,11 @@ from tickets.return_services import (
     hand_over,
     ship_back,
 )
-from tickets.services import (
-    CallDetails,
-    InvalidTransitionInput,
-    TicketActionError,
-    apply_transition,
-    log_call,
-)
-from tickets.views import filtered_tickets
+from tickets.selectors import filtered_tickets, verdict_for_unit
+from tickets.services import CallDetails, apply_transition, log_call
+from warranty import rules
 from warranty.rules import ALL_CONDITIONS
+from warranty.serializers import DECISION_RESPONSE
 
 
 class TicketEventSerializer(serializers.ModelSerializer):
@@ -114,6 +112,22 @@ class TicketCreateSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A unit of another branch answers like one that does not exist (nothing to learn from the id).
+        request = self.context.get("request")  # none while the schema is generated
+        if request is not None:
+            self.fields["unit"].queryset = self.fields["unit"].queryset.filter(
+                owner__in=Customer.objects.visible_to(request.user)
+            )
+
+
+def colleagues_of(user: User):
+    """The users whose ids this user may name (a technician to dispatch, an inspector): their branch's,
+    or everyone's at headquarters. Another id answers like one that does not exist."""
+    users = User.objects.filter(is_active=True)
+    return users if user.sees_all_branches else users.filter(branch_id=user.branch_id)
+
 
 class TransitionSerializer(serializers.Serializer):
     version = serializers.IntegerField(
@@ -136,6 +150,15 @@ class TransitionSerializer(serializers.Serializer):
         queryset=User.objects.all(), required=False, allow_null=True, default=None
     )
     signer_name = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")  # none while the schema is generated
+        if request is not None:
+            colleagues = colleagues_of(request.user)
+            self.fields["technician"].queryset = colleagues
+            self.fields["inspector"].queryset = colleagues
+
     signature = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="data:image/png;base64,… (hand_over)"
     )
@@ -241,7 +264,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
     def create(self, request: Request) -> Response:
-        serializer = TicketCreateSerializer(data=request.data)
+        serializer = TicketCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         details = CallDetails(
@@ -252,10 +275,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             channel=data["channel"],
             priority=data["priority"],
         )
-        try:
-            ticket = log_call(user=request.user, unit=data["unit"], details=details)
-        except InvalidTransitionInput as exc:
-            return Response({exc.field: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        ticket = log_call(user=request.user, unit=data["unit"], details=details)
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TransitionSerializer, responses={200: TicketSerializer})
@@ -264,17 +284,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ticket = access_ticket(request.user, int(pk))
         if name not in TRANSITION_ACTORS:
             return Response({"detail": f"unknown transition {name!r}"}, status=status.HTTP_404_NOT_FOUND)
-        serializer = TransitionSerializer(data=request.data)
+        serializer = TransitionSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            ticket = self._run_transition(ticket, request.user, name, data)
-        except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-        except InvalidTransitionInput as exc:
-            return Response({exc.field: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-        except TicketActionError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        ticket = self._run_transition(ticket, request.user, name, data)
         return Response(TicketSerializer(ticket).data)
 
     @staticmethod
@@ -346,18 +359,52 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         changes = dict(serializer.validated_data)
         expected_version = changes.pop("version", None)
         idempotency_key = changes.pop("idempotency_key", None) or uuid.uuid4()
-        try:
-            report = save_report(
-                ticket_id=ticket.pk,
-                user=request.user,
-                idempotency_key=idempotency_key,
-                expected_version=expected_version,
-                changes=changes,
-            )
-        except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-        except InvalidTransitionInput as exc:
-            return Response({exc.field: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-        except TicketActionError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        report = save_report(
+            ticket_id=ticket.pk,
+            user=request.user,
+            idempotency_key=idempotency_key,
+            expected_version=expected_version,
+            changes=changes,
+        )
         return Response(ServiceReportSerializer(current_report(report.ticket)).data)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("date", str, description="report date YYYY-MM-DD (default: today, Asia/Shanghai)"),
+        OpenApiParameter("fault", str, enum=[f.value for f in rules.Fault], description="default: quality"),
+        OpenApiParameter("fault_category", str, description="for counting earlier repairs of the same fault"),
+    ],
+    responses={200: DECISION_RESPONSE},
+)
+@api_view(["GET"])
+def unit_warranty(request: Request, serial: str) -> Response:
+    unit = (
+        Unit.objects.select_related("product_model__warranty_policy")
+        .filter(serial_number=serial.strip().upper(), owner__in=Customer.objects.visible_to(request.user))
+        .first()
+    )
+    if unit is None:
+        raise Http404
+    errors = {}
+    report_date = timezone.localdate()
+    if "date" in request.query_params:
+        try:
+            report_date = datetime.date.fromisoformat(request.query_params["date"])
+        except ValueError:
+            errors["date"] = [str(_("日期格式应为 YYYY-MM-DD。"))]
+    fault = request.query_params.get("fault", FaultCause.QUALITY)
+    if fault not in FaultCause.values:
+        errors["fault"] = [str(_("未知的故障原因。"))]
+    if errors:
+        return Response(errors, status=400)
+    try:
+        decision = verdict_for_unit(
+            unit,
+            report_date=report_date,
+            fault=fault,
+            fault_category=request.query_params.get("fault_category", unit.product_model.category),
+        )
+    except rules.InvalidWarrantyRequest as exc:
+        return Response({field: [message] for field, message in exc.errors.items()}, status=400)
+    return Response({"serial_number": unit.serial_number, **decision.as_dict()})

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,7 +7,7 @@ class TicketsConfig(AppConfig):
     verbose_name = _("维修工单")
 
     def ready(self) -> None:
-        from customers.models import Customer
-        from tickets.sla_services import customer_changed
+        from customers.signals import location_changed  # models are importable only once ready
+        from tickets.sla_services import customer_location_changed
 
-        post_save.connect(customer_changed, sender=Customer, dispatch_uid="tickets-sla-customer-changed")
+        location_changed.connect(customer_location_changed, dispatch_uid="tickets.customer_location_changed")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.scoping import BranchScopedQuerySet
+from aftersales.errors import Conflict
 from customers.models import FaultCategory
 from tickets.permissions import permission_for
 
@@ -70,6 +71,17 @@ class FaultCause(models.TextChoices):
 
 
 class RepairTicketQuerySet(BranchScopedQuerySet):
+    def lock(self, pk: int, expected_version: int | None) -> RepairTicket:
+        """Lock the ticket row (only it) for the caller's transaction; refuse if it changed since the
+        user saw it (`expected_version`; None when the caller is not acting on what a user saw)."""
+        ticket = self.select_for_update().get(pk=pk)
+        if expected_version is not None and ticket.version != expected_version:
+            raise Conflict(
+                _("工单 %(number)s 已被他人更新(当前状态:%(state)s),请刷新页面后再操作。")
+                % {"number": ticket.number, "state": ticket.get_state_display()}
+            )
+        return ticket
+
     def open(self) -> RepairTicketQuerySet:
         return self.filter(state__in=OPEN_STATES)
 

@@ -34,10 +34,6 @@ TRANSITION_ACTORS: dict[str, Actors] = {
 }
 
 
-def in_scope(user, ticket) -> bool:
-    return user.sees_all_branches or (user.branch_id is not None and user.branch_id == ticket.branch_id)
-
-
 # Revising the fault cause (and so the warranty verdict) of an open ticket: the technician on site
 # finds the real cause (§1-3.4.2 查), the office corrects a wrong intake.
 VERDICT_REVISERS = Actors(roles=frozenset({Role.DISPATCHER, Role.SUPERVISOR}), assignee=True)
@@ -56,7 +52,7 @@ def allowed(actors: Actors, ticket, user) -> bool:
         return False
     if actors.assignee and ticket.technician_id == user.pk and user.has_role(Role.TECHNICIAN):
         return True
-    return user.has_role(*actors.roles) and in_scope(user, ticket)
+    return user.has_role(*actors.roles) and user.in_branch(ticket.branch_id)
 
 
 def permission_for(transition_name: str):

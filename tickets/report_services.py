@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import json
 import uuid
 from dataclasses import dataclass
@@ -21,10 +20,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, ImageOps
+from PIL import Image
 
 from accounts.models import User
-from aftersales.uploads import UploadRefused, check_size, open_image
+from aftersales.errors import Conflict, UserError
+from aftersales.uploads import UploadRefused, open_image, prepare_photo
 from tickets.models import (
     RepairTicket,
     ServiceCategory,
@@ -36,16 +36,6 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.permissions import may_add_addendum, may_write_report
-from tickets.services import InvalidTransitionInput, TicketActionError, lock_ticket
-
-
-class ReportFrozen(TicketActionError):
-    """The report is signed: nothing in it can change (the API answers 409)."""
-
-
-class StaleReport(TicketActionError):
-    """The report changed since the page was loaded."""
-
 
 # The report in steps, following 听 / 看 / 查 (§1-3.4.2); the signature is the last step.
 REPORT_STEPS: list[tuple[str, list[str]]] = [
@@ -60,9 +50,6 @@ SIGNATURE_STEP = len(REPORT_STEPS)
 PARTS_AND_PHOTOS_STEP = 4  # the "维修" step, where part lines and photos are added
 EDITABLE_FIELDS = frozenset(field for _title, fields in REPORT_STEPS for field in fields)
 
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-MAX_PHOTO_SIDE = 1600
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_SIGNATURE_BYTES = 1024 * 1024
 MAX_SIGNATURE_PIXELS = 8_000_000  # signature_pad's canvas at 3× on a wide tablet is under 3 MP
 # Dark pixels a real signature leaves on the canvas; a tap or an empty canvas leaves fewer.
@@ -108,7 +95,7 @@ def _check_writable(ticket: RepairTicket, user: User) -> None:
     if ticket.technician_id != user.pk:
         raise PermissionDenied(_("只有派工的技术员可以填写该工单的服务报告。"))
     if not may_write_report(ticket, user):
-        raise TicketActionError(
+        raise Conflict(
             _("工单当前状态为“%(state)s”,只有到达签到后(上门处理中)才能填写服务报告。")
             % {"state": ticket.get_state_display()}
         )
@@ -125,22 +112,22 @@ def _report_for_update(ticket: RepairTicket) -> ServiceReport | None:
 def _writable_report(ticket: RepairTicket) -> ServiceReport:
     report = _report_for_update(ticket)
     if report is None:
-        raise TicketActionError(_("请先填写服务报告第 1 步。"))
+        raise Conflict(_("请先填写服务报告第 1 步。"))
     if report.is_signed:
-        raise ReportFrozen(_frozen_message())
+        raise Conflict(_frozen_message())
     return report
 
 
 def _check_values(changes: dict) -> None:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
-        raise InvalidTransitionInput(sorted(unknown)[0], _("该项不能在服务报告中修改。"))
+        raise UserError(_("该项不能在服务报告中修改。"), field=sorted(unknown)[0])
     hours = changes.get("labour_hours")
     if hours is not None and not (Decimal(0) <= hours <= Decimal(999)):
-        raise InvalidTransitionInput("labour_hours", _("工时必须在 0 到 999 小时之间。"))
+        raise UserError(_("工时必须在 0 到 999 小时之间。"), field="labour_hours")
     fee = changes.get("fee")
     if fee is not None and fee < 0:
-        raise InvalidTransitionInput("fee", _("服务费不能为负数。"))
+        raise UserError(_("服务费不能为负数。"), field="fee")
 
 
 def save_report(
@@ -158,17 +145,17 @@ def save_report(
     """
     _check_values(changes)
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id, None)
+        ticket = RepairTicket.objects.lock(ticket_id, None)
         _check_writable(ticket, user)
         report = _report_for_update(ticket)
         if report is None:
             report = _start_report(ticket, user, idempotency_key)
         if report.is_signed:
-            raise ReportFrozen(_frozen_message())
+            raise Conflict(_frozen_message())
         if all(getattr(report, name) == value for name, value in changes.items()):
             return report
         if expected_version is not None and expected_version != report.version:
-            raise StaleReport(_("服务报告已在其他页面或设备上更新,请刷新页面后再填写本步。"))
+            raise Conflict(_("服务报告已在其他页面或设备上更新,请刷新页面后再填写本步。"))
         for name, value in changes.items():
             setattr(report, name, value)
         report.version += 1
@@ -211,13 +198,13 @@ class PartLine:
 
 def add_part(*, ticket_id: int, user: User, line: PartLine) -> ServiceReportPart:
     if not line.part_name.strip():
-        raise InvalidTransitionInput("part_name", _("请填写配件名称。"))
+        raise UserError(_("请填写配件名称。"), field="part_name")
     if line.quantity <= 0:
-        raise InvalidTransitionInput("quantity", _("配件数量必须大于 0。"))
+        raise UserError(_("配件数量必须大于 0。"), field="quantity")
     if line.old_part_returnable and not line.removed_serial.strip():
-        raise InvalidTransitionInput("removed_serial", _("保修更换的旧件需返库,请填写拆下件的序列号。"))
+        raise UserError(_("保修更换的旧件需返库,请填写拆下件的序列号。"), field="removed_serial")
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id, None)
+        ticket = RepairTicket.objects.lock(ticket_id, None)
         _check_writable(ticket, user)
         report = _writable_report(ticket)
         part = ServiceReportPart.objects.create(
@@ -235,7 +222,7 @@ def add_part(*, ticket_id: int, user: User, line: PartLine) -> ServiceReportPart
 
 def remove_part(*, ticket_id: int, user: User, part_id: int) -> None:
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id, None)
+        ticket = RepairTicket.objects.lock(ticket_id, None)
         _check_writable(ticket, user)
         report = _writable_report(ticket)
         report.parts.filter(pk=part_id).delete()
@@ -248,32 +235,10 @@ def _touch(report: ServiceReport) -> None:
     report.save(update_fields=["version", "updated_at"])
 
 
-def prepare_photo(upload, *, wrong_type: str | None = None) -> tuple[ContentFile, str]:
-    """Check type (by content) and size, turn the image upright and shrink it to ≤ 1600 px;
-    (file, sha256). `wrong_type` is the message for a file that is no JPEG, PNG or WebP image."""
-    try:
-        check_size(upload, MAX_PHOTO_BYTES, _("照片不能超过 10 MB。"))
-        image = open_image(
-            upload, formats=PHOTO_FORMATS, wrong_type=wrong_type or _("照片必须是 JPEG、PNG 或 WebP 图片。")
-        )
-    except UploadRefused as exc:
-        raise InvalidTransitionInput("photo", str(exc)) from exc
-    image_format = image.format
-    image = ImageOps.exif_transpose(image)
-    image.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
-    if image_format == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    buffer = io.BytesIO()
-    image.save(buffer, format=image_format, **({"quality": 85} if image_format != "PNG" else {}))
-    data = buffer.getvalue()
-    name = f"{uuid.uuid4().hex}.{PHOTO_FORMATS[image_format]}"
-    return ContentFile(data, name=name), hashlib.sha256(data).hexdigest()
-
-
 def add_photo(*, ticket_id: int, user: User, upload) -> ServiceReportPhoto:
     content, digest = prepare_photo(upload)
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id, None)
+        ticket = RepairTicket.objects.lock(ticket_id, None)
         _check_writable(ticket, user)
         report = _writable_report(ticket)
         photo = ServiceReportPhoto(report=report, sha256=digest)
@@ -285,7 +250,7 @@ def add_photo(*, ticket_id: int, user: User, upload) -> ServiceReportPhoto:
 
 def remove_photo(*, ticket_id: int, user: User, photo_id: int) -> None:
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id, None)
+        ticket = RepairTicket.objects.lock(ticket_id, None)
         _check_writable(ticket, user)
         report = _writable_report(ticket)
         report.photos.filter(pk=photo_id).delete()
@@ -306,9 +271,9 @@ def decode_signature(data_url: str) -> bytes:
 def check_signature(png: bytes) -> None:
     """A PNG with enough ink on it: an empty or blank canvas is no signature."""
     if not png:
-        raise InvalidTransitionInput("signature", _("请客户在签字框内签名。"))
+        raise UserError(_("请客户在签字框内签名。"), field="signature")
     if len(png) > MAX_SIGNATURE_BYTES:
-        raise InvalidTransitionInput("signature", _("签名图片过大,请清除后重新签名。"))
+        raise UserError(_("签名图片过大,请清除后重新签名。"), field="signature")
     try:
         image = open_image(
             png,
@@ -317,25 +282,25 @@ def check_signature(png: bytes) -> None:
             max_pixels=MAX_SIGNATURE_PIXELS,
         )
     except UploadRefused as exc:
-        raise InvalidTransitionInput("signature", str(exc)) from exc
+        raise UserError(str(exc), field="signature") from exc
     image = image.convert("RGBA")
     on_white = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("L")
     ink = sum(on_white.histogram()[:128])
     if ink < MIN_SIGNATURE_INK:
-        raise InvalidTransitionInput("signature", _("签名为空,请客户在签字框内签名。"))
+        raise UserError(_("签名为空,请客户在签字框内签名。"), field="signature")
 
 
 def check_signer(signer_name: str, technician: User) -> str:
     signer_name = " ".join(signer_name.split())
     if not signer_name:
-        raise InvalidTransitionInput("signer_name", _("请填写签字客户的姓名。"))
+        raise UserError(_("请填写签字客户的姓名。"), field="signer_name")
     own_names = {
         technician.username.casefold(),
         technician.get_full_name().replace(" ", "").casefold(),
         str(technician).replace(" ", "").casefold(),
     } - {""}
     if signer_name.replace(" ", "").casefold() in own_names:
-        raise InvalidTransitionInput("signer_name", _("技术员不能代客户签字,请由客户本人签名并填写姓名。"))
+        raise UserError(_("技术员不能代客户签字,请由客户本人签名并填写姓名。"), field="signer_name")
     return signer_name
 
 
@@ -406,16 +371,16 @@ def sign_report(*, ticket_id: int, user: User, signer_name: str, signature_png: 
     recorded), once signed, with an empty canvas, or with the technician's own name as the signer.
     """
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id, None)
+        ticket = RepairTicket.objects.lock(ticket_id, None)
         _check_writable(ticket, user)
         report = _report_for_update(ticket)
         if report is None:
-            raise TicketActionError(_("服务报告尚未填写,不能签字。"))
+            raise Conflict(_("服务报告尚未填写,不能签字。"))
         if report.is_signed:
-            raise ReportFrozen(_("服务报告已于 %(at)s 由客户签字。") % {"at": _local(report.signed_at)})
+            raise Conflict(_("服务报告已于 %(at)s 由客户签字。") % {"at": _local(report.signed_at)})
         missing = missing_for_signature(report)
         if missing:
-            raise TicketActionError(
+            raise Conflict(
                 _("服务报告尚未填写完整,客户不能签字。缺少:%(missing)s。") % {"missing": "、".join(missing)}
             )
         signer_name = check_signer(signer_name, user)
@@ -457,9 +422,9 @@ def add_addendum(
     """A later correction to the signed report: separately signed and hashed; the report stays as is."""
     text = text.strip()
     if not text:
-        raise InvalidTransitionInput("text", _("请填写补充说明的内容。"))
+        raise UserError(_("请填写补充说明的内容。"), field="text")
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id, None)
+        ticket = RepairTicket.objects.lock(ticket_id, None)
         if not may_add_addendum(ticket, user) or ticket.state == State.CANCELLED:
             raise PermissionDenied(_("您不能为该工单的服务报告添加补充说明。"))
         existing = ServiceReportAddendum.objects.filter(idempotency_key=idempotency_key).first()
@@ -472,7 +437,7 @@ def add_addendum(
             .first()
         )
         if report is None:
-            raise TicketActionError(_("服务报告尚未签字,请直接修改报告。"))
+            raise Conflict(_("服务报告尚未签字,请直接修改报告。"))
         signer_name = check_signer(signer_name, user)
         check_signature(signature_png)
         now = timezone.now()

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from parts.report_parts import parts_step_context
+from aftersales.errors import Conflict, UserError
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
@@ -22,9 +22,7 @@ from tickets.report_services import (
     PARTS_AND_PHOTOS_STEP,
     REPORT_STEPS,
     SIGNATURE_STEP,
-    InvalidTransitionInput,
     PartLine,
-    TicketActionError,
     add_addendum,
     add_part,
     add_photo,
@@ -36,6 +34,7 @@ from tickets.report_services import (
     save_report,
     sign_report,
 )
+from tickets.signals import report_parts_step
 
 
 def _step_url(ticket: RepairTicket, step: int) -> str:
@@ -103,7 +102,10 @@ def _render_report(
         else None,
     }
     if writable and step == PARTS_AND_PHOTOS_STEP:
-        context.update(parts_step_context(request.user, service_report, context["part_form"]))
+        for _receiver, extra in report_parts_step.send(
+            sender=RepairTicket, user=request.user, report=service_report, part_form=context["part_form"]
+        ):
+            context.update(extra)
     return render(request, "tickets/report.html", context, status=status)
 
 
@@ -128,11 +130,11 @@ def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 changes=form.changes(),
             )
-        except InvalidTransitionInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-        except TicketActionError as exc:
+        except Conflict as exc:
             messages.error(request, str(exc))
             return redirect(_step_url(ticket, step))
+        except UserError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(request, _("第 %(step)s 步已保存。") % {"step": step})
             return redirect(_step_url(ticket, step + 1))
@@ -152,11 +154,11 @@ def report_add_part(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             add_part(ticket_id=ticket.pk, user=request.user, line=PartLine(**form.cleaned_data))
-        except InvalidTransitionInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-        except TicketActionError as exc:
+        except Conflict as exc:
             messages.error(request, str(exc))
             return redirect(_step_url(ticket, step))
+        except UserError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(request, _("已添加配件 %(name)s。") % {"name": form.cleaned_data["part_name"]})
             return redirect(_step_url(ticket, step))
@@ -186,11 +188,11 @@ def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             add_photo(ticket_id=ticket.pk, user=request.user, upload=form.cleaned_data["photo"])
-        except InvalidTransitionInput as exc:
-            form.add_error("photo", str(exc))
-        except TicketActionError as exc:
+        except Conflict as exc:
             messages.error(request, str(exc))
             return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
+        except UserError as exc:
+            form.add_error("photo", str(exc))
         else:
             messages.success(request, _("照片已上传。"))
             return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
@@ -222,7 +224,7 @@ def _remove_line(request: HttpRequest, ticket: RepairTicket, remove, done: str) 
     """Run a removal from the parts-and-photos step and say on the page what happened."""
     try:
         remove()
-    except TicketActionError as exc:
+    except UserError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
@@ -242,12 +244,12 @@ def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
                 signer_name=form.cleaned_data["signer_name"],
                 signature_png=form.cleaned_data["signature"],
             )
-        except InvalidTransitionInput as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            messages.error(request, str(exc))
-        except TicketActionError as exc:
+        except Conflict as exc:
             messages.error(request, str(exc))
             return redirect(_step_url(ticket, SIGNATURE_STEP))
+        except UserError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            messages.error(request, str(exc))
         else:
             messages.success(request, _("客户已签字,服务报告已锁定。下一步:完成上门服务。"))
             return redirect(ticket)
@@ -282,7 +284,7 @@ def report_addendum(request: HttpRequest, pk: int) -> HttpResponse:
             signer_name=form.cleaned_data["signer_name"],
             signature_png=form.cleaned_data["signature"],
         )
-    except TicketActionError as exc:
+    except UserError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("补充说明已由客户签字保存,原服务报告保持不变。"))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import DocumentSequence, Role, User
+from aftersales.errors import Conflict, UserError
 from notifications.services import notify, notify_customer
 from tickets.models import (
     GoodsRegisterEntry,
@@ -28,7 +29,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.report_services import check_signature, check_signer
-from tickets.services import InvalidTransitionInput, TicketActionError, apply_transition
+from tickets.services import apply_transition
 
 # Transitions that only run through the services below (they write the register, receipt and tag).
 RETURN_PATHS = frozenset({"approve_return", "finish_factory_repair", "hand_over"})
@@ -105,7 +106,7 @@ def _locked_open_entry(ticket_id: int) -> GoodsRegisterEntry:
         .first()
     )
     if entry is None:
-        raise TicketActionError(_("该工单没有在库的客户商品登记,请联系服务主任核对登记簿。"))
+        raise Conflict(_("该工单没有在库的客户商品登记,请联系服务主任核对登记簿。"))
     return entry
 
 
@@ -123,12 +124,12 @@ def finish_factory_repair(
 ) -> RepairTag:
     """The repair tag gets hours, parts and the supervisor's inspection; the customer is told at once."""
     if repair.labour_hours is None or repair.labour_hours < 0:
-        raise InvalidTransitionInput("labour_hours", _("请填写工时(不能为负数)。"))
+        raise UserError(_("请填写工时(不能为负数)。"), field="labour_hours")
     if not repair.inspection_note.strip():
-        raise InvalidTransitionInput("inspection_note", _("请填写服务主任的验收意见。"))
+        raise UserError(_("请填写服务主任的验收意见。"), field="inspection_note")
     inspector = repair.inspector
     if inspector is None or not inspector.is_active or not inspector.has_role(Role.SUPERVISOR):
-        raise InvalidTransitionInput("inspector", _("请选择验收的服务主任。"))
+        raise UserError(_("请选择验收的服务主任。"), field="inspector")
     with transaction.atomic():
         ticket = apply_transition(
             ticket_id=ticket_id,
@@ -137,8 +138,8 @@ def finish_factory_repair(
             expected_version=expected_version,
             note=repair.work_done,
         )
-        if not (inspector.sees_all_branches or inspector.branch_id == ticket.branch_id):
-            raise InvalidTransitionInput("inspector", _("验收的服务主任必须属于工单所在网点。"))
+        if not inspector.in_branch(ticket.branch_id):
+            raise UserError(_("验收的服务主任必须属于工单所在网点。"), field="inspector")
         tag = _locked_open_entry(ticket.pk).tag
         tag.work_done = repair.work_done.strip()
         tag.labour_hours = repair.labour_hours
@@ -223,7 +224,7 @@ def ship_back(
     """Shipped back to the customer (§5 第二十八条) with a tracking number; the receipt is voided."""
     tracking_number = tracking_number.strip()
     if not tracking_number:
-        raise InvalidTransitionInput("tracking_number", _("寄回客户须填写运单号。"))
+        raise UserError(_("寄回客户须填写运单号。"), field="tracking_number")
     with transaction.atomic():
         ticket = apply_transition(
             ticket_id=ticket_id,

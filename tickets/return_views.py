@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from aftersales.errors import Conflict, UserError
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, pickup_receipt_pdf, repair_tag_pdf
 from tickets.forms import (
@@ -35,7 +36,6 @@ from tickets.return_services import (
     hand_over,
     ship_back,
 )
-from tickets.services import InvalidTransitionInput, TicketActionError
 
 PAGE_SIZE = 25
 
@@ -51,9 +51,9 @@ def _run(request: HttpRequest, ticket: RepairTicket, form, call, success: str) -
         return redirect(ticket)
     try:
         call(form.cleaned_data)
-    except InvalidTransitionInput as exc:
+    except Conflict as exc:
         messages.error(request, str(exc))
-    except TicketActionError as exc:
+    except UserError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, success)

@@ -13,30 +13,16 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.models import DocumentSequence, Role, User
+from aftersales.errors import Conflict, UserError
 from customers.models import Customer, FaultCategory, Unit
+from customers.services import register_customer, register_unit
 from notifications.services import notify
 from tickets import sla_services
 from tickets.models import TRANSITION_LABELS, Priority, RepairTicket, ServiceCategory, TicketEvent
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
+from tickets.selectors import verdict_for_unit
 from tickets.signals import ticket_transitioned
 from warranty import rules
-from warranty.services import decide_for_unit
-
-
-class TicketActionError(Exception):
-    """A transition that cannot happen now; the message is shown to the user as is."""
-
-
-class InvalidTransitionInput(TicketActionError):
-    """Something the user had to give is missing or wrong; `field` names the form field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class StaleTicket(TicketActionError):
-    """Someone else changed the ticket since the user loaded it."""
 
 
 def allocate_ticket_number(branch) -> str:
@@ -72,11 +58,11 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
     if not user.has_role(Role.DISPATCHER):
         raise PermissionDenied(_("只有客服/调度可以登记报修。"))
     customer: Customer = unit.owner
-    if not (user.sees_all_branches or customer.branch_id == user.branch_id):
+    if not user.in_branch(customer.branch_id):
         raise PermissionDenied(_("该客户不属于您的网点。"))
     check_conditions(unit, details.conditions)
     now = timezone.now()
-    decision = decide_for_unit(
+    decision = verdict_for_unit(
         unit,
         report_date=timezone.localdate(now),
         fault=details.fault_cause,
@@ -143,7 +129,7 @@ def _tell_supervisors_of_pressing_call(ticket: RepairTicket) -> None:
 def check_conditions(unit: Unit, conditions: frozenset[str]) -> None:
     """Only the conditions the unit's warranty policy knows can be recorded (§5 第十一~十五条)."""
     if not conditions <= unit.product_model.warranty_policy.to_terms().exclusions:
-        raise InvalidTransitionInput("conditions", _("所选情形不适用于该产品的保修政策。"))
+        raise UserError(_("所选情形不适用于该产品的保修政策。"), field="conditions")
 
 
 # What each transition needs from the person pressing it, beyond the ticket.
@@ -159,13 +145,11 @@ def available_transitions(ticket: RepairTicket, user: User) -> list[str]:
 
 def _check_technician(ticket: RepairTicket, technician: User | None) -> User:
     if technician is None:
-        raise InvalidTransitionInput("technician", _("请选择技术员。"))
+        raise UserError(_("请选择技术员。"), field="technician")
     if not technician.is_active or not technician.has_role(Role.TECHNICIAN):
-        raise InvalidTransitionInput("technician", _("%(name)s 不是在岗技术员。") % {"name": technician})
+        raise UserError(_("%(name)s 不是在岗技术员。") % {"name": technician}, field="technician")
     if technician.branch_id != ticket.branch_id:
-        raise InvalidTransitionInput(
-            "technician", _("技术员 %(name)s 不属于工单所在网点。") % {"name": technician}
-        )
+        raise UserError(_("技术员 %(name)s 不属于工单所在网点。") % {"name": technician}, field="technician")
     return technician
 
 
@@ -175,17 +159,6 @@ def unmet_condition_message(name: str) -> str:
         # §1-3.3.2: the customer signs the recorded service, and the visit ends only after that.
         return _("服务报告尚未由客户签字,不能完成上门服务。请先填写服务报告并请客户签字。")
     return _("“%(action)s”的条件尚未满足。") % {"action": TRANSITION_LABELS[name]}
-
-
-def lock_ticket(ticket_id: int, expected_version: int | None) -> RepairTicket:
-    """Lock the ticket row (only it) for this transaction; refuse if it changed since the user saw it."""
-    ticket = RepairTicket.objects.select_for_update().get(pk=ticket_id)
-    if expected_version is not None and ticket.version != expected_version:
-        raise StaleTicket(
-            _("工单 %(number)s 已被他人更新(当前状态:%(state)s),请刷新页面后再操作。")
-            % {"number": ticket.number, "state": ticket.get_state_display()}
-        )
-    return ticket
 
 
 def apply_transition(
@@ -200,20 +173,20 @@ def apply_transition(
     """Run one transition: lock the row, check version and permission, transition, log.
 
     `expected_version` is the version the user saw; if the ticket moved since, the user gets a
-    StaleTicket message and nothing is written (two users pressing at once: exactly one wins).
+    Conflict message and nothing is written (two users pressing at once: exactly one wins).
     """
     if name not in TRANSITION_ACTORS:
-        raise TicketActionError(_("未知操作。"))
+        raise Conflict(_("未知操作。"))
     note = note.strip()
     if name in NEEDS_REASON and not note:
-        raise InvalidTransitionInput("note", _("请填写原因。"))
+        raise UserError(_("请填写原因。"), field="note")
     if name in NEEDS_WORK_SUMMARY and not note:
-        raise InvalidTransitionInput("note", _("请填写处理结果。"))
+        raise UserError(_("请填写处理结果。"), field="note")
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id, expected_version)
+        ticket = RepairTicket.objects.lock(ticket_id, expected_version)
         method = getattr(ticket, name)
         if not can_proceed(method, check_conditions=False):
-            raise TicketActionError(
+            raise Conflict(
                 _("工单当前状态为“%(state)s”,不能执行“%(action)s”。")
                 % {"state": ticket.get_state_display(), "action": TRANSITION_LABELS[name]}
             )
@@ -222,7 +195,7 @@ def apply_transition(
                 _("您没有权限对该工单执行“%(action)s”。") % {"action": TRANSITION_LABELS[name]}
             )
         if not can_proceed(method):
-            raise TicketActionError(unmet_condition_message(name))
+            raise Conflict(unmet_condition_message(name))
         now = timezone.now()
         from_state = ticket.state
         data: dict = {}
@@ -245,7 +218,7 @@ def apply_transition(
         try:
             ticket.save()
         except ConcurrentTransition as exc:  # the row lock makes this unreachable on PostgreSQL
-            raise StaleTicket(_("工单已被他人更新,请刷新页面后再操作。")) from exc
+            raise Conflict(_("工单已被他人更新,请刷新页面后再操作。")) from exc
         TicketEvent.objects.create(
             ticket=ticket,
             actor=user,
@@ -286,13 +259,13 @@ def revise_fault(
     """The real cause found on site: recompute the verdict; both versions stay in the history."""
     note = note.strip()
     if not note:
-        raise InvalidTransitionInput("note", _("请说明修改故障原因的依据。"))
+        raise UserError(_("请说明修改故障原因的依据。"), field="note")
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id, expected_version)
+        ticket = RepairTicket.objects.lock(ticket_id, expected_version)
         if not may_revise_verdict(ticket, user):
             raise PermissionDenied(_("您不能修改该工单的故障原因。"))
         check_conditions(ticket.unit, conditions)
-        decision = decide_for_unit(
+        decision = verdict_for_unit(
             ticket.unit,
             report_date=timezone.localdate(ticket.reported_at),
             fault=fault_cause,
@@ -344,12 +317,10 @@ def take_call(
     new_unit: dict | None = None,
 ) -> RepairTicket:
     """Call intake in one transaction: a new customer and/or unit if needed, then the ticket."""
-    from customers.services import register_customer, register_unit
-
     if unit is None:
         if customer is None:
             if user.branch_id is None:
-                raise TicketActionError(_("您的账户未分配网点,不能新建客户。"))
+                raise Conflict(_("您的账户未分配网点,不能新建客户。"))
             customer = register_customer(branch=user.branch, **(new_customer or {}))
         unit = register_unit(owner=customer, **(new_unit or {}))
     return log_call(user=user, unit=unit, details=details)

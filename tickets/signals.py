@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # written, with `ticket`, `name` (the transition), `actor` and `at`. A receiver that raises rolls the
 # transition back, so receivers only write rows in the same database.
 ticket_transitioned = Signal()
+
+# Sent while the technician's report page renders its parts step, with `user`, `report` (or None) and
+# `part_form`. Each receiver returns a dict merged into the template context (the parts app offers
+# the van's stock and flags lines the van cannot cover).
+report_parts_step = Signal()

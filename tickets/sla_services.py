@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.calendars import calendar_for_branch
 from accounts.models import Role, User
+from aftersales.errors import Conflict, UserError
 from notifications.services import Message, send_messages
 from tickets import sla
 from tickets.models import (
@@ -184,14 +185,12 @@ def may_pause(ticket: RepairTicket, user: User) -> bool:
     if ticket.state not in OPEN_STATES:
         return False
     if user.has_role(Role.DISPATCHER) or user.has_role(Role.SUPERVISOR):
-        return user.sees_all_branches or user.branch_id == ticket.branch_id
+        return user.in_branch(ticket.branch_id)
     return ticket.technician_id == user.pk
 
 
 def _locked(ticket_id: int, user: User) -> RepairTicket:
-    from tickets.services import lock_ticket
-
-    ticket = lock_ticket(ticket_id, None)
+    ticket = RepairTicket.objects.lock(ticket_id, None)
     if not may_pause(ticket, user):
         raise PermissionDenied(_("您不能暂停或恢复该工单的计时。"))
     return ticket
@@ -200,13 +199,12 @@ def _locked(ticket_id: int, user: User) -> RepairTicket:
 @transaction.atomic
 def pause_clock(*, ticket_id: int, user: User, reason: str, note: str = "") -> ClockPause:
     """Stop the clocks while the ticket waits for parts or for the customer; keep what was left."""
-    from tickets.services import InvalidTransitionInput, TicketActionError
 
     if reason not in ClockPause.Reason.values:
-        raise InvalidTransitionInput("reason", _("请选择暂停原因。"))
+        raise UserError(_("请选择暂停原因。"), field="reason")
     ticket = _locked(ticket_id, user)
     if ticket.clock_paused:
-        raise TicketActionError(_("工单 %(number)s 的计时已经暂停。") % {"number": ticket.number})
+        raise Conflict(_("工单 %(number)s 的计时已经暂停。") % {"number": ticket.number})
     now = timezone.now()
     calendar = calendar_for_branch(ticket.branch)
     for deadline in ticket.deadlines.filter(met_at__isnull=True):
@@ -234,12 +232,11 @@ def pause_clock(*, ticket_id: int, user: User, reason: str, note: str = "") -> C
 @transaction.atomic
 def resume_clock(*, ticket_id: int, user: User) -> RepairTicket:
     """Restart the clocks where they stopped: each deadline gets back the hours it had left."""
-    from tickets.services import TicketActionError
 
     ticket = _locked(ticket_id, user)
     pause = ClockPause.objects.filter(ticket=ticket, resumed_at__isnull=True).first()
     if pause is None:
-        raise TicketActionError(_("工单 %(number)s 的计时没有暂停。") % {"number": ticket.number})
+        raise Conflict(_("工单 %(number)s 的计时没有暂停。") % {"number": ticket.number})
     now = timezone.now()
     calendar = calendar_for_branch(ticket.branch)
     warning, escalation = _fractions()
@@ -282,17 +279,15 @@ def resume_clock(*, ticket_id: int, user: User) -> RepairTicket:
 @transaction.atomic
 def record_contact(*, ticket_id: int, user: User, note: str) -> RepairTicket:
     """The customer was contacted or answered (written contact for chassis faults, §1-3.2.3)."""
-    from tickets.services import InvalidTransitionInput, lock_ticket
-
     note = note.strip()
     if not note:
-        raise InvalidTransitionInput("note", _("请填写联系内容。"))
-    ticket = lock_ticket(ticket_id, None)
+        raise UserError(_("请填写联系内容。"), field="note")
+    ticket = RepairTicket.objects.lock(ticket_id, None)
     if not (
         user.has_role(Role.DISPATCHER) or user.has_role(Role.SUPERVISOR) or ticket.technician_id == user.pk
     ):
         raise PermissionDenied(_("您不能记录该工单的客户联系。"))
-    if not (user.sees_all_branches or user.branch_id == ticket.branch_id or ticket.technician_id == user.pk):
+    if not (user.in_branch(ticket.branch_id) or ticket.technician_id == user.pk):
         raise PermissionDenied(_("您不能记录该工单的客户联系。"))
     now = timezone.now()
     meet(ticket, (Milestone.CONTACT,), now)
@@ -458,12 +453,8 @@ def sweep(now: datetime.datetime | None = None) -> dict[int, int]:
     return sent
 
 
-def customer_changed(sender, instance, created: bool, **kwargs) -> None:
-    """post_save of Customer: its zone or distance may have changed, so its open tickets' SLA too."""
-    if created:
-        return
-    from tickets.services import lock_ticket
-
-    for ticket_id in RepairTicket.objects.filter(customer=instance).open().values_list("pk", flat=True):
-        with transaction.atomic():
-            recompute_deadlines(lock_ticket(ticket_id, None))
+def customer_location_changed(sender, *, customer, **kwargs) -> None:
+    """`customers.signals.location_changed`: the open tickets' deadlines follow the new zone or
+    distance (runs in the caller's transaction)."""
+    for ticket_id in RepairTicket.objects.filter(customer=customer).open().values_list("pk", flat=True):
+        recompute_deadlines(RepairTicket.objects.lock(ticket_id, None))

@@ -10,16 +10,16 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aftersales.errors import UserError
 from tickets import sla_services
 from tickets.access import access_ticket
-from tickets.services import TicketActionError
 
 
 def _run(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
     try:
         action(ticket)
-    except TicketActionError as exc:
+    except UserError as exc:
         messages.error(request, str(exc))
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("您没有权限执行该操作。"))

@@ -19,6 +19,7 @@ from notifications.services import notify, notify_customer, used_keys
 from tickets import sla_services
 from tickets.models import Milestone, RepairTicket, State, TicketDeadline, TicketEvent
 from tickets.return_services import send_pickup_notice
+from warranty.models import MaintenanceContract
 
 
 @shared_task
@@ -128,8 +129,6 @@ def late_repair_notices() -> int:
 @shared_task
 def contract_expiry_notices() -> int:
     """§7-二十: a month before a maintenance contract ends, its branch is told to arrange the renewal visit."""
-    from warranty.models import MaintenanceContract
-
     today = timezone.localdate()
     horizon = today + datetime.timedelta(days=settings.CONTRACT_EXPIRY_NOTICE_DAYS)
     contracts = list(

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from tickets import report_views, return_views, sla_views, views
+from tickets import report_views, return_views, sla_views, verdict_views, views
 
 app_name = "tickets"
 urlpatterns = [
     path("", views.ticket_list, name="list"),
     path("new/", views.intake, name="intake"),
+    path("new/verdict/", verdict_views.verdict_preview, name="verdict_preview"),
     path("board/", views.dispatch_board, name="dispatch_board"),
     path("mine/", views.my_jobs, name="my_jobs"),
     path("<int:pk>/", views.ticket_detail, name="detail"),

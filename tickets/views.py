@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -18,10 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.calendars import confirmed_years
 from accounts.models import Role, User
+from aftersales.errors import Conflict, UserError
 from aftersales.workcalendar import unconfirmed_note
 from customers.forms import NewCustomerForm, NewUnitForm
-from customers.phones import search_key
-from customers.views import find_customers
+from customers.selectors import find_customers
 from tickets import sla_services
 from tickets.access import access_ticket
 from tickets.forms import (
@@ -33,16 +32,15 @@ from tickets.forms import (
     TicketFilterForm,
     TransitionForm,
 )
-from tickets.models import OPEN_STATES, TRANSITION_LABELS, ClockPause, RepairTicket, State, technician_loads
+from tickets.models import TRANSITION_LABELS, ClockPause, RepairTicket, State, technician_loads
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
+from tickets.selectors import filtered_tickets
 from tickets.services import (
     NEEDS_REASON,
     NEEDS_WORK_SUMMARY,
     CallDetails,
-    InvalidTransitionInput,
-    TicketActionError,
     apply_transition,
     available_transitions,
     dispatchable_technicians,
@@ -139,11 +137,11 @@ def intake(request: HttpRequest) -> HttpResponse:
                     new_customer=None if selected_customer else customer_form.cleaned_data,
                     new_unit=None if selected_unit else unit_form.cleaned_data,
                 )
-            except InvalidTransitionInput as exc:
+            except Conflict as exc:
+                messages.error(request, str(exc))
+            except UserError as exc:
                 call_form.add_error(exc.field, str(exc))
                 messages.error(request, _("请按提示修改标红的项目后再提交。"))
-            except TicketActionError as exc:
-                messages.error(request, str(exc))
             else:
                 messages.success(
                     request, _("已登记报修,工单号 %(number)s。下一步:派工。") % {"number": ticket.number}
@@ -173,33 +171,6 @@ def _initial_choice(form, name: str):
         return form.fields[name].queryset.get(pk=int(raw))
     except (ValueError, form.fields[name].queryset.model.DoesNotExist):
         return None
-
-
-def filtered_tickets(user: User, form: TicketFilterForm):
-    tickets = RepairTicket.objects.visible_to(user).for_list()
-    if not form.is_valid():
-        return tickets
-    data = form.cleaned_data
-    if data["state"] == "open":
-        tickets = tickets.filter(state__in=OPEN_STATES)
-    elif data["state"]:
-        tickets = tickets.filter(state=data["state"])
-    if data.get("branch"):
-        tickets = tickets.filter(branch=data["branch"])
-    if data["technician"]:
-        tickets = tickets.filter(technician=data["technician"])
-    if data["category"]:
-        tickets = tickets.filter(fault_category=data["category"])
-    if data["overdue"]:
-        tickets = tickets.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
-    query = data["q"].strip()
-    if query:
-        condition = Q(number__istartswith=query) | Q(unit__serial_number__istartswith=query)
-        digits = search_key(query)
-        if len(digits) >= 3:
-            condition |= Q(customer__phones__number__startswith=digits)
-        tickets = tickets.filter(pk__in=RepairTicket.objects.filter(condition).values("pk"))
-    return tickets
 
 
 @login_required
@@ -309,7 +280,7 @@ def ticket_revise_fault(request: HttpRequest, pk: int) -> HttpResponse:
             conditions=frozenset(form.cleaned_data["conditions"]),
             note=form.cleaned_data["note"],
         )
-    except TicketActionError as exc:
+    except UserError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已修改故障原因并重新判定保修,原判定保留在处理记录中。"))
@@ -337,7 +308,7 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             technician=form.cleaned_data["technician"],
             note=form.cleaned_data["note"],
         )
-    except TicketActionError as exc:
+    except UserError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(

@@ -4,5 +4,4 @@ from warranty import api
 
 urlpatterns = [
     path("warranty/check", api.warranty_check, name="api-warranty-check"),
-    path("units/<str:serial>/warranty", api.unit_warranty, name="api-unit-warranty"),
 ]

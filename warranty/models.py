@@ -149,16 +149,3 @@ class MaintenanceContract(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-
-# The claim, approval and fee hand-over models live in their own module; importing them registers them.
-from warranty.claims import (  # noqa: E402, F401
-    ApprovalLevel,
-    ApprovalRule,
-    Claim,
-    ClaimApproval,
-    ClaimAttachment,
-    FeeHandover,
-    FeeQuote,
-    WriteOff,
-)

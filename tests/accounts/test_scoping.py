@@ -28,3 +28,14 @@ def test_headquarters_all_office_its_branch_technician_their_jobs_inactive_nothi
 
 def test_a_model_may_hide_all_rows_from_technicians(persona):
     assert GoodsRegisterEntry.objects.visible_to(persona(Role.TECHNICIAN)).query.is_empty()
+
+
+def test_in_branch_is_the_same_rule_for_one_branch_id(persona, branch_a, branch_b, headquarters):
+    dispatcher = persona(Role.DISPATCHER)
+    assert dispatcher.in_branch(branch_a.pk)
+    assert not dispatcher.in_branch(branch_b.pk)
+    assert not dispatcher.in_branch(None)
+    gm = persona(Role.GENERAL_MANAGER, branch=headquarters)
+    assert gm.in_branch(branch_a.pk) and gm.in_branch(branch_b.pk)
+    nowhere = UserFactory(branch=None, roles=[Role.DISPATCHER])
+    assert not nowhere.in_branch(None) and not nowhere.in_branch(branch_a.pk)

@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from claims.models import Claim, ClaimStatus, WriteOff
 from tests.accounts.factories import UserFactory
 from tests.browser.support import TABLET, assert_no_horizontal_scroll, log_in
+from tests.claims.test_claims import approve, file_claim, sh_rule
 from tests.tickets.factories import TicketFactory
-from tests.warranty.test_claims import approve, file_claim, sh_rule
-from warranty.claims import Claim, ClaimStatus, WriteOff
 
 pytestmark = pytest.mark.browser
 

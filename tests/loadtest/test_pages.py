@@ -81,7 +81,7 @@ def test_keepers_and_supervisors_find_the_requisition_forms(
     requisition = submit_requisition(
         user=technician, ticket=ticket, warehouse=store, lines=[(part, 3)], reason="压测领料"
     )
-    inbox = page(client, supervisor, reverse("warranty:approvals"))
+    inbox = page(client, supervisor, reverse("claims:approvals"))
     assert pages.INBOX_REQUISITION.findall(inbox) == [str(requisition.pk)]
     assert 'value="approve"' in page(client, supervisor, requisition.get_absolute_url())
 

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from notifications.models import Notification
 from parts.models import Backorder
 from parts.services import (
-    PartsError,
     ReceiptLine,
     approve_postage,
     confirm_backorder,
@@ -40,7 +40,7 @@ def backorder(dispatcher, customer, part):
 @pytest.mark.django_db
 class TestBackorders:
     def test_the_customer_confirms_before_the_part_is_transferred(self, backorder, dispatcher):
-        with pytest.raises(PartsError, match="调货前必须再次联系客户确认"):
+        with pytest.raises(UserError, match="调货前必须再次联系客户确认"):
             order_backorder(backorder_id=backorder.pk, user=dispatcher, expected_on=timezone.localdate())
         confirm_backorder(backorder_id=backorder.pk, user=dispatcher)
         ordered = order_backorder(

@@ -6,10 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from parts import ledger
 from parts.handover import deactivate, deactivation_refusal, open_items, perform_handover
 from parts.models import Handover, HandoverItem, MovementKind, OldPart, StockMovement
-from parts.services import PartsError, receive_old_part, submit_requisition
+from parts.services import receive_old_part, submit_requisition
 from tests.parts.factories import WarehouseFactory
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, TicketEvent
@@ -62,7 +63,7 @@ class TestHandover:
         self, leaver_with_work, technician, successor, supervisor
     ):
         items = open_items(technician)
-        with pytest.raises(PartsError, match="还有 1 项未指定接替人"):
+        with pytest.raises(UserError, match="还有 1 项未指定接替人"):
             perform_handover(
                 technician=technician,
                 supervisor=supervisor,
@@ -82,7 +83,7 @@ class TestHandover:
         self, leaver_with_work, technician, successor, supervisor, client
     ):
         assert "还有 3 项未移交" in deactivation_refusal(technician)
-        with pytest.raises(PartsError, match="请先办理移交手续"):
+        with pytest.raises(UserError, match="请先办理移交手续"):
             deactivate(user=technician, by=supervisor)
         technician.refresh_from_db()
         assert technician.is_active

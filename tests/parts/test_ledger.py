@@ -8,9 +8,10 @@ from django.db.models import Sum
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisDjangoTestCase
 
+from aftersales.errors import UserError
 from parts import ledger
 from parts.models import MovementKind, StockLevel, StockMovement
-from parts.services import PartsError, adjust_stock
+from parts.services import adjust_stock
 
 
 @pytest.mark.django_db
@@ -48,9 +49,9 @@ class TestMovements:
             StockLevel.objects.filter(part=part, warehouse=store).update(on_hand=-1)
 
     def test_a_zero_or_unexplained_adjustment_is_refused(self, part, store, keeper):
-        with pytest.raises(ledger.StockError, match="数量不能为 0"):
+        with pytest.raises(UserError, match="数量不能为 0"):
             ledger.move([ledger.Change(part, store, 0)], kind=MovementKind.RECEIPT, actor=keeper)
-        with pytest.raises(ledger.StockError, match="盘点调整必须填写原因"):
+        with pytest.raises(UserError, match="盘点调整必须填写原因"):
             ledger.move([ledger.Change(part, store, 1)], kind=MovementKind.ADJUSTMENT, actor=keeper)
 
     def test_a_count_books_the_difference_as_an_adjustment_with_its_reason(self, part, store, keeper, stock):
@@ -59,7 +60,7 @@ class TestMovements:
         movement = StockMovement.objects.get(kind=MovementKind.ADJUSTMENT)
         assert (movement.quantity, movement.reason, movement.balance_after) == (-2, "月末盘点", 3)
         assert adjust_stock(user=keeper, warehouse=store, part=part, counted=3, reason="复盘") == 0
-        with pytest.raises(PartsError, match="必须填写原因"):
+        with pytest.raises(UserError, match="必须填写原因"):
             adjust_stock(user=keeper, warehouse=store, part=part, counted=1, reason=" ")
 
 

@@ -9,16 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from aftersales.errors import UserError
 from parts import ledger
 from parts.models import Condition, MovementKind, OldPart, PartUsage, StockMovement, SupplierClaim
-from parts.services import (
-    PartsError,
-    advance_claim,
-    create_claim,
-    dispose_old_part,
-    receive_old_part,
-    write_off,
-)
+from parts.services import advance_claim, create_claim, dispose_old_part, receive_old_part, write_off
 from tests.tickets.factories import TicketFactory
 from tickets.models import ServiceReportPart, State
 from tickets.services import apply_transition
@@ -112,12 +106,12 @@ class TestWriteOff:
         usage = PartUsage.objects.get()
         old_part = OldPart.objects.get()
         assert old_part.state == OldPart.State.EXPECTED and old_part.technician == ticket.technician
-        with pytest.raises(PartsError, match="不能销帐:工单尚未经服务主任验收。旧件尚未返库。"):
+        with pytest.raises(UserError, match="不能销帐:工单尚未经服务主任验收。旧件尚未返库。"):
             write_off(usage_id=usage.pk, user=keeper)
         accept(ticket, supervisor)
         usage.refresh_from_db()
         assert usage.written_off_at is None
-        with pytest.raises(PartsError, match="不能销帐:旧件尚未返库。"):
+        with pytest.raises(UserError, match="不能销帐:旧件尚未返库。"):
             write_off(usage_id=usage.pk, user=keeper)
 
         receive_old_part(old_part_id=old_part.pk, user=keeper, warehouse=store)
@@ -125,7 +119,7 @@ class TestWriteOff:
         assert usage.written_off_at is not None
         assert ledger.on_hand(part, store, Condition.OLD) == 1  # an old part, never counted as usable stock
         assert ledger.on_hand(part, store) == 0
-        with pytest.raises(PartsError, match="已销帐"):
+        with pytest.raises(UserError, match="已销帐"):
             write_off(usage_id=usage.pk, user=keeper)
 
     def test_the_technician_sees_the_old_part_outstanding_until_it_is_back(
@@ -187,7 +181,7 @@ class TestMonthlyProcessing:
     def test_an_old_part_is_disposed_once(self, ticket, part, van, store, keeper, stock):
         old_part = received_old_part(ticket, part, van, store, keeper, stock)
         dispose_old_part(old_part_id=old_part.pk, user=keeper, disposition=OldPart.State.RETURNED)
-        with pytest.raises(PartsError, match="只有已入库的旧件可以处理"):
+        with pytest.raises(UserError, match="只有已入库的旧件可以处理"):
             dispose_old_part(old_part_id=old_part.pk, user=keeper, disposition=OldPart.State.SCRAPPED)
 
 
@@ -206,11 +200,11 @@ class TestSupplierClaim:
         )
         assert claim.state == SupplierClaim.State.DRAFT and claim.parts_cost == Decimal("850.00")
         assert claim.total == Decimal("1000.00")
-        with pytest.raises(PartsError, match="不能执行该操作"):
+        with pytest.raises(UserError, match="不能执行该操作"):
             advance_claim(claim_id=claim.pk, user=keeper, step="pay", amount=Decimal("1"))
         advance_claim(claim_id=claim.pk, user=keeper, step="send")
         advance_claim(claim_id=claim.pk, user=keeper, step="accept")
-        with pytest.raises(PartsError, match="不能超过索赔总额"):
+        with pytest.raises(UserError, match="不能超过索赔总额"):
             advance_claim(claim_id=claim.pk, user=keeper, step="pay", amount=Decimal("1000.01"))
         paid = advance_claim(claim_id=claim.pk, user=keeper, step="pay", amount=Decimal("800.00"))
         assert (paid.state, paid.amount_recovered) == (SupplierClaim.State.PAID, Decimal("800.00"))
@@ -225,10 +219,10 @@ class TestSupplierClaim:
         from tests.parts.factories import SupplierFactory
 
         old_part = received_old_part(ticket, part, van, store, keeper, stock)
-        with pytest.raises(PartsError, match="不是该供应商的配件"):
+        with pytest.raises(UserError, match="不是该供应商的配件"):
             create_claim(user=keeper, supplier=SupplierFactory(), old_part_ids=[old_part.pk])
         create_claim(user=keeper, supplier=part.supplier, old_part_ids=[old_part.pk])
-        with pytest.raises(PartsError, match="已在其他索赔单中"):
+        with pytest.raises(UserError, match="已在其他索赔单中"):
             create_claim(user=keeper, supplier=part.supplier, old_part_ids=[old_part.pk])
 
     def test_a_technician_cannot_run_claims(self, technician, part):

@@ -6,11 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from parts import ledger
 from parts.approvals import requisitions_awaiting
 from parts.models import MovementKind, Requisition
 from parts.services import (
-    PartsError,
     close_requisition,
     decide_requisition,
     issue_requisition,
@@ -73,10 +73,10 @@ class TestApproval:
     def test_a_rejection_needs_a_reason_and_a_decided_requisition_is_not_decided_again(
         self, requisition, supervisor
     ):
-        with pytest.raises(PartsError, match="驳回时请填写原因"):
+        with pytest.raises(UserError, match="驳回时请填写原因"):
             decide_requisition(requisition_id=requisition.pk, user=supervisor, approve=False)
         decide_requisition(requisition_id=requisition.pk, user=supervisor, approve=False, note="型号不符")
-        with pytest.raises(PartsError, match="不能再审批"):
+        with pytest.raises(UserError, match="不能再审批"):
             decide_requisition(requisition_id=requisition.pk, user=supervisor, approve=True)
 
     def test_the_inbox_lists_what_this_supervisor_may_approve_oldest_first(
@@ -136,10 +136,10 @@ class TestIssueAndReturn:
     ):
         stock(part, store, 10)
         line = requisition.lines.get()
-        with pytest.raises(PartsError, match="不能发放"):
+        with pytest.raises(UserError, match="不能发放"):
             issue_requisition(requisition_id=requisition.pk, user=keeper, quantities={line.pk: 1})
         decide_requisition(requisition_id=requisition.pk, user=supervisor, approve=True)
-        with pytest.raises(PartsError, match="最多还可发放 2 件"):
+        with pytest.raises(UserError, match="最多还可发放 2 件"):
             issue_requisition(requisition_id=requisition.pk, user=keeper, quantities={line.pk: 3})
 
     def test_only_a_keeper_of_the_branch_issues(self, approved, persona, branch_b, part, store, van, stock):
@@ -158,7 +158,7 @@ class TestIssueAndReturn:
 
     def test_a_technician_without_a_van_cannot_be_issued_to(self, approved, keeper, part, store, stock):
         stock(part, store, 10)
-        with pytest.raises(PartsError, match="没有车载库"):
+        with pytest.raises(UserError, match="没有车载库"):
             issue_requisition(
                 requisition_id=approved.pk, user=keeper, quantities={approved.lines.get().pk: 1}
             )

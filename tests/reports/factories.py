@@ -104,7 +104,7 @@ def part_used(report, *, code: str, cost: str, quantity: int, at: datetime.datet
 
 
 def decided_claim(ticket, *, amount: str, decided_at: datetime.datetime, by, status="approved"):
-    from warranty.claims import Claim
+    from claims.models import Claim
 
     claim = Claim.objects.create(
         number=f"W-{uuid.uuid4().hex[:10]}",

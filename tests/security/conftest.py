@@ -61,6 +61,7 @@ def _twin(obj, **changes):
 
 
 def _build() -> World:
+    from claims.models import Claim, ClaimAttachment, FeeHandover, WriteOff
     from customers.models import Customer, Unit
     from notifications.models import Notification
     from parts.models import (
@@ -86,8 +87,6 @@ def _build() -> World:
         ServiceReportPhoto,
         State,
     )
-    from warranty.claims import Claim, ClaimAttachment, WriteOff
-    from warranty.models import FeeHandover
 
     call_command("seed_demo", customers=40, stdout=io.StringIO())
     users = {user.username: user for user in User.objects.all()}

@@ -123,38 +123,38 @@ ACCESS: dict[str, R] = {
     "tickets:return_ship_back": POST(ALL, objects={"pk": "ticket_awaiting_pickup"}),
     # --- customers ---
     "customers:search": GET(ALL),
-    "customers:detail": GET(ALL, objects={"pk": "customer"}, other_tech=200),
-    "customers:unit": GET(ALL, objects={"pk": "unit"}, other_tech=200),
+    "history:customer": GET(ALL, objects={"pk": "customer"}, other_tech=200),
+    "history:unit": GET(ALL, objects={"pk": "unit"}, other_tech=200),
     # --- warranty ---
-    "warranty:preview": POST(ALL),
+    "tickets:verdict_preview": POST(ALL),
     "warranty:expiring_contracts": GET(ALL),
-    "warranty:approvals": GET(ALL),
-    "warranty:claim_list": GET(ALL),
-    "warranty:claim_new": GET({D, T, S, M}, objects={"ticket_pk": "ticket_awaiting_acceptance"}),
-    "warranty:claim_detail": GET(OFFICE, objects={"pk": "claim"}, denied=404),
-    "warranty:claim_attachment": GET(
+    "claims:approvals": GET(ALL),
+    "claims:claim_list": GET(ALL),
+    "claims:claim_new": GET({D, T, S, M}, objects={"ticket_pk": "ticket_awaiting_acceptance"}),
+    "claims:claim_detail": GET(OFFICE, objects={"pk": "claim"}, denied=404),
+    "claims:claim_attachment": GET(
         OFFICE, objects={"pk": "claim", "attachment_id": "attachment"}, denied=404
     ),
-    "warranty:claim_pdf": GET(OFFICE, objects={"pk": "claim"}, denied=404),
-    "warranty:claim_decide": POST(OFFICE, objects={"pk": "claim"}, denied=404),
-    "warranty:claim_attach": POST(OFFICE, objects={"pk": "claim"}, denied=404),
-    "warranty:write_offs": GET({S, F, M, G}),
-    "warranty:write_off_book": POST({F}, objects={"pk": "write_off"}, body={"voucher_number": "=记-0001"}),
-    "warranty:fees": GET({S, F, M, G}),
-    "warranty:fee_receive": POST(
+    "claims:claim_pdf": GET(OFFICE, objects={"pk": "claim"}, denied=404),
+    "claims:claim_decide": POST(OFFICE, objects={"pk": "claim"}, denied=404),
+    "claims:claim_attach": POST(OFFICE, objects={"pk": "claim"}, denied=404),
+    "claims:write_offs": GET({S, F, M, G}),
+    "claims:write_off_book": POST({F}, objects={"pk": "write_off"}, body={"voucher_number": "=记-0001"}),
+    "claims:fees": GET({S, F, M, G}),
+    "claims:fee_receive": POST(
         {F},
         objects={"report_id": "fee_report"},
         special={D: 404, W: 404},
         other_tech=404,
         special_other={G: 404, A: 404},
     ),
-    "warranty:fee_invoice": POST(
+    "claims:fee_invoice": POST(
         {F},
         objects={"pk": "fee_handover"},
         body={"invoice_number": "=FP-0001", "invoice_date": "=2026-11-27"},
     ),
-    "warranty:takings": GET({T, S, F, M, G}),
-    "warranty:fee_quote": POST(ALL, objects={"ticket_pk": "ticket_on_site"}),
+    "claims:takings": GET({T, S, F, M, G}),
+    "claims:fee_quote": POST(ALL, objects={"ticket_pk": "ticket_on_site"}),
     # --- parts ---
     "parts:home": GET(ALL, special={T: 302}),
     "parts:catalogue": GET(ALL),

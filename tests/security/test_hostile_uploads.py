@@ -29,11 +29,12 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from claims.models import Claim, ClaimAttachment
 from notifications.models import Notification
 from parts.models import Part, StockMovement
+from tests.claims.test_claims import file_claim, pdf_upload, png_upload
 from tests.parts.factories import PartFactory, WarehouseFactory
 from tests.tickets.factories import COMPLETE_REPORT, TicketFactory, signature_png
-from tests.warranty.test_claims import file_claim, pdf_upload, png_upload
 from tickets.models import (
     GoodsRegisterEntry,
     PickupReceipt,
@@ -44,7 +45,6 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.return_services import FactoryRepair, GoodsIn, approve_return, finish_factory_repair
-from warranty.claims import Claim, ClaimAttachment
 
 MB = 1024 * 1024
 
@@ -253,7 +253,7 @@ class TestImages:
         models = [Claim, ClaimAttachment, Notification]
         before = snapshot(settings, models)
         response = client.post(
-            reverse("warranty:claim_new", args=[on_site.pk]),
+            reverse("claims:claim_new", args=[on_site.pk]),
             {
                 "kind": "cash",
                 "amount": "10",
@@ -271,7 +271,7 @@ class TestImages:
         client.force_login(dispatcher)
         before = snapshot(settings, [ClaimAttachment])
         response = client.post(
-            reverse("warranty:claim_attach", args=[claim.pk]),
+            reverse("claims:claim_attach", args=[claim.pk]),
             {"attachments": [png_upload(), case.upload()]},
             follow=True,
         )
@@ -492,15 +492,13 @@ class TestStoredNames:
     def test_a_pdf_named_html_is_served_as_a_pdf(self, client, dispatcher, on_site):
         claim = file_claim(dispatcher, on_site, "10", uploads=[pdf_upload("页面.html")])
         client.force_login(dispatcher)
-        response = client.get(
-            reverse("warranty:claim_attachment", args=[claim.pk, claim.attachments.get().pk])
-        )
+        response = client.get(reverse("claims:claim_attachment", args=[claim.pk, claim.attachments.get().pk]))
         assert response["Content-Type"] == "application/pdf"
         assert response["X-Content-Type-Options"] == "nosniff"
 
     def test_uploaded_files_are_not_served_without_login(self, client, dispatcher, on_site):
         claim = file_claim(dispatcher, on_site, "10", uploads=[png_upload()])
-        url = reverse("warranty:claim_attachment", args=[claim.pk, claim.attachments.get().pk])
+        url = reverse("claims:claim_attachment", args=[claim.pk, claim.attachments.get().pk])
         assert client.get(url).status_code == 302  # to the login page
         media_url = "/media/" + claim.attachments.get().file.name
         assert client.get(media_url).status_code == 404  # MEDIA_ROOT itself is not served

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from surveys import services
 from surveys.models import AnsweredVia, Complaint, ComplaintSource, FollowUpCall, Outcome, Survey
 from surveys.services import CallRecord
@@ -68,7 +69,7 @@ class TestRecordCall:
         assert FollowUpCall.objects.filter(ticket=ticket, outcome=Outcome.PENDING).count() == 4
 
     def test_the_first_call_cannot_be_recorded_without_the_survey(self, ticket, dispatcher):
-        with pytest.raises(services.InvalidInput, match="满意度调查") as refused:
+        with pytest.raises(UserError, match="满意度调查") as refused:
             services.record_call(
                 call_id=first_call(ticket).pk,
                 user=dispatcher,
@@ -126,7 +127,7 @@ class TestRecordCall:
         assert complaint.plan_due_at - complaint.received_at == datetime.timedelta(hours=72)
 
     def test_a_problem_needs_its_description(self, ticket, dispatcher):
-        with pytest.raises(services.InvalidInput, match="写明问题"):
+        with pytest.raises(UserError, match="写明问题"):
             services.record_call(
                 call_id=first_call(ticket).pk,
                 user=dispatcher,
@@ -145,7 +146,7 @@ class TestRecordCall:
         call = first_call(ticket)
         record = CallRecord(reached=True, satisfied=True, survey=ALL_SATISFIED)
         services.record_call(call_id=call.pk, user=dispatcher, record=record)
-        with pytest.raises(services.SurveyActionError, match="已记录"):
+        with pytest.raises(UserError, match="已记录"):
             services.record_call(call_id=call.pk, user=dispatcher, record=record)
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from notifications.models import Notification
 from surveys import services
 from surveys.models import Complaint, ComplaintState, Severity
@@ -128,22 +129,22 @@ def test_closing_is_refused_until_plan_visit_and_answer(dispatcher, supervisor, 
         {"plan": planned, "visit": visit, "answer": lambda c, _s: answer(c, dispatcher)}[step](
             complaint, supervisor
         )
-    with pytest.raises(services.SurveyActionError, match=message):
+    with pytest.raises(UserError, match=message):
         services.close_complaint(complaint_id=complaint.pk, user=supervisor, expected_version=None)
     assert Complaint.objects.get(pk=complaint.pk).state != ComplaintState.CLOSED
 
 
 def test_the_answer_comes_after_the_plan(dispatcher):
     complaint = open_one(dispatcher)
-    with pytest.raises(services.SurveyActionError, match="请先提出处理方案"):
+    with pytest.raises(UserError, match="请先提出处理方案"):
         answer(complaint, dispatcher)
 
 
 def test_the_visit_is_checked(dispatcher, supervisor, persona, branch_b):
     complaint = planned(open_one(dispatcher), supervisor)
-    with pytest.raises(services.InvalidInput, match="走访时间不能晚于现在"):
+    with pytest.raises(UserError, match="走访时间不能晚于现在"):
         visit(complaint, supervisor, visited_at=timezone.now() + datetime.timedelta(hours=1))
-    with pytest.raises(services.InvalidInput, match="本网点的走访人"):
+    with pytest.raises(UserError, match="本网点的走访人"):
         visit(complaint, supervisor, visited_by=persona(Role.SUPERVISOR, branch_b, "hz_sup"))
     # A delegate of the branch may go (§7-二十八: 亲自或专门派员).
     delegate = persona(Role.TECHNICIAN, username="delegate")
@@ -163,7 +164,7 @@ def test_roles(dispatcher, technician, supervisor):
 def test_a_stale_page_is_refused(dispatcher, supervisor):
     complaint = open_one(dispatcher)
     planned(complaint, supervisor)
-    with pytest.raises(services.SurveyActionError, match="已被他人更新"):
+    with pytest.raises(UserError, match="已被他人更新"):
         services.record_plan(
             complaint_id=complaint.pk,
             user=supervisor,

@@ -5,11 +5,12 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from surveys.models import Survey
 from surveys.services import CallRecord, SurveyAnswers, record_call
 from tests.tickets.factories import TicketFactory
 from tickets.models import State
-from tickets.services import TicketActionError, apply_transition
+from tickets.services import apply_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def accepted(persona, branch_a):
 
 
 def test_a_bare_follow_up_is_refused_while_the_survey_is_unanswered(accepted, dispatcher):
-    with pytest.raises(TicketActionError, match="满意度调查"):
+    with pytest.raises(UserError, match="满意度调查"):
         apply_transition(ticket_id=accepted.pk, user=dispatcher, name="follow_up", expected_version=None)
     accepted.refresh_from_db()
     assert accepted.state == State.ACCEPTED

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from aftersales.errors import UserError
 from surveys import services
 from surveys.models import AnsweredVia, FollowUpCall, Survey
 from surveys.services import CallRecord
@@ -101,5 +102,5 @@ def test_a_survey_answered_by_the_agent_refuses_its_link(client, link, dispatche
 def test_no_link_for_an_answered_survey(link, dispatcher):
     survey, token = link
     services.answer_by_link(token=token, answers=ALL_SATISFIED)
-    with pytest.raises(services.SurveyActionError, match="已经答复"):
+    with pytest.raises(UserError, match="已经答复"):
         services.issue_link(survey_id=survey.pk, user=dispatcher, send_sms=False)

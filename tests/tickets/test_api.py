@@ -7,6 +7,7 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import Role
 from tests.accounts.factories import PASSWORD
 from tests.customers.factories import UnitFactory
 from tests.tickets.factories import TicketFactory
@@ -116,3 +117,34 @@ def test_schema_and_docs_are_served_without_another_host(client, dispatcher):
     assets = re.findall(r'(?:src|href)="([^"]+)"', docs)
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in assets
     assert all(asset.startswith("/") for asset in assets), assets
+
+
+@pytest.mark.django_db
+def test_another_branchs_unit_answers_like_a_unit_that_does_not_exist(api, branch_b):
+    """Issue #15 item 8: the id of another branch's unit reveals nothing."""
+    elsewhere = UnitFactory(owner__branch=branch_b)
+    payload = {"fault_category": "appliance", "fault_description": "不制冷"}
+    theirs = api.post("/api/v1/tickets", {**payload, "unit": elsewhere.pk}, format="json")
+    missing = api.post("/api/v1/tickets", {**payload, "unit": 987654321}, format="json")
+    assert theirs.status_code == missing.status_code == 400
+    assert theirs.json()["unit"] == [
+        message.replace("987654321", str(elsewhere.pk)) for message in missing.json()["unit"]
+    ]
+    assert not RepairTicket.objects.exists()
+
+
+@pytest.mark.django_db
+def test_dispatching_to_another_branchs_user_does_not_reveal_their_name(api, branch_a, branch_b, persona):
+    """Issue #15 item 8: a user id of another branch answers like an id that does not exist."""
+    ticket = TicketFactory(unit__owner__branch=branch_a)
+    stranger = persona(Role.TECHNICIAN, branch=branch_b)
+    stranger.first_name, stranger.last_name = "秘", "密"
+    stranger.save()
+    response = api.post(
+        f"/api/v1/tickets/{ticket.pk}/transitions/dispatch",
+        {"technician": stranger.pk, "version": ticket.version},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "technician" in response.json()
+    assert "密" not in response.content.decode() and stranger.username not in response.content.decode()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from tests.concurrency import race
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, State, TicketEvent
-from tickets.services import TicketActionError, apply_transition
+from tickets.services import apply_transition
 
 
 @pytest.mark.django_db(transaction=True)
@@ -36,7 +37,7 @@ def test_two_dispatchers_assigning_at_once(postgres, reference_data, persona, br
         ),
     )
     winners = [outcome for outcome in outcomes if isinstance(outcome, RepairTicket)]
-    losers = [outcome for outcome in outcomes if isinstance(outcome, TicketActionError)]
+    losers = [outcome for outcome in outcomes if isinstance(outcome, UserError)]
     assert len(winners) == 1 and len(losers) == 1, outcomes
     assert "已被他人更新" in str(losers[0])
     ticket.refresh_from_db()

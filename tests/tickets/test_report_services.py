@@ -14,13 +14,12 @@ from django.db import IntegrityError, transaction
 from PIL import Image
 
 from accounts.models import Role
+from aftersales.errors import Conflict, UserError
 from tests.accounts.factories import UserFactory
 from tests.tickets.factories import COMPLETE_REPORT, ServiceReportFactory, TicketFactory, signature_png
 from tickets.models import ServiceReport, ServiceReportPart, State, TicketEvent
 from tickets.report_services import (
     PartLine,
-    ReportFrozen,
-    StaleReport,
     add_addendum,
     add_part,
     add_photo,
@@ -29,7 +28,7 @@ from tickets.report_services import (
     save_report,
     sign_report,
 )
-from tickets.services import InvalidTransitionInput, TicketActionError, apply_transition
+from tickets.services import apply_transition
 
 
 @pytest.fixture
@@ -93,7 +92,7 @@ class TestDraft:
     def test_a_stale_version_with_new_values_is_refused_clearly(self, on_site):
         report = save(on_site, {"customer_account": "不制冷"})
         save(on_site, {"findings": "缺氟"}, version=report.version)
-        with pytest.raises(StaleReport, match="请刷新页面"):
+        with pytest.raises(Conflict, match="请刷新页面"):
             save(on_site, {"customer_account": "不制热"}, version=report.version)
 
     def test_only_the_assigned_technician(self, on_site, persona, dispatcher):
@@ -106,24 +105,24 @@ class TestDraft:
     @pytest.mark.parametrize("state", [State.DISPATCHED, State.AWAITING_ACCEPTANCE, State.IN_FACTORY])
     def test_only_while_on_site(self, state, branch_a):
         ticket = TicketFactory(unit__owner__branch=branch_a, state=state, assigned=True)
-        with pytest.raises(TicketActionError, match="上门处理中"):
+        with pytest.raises(UserError, match="上门处理中"):
             save(ticket, {"customer_account": "不制冷"})
 
     def test_negative_hours_and_unknown_fields_name_the_field(self, on_site):
-        with pytest.raises(InvalidTransitionInput) as error:
+        with pytest.raises(UserError) as error:
             save(on_site, {"labour_hours": Decimal("-1")})
         assert error.value.field == "labour_hours" and "工时" in str(error.value)
-        with pytest.raises(InvalidTransitionInput) as error:
+        with pytest.raises(UserError) as error:
             save(on_site, {"content_sha256": "x"})
         assert error.value.field == "content_sha256"
 
     def test_part_lines_need_a_name_a_positive_quantity_and_a_removed_serial_for_returns(self, on_site):
         save(on_site, COMPLETE_REPORT)
-        with pytest.raises(InvalidTransitionInput, match="大于 0"):
+        with pytest.raises(UserError, match="大于 0"):
             add_part(
                 ticket_id=on_site.pk, user=on_site.technician, line=PartLine(part_name="电容", quantity=0)
             )
-        with pytest.raises(InvalidTransitionInput, match="拆下件的序列号"):
+        with pytest.raises(UserError, match="拆下件的序列号"):
             add_part(
                 ticket_id=on_site.pk,
                 user=on_site.technician,
@@ -164,28 +163,28 @@ class TestPhotos:
 
     def test_other_types_and_oversize_files_are_refused(self, on_site, monkeypatch):
         save(on_site, COMPLETE_REPORT)
-        with pytest.raises(InvalidTransitionInput, match="JPEG、PNG 或 WebP"):
+        with pytest.raises(UserError, match="JPEG、PNG 或 WebP"):
             add_photo(
                 ticket_id=on_site.pk, user=on_site.technician, upload=image_upload("GIF", (10, 10), "a.gif")
             )
-        with pytest.raises(InvalidTransitionInput, match="JPEG、PNG 或 WebP"):
+        with pytest.raises(UserError, match="JPEG、PNG 或 WebP"):
             add_photo(
                 ticket_id=on_site.pk,
                 user=on_site.technician,
                 upload=SimpleUploadedFile("a.jpg", b"not an image", content_type="image/jpeg"),
             )
-        monkeypatch.setattr("tickets.report_services.MAX_PHOTO_BYTES", 100)
-        with pytest.raises(InvalidTransitionInput, match="10 MB"):
+        monkeypatch.setattr("aftersales.uploads.MAX_PHOTO_BYTES", 100)
+        with pytest.raises(UserError, match="10 MB"):
             add_photo(ticket_id=on_site.pk, user=on_site.technician, upload=image_upload())
 
 
 @pytest.mark.django_db
 class TestSignature:
     def test_an_incomplete_report_cannot_be_signed_and_the_message_names_what_is_missing(self, on_site):
-        with pytest.raises(TicketActionError, match="尚未填写"):
+        with pytest.raises(UserError, match="尚未填写"):
             sign(on_site)
         save(on_site, {"customer_account": "不制冷", "usage_reading": "3 年"})
-        with pytest.raises(TicketActionError) as error:
+        with pytest.raises(UserError) as error:
             sign(on_site)
         message = str(error.value)
         assert "客户不能签字" in message
@@ -200,7 +199,7 @@ class TestSignature:
             unit__owner__branch=branch_a, on_site=True, visit_count=1, service_category="A"
         )
         save(ticket, COMPLETE_REPORT)
-        with pytest.raises(TicketActionError, match="服务费、付款方式"):
+        with pytest.raises(UserError, match="服务费、付款方式"):
             sign(ticket)
         save(ticket, {"fee": Decimal("1280.00"), "payment_method": "wechat"})
         assert sign(ticket).is_signed
@@ -232,15 +231,15 @@ class TestSignature:
     def test_a_signed_report_is_frozen(self, on_site):
         save(on_site, COMPLETE_REPORT)
         report = sign(on_site)
-        with pytest.raises(ReportFrozen, match="不能再修改"):
+        with pytest.raises(Conflict, match="不能再修改"):
             save(on_site, {"findings": "改过的结果"}, version=report.version)
-        with pytest.raises(ReportFrozen):
+        with pytest.raises(Conflict):
             add_part(
                 ticket_id=on_site.pk, user=on_site.technician, line=PartLine(part_name="电容", quantity=1)
             )
-        with pytest.raises(ReportFrozen):
+        with pytest.raises(Conflict):
             add_photo(ticket_id=on_site.pk, user=on_site.technician, upload=image_upload())
-        with pytest.raises(ReportFrozen, match="已于"):
+        with pytest.raises(Conflict, match="已于"):
             sign(on_site)
         report.refresh_from_db()
         assert report.findings == COMPLETE_REPORT["findings"] and not report.parts.exists()
@@ -255,7 +254,7 @@ class TestSignature:
         on_site.technician.username = "technician_sh"
         on_site.technician.save()
         save(on_site, COMPLETE_REPORT)
-        with pytest.raises(InvalidTransitionInput) as error:
+        with pytest.raises(UserError) as error:
             sign(on_site, signer_name=name)
         assert error.value.field == "signer_name"
         assert not ServiceReport.objects.get().is_signed
@@ -271,7 +270,7 @@ class TestSignature:
             Image.new("RGB", (300, 100), "black").save(buffer, format="JPEG")
             png = buffer.getvalue()
         save(on_site, COMPLETE_REPORT)
-        with pytest.raises(InvalidTransitionInput) as error:
+        with pytest.raises(UserError) as error:
             sign(on_site, png=png)
         assert error.value.field == "signature"
         on_site.refresh_from_db()
@@ -303,7 +302,7 @@ class TestAddendum:
     def test_no_addendum_before_signing_nor_by_outsiders(self, on_site, dispatcher):
         save(on_site, COMPLETE_REPORT)
         kwargs = {"idempotency_key": uuid.uuid4(), "text": "更正", "signer_name": "王芳"}
-        with pytest.raises(TicketActionError, match="尚未签字"):
+        with pytest.raises(UserError, match="尚未签字"):
             add_addendum(
                 ticket_id=on_site.pk, user=on_site.technician, signature_png=signature_png(), **kwargs
             )

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from tests.tickets.factories import TicketFactory, signature_png
 from tickets.models import GoodsRegisterEntry, PickupReceipt, RepairTicket, State, TicketEvent
 from tickets.return_services import (
@@ -22,7 +23,7 @@ from tickets.return_services import (
     hand_over,
     ship_back,
 )
-from tickets.services import InvalidTransitionInput, TicketActionError, apply_transition
+from tickets.services import apply_transition
 
 
 def data_url(png: bytes) -> str:
@@ -164,7 +165,7 @@ def test_ship_back_needs_a_tracking_number_and_voids_the_receipt(branch_a, super
         expected_version=version(ticket.pk),
         repair=FactoryRepair("更换主板", Decimal("2"), "主板", "合格", supervisor),
     )
-    with pytest.raises(InvalidTransitionInput, match="运单号"):
+    with pytest.raises(UserError, match="运单号"):
         ship_back(
             ticket_id=ticket.pk, user=dispatcher, expected_version=version(ticket.pk), tracking_number=" "
         )
@@ -190,7 +191,7 @@ def test_finish_needs_the_inspection_and_hand_over_a_real_signature(
         (FactoryRepair("修好", Decimal("1"), "", "合格", dispatcher), "inspector"),
         (FactoryRepair("修好", Decimal("-1"), "", "合格", supervisor), "labour_hours"),
     ):
-        with pytest.raises(InvalidTransitionInput) as error:
+        with pytest.raises(UserError) as error:
             finish_factory_repair(
                 ticket_id=ticket.pk,
                 user=ticket.technician,
@@ -205,7 +206,7 @@ def test_finish_needs_the_inspection_and_hand_over_a_real_signature(
         expected_version=version(ticket.pk),
         repair=FactoryRepair("修好", Decimal("1"), "", "合格", supervisor),
     )
-    with pytest.raises(InvalidTransitionInput, match="签名为空"):
+    with pytest.raises(UserError, match="签名为空"):
         hand_over(
             ticket_id=ticket.pk,
             user=dispatcher,
@@ -220,7 +221,7 @@ def test_finish_needs_the_inspection_and_hand_over_a_real_signature(
 @pytest.mark.django_db
 def test_a_ticket_without_a_goods_in_entry_cannot_finish(branch_a, supervisor):
     ticket = TicketFactory(unit__owner__branch=branch_a, in_factory=True)  # made directly, no paperwork
-    with pytest.raises(TicketActionError, match="登记簿"):
+    with pytest.raises(UserError, match="登记簿"):
         finish_factory_repair(
             ticket_id=ticket.pk,
             user=ticket.technician,

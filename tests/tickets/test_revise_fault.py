@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from tests.customers.factories import UnitFactory
 from tickets.models import TicketEvent
-from tickets.services import CallDetails, InvalidTransitionInput, apply_transition, log_call, revise_fault
+from tickets.services import CallDetails, apply_transition, log_call, revise_fault
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_the_page_shows_both_verdicts_in_the_timeline(client, ticket_on_site, te
 
 @pytest.mark.django_db
 def test_a_reason_is_required_and_outsiders_are_refused(ticket_on_site, persona, branch_b, technician):
-    with pytest.raises(InvalidTransitionInput):
+    with pytest.raises(UserError):
         revise_fault(
             ticket_id=ticket_on_site.pk,
             user=technician,
@@ -96,7 +97,7 @@ def test_a_reason_is_required_and_outsiders_are_refused(ticket_on_site, persona,
 
 @pytest.mark.django_db
 def test_a_condition_of_another_policy_is_refused(ticket_on_site, technician):
-    with pytest.raises(InvalidTransitionInput, match="不适用"):
+    with pytest.raises(UserError, match="不适用"):
         revise_fault(
             ticket_id=ticket_on_site.pk,
             user=technician,

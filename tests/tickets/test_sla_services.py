@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from aftersales.errors import UserError
+from customers.services import save_customer
 from notifications.models import Notification
 from tests.customers.factories import UnitFactory
 from tickets import sla_services
 from tickets.models import AlertLevel, ClockPause, RepairTicket, SlaAlert, SlaPolicy, State, TicketDeadline
-from tickets.services import CallDetails, TicketActionError, apply_transition, log_call
+from tickets.services import CallDetails, apply_transition, log_call
 
 pytestmark = pytest.mark.django_db
 
@@ -148,11 +150,39 @@ class TestMilestones:
         ticket = call(team, branch_a, category="appliance", zone="city")
         customer = ticket.customer
         customer.service_zone = "suburb"
-        customer.save()
+        save_customer(customer, changed_fields=["service_zone"])
         assert deadlines(ticket)["arrival"].target_hours == 7
         customer.service_zone = "remote"
-        customer.save()
+        save_customer(customer, changed_fields=["service_zone"])
         assert "arrival" not in deadlines(ticket)
+
+    def test_an_edit_that_leaves_zone_and_distance_alone_leaves_the_deadlines(self, team, branch_a):
+        ticket = call(team, branch_a, category="appliance", zone="city")
+        before = deadlines(ticket)["arrival"].due_at
+        customer = ticket.customer
+        customer.notes = "老客户"
+        save_customer(customer, changed_fields=["notes"])
+        assert deadlines(ticket)["arrival"].due_at == before
+
+    def test_the_admin_change_form_recomputes_the_deadlines(self, team, branch_a, client, django_user_model):
+        ticket = call(team, branch_a, category="appliance", zone="city")
+        client.force_login(django_user_model.objects.create_superuser("root", "root@example.cn", "pw-1"))
+        url = reverse("admin:customers_customer_change", args=[ticket.customer_id])
+        form = client.get(url).context["adminform"].form
+        data = {name: value for name, value in form.initial.items() if value is not None}
+        data.update(
+            {
+                "branch": ticket.customer.branch_id,
+                "service_zone": "suburb",
+                "phones-TOTAL_FORMS": "0",
+                "phones-INITIAL_FORMS": "0",
+            }
+        )
+        response = client.post(url, data)
+        assert response.status_code == 302, (
+            response.context["adminform"].form.errors if response.context else ""
+        )
+        assert deadlines(ticket)["arrival"].target_hours == 7
 
 
 class TestPause:
@@ -179,10 +209,10 @@ class TestPause:
 
     def test_pausing_twice_and_resuming_a_running_clock_are_refused(self, team, branch_a):
         ticket = call(team, branch_a)
-        with pytest.raises(TicketActionError, match="没有暂停"):
+        with pytest.raises(UserError, match="没有暂停"):
             sla_services.resume_clock(ticket_id=ticket.pk, user=team["dispatcher"])
         sla_services.pause_clock(ticket_id=ticket.pk, user=team["dispatcher"], reason="customer")
-        with pytest.raises(TicketActionError, match="已经暂停"):
+        with pytest.raises(UserError, match="已经暂停"):
             sla_services.pause_clock(ticket_id=ticket.pk, user=team["dispatcher"], reason="customer")
 
     def test_another_technician_may_not_pause(self, team, branch_a, persona, client):

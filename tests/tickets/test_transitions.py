@@ -9,15 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from tests.accounts.factories import UserFactory
 from tests.tickets.factories import ServiceReportFactory, TicketFactory
 from tickets.models import State, TicketEvent
-from tickets.services import (
-    InvalidTransitionInput,
-    TicketActionError,
-    apply_transition,
-    available_transitions,
-)
+from tickets.services import apply_transition, available_transitions
 
 # transition -> (a source state, the resulting state, personas allowed). Written out by hand from
 # DESIGN §3, not derived from tickets.permissions, so that a change to the table shows up here.
@@ -167,7 +163,7 @@ def test_each_transition_only_from_its_source_states(name, state, people, branch
     if state in SOURCES[name]:
         apply_transition(ticket_id=ticket.pk, user=user, name=name, expected_version=ticket.version, **kwargs)
     else:
-        with pytest.raises(TicketActionError, match="不能执行"):
+        with pytest.raises(UserError, match="不能执行"):
             apply_transition(
                 ticket_id=ticket.pk, user=user, name=name, expected_version=ticket.version, **kwargs
             )
@@ -198,7 +194,7 @@ def test_reason_is_required(name, people, branch_a):
         if "assignee" in EXPECTED[name][2]
         else people[sorted(EXPECTED[name][2] - {"assignee"})[0]]
     )
-    with pytest.raises(InvalidTransitionInput) as error:
+    with pytest.raises(UserError) as error:
         apply_transition(
             ticket_id=ticket.pk, user=user, name=name, expected_version=ticket.version, note="  "
         )
@@ -210,7 +206,7 @@ def test_reason_is_required(name, people, branch_a):
 def test_dispatch_refuses_a_technician_of_another_branch(people, branch_b, branch_a):
     ticket = TicketFactory(unit__owner__branch=branch_a)
     stranger = UserFactory(branch=branch_b, roles=[Role.TECHNICIAN])
-    with pytest.raises(InvalidTransitionInput, match="不属于工单所在网点"):
+    with pytest.raises(UserError, match="不属于工单所在网点"):
         apply_transition(
             ticket_id=ticket.pk,
             user=people["dispatcher"],
@@ -223,7 +219,7 @@ def test_dispatch_refuses_a_technician_of_another_branch(people, branch_b, branc
 @pytest.mark.django_db
 def test_dispatch_refuses_someone_who_is_not_a_technician(people, branch_a):
     ticket = TicketFactory(unit__owner__branch=branch_a)
-    with pytest.raises(InvalidTransitionInput, match="不是在岗技术员"):
+    with pytest.raises(UserError, match="不是在岗技术员"):
         apply_transition(
             ticket_id=ticket.pk,
             user=people["dispatcher"],
@@ -236,7 +232,7 @@ def test_dispatch_refuses_someone_who_is_not_a_technician(people, branch_a):
 @pytest.mark.django_db
 def test_a_stale_version_loses_and_writes_nothing(people, branch_a):
     ticket = TicketFactory(unit__owner__branch=branch_a, dispatched=True)
-    with pytest.raises(TicketActionError, match="已被他人更新"):
+    with pytest.raises(UserError, match="已被他人更新"):
         apply_transition(
             ticket_id=ticket.pk,
             user=people["dispatcher"],
@@ -290,7 +286,7 @@ def test_complete_visit_needs_the_customers_signature_on_the_report(branch_a):
     ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True, visit_count=1)
     ServiceReportFactory(ticket=ticket)  # complete, but not signed
     assert "complete_visit" not in available_transitions(ticket, ticket.technician)
-    with pytest.raises(TicketActionError, match="服务报告尚未由客户签字"):
+    with pytest.raises(UserError, match="服务报告尚未由客户签字"):
         apply_transition(
             ticket_id=ticket.pk,
             user=ticket.technician,

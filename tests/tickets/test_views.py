@@ -128,7 +128,7 @@ class TestIntake:
         data = intake_data(
             **{"unit-purchase_date": (timezone.localdate() - datetime.timedelta(days=20)).isoformat()}
         )
-        page = client.post(reverse("warranty:preview"), data).content.decode()
+        page = client.post(reverse("tickets:verdict_preview"), data).content.decode()
         assert "换货" in page  # manufacturer, day 20: replacement within 1 month (§3 第五条)
         assert "购买第 20 天" in page
 
@@ -314,7 +314,7 @@ def test_a_condition_the_policy_does_not_know_is_a_field_error_not_a_crash(clien
     assert response.status_code == 200
     assert "所选情形不适用于该产品的保修政策" in response.content.decode()
     assert not RepairTicket.objects.exists() and not Customer.objects.exists()
-    preview = client.post(reverse("warranty:preview"), data).content.decode()
+    preview = client.post(reverse("tickets:verdict_preview"), data).content.decode()
     assert "赠品" in preview or "gift" in preview
 
 

@@ -4,9 +4,13 @@ import django.db.models.deletion
 import django.db.models.functions.comparison
 import django.utils.timezone
 import django_fsm
-import warranty.claims
 from django.conf import settings
 from django.db import migrations, models
+
+
+def claim_file_path(instance, filename):
+    """The upload path of the time; the model and this function now live in the claims app."""
+    return f"claims/{django.utils.timezone.now():%Y/%m}/{filename}"
 
 
 class Migration(migrations.Migration):
@@ -99,7 +103,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('photo', '照片'), ('document', '文件')], max_length=10, verbose_name='类型')),
-                ('file', models.FileField(upload_to=warranty.claims.claim_file_path, verbose_name='文件')),
+                ('file', models.FileField(upload_to=claim_file_path, verbose_name='文件')),
                 ('original_name', models.CharField(max_length=200, verbose_name='原文件名')),
                 ('sha256', models.CharField(max_length=64)),
                 ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='上传时间')),

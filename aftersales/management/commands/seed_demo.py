@@ -20,9 +20,9 @@ from django.utils import timezone
 from faker import Faker
 from PIL import Image, ImageDraw
 
+import claims.demo
 import parts.demo
 import surveys.demo
-import warranty.demo
 from accounts.models import Branch, Role, User
 from customers.models import Customer, FaultCategory, ProductModel, ServiceZone
 from customers.phones import normalize_phone
@@ -215,7 +215,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo customers already present; none added.")
         else:
             self._customers_and_tickets(branches, users, models, customers)
-        for seed_app in (parts.demo.seed, warranty.demo.seed, surveys.demo.seed):
+        for seed_app in (parts.demo.seed, claims.demo.seed, surveys.demo.seed):
             seed_app(branches=branches, users=users, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {RepairTicket.objects.count()} tickets."))
 

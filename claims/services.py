@@ -1,0 +1,350 @@
+"""Write paths of compensation claims: submit (routed), decide one level, book the write-off.
+
+Each runs in one transaction with the claim row locked, so two approvers pressing at once are
+serialised: the first decides, the second is told the claim moved on. Notifications are stored in the
+same transaction (delivered after commit by the worker) with idempotent keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import DocumentSequence, Role, User
+from aftersales.errors import Conflict, UserError
+from aftersales.uploads import UploadRefused, check_pdf, check_size, prepare_photo
+from claims import routing
+from claims.models import (
+    ApprovalRule,
+    AttachmentKind,
+    Claim,
+    ClaimApproval,
+    ClaimAttachment,
+    ClaimKind,
+    ClaimStatus,
+    Decision,
+    WriteOff,
+    WriteOffStatus,
+)
+from notifications.services import notify
+from tickets.models import RepairTicket, State
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+MAX_AMOUNT = Decimal("9999999999.99")
+# Who may file a claim on a ticket of their branch; the assigned technician may too (§1-3.4.2 c).
+CLAIM_FILERS = (Role.DISPATCHER, Role.SUPERVISOR, Role.MANAGER)
+
+
+def access_claim(user: User, pk: int, *, queryset=None) -> Claim:
+    """The one place that fetches a claim for a user: 404 outside their scope."""
+    base = queryset if queryset is not None else Claim.objects.all()
+    try:
+        return base.visible_to(user).get(pk=pk)
+    except Claim.DoesNotExist as exc:
+        raise Http404("No such claim") from exc
+
+
+def may_file_claim(ticket: RepairTicket, user: User) -> bool:
+    if not user.is_active or ticket.state == State.CANCELLED:
+        return False
+    if ticket.technician_id == user.pk and user.has_role(Role.TECHNICIAN):
+        return True
+    return user.has_role(*CLAIM_FILERS) and user.in_branch(ticket.branch_id)
+
+
+def rule_for(branch) -> routing.RoutingRule:
+    """The branch's own rule, else the default rule, else the seed's two cases (routing.DEFAULT_RULE)."""
+    rules = ApprovalRule.objects.filter(Q(branch=branch) | Q(branch__isnull=True)).prefetch_related("levels")
+    by_branch = {rule.branch_id: rule for rule in rules}
+    rule = by_branch.get(branch.pk) or by_branch.get(None)
+    return rule.to_rule() if rule else routing.DEFAULT_RULE
+
+
+def may_decide(claim: Claim, user: User) -> bool:
+    """The current level's role, in the claim's branch or headquarters; never one's own claim, and
+    never two levels of the same claim (each level is a different person's judgement)."""
+    return (
+        user.is_active
+        and claim.status == ClaimStatus.PENDING
+        and user.has_role(claim.awaiting_role)
+        and user.in_branch(claim.branch_id)
+        and claim.submitted_by_id != user.pk
+        and not claim.approvals.filter(approver=user).exists()
+    )
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    kind: str
+    content: ContentFile
+    original_name: str
+    sha256: str
+
+
+def prepare_attachment(upload) -> PreparedFile:
+    """A photo (JPEG/PNG/WebP, shrunk like the report's photos) or a PDF document, at most 10 MB."""
+    name = upload.name or "file"
+    wrong_type = _("附件“%(name)s”必须是 JPEG、PNG、WebP 图片或 PDF 文件。") % {"name": name}
+    try:
+        check_size(upload, MAX_ATTACHMENT_BYTES, _("附件“%(name)s”超过 10 MB。") % {"name": name})
+        head = upload.read(5)
+        upload.seek(0)
+        if head == b"%PDF-":
+            data = upload.read()
+            check_pdf(data, wrong_type)
+            content = ContentFile(data, name=f"{uuid.uuid4().hex}.pdf")
+            return PreparedFile(
+                AttachmentKind.DOCUMENT, content, name[:200], hashlib.sha256(data).hexdigest()
+            )
+    except UploadRefused as exc:
+        raise UserError(str(exc), field="attachments") from exc
+    try:
+        content, digest = prepare_photo(upload, field="attachments", wrong_type=wrong_type)
+    except UserError as exc:
+        message = str(exc)
+        if message != wrong_type:  # damaged or too many pixels: say which of the files
+            message = _("附件“%(name)s”:%(problem)s") % {"name": name, "problem": message}
+        raise UserError(message, field="attachments") from exc
+    return PreparedFile(AttachmentKind.PHOTO, content, name[:200], digest)
+
+
+def prepare_attachments(uploads) -> list[PreparedFile]:
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise UserError(_("附件最多 %(count)d 个。") % {"count": MAX_ATTACHMENTS}, field="attachments")
+    return [prepare_attachment(upload) for upload in uploads]
+
+
+def _save_attachments(claim: Claim, files: list[PreparedFile], user: User) -> None:
+    for prepared in files:
+        attachment = ClaimAttachment(
+            claim=claim,
+            kind=prepared.kind,
+            original_name=prepared.original_name,
+            sha256=prepared.sha256,
+            uploaded_by=user,
+        )
+        attachment.file.save(prepared.content.name, prepared.content, save=False)
+        attachment.save()
+
+
+def approvers_for(claim: Claim, role: str) -> list[User]:
+    """Who is told: the role's people in the claim's branch, else at headquarters (the general manager)."""
+    people = list(
+        User.objects.filter(is_active=True, groups__name=role)
+        .filter(Q(branch_id=claim.branch_id) | Q(branch__kind="headquarters"))
+        .select_related("branch")
+    )
+    local = [person for person in people if person.branch_id == claim.branch_id]
+    return local or people
+
+
+def _ask_next_level(claim: Claim) -> None:
+    # Not the claimant, nor someone who decided an earlier level: they may not decide this one.
+    excluded = {claim.submitted_by_id, *claim.approvals.values_list("approver_id", flat=True)}
+    notify(
+        [person for person in approvers_for(claim, claim.awaiting_role) if person.pk not in excluded],
+        kind="claim_approval",
+        subject=_("赔偿申请 %(number)s 待您审批(¥%(amount)s)")
+        % {"number": claim.number, "amount": claim.amount},
+        body=claim.reason,
+        link=claim.get_absolute_url(),
+        key=f"claim:{claim.pk}:level:{claim.current_level}",
+    )
+
+
+def submit_claim(
+    *,
+    user: User,
+    ticket_id: int,
+    kind: str,
+    amount: Decimal | None,
+    reason: str,
+    uploads=(),
+    idempotency_key: uuid.UUID | None = None,
+) -> Claim:
+    """File a claim: checked, routed by the branch's rule, numbered, with its files; the first level is
+    asked. The same `idempotency_key` again (a double tap) returns the claim the first send made."""
+    reason = reason.strip()
+    if kind not in ClaimKind.values:
+        raise UserError(_("请选择赔偿类型。"), field="kind")
+    if amount is None or amount <= 0:
+        raise UserError(_("金额必须大于 0 元。"), field="amount")
+    if amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        raise UserError(_("金额最多两位小数,且不能超过 99 亿元。"), field="amount")
+    if not reason:
+        raise UserError(_("请填写赔偿原因。"), field="reason")
+    files = prepare_attachments(list(uploads))
+    with transaction.atomic():
+        # The ticket's row lock serialises two sends of the same form.
+        ticket = (
+            RepairTicket.objects.select_for_update(of=("self",)).select_related("branch").get(pk=ticket_id)
+        )
+        if not may_file_claim(ticket, user):
+            raise PermissionDenied(_("您不能为该工单提交赔偿申请。"))
+        if idempotency_key is not None:
+            existing = Claim.objects.filter(idempotency_key=idempotency_key, ticket=ticket).first()
+            if existing is not None:
+                return existing
+        rule = rule_for(ticket.branch)
+        planned = routing.route(amount, kind, rule)
+        claim = Claim.objects.create(
+            number=DocumentSequence.document_number(kind="claim", prefix="PC", branch=ticket.branch),
+            branch=ticket.branch,
+            ticket=ticket,
+            kind=kind,
+            amount=amount,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            submitted_by=user,
+            threshold=rule.threshold,
+            is_large=planned.large,
+            levels=[{"position": level.position, "role": level.role} for level in planned.levels],
+            current_level=1,
+            awaiting_role=planned.levels[0].role,
+        )
+        _save_attachments(claim, files, user)
+        _ask_next_level(claim)
+    return claim
+
+
+def add_attachments(*, user: User, claim_id: int, uploads) -> Claim:
+    """More photos or documents while the claim is being decided (the submitter or an approver)."""
+    files = prepare_attachments(list(uploads))
+    if not files:
+        raise UserError(_("请选择要上传的文件。"), field="attachments")
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        if claim.status != ClaimStatus.PENDING:
+            raise Conflict(_("申请已审批完毕,不能再添加附件。"))
+        if claim.submitted_by_id != user.pk and not may_decide(claim, user):
+            raise PermissionDenied(_("只有申请人和当前审批人可以添加附件。"))
+        if claim.attachments.count() + len(files) > MAX_ATTACHMENTS:
+            raise UserError(_("附件最多 %(count)d 个。") % {"count": MAX_ATTACHMENTS}, field="attachments")
+        _save_attachments(claim, files, user)
+    return claim
+
+
+def decide_claim(
+    *, user: User, claim_id: int, expected_version: int | None, approve: bool, note: str = ""
+) -> Claim:
+    """One level's decision. Approving the last level approves the claim: write-off entry and the
+    notices of §2-一-2 (small: finance and the manager; large: finance). Rejecting needs a reason."""
+    note = note.strip()
+    if not approve and not note:
+        raise UserError(_("驳回时请填写驳回原因。"), field="note")
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        if expected_version is not None and claim.version != expected_version:
+            raise Conflict(
+                _("赔偿申请 %(number)s 已被他人处理(当前状态:%(status)s),请刷新页面。")
+                % {"number": claim.number, "status": claim.get_status_display()}
+            )
+        if claim.status != ClaimStatus.PENDING:
+            raise Conflict(
+                _("赔偿申请 %(number)s 当前状态为“%(status)s”,不能再审批。")
+                % {"number": claim.number, "status": claim.get_status_display()}
+            )
+        if claim.submitted_by_id == user.pk:
+            raise PermissionDenied(_("不能审批自己提交的赔偿申请。"))
+        if claim.approvals.filter(approver=user).exists():
+            raise PermissionDenied(_("您已审批过该申请的上一级,同一人不能审批两级。"))
+        if not may_decide(claim, user):
+            raise PermissionDenied(
+                _("该申请当前须由%(role)s审批。") % {"role": claim.get_awaiting_role_display()}
+            )
+        now = timezone.now()
+        level, role = claim.current_level, claim.awaiting_role
+        if approve:
+            claim.approve_level(at=now)
+        else:
+            claim.reject(reason=note, at=now)
+        claim.version += 1
+        claim.save()
+        try:
+            with transaction.atomic():
+                ClaimApproval.objects.create(
+                    claim=claim,
+                    level=level,
+                    role=role,
+                    approver=user,
+                    decision=Decision.APPROVE if approve else Decision.REJECT,
+                    note=note,
+                    at=now,
+                )
+        except (
+            IntegrityError
+        ) as exc:  # the row lock makes this unreachable; the constraint stays the last word
+            raise Conflict(_("该级已由他人审批,请刷新页面。")) from exc
+        if claim.status == ClaimStatus.PENDING:
+            _ask_next_level(claim)
+        elif claim.status == ClaimStatus.APPROVED:
+            _approved(claim)
+        else:
+            notify(
+                [claim.submitted_by],
+                kind="claim_rejected",
+                subject=_("赔偿申请 %(number)s 已被驳回") % {"number": claim.number},
+                body=note,
+                link=claim.get_absolute_url(),
+                key=f"claim:{claim.pk}:rejected",
+            )
+    return claim
+
+
+def _approved(claim: Claim) -> None:
+    WriteOff.objects.create(
+        claim=claim,
+        number=DocumentSequence.document_number(kind="write_off", prefix="HX", branch=claim.branch),
+        branch=claim.branch,
+        amount=claim.amount,
+    )
+    # §2-一-2(1): a small claim handled by the department is reported to finance and the manager.
+    informed = approvers_for(claim, Role.FINANCE)
+    if not claim.is_large:
+        informed += approvers_for(claim, Role.MANAGER)
+    subject = _("赔偿申请 %(number)s 已批准(¥%(amount)s),请办理核销") % {
+        "number": claim.number,
+        "amount": claim.amount,
+    }
+    notify(
+        [*informed, claim.submitted_by],
+        kind="claim_approved",
+        subject=subject,
+        body=claim.reason,
+        link=claim.get_absolute_url(),
+        key=f"claim:{claim.pk}:approved",
+    )
+
+
+def book_write_off(*, user: User, write_off_id: int, voucher_number: str) -> WriteOff:
+    """Finance books the write-off (入账) with its voucher number; the claim is then written off."""
+    voucher_number = voucher_number.strip()
+    if not voucher_number:
+        raise UserError(_("请填写记账凭证号。"), field="voucher_number")
+    with transaction.atomic():
+        entry = WriteOff.objects.select_for_update().select_related("claim").get(pk=write_off_id)
+        if not user.has_role(Role.FINANCE) or not (user.in_branch(entry.branch_id)):
+            raise PermissionDenied(_("只有本网点的会计可以办理核销入账。"))
+        if entry.status != WriteOffStatus.PENDING:
+            raise Conflict(_("核销记录 %(number)s 已入账。") % {"number": entry.number})
+        entry.status = WriteOffStatus.BOOKED
+        entry.voucher_number = voucher_number
+        entry.booked_by = user
+        entry.booked_at = timezone.now()
+        entry.save()
+        claim = Claim.objects.select_for_update().get(pk=entry.claim_id)
+        claim.write_off()
+        claim.version += 1
+        claim.save()
+    return entry

@@ -1,0 +1,51 @@
+from django import template
+from django.utils.html import format_html
+
+from claims.fee_services import may_quote
+from claims.forms import FeeQuoteForm
+from claims.models import ApproverRole, Claim, FeeQuote
+from claims.services import may_file_claim
+from tickets.models import ServiceCategory
+
+register = template.Library()
+
+CLAIM_BADGES = {
+    "pending": "bg-warning text-dark",
+    "approved": "bg-success",
+    "rejected": "bg-danger",
+    "written_off": "bg-secondary",
+}
+
+
+@register.simple_tag
+def claim_badge(claim) -> str:
+    """One colour per claim status, the same in the list, the detail and the inbox."""
+    return format_html(
+        '<span class="badge {}">{}</span>',
+        CLAIM_BADGES.get(claim.status, "bg-light"),
+        claim.get_status_display(),
+    )
+
+
+@register.filter
+def approver_role(role: str) -> str:
+    return ApproverRole(role).label if role in ApproverRole.values else role
+
+
+@register.inclusion_tag("claims/_ticket_claims.html", takes_context=True)
+def ticket_claims(context, ticket) -> dict:
+    """The money side of a ticket on its page (two queries): fees told to the customer before the
+    work with the form to record one, and compensation claims with the "new claim" button."""
+    user = context["request"].user
+    # Offered on paid service (category A, §7-六); a verdict revised on site moves a ticket there.
+    quotable = ticket.service_category == ServiceCategory.PAID and may_quote(ticket, user)
+    return {
+        "ticket": ticket,
+        "quotes": list(FeeQuote.objects.filter(ticket=ticket).select_related("told_by")),
+        "may_quote": quotable,
+        "quote_form": FeeQuoteForm(auto_id="quote-%s", initial={"agreed_by": ticket.customer.name})
+        if quotable
+        else None,
+        "claims": list(Claim.objects.visible_to(user).filter(ticket=ticket).order_by("submitted_at", "pk")),
+        "may_file": may_file_claim(ticket, user),
+    }

@@ -1,0 +1,7 @@
+"""Signals the apps above listen to, so that customers/ imports none of them."""
+
+from django.dispatch import Signal
+
+# Sent by `customers.services.save_customer` inside its transaction when a customer's service zone or
+# distance changed, with `customer`: the open tickets' deadlines depend on them (§7-十九, §1-3.2.2).
+location_changed = Signal()

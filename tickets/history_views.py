@@ -1,0 +1,41 @@
+"""A customer's and a unit's service history: the pages behind "客户" and "产品" links.
+
+They live with the tickets because what they show is service history (tickets, vouchers, the verdict
+counting earlier repairs); their addresses stay under /customers/.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from customers.models import Customer, Unit
+from tickets.selectors import customer_tickets, unit_service_history
+
+
+@login_required
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        customer = Customer.objects.visible_to(request.user).with_phones_and_units().get(pk=pk)
+    except Customer.DoesNotExist as exc:
+        raise Http404("No such customer") from exc
+    tickets = customer_tickets(request.user, customer)[:50]
+    return render(request, "customers/customer_detail.html", {"customer": customer, "tickets": tickets})
+
+
+@login_required
+@require_GET
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        unit = Unit.objects.select_related("product_model__warranty_policy", "owner").get(
+            pk=pk, owner__in=Customer.objects.visible_to(request.user)
+        )
+    except Unit.DoesNotExist as exc:
+        raise Http404("No such unit") from exc
+    contracts = unit.owner.contracts.filter(Q(unit=unit) | Q(unit__isnull=True)).order_by("-end_date")
+    context = {"unit": unit, "contracts": contracts, **unit_service_history(request.user, unit)}
+    return render(request, "customers/unit_detail.html", context)

@@ -1,0 +1,117 @@
+"""Read queries of the tickets app that views, the API and the pages of other apps share."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import User
+from customers.models import Customer, FaultCategory, Unit
+from customers.phones import search_key
+from tickets.models import OPEN_STATES, RepairTicket, ServiceReport, State
+from warranty import rules
+from warranty.services import decide_for_unit
+
+
+def filtered_tickets(user: User, form):
+    """The ticket list's rows for a bound `TicketFilterForm` (an invalid form filters nothing)."""
+    tickets = RepairTicket.objects.visible_to(user).for_list()
+    if not form.is_valid():
+        return tickets
+    data = form.cleaned_data
+    if data["state"] == "open":
+        tickets = tickets.filter(state__in=OPEN_STATES)
+    elif data["state"]:
+        tickets = tickets.filter(state=data["state"])
+    if data.get("branch"):
+        tickets = tickets.filter(branch=data["branch"])
+    if data["technician"]:
+        tickets = tickets.filter(technician=data["technician"])
+    if data["category"]:
+        tickets = tickets.filter(fault_category=data["category"])
+    if data["overdue"]:
+        tickets = tickets.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
+    query = data["q"].strip()
+    if query:
+        condition = Q(number__istartswith=query) | Q(unit__serial_number__istartswith=query)
+        digits = search_key(query)
+        if len(digits) >= 3:
+            condition |= Q(customer__phones__number__startswith=digits)
+        tickets = tickets.filter(pk__in=RepairTicket.objects.filter(condition).values("pk"))
+    return tickets
+
+
+def finished_repairs(unit: Unit):
+    return RepairTicket.objects.filter(unit=unit, completed_at__isnull=False).exclude(state=State.CANCELLED)
+
+
+def finished_repairs_by_fault(unit: Unit) -> dict[str, int]:
+    """Finished repairs per fault category: the unit's repeat-repair counters (§3 第八条, 三包)."""
+    rows = (
+        finished_repairs(unit).values("fault_category").annotate(count=Count("pk")).order_by("fault_category")
+    )
+    return {row["fault_category"]: row["count"] for row in rows}
+
+
+def prior_repairs_same_fault(unit: Unit, fault_category: str, *, exclude_ticket_id: int | None = None) -> int:
+    """Earlier finished repairs of the same kind of fault on this unit (§3 第八条)."""
+    finished = finished_repairs(unit).filter(fault_category=fault_category)
+    if exclude_ticket_id is not None:
+        finished = finished.exclude(pk=exclude_ticket_id)
+    return finished.count()
+
+
+def verdict_for_unit(
+    unit: Unit,
+    *,
+    report_date: datetime.date,
+    fault: str,
+    fault_category: str,
+    conditions: frozenset[str] = frozenset(),
+    exclude_ticket_id: int | None = None,
+) -> rules.WarrantyDecision:
+    """The warranty verdict for a unit on file, counting its earlier repairs of the same fault."""
+    return decide_for_unit(
+        unit,
+        report_date=report_date,
+        fault=fault,
+        conditions=conditions,
+        prior_repairs_same_fault=prior_repairs_same_fault(
+            unit, fault_category, exclude_ticket_id=exclude_ticket_id
+        ),
+    )
+
+
+def customer_tickets(user: User, customer: Customer):
+    """The customer's tickets this user may open (a technician: only their own jobs)."""
+    return (
+        RepairTicket.objects.visible_to(user)
+        .filter(customer=customer)
+        .select_related("unit__product_model", "technician")
+        .order_by("-reported_at")
+    )
+
+
+def unit_service_history(user: User, unit: Unit) -> dict:
+    """What the unit's page shows of its service: the tickets and signed vouchers this user may
+    open, the repeat-repair counters and today's verdict for a quality fault."""
+    visible = RepairTicket.objects.visible_to(user).filter(unit=unit)
+    return {
+        "tickets": visible.select_related("technician").order_by("-reported_at"),
+        # 服务凭证 history: every signed service report of this unit, in one query.
+        "vouchers": ServiceReport.objects.filter(ticket__in=visible, signed_at__isnull=False)
+        .select_related("ticket")
+        .order_by("-signed_at"),
+        "repair_counts": [
+            (FaultCategory(category).label, count)
+            for category, count in finished_repairs_by_fault(unit).items()
+        ],
+        "verdict": verdict_for_unit(
+            unit,
+            report_date=timezone.localdate(),
+            fault="quality",
+            fault_category=unit.product_model.category,
+        ).as_dict(),
+    }
