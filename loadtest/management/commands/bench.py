@@ -24,7 +24,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from aftersales import bench_clocks, bench_http, benchmark
+from loadtest.bench import clocks as bench_clocks
+from loadtest.bench import http as bench_http
+from loadtest.bench import pages as benchmark
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aftersales_bench"
 IDENTITY_KEYS = ("ENGINE", "NAME", "HOST", "PORT", "USER")

@@ -31,7 +31,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Branch, User
-from aftersales import benchmark
+from loadtest.bench import pages as benchmark
 from reports.kpis import TREND_MONTHS, Scope, dashboard, summarise
 from reports.models import SummarisedMonth
 from reports.periods import Month

@@ -22,7 +22,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 
 from accounts.models import Role, User
-from aftersales import benchmark
+from loadtest.bench import pages as benchmark
 from tickets.models import RepairTicket, State
 
 PASSWORD = "bench-http-only"

@@ -1,0 +1,1 @@
+from loadtest.bench.reports import Command  # noqa: F401
