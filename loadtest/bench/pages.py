@@ -12,7 +12,7 @@ Three parts, used by `aftersales.management.commands.bench`:
   app's plus the floor.
 
 The seed follows the state machine: every ticket has the history rows of the path that leads to its
-state (`seed_demo.PATHS`), its timestamps in that order, a technician whenever the check constraint
+state (`aftersales.demo.PATHS`), its timestamps in that order, a technician whenever the check constraint
 `tickets_repairticket_assigned_when_dispatched` asks for one, and a number in the format of
 `tickets.services.allocate_ticket_number` whose per-branch-and-day sequence is carried on in
 `DocumentSequence`, so calls logged during the bench get fresh numbers.
@@ -45,7 +45,7 @@ from django.views.decorators.http import require_GET
 from psycopg2 import sql
 
 from accounts.models import Branch, DocumentSequence, Role, User
-from aftersales.management.commands.seed_demo import ACTOR_FOR, FAULTS, NOTES, PATHS
+from aftersales.demo import ACTOR_FOR, FAULTS, NOTES, PATHS
 from customers.models import Customer, CustomerPhone, FaultCategory, ProductModel, Unit
 from parts.models import Part, Requisition, RequisitionLine, StockLevel, StockMovement, Supplier, Warehouse
 from reports.models import SummarisedMonth
