@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "claims",
     "surveys",
     "reports",
+    "loadtest",
 ]
 
 MIDDLEWARE = [

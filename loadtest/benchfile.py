@@ -1,7 +1,7 @@
 """`make bench BENCH_ARGS="--part http"`: the bench's pages through gunicorn, as office and field users.
 
 Read by locust in its own process (never in Django's). The plan, a JSON file named by BENCH_HTTP_PLAN and
-written by `aftersales.bench_http`, gives the users (one password for all), and per branch the tickets,
+written by `loadtest.bench.http`, gives the users (one password for all), and per branch the tickets,
 units and phone prefixes to ask for, so every request is one the user may make and answers 200 (302 for
 the call intake). Request names are the page labels of the in-process table.
 """

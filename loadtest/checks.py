@@ -5,55 +5,38 @@ The writes file (LOADTEST_WRITES, one JSON line per attempt, see loadtest.locust
 client saw: `accepted` must be in the database exactly once, `refused` not at all, `error` (no clear
 answer) at most once. Each write carries a unique `soak:<hex>` marker into a text column, so it is found
 without guessing.
+
+It imports the models: a process sets Django up (loadtest.stack.use_database) before it imports this.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
-import json
-import os
 import pathlib
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+
+from django.db.models import Count, Sum
+
+from loadtest.results import CheckResult, read_writes
+from loadtest.stack import use_database
+from notifications.models import Delivery
+from parts import ledger
+from parts.models import (
+    MovementKind,
+    ReceivingNote,
+    Requisition,
+    RequisitionLine,
+    StockLevel,
+    StockMovement,
+)
+from tickets.models import RepairTicket, TicketEvent
+from tickets.permissions import TRANSITION_ACTORS
 
 MARKER = re.compile(r"soak:[0-9a-f]{32}")
 # Ticket events that add one to the ticket's version (the others only record something beside it).
 VERSION_BUMPING_EVENTS = {"revise_verdict", "pause_clock", "resume_clock", "sign_report"}
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    ok: bool
-    detail: str
-
-
-def read_writes(path: pathlib.Path) -> list[dict]:
-    path = pathlib.Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def use_database(database_url: str) -> None:
-    """Set Django up on `database_url`, or check that the running setup already uses it (tests)."""
-    import django
-    from django.apps import apps
-
-    from loadtest.stack import database_name
-
-    if apps.ready:
-        from django.db import connection
-
-        if connection.settings_dict["NAME"] != database_name(database_url):
-            raise ValueError(f"Django already uses {connection.settings_dict['NAME']}, not {database_url}")
-        return
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
-    os.environ.setdefault("SECRET_KEY", "loadtest-only")
-    django.setup()
 
 
 def run_checks(
@@ -86,8 +69,6 @@ def _markers(rows) -> Counter:
 
 def markers_in_database() -> dict[str, Counter]:
     """Per kind of write, how often each marker occurs in the column the write puts it in."""
-    from parts.models import ReceivingNote, Requisition
-    from tickets.models import RepairTicket, TicketEvent
 
     def column(queryset, field):
         return queryset.filter(**{f"{field}__contains": "soak:"}).values_list(field, flat=True).iterator()
@@ -163,9 +144,6 @@ def _two_winners(writes: list[dict]) -> list[str]:
 def _accepted_details(writes: list[dict]) -> list[str]:
     """An accepted transition is the transition asked for, on the ticket asked for; an accepted
     receipt moved stock."""
-    from parts.models import MovementKind, ReceivingNote, StockMovement
-    from tickets.models import TicketEvent
-
     wrong = []
     accepted = [w for w in writes if w["outcome"] == "accepted"]
     transitions = {w["key"]: w for w in accepted if w["kind"] == "transition"}
@@ -202,10 +180,6 @@ def check_issues(writes: list[dict]) -> CheckResult:
     unanswered ones), for every line an issue was tried on, whatever its answer; per requisition, the
     ledger's issue rows (the outgoing halves, by the requisition's number) equal what was issued, one
     row per accepted line issue."""
-    from django.db.models import Count, Sum
-
-    from parts.models import MovementKind, Requisition, RequisitionLine, StockMovement
-
     issues = [w for w in writes if w["kind"] == "issue"]
     accepted, unanswered, touched = Counter(), Counter(), set()
     accepted_rows: Counter = Counter()
@@ -265,9 +239,6 @@ def check_issues(writes: list[dict]) -> CheckResult:
 
 
 def check_stock() -> CheckResult:
-    from parts import ledger
-    from parts.models import StockLevel
-
     found = ledger.discrepancies()
     negative = list(StockLevel.objects.filter(on_hand__lt=0).select_related("part", "warehouse"))
     levels = StockLevel.objects.count()
@@ -288,8 +259,6 @@ def history_problems(state: str, version: int, events: list[tuple[str, str, str]
     last one ends in the ticket's state; the version counts the transitions and other version-bumping
     events (tickets.services: every write that changes the row adds one).
     """
-    from tickets.permissions import TRANSITION_ACTORS
-
     if not events:
         return ["no history"]
     problems = []
@@ -308,8 +277,6 @@ def history_problems(state: str, version: int, events: list[tuple[str, str, str]
 
 
 def check_history() -> CheckResult:
-    from tickets.models import RepairTicket, TicketEvent
-
     events = defaultdict(list)
     for ticket_id, action, source, target in (
         TicketEvent.objects.order_by("ticket_id", "pk").values_list(
@@ -354,3 +321,9 @@ def check_locust_failures(csv_prefix: pathlib.Path) -> CheckResult:
     total = sum(failures.values())
     detail = "none" if not total else "; ".join(f"{n}× {what}" for what, n in failures.most_common(8))
     return CheckResult("no failed request or error in locust's statistics", not total, f"{total}: {detail}")
+
+
+def delivery_counts() -> str:
+    """What the Celery worker sent during the run (dispatch messages, alerts): not a check, a sign of life."""
+    counts = dict(Delivery.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    return ", ".join(f"{n} deliveries {status}" for status, n in sorted(counts.items())) or "no deliveries"

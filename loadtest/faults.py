@@ -37,11 +37,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import django
 import psycopg2
+from celery import Celery
+from django.db import connections
+from redis import Redis
 
-from loadtest.checks import read_writes
+from loadtest.results import read_writes
 from loadtest.services import PrivatePostgres, PrivateRedis, private_services, wait_until
-from loadtest.stack import BIN, PYTHON, ROOT, Stack, app_environment, prepare_database
+from loadtest.stack import BIN, PYTHON, ROOT, Stack, app_environment, prepare_database, use_database
 
 DATABASE = "aftersales_faults"
 SCENARIOS = ("redis", "worker", "postgres")
@@ -94,9 +98,9 @@ def seed_due_tickets(count: int) -> None:
     """In a Django process: `count` calls logged through the real service on the HZ demo units (normal
     priority, so nobody is told at intake), then every user gets an e-mail address, so each alert has
     a delivery to count. Prints the running deadlines and the sweep's batch size as JSON."""
-    import django
-
     django.setup()
+    # Imported only now: this runs as a process of its own (`python -c`, see main), which sets Django up
+    # first; the runner's own process never imports the models.
     from accounts.models import User
     from customers.models import Unit
     from tickets.models import TicketDeadline
@@ -528,8 +532,6 @@ class Run:
         load = self.load("worker")
         try:
             make_due(self.db, ids, now_utc() - datetime.timedelta(minutes=5))
-            from celery import Celery
-
             with Celery("faults", broker=self.redis.url(0)) as app:
                 app.send_task("tickets.tasks.sla_sweep")
             partial = len(ids) > self.batch  # then wait until one batch is committed and the next one open
@@ -609,10 +611,10 @@ SERVER_ERRORS_CHECK = "no response with status ≥ 500"
 
 def writes_checks(database_url: str, writes: Path):
     """loadtest.checks in this process, on a fresh connection (the server may have restarted since)."""
-    from loadtest.checks import run_checks, use_database
-
     use_database(database_url)
-    from django.db import connections
+    # Imported only now: this process sets Django up on the faults database (the line above) once the
+    # database exists, and the checks import the models.
+    from loadtest.checks import run_checks
 
     connections.close_all()
     return run_checks(database_url, writes)
@@ -630,17 +632,13 @@ def sweep_in_flight(db: Database, ids: list[int], partial: bool) -> bool:
 
 def worker_answers(redis: PrivateRedis) -> bool:
     """Some Celery worker answers a ping on the broker (it is connected and consuming)."""
-    from celery import Celery
-
     with Celery("faults", broker=redis.url(0)) as app:
         return bool(app.control.ping(timeout=1))
 
 
 def unacked_sweeps(redis: PrivateRedis) -> int:
     """Sweep messages taken by a worker and not acknowledged (kombu's `unacked` hash)."""
-    import redis as redis_client
-
-    client = redis_client.Redis.from_url(redis.url(0), socket_connect_timeout=2)
+    client = Redis.from_url(redis.url(0), socket_connect_timeout=2)
     return sum(b"tickets.tasks.sla_sweep" in payload for payload in client.hvals("unacked"))
 
 

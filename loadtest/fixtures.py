@@ -9,6 +9,14 @@ Run as `python -m loadtest.fixtures` with DATABASE_URL set (loadtest.stack.prepa
 
 from __future__ import annotations
 
+import datetime
+import os
+import random
+
+import django
+from django.db import transaction
+from django.utils import timezone
+
 PASSWORD = "soak-load-2026"
 BRANCH = "SH"
 # role in the users' names → (Role value, how many)
@@ -38,12 +46,9 @@ def usernames(role: str) -> list[str]:
 
 
 def build(stdout=print) -> None:
-    import datetime
-    import random
-
+    # Imported here, not at the top: the locustfile imports this module's names in a process without
+    # Django, and `python -m loadtest.fixtures` (below) sets Django up before it calls build().
     from django.contrib.auth.models import Group
-    from django.db import transaction
-    from django.utils import timezone
 
     from accounts.models import Branch, User
     from customers.models import Customer, ProductModel
@@ -149,10 +154,6 @@ def build(stdout=print) -> None:
 
 
 if __name__ == "__main__":
-    import os
-
-    import django
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
 
     django.setup()

@@ -25,8 +25,11 @@ import sys
 import threading
 import time
 
-from loadtest.checks import CheckResult, read_writes, run_checks
-from loadtest.stack import BIN, ROOT, Stack, prepare_database
+import psycopg2
+import redis
+
+from loadtest.results import CheckResult, read_writes
+from loadtest.stack import BIN, ROOT, Stack, prepare_database, use_database
 
 DATABASE_URL = os.environ.get("SOAK_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales_soak")
 BROKER_URL = os.environ.get("SOAK_BROKER_URL", "redis://127.0.0.1:6379/11")
@@ -47,9 +50,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def check_services() -> None:
     """PostgreSQL and Redis are the machine's services: say so clearly when one is not there."""
-    import psycopg2
-    import redis
-
     try:
         psycopg2.connect(DATABASE_URL.rsplit("/", 1)[0] + "/template1", connect_timeout=3).close()
     except psycopg2.OperationalError as exc:
@@ -212,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         sampler.stopped.set()
         sampler.join()
     print("Stopped; checking the database …")
+    use_database(DATABASE_URL)
+    # Imported only now: this process runs without Django until the load is over, then sets it up on the
+    # soak's database (the line above), and the checks import the models.
+    from loadtest.checks import delivery_counts, run_checks
+
     results = run_checks(DATABASE_URL, writes, locust_csv=csv_prefix)
     memory, memory_lines = memory_check(sampler.samples)
     results += [memory, races_check(writes)]
@@ -235,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         *(f"  {line}" for line in memory_lines),
         "",
         *(f"{'ok     ' if r.ok else 'FAILED '} {r.name}: {r.detail}" for r in results),
-        f"(worker: {deliveries()})",
+        f"(worker: {delivery_counts()})",
     ]
     text = "\n".join(lines)
     (out / "summary.txt").write_text(text + "\n")
@@ -244,16 +249,6 @@ def main(argv: list[str] | None = None) -> int:
         f"\nFiles: {out.relative_to(ROOT)}/ (summary.txt, locust_*.csv, writes.jsonl, web/worker/beat logs)"
     )
     return 0 if all(r.ok for r in results) else 1
-
-
-def deliveries() -> str:
-    """What the Celery worker sent during the run (dispatch messages, alerts): not a check, a sign of life."""
-    from django.db.models import Count
-
-    from notifications.models import Delivery
-
-    counts = dict(Delivery.objects.values_list("status").annotate(n=Count("pk")).order_by())
-    return ", ".join(f"{n} deliveries {status}" for status, n in sorted(counts.items())) or "no deliveries"
 
 
 def git_commit() -> str:

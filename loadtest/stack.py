@@ -22,6 +22,12 @@ import urllib.request
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import django
+import psycopg2
+from django.apps import apps
+from django.db import connection
+from psycopg2 import sql
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = pathlib.Path(sys.executable).parent
 PYTHON = sys.executable
@@ -68,6 +74,19 @@ def app_environment(database_url: str, broker_url: str | None = None, **extra: s
     return env
 
 
+def use_database(database_url: str) -> None:
+    """Set Django up in this process on `database_url`, or check that the running setup already uses it
+    (tests)."""
+    if apps.ready:
+        if connection.settings_dict["NAME"] != database_name(database_url):
+            raise ValueError(f"Django already uses {connection.settings_dict['NAME']}, not {database_url}")
+        return
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
+    os.environ.setdefault("SECRET_KEY", "loadtest-only")
+    django.setup()
+
+
 def manage(*args: str, env: dict[str, str], log: Callable[[str], None] = print) -> None:
     """Run a manage.py command; on failure raise with its output."""
     result = subprocess.run(
@@ -80,14 +99,11 @@ def manage(*args: str, env: dict[str, str], log: Callable[[str], None] = print) 
 
 
 def recreate_database(database_url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
     parts = urlsplit(database_url)
     name = database_name(database_url)
     check_disposable(name)
     # Connected to template1, not to the server's `postgres` database (reserved for CI).
-    connection = psycopg2.connect(
+    template1 = psycopg2.connect(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 5432,
         user=parts.username or "postgres",
@@ -95,12 +111,12 @@ def recreate_database(database_url: str) -> None:
         dbname="template1",
     )
     try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
+        template1.autocommit = True
+        with template1.cursor() as cursor:
             cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     finally:
-        connection.close()
+        template1.close()
 
 
 def prepare_database(database_url: str, *, log=print) -> None:

@@ -24,11 +24,12 @@ import claims.demo
 import parts.demo
 import surveys.demo
 from accounts.models import Branch, Role, User
+from aftersales.demo import ACTOR_FOR, FAULTS, NOTES, PATHS
 from customers.models import Customer, FaultCategory, ProductModel, ServiceZone
 from customers.phones import normalize_phone
 from customers.services import register_customer, register_unit
 from surveys.services import CallRecord, SurveyAnswers, record_call
-from tickets.models import RepairTicket, State
+from tickets.models import RepairTicket
 from tickets.report_services import PartLine, add_part, save_report, sign_report
 from tickets.return_services import (
     RETURN_PATHS,
@@ -67,60 +68,12 @@ PRODUCT_MODELS = [
     ("KL6125", "城市客车车身", FaultCategory.BODY, "manufacturer"),
     ("KL6125-D", "客车底盘/发动机总成", FaultCategory.CHASSIS_ENGINE, "manufacturer"),
 ]
-FAULTS = {
-    FaultCategory.APPLIANCE: [
-        "开机无反应",
-        "制冷效果差,出风不凉",
-        "运行时噪音大",
-        "漏水",
-        "显示屏报 E4 故障码",
-    ],
-    FaultCategory.BODY: ["车门开关异常", "车窗玻璃松动", "车身异响", "空调出风口损坏"],
-    FaultCategory.CHASSIS_ENGINE: ["发动机抖动", "刹车异响", "变速箱换挡困难", "冷却液渗漏"],
-    FaultCategory.OTHER: ["其他故障"],
-}
-# How far each demo ticket is driven: one path per final state.
-PATHS = {
-    State.REPORTED: [],
-    State.DISPATCHED: ["dispatch"],
-    State.ON_SITE: ["dispatch", "check_in"],
-    State.RMA_REQUESTED: ["dispatch", "check_in", "request_return"],
-    State.IN_FACTORY: ["dispatch", "check_in", "request_return", "approve_return"],
-    State.AWAITING_PICKUP: [
-        "dispatch",
-        "check_in",
-        "request_return",
-        "approve_return",
-        "finish_factory_repair",
-    ],
-    State.AWAITING_ACCEPTANCE: ["dispatch", "check_in", "complete_visit"],
-    State.ACCEPTED: ["dispatch", "check_in", "complete_visit", "accept"],
-    State.CLOSED: ["dispatch", "check_in", "complete_visit", "accept", "follow_up"],
-    State.CANCELLED: ["cancel"],
-}
-ACTOR_FOR = {
-    "dispatch": "dispatcher",
-    "check_in": "technician",
-    "complete_visit": "technician",
-    "request_return": "technician",
-    "approve_return": "supervisor",
-    "finish_factory_repair": "technician",
-    "accept": "supervisor",
-    "follow_up": "dispatcher",
-    "cancel": "dispatcher",
-}
 DEMO_CALL = CallRecord(
     reached=True,
     satisfied=True,
     notes="客户表示空调制冷正常,对上门速度满意。",
     survey=SurveyAnswers(attitude=4, skill=4, punctuality=3, promises=4, comment="师傅很专业,准时上门。"),
 )
-NOTES = {
-    "complete_visit": "更换损坏部件,试机正常。",
-    "request_return": "现场无法修复,需返厂检测。",
-    "finish_factory_repair": "返厂更换主板,测试通过。",
-    "cancel": "客户来电取消报修。",
-}
 
 
 def demo_signature_png() -> bytes:

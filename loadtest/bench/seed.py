@@ -1,18 +1,12 @@
-"""`make bench`: a PostgreSQL database with a million tickets, and server time per page against a floor.
+"""The bench database: created on the server if it is missing (`ensure_database`), then filled once per
+ticket count (`seed`) and left in place for the next run.
 
-Three parts, used by `aftersales.management.commands.bench`:
-
-- `ensure_database` creates the bench database on the server if it is missing.
-- `seed` fills it: reference rows (branches, users, product models) through the ORM, the bulk
-  (customers, phones, units, tickets, history, contracts) with `INSERT ... SELECT` over
-  `generate_series`, so PostgreSQL builds a million tickets without a row crossing the wire.
-- `measure` times the app's pages in this process with the Django test Client, after warm-up, and
-  compares them with `floor_view`, a logged-in view that does nothing. That view is reachable only
-  here: the bench runs with `ROOT_URLCONF` pointing at this module, whose `urlpatterns` are the
-  app's plus the floor.
+Reference rows (branches, users, product models) go through the ORM, the bulk (customers, phones, units,
+tickets, history, contracts) with `INSERT ... SELECT` over `generate_series`, so PostgreSQL builds a
+million tickets without a row crossing the wire.
 
 The seed follows the state machine: every ticket has the history rows of the path that leads to its
-state (`seed_demo.PATHS`), its timestamps in that order, a technician whenever the check constraint
+state (`aftersales.demo.PATHS`), its timestamps in that order, a technician whenever the check constraint
 `tickets_repairticket_assigned_when_dispatched` asks for one, and a number in the format of
 `tickets.services.allocate_ticket_number` whose per-branch-and-day sequence is carried on in
 `DocumentSequence`, so calls logged during the bench get fresh numbers.
@@ -23,60 +17,27 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
-import math
-import re
-import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg2
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
-from django.db import DatabaseError, connection, models, transaction
-from django.http import HttpRequest, HttpResponse
-from django.test import Client, override_settings
-from django.test.utils import CaptureQueriesContext
-from django.urls import include, path
+from django.db import connection, models, transaction
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 from psycopg2 import sql
 
 from accounts.models import Branch, DocumentSequence, Role, User
-from aftersales.management.commands.seed_demo import ACTOR_FOR, FAULTS, NOTES, PATHS
+from aftersales.demo import ACTOR_FOR, FAULTS, NOTES, PATHS
 from customers.models import Customer, CustomerPhone, FaultCategory, ProductModel, Unit
+from loadtest.bench import BenchError
 from parts.models import Part, Requisition, RequisitionLine, StockLevel, StockMovement, Supplier, Warehouse
 from reports.models import SummarisedMonth
-from tickets.models import OPEN_STATES, ClockPause, RepairTicket, SlaAlert, State, TicketDeadline, TicketEvent
+from tickets.models import RepairTicket, State, TicketEvent
 from tickets.services import service_category_for
 from warranty import rules
 from warranty.models import MaintenanceContract, WarrantyPolicy
-
-# --- the floor ---------------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def floor_view(request: HttpRequest) -> HttpResponse:
-    """Middleware, session and user lookup, and nothing else: what every page pays at least."""
-    return HttpResponse(str(request.user.pk), content_type="text/plain")
-
-
-FLOOR_PATH = "/__bench__/floor/"
-# What the floor itself reads (the session and the user; pages add the roles and the branch).
-FLOOR_TABLES = (
-    'FROM "django_session"',
-    'FROM "accounts_user" ',
-    'FROM "auth_group"',
-    'FROM "accounts_branch" WHERE',
-)
-urlpatterns = [
-    path(FLOOR_PATH.strip("/") + "/", floor_view, name="bench_floor"),
-    path("", include("aftersales.urls")),
-]
-
 
 # --- the database ------------------------------------------------------------------------------
 
@@ -233,7 +194,7 @@ def _has_field(model: type[models.Model], name: str) -> bool:
     return any(field.name == name for field in model._meta.concrete_fields)
 
 
-def _table(model: type[models.Model]) -> str:
+def quoted_table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -259,9 +220,7 @@ def insert_select(cursor, model: type[models.Model], values: dict[str, str], sou
             params[key] = field.get_db_prep_save(field.get_default(), connection)
             expressions.append(f"%({key})s")
         columns.append(connection.ops.quote_name(field.column))
-    statement = (
-        f"INSERT INTO {_table(model)} ({', '.join(columns)}) SELECT {', '.join(expressions)} FROM {source}"
-    )
+    statement = f"INSERT INTO {quoted_table(model)} ({', '.join(columns)}) SELECT {', '.join(expressions)} FROM {source}"
     cursor.execute(statement, params)
     return cursor.rowcount
 
@@ -296,7 +255,7 @@ def seed(tickets: int, *, reseed: bool, log: Callable[[str], None]) -> SeedRepor
                 cursor.execute("VACUUM (ANALYZE)")
         return SeedReport(tickets, 0.0, True, _counts())
     if marker is None and (RepairTicket.objects.exists() or User.objects.exists()):
-        raise RuntimeError(
+        raise BenchError(
             f"database {connection.settings_dict['NAME']!r} holds users or tickets that the bench did "
             "not create; refusing to truncate it. Point --database-url at a bench database."
         )
@@ -374,7 +333,7 @@ def _counts() -> dict[str, int]:
     with connection.cursor() as cursor:
         counts = {}
         for model in counted:
-            cursor.execute(f"SELECT count(*) FROM {_table(model)}")
+            cursor.execute(f"SELECT count(*) FROM {quoted_table(model)}")
             counts[model._meta.db_table] = cursor.fetchone()[0]
     return counts
 
@@ -398,7 +357,7 @@ class _Seeder:
         tables = [Branch, ProductModel]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"TRUNCATE {', '.join(_table(model) for model in tables)}, {_table(SummarisedMonth)},"
+                f"TRUNCATE {', '.join(quoted_table(model) for model in tables)}, {quoted_table(SummarisedMonth)},"
                 " django_session RESTART IDENTITY CASCADE"
             )
         return 0
@@ -548,7 +507,7 @@ class _Seeder:
     def phones(self) -> int:
         mobile = f"{_pick(_text_array(map(str, MOBILE_PREFIXES)), 'random()')} || lpad(floor(random() * 1e8)::bigint::text, 8, '0')"
         landline = "b.area_code || (2 + floor(random() * 8))::int || lpad(floor(random() * 1e7)::bigint::text, 7, '0')"
-        source = f"{_table(Customer)} c JOIN bench_branch b ON b.branch_id = c.branch_id"
+        source = f"{quoted_table(Customer)} c JOIN bench_branch b ON b.branch_id = c.branch_id"
         with connection.cursor() as cursor:
             first = insert_select(
                 cursor,
@@ -591,7 +550,7 @@ class _Seeder:
                 "(SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4"
                 " FROM generate_series(1, %(units)s) g) s"
                 " JOIN (SELECT id, code, row_number() OVER (ORDER BY id) AS k FROM "
-                f"{_table(ProductModel)}) m ON m.k = 1 + floor(s.r1 * %(models)s)::int",
+                f"{quoted_table(ProductModel)}) m ON m.k = 1 + floor(s.r1 * %(models)s)::int",
                 {
                     "units": self.units_count,
                     "customers": self.customers_count,
@@ -615,7 +574,7 @@ class _Seeder:
                     "end_date": "s.start_date + 365 * (1 + (c.id %% 2))::int - 1",
                     "terms": "'每季度上门保养一次,保养期内维修免人工费。'",
                 },
-                f"{_table(Customer)} c CROSS JOIN LATERAL"
+                f"{quoted_table(Customer)} c CROSS JOIN LATERAL"
                 " (SELECT current_date - (c.id * 7919 %% 900)::int AS start_date) s"
                 " WHERE c.kind = 'company' AND c.id %% 5 = 0",
             )
@@ -734,13 +693,13 @@ class _Seeder:
                     f" WHEN {completed_in_factory} THEN {_literal(NOTES['finish_factory_repair'])} ELSE '' END",
                 },
                 "bench_plan p"
-                f" JOIN {_table(Unit)} u ON u.id = p.unit_id"
-                f" JOIN {_table(Customer)} c ON c.id = u.owner_id"
-                f" JOIN {_table(ProductModel)} pm ON pm.id = u.product_model_id"
+                f" JOIN {quoted_table(Unit)} u ON u.id = p.unit_id"
+                f" JOIN {quoted_table(Customer)} c ON c.id = u.owner_id"
+                f" JOIN {quoted_table(ProductModel)} pm ON pm.id = u.product_model_id"
                 " JOIN bench_branch b ON b.branch_id = c.branch_id"
                 " JOIN bench_verdict v ON v.policy_id = pm.warranty_policy_id"
                 " AND v.bucket = width_bucket(p.local_day - u.purchase_date, %(age_limits)s::int[])"
-                f" AND v.under_contract = EXISTS (SELECT 1 FROM {_table(MaintenanceContract)} mc"
+                f" AND v.under_contract = EXISTS (SELECT 1 FROM {quoted_table(MaintenanceContract)} mc"
                 " WHERE mc.customer_id = c.id AND mc.start_date <= p.local_day AND mc.end_date >= p.local_day)"
                 " WINDOW w AS (PARTITION BY c.branch_id, p.local_day ORDER BY p.id)",
                 {"due": settings.TICKET_DEFAULT_DUE_HOURS, "age_limits": AGE_LIMITS},
@@ -794,16 +753,16 @@ class _Seeder:
                     " WHEN 'dispatch' THEN jsonb_build_object('technician', t.technician_id, 'technician_name',"
                     " tech.last_name || tech.first_name) ELSE '{}'::jsonb END",
                 },
-                f"{_table(RepairTicket)} t JOIN bench_path s ON s.state = t.state"
+                f"{quoted_table(RepairTicket)} t JOIN bench_path s ON s.state = t.state"
                 " JOIN bench_branch b ON b.branch_id = t.branch_id"
-                f" LEFT JOIN {_table(User)} tech ON tech.id = t.technician_id"
+                f" LEFT JOIN {quoted_table(User)} tech ON tech.id = t.technician_id"
                 f" CROSS JOIN LATERAL (SELECT {at} AS at) e"
                 " ORDER BY e.at, t.id, s.step",
             )
             # What apply_transition keeps: when the ticket entered its state.
             cursor.execute(
-                f"UPDATE {_table(RepairTicket)} t SET state_changed_at = e.at FROM (SELECT ticket_id, max(at) AS at"
-                f" FROM {_table(TicketEvent)} WHERE to_state <> from_state GROUP BY ticket_id) e WHERE e.ticket_id = t.id"
+                f"UPDATE {quoted_table(RepairTicket)} t SET state_changed_at = e.at FROM (SELECT ticket_id, max(at) AS at"
+                f" FROM {quoted_table(TicketEvent)} WHERE to_state <> from_state GROUP BY ticket_id) e WHERE e.ticket_id = t.id"
             )
             return rows
 
@@ -815,7 +774,7 @@ class _Seeder:
                 DocumentSequence,
                 {"kind": "'ticket'", "branch": "p.branch_id", "day": "p.day", "last_value": "p.tickets"},
                 "(SELECT t.branch_id, (t.reported_at AT TIME ZONE %(tz)s)::date AS day, count(*) AS tickets"
-                f" FROM {_table(RepairTicket)} t GROUP BY 1, 2) p",
+                f" FROM {quoted_table(RepairTicket)} t GROUP BY 1, 2) p",
                 {"tz": settings.TIME_ZONE},
             )
 
@@ -825,7 +784,7 @@ class _Seeder:
             for model in (Customer, Unit, RepairTicket):
                 table = model._meta.db_table
                 cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM {_table(model)}))",
+                    f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM {quoted_table(model)}))",
                     [table],
                 )
             cursor.execute("DROP TABLE bench_plan")
@@ -914,7 +873,7 @@ class _Seeder:
                     "state": "'submitted'",
                     "created_at": "t.reported_at + interval '3 hours'",
                 },
-                f"{_table(RepairTicket)} t JOIN parts_warehouse w ON w.branch_id = t.branch_id"
+                f"{quoted_table(RepairTicket)} t JOIN parts_warehouse w ON w.branch_id = t.branch_id"
                 " AND w.code LIKE 'BENCH-%%' WHERE t.state = 'on_site'",
             )
             insert_select(
@@ -925,322 +884,3 @@ class _Seeder:
                 " WHERE code LIKE 'BP%%') p WHERE r.number LIKE 'BENCH-R%%'",
             )
         return rows * 2
-
-
-# --- the measurements --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    p95_ms: float | None = None
-    floor_ratio: float | None = None
-
-    def describe(self) -> str:
-        parts = []
-        if self.p95_ms is not None:
-            parts.append(f"p95 ≤ {self.p95_ms:g} ms")
-        if self.floor_ratio is not None:
-            parts.append(f"median ≤ {self.floor_ratio:g}× floor")
-        return ", ".join(parts) or "—"
-
-
-@dataclass(frozen=True)
-class Result:
-    label: str
-    requests: int
-    median_ms: float
-    p95_ms: float
-    queries: str
-    ratio: float
-    target: Target
-
-    @property
-    def verdict(self) -> str:
-        ok = (self.target.p95_ms is None or self.p95_ms <= self.target.p95_ms) and (
-            self.target.floor_ratio is None or self.ratio <= self.target.floor_ratio
-        )
-        if self.target.p95_ms is None and self.target.floor_ratio is None:
-            return ""
-        return "ok" if ok else "MISSED"
-
-
-@dataclass(frozen=True)
-class Page:
-    label: str
-    client: str  # which persona's client: "dispatcher", "technician" or "supervisor"
-    request: Callable[[int], tuple[str, str, dict | None]]  # i -> (method, path, POST data)
-    expect: int = 200
-    target: Target = Target()
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
-@dataclass
-class Personas:
-    dispatcher: User
-    technician: User
-    technician_jobs: int
-    supervisor: User
-    branch: Branch
-
-
-def choose_personas() -> Personas:
-    """The first dispatcher of the busiest branch, its technician with the median load, its supervisor."""
-    branch = Branch.objects.get(code=BRANCHES[0].code)
-    dispatcher = User.objects.filter(branch=branch, groups__name=Role.DISPATCHER).order_by("pk").first()
-    loads = sorted(
-        User.objects.filter(branch=branch, groups__name=Role.TECHNICIAN)
-        .annotate(
-            jobs=models.Count(
-                "assigned_tickets",
-                filter=models.Q(
-                    assigned_tickets__state__in=[State.DISPATCHED, State.ON_SITE, State.IN_FACTORY]
-                ),
-            )
-        )
-        .order_by("pk"),
-        key=lambda user: user.jobs,
-    )
-    technician = loads[len(loads) // 2]
-    supervisor = User.objects.filter(branch=branch, groups__name=Role.SUPERVISOR).order_by("pk").first()
-    return Personas(dispatcher, technician, technician.jobs, supervisor, branch)
-
-
-def _sample(query: str, params: list, count: int) -> list:
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        rows = cursor.fetchall()
-    if not rows:
-        raise RuntimeError(f"no rows to sample for: {query}")
-    return [rows[i % len(rows)] for i in range(count)]
-
-
-def build_pages(personas: Personas, samples: int) -> list[Page]:
-    branch_id = personas.branch.pk
-    open_states = [str(state) for state in OPEN_STATES]
-    # Detail pages: half open tickets (what a dispatcher works on), half from the whole history.
-    open_ids = _sample(
-        f"SELECT id FROM {_table(RepairTicket)} WHERE branch_id = %s AND state = ANY(%s) ORDER BY random() LIMIT %s",
-        [branch_id, open_states, samples],
-        samples,
-    )
-    any_ids = _sample(
-        f"SELECT id FROM {_table(RepairTicket)} WHERE branch_id = %s ORDER BY random() LIMIT %s",
-        [branch_id, samples],
-        samples,
-    )
-    detail_ids = [row[0] for pair in zip(open_ids, any_ids, strict=True) for row in pair]
-    units = _sample(
-        f"SELECT u.id, pm.category FROM {_table(Unit)} u JOIN {_table(Customer)} c ON c.id = u.owner_id"
-        f" JOIN {_table(ProductModel)} pm ON pm.id = u.product_model_id WHERE c.branch_id = %s"
-        " ORDER BY random() LIMIT %s",
-        [branch_id, samples],
-        samples,
-    )
-    phones = _sample(
-        f"SELECT left(p.number, 7) FROM {_table(CustomerPhone)} p JOIN {_table(Customer)} c"
-        " ON c.id = p.customer_id WHERE c.branch_id = %s ORDER BY random() LIMIT %s",
-        [branch_id, samples],
-        samples,
-    )
-
-    def intake(i: int) -> tuple[str, str, dict]:
-        unit_id, category = units[i % len(units)]
-        return (
-            "post",
-            "/tickets/new/",
-            {
-                "unit": str(unit_id),
-                "fault_category": category,
-                "fault_description": FAULTS[category][i % len(FAULTS[category])],
-                "fault_cause": "quality",
-                "channel": "phone",
-                "priority": "normal",
-            },
-        )
-
-    list_target = Target(p95_ms=50, floor_ratio=10)
-    return [
-        Page("floor: trivial logged-in view", "dispatcher", lambda i: ("get", FLOOR_PATH, None)),
-        Page(
-            "ticket list ?state=open",
-            "dispatcher",
-            lambda i: ("get", "/tickets/?state=open", None),
-            target=list_target,
-        ),
-        Page("ticket list, all states (nav link)", "dispatcher", lambda i: ("get", "/tickets/", None)),
-        Page(
-            "ticket detail",
-            "dispatcher",
-            lambda i: ("get", f"/tickets/{detail_ids[i % len(detail_ids)]}/", None),
-            target=list_target,
-        ),
-        Page("call intake POST (existing unit)", "dispatcher", intake, expect=302, target=Target(p95_ms=80)),
-        Page(
-            "customer search, phone prefix",
-            "dispatcher",
-            lambda i: ("get", f"/customers/search/?q={phones[i % len(phones)][0]}", None),
-        ),
-        Page("dispatch board", "dispatcher", lambda i: ("get", "/tickets/board/", None), target=list_target),
-        Page(
-            f"technician's jobs ({personas.technician_jobs} active)",
-            "technician",
-            lambda i: ("get", "/tickets/mine/", None),
-            target=list_target,
-        ),
-        Page(
-            "approvals inbox",
-            "supervisor",
-            lambda i: ("get", "/warranty/approvals/", None),
-            target=list_target,
-        ),
-        # The issue gives the dashboard its own target: computed in SQL within 300 ms.
-        Page(
-            "KPI dashboard (this month)",
-            "supervisor",
-            lambda i: ("get", "/reports/", None),
-            target=Target(p95_ms=300),
-        ),
-    ]
-
-
-def _send(client: Client, page: Page, i: int):
-    method, url, data = page.request(i)
-    response = client.post(url, data) if method == "post" else client.get(url)
-    if response.status_code != page.expect:
-        raise RuntimeError(
-            f"{page.label}: {method.upper()} {url} answered {response.status_code}, not {page.expect}"
-        )
-    return response
-
-
-@contextmanager
-def bench_urls() -> Iterator[None]:
-    """The app's URLs plus the floor view, the test client's host allowed, and static URLs
-    without the collectstatic manifest (a stale manifest would fail pages that name a new file;
-    either way a static URL costs a dictionary lookup)."""
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"], STORAGES=storages):
-        yield
-
-
-def measure(
-    personas: Personas, *, requests: int, warmup: int, log: Callable[[str], None]
-) -> tuple[list[Result], dict[str, list[str]]]:
-    """Warm up each page (counting its queries), then time `requests` requests of it.
-
-    After each timed request the floor is timed too, and a page's ratio is its median over the
-    median of the floor requests timed among its own: a busy machine slows both alike. Query
-    counting wraps only the warm-up requests, so the debug cursor does not weigh on the timings.
-    Returns the results and, per page, the SQL of its last warm-up request.
-    """
-    clients = {role: Client() for role in ("dispatcher", "technician", "supervisor")}
-    for role, client in clients.items():
-        client.force_login(getattr(personas, role))
-    pages = build_pages(personas, max(requests + warmup, 100))
-    floor = pages[0]
-    results: list[Result] = []
-    captured_sql: dict[str, list[str]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_table(RepairTicket)}")
-        last_seeded_ticket = cursor.fetchone()[0]
-    try:
-        for page in pages:
-            client = clients[page.client]
-            counts = []
-            for i in range(warmup):
-                with CaptureQueriesContext(connection) as queries:
-                    response = _send(client, page, i)
-                counts.append(len(queries))
-                # Read now: the next request (the redirect followed) clears the connection's query log.
-                captured_sql[page.label] = [query["sql"] for query in queries.captured_queries]
-                _follow(client, response)
-            timings, floor_timings = [], []
-            for i in range(warmup, warmup + requests):
-                started = time.perf_counter()
-                response = _send(client, page, i)
-                timings.append((time.perf_counter() - started) * 1000)
-                _follow(client, response)
-                started = time.perf_counter()
-                _send(clients["dispatcher"], floor, i)
-                floor_timings.append((time.perf_counter() - started) * 1000)
-            median = statistics.median(timings)
-            low, high = min(counts), max(counts)
-            result = Result(
-                label=page.label,
-                requests=requests,
-                median_ms=median,
-                p95_ms=percentile(timings, 0.95),
-                queries=str(low) if low == high else f"{low}–{high}",
-                ratio=median / statistics.median(floor_timings) if page is not floor else 1.0,
-                target=page.target,
-            )
-            results.append(result)
-            log(f"  {result.label:<40} median {result.median_ms:7.1f} ms   p95 {result.p95_ms:7.1f} ms")
-    finally:
-        for client in clients.values():
-            client.logout()
-        forget_tickets_after(last_seeded_ticket, log)
-    return results, captured_sql
-
-
-def forget_tickets_after(last_seeded_ticket: int, log: Callable[[str], None]) -> None:
-    """Remove the calls logged during a measurement, so the next run measures the same data."""
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            for model in (SlaAlert, TicketDeadline, ClockPause, TicketEvent):
-                column = (
-                    "deadline_id IN (SELECT id FROM tickets_ticketdeadline WHERE ticket_id > %s)"
-                    if model is SlaAlert
-                    else "ticket_id > %s"
-                )
-                cursor.execute(f"DELETE FROM {_table(model)} WHERE {column}", [last_seeded_ticket])
-            cursor.execute(f"DELETE FROM {_table(RepairTicket)} WHERE id > %s", [last_seeded_ticket])
-    except DatabaseError as exc:
-        log(f"  (the tickets logged during the measurement stay: {exc})")
-
-
-def _follow(client: Client, response) -> None:
-    """After a POST, load the page it redirects to, untimed, as the browser would: that shows the
-    success message and clears it, so unread messages do not pile up in the session."""
-    if response.status_code == 302:
-        client.get(response["Location"])
-
-
-def format_table(results: list[Result]) -> str:
-    header = f"{'page':<42}{'n':>5}{'median ms':>11}{'p95 ms':>9}{'queries':>9}{'× floor':>9}  {'target':<34}"
-    lines = [header, "-" * len(header)]
-    for result in results:
-        lines.append(
-            f"{result.label:<42}{result.requests:>5}{result.median_ms:>11.1f}{result.p95_ms:>9.1f}"
-            f"{result.queries:>9}{result.ratio:>9.1f}  {result.target.describe():<34}{result.verdict}"
-        )
-    return "\n".join(lines)
-
-
-def explain(statement: str) -> tuple[float, str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of one statement: its execution time in ms and the plan."""
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    executed = re.search(r"Execution Time: ([0-9.]+) ms", plan)
-    return (float(executed.group(1)) if executed else 0.0), plan
-
-
-def hot_queries(captured: list[str], *, top: int) -> list[tuple[float, str, str]]:
-    """The `top` slowest SELECTs of a page's request by EXPLAIN ANALYZE: (ms, statement, plan).
-
-    The session, user and group lookups that every page makes, the floor included, are left out."""
-    ranked = []
-    for statement in captured:
-        if statement.startswith("SELECT") and not any(table in statement for table in FLOOR_TABLES):
-            ms, plan = explain(statement)
-            ranked.append((ms, statement, plan))
-    return sorted(ranked, key=lambda row: -row[0])[:top]

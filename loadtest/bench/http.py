@@ -22,7 +22,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 
 from accounts.models import Role, User
-from aftersales import benchmark
+from loadtest.bench import pages
+from loadtest.stack import BIN, ROOT, Stack
 from tickets.models import RepairTicket, State
 
 PASSWORD = "bench-http-only"
@@ -85,8 +86,6 @@ def _column(cursor, query: str, branch_id: int) -> list:
 
 def run(*, users: int, minutes: float, log: Callable[[str], None]) -> bool:
     """Serve, load, report; True when every target was met and nothing failed."""
-    from loadtest.stack import BIN, ROOT, Stack  # the load tooling is the `load` extra's
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_repairticket")
         last_seeded_ticket = cursor.fetchone()[0]
@@ -115,7 +114,7 @@ def run(*, users: int, minutes: float, log: Callable[[str], None]) -> bool:
                     check=False,
                 )
     finally:
-        benchmark.forget_tickets_after(last_seeded_ticket, log)
+        pages.forget_tickets_after(last_seeded_ticket, log)
     lines, ok = table(out / "locust_stats.csv")
     for line in lines:
         log(line)

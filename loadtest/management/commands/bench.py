@@ -1,4 +1,5 @@
-"""`manage.py bench`: seed a PostgreSQL bench database, then time the main pages against a floor.
+"""`manage.py bench`: seed a PostgreSQL bench database, then time the main pages against a floor
+(loadtest.bench.suite does the work; this command reads the arguments and picks the process).
 
 Why a subprocess: settings read DATABASE_URL once, at import, and every view and service uses the
 `default` alias. Rather than repoint a live connection or route the app through a second alias,
@@ -12,19 +13,16 @@ force) and left in place for the next run; nothing else is created or touched.
 
 from __future__ import annotations
 
-import datetime
 import os
 import subprocess
 import sys
-import time
 
 import dj_database_url
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from aftersales import bench_clocks, bench_http, benchmark
+from loadtest.bench import BenchError, seed, suite
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/aftersales_bench"
 IDENTITY_KEYS = ("ENGINE", "NAME", "HOST", "PORT", "USER")
@@ -47,7 +45,7 @@ class Command(BaseCommand):
         parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per page (default 20)")
         parser.add_argument(
             "--part",
-            choices=["all", "pages", "sweep", "rules", "reports", "http"],
+            choices=["all", *suite.PARTS],
             default="all",
             help="what to measure: the pages in-process, the SLA sweep, the pure rules, the KPI dashboard and monthly exports, the pages through gunicorn under load (http), or all (default)",
         )
@@ -79,7 +77,7 @@ class Command(BaseCommand):
                 f"The benchmark runs on PostgreSQL only (its figures mean nothing on {db.get('ENGINE')}). "
                 "Give --database-url or BENCH_DATABASE_URL as postgres://user@host:5432/aftersales_bench."
             )
-        if db["NAME"] in benchmark.PROTECTED_DATABASES:
+        if db["NAME"] in seed.PROTECTED_DATABASES:
             raise CommandError(f"refusing to seed the {db['NAME']!r} database; name a bench database")
         return db
 
@@ -115,99 +113,19 @@ class Command(BaseCommand):
             raise CommandError("The benchmark runs on PostgreSQL only.")
         if settings.DEBUG:
             self.stderr.write("DEBUG is on: every query is recorded, the figures will be pessimistic.")
-        name = bench_db["NAME"]
-        if benchmark.ensure_database(bench_db):
-            self.stdout.write(f"Created database {name}.")
-        started = time.monotonic()
-        call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write(f"Migrations applied to {name} ({time.monotonic() - started:.1f} s).")
-
-        self.stdout.write(f"Seeding {options['tickets']:,} tickets…")
         try:
-            report = benchmark.seed(options["tickets"], reseed=options["reseed"], log=self.stdout.write)
-        except RuntimeError as exc:
+            suite.run(
+                bench_db,
+                tickets=options["tickets"],
+                reseed=options["reseed"],
+                part=options["part"],
+                requests=options["requests"],
+                warmup=options["warmup"],
+                explain=options["explain"],
+                http_users=options["http_users"],
+                http_minutes=options["http_minutes"],
+                log=self.stdout.write,
+                warn=lambda text: self.stdout.write(self.style.WARNING(text)),
+            )
+        except BenchError as exc:
             raise CommandError(str(exc)) from exc
-        if report.skipped:
-            self.stdout.write(
-                f"  already seeded with {report.tickets:,} tickets (use --reseed to seed again)"
-            )
-        else:
-            self.stdout.write(f"  seeded in {report.seconds:.0f} s")
-        self.stdout.write("  " + ", ".join(f"{table} {count:,}" for table, count in report.counts.items()))
-
-        self.stdout.write(self._environment(options["tickets"]))
-        if options["part"] in ("all", "pages"):
-            self._pages(options)
-        if options["part"] in ("all", "sweep"):
-            self._sweep()
-        if options["part"] in ("all", "rules"):
-            self._rules()
-        if options["part"] in ("all", "reports"):
-            self.stdout.write("\nKPI dashboard and monthly exports:")
-            call_command("bench_reports", stdout=self.stdout)
-        if options["part"] in ("all", "http"):
-            self.stdout.write("\nThrough gunicorn under load (locust on loopback):")
-            if not bench_http.run(
-                users=options["http_users"], minutes=options["http_minutes"], log=self.stdout.write
-            ):
-                self.stdout.write(self.style.WARNING("Some targets were missed or requests failed."))
-
-    def _sweep(self) -> None:
-        self.stdout.write("\nSLA sweep (one running deadline per ticket; each run rolled back):")
-        for figure in bench_clocks.sweep_figures(self.stdout.write):
-            self.stdout.write(
-                f"  {figure.running:,} running, {figure.due:,} due: {figure.seconds:.2f} s "
-                f"({figure.alerts:,} deadlines alerted, target ≤ 2 s at 1 % due)"
-            )
-
-    def _rules(self) -> None:
-        self.stdout.write("\nPure rules, one core, no database:")
-        for name, per_second in bench_clocks.rules_figures().items():
-            self.stdout.write(f"  {name}: {per_second:,.0f} per second")
-
-    def _pages(self, options: dict) -> None:
-        personas = benchmark.choose_personas()
-        self.stdout.write(
-            f"Measuring as {personas.dispatcher.username} (dispatcher, {personas.branch.code}) and "
-            f"{personas.technician.username} (technician, {personas.technician_jobs} active jobs): "
-            f"{options['warmup']} warm-up + {options['requests']} timed requests per page…"
-        )
-        with benchmark.bench_urls():
-            results, captured = benchmark.measure(
-                personas, requests=options["requests"], warmup=options["warmup"], log=self.stdout.write
-            )
-        self.stdout.write("")
-        self.stdout.write(benchmark.format_table(results))
-        self.stdout.write(
-            "Server time in this process (Django test Client, no network). Queries per request counted "
-            "during warm-up. × floor: the page's median over the median of the floor requests timed "
-            "alternately with it."
-        )
-        if options["explain"]:
-            for label, statements in captured.items():
-                for ms, statement, plan in benchmark.hot_queries(statements, top=2):
-                    self.stdout.write(
-                        f"\nEXPLAIN (ANALYZE, BUFFERS) — {label}, {ms:.1f} ms:\n{statement}\n{plan}"
-                    )
-        if any(result.verdict == "MISSED" for result in results):
-            self.stdout.write(self.style.WARNING("Some targets were missed; see docs/performance.md."))
-
-    @staticmethod
-    def _environment(tickets: int) -> str:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
-        memory = ""
-        try:
-            with open("/proc/meminfo", encoding="ascii") as meminfo:
-                kib = int(meminfo.readline().split()[1])
-            memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
-        except (OSError, ValueError, IndexError):
-            pass
-        today = datetime.datetime.now(tz=datetime.UTC).date()
-        # Other work on the machine shows in the figures: say how busy it was.
-        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-        return (
-            f"{today}, {os.cpu_count()} CPUs{memory}, load average {load}, PostgreSQL {version}, "
-            f"{tickets:,} tickets, Python {sys.version.split()[0]}"
-        )
