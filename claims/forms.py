@@ -87,6 +87,17 @@ class DecisionForm(forms.Form):
     )
 
 
+class WithdrawForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("撤回原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReassignForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    approver = forms.IntegerField(label=_("指定审批人"), required=False)
+    note = forms.CharField(label=_("说明"), max_length=500, required=False)
+
+
 class ClaimFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("状态"), choices=[("", _("全部状态")), *ClaimStatus.choices], required=False

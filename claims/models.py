@@ -107,23 +107,25 @@ class ClaimStatus(models.TextChoices):
     APPROVED = "approved", _("已批准")
     REJECTED = "rejected", _("已驳回")
     WRITTEN_OFF = "written_off", _("已核销")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 class ClaimQuerySet(BranchScopedQuerySet):
     technician_field = "submitted_by"
 
     def awaiting(self, user) -> ClaimQuerySet:
-        """Claims whose current level this user may decide: their role, their branch or headquarters,
-        not their own claim and not one they already approved at an earlier level."""
+        """Claims whose current level this user may decide: their role, their branch or headquarters —
+        or assigned to them by an admin —, not their own claim and not one they already approved at an
+        earlier level."""
         if not user.is_active:
             return self.none()
-        claims = self.filter(status=ClaimStatus.PENDING, awaiting_role__in=user.roles).exclude(
+        by_role = Q(assigned_to__isnull=True, awaiting_role__in=user.roles)
+        if not user.sees_all_branches:
+            by_role &= Q(branch_id=user.branch_id) if user.branch_id else Q(pk__in=[])
+        claims = self.filter(by_role | Q(assigned_to=user), status=ClaimStatus.PENDING).exclude(
             submitted_by=user
         )
-        claims = claims.exclude(pk__in=ClaimApproval.objects.filter(approver=user).values("claim_id"))
-        if user.sees_all_branches:
-            return claims
-        return claims.filter(branch_id=user.branch_id) if user.branch_id else self.none()
+        return claims.exclude(pk__in=ClaimApproval.objects.filter(approver=user).values("claim_id"))
 
     def for_list(self) -> ClaimQuerySet:
         return self.select_related("branch", "ticket__customer", "submitted_by").order_by(
@@ -163,6 +165,17 @@ class Claim(models.Model):
     awaiting_role = models.CharField(_("待审批角色"), max_length=20, choices=ApproverRole.choices, blank=True)
     decided_at = models.DateTimeField(_("审批完成时间"), null=True, blank=True)
     rejection_reason = models.TextField(_("驳回原因"), blank=True)
+    # Set by an admin when nobody of the level's role may decide (the claimant is the branch's only
+    # supervisor, say); cleared when the level is decided.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("指定审批人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    withdrawal_reason = models.TextField(_("撤回原因"), blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ClaimQuerySet.as_manager()
@@ -191,6 +204,10 @@ class Claim(models.Model):
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
                 name="claims_claim_rejected_with_reason",
             ),
+            models.CheckConstraint(
+                condition=~Q(status="withdrawn") | ~Q(withdrawal_reason=""),
+                name="claims_claim_withdrawn_with_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -211,6 +228,7 @@ class Claim(models.Model):
         target=RETURN_VALUE(ClaimStatus.PENDING, ClaimStatus.APPROVED),
     )
     def approve_level(self, *, at) -> str:
+        self.assigned_to = None
         if self.is_last_level:
             self.awaiting_role = ""
             self.decided_at = at
@@ -221,8 +239,16 @@ class Claim(models.Model):
 
     @transition(field=status, source=ClaimStatus.PENDING, target=ClaimStatus.REJECTED)
     def reject(self, *, reason: str, at) -> None:
+        self.assigned_to = None
         self.rejection_reason = reason
         self.awaiting_role = ""
+        self.decided_at = at
+
+    @transition(field=status, source=ClaimStatus.PENDING, target=ClaimStatus.WITHDRAWN)
+    def withdraw(self, *, reason: str, at) -> None:
+        self.withdrawal_reason = reason
+        self.awaiting_role = ""
+        self.assigned_to = None
         self.decided_at = at
 
     @transition(field=status, source=ClaimStatus.APPROVED, target=ClaimStatus.WRITTEN_OFF)

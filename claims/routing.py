@@ -82,3 +82,46 @@ def route(amount: Decimal, kind: str, rule: RoutingRule) -> Route:
         roles.append(GENERAL_MANAGER_ROLE)
     roles.sort(key=lambda role: {DEPARTMENT_ROLE: 0, GENERAL_MANAGER_ROLE: 2}.get(role, 1))  # stable
     return Route(large=large, levels=tuple(Level(position, role) for position, role in enumerate(roles, 1)))
+
+
+# Up the hierarchy, for a level nobody may decide (§2-一-2: the department, then the manager, then the GM).
+ESCALATION = APPROVER_ROLES
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    """A level of the route passed on: `asked` decides it instead of `planned`, or nobody (skipped, a
+    later level decides)."""
+
+    planned: str
+    asked: str | None
+
+
+def reroute(
+    remaining: tuple[str, ...], staffed: frozenset[str], blocked: frozenset[str]
+) -> tuple[tuple[LevelChange, ...], str | None]:
+    """Who decides now, walking the remaining levels (the current one first) past those nobody may decide.
+
+    `staffed` are the roles with someone who may decide this claim; `blocked` those whose people may not
+    (each is the claimant or decided an earlier level). A blocked level goes to the next role up that is
+    staffed and not asked later anyway; without one it is skipped when a later level remains. A level whose
+    role has nobody at all is a gap in the set-up, not a conflict: it stays and waits, like a blocked last
+    level, for an admin to assign someone. Returns the changes and the role asked now, or None when the
+    current level waits for an admin (it is not among the changes).
+    """
+    changes: list[LevelChange] = []
+    for index, role in enumerate(remaining):
+        if role in staffed:
+            return tuple(changes), role
+        if role not in blocked:
+            return tuple(changes), None
+        later = remaining[index + 1 :]
+        above = ESCALATION[ESCALATION.index(role) + 1 :] if role in ESCALATION else ()
+        substitute = next((up for up in above if up in staffed and up not in later), None)
+        if substitute is not None:
+            changes.append(LevelChange(role, substitute))
+            return tuple(changes), substitute
+        if not later:
+            return tuple(changes), None
+        changes.append(LevelChange(role, None))
+    return tuple(changes), None

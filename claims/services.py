@@ -72,15 +72,31 @@ def rule_for(branch) -> routing.RoutingRule:
 
 
 def may_decide(claim: Claim, user: User) -> bool:
-    """The current level's role, in the claim's branch or headquarters; never one's own claim, and
-    never two levels of the same claim (each level is a different person's judgement)."""
+    """The current level's role, in the claim's branch or headquarters — or the person an admin assigned
+    the level to; never one's own claim, and never two levels of the same claim (each level is a
+    different person's judgement)."""
+    if claim.assigned_to_id is not None:
+        eligible = claim.assigned_to_id == user.pk
+    else:
+        eligible = user.has_role(claim.awaiting_role) and user.in_branch(claim.branch_id)
     return (
-        user.is_active
+        eligible
+        and user.is_active
         and claim.status == ClaimStatus.PENDING
-        and user.has_role(claim.awaiting_role)
-        and user.in_branch(claim.branch_id)
         and claim.submitted_by_id != user.pk
         and not claim.approvals.filter(approver=user).exists()
+    )
+
+
+def may_withdraw(claim: Claim, user: User) -> bool:
+    return claim.status == ClaimStatus.PENDING and claim.submitted_by_id == user.pk
+
+
+def may_reassign(claim: Claim, user: User) -> bool:
+    return (
+        claim.status == ClaimStatus.PENDING
+        and user.is_active
+        and (user.is_superuser or user.has_role(Role.ADMIN))
     )
 
 
@@ -149,17 +165,54 @@ def approvers_for(claim: Claim, role: str) -> list[User]:
     return local or people
 
 
-def _ask_next_level(claim: Claim) -> None:
-    # Not the claimant, nor someone who decided an earlier level: they may not decide this one.
+def _deciders(claim: Claim, role: str) -> list[User]:
+    """The people of a role who may decide this claim: not the claimant, nor who decided an earlier level."""
     excluded = {claim.submitted_by_id, *claim.approvals.values_list("approver_id", flat=True)}
+    return [person for person in approvers_for(claim, role) if person.pk not in excluded]
+
+
+def _ask_next_level(claim: Claim) -> None:
+    """Ask the current level; a level nobody may decide passes up or on (routing.reroute, noted in the
+    route so the trail says so), and with nobody at all the admins are asked to assign someone."""
+    excluded = {claim.submitted_by_id, *claim.approvals.values_list("approver_id", flat=True)}
+    people = {role: approvers_for(claim, role) for role in routing.APPROVER_ROLES}
+    deciders = {
+        role: [person for person in found if person.pk not in excluded] for role, found in people.items()
+    }
+    remaining = tuple(level["role"] for level in claim.levels[claim.current_level - 1 :])
+    changes, asked = routing.reroute(
+        remaining,
+        staffed=frozenset(role for role, found in deciders.items() if found),
+        blocked=frozenset(role for role, found in people.items() if found and not deciders[role]),
+    )
+    for change in changes:
+        level = claim.levels[claim.current_level - 1]
+        level["planned_role"] = change.planned
+        if change.asked is None:
+            level["skipped"] = True
+            claim.current_level += 1
+        else:
+            level["role"] = change.asked
+    claim.awaiting_role = claim.levels[claim.current_level - 1]["role"]
+    claim.save(update_fields=["levels", "current_level", "awaiting_role"])
+    subject = _("赔偿申请 %(number)s 待您审批(¥%(amount)s)") % {
+        "number": claim.number,
+        "amount": claim.amount,
+    }
+    if asked is None:
+        recipients = list(User.objects.filter(is_active=True, groups__name=Role.ADMIN))
+        subject = _("赔偿申请 %(number)s 无人可审批(申请人本人和已审批的人除外),请指定审批人") % {
+            "number": claim.number
+        }
+    else:
+        recipients = deciders[asked]
     notify(
-        [person for person in approvers_for(claim, claim.awaiting_role) if person.pk not in excluded],
+        recipients,
         kind="claim_approval",
-        subject=_("赔偿申请 %(number)s 待您审批(¥%(amount)s)")
-        % {"number": claim.number, "amount": claim.amount},
+        subject=subject,
         body=claim.reason,
         link=claim.get_absolute_url(),
-        key=f"claim:{claim.pk}:level:{claim.current_level}",
+        key=f"claim:{claim.pk}:level:{claim.current_level}" + ("" if asked else ":admin"),
     )
 
 
@@ -245,11 +298,7 @@ def decide_claim(
         raise UserError(_("驳回时请填写驳回原因。"), field="note")
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim_id)
-        if expected_version is not None and claim.version != expected_version:
-            raise Conflict(
-                _("赔偿申请 %(number)s 已被他人处理(当前状态:%(status)s),请刷新页面。")
-                % {"number": claim.number, "status": claim.get_status_display()}
-            )
+        _check_version(claim, expected_version)
         if claim.status != ClaimStatus.PENDING:
             raise Conflict(
                 _("赔偿申请 %(number)s 当前状态为“%(status)s”,不能再审批。")
@@ -260,6 +309,8 @@ def decide_claim(
         if claim.approvals.filter(approver=user).exists():
             raise PermissionDenied(_("您已审批过该申请的上一级,同一人不能审批两级。"))
         if not may_decide(claim, user):
+            if claim.assigned_to_id is not None:
+                raise PermissionDenied(_("该申请已指定由 %(name)s 审批。") % {"name": claim.assigned_to})
             raise PermissionDenied(
                 _("该申请当前须由%(role)s审批。") % {"role": claim.get_awaiting_role_display()}
             )
@@ -300,6 +351,89 @@ def decide_claim(
                 key=f"claim:{claim.pk}:rejected",
             )
     return claim
+
+
+def withdraw_claim(*, user: User, claim_id: int, expected_version: int | None, reason: str) -> Claim:
+    """The claimant takes back a claim still being decided, saying why; the people asked are told."""
+    reason = reason.strip()
+    if not reason:
+        raise UserError(_("撤回时请填写撤回原因。"), field="reason")
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        _check_version(claim, expected_version)
+        if claim.submitted_by_id != user.pk:
+            raise PermissionDenied(_("只有申请人可以撤回赔偿申请。"))
+        if claim.status != ClaimStatus.PENDING:
+            raise Conflict(
+                _("赔偿申请 %(number)s 当前状态为“%(status)s”,不能撤回。")
+                % {"number": claim.number, "status": claim.get_status_display()}
+            )
+        asked = [claim.assigned_to] if claim.assigned_to else _deciders(claim, claim.awaiting_role)
+        claim.withdraw(reason=reason, at=timezone.now())
+        claim.version += 1
+        claim.save()
+        notify(
+            asked,
+            kind="claim_withdrawn",
+            subject=_("赔偿申请 %(number)s 已由申请人撤回,无需审批") % {"number": claim.number},
+            body=reason,
+            link=claim.get_absolute_url(),
+            key=f"claim:{claim.pk}:withdrawn",
+        )
+    return claim
+
+
+def reassign_candidates(claim: Claim):
+    """Who an admin may assign the current level to: an active supervisor, manager or general manager of
+    the claim's branch or headquarters, who is not the claimant and decided no earlier level."""
+    return (
+        User.objects.filter(is_active=True, groups__name__in=routing.APPROVER_ROLES)
+        .filter(Q(branch_id=claim.branch_id) | Q(branch__kind="headquarters"))
+        .exclude(pk=claim.submitted_by_id)
+        .exclude(pk__in=claim.approvals.values("approver_id"))
+        .select_related("branch")
+        .distinct()
+        .order_by("username")
+    )
+
+
+def reassign_claim(
+    *, user: User, claim_id: int, expected_version: int | None, approver_id: int | None, note: str = ""
+) -> Claim:
+    """An admin names who decides the current level (when nobody of its role may); noted in the route."""
+    with transaction.atomic():
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        _check_version(claim, expected_version)
+        if not may_reassign(claim, user):
+            raise PermissionDenied(_("只有系统管理员可以为待审批的申请指定审批人。"))
+        approver = reassign_candidates(claim).filter(pk=approver_id).first() if approver_id else None
+        if approver is None:
+            raise UserError(_("请选择本网点或总部的在岗审批人(申请人和已审批的人除外)。"), field="approver")
+        claim.assigned_to = approver
+        level = claim.levels[claim.current_level - 1]
+        level["assigned_to"] = str(approver)
+        level["assigned_by"] = str(user)
+        level["assignment_note"] = note.strip()
+        claim.version += 1
+        claim.save(update_fields=["assigned_to", "levels", "version"])
+        notify(
+            [approver],
+            kind="claim_approval",
+            subject=_("赔偿申请 %(number)s 待您审批(¥%(amount)s)")
+            % {"number": claim.number, "amount": claim.amount},
+            body=claim.reason,
+            link=claim.get_absolute_url(),
+            key=f"claim:{claim.pk}:level:{claim.current_level}:assigned:{approver.pk}",
+        )
+    return claim
+
+
+def _check_version(claim: Claim, expected_version: int | None) -> None:
+    if expected_version is not None and claim.version != expected_version:
+        raise Conflict(
+            _("赔偿申请 %(number)s 已被他人处理(当前状态:%(status)s),请刷新页面。")
+            % {"number": claim.number, "status": claim.get_status_display()}
+        )
 
 
 def _approved(claim: Claim) -> None:

@@ -9,6 +9,8 @@ urlpatterns = [
     path("claims/new/<int:ticket_pk>/", views.claim_new, name="claim_new"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("claims/<int:pk>/decide/", views.claim_decide, name="claim_decide"),
+    path("claims/<int:pk>/withdraw/", views.claim_withdraw, name="claim_withdraw"),
+    path("claims/<int:pk>/reassign/", views.claim_reassign, name="claim_reassign"),
     path("claims/<int:pk>/attachments/", views.claim_attach, name="claim_attach"),
     path(
         "claims/<int:pk>/attachments/<int:attachment_id>/",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aftersales.errors import UserError
-from claims.forms import ClaimFilterForm, ClaimForm, DecisionForm
+from claims.forms import ClaimFilterForm, ClaimForm, DecisionForm, ReassignForm, WithdrawForm
 from claims.models import Claim, ClaimApproval, ClaimStatus
 from claims.money import rmb_upper
 from claims.selectors import filtered_claims
@@ -27,7 +27,12 @@ from claims.services import (
     decide_claim,
     may_decide,
     may_file_claim,
+    may_reassign,
+    may_withdraw,
+    reassign_candidates,
+    reassign_claim,
     submit_claim,
+    withdraw_claim,
 )
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, render_pdf
@@ -106,6 +111,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and (decidable or claim.submitted_by_id == request.user.pk),
             "steps": _steps(claim),
             "amount_words": rmb_upper(claim.amount),
+            "may_withdraw": may_withdraw(claim, request.user),
+            "reassign_to": reassign_candidates(claim) if may_reassign(claim, request.user) else None,
         },
     )
 
@@ -119,6 +126,12 @@ def _steps(claim: Claim) -> list[dict]:
             "role": level["role"],
             "approval": decisions.get(level["position"]),
             "current": claim.status == ClaimStatus.PENDING and claim.current_level == level["position"],
+            # Passed on because nobody of the planned role could decide it (routing.reroute), or
+            # assigned by an admin.
+            "planned_role": level.get("planned_role"),
+            "skipped": level.get("skipped", False),
+            "assigned_to": level.get("assigned_to"),
+            "assigned_by": level.get("assigned_by"),
         }
         for level in claim.levels
     ]
@@ -157,6 +170,55 @@ def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
         message = _("赔偿申请 %(number)s 已驳回,已通知申请人。") % {"number": claim.number}
     messages.success(request, message)
     return redirect(next_url or claim)
+
+
+@login_required
+@require_POST
+def claim_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = access_claim(request.user, pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("撤回时请填写撤回原因。"))
+        return redirect(claim)
+    try:
+        claim = withdraw_claim(
+            user=request.user,
+            claim_id=claim.pk,
+            expected_version=form.cleaned_data["version"],
+            reason=form.cleaned_data["reason"],
+        )
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("赔偿申请 %(number)s 已撤回,已通知审批人。") % {"number": claim.number})
+    return redirect(claim)
+
+
+@login_required
+@require_POST
+def claim_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = access_claim(request.user, pk)
+    form = ReassignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("提交的内容无效,请刷新页面后重试。"))
+        return redirect(claim)
+    try:
+        claim = reassign_claim(
+            user=request.user,
+            claim_id=claim.pk,
+            expected_version=form.cleaned_data["version"],
+            approver_id=form.cleaned_data["approver"],
+            note=form.cleaned_data["note"],
+        )
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("已指定 %(name)s 审批赔偿申请 %(number)s,已通知其本人。")
+            % {"name": claim.assigned_to, "number": claim.number},
+        )
+    return redirect(claim)
 
 
 @login_required

@@ -139,11 +139,18 @@ class TestRouting:
 @pytest.mark.django_db
 class TestWhoMayApprove:
     def test_no_one_approves_their_own_claim(self, staff, ticket, persona):
+        other = persona(Role.SUPERVISOR, username="other_supervisor")
         claim = file_claim(staff["supervisor"], ticket, "300")
         with pytest.raises(PermissionDenied, match="不能审批自己提交的赔偿申请"):
             approve(staff["supervisor"], claim)
-        other = persona(Role.SUPERVISOR, username="other_supervisor")
         assert approve(other, claim).status == ClaimStatus.APPROVED
+
+    def test_the_only_supervisors_own_claim_goes_up_to_the_manager(self, staff, ticket):
+        """Issue #15 item 4: it used to wait for a second supervisor that the branch does not have."""
+        claim = file_claim(staff["supervisor"], ticket, "300")
+        assert claim.awaiting_role == "manager"
+        assert claim.levels[0]["planned_role"] == "supervisor"
+        assert approve(staff["manager"], claim).status == ClaimStatus.APPROVED
 
     def test_one_person_never_approves_two_levels(self, staff, ticket, branch_a):
         sh_rule(branch_a)

@@ -138,6 +138,8 @@ ACCESS: dict[str, R] = {
     "claims:claim_pdf": GET(OFFICE, objects={"pk": "claim"}, denied=404),
     "claims:claim_decide": POST(OFFICE, objects={"pk": "claim"}, denied=404),
     "claims:claim_attach": POST(OFFICE, objects={"pk": "claim"}, denied=404),
+    "claims:claim_withdraw": POST(OFFICE, objects={"pk": "claim"}, denied=404),
+    "claims:claim_reassign": POST(OFFICE, objects={"pk": "claim"}, denied=404),
     "claims:write_offs": GET({S, F, M, G}),
     "claims:write_off_book": POST({F}, objects={"pk": "write_off"}, body={"voucher_number": "=记-0001"}),
     "claims:fees": GET({S, F, M, G}),
