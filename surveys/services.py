@@ -72,19 +72,19 @@ class LinkExpired(SurveyActionError):
 
 
 def follow_up_offsets() -> tuple[int, ...]:
-    return tuple(getattr(settings, "FOLLOW_UP_OFFSETS_DAYS", rules.DEFAULT_OFFSETS_DAYS))
+    return tuple(settings.FOLLOW_UP_OFFSETS_DAYS)
 
 
 def max_call_attempts() -> int:
-    return getattr(settings, "FOLLOW_UP_MAX_ATTEMPTS", rules.DEFAULT_MAX_ATTEMPTS)
+    return settings.FOLLOW_UP_MAX_ATTEMPTS
 
 
 def survey_link_days() -> int:
-    return getattr(settings, "SURVEY_LINK_DAYS", rules.DEFAULT_LINK_DAYS)
+    return settings.SURVEY_LINK_DAYS
 
 
 def complaint_plan_hours() -> int:
-    return getattr(settings, "COMPLAINT_PLAN_HOURS", rules.DEFAULT_PLAN_HOURS)
+    return settings.COMPLAINT_PLAN_HOURS
 
 
 # --- scheduling on ticket events ---
