@@ -177,6 +177,17 @@ class TestInbox:
             assert "n22" in client.get(reverse("notifications:inbox")).content.decode()
         assert len(few) == len(many)
 
+    def test_the_unread_filter_stays_on_through_the_pages(self, client, dispatcher):
+        for index in range(26):
+            notify([dispatcher], kind="x", subject=f"m{index}")
+        client.force_login(dispatcher)
+        first = client.get(reverse("notifications:inbox"), {"unread": "1"}).content.decode()
+        assert "第 1 / 2 页" in first and 'href="?unread=1&amp;page=2"' in first
+        second = client.get(reverse("notifications:inbox"), {"unread": "1", "page": "2"}).content.decode()
+        assert "第 2 / 2 页" in second and 'href="?unread=1&amp;page=1"' in second
+        Notification.objects.filter(subject__in=["m0", "m1"]).update(read_at=timezone.now())
+        assert "pagination" not in client.get(reverse("notifications:inbox"), {"unread": "1"}).content.decode()
+
     def test_empty_inbox_and_preferences(self, client, dispatcher):
         client.force_login(dispatcher)
         assert "还没有消息" in client.get(reverse("notifications:inbox")).content.decode()
