@@ -5,7 +5,8 @@ them when the ticket changes, rebuilds them after a pause and is tested by the t
 
 A policy matches a ticket when every condition it sets holds (blank = any). For each milestone the first
 matching policy (lowest `order`) that sets a target for that milestone decides it, so a specific rule
-(chassis fault: contact in 12 h) and a general one (any fault: resolution in 7 days) combine.
+(chassis fault: contact in 12 h) and a general one (any fault: resolution in 7 days) combine. Policies
+with the same `order` are tried oldest first (lowest id), the order the admin lists them in.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def matches(policy: PolicyTerms, facts: TicketFacts) -> bool:
 
 
 def choose_targets(policies: list[PolicyTerms], facts: TicketFacts) -> dict[str, Target]:
-    """The target of each milestone that has one, from the first matching policy that sets it."""
+    """The target of each milestone that has one, from the first matching policy that sets it (by order,
+    then id: the same for any order of `policies`)."""
     chosen: dict[str, Target] = {}
     for policy in sorted(policies, key=lambda p: (p.order, p.policy_id or 0)):
         if not matches(policy, facts):

@@ -97,6 +97,24 @@ class TestTheSeedDefaults:
         other_branch = sla.choose_targets([specific, *default_policies()], facts(branch_id=2))
         assert other_branch["arrival"].hours == 6
 
+    def test_of_two_policies_with_the_same_order_the_older_decides_whatever_the_list_order(self):
+        older = sla.PolicyTerms(
+            targets={"arrival": sla.Target(Decimal(2), "clock", 3)}, order=5, policy_id=3, branch_id=1
+        )
+        newer = sla.PolicyTerms(
+            targets={
+                "arrival": sla.Target(Decimal(4), "clock", 7),
+                "contact": sla.Target(Decimal(1), "clock", 7),
+            },
+            order=5,
+            policy_id=7,
+            branch_id=1,
+        )
+        for policies in ([older, newer], [newer, older]):
+            chosen = sla.choose_targets([*policies, *default_policies()], facts())
+            # The newer one still decides the milestone only it sets.
+            assert (chosen["arrival"].policy_id, chosen["contact"].policy_id) == (3, 7)
+
 
 def due(hours: str, basis: str, start: str) -> sla.DeadlineTimes:
     return sla.deadline_times(

@@ -77,6 +77,17 @@ class TestDeadlinesAtIntake:
         assert not deadlines(ticket)
         assert ticket.due_at - ticket.reported_at == datetime.timedelta(hours=48)
 
+    def test_of_two_policies_with_the_same_order_the_older_one_sets_the_deadline(self, team, branch_a):
+        older = SlaPolicy.objects.create(name="甲", order=5, fault_category="body", arrival_hours=Decimal(2))
+        newer = SlaPolicy.objects.create(name="乙", order=5, fault_category="body", arrival_hours=Decimal(4))
+        assert older.pk < newer.pk
+        rows = deadlines(call(team, branch_a, category="body"))
+        assert (rows["arrival"].policy, rows["arrival"].target_hours) == (older, Decimal(2))
+        older.is_active = False
+        older.save()
+        rows = deadlines(call(team, branch_a, category="body"))
+        assert (rows["arrival"].policy, rows["arrival"].target_hours) == (newer, Decimal(4))
+
     def test_an_urgent_call_reaches_the_supervisors_at_once(self, team, branch_a):
         ticket = call(team, branch_a, priority="urgent")
         assert Notification.objects.get(recipient=team["supervisor"]).subject.startswith(
