@@ -188,6 +188,30 @@ class TestPause:
         assert ClockPause.objects.get(ticket=ticket).resumed_by == team["dispatcher"]
         assert [e.action for e in ticket.events.order_by("at", "pk")][-2:] == ["pause_clock", "resume_clock"]
 
+    def test_a_clock_paused_after_the_breach_resumes_as_late_and_still_escalates_on_time(
+        self, team, branch_a, client, monkeypatch
+    ):
+        ticket = call(team, branch_a, category="body", distance="10")  # arrival in 24 clock hours
+        now = timezone.now()
+        hours = datetime.timedelta(hours=1)
+        move(ticket, "arrival", warn_at=now - 5 * hours, due_at=now - 3 * hours, escalate_at=now + 5 * hours)
+        assert sla_services.sweep(now)[AlertLevel.BREACH] == 1
+        client.force_login(team["dispatcher"])
+        client.post(reverse("tickets:pause_clock", args=[ticket.pk]), {"reason": "customer"})
+        assert deadlines(ticket)["arrival"].remaining_hours == Decimal("-3.00")
+
+        resumed_at = now + datetime.timedelta(days=2)
+        monkeypatch.setattr(timezone, "now", lambda: resumed_at)
+        client.post(reverse("tickets:resume_clock", args=[ticket.pk]))
+        arrival = deadlines(ticket)["arrival"]
+        # Still 3 hours late, and the escalation 5 hours away as when the clock stopped.
+        assert abs(arrival.due_at - (resumed_at - 3 * hours)) < datetime.timedelta(seconds=5)
+        assert abs(arrival.escalate_at - (resumed_at + 5 * hours)) < datetime.timedelta(seconds=5)
+        assert (arrival.active, arrival.alert_level) == (True, AlertLevel.BREACH)
+        assert "超期 3 小时" in client.get(reverse("tickets:list") + "?state=open").content.decode()
+        assert sla_services.sweep(resumed_at + 4 * hours) == {3: 0, 2: 0, 1: 0}  # no second breach
+        assert sla_services.sweep(resumed_at + 5 * hours + datetime.timedelta(minutes=1))[3] == 1
+
     def test_pausing_twice_and_resuming_a_running_clock_are_refused(self, team, branch_a):
         ticket = call(team, branch_a)
         with pytest.raises(TicketActionError, match="没有暂停"):
