@@ -250,13 +250,15 @@ PICKUP_REMINDER_DAYS = env_int("PICKUP_REMINDER_DAYS", 3)
 PICKUP_NOTICES_BEFORE_SHIP_BACK = env_int("PICKUP_NOTICES_BEFORE_SHIP_BACK", 3)
 # Late store repairs (§5 第二十六条): tell the customer this many hours before the promised time.
 LATE_REPAIR_NOTICE_HOURS = env_int("LATE_REPAIR_NOTICE_HOURS", 24)
-# Follow-up calls (§2-三-2): days after acceptance; unanswered tries before 无法联系; survey link life.
+# Follow-up calls (§2-三-2): days after acceptance (a week, a month, three months, half a year and a year);
+# unanswered tries before 无法联系; survey link life.
 FOLLOW_UP_OFFSETS_DAYS = tuple(
     int(days) for days in env_list("FOLLOW_UP_OFFSETS_DAYS", ["7", "30", "91", "182", "365"])
 )
 FOLLOW_UP_MAX_ATTEMPTS = env_int("FOLLOW_UP_MAX_ATTEMPTS", 3)
 SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 30)
-# Complaints (§2-二-2(2)): the handling plan is due this many clock hours after the complaint.
+# Complaints (§2-二-2(2)): the handling plan is due this many clock hours after the complaint (on the clock:
+# the seed does not say 上班时间).
 COMPLAINT_PLAN_HOURS = env_int("COMPLAINT_PLAN_HOURS", 72)
 # Maintenance contracts (§7-二十): expiry notice this many days before the end.
 CONTRACT_EXPIRY_NOTICE_DAYS = env_int("CONTRACT_EXPIRY_NOTICE_DAYS", 30)

@@ -11,6 +11,9 @@ Conventions:
   deadline that uses up a day ends at 17:30 that day, never at 08:30 the next working day. The result is
   therefore never strictly inside a non-working period; it may sit on a period's end. Adding 0 returns
   `start` unchanged (in the calendar's zone); a negative amount is an error (deadlines only go forward).
+- `subtract_working_hours(cal, end, n)` is its mirror: the instant n working hours before `end`, never
+  strictly inside a non-working period; it may sit on a period's start. It places a deadline that was
+  already missed by n when its clock stopped (`tickets.sla`).
 - `working_hours_between(cal, start, end)` is antisymmetric: negative when end < start (how far past a
   deadline we are, in working time), zero when equal.
 - A date in `days_off` has no working hours; a date in `extra_working_days` (调休) has the hours of a
@@ -185,6 +188,30 @@ def add_working_hours(
             remaining -= available
             cursor = period_end
         day += ONE_DAY
+
+
+def subtract_working_hours(
+    calendar: WorkingCalendar, end: datetime, hours: Decimal | float | int | timedelta
+) -> datetime:
+    """The instant `hours` of working time before `end`: working_hours_between(result, end) == hours."""
+    remaining = _as_timedelta(hours)
+    if remaining < ZERO:
+        raise ValueError("cannot subtract a negative amount of working time")
+    cursor = _utc(end)
+    if remaining == ZERO:
+        return cursor.astimezone(calendar.zone)
+    day = _local_day(calendar, cursor)
+    while True:
+        for period_start, period_end in reversed(list(_intervals(calendar, day))):
+            if period_start >= cursor:
+                continue
+            finish = min(cursor, period_end)
+            available = finish - period_start
+            if remaining <= available:
+                return (finish - remaining).astimezone(calendar.zone)
+            remaining -= available
+            cursor = period_start
+        day -= ONE_DAY
 
 
 def working_hours_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> timedelta:

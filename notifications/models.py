@@ -43,6 +43,9 @@ class Notification(models.Model):
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
+    # The link is a credential (a survey token, stored elsewhere only as its digest): erased once no
+    # delivery is pending, so that a copy of the database cannot use it (notifications.tasks.send_one).
+    forget_link = models.BooleanField(_("发送后删除链接"), default=False)
     key = models.CharField(_("去重键"), max_length=120, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)

@@ -33,6 +33,7 @@ class Message:
     recipient: User | None = None
     customer: Customer | None = None
     phone: str = ""
+    forget_link: bool = False
 
     def identity(self) -> tuple:
         addressee = ("user", self.recipient.pk) if self.recipient else ("customer", self.customer.pk)
@@ -57,6 +58,7 @@ def _notification(message: Message) -> Notification:
         subject=message.subject[:200],
         body=message.body,
         link=message.link,
+        forget_link=message.forget_link,
         key=message.key,
     )
 
@@ -130,13 +132,28 @@ def used_keys(keys: Iterable[str]) -> set[str]:
     return set(Notification.objects.filter(key__in=list(keys)).values_list("key", flat=True).distinct())
 
 
-def notify_customer(customer: Customer, *, kind: str, text: str, key: str = "") -> Notification | None:
-    """An SMS to the customer's first mobile number (recorded, delivered and retried like the others)."""
+def notify_customer(
+    customer: Customer, *, kind: str, text: str, key: str = "", secret_link: str = ""
+) -> Notification | None:
+    """An SMS to the customer's first mobile number (recorded, delivered and retried like the others).
+
+    `secret_link`, a path sent after the text, is a credential: it is erased from the stored message once
+    the SMS has gone or been given up.
+    """
     mobiles = customer.phones.filter(number__regex=r"^1[3-9][0-9]{9}$").order_by("pk")
     phone = mobiles.values_list("number", flat=True).first()
     if not phone:
         return None
-    created = send_messages([Message(customer=customer, phone=phone, kind=kind, subject=text, key=key)])
+    message = Message(
+        customer=customer,
+        phone=phone,
+        kind=kind,
+        subject=text,
+        link=secret_link,
+        forget_link=bool(secret_link),
+        key=key,
+    )
+    created = send_messages([message])
     return created[0] if created else None
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.channels import SENDERS
-from notifications.models import Delivery
+from notifications.models import Delivery, Notification
 
 MAX_ATTEMPTS = 6
 
@@ -43,6 +43,13 @@ def send_one(delivery_id: int) -> None:
             delivery.sent_at = timezone.now()
             delivery.last_error = ""
         delivery.save()
+        notification = delivery.notification
+        if (
+            notification.forget_link
+            and delivery.status != Delivery.Status.PENDING
+            and not notification.deliveries.filter(status=Delivery.Status.PENDING).exists()
+        ):
+            Notification.objects.filter(pk=notification.pk).update(link="")
 
 
 @shared_task

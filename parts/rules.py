@@ -76,8 +76,13 @@ def recovery_rate(claimed: Decimal, recovered: Decimal) -> Decimal | None:
     return (recovered * 100 / claimed).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def backorder_contact_due(last_contacted_at: datetime.datetime, now: datetime.datetime) -> bool:
-    return now - last_contacted_at >= BACKORDER_CONTACT_INTERVAL
+def backorder_contact_due_since(now: datetime.datetime) -> datetime.datetime:
+    """An open backorder whose customer was last contacted at or before this instant is due a call.
+
+    A cut-off rather than a test of one row, so that the reminder task filters in SQL on the partial
+    index `parts_backorder_contact_idx`.
+    """
+    return now - BACKORDER_CONTACT_INTERVAL
 
 
 def count_adjustment(*, on_hand: int, counted: int) -> int:

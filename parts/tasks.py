@@ -15,7 +15,7 @@ from accounts.models import Role, User
 from notifications.services import notify
 from parts import ledger
 from parts.models import Backorder
-from parts.rules import BACKORDER_CONTACT_INTERVAL
+from parts.rules import backorder_contact_due_since
 from parts.services import branch_dispatchers
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def backorder_contact_reminders() -> int:
     now = timezone.now()
     due = Backorder.objects.filter(
         state__in=[Backorder.State.REGISTERED, Backorder.State.ORDERED, Backorder.State.ARRIVED],
-        last_contacted_at__lte=now - BACKORDER_CONTACT_INTERVAL,
+        last_contacted_at__lte=backorder_contact_due_since(now),
     ).select_related("customer", "part")
     sent = 0
     week = timezone.localdate(now).isocalendar()

@@ -52,13 +52,12 @@ from surveys.scoring import QUESTION_FIELDS, SATISFIED_LEVELS, Tally
 from tickets.models import Milestone, RepairTicket, ServiceCategory, ServiceReport, TicketDeadline
 
 CATEGORIES = tuple(ServiceCategory.values)
-DEFAULT_LABOUR_RATE = Decimal("80")
 TREND_MONTHS = 12
 
 
 def labour_rate() -> Decimal:
     """Yuan per labour hour, to put a value on free service hours (setting WARRANTY_LABOUR_RATE)."""
-    return Decimal(str(getattr(settings, "WARRANTY_LABOUR_RATE", DEFAULT_LABOUR_RATE)))
+    return Decimal(str(settings.WARRANTY_LABOUR_RATE))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """KPI arithmetic and targets (pure, no ORM): shares as percentages and whether a value meets its target.
 
 The targets are the seed's service goals (§1-3.2.1, R1.goals): timeliness ≥ 90 %, satisfaction ≥ 85 %,
-service-caused complaint rate < 3 %. Settings may override them (`KPI_TARGETS`), read at call time.
+service-caused complaint rate < 3 %: the defaults of the setting `KPI_TARGETS`, read at call time.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-DEFAULT_TARGETS = {"timeliness": Decimal("90"), "satisfaction": Decimal("85"), "complaint_rate": Decimal("3")}
 TENTH = Decimal("0.1")
 
 
@@ -44,7 +43,7 @@ class Target:
 
 
 def kpi_targets() -> dict[str, Target]:
-    configured = {**DEFAULT_TARGETS, **getattr(settings, "KPI_TARGETS", {})}
+    configured = settings.KPI_TARGETS
     return {
         "timeliness": Target("timeliness", _("及时率"), Decimal(configured["timeliness"]), True),
         "satisfaction": Target("satisfaction", _("满意率"), Decimal(configured["satisfaction"]), True),

@@ -169,8 +169,9 @@ class Survey(models.Model):
     """The satisfaction survey of one ticket: every accepted ticket gets one, not a sample (§7-二十四).
 
     Answered once, by an agent during the follow-up call or by the customer from a link. The link's
-    token is never stored: only its SHA-256 (`token_hash`), so a copy of the database cannot answer
-    anyone's survey; the agent can issue a fresh link (which voids the previous one) at any time.
+    token is never kept: only its SHA-256 (`token_hash`), so a copy of the database cannot answer
+    anyone's survey (the SMS that carries it holds it only until it has gone: `forget_link`); the agent
+    can issue a fresh link (which voids the previous one) at any time.
     """
 
     ticket = models.OneToOneField(

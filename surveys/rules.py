@@ -8,12 +8,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-# §2-三-2: a week, a month, three months, half a year and a year after the service.
-DEFAULT_OFFSETS_DAYS: tuple[int, ...] = (7, 30, 91, 182, 365)
-DEFAULT_MAX_ATTEMPTS = 3
-DEFAULT_LINK_DAYS = 30
-# §2-二-2(2): a handling plan within 72 hours, on the clock (the seed does not say 上班时间).
-DEFAULT_PLAN_HOURS = 72
 # Supervisors are reminded when the plan is due within this many hours, and again once it is late.
 PLAN_REMINDER_HOURS = 12
 
@@ -50,7 +44,7 @@ def unanswered(*, attempts_before: int, today: datetime.date, max_attempts: int)
     return UnansweredCall(attempts, today + datetime.timedelta(days=1))
 
 
-def plan_due_at(received_at: datetime.datetime, hours: int = DEFAULT_PLAN_HOURS) -> datetime.datetime:
+def plan_due_at(received_at: datetime.datetime, hours: int) -> datetime.datetime:
     """The handling plan's deadline: `hours` clock hours after the complaint was received."""
     return received_at + datetime.timedelta(hours=hours)
 

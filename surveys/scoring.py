@@ -70,10 +70,6 @@ class Tally:
         return None if rate is None else (rate * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def is_satisfied(level: int) -> bool:
-    return level in SATISFIED_LEVELS
-
-
 def tally_levels(levels: Iterable[int]) -> Tally:
     """Tally any answers (levels 1–4); refuses anything else so a bad value cannot skew a report."""
     satisfied = answers = 0

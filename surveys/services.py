@@ -9,7 +9,6 @@ ticket (`follow_up`, DESIGN §3) in the same transaction.
 from __future__ import annotations
 
 import datetime
-import logging
 import secrets
 from dataclasses import dataclass
 
@@ -18,12 +17,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
-from notifications.services import notify
+from notifications.services import notify, notify_customer
 from surveys import rules
 from surveys.models import (
     AnswerChannel,
@@ -42,8 +40,6 @@ from surveys.scoring import QUESTION_FIELDS, Level
 from tickets.models import RepairTicket, State
 from tickets.services import apply_transition
 
-logger = logging.getLogger(__name__)
-
 
 class LinkNotFound(Conflict):
     pass
@@ -61,19 +57,19 @@ class LinkExpired(Conflict):
 
 
 def follow_up_offsets() -> tuple[int, ...]:
-    return tuple(getattr(settings, "FOLLOW_UP_OFFSETS_DAYS", rules.DEFAULT_OFFSETS_DAYS))
+    return tuple(settings.FOLLOW_UP_OFFSETS_DAYS)
 
 
 def max_call_attempts() -> int:
-    return getattr(settings, "FOLLOW_UP_MAX_ATTEMPTS", rules.DEFAULT_MAX_ATTEMPTS)
+    return settings.FOLLOW_UP_MAX_ATTEMPTS
 
 
 def survey_link_days() -> int:
-    return getattr(settings, "SURVEY_LINK_DAYS", rules.DEFAULT_LINK_DAYS)
+    return settings.SURVEY_LINK_DAYS
 
 
 def complaint_plan_hours() -> int:
-    return getattr(settings, "COMPLAINT_PLAN_HOURS", rules.DEFAULT_PLAN_HOURS)
+    return settings.COMPLAINT_PLAN_HOURS
 
 
 # --- scheduling on ticket events ---
@@ -114,7 +110,7 @@ def schedule_follow_ups(*, ticket: RepairTicket, at: datetime.datetime) -> list[
         survey.technician_id = ticket.technician_id
         token = _new_token(survey, at)
         survey.save(update_fields=["technician", "token_hash", "token_expires_at"])
-        _send_link_on_commit(ticket, token)
+        _text_link(ticket, token)
     return calls
 
 
@@ -148,26 +144,17 @@ def customer_mobile(ticket: RepairTicket) -> str:
     return ""
 
 
-def _send_link_on_commit(ticket: RepairTicket, token: str) -> str:
-    """Text the link to the customer's mobile after commit; returns the number used ("" if none)."""
-    phone = customer_mobile(ticket)
-    if phone:
-        text = _(
-            "【%(company)s】感谢您使用我们的售后服务(工单 %(number)s),请花一分钟评价本次服务:%(url)s"
-        ) % {
-            "company": settings.COMPANY_NAME,
-            "number": ticket.number,
-            "url": survey_url(token),
-        }
-        transaction.on_commit(lambda: _send_sms(phone, text))
-    return phone
-
-
-def _send_sms(phone: str, text: str) -> None:
-    try:
-        import_string(settings.SMS_BACKEND)().send(phone, text)
-    except Exception:  # an SMS gateway failure must not fail the request; the agent can resend
-        logger.exception("Survey link SMS to %s failed", phone)
+def _text_link(ticket: RepairTicket, token: str) -> str:
+    """Queue the link's SMS to the customer's mobile in the caller's transaction (the notifications outbox
+    sends and retries it); returns the number it goes to ("" if the customer has none)."""
+    notification = notify_customer(
+        ticket.customer,
+        kind="survey_link",
+        text=_("【%(company)s】感谢您使用我们的售后服务(工单 %(number)s),请花一分钟评价本次服务:")
+        % {"company": settings.COMPANY_NAME, "number": ticket.number},
+        secret_link=reverse("surveys:answer", args=[token]),
+    )
+    return notification.phone if notification else ""
 
 
 @transaction.atomic
@@ -182,7 +169,7 @@ def issue_link(*, survey_id: int, user: User, send_sms: bool) -> tuple[str, str]
         raise Conflict(_("该工单的满意度调查已经答复,无需再发链接。"))
     token = _new_token(survey, timezone.now())
     survey.save(update_fields=["token_hash", "token_expires_at"])
-    phone = _send_link_on_commit(survey.ticket, token) if send_sms else ""
+    phone = _text_link(survey.ticket, token) if send_sms else ""
     if send_sms and not phone:
         raise UserError(_("客户没有登记手机号,无法发送短信;请复制链接告知客户。"), field="send_sms")
     return survey_url(token), phone

@@ -12,6 +12,7 @@ import shutil
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import Role
 from tests.accounts.factories import BranchFactory, UserFactory
@@ -22,6 +23,13 @@ ROLE_MIGRATIONS = [
     "tickets.migrations.0009_role_permissions",
     "warranty.migrations.0007_role_permissions",
 ]
+
+# Hypothesis in CI draws the same examples on every run (seeded from each test), so a red build is
+# reproducible and never a new draw; elsewhere it keeps exploring. Loaded here, before any test module
+# builds its own settings on top, and by the CI=true above rather than Hypothesis' own detection (which
+# also fires on CI=false).
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("ci" if IN_CI else "default")
 
 
 def require(condition: bool, what_is_missing: str) -> None:

@@ -5,7 +5,8 @@ them when the ticket changes, rebuilds them after a pause and is tested by the t
 
 A policy matches a ticket when every condition it sets holds (blank = any). For each milestone the first
 matching policy (lowest `order`) that sets a target for that milestone decides it, so a specific rule
-(chassis fault: contact in 12 h) and a general one (any fault: resolution in 7 days) combine.
+(chassis fault: contact in 12 h) and a general one (any fault: resolution in 7 days) combine. Policies
+with the same `order` are tried oldest first (lowest id), the order the admin lists them in.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aftersales.workcalendar import (
     WorkingCalendar,
     add_working_hours,
     is_confirmed,
+    subtract_working_hours,
     working_hours_between,
 )
 
@@ -74,7 +76,8 @@ def matches(policy: PolicyTerms, facts: TicketFacts) -> bool:
 
 
 def choose_targets(policies: list[PolicyTerms], facts: TicketFacts) -> dict[str, Target]:
-    """The target of each milestone that has one, from the first matching policy that sets it."""
+    """The target of each milestone that has one, from the first matching policy that sets it (by order,
+    then id: the same for any order of `policies`)."""
     chosen: dict[str, Target] = {}
     for policy in sorted(policies, key=lambda p: (p.order, p.policy_id or 0)):
         if not matches(policy, facts):
@@ -85,7 +88,10 @@ def choose_targets(policies: list[PolicyTerms], facts: TicketFacts) -> dict[str,
 
 
 def add_hours(basis: str, calendar: WorkingCalendar, start: datetime.datetime, hours: Decimal):
+    """`start` moved by `hours` of the basis; negative hours go back."""
     if basis == WORKING:
+        if hours < 0:
+            return subtract_working_hours(calendar, start, -hours)
         return add_working_hours(calendar, start, hours)
     return start + datetime.timedelta(seconds=round(hours * 3600))
 
@@ -117,10 +123,12 @@ def deadline_times(
     """When a milestone warns, is due and escalates, counted from `start` in the target's basis.
 
     `hours_left` (after a pause) counts the rest of the target from `start`; the warning then falls
-    where the same share of the whole target would be used. Escalation comes `escalation_hours` of the
-    same basis after the due time.
+    where the same share of the whole target would be used. Negative, the milestone was already missed
+    when the clock stopped: it stays missed by as much, due that long before `start`, so a pause neither
+    forgives the lateness nor postpones the escalation. Escalation comes `escalation_hours` of the same
+    basis after the due time.
     """
-    hours = target.hours if hours_left is None else max(hours_left, Decimal(0))
+    hours = target.hours if hours_left is None else hours_left
     used_before = target.hours - hours
     warn_after = max(target.hours * warning_fraction - used_before, Decimal(0))
     due_at = add_hours(target.basis, calendar, start, hours)

@@ -56,13 +56,15 @@ def _target(milestone: str):
 class SlaPolicy(models.Model):
     """Which tickets a rule applies to, and its targets. Blank conditions match anything.
 
-    For each milestone the first active policy (lowest `order`) that matches the ticket and sets a
-    target for that milestone decides it.
+    For each milestone the first active policy (lowest `order`, then the oldest: lowest id) that matches
+    the ticket and sets a target for that milestone decides it.
     """
 
     name = models.CharField(_("名称"), max_length=100)
     seed_reference = models.CharField(_("制度依据"), max_length=40, blank=True)
-    order = models.PositiveSmallIntegerField(_("匹配顺序"), default=100, help_text=_("数字小的先匹配"))
+    order = models.PositiveSmallIntegerField(
+        _("匹配顺序"), default=100, help_text=_("数字小的先匹配;数字相同时先建的先匹配")
+    )
     is_active = models.BooleanField(_("启用"), default=True)
     branch = models.ForeignKey(
         "accounts.Branch", verbose_name=_("网点"), on_delete=models.CASCADE, null=True, blank=True

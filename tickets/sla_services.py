@@ -231,7 +231,8 @@ def pause_clock(*, ticket_id: int, user: User, reason: str, note: str = "") -> C
 
 @transaction.atomic
 def resume_clock(*, ticket_id: int, user: User) -> RepairTicket:
-    """Restart the clocks where they stopped: each deadline gets back the hours it had left."""
+    """Restart the clocks where they stopped: each deadline gets back the hours it had left (negative when
+    it was paused after its breach: it stays as late, and its escalation as near, as then)."""
 
     ticket = _locked(ticket_id, user)
     pause = ClockPause.objects.filter(ticket=ticket, resumed_at__isnull=True).first()

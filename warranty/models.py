@@ -11,6 +11,12 @@ from django.utils.translation import pgettext_lazy
 
 from warranty import rules
 
+# The terms' own checks (rules.PolicyTerms) as form errors, by the field they concern.
+TERMS_ERRORS = {
+    "failed_repairs_for_choice": _("“修理几次仍有故障可选退换”至少为 1 次;不适用时请留空。"),
+    "exclusions_without_fault_only": _("须为“排除退换货的情形”的子集。"),
+}
+
 
 class WarrantyPolicy(models.Model):
     """A warranty policy as data; `to_terms()` hands it to the pure rules engine.
@@ -72,18 +78,32 @@ class WarrantyPolicy(models.Model):
         verbose_name = _("保修政策")
         verbose_name_plural = _("保修政策")
         ordering = ["slug"]
+        constraints = [
+            # rules.PolicyTerms refuses 0: with it every verdict of the policy would fail.
+            models.CheckConstraint(
+                condition=Q(failed_repairs_for_choice__isnull=True) | Q(failed_repairs_for_choice__gte=1),
+                name="warranty_warrantypolicy_failed_repairs_for_choice_positive",
+                violation_error_message=TERMS_ERRORS["failed_repairs_for_choice"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
+        """Refuse what the rules engine would refuse, by building the terms it will be given."""
+        errors = {}
         unknown = sorted(set(self.exclusions) - rules.ALL_CONDITIONS)
         if unknown:
-            raise ValidationError(
-                {"exclusions": _("未知的情形代码:%(codes)s") % {"codes": ", ".join(unknown)}}
-            )
-        if not set(self.exclusions_without_fault_only) <= set(self.exclusions):
-            raise ValidationError({"exclusions_without_fault_only": _("须为“排除退换货的情形”的子集。")})
+            errors["exclusions"] = _("未知的情形代码:%(codes)s") % {"codes": ", ".join(unknown)}
+        # free_repair_amount is required: without it clean_fields() reports it and there are no terms.
+        if self.free_repair_amount is not None:
+            try:
+                self.to_terms()
+            except rules.InvalidPolicyTerms as error:
+                errors[error.field] = TERMS_ERRORS[error.field]
+        if errors:
+            raise ValidationError(errors)
 
     @staticmethod
     def _period(amount: int | None, unit: str) -> rules.Period | None:

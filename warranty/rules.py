@@ -86,6 +86,15 @@ class Period:
         return text % {"count": self.amount}
 
 
+class InvalidPolicyTerms(ValueError):
+    """Terms the engine cannot apply; `field` names the PolicyTerms field at fault, so that a form can show
+    the error beside it."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
 @dataclass(frozen=True)
 class PolicyTerms:
     slug: str
@@ -108,9 +117,9 @@ class PolicyTerms:
             self, "exclusions_without_fault_only", frozenset(self.exclusions_without_fault_only)
         )
         if not self.exclusions_without_fault_only <= self.exclusions:
-            raise ValueError("exclusions_without_fault_only must be a subset of exclusions")
+            raise InvalidPolicyTerms("exclusions_without_fault_only", "must be a subset of exclusions")
         if self.failed_repairs_for_choice is not None and self.failed_repairs_for_choice < 1:
-            raise ValueError("failed_repairs_for_choice must be at least 1")
+            raise InvalidPolicyTerms("failed_repairs_for_choice", "must be at least 1")
 
 
 # §3 产品售后服务流程: 第四条 refund within 7 days, 第五条 same-model replacement within 1 month (void with

@@ -17,6 +17,7 @@ from aftersales.workcalendar import (
     is_confirmed,
     is_working_time,
     next_working_instant,
+    subtract_working_hours,
     unconfirmed_note,
     unconfirmed_years,
     working_hours_between,
@@ -83,6 +84,36 @@ def test_deadline(label, start, hours, expected):
 def test_measuring_gives_the_hours_back(label, start, hours, expected):
     hours = hours if isinstance(hours, timedelta) else timedelta(hours=float(Decimal(str(hours))))
     assert working_hours_between(CAL, at(start), at(expected)) == hours
+
+
+# Back from an instant: where a deadline missed by that much was due (worked out by hand).
+BACK_CASES = [
+    # (label, end, hours, expected start)
+    ("inside the morning", "2026-11-27 11:00", 2, "2026-11-27 09:00"),
+    ("back across the lunch break", "2026-11-27 14:30", 2, "2026-11-27 11:00"),
+    ("from the lunch break", "2026-11-27 12:45", 1, "2026-11-27 11:00"),
+    ("a whole day back from closing stops at opening", "2026-11-27 17:30", "7.5", "2026-11-27 08:30"),
+    ("Monday morning back over the weekend", "2026-11-30 09:30", 2, "2026-11-27 16:30"),
+    ("from a Sunday", "2026-11-29 10:00", 1, "2026-11-27 16:30"),
+    ("back over National Day", "2026-10-08 09:30", 2, "2026-09-30 16:30"),
+    ("the adjusted Saturday back to Friday", "2026-10-10 09:00", 1, "2026-10-09 17:00"),
+    ("zero hours stays put, even off hours", "2026-11-27 19:00", 0, "2026-11-27 19:00"),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "end", "hours", "expected"), BACK_CASES, ids=[case[0] for case in BACK_CASES]
+)
+def test_back_from_an_instant(label, end, hours, expected):
+    start = subtract_working_hours(CAL, at(end), hours)
+    assert start == at(expected) and start.tzinfo == SHANGHAI
+    hours = timedelta(hours=float(Decimal(str(hours))))
+    assert working_hours_between(CAL, start, at(end)) == hours
+
+
+def test_subtracting_negative_hours_is_refused():
+    with pytest.raises(ValueError, match="negative"):
+        subtract_working_hours(CAL, at("2026-11-27 09:00"), -1)
 
 
 def test_utc_inputs_give_shanghai_results():

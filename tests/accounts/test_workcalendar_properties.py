@@ -15,6 +15,7 @@ from aftersales.workcalendar import (
     add_working_hours,
     is_working_time,
     next_working_instant,
+    subtract_working_hours,
     working_hours_between,
 )
 
@@ -69,6 +70,15 @@ def test_adding_then_measuring_gives_the_amount_back(cal, start, amount):
     deadline = add_working_hours(cal, start, amount)
     assert working_hours_between(cal, next_working_instant(cal, start), deadline) == amount
     assert working_hours_between(cal, start, deadline) == amount
+
+
+@EXAMPLES
+@given(calendars(), instants, positive)
+def test_going_back_then_measuring_gives_the_amount_back(cal, end, amount):
+    start = subtract_working_hours(cal, end, amount)
+    assert working_hours_between(cal, start, end) == amount
+    # The instant going back reached was worked: the result is inside a period or on its start.
+    assert is_working_time(cal, start) and start.tzinfo == cal.zone
 
 
 @EXAMPLES

@@ -65,6 +65,11 @@ def wecom(settings):
     server.shutdown()
 
 
+class BrokenSms:
+    def send(self, phone: str, text: str) -> None:
+        raise ConnectionError("SMS gateway unreachable")
+
+
 def send_pending() -> None:
     deliver.run(list(Delivery.objects.filter(status="pending").values_list("pk", flat=True)))
 
@@ -89,6 +94,7 @@ class TestSending:
         assert mail.outbox[0].to == ["wangfang@example.cn"] and mail.outbox[0].subject == "新派工 SH-1"
         assert "/tickets/1/" in mail.outbox[0].body
         assert Delivery.objects.get().status == "sent"
+        assert Notification.objects.get().link == "/tickets/1/"  # an ordinary link stays
 
     def test_wecom_robot_gets_the_message_and_a_failure_is_retried_with_back_off(self, dispatcher, wecom):
         ChannelPreference.objects.create(user=dispatcher, email=False, wecom=True)
@@ -128,6 +134,17 @@ class TestSending:
             send_pending()
         assert "SMS to 13912345678: 您的空调已修好,请取件" in caplog.text
         assert Delivery.objects.get().status == "sent"
+
+    def test_a_secret_link_is_kept_for_each_retry_and_forgotten_when_given_up(self, settings):
+        settings.SMS_BACKEND = f"{__name__}.BrokenSms"
+        customer = CustomerFactory(phone__number="13912345678")
+        notify_customer(customer, kind="survey_link", text="请评价:", secret_link="/surveys/s/abc/")
+        for _attempt in range(MAX_ATTEMPTS):
+            assert Notification.objects.get().link == "/surveys/s/abc/"
+            Delivery.objects.update(next_attempt_at=timezone.now())
+            retry_deliveries.run()
+        assert Delivery.objects.get().status == "failed"
+        assert Notification.objects.get().link == ""
 
     def test_a_customer_with_only_a_landline_gets_no_sms(self):
         customer = CustomerFactory(phone__number="02164001234")
@@ -176,6 +193,17 @@ class TestInbox:
         with CaptureQueriesContext(connection) as many:
             assert "n22" in client.get(reverse("notifications:inbox")).content.decode()
         assert len(few) == len(many)
+
+    def test_the_unread_filter_stays_on_through_the_pages(self, client, dispatcher):
+        for index in range(26):
+            notify([dispatcher], kind="x", subject=f"m{index}")
+        client.force_login(dispatcher)
+        first = client.get(reverse("notifications:inbox"), {"unread": "1"}).content.decode()
+        assert "第 1 / 2 页" in first and 'href="?unread=1&amp;page=2"' in first
+        second = client.get(reverse("notifications:inbox"), {"unread": "1", "page": "2"}).content.decode()
+        assert "第 2 / 2 页" in second and 'href="?unread=1&amp;page=1"' in second
+        Notification.objects.filter(subject__in=["m0", "m1"]).update(read_at=timezone.now())
+        assert "pagination" not in client.get(reverse("notifications:inbox"), {"unread": "1"}).content.decode()
 
     def test_empty_inbox_and_preferences(self, client, dispatcher):
         client.force_login(dispatcher)

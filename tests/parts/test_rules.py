@@ -10,7 +10,7 @@ from accounts.models import Role
 from parts.rules import (
     Actor,
     approval_refusal,
-    backorder_contact_due,
+    backorder_contact_due_since,
     count_adjustment,
     recovery_rate,
     write_off_blockers,
@@ -72,5 +72,5 @@ def test_recovery_rate_of_nothing_claimed_is_unknown():
 
 def test_a_backorder_customer_is_due_a_call_after_exactly_a_week():
     start = datetime.datetime(2026, 11, 1, 9, tzinfo=datetime.UTC)
-    assert not backorder_contact_due(start, start + datetime.timedelta(days=6, hours=23))
-    assert backorder_contact_due(start, start + datetime.timedelta(days=7))
+    assert not start <= backorder_contact_due_since(start + datetime.timedelta(days=6, hours=23))
+    assert start <= backorder_contact_due_since(start + datetime.timedelta(days=7))

@@ -36,9 +36,7 @@ def test_targets_meet_on_the_right_side_of_the_threshold():
     assert (TIMELINESS.text, COMPLAINTS.text) == ("≥ 90 %", "< 3 %")
 
 
-def test_default_targets_are_the_seed_goals(settings):
-    if hasattr(settings, "KPI_TARGETS"):
-        del settings.KPI_TARGETS
+def test_default_targets_are_the_seed_goals():
     targets = kpi_targets()
     assert {key: target.threshold for key, target in targets.items()} == {
         "timeliness": 90,

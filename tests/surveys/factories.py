@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 
 from surveys import rules
@@ -40,7 +41,9 @@ class ComplaintFactory(factory.django.DjangoModelFactory):
     description = "技术员迟到两小时且未提前告知"
     received_by = factory.SubFactory(UserFactory, roles=["dispatcher"])
     received_at = factory.LazyFunction(timezone.now)
-    plan_due_at = factory.LazyAttribute(lambda o: rules.plan_due_at(o.received_at))
+    plan_due_at = factory.LazyAttribute(
+        lambda o: rules.plan_due_at(o.received_at, settings.COMPLAINT_PLAN_HOURS)
+    )
 
 
 class RecordingSms:

@@ -15,7 +15,7 @@ UTC = datetime.UTC
 
 def test_the_seed_schedule_a_week_a_month_three_six_and_twelve_months():
     accepted = datetime.date(2026, 11, 27)
-    assert rules.follow_up_schedule(accepted, rules.DEFAULT_OFFSETS_DAYS) == [
+    assert rules.follow_up_schedule(accepted, (7, 30, 91, 182, 365)) == [
         (7, datetime.date(2026, 12, 4)),
         (30, datetime.date(2026, 12, 27)),
         (91, datetime.date(2027, 2, 26)),
@@ -54,7 +54,7 @@ def test_an_unanswered_call_is_retried_the_next_day_until_the_last_attempt():
 
 def test_the_plan_is_due_72_clock_hours_after_receipt_over_a_weekend():
     friday_evening = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai
-    assert rules.plan_due_at(friday_evening) == datetime.datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    assert rules.plan_due_at(friday_evening, 72) == datetime.datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 
 def test_reminder_levels():

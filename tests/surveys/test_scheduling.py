@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
+from notifications.models import Delivery
+from notifications.tasks import deliver
 from surveys.models import FollowUpCall, Outcome, Survey
 from tests.surveys.factories import RecordingSms, accepted_ticket
 from tickets.models import State
@@ -47,13 +49,17 @@ def test_offsets_come_from_the_setting(supervisor, settings):
     assert sorted(FollowUpCall.objects.filter(ticket=ticket).values_list("offset", flat=True)) == [3, 14]
 
 
-def test_the_link_is_texted_to_the_customer_after_commit(
+def test_acceptance_queues_the_link_sms_in_the_outbox_and_the_worker_texts_it(
     supervisor, django_capture_on_commit_callbacks, settings
 ):
     settings.SMS_BACKEND = "tests.surveys.factories.RecordingSms"
     RecordingSms.sent.clear()
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         ticket = accepted_ticket(supervisor, phone="13800138000")
+    delivery = Delivery.objects.get(notification__kind="survey_link", notification__customer=ticket.customer)
+    assert (delivery.channel, delivery.status) == ("sms", "pending") and callbacks
+    assert RecordingSms.sent == []
+    deliver.run([delivery.pk])
     [(phone, text)] = RecordingSms.sent
     assert phone == "13800138000"
     assert ticket.number in text and "/surveys/s/" in text

@@ -38,7 +38,7 @@ def test_morning_queue_tells_each_branchs_dispatchers_once_a_day(supervisor, dis
     assert hz.subject == "今日回访:1 个电话待打"
     assert not Notification.objects.filter(recipient=supervisor).exists()
     assert tasks.morning_call_queue() == 0  # the second run sends nothing
-    assert Notification.objects.count() == 2
+    assert Notification.objects.filter(kind="follow_up_queue").count() == 2
 
 
 def test_no_calls_due_no_message(dispatcher, supervisor):

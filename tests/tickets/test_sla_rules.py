@@ -97,6 +97,24 @@ class TestTheSeedDefaults:
         other_branch = sla.choose_targets([specific, *default_policies()], facts(branch_id=2))
         assert other_branch["arrival"].hours == 6
 
+    def test_of_two_policies_with_the_same_order_the_older_decides_whatever_the_list_order(self):
+        older = sla.PolicyTerms(
+            targets={"arrival": sla.Target(Decimal(2), "clock", 3)}, order=5, policy_id=3, branch_id=1
+        )
+        newer = sla.PolicyTerms(
+            targets={
+                "arrival": sla.Target(Decimal(4), "clock", 7),
+                "contact": sla.Target(Decimal(1), "clock", 7),
+            },
+            order=5,
+            policy_id=7,
+            branch_id=1,
+        )
+        for policies in ([older, newer], [newer, older]):
+            chosen = sla.choose_targets([*policies, *default_policies()], facts())
+            # The newer one still decides the milestone only it sets.
+            assert (chosen["arrival"].policy_id, chosen["contact"].policy_id) == (3, 7)
+
 
 def due(hours: str, basis: str, start: str) -> sla.DeadlineTimes:
     return sla.deadline_times(
@@ -154,6 +172,22 @@ class TestDeadlinesOnTheCalendar:
         assert resumed.due_at == at("2026-12-02 11:00")
         assert resumed.warn_at == at("2026-12-02 09:48")  # 4.8 of 6 h used: 0.8 h after resuming
 
+    def test_resuming_a_clock_stopped_after_the_breach_keeps_it_late_by_as_much(self):
+        # Due Friday 11:00, stopped at 14:30: 2 working hours late (11:00–12:00 and 13:30–14:30).
+        late = sla.hours_between("working", CAL, at("2026-11-27 14:30"), at("2026-11-27 11:00"))
+        assert late == -2
+        resumed = sla.deadline_times(
+            sla.Target(Decimal(6), "working"),
+            at("2026-12-02 09:00"),
+            CAL,
+            warning_fraction=WARN,
+            escalation_hours=ESCALATE,
+            hours_left=late,
+        )
+        assert resumed.due_at == at("2026-12-01 16:00")  # Wednesday 08:30–09:00 and Tuesday 16:00–17:30
+        assert resumed.warn_at == resumed.due_at
+        assert resumed.escalate_at == at("2026-12-02 16:30")  # 8 − 2 working hours after resuming
+
 
 class TestCountdown:
     @pytest.mark.parametrize(
@@ -191,8 +225,9 @@ def test_warning_due_and_escalation_are_in_order_and_measure_back_to_the_target(
 
 
 @settings(max_examples=300, deadline=None)
-@given(start=instants, target=hours, pause=st.integers(min_value=0, max_value=500), used=st.floats(0, 1))
+@given(start=instants, target=hours, pause=st.integers(min_value=0, max_value=500), used=st.floats(0, 2))
 def test_a_paused_clock_keeps_its_remaining_working_hours(start, target, pause, used):
+    """Also when it stopped after the breach (used > 1): the hours late count against the target."""
     whole = sla.deadline_times(
         sla.Target(target, "working"), start, CAL, warning_fraction=WARN, escalation_hours=ESCALATE
     )

@@ -79,6 +79,17 @@ class TestDeadlinesAtIntake:
         assert not deadlines(ticket)
         assert ticket.due_at - ticket.reported_at == datetime.timedelta(hours=48)
 
+    def test_of_two_policies_with_the_same_order_the_older_one_sets_the_deadline(self, team, branch_a):
+        older = SlaPolicy.objects.create(name="甲", order=5, fault_category="body", arrival_hours=Decimal(2))
+        newer = SlaPolicy.objects.create(name="乙", order=5, fault_category="body", arrival_hours=Decimal(4))
+        assert older.pk < newer.pk
+        rows = deadlines(call(team, branch_a, category="body"))
+        assert (rows["arrival"].policy, rows["arrival"].target_hours) == (older, Decimal(2))
+        older.is_active = False
+        older.save()
+        rows = deadlines(call(team, branch_a, category="body"))
+        assert (rows["arrival"].policy, rows["arrival"].target_hours) == (newer, Decimal(4))
+
     def test_an_urgent_call_reaches_the_supervisors_at_once(self, team, branch_a):
         ticket = call(team, branch_a, priority="urgent")
         assert Notification.objects.get(recipient=team["supervisor"]).subject.startswith(
@@ -206,6 +217,30 @@ class TestPause:
         assert abs((arrival.due_at - expected).total_seconds()) < 5 and arrival.active
         assert ClockPause.objects.get(ticket=ticket).resumed_by == team["dispatcher"]
         assert [e.action for e in ticket.events.order_by("at", "pk")][-2:] == ["pause_clock", "resume_clock"]
+
+    def test_a_clock_paused_after_the_breach_resumes_as_late_and_still_escalates_on_time(
+        self, team, branch_a, client, monkeypatch
+    ):
+        ticket = call(team, branch_a, category="body", distance="10")  # arrival in 24 clock hours
+        now = timezone.now()
+        hours = datetime.timedelta(hours=1)
+        move(ticket, "arrival", warn_at=now - 5 * hours, due_at=now - 3 * hours, escalate_at=now + 5 * hours)
+        assert sla_services.sweep(now)[AlertLevel.BREACH] == 1
+        client.force_login(team["dispatcher"])
+        client.post(reverse("tickets:pause_clock", args=[ticket.pk]), {"reason": "customer"})
+        assert deadlines(ticket)["arrival"].remaining_hours == Decimal("-3.00")
+
+        resumed_at = now + datetime.timedelta(days=2)
+        monkeypatch.setattr(timezone, "now", lambda: resumed_at)
+        client.post(reverse("tickets:resume_clock", args=[ticket.pk]))
+        arrival = deadlines(ticket)["arrival"]
+        # Still 3 hours late, and the escalation 5 hours away as when the clock stopped.
+        assert abs(arrival.due_at - (resumed_at - 3 * hours)) < datetime.timedelta(seconds=5)
+        assert abs(arrival.escalate_at - (resumed_at + 5 * hours)) < datetime.timedelta(seconds=5)
+        assert (arrival.active, arrival.alert_level) == (True, AlertLevel.BREACH)
+        assert "超期 3 小时" in client.get(reverse("tickets:list") + "?state=open").content.decode()
+        assert sla_services.sweep(resumed_at + 4 * hours) == {3: 0, 2: 0, 1: 0}  # no second breach
+        assert sla_services.sweep(resumed_at + 5 * hours + datetime.timedelta(minutes=1))[3] == 1
 
     def test_pausing_twice_and_resuming_a_running_clock_are_refused(self, team, branch_a):
         ticket = call(team, branch_a)

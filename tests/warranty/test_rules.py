@@ -406,6 +406,41 @@ def test_manufacturer_extension_from_leap_day_counts_months_in_one_sum():
     assert decision.eligible == (F,)
 
 
+MONTHS_12 = Period(12, PeriodUnit.MONTHS)
+DAYS_30 = Period(30, PeriodUnit.DAYS)
+DAYS_90 = Period(90, PeriodUnit.DAYS)
+DAYS_365 = Period(365, PeriodUnit.DAYS)
+MONTH_1 = Period(1, PeriodUnit.MONTHS)
+
+
+# Free repair and extension in different units: the free period ends first, then the extensions are added
+# to that day in their own unit (no common unit to sum in). Ends worked out by hand on a calendar.
+@pytest.mark.parametrize(
+    ("free_repair", "extension", "purchase", "prior", "warranty_end"),
+    [
+        (MONTHS_12, DAYS_30, "2026-07-10", 0, "2027-07-10"),  # no earlier repair: the free period only
+        (MONTHS_12, DAYS_30, "2026-07-10", 1, "2027-08-09"),  # 10 Jul 2027 + 21 days to 31 Jul + 9
+        (MONTHS_12, DAYS_30, "2026-07-10", 2, "2027-09-08"),  # + 60 days: 21 (Jul) + 31 (Aug) + 8
+        (DAYS_90, MONTH_1, "2026-10-02", 1, "2027-01-31"),  # 90 days: 29 (Oct) + 30 (Nov) + 31 = 31 Dec
+        (DAYS_90, MONTH_1, "2026-10-02", 2, "2027-02-28"),  # 31 Dec + 2 months: no 31 Feb, its last day
+        (DAYS_90, MONTH_1, "2026-11-30", 1, "2027-03-28"),  # 90 days to 28 Feb, + 1 month: 28 Mar, not 31
+        (DAYS_365, MONTH_1, "2023-03-01", 1, "2024-03-29"),  # 365 days reach 29 Feb 2024 (leap year)
+    ],
+)
+def test_extension_in_another_unit_than_the_free_repair(
+    free_repair, extension, purchase, prior, warranty_end
+):
+    terms = replace(MANUFACTURER, free_repair=free_repair, repeat_extension=extension)
+    last_free_day = d(warranty_end)
+    on_edge = decide(terms, purchase, warranty_end, prior_repairs_same_fault=prior)
+    assert on_edge.warranty_end == last_free_day
+    assert on_edge.eligible == (F,)
+    assert ("repeat_extension" in codes(on_edge)) == (prior > 0)
+    next_day = date.fromordinal(last_free_day.toordinal() + 1).isoformat()
+    after = decide(terms, purchase, next_day, prior_repairs_same_fault=prior)
+    assert after.eligible == (P,) and "out_of_warranty" in codes(after)
+
+
 def test_extension_does_not_touch_refund_or_exchange_bands():
     decision = decide(MANUFACTURER, "2026-07-10", "2026-07-20", prior_repairs_same_fault=3)
     assert decision.eligible == (X, F)
