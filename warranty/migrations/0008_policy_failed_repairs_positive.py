@@ -15,7 +15,7 @@ def clear_zero_thresholds(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('warranty', '0005_claim_idempotency_key'),
+        ('warranty', '0007_role_permissions'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0008_state_changed_at'),
+        ('tickets', '0009_role_permissions'),
     ]
 
     operations = [
