@@ -88,6 +88,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A wrong password during a lock does not extend it: whoever keeps guessing would keep the owner out.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Behind the TLS proxy every request comes from the proxy's address, and one person's wrong passwords
+# would lock that user name for everybody. The client is then the right-most address of X-Forwarded-For,
+# the one the proxy appends (nginx: `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`);
+# addresses left of it came from the client and are ignored. django-ipware counts the proxies listed
+# after the client in the header: none (ours is REMOTE_ADDR); not strict, so extra entries are skipped
+# instead of making the whole header fall back to the proxy's address.
+if env_bool("BEHIND_TLS_PROXY", False):
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR",)
+    AXES_IPWARE_PROXY_COUNT = 0
+    IPWARE_STRICT = False
 
 ROOT_URLCONF = "aftersales.urls"
 WSGI_APPLICATION = "aftersales.wsgi.application"
