@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
@@ -285,12 +284,25 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 WECOM_WEBHOOK_URL = env_str("WECOM_WEBHOOK_URL", "")
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.channels.LoggingSmsBackend")
 
+# API tokens (accounts.ApiToken) expire this many days after `POST /api/v1/auth/token` issued them.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Requests per user, and per address for anonymous ones (the token endpoint): over it, 429.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "30/minute"),
+        "user": env_str("API_THROTTLE_USER", "300/minute"),
+    },
+    # Behind the TLS proxy the anonymous client's address is the right-most X-Forwarded-For entry.
+    "NUM_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY", False) else None,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

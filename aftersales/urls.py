@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from aftersales.api import obtain_token
+from aftersales.api import TokenView
 from tickets import views as ticket_views
 from tickets.api import TicketViewSet
 
@@ -12,7 +12,7 @@ router = DefaultRouter(trailing_slash=False)
 router.register("tickets", TicketViewSet, basename="ticket")
 
 api_v1 = [
-    path("auth/token", obtain_token, name="api-token"),
+    path("auth/token", TokenView.as_view(), name="api-token"),
     path("", include("warranty.api_urls")),
     path("", include("parts.api_urls")),
     path("", include(router.urls)),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("", ticket_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tickets/", include("tickets.urls")),
     path("customers/", include("customers.urls")),
@@ -33,5 +34,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
