@@ -22,7 +22,7 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 "$PY/celery" -A aftersales worker --loglevel=WARNING --concurrency=2 > var/worker.log 2>&1 & pids+=($!)
 "$PY/celery" -A aftersales beat --loglevel=WARNING > var/beat.log 2>&1 & pids+=($!)
-"$PY/gunicorn" aftersales.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - > var/web.log 2>&1 & pids+=($!)
+"$PY/gunicorn" aftersales.wsgi --config python:aftersales.gunicorn_conf --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - > var/web.log 2>&1 & pids+=($!)
 sleep 2
 cat <<MSG
 
