@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.calendars import unconfirmed_years_ahead
 from accounts.models import (
+    ApiToken,
     Branch,
     BranchWorkingHours,
     CalendarException,
@@ -97,6 +98,33 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["branch"]
     fieldsets = (*BaseUserAdmin.fieldsets, (_("网点"), {"fields": ("branch", "phone")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("网点"), {"fields": ("branch", "phone")}))
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            ApiToken.revoke_all(obj)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued by the API only; an admin revokes one by deleting it."""
+
+    list_display = ["prefix", "user", "client", "created_at", "expires_at", "usable"]
+    list_filter = ["user__branch"]
+    search_fields = ["user__username", "user__last_name", "prefix", "client"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "prefix", "client", "created_at", "expires_at"]
+    exclude = ["digest", "password_seal"]
+
+    @admin.display(boolean=True, description=_("有效"))
+    def usable(self, token: ApiToken) -> bool:
+        return token.is_usable
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(DocumentSequence)

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import datetime
+import hashlib
+import secrets
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -290,3 +296,89 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def unexpired(self) -> ApiTokenQuerySet:
+        return self.filter(expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A key for the API (`Authorization: Token <key>`), one per device or program.
+
+    Only the key's SHA-256 is stored: the key is shown once, when it is issued. The token is sealed with
+    the password it was issued under, so a password change by any path (the account page, a reset link,
+    the admin, `manage.py changepassword`) ends every token of the user, as Django ends the user's other
+    sessions. Deactivating an account deletes its tokens (`revoke_all`).
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    digest = models.CharField(_("密钥摘要"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("密钥开头"), max_length=8, editable=False)
+    client = models.CharField(_("客户端"), max_length=200, blank=True, editable=False)
+    created_at = models.DateTimeField(_("签发时间"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("到期时间"))
+    password_seal = models.CharField(max_length=64, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def seal_of(user: User) -> str:
+        return salted_hmac("accounts.ApiToken", user.password, algorithm="sha256").hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, *, client: str = "") -> tuple[ApiToken, str]:
+        """A new token and its key, valid for API_TOKEN_DAYS; the user's dead tokens are removed."""
+        cls.objects.filter(user=user).exclude(
+            expires_at__gt=timezone.now(), password_seal=cls.seal_of(user)
+        ).delete()
+        key = secrets.token_urlsafe(30)
+        token = cls.objects.create(
+            user=user,
+            digest=cls.digest_of(key),
+            prefix=key[:8],
+            client=client[:200],
+            expires_at=timezone.now() + datetime.timedelta(days=settings.API_TOKEN_DAYS),
+            password_seal=cls.seal_of(user),
+        )
+        return token, key
+
+    @classmethod
+    def for_key(cls, key: str) -> ApiToken | None:
+        """The token of this key if it still opens the API: not expired, of an active user, issued
+        under the user's current password."""
+        token = cls.objects.unexpired().select_related("user").filter(digest=cls.digest_of(key)).first()
+        if token is None or not token.user.is_active or not token.is_sealed():
+            return None
+        return token
+
+    @classmethod
+    def of_user(cls, user: User) -> list[ApiToken]:
+        """The user's tokens that still open the API, newest first."""
+        seal = cls.seal_of(user)
+        return list(cls.objects.unexpired().filter(user=user, password_seal=seal))
+
+    @classmethod
+    def revoke_all(cls, user: User) -> None:
+        cls.objects.filter(user=user).delete()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.expires_at > timezone.now() and self.user.is_active and self.is_sealed()
+
+    def is_sealed(self) -> bool:
+        return constant_time_compare(self.password_seal, self.seal_of(self.user))

@@ -2,7 +2,7 @@
 
 Services raise it with a sentence in the user's language (gettext) and, when one form field is at
 fault, its name in `field`. Views show it beside the field or at the top of the page; the API's
-exception handler (`aftersales.api.exception_handler`) answers 400 with `{field: [message]}` or
+exception handler (`aftersales.drf.exception_handler`) answers 400 with `{field: [message]}` or
 `{"detail": message}`, and 409 for a `Conflict`.
 """
 

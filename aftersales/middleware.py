@@ -20,3 +20,19 @@ class ChosenLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+class PrivateResponseMiddleware:
+    """`Cache-Control: private, no-store` on every response to a logged-in user or an API token: the
+    pages and every download of personal data (signatures, photos, vouchers, claim attachments,
+    exports) stay out of shared caches and off the disk of the browser. Static files (WhiteNoise,
+    earlier in the chain) keep their own long caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated or "HTTP_AUTHORIZATION" in request.META:
+            response["Cache-Control"] = "private, no-store"
+        return response

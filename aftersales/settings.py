@@ -45,11 +45,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
     "axes",
+    "csp",
     "aftersales",
     "accounts",
     "customers",
@@ -72,11 +72,30 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "aftersales.middleware.PrivateResponseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: answers a locked-out login with its page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from our own static files only;
+# no inline script, event handler attribute or style attribute (behaviour lives in static/js/). `data:`
+# images: Bootstrap's icons in its CSS and the empty favicon of base.html.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one user name from one address
 # the login is refused for AXES_COOLOFF_MINUTES; a successful login resets the count.
@@ -90,6 +109,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A wrong password during a lock does not extend it: whoever keeps guessing would keep the owner out.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Behind the TLS proxy every request comes from the proxy's address, and one person's wrong passwords
+# would lock that user name for everybody. The client is then the right-most address of X-Forwarded-For,
+# the one the proxy appends (nginx: `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`);
+# addresses left of it came from the client and are ignored. django-ipware counts the proxies listed
+# after the client in the header: none (ours is REMOTE_ADDR); not strict, so extra entries are skipped
+# instead of making the whole header fall back to the proxy's address.
+if env_bool("BEHIND_TLS_PROXY", False):
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR",)
+    AXES_IPWARE_PROXY_COUNT = 0
+    IPWARE_STRICT = False
 
 ROOT_URLCONF = "aftersales.urls"
 WSGI_APPLICATION = "aftersales.wsgi.application"
@@ -277,16 +308,29 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 WECOM_WEBHOOK_URL = env_str("WECOM_WEBHOOK_URL", "")
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.channels.LoggingSmsBackend")
 
+# API tokens (accounts.ApiToken) expire this many days after `POST /api/v1/auth/token` issued them.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Requests per user, and per address for anonymous ones (the token endpoint): over it, 429.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "30/minute"),
+        "user": env_str("API_THROTTLE_USER", "300/minute"),
+    },
+    # Behind the TLS proxy the anonymous client's address is the right-most X-Forwarded-For entry.
+    "NUM_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY", False) else None,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "aftersales.api.exception_handler",
+    "EXCEPTION_HANDLER": "aftersales.drf.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "aftersales API",
@@ -299,7 +343,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"TicketStateEnum": "tickets.models.State"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "aftersales.api.document_error_responses",
+        "aftersales.drf.document_error_responses",
     ],
 }
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageFile, ImageOps
+from pypdf import PdfReader
 
 from aftersales.errors import UserError
 
@@ -81,12 +82,24 @@ def _too_many_pixels(max_pixels: int) -> str:
 
 
 def check_pdf(data: bytes, wrong_type: str) -> None:
-    """A PDF by its content: the header at the start and the end-of-file marker at the end (a
-    truncated upload has none)."""
+    """A PDF by parsing it (pypdf): its cross-reference table, catalogue and page tree must read, with
+    at least one page and no password. A file that only starts with %PDF- and ends with %%EOF, or
+    a truncated one, is refused."""
     if not data.startswith(b"%PDF-"):
         raise UploadRefused(wrong_type)
-    if b"%%EOF" not in data[-1024:]:
-        raise UploadRefused(_("PDF 文件已损坏或不完整,请重新上传。"))
+    damaged = _("PDF 文件已损坏或不完整,请重新上传。")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        encrypted = reader.is_encrypted
+        pages = 0 if encrypted else len(reader.pages)
+    except (
+        Exception
+    ) as exc:  # pypdf fails on hostile input in many ways (PdfReadError, ValueError, KeyError…)
+        raise UploadRefused(damaged) from exc
+    if encrypted:
+        raise UploadRefused(_("PDF 文件设置了密码,请上传没有密码的文件。"))
+    if not pages:
+        raise UploadRefused(damaged)
 
 
 def check_xlsx(data: bytes) -> None:

@@ -257,6 +257,8 @@ class Stack:
             [
                 str(BIN / "gunicorn"),
                 "aftersales.wsgi",
+                "--config",
+                "python:aftersales.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import ApiToken, Role, User
 from aftersales.errors import UserError
 from parts import ledger
 from parts.models import (
@@ -221,6 +221,7 @@ def deactivate(*, user: User, by: User) -> None:
             raise UserError(refusal)
         locked.is_active = False
         locked.save(update_fields=["is_active"])
+        ApiToken.revoke_all(locked)
         Warehouse.objects.filter(technician=locked, kind=Warehouse.Kind.VAN).update(is_active=False)
 
 

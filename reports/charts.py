@@ -60,7 +60,7 @@ def bar_chart(
     top = _scale([value for _label, value in bars], target, unit)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="kpi-chart" width="{width}" '
-        f'height="{height}" style="max-width: 100%; height: auto" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12">',
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12">',
         f"<title>{escape(title)}</title>",
         f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
@@ -103,7 +103,7 @@ def column_chart(
     top = _scale([value for _label, value in columns], target, unit)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="kpi-chart" width="{width}" '
-        f'height="{height}" style="max-width: 100%; height: auto" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11">',
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11">',
         f"<title>{escape(title)}</title>",
         f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" stroke="#adb5bd"/>',

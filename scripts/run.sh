@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin
 PORT="${PORT:-8000}"
+# The demo superuser's password is public: only this machine can reach the app unless HOST=0.0.0.0 says so.
+HOST="${HOST:-127.0.0.1}"
 mkdir -p var/broker/out var/broker/processed var/broker/control
 if [ -z "${SECRET_KEY:-}" ]; then
   [ -s var/secret_key ] || "$PY/python" -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
@@ -20,11 +22,11 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 "$PY/celery" -A aftersales worker --loglevel=WARNING --concurrency=2 > var/worker.log 2>&1 & pids+=($!)
 "$PY/celery" -A aftersales beat --loglevel=WARNING > var/beat.log 2>&1 & pids+=($!)
-"$PY/gunicorn" aftersales.wsgi --bind "0.0.0.0:$PORT" --workers 2 --threads 4 --access-logfile - > var/web.log 2>&1 & pids+=($!)
+"$PY/gunicorn" aftersales.wsgi --config python:aftersales.gunicorn_conf --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - > var/web.log 2>&1 & pids+=($!)
 sleep 2
 cat <<MSG
 
-  aftersales is running at http://127.0.0.1:$PORT/   (API docs: http://127.0.0.1:$PORT/api/docs)
+  aftersales is running at http://$HOST:$PORT/   (API docs: http://$HOST:$PORT/api/docs)
   Worker and beat logs: var/worker.log, var/beat.log; web log: var/web.log. Ctrl-C stops all three.
 
   Demo logins (password: ${DEMO_PASSWORD:-demo12345}):

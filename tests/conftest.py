@@ -11,6 +11,7 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
@@ -110,8 +111,10 @@ def supervisor(persona):
 
 @pytest.fixture(autouse=True)
 def test_settings(settings, tmp_path):
-    """Fast password hashing, static files served from the source tree (no collectstatic), and
-    uploaded files (signatures, photos) written to the test's own temporary directory."""
+    """Fast password hashing, static files served from the source tree (no collectstatic), uploaded
+    files (signatures, photos) written to the test's own temporary directory, and the API's request
+    counts (throttling, in the cache) started afresh."""
+    cache.clear()
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

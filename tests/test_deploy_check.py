@@ -7,15 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.env_example import read_env_example
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def production_environment() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "SECRET_KEY"))}
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            env[key.strip()] = value.strip()
+    env.update(read_env_example())
     env["SECRET_KEY"] = secrets.token_urlsafe(50)  # the example's placeholder is rightly refused
     return env
 

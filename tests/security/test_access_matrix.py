@@ -226,6 +226,17 @@ ACCESS: dict[str, R] = {
         ALL, objects={"pk": "notification"}, other_tech=200, special_other={G: 404, A: 404}
     ),
     "notifications:mark_all_read": POST(ALL),
+    # --- the user's own account (issue #15): password change, API tokens; the reset is public ---
+    "accounts:password_change": GET(ALL),
+    "accounts:password_change_done": GET(ALL),
+    "accounts:tokens": GET(ALL),
+    "accounts:revoke_token": POST(ALL),  # only the user's own tokens: tests/accounts/test_api_tokens.py
+    "accounts:password_reset": R(ALL, public=True),
+    "accounts:password_reset_done": R(ALL, public=True),
+    "accounts:password_reset_confirm": R(
+        ALL, public=True, objects={"uidb64": "=MQ", "token": "=set-password"}
+    ),
+    "accounts:password_reset_complete": R(ALL, public=True),
     # --- API (/api/v1/) ---
     "api-root": API(ALL),
     "api-token": R(ALL, method="POST", api=True, public=True),
@@ -245,6 +256,8 @@ ACCESS: dict[str, R] = {
 API_WRITES = {
     "ticket-list": API(ALL, method="POST"),
     "ticket-report": API({T}, method="PATCH", objects=ON_SITE),
+    # Revoking the caller's token: only with a token (the clients here have sessions).
+    "api-token": API(set(), method="DELETE", denied=401),
 }
 
 
@@ -354,6 +367,8 @@ def request(world, clients, name: str, rule: R, role: str, scope: str):
     body = {field: _value(world, scope, key, username) for field, key in rule.body.items()}
     if rule.method == "PATCH":
         return client.patch(url, body, content_type="application/json")
+    if rule.method == "DELETE":
+        return client.delete(url)
     if rule.method == "POST":
         return client.post(url, body)
     return client.get(url, _query(world, rule))

@@ -12,9 +12,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
-from accounts.models import Role
+from accounts.models import ApiToken, Role
 from tests.security.conftest import ROLE_USER
 from tests.security.test_access_matrix import ACCESS, OWN, R, _query, _value, expected
 
@@ -76,11 +75,9 @@ def test_a_session_api_post_without_csrf_is_refused_and_a_token_client_is_exempt
     assert refused.status_code == 403
     assert "CSRF" in refused.json()["detail"]
 
-    token = Token.objects.create(user=world.users["dispatcher"])
+    _token, key = ApiToken.issue(world.users["dispatcher"])
     api_client = Client(enforce_csrf_checks=True)
-    answered = api_client.post(
-        url, {}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}"
-    )
+    answered = api_client.post(url, {}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}")
     assert answered.status_code == 400  # past authentication and CSRF: the empty body is what is wrong
 
 

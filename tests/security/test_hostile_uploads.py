@@ -26,6 +26,7 @@ import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
+from pypdf import PdfWriter
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -73,6 +74,17 @@ HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></bod
 PNG_HEADER_OVER_RANDOM = b"\x89PNG\r\n\x1a\n" + os.urandom(4000)
 BOMB = png_claiming(30000, 30000)
 TRUNCATED_JPEG = jpeg()[:3000]
+
+
+def encrypted_pdf() -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_upload().read()))
+    writer.encrypt("mima")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+ENCRYPTED_PDF = encrypted_pdf()
 EMPTY_FILE = "提交的是空文件"  # Django's own message for an empty upload, in Chinese
 
 
@@ -117,6 +129,14 @@ ATTACHMENT_CASES = [
         b"%PDF-1.4\n1 0 obj<<>>endobj\n" + os.urandom(500),
         "PDF 文件已损坏或不完整",
     ),
+    # The first and last bytes of a PDF and nothing of one between them (accepted before issue #15).
+    Case(
+        "pdf-header-and-eof-only",
+        "协议.pdf",
+        b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF",
+        "PDF 文件已损坏或不完整",
+    ),
+    Case("encrypted-pdf", "协议.pdf", ENCRYPTED_PDF, "PDF 文件设置了密码"),
 ]
 
 

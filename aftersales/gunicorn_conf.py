@@ -1,0 +1,18 @@
+"""gunicorn settings for every way the app is served (Dockerfile, scripts/run.sh, loadtest/stack.py):
+`gunicorn aftersales.wsgi --config python:aftersales.gunicorn_conf …`.
+
+No `Server: gunicorn` banner: it tells a scanner which exploits to try and a user nothing. gunicorn has no
+setting for it (benoitc/gunicorn#825), so its response headers are filtered here, in the master, before
+the workers fork.
+"""
+
+from gunicorn.http import wsgi
+
+_default_headers = wsgi.Response.default_headers
+
+
+def _default_headers_without_server(response) -> list[str]:
+    return [header for header in _default_headers(response) if not header.lower().startswith("server:")]
+
+
+wsgi.Response.default_headers = _default_headers_without_server
