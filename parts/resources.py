@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
-from import_export.formats.base_formats import CSV, XLSX
 
+from aftersales.exports import CSV, XLSX
 from aftersales.uploads import read_import_file
 from customers.models import ProductModel
 from parts import services
@@ -157,8 +157,8 @@ def import_catalogue(dataset: tablib.Dataset, *, dry_run: bool) -> ImportReport:
     return report
 
 
-def export_catalogue(fmt: str) -> bytes:
-    return FORMATS[fmt].export_data(PartResource().export())
+def export_catalogue() -> tablib.Dataset:
+    return PartResource().export()
 
 
 # --- stock counts ------------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ COUNT_HEADERS = (
 )
 
 
-def export_counts(warehouse: Warehouse, fmt: str) -> bytes:
+def export_counts(warehouse: Warehouse) -> tablib.Dataset:
     """A count sheet: every catalogue part with its book quantity and an empty 实盘数量 column."""
     levels = dict(
         StockLevel.objects.filter(warehouse=warehouse, condition=Condition.GOOD).values_list(
@@ -182,7 +182,7 @@ def export_counts(warehouse: Warehouse, fmt: str) -> bytes:
     dataset = tablib.Dataset(headers=[str(h) for h in COUNT_HEADERS])
     for part in Part.objects.active().order_by("code"):
         dataset.append([warehouse.code, part.code, part.name, levels.get(part.pk, 0), ""])
-    return FORMATS[fmt].export_data(dataset)
+    return dataset
 
 
 def import_counts(dataset: tablib.Dataset, *, user, reason: str, dry_run: bool) -> ImportReport:

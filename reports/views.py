@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from aftersales.exports import spreadsheet_response
 from reports import access, exports
 from reports.charts import dashboard_charts
 from reports.daily import branch_day, technician_day
@@ -208,9 +209,9 @@ def call_register_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if tickets is None:
         return HttpResponseBadRequest(next(iter(form.errors.values()))[0])
     data = form.cleaned_data
-    filename = f"call-register-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        return exports.csv_response(register_rows(tickets), filename)
-    if fmt == "xlsx":
-        return exports.xlsx_response([(_("叫修登记簿"), register_rows(tickets))], filename)
-    raise Http404("Unknown format")
+    return spreadsheet_response(
+        fmt,
+        register_rows(tickets),
+        title=_("叫修登记簿"),
+        filename=f"call-register-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}",
+    )
