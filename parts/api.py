@@ -30,7 +30,8 @@ class VanStockSerializer(serializers.ModelSerializer):
 
 @extend_schema(parameters=[OpenApiParameter("search", str, description="code, name or specification")])
 class PartList(generics.ListAPIView):
-    """The active catalogue (配件目录); the cost price stays in the office."""
+    """The active catalogue (配件目录) for the technician's tablet: no cost price, which only the roles of
+    `parts.permissions.COST_PRICE_VIEWERS` see, in the office."""
 
     serializer_class = PartSerializer
 

@@ -157,8 +157,12 @@ def import_catalogue(dataset: tablib.Dataset, *, dry_run: bool) -> ImportReport:
     return report
 
 
-def export_catalogue() -> tablib.Dataset:
-    return PartResource().export()
+def export_catalogue(*, with_cost: bool) -> tablib.Dataset:
+    """The catalogue, without the cost price column unless `with_cost` (parts.permissions)."""
+    resource = PartResource()
+    return resource.export(
+        export_fields=[name for name in resource.get_export_order() if with_cost or name != "cost"]
+    )
 
 
 # --- stock counts ------------------------------------------------------------------------------------

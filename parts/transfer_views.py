@@ -16,6 +16,7 @@ from aftersales.uploads import UploadRefused
 from parts import resources
 from parts.forms import ImportForm
 from parts.ledger import StockError
+from parts.permissions import may_see_cost_prices
 from parts.views import access_warehouse, require_role
 
 
@@ -24,7 +25,7 @@ from parts.views import access_warehouse, require_role
 def catalogue_export(request: HttpRequest, fmt: str) -> HttpResponse:
     return spreadsheet_response(
         fmt,
-        dataset_rows(resources.export_catalogue()),
+        dataset_rows(resources.export_catalogue(with_cost=may_see_cost_prices(request.user))),
         title=_("配件目录"),
         filename=f"parts-catalogue-{timezone.localdate():%Y%m%d}",
     )

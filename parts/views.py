@@ -54,6 +54,7 @@ from parts.models import (
     SupplierClaim,
     Warehouse,
 )
+from parts.permissions import may_see_cost_prices
 from parts.rules import Actor, approval_refusal, recovery_rate
 from tickets.access import access_ticket
 from tickets.documents import pdf_response
@@ -162,7 +163,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         q = form.cleaned_data["q"].strip()
         parts = parts.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(specification__icontains=q))
     page, query = page_of(request, parts)
-    return render(request, "parts/catalogue.html", {"form": form, "page": page, "query": query})
+    context = {"form": form, "page": page, "query": query, "show_cost": may_see_cost_prices(request.user)}
+    return render(request, "parts/catalogue.html", context)
 
 
 @login_required
