@@ -21,7 +21,9 @@ def catalogue_files(client) -> dict[str, list[list]]:
     body = b"".join(client.get(reverse("parts:catalogue_export", args=["csv"])).streaming_content)
     files["csv"] = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     body = b"".join(client.get(reverse("parts:catalogue_export", args=["xlsx"])).streaming_content)
-    files["xlsx"] = [[cell.value for cell in row] for row in load_workbook(io.BytesIO(body)).active.iter_rows()]
+    files["xlsx"] = [
+        [cell.value for cell in row] for row in load_workbook(io.BytesIO(body)).active.iter_rows()
+    ]
     return files
 
 
@@ -31,7 +33,9 @@ def test_only_the_roles_that_buy_or_account_see_the_cost_price(client, persona, 
     PartFactory(code="CMP-35", cost="850.00", market_price="1280.00")
     client.force_login(persona(role))
     sees_cost = role in COST_PRICE_VIEWERS
-    assert sees_cost == (role in {Role.WAREHOUSE, Role.FINANCE, Role.MANAGER, Role.GENERAL_MANAGER, Role.ADMIN})
+    assert sees_cost == (
+        role in {Role.WAREHOUSE, Role.FINANCE, Role.MANAGER, Role.GENERAL_MANAGER, Role.ADMIN}
+    )
 
     page = client.get(reverse("parts:catalogue")).content.decode()
     assert MARKET in page
