@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 
+from aftersales.bounds import MAX_QUANTITY
 from aftersales.exports import CSV, XLSX
 from aftersales.uploads import read_import_file
 from customers.models import ProductModel
@@ -222,8 +223,13 @@ def import_counts(dataset: tablib.Dataset, *, user, reason: str, dry_run: bool) 
             counted = int(float(raw))
             if counted < 0 or counted != float(raw):
                 raise ValueError
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: "1e999" is an infinite float
             report.errors.append(RowError(number, headers[4], _("实盘数量必须是不小于 0 的整数。")))
+            continue
+        if counted > MAX_QUANTITY:
+            report.errors.append(
+                RowError(number, headers[4], _("实盘数量不能超过 %(limit)s。") % {"limit": MAX_QUANTITY})
+            )
             continue
         if warehouse and part:
             planned.append((number, warehouse, part, counted))

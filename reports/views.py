@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from aftersales.bounds import bad_filter_response, filter_status
 from aftersales.exports import spreadsheet_response
 from reports import access, exports
 from reports.charts import dashboard_charts
@@ -51,7 +52,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "categories": ServiceCategory.choices,
         "may_export": access.may_export_monthly(request.user),
     }
-    return render(request, "reports/dashboard.html", context)
+    return render(request, "reports/dashboard.html", context, status=filter_status(form))
 
 
 @login_required
@@ -69,14 +70,16 @@ def monthly(request: HttpRequest) -> HttpResponse:
         "findings": monthly_findings(scope, limit=PREVIEW_FINDINGS),
         "query": query.urlencode(),
     }
-    return render(request, "reports/monthly.html", context)
+    return render(request, "reports/monthly.html", context, status=filter_status(form))
 
 
 @login_required
 @require_GET
 def monthly_export(request: HttpRequest, fmt: str) -> HttpResponse:
     access.require_monthly(request.user)
-    _form, scope = _scope(request)
+    form, scope = _scope(request)
+    if form.errors:
+        return bad_filter_response(form)
     filename = f"satisfaction-{scope.month}-{scope.branch.code if scope.branch else 'ALL'}.{fmt}"
     surveys = exports.SurveyAnswerResource.month_queryset(scope)
     if fmt == "csv":
@@ -127,13 +130,16 @@ def technician_daily(request: HttpRequest) -> HttpResponse:
         request,
         "reports/technician_daily.html",
         {"form": form, "day": day, "report": report, "own": own, "query": request.GET.urlencode()},
+        status=filter_status(form),
     )
 
 
 @login_required
 @require_GET
 def technician_daily_pdf(request: HttpRequest) -> HttpResponse:
-    _form, day, report = _technician_day(request)
+    form, day, report = _technician_day(request)
+    if form.errors:
+        return bad_filter_response(form)
     if report is None:
         raise Http404("No technician chosen")
     filename = f"technician-daily-{report.technician.username}-{day:%Y%m%d}.pdf"
@@ -157,13 +163,16 @@ def branch_daily(request: HttpRequest) -> HttpResponse:
         request,
         "reports/branch_daily.html",
         {"form": form, "day": day, "report": report, "query": request.GET.urlencode()},
+        status=filter_status(form),
     )
 
 
 @login_required
 @require_GET
 def branch_daily_pdf(request: HttpRequest) -> HttpResponse:
-    _form, day, report = _branch_day(request)
+    form, day, report = _branch_day(request)
+    if form.errors:
+        return bad_filter_response(form)
     if report is None:
         raise Http404("No branch chosen")
     filename = f"supervisor-daily-{report.branch.code}-{day:%Y%m%d}.pdf"
@@ -199,6 +208,7 @@ def call_register(request: HttpRequest) -> HttpResponse:
             "company_name": settings.COMPANY_NAME,
             "printed_at": timezone.now(),
         },
+        status=filter_status(form),
     )
 
 
@@ -207,7 +217,7 @@ def call_register(request: HttpRequest) -> HttpResponse:
 def call_register_export(request: HttpRequest, fmt: str) -> HttpResponse:
     form, tickets = _register(request)
     if tickets is None:
-        return HttpResponseBadRequest(next(iter(form.errors.values()))[0])
+        return bad_filter_response(form)
     data = form.cleaned_data
     return spreadsheet_response(
         fmt,
