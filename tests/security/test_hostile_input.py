@@ -1,4 +1,4 @@
-"""Hostile numbers and dates (issue #15): each refused with a message that names the field and the
+"""Hostile numbers, dates and JSON (issue #15): each refused with a message that names the field and the
 rule, nothing half-written, never a 500.
 
 - Numbers: a quantity of 10**20, 2**62 or one more than `MAX_QUANTITY` at every entry point that takes a
@@ -9,6 +9,8 @@ rule, nothing half-written, never a 500.
 - Dates: every date filter (goods register, call register page/xlsx/csv, daily reports page/PDF, old
   parts and monthly reports by month) answers 400 with the accepted range for 0001-01-01, 9999-12-31 and
   the days just outside the range, and works at both ends of it. Before: 500s, a CSV cut mid-stream.
+- JSON: a body nested 5,000 levels deep, to every JSON operation of the API schema, logged in or not:
+  400 (before: RecursionError, a 500).
 - Forms and serializers: every date field of the project's forms is bounded and every whole-number field
   has a maximum, so a new field is bounded from the start.
 """
@@ -28,6 +30,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -45,6 +48,7 @@ from parts.models import (
     StockMovement,
 )
 from parts.services import decide_requisition, submit_requisition
+from tests.accounts.factories import UserFactory
 from tests.customers.factories import CustomerFactory
 from tests.parts.factories import PartFactory, WarehouseFactory
 from tests.tickets.factories import ServiceReportFactory, TicketFactory
@@ -305,6 +309,39 @@ def test_a_date_typed_outside_the_range_is_not_stored(client, shop):
         page = client.post(reverse("parts:postage"), data).content.decode()
         assert "“发运日期”" + DAY_RANGE in page
     assert not PostageRecord.objects.exists()
+
+
+# --- JSON -------------------------------------------------------------------------------------------
+
+DEEP_BODIES = {"array": "[" * 5000 + "]" * 5000, "object": '{"a":' * 5000 + "1" + "}" * 5000}
+
+
+def json_operations() -> list[tuple[str, str, bool]]:
+    """(method, path, public) of every operation of the API schema that takes a JSON body."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return [
+        (method, path, not operation.get("security"))
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shape", DEEP_BODIES)
+def test_json_nested_5000_levels_deep_is_a_400_everywhere(branch_a, shape):
+    user = UserFactory(username="both", branch=branch_a, roles=[Role.DISPATCHER, Role.TECHNICIAN])
+    ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True, technician=user)
+    signed_in, anonymous = APIClient(), APIClient()
+    signed_in.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    operations = json_operations()
+    assert len(operations) >= 5  # the token, a new ticket, a transition, the report, the warranty check
+    for method, path, public in operations:
+        url = path.replace("{id}", str(ticket.pk)).replace("{name}", "dispatch")
+        for client in (signed_in, anonymous) if public else (signed_in,):
+            response = getattr(client, method)(url, DEEP_BODIES[shape], content_type="application/json")
+            assert response.status_code == 400, (method, path, response.content[:200])
+            assert "JSON 数据嵌套层数过多" in response.json()["detail"]
 
 
 # --- every form and serializer field ------------------------------------------------------------------
