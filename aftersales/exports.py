@@ -226,7 +226,9 @@ def xlsx_response(sheets: Iterable[tuple[str, Iterable[Sequence]]], filename: st
     return _attachment(StreamingHttpResponse(stream_xlsx(sheets), content_type=XLSX_CONTENT_TYPE), filename)
 
 
-def spreadsheet_response(fmt: str, rows: Iterable[Sequence], *, title: str, filename: str):
+def spreadsheet_response(
+    fmt: str, rows: Iterable[Sequence], *, title: str, filename: str
+) -> StreamingHttpResponse:
     """One sheet of rows (the first is the header) as `filename.fmt`, csv or xlsx; another format is a 404."""
     if fmt == "csv":
         return csv_response(rows, f"{filename}.csv")
