@@ -9,6 +9,7 @@ rule, nothing half-written, never a 500.
 - Dates: every date filter (goods register, call register page/xlsx/csv, daily reports page/PDF, old
   parts and monthly reports by month) answers 400 with the accepted range for 0001-01-01, 9999-12-31 and
   the days just outside the range, and works at both ends of it. Before: 500s, a CSV cut mid-stream.
+- Text: a NUL character in the API's catalogue search (PostgreSQL refuses it: a 500 before).
 - JSON: a body nested 5,000 levels deep, to every JSON operation of the API schema, logged in or not:
   400 (before: RecursionError, a 500).
 - Forms and serializers: every date field of the project's forms is bounded and every whole-number field
@@ -343,6 +344,15 @@ def test_json_nested_5000_levels_deep_is_a_400_everywhere(branch_a, shape):
             response = getattr(client, method)(url, DEEP_BODIES[shape], content_type="application/json")
             assert response.status_code == 400, (method, path, response.content[:200])
             assert "JSON 数据嵌套层数过多" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_the_catalogue_search_is_a_400(persona):
+    """Found by schemathesis now and then: PostgreSQL refuses a NUL in a string literal (a 500)."""
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=persona(Role.TECHNICIAN)).key}")
+    response = api.get(reverse("api-parts"), {"search": "压缩\x00机"})
+    assert response.status_code == 400 and "search" in response.json()
 
 
 # --- every form and serializer field ------------------------------------------------------------------
