@@ -327,6 +327,12 @@ REST_FRAMEWORK = {
     },
     # Behind the TLS proxy the anonymous client's address is the right-most X-Forwarded-For entry.
     "NUM_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY", False) else None,
+    # DRF's three, the JSON one bounded (a body nested 5,000 deep is a 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "aftersales.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from aftersales.bounds import filter_status
 from aftersales.errors import UserError
 from claims.fee_services import (
     FEE_READERS,
@@ -238,4 +239,5 @@ def takings(request: HttpRequest) -> HttpResponse:
             "groups": by_technician,
             "total": sum((group["total"] for group in by_technician), Decimal(0)),
         },
+        status=filter_status(form),
     )

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.bounds import VERSION_RANGE, BoundedDateField
 from claims.models import ClaimKind, ClaimStatus, WriteOffStatus
 
 
@@ -80,7 +81,7 @@ class FeeQuoteForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
     decision = forms.ChoiceField(choices=[("approve", _("批准")), ("reject", _("驳回"))])
     note = forms.CharField(
         label=_("审批意见"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -88,13 +89,13 @@ class DecisionForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
     reason = forms.CharField(label=_("撤回原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReassignForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    approver = forms.IntegerField(label=_("指定审批人"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
+    approver = forms.IntegerField(label=_("指定审批人"), required=False, **VERSION_RANGE)
     note = forms.CharField(label=_("说明"), max_length=500, required=False)
 
 
@@ -124,7 +125,7 @@ class InvoiceForm(forms.Form):
     invoice_number = forms.CharField(
         label=_("发票号"), max_length=40, error_messages={"required": _("请填写发票号。")}
     )
-    invoice_date = forms.DateField(
+    invoice_date = BoundedDateField(
         label=_("开票日期"),
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"required": _("请填写开票日期。"), "invalid": _("开票日期格式应为 2026-11-27。")},
@@ -132,7 +133,7 @@ class InvoiceForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    day = forms.DateField(
+    day = BoundedDateField(
         label=_("日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
-from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
+from aftersales.exports import CSV, XLSX
 from aftersales.uploads import UploadRefused, read_import_file
 from parts.models import (
     Backorder,
@@ -74,7 +74,8 @@ class CheckedImportForm(ImportForm):
 class PartAdmin(ImportExportModelAdmin):
     resource_classes = [PartResource]
     import_form_class = CheckedImportForm
-    import_formats = export_formats = [CSV, XLSX]  # the formats of the catalogue screens, nothing else
+    # The formats of the catalogue screens, nothing else, through the app's one spreadsheet writer.
+    import_formats = export_formats = [CSV, XLSX]
     list_display = ["code", "name", "specification", "unit", "cost", "market_price", "supplier", "is_active"]
     list_filter = ["is_active", "supplier"]
     search_fields = ["code", "name", "specification"]

@@ -28,15 +28,24 @@ class VanStockSerializer(serializers.ModelSerializer):
         fields = ["warehouse", "part", "on_hand"]
 
 
+class PartSearchSerializer(serializers.Serializer):
+    """The list's query: checked like any input (a NUL character in `search` reached PostgreSQL: a 500)."""
+
+    search = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+
 @extend_schema(parameters=[OpenApiParameter("search", str, description="code, name or specification")])
 class PartList(generics.ListAPIView):
-    """The active catalogue (配件目录); the cost price stays in the office."""
+    """The active catalogue (配件目录) for the technician's tablet: no cost price, which only the roles of
+    `parts.permissions.COST_PRICE_VIEWERS` see, in the office."""
 
     serializer_class = PartSerializer
 
     def get_queryset(self):
         parts = Part.objects.active().select_related("supplier").prefetch_related("compatible_models")
-        search = self.request.query_params.get("search", "").strip()
+        query = PartSearchSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        search = query.validated_data["search"]
         if search:
             parts = parts.filter(
                 Q(code__icontains=search) | Q(name__icontains=search) | Q(specification__icontains=search)

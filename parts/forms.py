@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.bounds import BoundedDateField, BoundedMonthField, quantity_field
 from parts.models import Backorder, OldPart, Part, Requisition, Supplier, SupplierClaim, Warehouse
 
 
@@ -25,16 +26,6 @@ class PartCodeField(forms.CharField):
         if part is None:
             raise forms.ValidationError(_("配件编号 %(code)s 不在配件目录中。") % {"code": code})
         return part
-
-
-def quantity_field(label=None, required=True, min_value=1) -> forms.IntegerField:
-    return forms.IntegerField(
-        label=label or _("数量"),
-        min_value=min_value,
-        required=required,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={"min_value": _("数量必须大于 0。"), "required": _("请填写数量。")},
-    )
 
 
 class PartLineForm(forms.Form):
@@ -137,7 +128,7 @@ class DisposeForm(forms.Form):
 
 
 class MonthForm(forms.Form):
-    month = forms.DateField(label=_("月份"), input_formats=["%Y-%m"], required=False)
+    month = BoundedMonthField(label=_("月份"), required=False)
 
 
 class ResolveUsageForm(forms.Form):
@@ -182,7 +173,7 @@ class PostageForm(forms.Form):
     carrier = forms.CharField(label=_("承运方"), max_length=60)
     tracking_number = forms.CharField(label=_("运单号"), max_length=60, required=False)
     amount = forms.DecimalField(label=_("邮费/运费(元)"), min_value=0.01, max_digits=10, decimal_places=2)
-    shipped_on = forms.DateField(label=_("发运日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    shipped_on = BoundedDateField(label=_("发运日期"), widget=forms.DateInput(attrs={"type": "date"}))
     ticket_number = forms.CharField(label=_("工单号"), max_length=24, required=False)
 
 
@@ -195,7 +186,7 @@ class BackorderForm(forms.Form):
 
 
 class BackorderStepForm(forms.Form):
-    expected_on = forms.DateField(
+    expected_on = BoundedDateField(
         label=_("确认到货日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     note = forms.CharField(label=_("说明"), max_length=200, required=False)

@@ -5,7 +5,8 @@ transaction. The level rows are locked (SELECT … FOR UPDATE) in a stable order
 they are read, so two issues of the last unit queue behind each other and the second sees 0; two
 transfers in opposite directions cannot deadlock. The check constraint on `on_hand` is the second
 guard: if a path ever skipped the lock, the database would still refuse to go below zero, and that
-refusal is turned into the same "not enough stock" message.
+refusal is turned into the same "not enough stock" message. No level goes above MAX_QUANTITY either
+(aftersales.bounds; a check constraint again behind the message).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.bounds import MAX_QUANTITY
 from aftersales.errors import Conflict, UserError
 from parts.models import Condition, MovementKind, Part, StockLevel, StockMovement, Warehouse
 
@@ -78,6 +80,16 @@ def move(
                 level = levels[(change.part.pk, change.warehouse.pk, change.condition)]
                 if level.on_hand + change.quantity < 0:
                     raise InsufficientStock(change.part, change.warehouse, level.on_hand, change.condition)
+                if level.on_hand + change.quantity > MAX_QUANTITY:
+                    raise Conflict(
+                        _("库存超出上限:配件 %(part)s 在 %(warehouse)s 最多 %(limit)s 件,现有 %(n)s 件。")
+                        % {
+                            "part": change.part,
+                            "warehouse": change.warehouse,
+                            "limit": MAX_QUANTITY,
+                            "n": level.on_hand,
+                        }
+                    )
                 level.on_hand += change.quantity
                 StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + change.quantity)
                 movements.append(

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import BranchScopedQuerySet
+from aftersales.bounds import MAX_QUANTITY
 
 ZERO = Decimal("0")
 
@@ -165,6 +166,9 @@ class StockLevel(models.Model):
         ordering = ["warehouse", "part"]
         constraints = [
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="parts_stocklevel_on_hand_not_negative"),
+            models.CheckConstraint(
+                condition=Q(on_hand__lte=MAX_QUANTITY), name="parts_stocklevel_on_hand_max"
+            ),
             models.UniqueConstraint(
                 fields=["part", "warehouse", "condition"], name="parts_stocklevel_unique_part_warehouse"
             ),
@@ -219,7 +223,14 @@ class StockMovement(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(quantity=0), name="parts_stockmovement_quantity_not_zero"),
             models.CheckConstraint(
+                condition=Q(quantity__gte=-MAX_QUANTITY, quantity__lte=MAX_QUANTITY),
+                name="parts_stockmovement_quantity_max",
+            ),
+            models.CheckConstraint(
                 condition=Q(balance_after__gte=0), name="parts_stockmovement_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after__lte=MAX_QUANTITY), name="parts_stockmovement_balance_max"
             ),
             models.CheckConstraint(
                 condition=~Q(kind__in=["receipt", "old_part_in"]) | Q(quantity__gt=0),
@@ -284,6 +295,9 @@ class ReceivingLine(models.Model):
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="parts_receivingline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__lte=MAX_QUANTITY), name="parts_receivingline_quantity_max"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -392,6 +406,9 @@ class RequisitionLine(models.Model):
                 condition=Q(quantity__gt=0), name="parts_requisitionline_quantity_positive"
             ),
             models.CheckConstraint(
+                condition=Q(quantity__lte=MAX_QUANTITY), name="parts_requisitionline_quantity_max"
+            ),
+            models.CheckConstraint(
                 condition=Q(issued__lte=F("quantity")), name="parts_requisitionline_issue_le_asked"
             ),
             models.CheckConstraint(
@@ -474,6 +491,11 @@ class PartUsage(models.Model):
         verbose_name = _("配件耗用")
         verbose_name_plural = _("配件耗用")
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__lte=MAX_QUANTITY), name="parts_partusage_quantity_max"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.report_part}"
@@ -557,6 +579,9 @@ class OldPart(models.Model):
             models.CheckConstraint(
                 condition=Q(state="expected") | Q(received_at__isnull=False, warehouse__isnull=False),
                 name="parts_oldpart_received_has_warehouse",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__lte=MAX_QUANTITY), name="parts_oldpart_quantity_max"
             ),
         ]
 
@@ -735,6 +760,9 @@ class Backorder(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="parts_backorder_quantity_positive"),
             models.CheckConstraint(
+                condition=Q(quantity__lte=MAX_QUANTITY), name="parts_backorder_quantity_max"
+            ),
+            models.CheckConstraint(
                 condition=~Q(state="ordered") | Q(customer_confirmed_at__isnull=False),
                 name="parts_backorder_confirmed_before_transfer",
             ),
@@ -808,6 +836,11 @@ class HandoverItem(models.Model):
         verbose_name = _("移交明细")
         verbose_name_plural = _("移交明细")
         ordering = ["kind", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__lte=MAX_QUANTITY), name="parts_handoveritem_quantity_max"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.description} → {self.successor}"

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
-from import_export.formats.base_formats import CSV, XLSX
 
+from aftersales.bounds import MAX_QUANTITY
+from aftersales.exports import CSV, XLSX
 from aftersales.uploads import read_import_file
 from customers.models import ProductModel
 from parts import services
@@ -157,8 +158,12 @@ def import_catalogue(dataset: tablib.Dataset, *, dry_run: bool) -> ImportReport:
     return report
 
 
-def export_catalogue(fmt: str) -> bytes:
-    return FORMATS[fmt].export_data(PartResource().export())
+def export_catalogue(*, with_cost: bool) -> tablib.Dataset:
+    """The catalogue, without the cost price column unless `with_cost` (parts.permissions)."""
+    resource = PartResource()
+    return resource.export(
+        export_fields=[name for name in resource.get_export_order() if with_cost or name != "cost"]
+    )
 
 
 # --- stock counts ------------------------------------------------------------------------------------
@@ -172,7 +177,7 @@ COUNT_HEADERS = (
 )
 
 
-def export_counts(warehouse: Warehouse, fmt: str) -> bytes:
+def export_counts(warehouse: Warehouse) -> tablib.Dataset:
     """A count sheet: every catalogue part with its book quantity and an empty 实盘数量 column."""
     levels = dict(
         StockLevel.objects.filter(warehouse=warehouse, condition=Condition.GOOD).values_list(
@@ -182,7 +187,7 @@ def export_counts(warehouse: Warehouse, fmt: str) -> bytes:
     dataset = tablib.Dataset(headers=[str(h) for h in COUNT_HEADERS])
     for part in Part.objects.active().order_by("code"):
         dataset.append([warehouse.code, part.code, part.name, levels.get(part.pk, 0), ""])
-    return FORMATS[fmt].export_data(dataset)
+    return dataset
 
 
 def import_counts(dataset: tablib.Dataset, *, user, reason: str, dry_run: bool) -> ImportReport:
@@ -218,8 +223,13 @@ def import_counts(dataset: tablib.Dataset, *, user, reason: str, dry_run: bool) 
             counted = int(float(raw))
             if counted < 0 or counted != float(raw):
                 raise ValueError
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: "1e999" is an infinite float
             report.errors.append(RowError(number, headers[4], _("实盘数量必须是不小于 0 的整数。")))
+            continue
+        if counted > MAX_QUANTITY:
+            report.errors.append(
+                RowError(number, headers[4], _("实盘数量不能超过 %(limit)s。") % {"limit": MAX_QUANTITY})
+            )
             continue
         if warehouse and part:
             planned.append((number, warehouse, part, counted))

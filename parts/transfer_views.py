@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,44 +12,33 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
 from aftersales.errors import UserError
+from aftersales.exports import dataset_rows, spreadsheet_response
 from parts import resources
 from parts.access import access_warehouse, require_role
 from parts.forms import ImportForm
-
-CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
-
-
-def _download(content: bytes | str, fmt: str, filename: str) -> HttpResponse:
-    if fmt not in CONTENT_TYPES:
-        raise Http404("Unknown format")
-    if isinstance(content, str):
-        content = ("\ufeff" + content).encode("utf-8")  # BOM: Excel opens the Chinese csv right
-    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return response
+from parts.permissions import may_see_cost_prices
 
 
 @login_required
 @require_GET
 def catalogue_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    if fmt not in CONTENT_TYPES:
-        raise Http404("Unknown format")
-    return _download(resources.export_catalogue(fmt), fmt, f"parts-catalogue-{timezone.localdate():%Y%m%d}")
+    return spreadsheet_response(
+        fmt,
+        dataset_rows(resources.export_catalogue(with_cost=may_see_cost_prices(request.user))),
+        title=_("配件目录"),
+        filename=f"parts-catalogue-{timezone.localdate():%Y%m%d}",
+    )
 
 
 @login_required
 @require_GET
 def counts_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     warehouse = access_warehouse(request.user, pk)
-    if fmt not in CONTENT_TYPES:
-        raise Http404("Unknown format")
-    return _download(
-        resources.export_counts(warehouse, fmt),
+    return spreadsheet_response(
         fmt,
-        f"stock-count-{warehouse.code}-{timezone.localdate():%Y%m%d}",
+        dataset_rows(resources.export_counts(warehouse)),
+        title=_("盘点表"),
+        filename=f"stock-count-{warehouse.code}-{timezone.localdate():%Y%m%d}",
     )
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
+from aftersales.bounds import bad_filter_response, filter_status
 from aftersales.errors import UserError
 from parts import services
 from parts.access import (
@@ -62,6 +63,7 @@ from parts.models import (
     SupplierClaim,
     Warehouse,
 )
+from parts.permissions import may_see_cost_prices
 from parts.rules import Actor, approval_refusal, recovery_rate
 from tickets.access import access_ticket
 from tickets.documents import pdf_response
@@ -105,7 +107,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         q = form.cleaned_data["q"].strip()
         parts = parts.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(specification__icontains=q))
     page, query = page_of(request, parts)
-    return render(request, "parts/catalogue.html", {"form": form, "page": page, "query": query})
+    context = {"form": form, "page": page, "query": query, "show_cost": may_see_cost_prices(request.user)}
+    return render(request, "parts/catalogue.html", context)
 
 
 @login_required
@@ -565,11 +568,12 @@ def monthly_old_part_rows(user, month: datetime.date):
     )
 
 
-def _month_from(request: HttpRequest) -> datetime.date:
+def _month_from(request: HttpRequest) -> tuple[MonthForm, datetime.date]:
+    """The month asked for, else this month (also when the form names an error)."""
     form = MonthForm(request.GET or None)
     if form.is_valid() and form.cleaned_data["month"]:
-        return form.cleaned_data["month"]
-    return timezone.localdate().replace(day=1)
+        return form, form.cleaned_data["month"]
+    return form, timezone.localdate().replace(day=1)
 
 
 @login_required
@@ -578,19 +582,21 @@ def old_parts_monthly(request: HttpRequest) -> HttpResponse:
     """每月旧件处理 (§1-3.7.5): the month's old parts and what became of them."""
     user = request.user
     require_role(user, *OFFICE_ROLES, message=_("您没有权限查看旧件。"))
-    month = _month_from(request)
+    form, month = _month_from(request)
     rows = monthly_old_part_rows(user, month)
     page, query = page_of(request, rows)
     return render(
         request,
         "parts/old_parts_monthly.html",
         {
+            "form": form,
             "month": month,
             "page": page,
             "query": query,
             "dispose_form": DisposeForm(),
             "is_keeper": user.has_role(Role.WAREHOUSE),
         },
+        status=filter_status(form),
     )
 
 
@@ -599,7 +605,9 @@ def old_parts_monthly(request: HttpRequest) -> HttpResponse:
 def old_parts_monthly_pdf(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_role(user, *OFFICE_ROLES, message=_("您没有权限查看旧件。"))
-    month = _month_from(request)
+    form, month = _month_from(request)
+    if form.errors:
+        return bad_filter_response(form)
     return pdf_response(
         monthly_old_parts_pdf(monthly_old_part_rows(user, month), month), f"old-parts-{month:%Y-%m}.pdf"
     )

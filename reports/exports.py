@@ -1,14 +1,14 @@
 """Files for download: the monthly satisfaction report (xlsx, csv, pdf) and the call register (xlsx, csv).
 
 Built for months of 100,000 surveys (issue #8): rows are read with `iterator()`, and both the xlsx
-(`reports.xlsx`, written row by row into a zip that is sent as it grows) and the CSV are
-`StreamingHttpResponse`s that send the rows as they are read. Nothing holds the whole month in memory.
+(written row by row into a zip that is sent as it grows) and the CSV are `StreamingHttpResponse`s of
+`aftersales.exports`, the writer of every spreadsheet the app sends (formulas stay text).
+Nothing holds the whole month in memory.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from operator import itemgetter
 
 from django.http import StreamingHttpResponse
@@ -18,13 +18,12 @@ from django.utils.translation import gettext_lazy
 from import_export import resources
 from import_export.fields import Field
 
+from aftersales.exports import csv_response, xlsx_response
 from reports.findings import Findings
 from reports.kpis import CATEGORIES, Dashboard, KpiRow
-from reports.xlsx import stream_xlsx
 from surveys.models import AnsweredVia, Survey
 from surveys.scoring import QUESTION_FIELDS, QUESTIONS, SATISFIED_LEVELS, Level
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 2000
 
 
@@ -110,45 +109,6 @@ class SurveyAnswerResource(resources.Resource):
                 row[name] = levels[row[name]]
             row["answered_via"] = via.get(row["answered_via"], "")
             yield [get(row) for get in getters]
-
-
-# --- generic writers ------------------------------------------------------------------------------------
-
-
-class _Echo:
-    """csv.writer writes into this and gets the line back, so each line can be streamed."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-# A text cell starting with one of these is a formula to Excel and LibreOffice (CSV injection): a comment
-# typed on the public survey page must stay text when the admin opens the export.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _as_text(cell):
-    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
-
-
-def csv_response(rows: Iterable[Sequence], filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff"  # a BOM, so that Excel opens the Chinese text as UTF-8
-        for row in rows:
-            yield writer.writerow([_as_text(cell) for cell in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def xlsx_response(sheets: Iterable[tuple[str, Iterable[Sequence]]], filename: str) -> StreamingHttpResponse:
-    """sheets: (title, rows), the first row of each is its header (bold). Streamed as it is written."""
-    response = StreamingHttpResponse(stream_xlsx(sheets), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # --- the monthly report -----------------------------------------------------------------------------

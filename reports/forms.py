@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
+from aftersales.bounds import BoundedDateField, BoundedMonthField
 from reports.periods import Month
 
 MAX_REGISTER_DAYS = 366
@@ -32,11 +33,7 @@ class BranchChoiceMixin:
 
 
 class MonthForm(BranchChoiceMixin, forms.Form):
-    month = forms.CharField(
-        label=_("月份"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "month", "placeholder": "2026-10"}),
-    )
+    month = BoundedMonthField(label=_("月份"), required=False)
     branch = _branch_field()
 
     def __init__(self, *args, user: User, **kwargs):
@@ -45,13 +42,8 @@ class MonthForm(BranchChoiceMixin, forms.Form):
         self.default_month = Month.previous(timezone.localdate())
 
     def clean_month(self) -> Month:
-        text = self.cleaned_data["month"]
-        if not text:
-            return self.default_month
-        try:
-            return Month.parse(text)
-        except ValueError:
-            raise forms.ValidationError(_("月份格式应为 年-月,例如 2026-10。"), code="month") from None
+        first_day = self.cleaned_data["month"]
+        return Month(first_day.year, first_day.month) if first_day else self.default_month
 
     def values(self) -> tuple[Month, Branch | None]:
         """The chosen month and branch; the defaults (last month, every branch) when the input is bad."""
@@ -61,7 +53,7 @@ class MonthForm(BranchChoiceMixin, forms.Form):
 
 
 class DayForm(BranchChoiceMixin, forms.Form):
-    day = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    day = BoundedDateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     technician = forms.ModelChoiceField(
         label=_("技术员"), queryset=User.objects.none(), required=False, empty_label=_("请选择技术员")
     )
@@ -82,10 +74,10 @@ class DayForm(BranchChoiceMixin, forms.Form):
 
 
 class DateRangeForm(BranchChoiceMixin, forms.Form):
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label=_("报修日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = BoundedDateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     branch = _branch_field()
 
     def __init__(self, *args, user: User, **kwargs):

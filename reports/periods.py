@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from aftersales.bounds import EARLIEST_DATE, LATEST_DATE
+
 REPORT_ZONE = ZoneInfo("Asia/Shanghai")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -22,7 +24,8 @@ class Month:
     month: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.month <= 12 or not 2000 <= self.year <= 2999:
+        # Any month whose bounds in UTC Python's datetime can hold (a trend reaches back 11 months).
+        if not 1 <= self.month <= 12 or not datetime.MINYEAR < self.year < datetime.MAXYEAR:
             raise ValueError(f"no such month: {self.year}-{self.month}")
 
     def __str__(self) -> str:
@@ -30,8 +33,9 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
+        """A month typed as 2026-10, within the accepted dates (aftersales.bounds)."""
         match = _MONTH.match(text.strip())
-        if not match:
+        if not match or not EARLIEST_DATE.year <= int(match[1]) <= LATEST_DATE.year:
             raise ValueError(f"not a month: {text!r}")
         return cls(int(match[1]), int(match[2]))
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from aftersales.bounds import bad_filter_response, filter_status
+from aftersales.exports import spreadsheet_response
 from reports import access, exports
 from reports.charts import dashboard_charts
 from reports.daily import branch_day, technician_day
@@ -50,7 +52,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "categories": ServiceCategory.choices,
         "may_export": access.may_export_monthly(request.user),
     }
-    return render(request, "reports/dashboard.html", context)
+    return render(request, "reports/dashboard.html", context, status=filter_status(form))
 
 
 @login_required
@@ -68,14 +70,16 @@ def monthly(request: HttpRequest) -> HttpResponse:
         "findings": monthly_findings(scope, limit=PREVIEW_FINDINGS),
         "query": query.urlencode(),
     }
-    return render(request, "reports/monthly.html", context)
+    return render(request, "reports/monthly.html", context, status=filter_status(form))
 
 
 @login_required
 @require_GET
 def monthly_export(request: HttpRequest, fmt: str) -> HttpResponse:
     access.require_monthly(request.user)
-    _form, scope = _scope(request)
+    form, scope = _scope(request)
+    if form.errors:
+        return bad_filter_response(form)
     filename = f"satisfaction-{scope.month}-{scope.branch.code if scope.branch else 'ALL'}.{fmt}"
     surveys = exports.SurveyAnswerResource.month_queryset(scope)
     if fmt == "csv":
@@ -126,13 +130,16 @@ def technician_daily(request: HttpRequest) -> HttpResponse:
         request,
         "reports/technician_daily.html",
         {"form": form, "day": day, "report": report, "own": own, "query": request.GET.urlencode()},
+        status=filter_status(form),
     )
 
 
 @login_required
 @require_GET
 def technician_daily_pdf(request: HttpRequest) -> HttpResponse:
-    _form, day, report = _technician_day(request)
+    form, day, report = _technician_day(request)
+    if form.errors:
+        return bad_filter_response(form)
     if report is None:
         raise Http404("No technician chosen")
     filename = f"technician-daily-{report.technician.username}-{day:%Y%m%d}.pdf"
@@ -156,13 +163,16 @@ def branch_daily(request: HttpRequest) -> HttpResponse:
         request,
         "reports/branch_daily.html",
         {"form": form, "day": day, "report": report, "query": request.GET.urlencode()},
+        status=filter_status(form),
     )
 
 
 @login_required
 @require_GET
 def branch_daily_pdf(request: HttpRequest) -> HttpResponse:
-    _form, day, report = _branch_day(request)
+    form, day, report = _branch_day(request)
+    if form.errors:
+        return bad_filter_response(form)
     if report is None:
         raise Http404("No branch chosen")
     filename = f"supervisor-daily-{report.branch.code}-{day:%Y%m%d}.pdf"
@@ -198,6 +208,7 @@ def call_register(request: HttpRequest) -> HttpResponse:
             "company_name": settings.COMPANY_NAME,
             "printed_at": timezone.now(),
         },
+        status=filter_status(form),
     )
 
 
@@ -206,11 +217,11 @@ def call_register(request: HttpRequest) -> HttpResponse:
 def call_register_export(request: HttpRequest, fmt: str) -> HttpResponse:
     form, tickets = _register(request)
     if tickets is None:
-        return HttpResponseBadRequest(next(iter(form.errors.values()))[0])
+        return bad_filter_response(form)
     data = form.cleaned_data
-    filename = f"call-register-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        return exports.csv_response(register_rows(tickets), filename)
-    if fmt == "xlsx":
-        return exports.xlsx_response([(_("叫修登记簿"), register_rows(tickets))], filename)
-    raise Http404("Unknown format")
+    return spreadsheet_response(
+        fmt,
+        register_rows(tickets),
+        title=_("叫修登记簿"),
+        filename=f"call-register-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}",
+    )

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, User
+from aftersales.bounds import BoundedDateTimeField
 from surveys.models import AnswerChannel, ComplaintSource, ComplaintState, Severity
 from surveys.scoring import QUESTIONS, Level
 from surveys.services import CallRecord, ComplaintDetails, SurveyAnswers
@@ -120,7 +121,7 @@ class PlanForm(forms.Form):
 
 class VisitForm(forms.Form):
     visited_by = forms.ModelChoiceField(label=_("走访人"), queryset=User.objects.none())
-    visited_at = forms.DateTimeField(
+    visited_at = BoundedDateTimeField(
         label=_("走访时间"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M"],

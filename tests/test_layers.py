@@ -8,6 +8,7 @@ import ast
 import pathlib
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
@@ -88,3 +89,18 @@ def test_the_import_contracts_hold():
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_every_module_of_the_project_package_has_its_layer():
+    """aftersales/ is both the wiring on top and the kernel at the bottom: a new module must say which."""
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    layers = config["tool"]["importlinter"]["contracts"][0]["layers"]
+    placed = {name.strip() for layer in layers for name in layer.split(":")}
+    modules = {
+        f"aftersales.{path.stem}" if path.is_file() else f"aftersales.{path.name}"
+        for path in (ROOT / "aftersales").iterdir()
+        if (path.suffix == ".py" and path.stem not in {"__init__", "apps", "wsgi"})
+        or (path.is_dir() and (path / "__init__.py").exists())
+    }
+    assert modules - placed == set()

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from aftersales.bounds import VERSION_RANGE
 from customers.models import Customer, FaultCategory, Unit
 from tickets.access import access_ticket
 from tickets.forms import TicketFilterForm
@@ -131,7 +132,7 @@ def colleagues_of(user: User):
 
 class TransitionSerializer(serializers.Serializer):
     version = serializers.IntegerField(
-        required=False, help_text="The version you saw; a stale one answers 409."
+        required=False, help_text="The version you saw; a stale one answers 409.", **VERSION_RANGE
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     technician = serializers.PrimaryKeyRelatedField(
@@ -228,7 +229,7 @@ class ServiceReportSerializer(serializers.ModelSerializer):
 class ServiceReportPatchSerializer(serializers.Serializer):
     """A draft save: only the fields given change. `version` is the report version you saw."""
 
-    version = serializers.IntegerField(required=False, help_text="A stale one answers 409.")
+    version = serializers.IntegerField(required=False, help_text="A stale one answers 409.", **VERSION_RANGE)
     idempotency_key = serializers.UUIDField(required=False, help_text="Needed to start the report.")
     customer_account = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     usage_reading = serializers.CharField(required=False, allow_blank=True, max_length=60)

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
+from aftersales.bounds import VERSION_RANGE, BoundedDateField, quantity_field
 from customers.models import Customer, FaultCategory, Unit
 from tickets.models import Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
@@ -53,7 +54,7 @@ class CallForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
     note = forms.CharField(
         label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -98,7 +99,7 @@ class TicketFilterForm(forms.Form):
 
 
 class ReviseFaultForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
     fault_cause = forms.ChoiceField(label=_("故障原因"), choices=FaultCause.choices)
     conditions = forms.MultipleChoiceField(
         label=_("附加情形"), choices=condition_choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -120,7 +121,7 @@ class ReviseFaultForm(forms.Form):
 class ReportStepForm(forms.ModelForm):
     """One step of the service report; turns the posted text into the values of that step's fields."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, **VERSION_RANGE)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     previously_disassembled = forms.TypedChoiceField(
         label=_("故障件曾被拆过"),
@@ -206,12 +207,8 @@ class ReportPartForm(forms.Form):
     part_name = forms.CharField(
         label=_("配件名称"), max_length=100, error_messages={"required": _("请填写配件名称。")}
     )
-    quantity = forms.IntegerField(
-        label=_("数量"),
-        min_value=1,
-        initial=1,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={"min_value": _("配件数量必须大于 0。"), "required": _("请填写配件数量。")},
+    quantity = quantity_field(
+        initial=1, error_messages={"min_value": _("配件数量必须大于 0。"), "required": _("请填写配件数量。")}
     )
     removed_serial = forms.CharField(label=_("拆下件序列号"), max_length=60, required=False)
     fitted_serial = forms.CharField(label=_("装上件序列号"), max_length=60, required=False)
@@ -251,7 +248,7 @@ class AddendumForm(SignatureForm):
 class ApproveReturnForm(forms.Form):
     """Approval and goods-in (客户商品进出登记簿) in one step: the item is received when approved."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
     note = forms.CharField(
         label=_("审批意见"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -263,7 +260,7 @@ class ApproveReturnForm(forms.Form):
 
 
 class FinishRepairForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
     work_done = forms.CharField(
         label=_("维修内容"),
         max_length=2000,
@@ -302,24 +299,24 @@ class FinishRepairForm(forms.Form):
 
 
 class HandOverForm(SignatureForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
     signer_name = forms.CharField(
         label=_("领取人姓名"), max_length=60, error_messages={"required": _("请填写领取人姓名。")}
     )
 
 
 class ShipBackForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
     tracking_number = forms.CharField(
         label=_("运单号"), max_length=40, error_messages={"required": _("寄回客户须填写运单号。")}
     )
 
 
 class GoodsRegisterFilterForm(forms.Form):
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label=_("入库日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = BoundedDateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     branch = forms.ModelChoiceField(
         label=_("网点"), queryset=Branch.objects.none(), required=False, empty_label=_("全部网点")
     )

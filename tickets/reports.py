@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.bounds import MAX_QUANTITY
+
 
 class PaymentMethod(models.TextChoices):
     CASH = "cash", _("现金")
@@ -120,6 +122,9 @@ class ServiceReportPart(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="tickets_servicereportpart_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__lte=MAX_QUANTITY), name="tickets_servicereportpart_quantity_max"
             ),
         ]
 

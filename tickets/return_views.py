@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from aftersales.bounds import filter_status
 from aftersales.errors import Conflict, UserError
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, pickup_receipt_pdf, repair_tag_pdf
@@ -205,4 +206,4 @@ def goods_register(request: HttpRequest) -> HttpResponse:
         "company_name": settings.COMPANY_NAME,
         "printed_at": timezone.now(),
     }
-    return render(request, "tickets/goods_register.html", context)
+    return render(request, "tickets/goods_register.html", context, status=filter_status(form))

@@ -70,7 +70,7 @@ def test_a_kpi_below_target_is_red_with_its_target(client, persona, october):
 def test_the_month_defaults_to_the_previous_one_and_a_bad_month_is_named(client, persona, october):
     client.force_login(persona(Role.MANAGER))
     response = client.get(reverse("reports:dashboard"), {"month": "2026-13"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # the page with the previous month and the error (issue #15)
     assert "月份格式应为 年-月,例如 2026-10。" in response.content.decode()
 
 
