@@ -408,3 +408,12 @@ def test_every_number_field_of_the_api_serializers_is_bounded():
         )
     ]
     assert unbounded == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["customers:search", "tickets:intake"])
+def test_a_nul_character_in_the_customer_search_is_no_server_error(client, persona, url):
+    """PostgreSQL refuses NUL in a text parameter: the search drops it instead of answering 500."""
+    client.force_login(persona(Role.DISPATCHER))
+    response = client.get(reverse(url), {"q": "138\x000013"})
+    assert response.status_code == 200
