@@ -33,10 +33,9 @@ from django.db.models import Model
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import Role
+from accounts.models import ApiToken, Role
 from aftersales.bounds import MAX_QUANTITY, BoundedDateField, BoundedDateTimeField
 from parts import ledger
 from parts.models import (
@@ -206,7 +205,7 @@ def test_stock_stops_at_the_maximum_in_the_ledger_and_in_the_database(client, sh
 def test_an_api_version_out_of_range_is_a_field_error(shop, version):
     api = APIClient()
     technician = shop.users[Role.TECHNICIAN]
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=technician).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(technician)[1]}")
     report = api.patch(
         reverse("ticket-report", args=[shop.ticket.pk]), {"version": version, "findings": "x"}, format="json"
     )
@@ -336,7 +335,7 @@ def test_json_nested_5000_levels_deep_is_a_400_everywhere(branch_a, shape):
     user = UserFactory(username="both", branch=branch_a, roles=[Role.DISPATCHER, Role.TECHNICIAN])
     ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True, technician=user)
     signed_in, anonymous = APIClient(), APIClient()
-    signed_in.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    signed_in.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(user)[1]}")
     operations = json_operations()
     assert len(operations) >= 5  # the token, a new ticket, a transition, the report, the warranty check
     for method, path, public in operations:
@@ -351,7 +350,7 @@ def test_json_nested_5000_levels_deep_is_a_400_everywhere(branch_a, shape):
 def test_a_nul_character_in_the_catalogue_search_is_a_400(persona):
     """Found by schemathesis now and then: PostgreSQL refuses a NUL in a string literal (a 500)."""
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=persona(Role.TECHNICIAN)).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(persona(Role.TECHNICIAN))[1]}")
     response = api.get(reverse("api-parts"), {"search": "压缩\x00机"})
     assert response.status_code == 400 and "search" in response.json()
 
