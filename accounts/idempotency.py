@@ -49,7 +49,9 @@ def idempotent(view):
         request = args[0] if hasattr(args[0], "method") else args[1]
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return view(*args, **kwargs)
-        raw_key = request.headers.get(HEADER) or _body(request).get(FORM_FIELD)
+        raw_key = request.headers.get(HEADER)
+        if not isinstance(request, Request):  # a form sends it as a field
+            raw_key = raw_key or request.POST.get(FORM_FIELD)
         if not raw_key:
             return view(*args, **kwargs)
         try:
