@@ -26,6 +26,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -37,6 +38,7 @@ HEADER = "Idempotency-Key"
 # Not part of what the user asked: left out of the request's fingerprint.
 NOT_THE_REQUEST = {FORM_FIELD, "csrfmiddlewaretoken"}
 REDIRECTS = (301, 302, 303)
+REFUSED_MESSAGE = _lazy("该操作已用不同的内容提交过,请刷新页面后重新填写。")
 
 
 def idempotent(view):
@@ -64,9 +66,7 @@ def idempotent(view):
             record = _claim(key, user_id, fingerprint)
             if record is not None:
                 if record.user_id != user_id or record.request_sha256 != fingerprint:
-                    return _refuse(
-                        request, _("该操作已用不同的内容提交过,请刷新页面后重新填写。"), status=409
-                    )
+                    return _refuse(request, str(REFUSED_MESSAGE), status=409)
                 return _replay(request, record.result)
             queued = len(_queued_messages(request))
             response = view(*args, **kwargs)
