@@ -382,3 +382,28 @@ class ApiToken(models.Model):
 
     def is_sealed(self) -> bool:
         return constant_time_compare(self.password_seal, self.seal_of(self.user))
+
+
+class IdempotencyRecord(models.Model):
+    """One write per intent: the first answer to a request that carried this key (the hidden
+    `idempotency_key` of a form, the API's `Idempotency-Key` header), stored in the same transaction as the
+    write, so that a double tap or a resend gets that answer again instead of a second write.
+
+    `request_sha256` is the request's fingerprint (path and body without the key and the CSRF token): the
+    same key with another body, or from another user, is refused. Kept IDEMPOTENCY_KEY_DAYS days
+    (`accounts.tasks.purge_idempotency_records`)."""
+
+    key = models.UUIDField(_("提交标识"), unique=True, editable=False)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, editable=False)
+    request_sha256 = models.CharField(max_length=64, editable=False)
+    # {"redirect": url, "messages": [[level, text, tags]]} for a page, {"status": n, "data": …} for the API;
+    # empty only inside the transaction of the first request, which fills it or deletes the row.
+    result = models.JSONField(null=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+
+    class Meta:
+        verbose_name = _("提交记录")
+        verbose_name_plural = _("提交记录")
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.created_at:%Y-%m-%d %H:%M})"

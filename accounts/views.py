@@ -12,6 +12,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.idempotency import idempotent
 from accounts.models import ApiToken
 
 
@@ -37,6 +38,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def revoke_token(request: HttpRequest) -> HttpResponse:
     token_id = request.POST.get("token", "")
     deleted = 0

@@ -264,6 +264,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The KPI dashboard reads stored monthly counts and counts live only what came after them.
     "reports-summarise-months": {"task": "reports.tasks.summarise_months", "schedule": 900.0},
+    "accounts-purge-idempotency-records": {
+        "task": "accounts.tasks.purge_idempotency_records",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "parts-backorder-contact": {
         "task": "parts.tasks.backorder_contact_reminders",
         "schedule": crontab(hour=9, minute=0),
@@ -307,6 +311,9 @@ WARRANTY_LABOUR_RATE = env_float("WARRANTY_LABOUR_RATE", 80)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 WECOM_WEBHOOK_URL = env_str("WECOM_WEBHOOK_URL", "")
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.channels.LoggingSmsBackend")
+
+# One write per intent (accounts/idempotency.py): the answer to a form's key is kept this many days.
+IDEMPOTENCY_KEY_DAYS = env_int("IDEMPOTENCY_KEY_DAYS", 7)
 
 # API tokens (accounts.ApiToken) expire this many days after `POST /api/v1/auth/token` issued them.
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)

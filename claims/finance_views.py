@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.bounds import filter_status
 from aftersales.errors import UserError
@@ -79,6 +80,7 @@ def write_offs(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def write_off_book(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(_scoped(WriteOff.objects.all(), request.user), pk=pk)
     form = VoucherForm(request.POST)
@@ -140,6 +142,7 @@ def fees(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def fee_receive(request: HttpRequest, report_id: int) -> HttpResponse:
     report = get_object_or_404(billable_reports(request.user), pk=report_id)
     try:
@@ -157,6 +160,7 @@ def fee_receive(request: HttpRequest, report_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def fee_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     handover = get_object_or_404(_scoped(FeeHandover.objects.all(), request.user), pk=pk)
     form = InvoiceForm(request.POST)
@@ -181,6 +185,7 @@ def fee_invoice(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def fee_quote(request: HttpRequest, ticket_pk: int) -> HttpResponse:
     """收费告知 from the ticket page, before the work (§5 第三十条)."""
     ticket = access_ticket(request.user, ticket_pk)

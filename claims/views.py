@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.idempotency import idempotent
 from aftersales.errors import UserError
 from claims.forms import ClaimFilterForm, ClaimForm, DecisionForm, ReassignForm, WithdrawForm
 from claims.models import Claim, ClaimApproval, ClaimStatus
@@ -43,6 +44,7 @@ PAGE_SIZE = 25
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def claim_new(request: HttpRequest, ticket_pk: int) -> HttpResponse:
     ticket = access_ticket(
         request.user,
@@ -139,6 +141,7 @@ def _steps(claim: Claim) -> list[dict]:
 
 @login_required
 @require_POST
+@idempotent
 def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
     claim = access_claim(request.user, pk)
     form = DecisionForm(request.POST)
@@ -174,6 +177,7 @@ def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def claim_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     claim = access_claim(request.user, pk)
     form = WithdrawForm(request.POST)
@@ -196,6 +200,7 @@ def claim_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def claim_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     claim = access_claim(request.user, pk)
     form = ReassignForm(request.POST)
@@ -223,6 +228,7 @@ def claim_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def claim_attach(request: HttpRequest, pk: int) -> HttpResponse:
     claim = access_claim(request.user, pk)
     try:

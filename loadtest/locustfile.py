@@ -434,9 +434,22 @@ class Keeper(OfficeUser):
             "lines-MAX_NUM_FORMS": "50",
             "lines-0-part": random.choice(fixtures.PARTS),
             "lines-0-quantity": str(random.randint(1, 3)),
+            "idempotency_key": str(uuid.uuid4()),
         }
-        outcome = self.submit("/parts/receiving/new/", data, "POST receiving note", self.csrf(form))
-        record("receipt", key, outcome.outcome, self.username, message=outcome.message)
+        csrf = self.csrf(form)
+
+        def send() -> None:
+            outcome = self.submit("/parts/receiving/new/", data, "POST receiving note", csrf)
+            record("receipt", key, outcome.outcome, self.username, message=outcome.message)
+
+        # Double submits (issue #14): the same key once, twice in a row (a double tap), or twice at once
+        # (two taps racing); check_writes finds the delivery once, each answer "accepted".
+        sends = random.choice((1, 2, 2))
+        if sends == 2 and random.random() < 0.5:
+            gevent.joinall([gevent.spawn(send), gevent.spawn(send)])
+        else:
+            for _ in range(sends):
+                send()
 
     @task(3)
     def warehouses(self) -> None:

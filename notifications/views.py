@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.idempotency import idempotent
 from notifications.forms import ChannelPreferenceForm
 from notifications.models import ChannelPreference, Notification
 
@@ -27,6 +28,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark read and go where the message points."""
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
@@ -39,6 +41,7 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     count = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
         read_at=timezone.now()
@@ -48,6 +51,7 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@idempotent
 def preferences(request: HttpRequest) -> HttpResponse:
     """Which channels besides the inbox the user wants (e-mail, 企业微信, SMS)."""
     preference = ChannelPreference.objects.filter(user=request.user).first() or ChannelPreference(

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.idempotency import idempotent
 from accounts.models import Role, User
 from aftersales.errors import UserError
 from customers.models import Customer
@@ -41,6 +42,7 @@ def _ticket_by_number(user, number: str) -> RepairTicket | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def postage_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_role(user, *POSTAGE_ROLES, message=_("您没有权限查看邮寄运费。"))
@@ -77,6 +79,7 @@ def postage_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def postage_approve(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     records = (
@@ -97,6 +100,7 @@ def postage_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def backorder_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_role(user, *services.BACKORDER_ROLES, message=_("您没有权限查看缺货登记。"))
@@ -165,6 +169,7 @@ BACKORDER_STEPS = {
 
 @login_required
 @require_POST
+@idempotent
 def backorder_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     user = request.user
     if step not in BACKORDER_STEPS:
@@ -194,6 +199,7 @@ def backorder_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def handover_start(request: HttpRequest) -> HttpResponse:
     """The supervisor picks the leaving technician, names a successor for every item, and signs."""
     user = request.user
@@ -265,6 +271,7 @@ def _access_handover(user, pk: int) -> Handover:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
     handover = _access_handover(request.user, pk)
     technician = handover.technician

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.errors import UserError
 from aftersales.exports import dataset_rows, spreadsheet_response
@@ -78,6 +79,7 @@ def _import_page(request: HttpRequest, *, title: str, run, template_rows: str) -
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def catalogue_import(request: HttpRequest) -> HttpResponse:
     require_role(
         request.user, Role.WAREHOUSE, Role.ADMIN, message=_("只有库管或系统管理员可以导入配件目录。")
@@ -92,6 +94,7 @@ def catalogue_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def counts_import(request: HttpRequest) -> HttpResponse:
     require_role(request.user, Role.WAREHOUSE, message=_("只有库管可以导入盘点表。"))
     return _import_page(

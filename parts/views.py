@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.bounds import bad_filter_response, filter_status
 from aftersales.errors import UserError
@@ -129,6 +130,7 @@ def warehouse_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def warehouse_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Stock of one warehouse and its ledger; keepers enter a count (盘点) here."""
     warehouse = access_warehouse(request.user, pk)
@@ -198,6 +200,7 @@ def receiving_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def receive(request: HttpRequest) -> HttpResponse:
     """备用件接收单: the keeper enters what arrived; the ledger and the note are written together."""
     user = request.user
@@ -279,6 +282,7 @@ def requisition_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def requisition_new(request: HttpRequest, ticket_pk: int) -> HttpResponse:
     user = request.user
     ticket = access_ticket(user, ticket_pk)
@@ -363,6 +367,7 @@ def requisition_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def requisition_decide(request: HttpRequest, pk: int) -> HttpResponse:
     requisition = access_requisition(request.user, pk)
     form = DecisionForm(request.POST)
@@ -395,6 +400,7 @@ def _line_quantities(request: HttpRequest, requisition: Requisition, prefix: str
 
 @login_required
 @require_POST
+@idempotent
 def requisition_issue(request: HttpRequest, pk: int) -> HttpResponse:
     requisition = access_requisition(request.user, pk)
     quantities = _line_quantities(request, requisition, "issue")
@@ -414,6 +420,7 @@ def requisition_issue(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def requisition_return(request: HttpRequest, pk: int) -> HttpResponse:
     requisition = access_requisition(request.user, pk)
     quantities = _line_quantities(request, requisition, "return")
@@ -430,6 +437,7 @@ def requisition_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def requisition_close(request: HttpRequest, pk: int) -> HttpResponse:
     requisition = access_requisition(request.user, pk)
     run_service(
@@ -519,6 +527,7 @@ def old_parts(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def old_part_receive(request: HttpRequest, pk: int) -> HttpResponse:
     old_part = _access_old_part(request.user, pk)
     form = ReceiveOldPartForm(request.POST, warehouses=services.keeper_warehouses(request.user))
@@ -615,6 +624,7 @@ def old_parts_monthly_pdf(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def old_part_dispose(request: HttpRequest, pk: int) -> HttpResponse:
     old_part = _access_old_part(request.user, pk)
     form = DisposeForm(request.POST)
@@ -662,6 +672,7 @@ def usages_outstanding(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def usage_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     try:
@@ -720,6 +731,7 @@ def claimable_old_parts(user):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def claim_new(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_role(user, *CLAIM_ROLES, message=_("您没有权限办理二次索赔。"))
@@ -784,6 +796,7 @@ def _claim_steps(claim: SupplierClaim) -> list[dict]:
 
 @login_required
 @require_POST
+@idempotent
 def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     claim = access_claim(request.user, pk)
     form = ClaimStepForm(request.POST)

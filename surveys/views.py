@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.idempotency import idempotent
 from accounts.models import Branch
 from aftersales.errors import Conflict, UserError
 from customers.phones import search_key
@@ -109,6 +110,7 @@ CALL_DETAIL = FollowUpCall.objects.select_related(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One screen for one call: the customer, the unit, the outcome and (first call) the survey."""
     call = access_call(request.user, pk, queryset=CALL_DETAIL)
@@ -161,6 +163,7 @@ def _after_call(request: HttpRequest, call: FollowUpCall) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def call_link(request: HttpRequest, pk: int) -> HttpResponse:
     """Issue a fresh survey link (the old one stops working), show it once, text it if asked."""
     call = access_call(request.user, pk, queryset=FollowUpCall.objects.select_related("ticket__survey"))
@@ -207,6 +210,7 @@ def _refused(request: HttpRequest, exc: UserError) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@idempotent
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     try:
         survey = services.find_by_token(token)
@@ -280,6 +284,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def complaint_new(request: HttpRequest) -> HttpResponse:
     """登记投诉: by phone or letter, or from a survey; prefilled from ?ticket= and ?source=."""
     user = request.user
@@ -371,6 +376,7 @@ def _complaint_page(request: HttpRequest, complaint: Complaint, bound: dict | No
 
 @login_required
 @require_GET
+@idempotent
 def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = access_complaint(request.user, pk, queryset=COMPLAINT_DETAIL)
     if not may_view_complaints(request.user):
@@ -380,6 +386,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def complaint_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """plan / visit / answer / close: each a service; a refusal is shown on the page."""
     complaint = access_complaint(request.user, pk, queryset=COMPLAINT_DETAIL)

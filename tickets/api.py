@@ -14,6 +14,7 @@ from rest_framework.decorators import action, api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.idempotency import idempotent
 from accounts.models import User
 from aftersales.bounds import VERSION_RANGE
 from customers.models import Customer, FaultCategory, Unit
@@ -264,6 +265,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(TicketDetailSerializer(ticket).data)
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
+    @idempotent
     def create(self, request: Request) -> Response:
         serializer = TicketCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -281,6 +283,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=TransitionSerializer, responses={200: TicketSerializer})
     @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[a-z_]+)")
+    @idempotent
     def transition(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         ticket = access_ticket(request.user, int(pk))
         if name not in TRANSITION_ACTORS:
@@ -348,6 +351,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         "409 once signed or on a stale version.",
     )
     @action(detail=True, methods=["get", "patch"], url_path="report")
+    @idempotent
     def report(self, request: Request, pk: str | None = None) -> Response:
         ticket = access_ticket(request.user, int(pk))
         if request.method == "GET":

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.idempotency import idempotent
 from aftersales.errors import Conflict, UserError
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
@@ -79,7 +80,7 @@ def _render_report(
             step_fields=REPORT_STEPS[step - 1][1],
             initial={
                 "version": service_report.version if service_report else None,
-                "idempotency_key": service_report.idempotency_key if service_report else uuid.uuid4(),
+                "idempotency_key": uuid.uuid4(),  # one per rendered form (accounts/idempotency.py)
             },
         )
     context = {
@@ -115,6 +116,7 @@ def _writable_ticket(request: HttpRequest, pk: int) -> RepairTicket:
 
 @login_required
 @require_POST
+@idempotent
 def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
     if not 1 <= step < SIGNATURE_STEP:
@@ -147,6 +149,7 @@ def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def report_add_part(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
     step = REPORT_STEPS.index(next(s for s in REPORT_STEPS if "work_done" in s[1])) + 1
@@ -170,6 +173,7 @@ def report_add_part(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def report_remove_part(request: HttpRequest, pk: int, part_id: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
     return _remove_line(
@@ -182,6 +186,7 @@ def report_remove_part(request: HttpRequest, pk: int, part_id: int) -> HttpRespo
 
 @login_required
 @require_POST
+@idempotent
 def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
     form = ReportPhotoForm(request.POST, request.FILES)
@@ -210,6 +215,7 @@ def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def report_remove_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
     return _remove_line(
@@ -233,6 +239,7 @@ def _remove_line(request: HttpRequest, ticket: RepairTicket, remove, done: str) 
 
 @login_required
 @require_POST
+@idempotent
 def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
     form = SignatureForm(request.POST)
@@ -269,6 +276,7 @@ def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def report_addendum(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
     form = AddendumForm(request.POST)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.bounds import filter_status
 from aftersales.errors import Conflict, UserError
@@ -63,6 +64,7 @@ def _run(request: HttpRequest, ticket: RepairTicket, form, call, success: str) -
 
 @login_required
 @require_POST
+@idempotent
 def return_approve(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
     return _run(
@@ -86,6 +88,7 @@ def return_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def return_finish(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
     return _run(
@@ -110,6 +113,7 @@ def return_finish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def return_hand_over(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
     return _run(
@@ -129,6 +133,7 @@ def return_hand_over(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def return_ship_back(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
     return _run(

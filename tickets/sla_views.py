@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.idempotency import idempotent
 from aftersales.errors import UserError
 from tickets import sla_services
 from tickets.access import access_ticket
@@ -30,6 +31,7 @@ def _run(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def record_contact(request: HttpRequest, pk: int) -> HttpResponse:
     return _run(
         request,
@@ -43,6 +45,7 @@ def record_contact(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def pause_clock(request: HttpRequest, pk: int) -> HttpResponse:
     return _run(
         request,
@@ -59,6 +62,7 @@ def pause_clock(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def resume_clock(request: HttpRequest, pk: int) -> HttpResponse:
     return _run(
         request,

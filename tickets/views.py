@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.calendars import confirmed_years
+from accounts.idempotency import idempotent
 from accounts.models import Role, User
 from aftersales.errors import Conflict, UserError
 from aftersales.workcalendar import unconfirmed_note
@@ -90,6 +91,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent
 def intake(request: HttpRequest) -> HttpResponse:
     """叫修登记: find or create the customer and unit, log the call, show the verdict."""
     user = request.user
@@ -260,6 +262,7 @@ def deadline_rows(ticket: RepairTicket) -> list[dict]:
 
 @login_required
 @require_POST
+@idempotent
 def ticket_revise_fault(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_ticket(
         request.user, pk, queryset=RepairTicket.objects.select_related("unit__product_model__warranty_policy")
@@ -289,6 +292,7 @@ def ticket_revise_fault(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
     if name in RETURN_PATHS:

@@ -1,4 +1,7 @@
+import uuid
+
 from django import forms, template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -16,3 +19,9 @@ def bootstrap(bound_field):
     if bound_field.errors:
         css += " is-invalid"
     return bound_field.as_widget(attrs={"class": css})
+
+
+@register.simple_tag
+def idempotency_input():
+    """The hidden key of one write (accounts/idempotency.py): a new UUID each time a form is rendered."""
+    return format_html('<input type="hidden" name="idempotency_key" value="{}">', uuid.uuid4())

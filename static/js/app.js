@@ -1,6 +1,7 @@
 /* Behaviour every page shares, kept out of the HTML so the Content-Security-Policy can forbid inline
-   scripts: confirmation before a form or button that cannot be undone, print buttons, and selects that
-   submit their form on change (the language switch). Listeners sit on the document, so content htmx
+   scripts: confirmation before a form or button that cannot be undone, print buttons, selects that
+   submit their form on change (the language switch), and submit buttons disabled once their form is sent
+   (a courtesy against double taps: the form's idempotency key is the real guard on the server). Listeners sit on the document, so content htmx
    swaps in later is covered too. */
 (function () {
   "use strict";
@@ -16,6 +17,28 @@
   document.addEventListener("submit", function (event) {
     confirmOr(event, event.target.dataset.confirm);
   }, true);
+
+  // Bubble phase, after the confirmation and htmx; later, so the tapped button's name and value are sent.
+  document.addEventListener("submit", function (event) {
+    if (event.defaultPrevented || event.target.method.toLowerCase() !== "post") return;
+    var buttons = event.target.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]");
+    window.setTimeout(function () {
+      buttons.forEach(function (button) {
+        button.disabled = true;
+        button.dataset.sent = "";
+      });
+    }, 0);
+  });
+
+  // Back to a page the browser kept in memory: its buttons work again (its form has a new key only once
+  // reloaded, and a resend with the old key gets the first answer, not a second write).
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("[data-sent]").forEach(function (button) {
+      button.disabled = false;
+      delete button.dataset.sent;
+    });
+  });
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-confirm]");

@@ -33,17 +33,17 @@ def data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def post_step(client, ticket, step, key, **extra):
+def post_step(client, ticket, step, key=None, **extra):
+    """Each step's form has its own key, as the page renders it; a resend passes the same `key`."""
     return client.post(
         reverse("tickets:report_step", args=[ticket.pk, step]),
-        {"idempotency_key": str(key), "version": "", **STEP_DATA[step], **extra},
+        {"idempotency_key": str(key or uuid.uuid4()), "version": "", **STEP_DATA[step], **extra},
     )
 
 
 def fill_all(client, ticket):
-    key = uuid.uuid4()
     for step in STEP_DATA:
-        response = post_step(client, ticket, step, key)
+        response = post_step(client, ticket, step)
         assert response.status_code == 302, response.content.decode()
         assert response.url.endswith(f"?step={step + 1}")
 
@@ -233,12 +233,16 @@ def test_a_correction_after_signing_is_a_signed_addendum_from_the_report_page(cl
         reverse("tickets:report_sign", args=[on_site.pk]),
         {"signer_name": "王芳", "signature": data_url(signature_png())},
     )
-    page = client.get(reverse("tickets:report", args=[on_site.pk])).content.decode()
-    key = re.search(r'name="idempotency_key" value="([0-9a-f-]{36})"', page).group(1)
-    data = {"idempotency_key": key, "text": "工时更正为 2 小时", "signer_name": "王芳"}
+
+    def addendum_key():
+        page = client.get(reverse("tickets:report", args=[on_site.pk])).content.decode()
+        return re.search(r'name="idempotency_key" value="([0-9a-f-]{36})"', page).group(1)
+
+    data = {"idempotency_key": addendum_key(), "text": "工时更正为 2 小时", "signer_name": "王芳"}
     url = reverse("tickets:report_addendum", args=[on_site.pk])
     blank = client.post(url, {**data, "signature": data_url(signature_png(ink=False))}, follow=True)
     assert "签名为空" in blank.content.decode()
+    data["idempotency_key"] = addendum_key()  # the page shown again has a new form
     for _ in range(2):  # a double submit adds one addendum
         client.post(url, {**data, "signature": data_url(signature_png())})
     report = ServiceReport.objects.get()

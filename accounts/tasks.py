@@ -1,0 +1,19 @@
+"""Celery beat tasks of accounts."""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import IdempotencyRecord
+
+
+@shared_task
+def purge_idempotency_records() -> int:
+    """Forget the answers to keys older than IDEMPOTENCY_KEY_DAYS: no form stays open that long."""
+    cutoff = timezone.now() - datetime.timedelta(days=settings.IDEMPOTENCY_KEY_DAYS)
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
