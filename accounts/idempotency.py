@@ -24,6 +24,7 @@ from django.contrib import messages
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -92,14 +93,19 @@ def _claim(key: uuid.UUID, user_id: int | None, fingerprint: str) -> Idempotency
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {table} (key, user_id, request_sha256, created_at) VALUES (%s, %s, %s, now())
+            INSERT INTO {table} (key, user_id, request_sha256, created_at) VALUES (%s, %s, %s, %s)
             ON CONFLICT (key) DO NOTHING RETURNING id
             """,
-            [key, user_id, fingerprint],
+            [_db_value("key", key), user_id, fingerprint, _db_value("created_at", timezone.now())],
         )
         if cursor.fetchone() is not None:
             return None
     return IdempotencyRecord.objects.select_for_update().get(key=key)
+
+
+def _db_value(field: str, value):
+    """A value as the field stores it on this database (a UUID is 32 hex characters on SQLite)."""
+    return IdempotencyRecord._meta.get_field(field).get_db_prep_value(value, connection)
 
 
 def _fingerprint(request) -> str:
