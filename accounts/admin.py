@@ -13,6 +13,7 @@ from accounts.models import (
     CalendarException,
     CalendarYear,
     DocumentSequence,
+    IdempotencyRecord,
     User,
     Weekday,
 )
@@ -103,6 +104,23 @@ class UserAdmin(BaseUserAdmin):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             ApiToken.revoke_all(obj)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """Read-only: which write a key made and what a resend of it is answered (purged after
+    IDEMPOTENCY_KEY_DAYS)."""
+
+    list_display = ["key", "user", "created_at"]
+    search_fields = ["key", "user__username"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ApiToken)
