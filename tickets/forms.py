@@ -24,7 +24,12 @@ class CallForm(forms.Form):
     customer = forms.ModelChoiceField(
         queryset=Customer.objects.none(), required=False, widget=forms.HiddenInput
     )
-    fault_category = forms.ChoiceField(label=_("故障类别"), choices=FaultCategory.choices)
+    fault_category = forms.ChoiceField(
+        label=_("故障类别"),
+        choices=[("", _("按产品类别")), *FaultCategory.choices],
+        required=False,
+        help_text=_("不选则按产品的类别;时限规则按故障类别计算。"),
+    )
     fault_description = forms.CharField(
         label=_("故障描述"),
         max_length=2000,

@@ -34,7 +34,15 @@ def team(persona, branch_a):
 
 
 def call(team, branch, *, category="body", zone="city", distance="20", channel="phone", priority="normal"):
-    unit = UnitFactory(owner__branch=branch, owner__service_zone=zone, owner__distance_km=Decimal(distance))
+    vehicle = category in ("body", "chassis_engine")
+    unit = UnitFactory(
+        owner__branch=branch,
+        owner__service_zone=zone,
+        owner__distance_km=Decimal(distance),
+        product_model__code="BUS-12M" if vehicle else "KFR-35GW",
+        product_model__name="城市客车" if vehicle else "壁挂式空调",
+        product_model__category="body" if vehicle else category,
+    )
     details = CallDetails(
         fault_category=category, fault_description="车门异响", channel=channel, priority=priority
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -42,8 +43,55 @@ def intake_data(**overrides) -> dict:
     return data
 
 
+class _SelectDefault(HTMLParser):
+    """What a browser submits for a <select> nobody touched: the selected option, else the first."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name, self.inside, self.first, self.selected = name, False, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "select":
+            self.inside = attrs.get("name") == self.name
+        elif tag == "option" and self.inside:
+            if self.first is None:
+                self.first = attrs.get("value", "")
+            if "selected" in attrs and self.selected is None:
+                self.selected = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.inside = False
+
+
+def untouched_choice(page: str, name: str) -> str:
+    parser = _SelectDefault(name)
+    parser.feed(page)
+    return parser.selected if parser.selected is not None else parser.first
+
+
 @pytest.mark.django_db
 class TestIntake:
+    def test_the_fault_category_of_a_new_unit_follows_its_product(self, client, dispatcher):
+        """An air conditioner logged without touching 故障类别 is an appliance fault with the appliance
+        deadline (6 working hours in the city, §7-十九), not 车身/整机 with the bus's 24 h (§1-3.2.2)."""
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:intake")).content.decode()
+        data = intake_data(fault_category=untouched_choice(page, "fault_category"))
+        assert client.post(reverse("tickets:intake"), data).status_code == 302
+        ticket = RepairTicket.objects.get()
+        assert ticket.fault_category == "appliance"
+        arrival = ticket.deadlines.get(milestone="arrival")
+        assert (arrival.target_hours, arrival.basis) == (6, "working")
+
+    def test_a_fault_category_the_product_cannot_have_is_refused(self, client, dispatcher):
+        client.force_login(dispatcher)
+        response = client.post(reverse("tickets:intake"), intake_data(fault_category="body"))
+        assert response.status_code == 200
+        assert "故障类别“车身/整机”不适用于产品“壁挂式空调”" in response.content.decode()
+        assert not RepairTicket.objects.exists() and not Customer.objects.exists()
+
     def test_a_new_customer_call_is_logged_with_number_verdict_and_history(self, client, dispatcher):
         client.force_login(dispatcher)
         response = client.post(reverse("tickets:intake"), intake_data())
