@@ -16,3 +16,9 @@ def bootstrap(bound_field):
     if bound_field.errors:
         css += " is-invalid"
     return bound_field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def max_chars(bound_field) -> int | None:
+    """The limit a field's text counter shows (the widget's data-max-chars), None without one."""
+    return bound_field.field.widget.attrs.get("data-max-chars")

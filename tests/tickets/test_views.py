@@ -128,6 +128,21 @@ class TestIntake:
         assert (ticket.warranty_remedy, ticket.service_category) == ("paid_repair", "A")
         assert Customer.objects.count() == 1
 
+    def test_a_fault_description_over_the_limit_is_refused_not_cut(self, client, dispatcher):
+        """The browser cut a pasted 5,000 characters to 2,000 without a word (maxlength): the page counts
+        instead, and the server refuses the long text with the limit and the length in the message."""
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:intake")).content.decode()
+        textarea = re.search(r"<textarea[^>]*name=\"fault_description\"[^>]*>", page).group(0)
+        assert "maxlength" not in textarea and 'data-max-chars="2000"' in textarea
+        assert re.search(
+            r'data-counter-for="id_fault_description"[^>]*>\s*<span data-count>0</span> / 2000', page
+        )
+        response = client.post(reverse("tickets:intake"), intake_data(fault_description="不制冷" * 1667))
+        assert response.status_code == 200
+        assert "故障描述最多 2000 字,现在是 5001 字,请精简后再提交。" in response.content.decode()
+        assert not RepairTicket.objects.exists()
+
     def test_bad_input_names_the_fields_in_chinese_and_saves_nothing(self, client, dispatcher):
         client.force_login(dispatcher)
         future = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
