@@ -316,6 +316,22 @@ class TestBoardAndJobs:
         assert page.index(early.number) < page.index(late.number)
         assert f"{technician} (1)" in page
 
+    def test_an_urgent_call_is_marked_and_heads_the_board(self, client, dispatcher, branch_a):
+        """Urgent calls were not marked and sorted after every normal call with an earlier deadline."""
+        now = timezone.now()
+        yesterday = now - datetime.timedelta(days=1)
+        overdue = TicketFactory(
+            unit__owner__branch=branch_a, reported_at=yesterday, due_at=now - datetime.timedelta(hours=1)
+        )
+        client.force_login(dispatcher)
+        client.post(reverse("tickets:intake"), intake_data(priority="urgent", fault_description="冒烟"))
+        urgent = RepairTicket.objects.get(priority="urgent")
+        page = client.get(reverse("tickets:dispatch_board")).content.decode()
+        cards = page.split('<div class="card mb-2">')[1:]
+        assert [urgent.number in cards[0], overdue.number in cards[1]] == [True, True]
+        assert re.search(r'data-testid="urgent">紧急<', cards[0])
+        assert 'data-testid="urgent"' not in cards[1]
+
     def test_the_board_runs_the_same_queries_for_2_and_for_20_tickets(
         self, client, dispatcher, technician, branch_a
     ):
