@@ -11,13 +11,9 @@ from accounts.models import Branch, Role, User
 from customers.models import Customer, FaultCategory, Unit
 from tickets.models import Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
-from warranty.rules import ALL_CONDITIONS, condition_label
+from warranty.forms import condition_choices
 
 FAULT_DESCRIPTION_MAX_CHARS = 2000  # the API's limit too (tickets/api.py)
-
-
-def condition_choices() -> list[tuple[str, str]]:
-    return [(code, condition_label(code)) for code in sorted(ALL_CONDITIONS)]
 
 
 class CallForm(forms.Form):
