@@ -307,8 +307,13 @@ KPI_TARGETS = {
 # Yuan per labour hour, to value free (category C) service hours in the warranty cost KPI.
 WARRANTY_LABOUR_RATE = env_float("WARRANTY_LABOUR_RATE", 80)
 
-# Notifications: links in e-mail and WeCom messages start with SITE_URL.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Notifications: links in e-mail, WeCom and texted messages start with SITE_URL. Unset, it is where
+# `make run` serves (scripts/run.sh: HOST and PORT), so `PORT=9000 make run` sends working links; a
+# HOST of 0.0.0.0 (every interface) is no address to send, 127.0.0.1 stands for it.
+_RUN_HOST = env_str("HOST", "") or "127.0.0.1"
+SITE_URL = env_str(
+    "SITE_URL", f"http://{'127.0.0.1' if _RUN_HOST == '0.0.0.0' else _RUN_HOST}:{env_int('PORT', 8000)}"
+)
 WECOM_WEBHOOK_URL = env_str("WECOM_WEBHOOK_URL", "")
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.channels.LoggingSmsBackend")
 

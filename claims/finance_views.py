@@ -107,6 +107,14 @@ def fees(request: HttpRequest) -> HttpResponse:
     """Collected fees: waiting to be handed in, received and waiting for the invoice, invoiced."""
     _check_reader(request.user)
     tab = request.GET.get("tab") if request.GET.get("tab") in FEE_TABS else "pending"
+    return _fees_page(request, tab)
+
+
+def _fees_page(
+    request: HttpRequest, tab: str, *, refused: tuple[int, InvoiceForm] | None = None
+) -> HttpResponse:
+    """The fee list; `refused` (a handover's id and its invoice form) shows that row's form again with
+    what finance typed and the reason beside it, rather than an empty form and a message at the top."""
     reports = billable_reports(request.user)
     if tab == "pending":
         rows = (
@@ -127,6 +135,10 @@ def fees(request: HttpRequest) -> HttpResponse:
         for report in page.object_list:
             report.quote = quote_before(report.signed_at, report.ticket.fee_quotes.all())
             report.quote_problem = quote_problem(report.fee, report.quote)
+    elif refused is not None:
+        for handover in page.object_list:
+            if handover.pk == refused[0]:
+                handover.refused_form = refused[1]
     return render(
         request,
         "claims/fees.html",
@@ -137,6 +149,7 @@ def fees(request: HttpRequest) -> HttpResponse:
             "invoice_form": InvoiceForm(initial={"invoice_date": timezone.localdate()}),
             "today": timezone.localdate(),
         },
+        status=200 if refused is None else 400,
     )
 
 
@@ -164,22 +177,22 @@ def fee_receive(request: HttpRequest, report_id: int) -> HttpResponse:
 def fee_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     handover = get_object_or_404(_scoped(FeeHandover.objects.all(), request.user), pk=pk)
     form = InvoiceForm(request.POST)
+    if form.is_valid():
+        try:
+            invoice_fee(
+                user=request.user,
+                handover_id=handover.pk,
+                invoice_number=form.cleaned_data["invoice_number"],
+                invoice_date=form.cleaned_data["invoice_date"],
+            )
+        except UserError as exc:
+            form.add_error(exc.field, str(exc))
     if not form.is_valid():
-        messages.error(request, next(iter(form.errors.values()))[0])
-        return redirect(reverse("claims:fees") + "?tab=received")
-    try:
-        invoice_fee(
-            user=request.user,
-            handover_id=handover.pk,
-            invoice_number=form.cleaned_data["invoice_number"],
-            invoice_date=form.cleaned_data["invoice_date"],
-        )
-    except UserError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, _("已开票,发票号 %(number)s。") % {"number": form.cleaned_data["invoice_number"]}
-        )
+        messages.error(request, _("未开票:请按提示修改后再提交。"))
+        return _fees_page(request, "received", refused=(handover.pk, form))
+    messages.success(
+        request, _("已开票,发票号 %(number)s。") % {"number": form.cleaned_data["invoice_number"]}
+    )
     return redirect(reverse("claims:fees") + "?tab=received")
 
 

@@ -77,7 +77,16 @@ def claim_new(request: HttpRequest, ticket_pk: int) -> HttpResponse:
                 )
                 return redirect(claim)
         messages.error(request, _("请按提示修改标红的项目后再提交。"))
+        _name_files_to_choose_again(form, request.FILES.getlist("attachments"))
     return render(request, "claims/claim_form.html", {"form": form, "ticket": ticket})
+
+
+def _name_files_to_choose_again(form: ClaimForm, uploads) -> None:
+    """A browser cannot fill a file box again: say which files were not kept, so none is lost unseen
+    (the other fields keep what was typed)."""
+    if uploads:
+        names = "、".join(upload.name for upload in uploads)
+        form.add_error("attachments", _("附件尚未上传:请重新选择 %(names)s。") % {"names": names})
 
 
 @login_required

@@ -21,6 +21,16 @@ class FaultCategory(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+# A product's category → the fault categories it can have (others: any).
+FAULT_CATEGORIES_OF_PRODUCT = {
+    FaultCategory.APPLIANCE: frozenset({FaultCategory.APPLIANCE, FaultCategory.OTHER}),
+    FaultCategory.BODY: frozenset({FaultCategory.BODY, FaultCategory.CHASSIS_ENGINE, FaultCategory.OTHER}),
+    FaultCategory.CHASSIS_ENGINE: frozenset(
+        {FaultCategory.BODY, FaultCategory.CHASSIS_ENGINE, FaultCategory.OTHER}
+    ),
+}
+
+
 class ServiceZone(models.TextChoices):
     CITY = "city", _("市区")
     SUBURB = "suburb", _("郊区")
@@ -125,6 +135,11 @@ class ProductModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.code}"
+
+    def fault_categories(self) -> frozenset[str]:
+        """The fault categories this product can have: an air conditioner has no bus body or engine, so
+        it never gets the bus's deadlines (§1-3.2.2)."""
+        return FAULT_CATEGORIES_OF_PRODUCT.get(self.category, frozenset(FaultCategory.values))
 
 
 class Unit(models.Model):

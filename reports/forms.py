@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,17 +37,21 @@ class MonthForm(BranchChoiceMixin, forms.Form):
     month = BoundedMonthField(label=_("月份"), required=False)
     branch = _branch_field()
 
-    def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None, *, user: User, default_month: Month, **kwargs):
+        # Always bound, with the default month filled in, so that the box shows the month on view.
+        data = (data or QueryDict()).copy()
+        if not data.get("month"):
+            data["month"] = str(default_month)
+        super().__init__(data, **kwargs)
         self._limit_branch(user)
-        self.default_month = Month.previous(timezone.localdate())
+        self.default_month = default_month
 
     def clean_month(self) -> Month:
         first_day = self.cleaned_data["month"]
         return Month(first_day.year, first_day.month) if first_day else self.default_month
 
     def values(self) -> tuple[Month, Branch | None]:
-        """The chosen month and branch; the defaults (last month, every branch) when the input is bad."""
+        """The chosen month and branch; the defaults (the page's month, every branch) when the input is bad."""
         if self.is_valid():
             return self.cleaned_data["month"], self.cleaned_data.get("branch")
         return self.default_month, None

@@ -40,10 +40,14 @@ class Month:
         return cls(int(match[1]), int(match[2]))
 
     @classmethod
+    def of(cls, day: datetime.date) -> Month:
+        """The month `day` falls in (the dashboard's default: what is happening now)."""
+        return cls(day.year, day.month)
+
+    @classmethod
     def previous(cls, today: datetime.date) -> Month:
-        """The last complete month before `today` (the dashboard's default)."""
-        first = today.replace(day=1) - datetime.timedelta(days=1)
-        return cls(first.year, first.month)
+        """The last complete month before `today` (the monthly report's default)."""
+        return cls.of(today.replace(day=1) - datetime.timedelta(days=1))
 
     def next(self) -> Month:
         return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)

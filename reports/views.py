@@ -21,6 +21,7 @@ from reports.documents import branch_day_pdf, monthly_pdf, technician_day_pdf
 from reports.findings import monthly_findings
 from reports.forms import DateRangeForm, DayForm, MonthForm
 from reports.kpis import Scope, dashboard
+from reports.periods import Month
 from reports.register import register_rows, register_tickets
 from tickets.models import ServiceCategory
 
@@ -28,8 +29,8 @@ PAGE_SIZE = 50
 PREVIEW_FINDINGS = 20
 
 
-def _scope(request: HttpRequest) -> tuple[MonthForm, Scope]:
-    form = MonthForm(request.GET or None, user=request.user)
+def _scope(request: HttpRequest, default_month: Month) -> tuple[MonthForm, Scope]:
+    form = MonthForm(request.GET, user=request.user, default_month=default_month)
     month, chosen = form.values()
     return form, Scope(month=month, branch=access.report_branch(request.user, chosen))
 
@@ -42,7 +43,7 @@ def _branch_label(scope_branch) -> str:
 @require_GET
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     access.require_dashboard(request.user)
-    form, scope = _scope(request)
+    form, scope = _scope(request, Month.of(timezone.localdate()))
     board = dashboard(scope)
     context = {
         "form": form,
@@ -59,7 +60,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def monthly(request: HttpRequest) -> HttpResponse:
     access.require_monthly(request.user)
-    form, scope = _scope(request)
+    form, scope = _scope(request, Month.previous(timezone.localdate()))
     board = dashboard(scope)
     query = request.GET.copy()
     query["month"] = str(scope.month)
@@ -77,7 +78,7 @@ def monthly(request: HttpRequest) -> HttpResponse:
 @require_GET
 def monthly_export(request: HttpRequest, fmt: str) -> HttpResponse:
     access.require_monthly(request.user)
-    form, scope = _scope(request)
+    form, scope = _scope(request, Month.previous(timezone.localdate()))
     if form.errors:
         return bad_filter_response(form)
     filename = f"satisfaction-{scope.month}-{scope.branch.code if scope.branch else 'ALL'}.{fmt}"

@@ -63,6 +63,7 @@ def reference_data(transactional_db):
         importlib.import_module(migration).grant_role_permissions(apps)
     importlib.import_module("warranty.migrations.0002_presets").create_presets(apps, None)
     importlib.import_module("tickets.migrations.0006_default_sla_policies").create_defaults(apps, None)
+    importlib.import_module("tickets.migrations.0012_urgent_and_remote_sla_policies").add_policies(apps, None)
 
 
 @pytest.fixture

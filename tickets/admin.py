@@ -66,7 +66,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         "resolution_hours",
     ]
     list_editable = ["order", "is_active"]
-    list_filter = ["is_active", "branch", "fault_category", "service_zone"]
+    list_filter = ["is_active", "branch", "fault_category", "service_zone", "channel", "priority"]
     search_fields = ["name", "seed_reference"]
 
 

@@ -19,7 +19,7 @@ from accounts.models import User
 from aftersales.bounds import VERSION_RANGE
 from customers.models import Customer, FaultCategory, Unit
 from tickets.access import access_ticket
-from tickets.forms import TicketFilterForm
+from tickets.forms import FAULT_DESCRIPTION_MAX_CHARS, TicketFilterForm
 from tickets.models import (
     Channel,
     FaultCause,
@@ -106,7 +106,7 @@ class TicketCreateSerializer(serializers.Serializer):
         queryset=Unit.objects.select_related("owner", "product_model__warranty_policy")
     )
     fault_category = serializers.ChoiceField(choices=FaultCategory.choices)
-    fault_description = serializers.CharField(max_length=2000)
+    fault_description = serializers.CharField(max_length=FAULT_DESCRIPTION_MAX_CHARS)
     fault_cause = serializers.ChoiceField(choices=FaultCause.choices, default=FaultCause.QUALITY)
     conditions = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(ALL_CONDITIONS)), default=list

@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -11,11 +12,9 @@ from aftersales.bounds import VERSION_RANGE, BoundedDateField, quantity_field
 from customers.models import Customer, FaultCategory, Unit
 from tickets.models import Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
-from warranty.rules import ALL_CONDITIONS, condition_label
+from warranty.forms import condition_choices
 
-
-def condition_choices() -> list[tuple[str, str]]:
-    return [(code, condition_label(code)) for code in sorted(ALL_CONDITIONS)]
+FAULT_DESCRIPTION_MAX_CHARS = 2000  # the API's limit too (tickets/api.py)
 
 
 class CallForm(forms.Form):
@@ -25,11 +24,23 @@ class CallForm(forms.Form):
     customer = forms.ModelChoiceField(
         queryset=Customer.objects.none(), required=False, widget=forms.HiddenInput
     )
-    fault_category = forms.ChoiceField(label=_("故障类别"), choices=FaultCategory.choices)
+    fault_category = forms.ChoiceField(
+        label=_("故障类别"),
+        choices=[("", _("按产品类别")), *FaultCategory.choices],
+        required=False,
+        help_text=_("不选则按产品的类别;时限规则按故障类别计算。"),
+    )
+    # No max_length: the browser's maxlength would silently cut a pasted text; the page counts
+    # (data-max-chars, static/js/app.js) and the server refuses what is too long.
     fault_description = forms.CharField(
         label=_("故障描述"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[
+            MaxLengthValidator(
+                FAULT_DESCRIPTION_MAX_CHARS,
+                message=_("故障描述最多 %(limit_value)d 字,现在是 %(show_value)d 字,请精简后再提交。"),
+            )
+        ],
+        widget=forms.Textarea(attrs={"rows": 3, "data-max-chars": FAULT_DESCRIPTION_MAX_CHARS}),
         error_messages={"required": _("请填写客户描述的故障现象。")},
     )
     fault_cause = forms.ChoiceField(

@@ -13,6 +13,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from accounts.scoping import BranchScopedQuerySet
 from aftersales.errors import Conflict
 from customers.models import FaultCategory
+from tickets.choices import Channel, Priority
 from tickets.permissions import permission_for
 
 
@@ -41,18 +42,6 @@ OPEN_STATES = (
     State.AWAITING_ACCEPTANCE,
 )
 TECHNICIAN_ACTIVE_STATES = (State.DISPATCHED, State.ON_SITE, State.IN_FACTORY)
-
-
-class Channel(models.TextChoices):
-    PHONE = "phone", _("电话")
-    LETTER = "letter", _("来信")
-    WALK_IN = "walk_in", _("上门送修")
-    WEB = "web", _("网上报修")
-
-
-class Priority(models.TextChoices):
-    NORMAL = "normal", _("普通")
-    URGENT = "urgent", _("紧急")
 
 
 class ServiceCategory(models.TextChoices):

@@ -44,7 +44,7 @@ def default_due_at(start: datetime.datetime) -> datetime.datetime:
 
 @dataclass(frozen=True)
 class CallDetails:
-    fault_category: str
+    fault_category: str  # blank: the product's category
     fault_description: str
     fault_cause: str = "quality"
     conditions: frozenset[str] = field(default_factory=frozenset)
@@ -61,12 +61,13 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
     if not user.in_branch(customer.branch_id):
         raise PermissionDenied(_("该客户不属于您的网点。"))
     check_conditions(unit, details.conditions)
+    fault_category = check_fault_category(unit, details.fault_category)
     now = timezone.now()
     decision = verdict_for_unit(
         unit,
         report_date=timezone.localdate(now),
         fault=details.fault_cause,
-        fault_category=details.fault_category,
+        fault_category=fault_category,
         conditions=details.conditions,
     )
     ticket = RepairTicket.objects.create(
@@ -77,7 +78,7 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         reported_by=user,
         channel=details.channel,
         priority=details.priority,
-        fault_category=details.fault_category,
+        fault_category=fault_category,
         fault_description=details.fault_description,
         fault_cause=details.fault_cause,
         conditions=sorted(details.conditions),
@@ -130,6 +131,28 @@ def check_conditions(unit: Unit, conditions: frozenset[str]) -> None:
     """Only the conditions the unit's warranty policy knows can be recorded (§5 第十一~十五条)."""
     if not conditions <= unit.product_model.warranty_policy.to_terms().exclusions:
         raise UserError(_("所选情形不适用于该产品的保修政策。"), field="conditions")
+
+
+def check_fault_category(unit: Unit, fault_category: str) -> str:
+    """The fault category to store: the product's own when none was chosen; one the product cannot have
+    (a bus body fault on an air conditioner) is refused, as it would set the wrong deadlines."""
+    product = unit.product_model
+    if not fault_category:
+        return product.category
+    allowed = product.fault_categories()
+    if fault_category not in allowed:
+        raise UserError(
+            _("故障类别“%(category)s”不适用于产品“%(product)s”,可选:%(allowed)s。")
+            % {
+                "category": FaultCategory(fault_category).label,
+                "product": product.name,
+                "allowed": "、".join(
+                    str(label) for value, label in FaultCategory.choices if value in allowed
+                ),
+            },
+            field="fault_category",
+        )
+    return fault_category
 
 
 # What each transition needs from the person pressing it, beyond the ticket.

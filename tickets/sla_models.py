@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import FaultCategory, ServiceZone
+from tickets.choices import Channel, Priority
 
 
 class Milestone(models.TextChoices):
@@ -71,8 +72,8 @@ class SlaPolicy(models.Model):
     )
     fault_category = models.CharField(_("故障类别"), max_length=20, choices=FaultCategory.choices, blank=True)
     service_zone = models.CharField(_("服务区域"), max_length=10, choices=ServiceZone.choices, blank=True)
-    channel = models.CharField(_("报修方式"), max_length=10, blank=True)
-    priority = models.CharField(_("优先级"), max_length=10, blank=True)
+    channel = models.CharField(_("报修方式"), max_length=10, choices=Channel.choices, blank=True)
+    priority = models.CharField(_("优先级"), max_length=10, choices=Priority.choices, blank=True)
     min_distance_km = models.DecimalField(
         _("距离大于(公里)"), max_digits=7, decimal_places=1, null=True, blank=True
     )

@@ -33,7 +33,14 @@ from tickets.forms import (
     TicketFilterForm,
     TransitionForm,
 )
-from tickets.models import TRANSITION_LABELS, ClockPause, RepairTicket, State, technician_loads
+from tickets.models import (
+    TRANSITION_LABELS,
+    ClockPause,
+    Priority,
+    RepairTicket,
+    State,
+    technician_loads,
+)
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
@@ -336,13 +343,22 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
         raise PermissionDenied(_("只有客服/调度和服务主任可以派工。"))
-    # §7-十八: calls left undispatched at the end of a day go first in the next day's queue.
+    # Urgent calls first; then (§7-十八) calls left undispatched at the end of a day go first in the
+    # next day's queue; each part by deadline (one query each on the unassigned-by-deadline index).
     board = RepairTicket.objects.visible_to(user).for_board()
     start_of_today = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
-    waiting = list(board.filter(reported_at__lt=start_of_today)[: BOARD_SIZE + 1])
-    carried_over = {ticket.pk for ticket in waiting}
-    if len(waiting) <= BOARD_SIZE:
-        waiting += list(board.filter(reported_at__gte=start_of_today)[: BOARD_SIZE + 1 - len(waiting)])
+    normal = board.exclude(priority=Priority.URGENT)
+    parts = (
+        board.filter(priority=Priority.URGENT),
+        normal.filter(reported_at__lt=start_of_today),
+        normal.filter(reported_at__gte=start_of_today),
+    )
+    waiting: list[RepairTicket] = []
+    for part in parts:
+        if len(waiting) > BOARD_SIZE:
+            break
+        waiting += list(part[: BOARD_SIZE + 1 - len(waiting)])
+    carried_over = {ticket.pk for ticket in waiting if ticket.reported_at < start_of_today}
     more_waiting = len(waiting) > BOARD_SIZE
     waiting = waiting[:BOARD_SIZE]
     technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN).select_related("branch")

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.db.models import F
 
+from warranty.forms import WarrantyPolicyAdminForm
 from warranty.models import MaintenanceContract, WarrantyPolicy
 
 
 @admin.register(WarrantyPolicy)
 class WarrantyPolicyAdmin(admin.ModelAdmin):
+    form = WarrantyPolicyAdminForm
     list_display = ["slug", "name", "version", "free_repair_amount", "free_repair_unit", "is_builtin"]
     search_fields = ["slug", "name"]
     readonly_fields = ["version"]

@@ -25,3 +25,9 @@ def bootstrap(bound_field):
 def idempotency_input():
     """The hidden key of one write (accounts/idempotency.py): a new UUID each time a form is rendered."""
     return format_html('<input type="hidden" name="idempotency_key" value="{}">', uuid.uuid4())
+
+
+@register.filter
+def max_chars(bound_field) -> int | None:
+    """The limit a field's text counter shows (the widget's data-max-chars), None without one."""
+    return bound_field.field.widget.attrs.get("data-max-chars")

@@ -1,7 +1,9 @@
 /* Behaviour every page shares, kept out of the HTML so the Content-Security-Policy can forbid inline
    scripts: confirmation before a form or button that cannot be undone, print buttons, selects that
-   submit their form on change (the language switch), and submit buttons disabled once their form is sent
-   (a courtesy against double taps: the form's idempotency key is the real guard on the server). Listeners sit on the document, so content htmx
+   submit their form on change (the language switch), submit buttons disabled once their form is sent
+   (a courtesy against double taps: the form's idempotency key is the real guard on the server), and the
+   character count under a text with a limit (data-max-chars: counted, never cut; the server refuses what
+   is too long). Listeners sit on the document, so content htmx
    swaps in later is covered too. */
 (function () {
   "use strict";
@@ -45,6 +47,17 @@
     if (button) confirmOr(event, button.dataset.confirm);
     if (event.target.closest("[data-print]")) window.print();
   }, true);
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.dataset || !field.dataset.maxChars) return;
+    var counter = document.querySelector('[data-counter-for="' + field.id + '"]');
+    if (!counter) return;
+    // Counted as the server counts: characters (not UTF-16 units), a line break sent as \r\n.
+    var length = Array.from(field.value.replace(/\n/g, "\r\n")).length;
+    counter.querySelector("[data-count]").textContent = length;
+    counter.classList.toggle("text-danger", length > Number(field.dataset.maxChars));
+  });
 
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-submit-on-change]")) event.target.form.submit();

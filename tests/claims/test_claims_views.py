@@ -75,6 +75,25 @@ class TestFiling:
         assert "附件“说明.txt”必须是 JPEG、PNG、WebP 图片或 PDF 文件。" in page
         assert not Claim.objects.exists()
 
+    def test_after_an_error_the_page_says_which_files_to_choose_again_and_keeps_the_rest(
+        self, client, dispatcher, ticket
+    ):
+        """A browser cannot refill a file box: the photos were silently gone after a typo in the amount."""
+        client.force_login(dispatcher)
+        page = client.post(
+            reverse("claims:claim_new", args=[ticket.pk]),
+            {
+                "kind": "cash",
+                "amount": "12,80",
+                "reason": "压缩机更换后仍漏氟",
+                "attachments": [png_upload("现场.png"), pdf_upload("鉴定.pdf")],
+            },
+        ).content.decode()
+        assert "金额必须是数字" in page
+        assert "附件尚未上传:请重新选择 现场.png、鉴定.pdf。" in page
+        assert "压缩机更换后仍漏氟" in page and 'value="12,80"' in page
+        assert not Claim.objects.exists()
+
     def test_outsiders_get_404_and_read_only_insiders_403(self, client, persona, ticket, branch_b):
         url = reverse("claims:claim_new", args=[ticket.pk])
         client.force_login(persona(Role.DISPATCHER, branch=branch_b))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -124,6 +125,26 @@ class TestScreens:
         )
         assert "已开票,发票号 No.0042。" in response.content.decode()
         assert "No.0042" in client.get(url, {"tab": "invoiced"}).content.decode()
+
+    @pytest.mark.parametrize(
+        ("typed_date", "message"),
+        [("9999-12-31", "开票日期不能晚于今天。"), ("2026-13-45", "开票日期格式应为 2026-11-27。")],
+    )
+    def test_a_date_error_keeps_the_typed_invoice_number_beside_the_message(
+        self, client, finance, technician, typed_date, message
+    ):
+        """The page came back with the number box empty: finance typed it again, or gave up."""
+        handover = receive_fee(user=finance, report_id=collected(technician).pk)
+        client.force_login(finance)
+        action = reverse("claims:fee_invoice", args=[handover.pk])
+        response = client.post(action, {"invoice_number": "FP-20261204-7", "invoice_date": typed_date})
+        page = response.content.decode()
+        form = re.search(rf'<form[^>]*action="{re.escape(action)}[^"]*".*?</form>', page, re.S).group(0)
+        assert re.search(r'<input[^>]*name="invoice_number"[^>]*value="FP-20261204-7"', form)
+        assert re.search(rf'<input[^>]*name="invoice_date"[^>]*value="{typed_date}"', form)
+        assert message in form
+        handover.refresh_from_db()
+        assert handover.invoice_number == ""
 
     def test_a_fee_received_yesterday_and_not_invoiced_is_flagged(self, client, finance, technician):
         handover = receive_fee(user=finance, report_id=collected(technician).pk)

@@ -164,7 +164,12 @@ def team(persona, branch_a):
 
 
 def breached_ticket(team, branch) -> RepairTicket:
-    unit = UnitFactory(owner__branch=branch, owner__distance_km=10)
+    unit = UnitFactory(
+        owner__branch=branch,
+        owner__distance_km=10,
+        product_model__name="城市客车",
+        product_model__category="body",
+    )
     ticket = log_call(
         user=team[Role.DISPATCHER],
         unit=unit,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from reports.access import require_dashboard
@@ -72,6 +76,22 @@ def test_the_month_defaults_to_the_previous_one_and_a_bad_month_is_named(client,
     response = client.get(reverse("reports:dashboard"), {"month": "2026-13"})
     assert response.status_code == 400  # the page with the previous month and the error (issue #15)
     assert "月份格式应为 年-月,例如 2026-10。" in response.content.decode()
+
+
+def test_the_dashboard_opens_on_the_current_month_and_shows_it_in_the_box(client, persona):
+    """It opened on last month (empty at the start of a month) with the month box blank."""
+    client.force_login(persona(Role.MANAGER))
+    this_month = f"{timezone.localdate():%Y-%m}"
+    html = client.get(reverse("reports:dashboard")).content.decode()
+    assert f"服务指标 · {this_month}" in html
+    assert re.search(rf'<input type="month" name="month" value="{this_month}"', html)
+
+
+def test_the_monthly_report_opens_on_last_month_and_shows_it_in_the_box(client, persona):
+    client.force_login(persona(Role.ADMIN))
+    last_month = f"{timezone.localdate().replace(day=1) - datetime.timedelta(days=1):%Y-%m}"
+    html = client.get(reverse("reports:monthly")).content.decode()
+    assert re.search(rf'<input type="month" name="month" value="{last_month}"', html)
 
 
 def test_the_dashboard_query_count_does_not_grow_with_the_data(client, persona, october, branch_a):

@@ -32,12 +32,15 @@ def at(text: str) -> datetime:
 
 
 def default_policies() -> list[sla.PolicyTerms]:
-    """The seed's defaults exactly as migration 0006 creates them."""
+    """The defaults exactly as migrations 0006 (the seed's) and 0012 (urgent, remote) create them."""
     from importlib import import_module
 
-    module = import_module("tickets.migrations.0006_default_sla_policies")
+    seeded = [
+        *import_module("tickets.migrations.0006_default_sla_policies").DEFAULT_POLICIES,
+        *import_module("tickets.migrations.0012_urgent_and_remote_sla_policies").ADDED_POLICIES,
+    ]
     terms = []
-    for index, (_name, _ref, order, conditions, targets) in enumerate(module.DEFAULT_POLICIES):
+    for index, (_name, _ref, order, conditions, targets) in enumerate(seeded):
         terms.append(
             sla.PolicyTerms(
                 targets={m: sla.Target(Decimal(h), basis, index) for m, (h, basis) in targets.items()},
@@ -84,8 +87,40 @@ class TestTheSeedDefaults:
     def test_appliances_in_the_city_and_suburbs_arrive_within_6_and_7_working_hours(self, zone, hours):
         assert targets(service_zone=zone)["arrival"] == (Decimal(hours), "working")
 
-    def test_remote_appliance_calls_have_no_arrival_promise_only_the_default_resolution(self):
-        assert targets(service_zone="remote") == {"resolution": (Decimal(168), "clock")}
+    def test_remote_appliance_calls_get_an_arrival_deadline_of_two_working_days(self):
+        """An appliance in 远郊/外地 had no arrival deadline at all."""
+        assert targets(service_zone="remote")["arrival"] == (Decimal(16), "working")
+
+    @pytest.mark.parametrize(
+        ("category", "zone", "distance", "channel", "arrival"),
+        [
+            ("appliance", "city", "5", "phone", (Decimal(6), "working")),
+            ("appliance", "suburb", "30", "phone", (Decimal(7), "working")),
+            ("appliance", "remote", "150", "phone", (Decimal(16), "working")),
+            ("body", "city", "20", "phone", (Decimal(24), "clock")),
+            ("body", "remote", "300", "phone", None),
+            ("chassis_engine", "city", "20", "phone", None),
+            ("other", "city", "5", "walk_in", None),
+        ],
+    )
+    def test_an_urgent_call_is_contacted_within_2_hours_and_keeps_its_other_deadlines(
+        self, category, zone, distance, channel, arrival
+    ):
+        """紧急 changed no deadline: now the customer is called back within 2 clock hours, whatever the
+        fault, zone or channel, and the arrival and resolution targets stay those of a normal call."""
+        normal = targets(
+            fault_category=category, service_zone=zone, distance_km=Decimal(distance), channel=channel
+        )
+        urgent = targets(
+            fault_category=category,
+            service_zone=zone,
+            distance_km=Decimal(distance),
+            channel=channel,
+            priority="urgent",
+        )
+        assert urgent["contact"] == (Decimal(2), "clock")
+        assert urgent.get("arrival") == normal.get("arrival") == arrival
+        assert urgent["resolution"] == normal["resolution"]
 
     def test_store_repairs_finish_within_one_week(self):
         assert targets(channel="walk_in")["resolution"] == (Decimal(168), "clock")

@@ -34,7 +34,15 @@ def team(persona, branch_a):
 
 
 def call(team, branch, *, category="body", zone="city", distance="20", channel="phone", priority="normal"):
-    unit = UnitFactory(owner__branch=branch, owner__service_zone=zone, owner__distance_km=Decimal(distance))
+    vehicle = category in ("body", "chassis_engine")
+    unit = UnitFactory(
+        owner__branch=branch,
+        owner__service_zone=zone,
+        owner__distance_km=Decimal(distance),
+        product_model__code="BUS-12M" if vehicle else "KFR-35GW",
+        product_model__name="城市客车" if vehicle else "壁挂式空调",
+        product_model__category="body" if vehicle else category,
+    )
     details = CallDetails(
         fault_category=category, fault_description="车门异响", channel=channel, priority=priority
     )
@@ -165,7 +173,14 @@ class TestMilestones:
         assert deadlines(ticket)["arrival"].target_hours == 7
         customer.service_zone = "remote"
         save_customer(customer, changed_fields=["service_zone"])
-        assert "arrival" not in deadlines(ticket)
+        assert deadlines(ticket)["arrival"].target_hours == 16
+
+    def test_a_milestone_no_policy_sets_any_more_is_dropped(self, team, branch_a):
+        ticket = call(team, branch_a, category="body", distance="20")  # arrival in 24 h (§1-3.2.2)
+        customer = ticket.customer
+        customer.distance_km = Decimal("150")  # beyond 100 km: an answer in 12 h, no arrival promise
+        save_customer(customer, changed_fields=["distance_km"])
+        assert "arrival" not in deadlines(ticket) and deadlines(ticket)["contact"].target_hours == 12
 
     def test_an_edit_that_leaves_zone_and_distance_alone_leaves_the_deadlines(self, team, branch_a):
         ticket = call(team, branch_a, category="appliance", zone="city")

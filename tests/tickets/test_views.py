@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -42,8 +43,55 @@ def intake_data(**overrides) -> dict:
     return data
 
 
+class _SelectDefault(HTMLParser):
+    """What a browser submits for a <select> nobody touched: the selected option, else the first."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name, self.inside, self.first, self.selected = name, False, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "select":
+            self.inside = attrs.get("name") == self.name
+        elif tag == "option" and self.inside:
+            if self.first is None:
+                self.first = attrs.get("value", "")
+            if "selected" in attrs and self.selected is None:
+                self.selected = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.inside = False
+
+
+def untouched_choice(page: str, name: str) -> str:
+    parser = _SelectDefault(name)
+    parser.feed(page)
+    return parser.selected if parser.selected is not None else parser.first
+
+
 @pytest.mark.django_db
 class TestIntake:
+    def test_the_fault_category_of_a_new_unit_follows_its_product(self, client, dispatcher):
+        """An air conditioner logged without touching 故障类别 is an appliance fault with the appliance
+        deadline (6 working hours in the city, §7-十九), not 车身/整机 with the bus's 24 h (§1-3.2.2)."""
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:intake")).content.decode()
+        data = intake_data(fault_category=untouched_choice(page, "fault_category"))
+        assert client.post(reverse("tickets:intake"), data).status_code == 302
+        ticket = RepairTicket.objects.get()
+        assert ticket.fault_category == "appliance"
+        arrival = ticket.deadlines.get(milestone="arrival")
+        assert (arrival.target_hours, arrival.basis) == (6, "working")
+
+    def test_a_fault_category_the_product_cannot_have_is_refused(self, client, dispatcher):
+        client.force_login(dispatcher)
+        response = client.post(reverse("tickets:intake"), intake_data(fault_category="body"))
+        assert response.status_code == 200
+        assert "故障类别“车身/整机”不适用于产品“壁挂式空调”" in response.content.decode()
+        assert not RepairTicket.objects.exists() and not Customer.objects.exists()
+
     def test_a_new_customer_call_is_logged_with_number_verdict_and_history(self, client, dispatcher):
         client.force_login(dispatcher)
         response = client.post(reverse("tickets:intake"), intake_data())
@@ -79,6 +127,21 @@ class TestIntake:
         assert (ticket.unit, ticket.customer, ticket.priority) == (unit, unit.owner, "urgent")
         assert (ticket.warranty_remedy, ticket.service_category) == ("paid_repair", "A")
         assert Customer.objects.count() == 1
+
+    def test_a_fault_description_over_the_limit_is_refused_not_cut(self, client, dispatcher):
+        """The browser cut a pasted 5,000 characters to 2,000 without a word (maxlength): the page counts
+        instead, and the server refuses the long text with the limit and the length in the message."""
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:intake")).content.decode()
+        textarea = re.search(r"<textarea[^>]*name=\"fault_description\"[^>]*>", page).group(0)
+        assert "maxlength" not in textarea and 'data-max-chars="2000"' in textarea
+        assert re.search(
+            r'data-counter-for="id_fault_description"[^>]*>\s*<span data-count>0</span> / 2000', page
+        )
+        response = client.post(reverse("tickets:intake"), intake_data(fault_description="不制冷" * 1667))
+        assert response.status_code == 200
+        assert "故障描述最多 2000 字,现在是 5001 字,请精简后再提交。" in response.content.decode()
+        assert not RepairTicket.objects.exists()
 
     def test_bad_input_names_the_fields_in_chinese_and_saves_nothing(self, client, dispatcher):
         client.force_login(dispatcher)
@@ -252,6 +315,22 @@ class TestBoardAndJobs:
         page = client.get(reverse("tickets:dispatch_board")).content.decode()
         assert page.index(early.number) < page.index(late.number)
         assert f"{technician} (1)" in page
+
+    def test_an_urgent_call_is_marked_and_heads_the_board(self, client, dispatcher, branch_a):
+        """Urgent calls were not marked and sorted after every normal call with an earlier deadline."""
+        now = timezone.now()
+        yesterday = now - datetime.timedelta(days=1)
+        overdue = TicketFactory(
+            unit__owner__branch=branch_a, reported_at=yesterday, due_at=now - datetime.timedelta(hours=1)
+        )
+        client.force_login(dispatcher)
+        client.post(reverse("tickets:intake"), intake_data(priority="urgent", fault_description="冒烟"))
+        urgent = RepairTicket.objects.get(priority="urgent")
+        page = client.get(reverse("tickets:dispatch_board")).content.decode()
+        cards = page.split('<div class="card mb-2">')[1:]
+        assert [urgent.number in cards[0], overdue.number in cards[1]] == [True, True]
+        assert re.search(r'data-testid="urgent">紧急<', cards[0])
+        assert 'data-testid="urgent"' not in cards[1]
 
     def test_the_board_runs_the_same_queries_for_2_and_for_20_tickets(
         self, client, dispatcher, technician, branch_a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django import forms
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -24,6 +25,12 @@ def form_data(client, url: str, **changes) -> dict:
     """The admin form as the page shows it, with `changes` typed over it."""
     form = client.get(url).context["adminform"].form
     values = {name: form[name].value() for name in form.fields}
+    # A browser sends nothing for a group of checkboxes none of which is checked.
+    values = {
+        name: value
+        for name, value in values.items()
+        if value or not isinstance(form.fields[name], forms.MultipleChoiceField)
+    }
     return {**{name: "" if value is None else value for name, value in values.items()}, **changes}
 
 
@@ -37,7 +44,7 @@ def policy_state(slug: str) -> tuple:
     ("changes", "field", "message"),
     [
         ({"failed_repairs_for_choice": "0"}, "failed_repairs_for_choice", FAILED_REPAIRS_ERROR),
-        ({"exclusions_without_fault_only": '["gift"]'}, "exclusions_without_fault_only", SUBSET_ERROR),
+        ({"exclusions_without_fault_only": ["gift"]}, "exclusions_without_fault_only", SUBSET_ERROR),
     ],
     ids=["zero failed repairs", "not a subset"],
 )
@@ -90,3 +97,22 @@ def test_a_new_policy_with_zero_failed_repairs_is_not_created(admin_client):
 def test_the_database_refuses_zero_failed_repairs_written_around_the_form():
     with pytest.raises(IntegrityError, match="failed_repairs_for_choice_positive"), transaction.atomic():
         WarrantyPolicy.objects.filter(slug="cn-national").update(failed_repairs_for_choice=0)
+
+
+@pytest.mark.django_db
+def test_exclusions_are_checkboxes_of_the_known_conditions_not_raw_json(admin_client):
+    """They were a JSON text box: a typo (a code the rules do not know) could only be found by reading."""
+    policy = WarrantyPolicy.objects.get(slug="retail")
+    url = reverse("admin:warranty_warrantypolicy_change", args=[policy.pk])
+    page = admin_client.get(url).content.decode()
+    assert 'type="checkbox" name="exclusions" value="gift"' in page
+    assert 'type="checkbox" name="exclusions_without_fault_only" value="use_marks"' in page
+    assert "赠品" in page  # the condition's name, not only its code
+    assert '<textarea name="exclusions"' not in page
+
+    kept = [code for code in policy.exclusions if code != "gift"]  # the admin unticks 赠品
+    response = admin_client.post(url, form_data(admin_client, url, exclusions=kept))
+
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert policy.exclusions == sorted(kept) and "gift" not in policy.to_terms().exclusions

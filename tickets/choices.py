@@ -1,0 +1,17 @@
+"""Codes of a call that tickets store and SLA policies match on; apart from tickets.models so that
+tickets.sla_models (imported by it) can offer them as choices too."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("电话")
+    LETTER = "letter", _("来信")
+    WALK_IN = "walk_in", _("上门送修")
+    WEB = "web", _("网上报修")
+
+
+class Priority(models.TextChoices):
+    NORMAL = "normal", _("普通")
+    URGENT = "urgent", _("紧急")
