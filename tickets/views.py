@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.calendars import confirmed_years
@@ -65,6 +66,26 @@ class CappedCountPaginator(Paginator):
     def is_capped(self) -> bool:
         return self.count > self.COUNT_CAP
 
+
+# Transitions that are not the workflow's next step: the ticket page lists them below its action bar.
+SECONDARY_ACTIONS = frozenset(
+    {"request_return", "reject_return", "cancel", "reopen", "undo_accept", "undo_cancel"}
+)
+# Return-to-factory steps have their own forms (goods register, receipt, signature): the bar links to them.
+FORM_ACTIONS = frozenset({"approve_return", "finish_factory_repair", "hand_over"})
+# One-way actions ask before they are sent (static/js/app.js reads data-confirm).
+CONFIRMATIONS = {
+    "complete_visit": gettext_lazy("确定完成上门服务?已签字的服务报告将不能修改。"),
+    "approve_return": gettext_lazy("确定批准返厂?将登记商品入库并开具领取收据。"),
+    "reject_return": gettext_lazy("确定驳回返厂申请?"),
+    "finish_factory_repair": gettext_lazy("确定返厂维修已完成?将立即通知客户取件。"),
+    "hand_over": gettext_lazy("确定客户已签字领取?领取收据将作废。"),
+    "accept": gettext_lazy("确定验收?验收后将安排回访并向客户发送满意度调查。当天内可由服务主任撤销。"),
+    "cancel": gettext_lazy("确定取消该工单?此操作会记录在案,当天内可由服务主任撤销。"),
+    "reopen": gettext_lazy("确定重新报修?将计为一次返修。"),
+    "undo_accept": gettext_lazy("确定撤销验收?已安排的回访将取消,工单回到待验收。"),
+    "undo_cancel": gettext_lazy("确定撤销取消?工单回到取消前的状态,期限继续计时。"),
+}
 
 BOARD_SIZE = 50  # the most urgent unassigned tickets; the rest are one click away in the list
 
@@ -190,8 +211,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
+    available = available_transitions(ticket, request.user)
     # `follow_up` is pressed on the follow-up call's page, where the survey is recorded (surveys app).
-    names = [name for name in available_transitions(ticket, request.user) if name != "follow_up"]
+    names = [name for name in available if name != "follow_up"]
     actions = [
         {
             "name": name,
@@ -199,6 +221,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "needs_reason": name in NEEDS_REASON,
             "needs_work_summary": name in NEEDS_WORK_SUMMARY,
             "needs_technician": name == "dispatch",
+            "has_own_form": name in FORM_ACTIONS,
+            "confirm": CONFIRMATIONS.get(name, ""),
         }
         for name in names
     ]
@@ -231,7 +255,11 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "approve_form": ApproveReturnForm() if "approve_return" in names else None,
             "hand_over_form": HandOverForm() if "hand_over" in names else None,
             "may_write_report": may_write_report(ticket, request.user),
-            "actions": actions,
+            "write_report_next": may_write_report(ticket, request.user)
+            and not (service_report and service_report.is_signed),
+            "follow_up_next": "follow_up" in available,
+            "next_actions": [action for action in actions if action["name"] not in SECONDARY_ACTIONS],
+            "other_actions": [action for action in actions if action["name"] in SECONDARY_ACTIONS],
             "technicians": technicians,
             "revise_form": revise_form,
             "now": timezone.now(),
