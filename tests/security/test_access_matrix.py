@@ -123,6 +123,9 @@ ACCESS: dict[str, R] = {
     "tickets:return_ship_back": POST(ALL, objects={"pk": "ticket_awaiting_pickup"}),
     # --- customers ---
     "customers:search": GET(ALL),
+    "customers:list": GET(ALL),
+    "customers:edit": GET({D, S}, objects={"pk": "customer"}),
+    "customers:unit_edit": GET({D, S}, objects={"pk": "unit"}),
     "history:customer": GET(ALL, objects={"pk": "customer"}, other_tech=200),
     "history:unit": GET(ALL, objects={"pk": "unit"}, other_tech=200),
     # --- warranty ---
