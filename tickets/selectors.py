@@ -115,3 +115,18 @@ def unit_service_history(user: User, unit: Unit) -> dict:
             fault_category=unit.product_model.category,
         ).as_dict(),
     }
+
+
+RECENT_UNIT_TICKETS = 5
+
+
+def unit_tickets_for_intake(user: User, unit: Unit) -> dict:
+    """What the intake shows of a chosen unit: every open ticket (a second call may be the same fault)
+    and the last few finished or cancelled ones, each list in one query."""
+    visible = RepairTicket.objects.visible_to(user).filter(unit=unit).select_related("technician")
+    return {
+        "open_tickets": list(visible.open().order_by("-reported_at")),
+        "recent_tickets": list(
+            visible.exclude(state__in=OPEN_STATES).order_by("-reported_at")[:RECENT_UNIT_TICKETS]
+        ),
+    }

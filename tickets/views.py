@@ -37,7 +37,7 @@ from tickets.models import TRANSITION_LABELS, ClockPause, RepairTicket, State, t
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
-from tickets.selectors import filtered_tickets
+from tickets.selectors import filtered_tickets, unit_tickets_for_intake
 from tickets.services import (
     NEEDS_REASON,
     NEEDS_WORK_SUMMARY,
@@ -180,6 +180,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             "selected_unit": selected_unit,
             "selected_customer": selected_customer,
             "search_customers": find_customers(user, request.GET["q"]) if request.GET.get("q") else None,
+            **(unit_tickets_for_intake(user, selected_unit) if selected_unit else {}),
         },
     )
 
