@@ -20,7 +20,10 @@ from reports.findings import monthly_findings
 from reports.forms import DateRangeForm, DayForm, MonthForm
 from reports.kpis import Scope, dashboard
 from reports.register import register_rows, register_tickets
+from reports.ticket_export import ticket_rows, with_first_phone
+from tickets.forms import TicketFilterForm
 from tickets.models import ServiceCategory
+from tickets.selectors import clean_sort, filtered_tickets, sort_tickets
 
 PAGE_SIZE = 50
 PREVIEW_FINDINGS = 20
@@ -214,3 +217,18 @@ def call_register_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt == "xlsx":
         return exports.xlsx_response([(_("叫修登记簿"), register_rows(tickets))], filename)
     raise Http404("Unknown format")
+
+
+@login_required
+@require_GET
+def ticket_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The ticket list's rows for its filters and sort, as CSV or xlsx, streamed (any length)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("Unknown format")
+    form = TicketFilterForm(request.GET or None, user=request.user)
+    tickets = sort_tickets(filtered_tickets(request.user, form), clean_sort(request.GET.get("sort", "")))
+    rows = ticket_rows(with_first_phone(tickets))
+    filename = f"tickets-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
+    if fmt == "csv":
+        return exports.csv_response(rows, filename)
+    return exports.xlsx_response([(_("工单"), rows)], filename)

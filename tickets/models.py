@@ -473,6 +473,28 @@ class TicketEvent(models.Model):
         return f"{self.ticket_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
 
 
+class SavedTicketFilter(models.Model):
+    """A ticket list filter a user named and keeps (issue #16): the list's query string."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_filters"
+    )
+    name = models.CharField(_("名称"), max_length=40)
+    query = models.CharField(_("筛选条件"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("保存时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("已保存的筛选")
+        verbose_name_plural = _("已保存的筛选")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="tickets_savedticketfilter_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 TRANSITION_LABELS = {
     "log_call": _("登记报修"),
     "dispatch": _("派工"),

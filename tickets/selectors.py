@@ -43,6 +43,27 @@ def filtered_tickets(user: User, form):
     return tickets
 
 
+# The ticket list's sortable columns (?sort=<key>, "-<key>" descending), also used by its export:
+# columns of the ticket row only, so a sort reads one table (due_at and reported_at are indexed).
+SORTS = {
+    "number": "number",
+    "state": "state",
+    "priority": "priority",
+    "due": "due_at",
+    "reported": "reported_at",
+}
+DEFAULT_SORT = "due"
+
+
+def clean_sort(raw: str) -> str:
+    return raw if raw.removeprefix("-") in SORTS else DEFAULT_SORT
+
+
+def sort_tickets(tickets, sort: str):
+    direction = "-" if sort.startswith("-") else ""
+    return tickets.order_by(direction + SORTS[sort.removeprefix("-")], direction + "pk")
+
+
 def finished_repairs(unit: Unit):
     return RepairTicket.objects.filter(unit=unit, completed_at__isnull=False).exclude(state=State.CANCELLED)
 

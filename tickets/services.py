@@ -260,6 +260,53 @@ def apply_transition(
     return ticket
 
 
+# Transitions the ticket list applies to several tickets at once (issue #16).
+BULK_TRANSITIONS = ("dispatch", "cancel")
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    done: list[str]
+    refused: list[tuple[str, str]]  # (ticket number, why)
+
+
+def bulk_transition(
+    *, user: User, name: str, versions: dict[int, int], technician: User | None = None, note: str = ""
+) -> BulkOutcome:
+    """Dispatch or cancel the chosen tickets (id → the version the user saw), each in its own
+    transaction through apply_transition: one stale or refused ticket does not hold back the others,
+    and a second press of the same form changes nothing (the versions moved on)."""
+    if name not in BULK_TRANSITIONS:
+        raise UserError(_("请选择批量操作。"), field="action")
+    if name == "cancel" and not note.strip():
+        raise UserError(_("批量取消请填写原因。"), field="note")
+    if name == "dispatch" and technician is None:
+        raise UserError(_("批量派工请选择技术员。"), field="technician")
+    numbers = dict(
+        RepairTicket.objects.visible_to(user)
+        .filter(pk__in=versions)
+        .order_by("due_at", "pk")
+        .values_list("pk", "number")
+    )
+    done: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for ticket_id, number in numbers.items():
+        try:
+            apply_transition(
+                ticket_id=ticket_id,
+                user=user,
+                name=name,
+                expected_version=versions[ticket_id],
+                technician=technician,
+                note=note,
+            )
+        except (UserError, PermissionDenied) as exc:
+            refused.append((number, str(exc)))
+        else:
+            done.append(number)
+    return BulkOutcome(done=done, refused=refused)
+
+
 def _state_before_cancel(ticket: RepairTicket) -> str:
     cancelled = ticket.events.filter(action="cancel").order_by("-at", "-pk").first()
     if cancelled is None or not cancelled.from_state:

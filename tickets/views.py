@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from tickets import sla_services
 from tickets.access import access_ticket
 from tickets.forms import (
     ApproveReturnForm,
+    BulkActionForm,
     CallForm,
     FinishRepairForm,
     HandOverForm,
@@ -33,23 +35,32 @@ from tickets.forms import (
     TicketFilterForm,
     TransitionForm,
 )
-from tickets.models import TRANSITION_LABELS, ClockPause, RepairTicket, State, technician_loads
+from tickets.models import (
+    TRANSITION_LABELS,
+    ClockPause,
+    RepairTicket,
+    SavedTicketFilter,
+    State,
+    technician_loads,
+)
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
-from tickets.selectors import filtered_tickets, unit_tickets_for_intake
+from tickets.selectors import SORTS, clean_sort, filtered_tickets, sort_tickets, unit_tickets_for_intake
 from tickets.services import (
     NEEDS_REASON,
     NEEDS_WORK_SUMMARY,
     CallDetails,
     apply_transition,
     available_transitions,
+    bulk_transition,
     dispatchable_technicians,
     revise_fault,
     take_call,
 )
 
 PAGE_SIZE = 25
+BULK_EDITORS = (Role.DISPATCHER, Role.SUPERVISOR)
 
 
 class CappedCountPaginator(Paginator):
@@ -195,17 +206,118 @@ def _initial_choice(form, name: str):
         return None
 
 
+def _list_query(request: HttpRequest, form: TicketFilterForm) -> QueryDict:
+    """The list's own parameters from the request (filters and sort, not the page): what a saved filter
+    keeps and what the sort links and the export carry on."""
+    kept = QueryDict(mutable=True)
+    for key in [*form.fields, "sort"]:
+        for value in request.GET.getlist(key):
+            if value:
+                kept.appendlist(key, value)
+    return kept
+
+
+def may_bulk_edit(user) -> bool:
+    return user.has_role(*BULK_EDITORS)
+
+
 @login_required
 @require_GET
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    form = TicketFilterForm(request.GET or None, user=request.user)
-    tickets = filtered_tickets(request.user, form).list_rows_only()
+    user = request.user
+    form = TicketFilterForm(request.GET or None, user=user)
+    sort = clean_sort(request.GET.get("sort", ""))
+    tickets = sort_tickets(filtered_tickets(user, form).list_rows_only(), sort)
     page = CappedCountPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
-    query_without_page = request.GET.copy()
-    query_without_page.pop("page", None)
-    context = {"form": form, "page": page, "query": query_without_page.urlencode(), "now": timezone.now()}
+    query = _list_query(request, form)
+    sort_headers = {}
+    for key in SORTS:
+        toggled = query.copy()
+        toggled["sort"] = f"-{key}" if sort == key else key
+        direction = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        sort_headers[key] = {"key": key, "link": toggled.urlencode(), "direction": direction}
+    may_bulk = may_bulk_edit(user)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "now": timezone.now(),
+        "sort": sort,
+        "sort_headers": sort_headers,
+        "saved_filters": list(user.ticket_filters.all()),
+        "bulk_form": BulkActionForm(technicians=form.fields["technician"].queryset) if may_bulk else None,
+    }
     template = "tickets/ticket_list.html#results" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)
+
+
+def _back_to_list(query: str) -> HttpResponse:
+    # Only the list's own parameters come back (QueryDict round trip): never a URL from the form.
+    return redirect(f"{reverse('tickets:list')}?{QueryDict(query).urlencode()}")
+
+
+@login_required
+@require_POST
+def save_filter(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "").strip()
+    query = request.POST.get("query", "")
+    max_name = SavedTicketFilter._meta.get_field("name").max_length
+    if not name or len(name) > max_name:
+        messages.error(request, _("筛选名称必填,最多 %(n)d 个字。") % {"n": max_name})
+    elif len(query) > SavedTicketFilter._meta.get_field("query").max_length:
+        messages.error(request, _("筛选条件太长,不能保存。"))
+    else:
+        SavedTicketFilter.objects.update_or_create(
+            user=request.user, name=name, defaults={"query": QueryDict(query).urlencode()}
+        )
+        messages.success(request, _("已保存筛选“%(name)s”。") % {"name": name})
+    return _back_to_list(query)
+
+
+@login_required
+@require_POST
+def delete_filter(request: HttpRequest, pk: int) -> HttpResponse:
+    deleted, _rows = SavedTicketFilter.objects.filter(user=request.user, pk=pk).delete()
+    if deleted:
+        messages.success(request, _("已删除该筛选。"))
+    return redirect("tickets:list")
+
+
+@login_required
+@require_POST
+def bulk_action(request: HttpRequest) -> HttpResponse:
+    """Bulk dispatch or cancel from the ticket list, each ticket on its own (services.bulk_transition)."""
+    user = request.user
+    if not may_bulk_edit(user):
+        raise PermissionDenied(_("只有客服/调度和服务主任可以批量派工或取消。"))
+    form = BulkActionForm(request.POST, technicians=TicketFilterForm(user=user).fields["technician"].queryset)
+    query = request.POST.get("query", "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return _back_to_list(query)
+    action = form.cleaned_data["action"]
+    try:
+        outcome = bulk_transition(
+            user=user,
+            name=action,
+            versions=form.cleaned_data["versions"],
+            technician=form.cleaned_data["technician"],
+            note=form.cleaned_data["note"],
+        )
+    except UserError as exc:
+        messages.error(request, str(exc))
+        return _back_to_list(query)
+    label = TRANSITION_LABELS[action]
+    if outcome.done:
+        messages.success(
+            request,
+            _("“%(action)s”已完成 %(n)d 张:%(numbers)s")
+            % {"action": label, "n": len(outcome.done), "numbers": "、".join(outcome.done)},
+        )
+    for number, reason in outcome.refused:
+        messages.error(request, _("%(number)s 未处理:%(reason)s") % {"number": number, "reason": reason})
+    return _back_to_list(query)
 
 
 @login_required

@@ -122,6 +122,10 @@ ACCESS: dict[str, R] = {
     "tickets:return_hand_over": POST(ALL, objects={"pk": "ticket_awaiting_pickup"}),
     "tickets:return_ship_back": POST(ALL, objects={"pk": "ticket_awaiting_pickup"}),
     # --- customers ---
+    "tickets:save_filter": POST(ALL),
+    "tickets:delete_filter": POST(ALL, objects={"pk": "=1"}),
+    "tickets:bulk": POST({D, S}),
+    "reports:ticket_export": GET(ALL, objects={"fmt": "=csv"}),
     "customers:search": GET(ALL),
     "customers:list": GET(ALL),
     "customers:edit": GET({D, S}, objects={"pk": "customer"}),
