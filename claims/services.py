@@ -292,10 +292,9 @@ def decide_claim(
     *, user: User, claim_id: int, expected_version: int | None, approve: bool, note: str = ""
 ) -> Claim:
     """One level's decision. Approving the last level approves the claim: write-off entry and the
-    notices of §2-一-2 (small: finance and the manager; large: finance). Rejecting needs a reason."""
+    notices of §2-一-2 (small: finance and the manager; large: finance). Every decision carries the
+    approver's comment (审批意见, printed on the write-off form); a rejection its reason."""
     note = note.strip()
-    if not approve and not note:
-        raise UserError(_("驳回时请填写驳回原因。"), field="note")
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim_id)
         _check_version(claim, expected_version)
@@ -313,6 +312,11 @@ def decide_claim(
                 raise PermissionDenied(_("该申请已指定由 %(name)s 审批。") % {"name": claim.assigned_to})
             raise PermissionDenied(
                 _("该申请当前须由%(role)s审批。") % {"role": claim.get_awaiting_role_display()}
+            )
+        if not note:
+            raise UserError(
+                _("请填写审批意见,它将印在核销申报表上。") if approve else _("驳回时请填写驳回原因。"),
+                field="note",
             )
         now = timezone.now()
         level, role = claim.current_level, claim.awaiting_role

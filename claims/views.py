@@ -32,6 +32,7 @@ from claims.services import (
     may_withdraw,
     reassign_candidates,
     reassign_claim,
+    rule_for,
     submit_claim,
     withdraw_claim,
 )
@@ -49,7 +50,7 @@ def claim_new(request: HttpRequest, ticket_pk: int) -> HttpResponse:
     ticket = access_ticket(
         request.user,
         ticket_pk,
-        queryset=RepairTicket.objects.select_related("customer", "unit__product_model"),
+        queryset=RepairTicket.objects.select_related("branch", "customer", "unit__product_model"),
     )
     if not may_file_claim(ticket, request.user):
         raise PermissionDenied(_("您不能为该工单提交赔偿申请。"))
@@ -78,7 +79,8 @@ def claim_new(request: HttpRequest, ticket_pk: int) -> HttpResponse:
                 return redirect(claim)
         messages.error(request, _("请按提示修改标红的项目后再提交。"))
         _name_files_to_choose_again(form, request.FILES.getlist("attachments"))
-    return render(request, "claims/claim_form.html", {"form": form, "ticket": ticket})
+    context = {"form": form, "ticket": ticket, "small_claim_limit": rule_for(ticket.branch).threshold}
+    return render(request, "claims/claim_form.html", context)
 
 
 def _name_files_to_choose_again(form: ClaimForm, uploads) -> None:

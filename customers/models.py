@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Prefetch, Q
@@ -195,3 +196,26 @@ class Unit(models.Model):
     def has_purchase_proof(self) -> bool:
         """§3 第十一条: free warranty service needs the purchase date and place."""
         return self.purchase_date is not None and bool(self.purchase_place)
+
+
+class CustomerChange(models.Model):
+    """Append-only record of an edit of a customer's or a unit's details from the customer pages:
+    who changed what from what to what (shown on the customer's and the unit's page)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="changes")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    # [{"field": name, "label": the field's label when written, "before": text, "after": text}, ...]
+    changes = models.JSONField(_("修改内容"), default=list)
+
+    class Meta:
+        verbose_name = _("客户资料修改记录")
+        verbose_name_plural = _("客户资料修改记录")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["customer", "at"], name="customers_change_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.at:%Y-%m-%d %H:%M}"

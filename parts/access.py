@@ -54,7 +54,14 @@ def access_requisition(user, pk: int) -> Requisition:
     try:
         return (
             Requisition.objects.visible_to(user)
-            .select_related("ticket", "requested_by", "technician", "warehouse", "decided_by", "branch")
+            .select_related(
+                "ticket__unit__product_model",
+                "requested_by",
+                "technician",
+                "warehouse",
+                "decided_by",
+                "branch",
+            )
             .get(pk=pk)
         )
     except Requisition.DoesNotExist as exc:

@@ -338,6 +338,7 @@ def requisition_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for line in lines:
         line.available = levels.get(line.part_id, 0)
         line.in_hand = line.issued - line.returned
+        line.value = line.part.market_price * line.quantity
     refusal = approval_refusal(
         Actor.of(user),
         requester_id=requisition.requested_by_id,
@@ -350,6 +351,7 @@ def requisition_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "requisition": requisition,
             "lines": lines,
+            "total_value": sum(line.value for line in lines),
             "may_decide": requisition.state == Requisition.State.SUBMITTED and refusal is None,
             "may_issue": is_keeper and requisition.state in services.ISSUABLE,
             "may_return": is_keeper and requisition.state in services.RETURNABLE,

@@ -13,4 +13,5 @@ urlpatterns = [
     path("daily/branch.pdf", views.branch_daily_pdf, name="branch_daily_pdf"),
     path("call-register/", views.call_register, name="call_register"),
     path("call-register/register.<str:fmt>", views.call_register_export, name="call_register_export"),
+    path("tickets.<str:fmt>", views.ticket_export, name="ticket_export"),
 ]

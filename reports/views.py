@@ -23,7 +23,10 @@ from reports.forms import DateRangeForm, DayForm, MonthForm
 from reports.kpis import Scope, dashboard
 from reports.periods import Month
 from reports.register import register_rows, register_tickets
+from reports.ticket_export import ticket_rows, with_first_phone
+from tickets.forms import TicketFilterForm
 from tickets.models import ServiceCategory
+from tickets.selectors import clean_sort, filtered_tickets, sort_tickets
 
 PAGE_SIZE = 50
 PREVIEW_FINDINGS = 20
@@ -225,4 +228,18 @@ def call_register_export(request: HttpRequest, fmt: str) -> HttpResponse:
         register_rows(tickets),
         title=_("叫修登记簿"),
         filename=f"call-register-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}",
+    )
+
+
+@login_required
+@require_GET
+def ticket_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The ticket list's rows for its filters and sort, as CSV or xlsx, streamed (any length)."""
+    form = TicketFilterForm(request.GET or None, user=request.user)
+    tickets = sort_tickets(filtered_tickets(request.user, form), clean_sort(request.GET.get("sort", "")))
+    return spreadsheet_response(
+        fmt,
+        ticket_rows(with_first_phone(tickets)),
+        title=_("工单"),
+        filename=f"tickets-{timezone.localtime():%Y%m%d-%H%M}",
     )

@@ -1,7 +1,7 @@
 """Write paths of follow-up calls, surveys and complaints. Each runs in one transaction.
 
 `on_ticket_transitioned` (connected in `SurveysConfig.ready`) schedules the calls and the survey when a
-ticket is accepted and cancels the pending calls when it is reopened. `record_call` is the agent's
+ticket is accepted and cancels the pending calls when it is reopened or its acceptance is taken back. `record_call` is the agent's
 one-screen call record: the first call reached on an accepted ticket carries the survey and closes the
 ticket (`follow_up`, DESIGN §3) in the same transaction.
 """
@@ -83,6 +83,9 @@ def on_ticket_transitioned(
         schedule_follow_ups(ticket=ticket, at=at)
     elif name == "reopen":
         cancel_follow_ups(ticket=ticket)
+    elif name == "undo_accept":
+        cancel_follow_ups(ticket=ticket)
+        revoke_survey_link(ticket=ticket)
     elif name == "follow_up" and Survey.objects.filter(ticket=ticket, answered_at__isnull=True).exists():
         # DESIGN §3: the ticket closes with its first follow-up call, recorded with the survey
         # (record_call answers the survey first); a bare `follow_up` from a page or the API is refused.
@@ -118,6 +121,14 @@ def cancel_follow_ups(*, ticket: RepairTicket) -> int:
     """Reopened (same fault again): the pending calls go; new ones come with the next acceptance."""
     return FollowUpCall.objects.filter(ticket=ticket, outcome=Outcome.PENDING).update(
         outcome=Outcome.CANCELLED
+    )
+
+
+def revoke_survey_link(*, ticket: RepairTicket) -> None:
+    """The acceptance was taken back: the texted link stops working until the next acceptance sends
+    a new one (an answered survey stays as it is)."""
+    Survey.objects.filter(ticket=ticket, answered_at__isnull=True).update(
+        token_hash=None, token_expires_at=None
     )
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Branch, Role, User
 from aftersales.bounds import VERSION_RANGE, BoundedDateField, quantity_field
 from customers.models import Customer, FaultCategory, Unit
-from tickets.models import Channel, FaultCause, Priority, ServiceReport, State
+from tickets.models import TRANSITION_LABELS, Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
 from warranty.forms import condition_choices
 
@@ -344,3 +344,37 @@ class GoodsRegisterFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("结束日期不能早于开始日期。"))
         return data
+
+
+class BulkActionForm(forms.Form):
+    """The ticket list's bulk dispatch / cancel: the ticked rows arrive as `ticket=<id>:<version>`."""
+
+    MAX_TICKETS = 100
+
+    action = forms.ChoiceField(
+        label=_("批量操作"),
+        choices=[("dispatch", TRANSITION_LABELS["dispatch"]), ("cancel", TRANSITION_LABELS["cancel"])],
+    )
+    technician = forms.ModelChoiceField(
+        label=_("技术员"), queryset=User.objects.none(), required=False, empty_label=_("选择技术员")
+    )
+    note = forms.CharField(label=_("原因"), max_length=2000, required=False)
+
+    def __init__(self, *args, technicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technician"].queryset = technicians
+
+    def clean(self):
+        cleaned = super().clean()
+        versions: dict[int, int] = {}
+        for raw in self.data.getlist("ticket") if hasattr(self.data, "getlist") else []:
+            ticket_id, _sep, version = raw.partition(":")
+            if not (ticket_id.isdigit() and version.isdigit()):
+                raise forms.ValidationError(_("提交的内容无效,请刷新页面后重试。"))
+            versions[int(ticket_id)] = int(version)
+        if not versions:
+            raise forms.ValidationError(_("请先在列表中勾选要处理的工单。"))
+        if len(versions) > self.MAX_TICKETS:
+            raise forms.ValidationError(_("一次最多处理 %(n)d 张工单,请分批操作。") % {"n": self.MAX_TICKETS})
+        cleaned["versions"] = versions
+        return cleaned

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from customers.models import Customer, Unit
+from customers.services import may_edit_customer
 from tickets.selectors import customer_tickets, unit_service_history
 
 
@@ -24,7 +25,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Customer.DoesNotExist as exc:
         raise Http404("No such customer") from exc
     tickets = customer_tickets(request.user, customer)[:50]
-    return render(request, "customers/customer_detail.html", {"customer": customer, "tickets": tickets})
+    changes = customer.changes.select_related("actor", "unit")[:50]
+    context = {
+        "customer": customer,
+        "tickets": tickets,
+        "changes": changes,
+        "may_edit": may_edit_customer(request.user, customer),
+    }
+    return render(request, "customers/customer_detail.html", context)
 
 
 @login_required
@@ -37,5 +45,11 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Unit.DoesNotExist as exc:
         raise Http404("No such unit") from exc
     contracts = unit.owner.contracts.filter(Q(unit=unit) | Q(unit__isnull=True)).order_by("-end_date")
-    context = {"unit": unit, "contracts": contracts, **unit_service_history(request.user, unit)}
+    context = {
+        "unit": unit,
+        "contracts": contracts,
+        "changes": unit.changes.select_related("actor")[:50],
+        "may_edit": may_edit_customer(request.user, unit.owner),
+        **unit_service_history(request.user, unit),
+    }
     return render(request, "customers/unit_detail.html", context)

@@ -15,6 +15,7 @@ from aftersales.errors import Conflict
 from customers.models import FaultCategory
 from tickets.choices import Channel, Priority
 from tickets.permissions import permission_for
+from tickets.undo import within_the_day
 
 
 class State(models.TextChoices):
@@ -148,6 +149,16 @@ def technician_loads(technicians) -> models.QuerySet:
 def has_signed_report(ticket: RepairTicket) -> bool:
     """complete_visit guard: the customer signed this visit's service report."""
     return ticket.report_signed
+
+
+def accepted_today(ticket: RepairTicket) -> bool:
+    """undo_accept guard: the acceptance was today (tickets.undo)."""
+    return within_the_day(ticket.accepted_at, timezone.now(), timezone.get_default_timezone())
+
+
+def cancelled_today(ticket: RepairTicket) -> bool:
+    """undo_cancel guard: the cancellation (it sets closed_at) was today (tickets.undo)."""
+    return within_the_day(ticket.closed_at, timezone.now(), timezone.get_default_timezone())
 
 
 class RepairTicket(ConcurrentTransitionMixin, models.Model):
@@ -387,6 +398,29 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
+        source=State.ACCEPTED,
+        target=State.AWAITING_ACCEPTANCE,
+        permission=permission_for("undo_accept"),
+        conditions=[accepted_today],
+    )
+    def undo_accept(self) -> None:
+        """An accidental 验收 taken back the same day: the report waits for acceptance again."""
+        self.accepted_at = None
+
+    @transition(
+        field=state,
+        source=State.CANCELLED,
+        target=RETURN_VALUE(*OPEN_STATES),
+        permission=permission_for("undo_cancel"),
+        conditions=[cancelled_today],
+    )
+    def undo_cancel(self, *, restore: str) -> str:
+        """An accidental 取消 taken back the same day: back to the state it was cancelled from."""
+        self.closed_at = None
+        return restore
+
+    @transition(
+        field=state,
         source=[State.ACCEPTED, State.CLOSED],
         target=State.REPORTED,
         permission=permission_for("reopen"),
@@ -428,6 +462,28 @@ class TicketEvent(models.Model):
         return f"{self.ticket_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
 
 
+class SavedTicketFilter(models.Model):
+    """A ticket list filter a user named and keeps (issue #16): the list's query string."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_filters"
+    )
+    name = models.CharField(_("名称"), max_length=40)
+    query = models.CharField(_("筛选条件"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("保存时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("已保存的筛选")
+        verbose_name_plural = _("已保存的筛选")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="tickets_savedticketfilter_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 TRANSITION_LABELS = {
     "log_call": _("登记报修"),
     "dispatch": _("派工"),
@@ -442,6 +498,8 @@ TRANSITION_LABELS = {
     "follow_up": _("回访关闭"),
     "cancel": _("取消工单"),
     "reopen": _("重新报修(返修)"),
+    "undo_accept": _("撤销验收"),
+    "undo_cancel": _("撤销取消"),
     "revise_verdict": _("修改故障原因,重新判定保修"),
     "start_report": _("开始填写服务报告"),
     "sign_report": _("客户签字确认服务报告"),

@@ -31,6 +31,9 @@ TRANSITION_ACTORS: dict[str, Actors] = {
     "follow_up": Actors(roles=frozenset({Role.DISPATCHER})),
     "cancel": Actors(roles=frozenset({Role.DISPATCHER, Role.SUPERVISOR})),
     "reopen": Actors(roles=frozenset({Role.DISPATCHER})),
+    # An accidental 验收 or 取消, taken back within the day (tickets.undo).
+    "undo_accept": Actors(roles=frozenset({Role.SUPERVISOR})),
+    "undo_cancel": Actors(roles=frozenset({Role.SUPERVISOR})),
 }
 
 

@@ -43,6 +43,27 @@ def filtered_tickets(user: User, form):
     return tickets
 
 
+# The ticket list's sortable columns (?sort=<key>, "-<key>" descending), also used by its export:
+# columns of the ticket row only, so a sort reads one table (due_at and reported_at are indexed).
+SORTS = {
+    "number": "number",
+    "state": "state",
+    "priority": "priority",
+    "due": "due_at",
+    "reported": "reported_at",
+}
+DEFAULT_SORT = "due"
+
+
+def clean_sort(raw: str) -> str:
+    return raw if raw.removeprefix("-") in SORTS else DEFAULT_SORT
+
+
+def sort_tickets(tickets, sort: str):
+    direction = "-" if sort.startswith("-") else ""
+    return tickets.order_by(direction + SORTS[sort.removeprefix("-")], direction + "pk")
+
+
 def finished_repairs(unit: Unit):
     return RepairTicket.objects.filter(unit=unit, completed_at__isnull=False).exclude(state=State.CANCELLED)
 
@@ -114,4 +135,19 @@ def unit_service_history(user: User, unit: Unit) -> dict:
             fault="quality",
             fault_category=unit.product_model.category,
         ).as_dict(),
+    }
+
+
+RECENT_UNIT_TICKETS = 5
+
+
+def unit_tickets_for_intake(user: User, unit: Unit) -> dict:
+    """What the intake shows of a chosen unit: every open ticket (a second call may be the same fault)
+    and the last few finished or cancelled ones, each list in one query."""
+    visible = RepairTicket.objects.visible_to(user).filter(unit=unit).select_related("technician")
+    return {
+        "open_tickets": list(visible.open().order_by("-reported_at")),
+        "recent_tickets": list(
+            visible.exclude(state__in=OPEN_STATES).order_by("-reported_at")[:RECENT_UNIT_TICKETS]
+        ),
     }

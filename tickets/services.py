@@ -156,8 +156,10 @@ def check_fault_category(unit: Unit, fault_category: str) -> str:
 
 
 # What each transition needs from the person pressing it, beyond the ticket.
-NEEDS_REASON = {"request_return", "reject_return", "cancel", "reopen"}
+NEEDS_REASON = {"request_return", "reject_return", "cancel", "reopen", "undo_accept", "undo_cancel"}
 NEEDS_WORK_SUMMARY = {"complete_visit", "finish_factory_repair"}
+# The transition each undo takes back (tickets.undo: the same day, by a supervisor).
+UNDOES = {"undo_accept": "accept", "undo_cancel": "cancel"}
 
 
 def available_transitions(ticket: RepairTicket, user: User) -> list[str]:
@@ -181,6 +183,10 @@ def unmet_condition_message(name: str) -> str:
     if name == "complete_visit":
         # §1-3.3.2: the customer signs the recorded service, and the visit ends only after that.
         return _("服务报告尚未由客户签字,不能完成上门服务。请先填写服务报告并请客户签字。")
+    if name == "undo_accept":
+        return _("只能撤销当天的验收。该工单不是今天验收的;如同一故障再次出现,请“重新报修(返修)”。")
+    if name == "undo_cancel":
+        return _("只能撤销当天的取消。该工单不是今天取消的;如客户仍需维修,请重新登记报修。")
     return _("“%(action)s”的条件尚未满足。") % {"action": TRANSITION_LABELS[name]}
 
 
@@ -222,6 +228,7 @@ def apply_transition(
         now = timezone.now()
         from_state = ticket.state
         data: dict = {}
+        undone_at = None
         if name == "dispatch":
             chosen = _check_technician(ticket, technician)
             data["technician"] = chosen.pk
@@ -233,6 +240,12 @@ def apply_transition(
             method(work_summary=note, at=now)
         elif name == "reopen":
             ticket.reopen(due_at=default_due_at(now))
+        elif name == "undo_accept":
+            undone_at = ticket.accepted_at
+            ticket.undo_accept()
+        elif name == "undo_cancel":
+            undone_at = ticket.closed_at
+            ticket.undo_cancel(restore=_state_before_cancel(ticket))
         else:
             method()
         ticket.version += 1
@@ -252,7 +265,7 @@ def apply_transition(
             note=note,
             data=data,
         )
-        sla_services.after_transition(ticket, name, now)
+        sla_services.after_transition(ticket, name, now, undone_at=undone_at)
         if name == "dispatch":
             notify(
                 [ticket.technician],
@@ -268,6 +281,60 @@ def apply_transition(
             )
         ticket_transitioned.send(sender=RepairTicket, ticket=ticket, name=name, actor=user, at=now)
     return ticket
+
+
+# Transitions the ticket list applies to several tickets at once (issue #16).
+BULK_TRANSITIONS = ("dispatch", "cancel")
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    done: list[str]
+    refused: list[tuple[str, str]]  # (ticket number, why)
+
+
+def bulk_transition(
+    *, user: User, name: str, versions: dict[int, int], technician: User | None = None, note: str = ""
+) -> BulkOutcome:
+    """Dispatch or cancel the chosen tickets (id → the version the user saw), each in its own
+    transaction through apply_transition: one stale or refused ticket does not hold back the others,
+    and a second press of the same form changes nothing (the versions moved on)."""
+    if name not in BULK_TRANSITIONS:
+        raise UserError(_("请选择批量操作。"), field="action")
+    if name == "cancel" and not note.strip():
+        raise UserError(_("批量取消请填写原因。"), field="note")
+    if name == "dispatch" and technician is None:
+        raise UserError(_("批量派工请选择技术员。"), field="technician")
+    numbers = dict(
+        RepairTicket.objects.visible_to(user)
+        .filter(pk__in=versions)
+        .order_by("due_at", "pk")
+        .values_list("pk", "number")
+    )
+    done: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for ticket_id, number in numbers.items():
+        try:
+            apply_transition(
+                ticket_id=ticket_id,
+                user=user,
+                name=name,
+                expected_version=versions[ticket_id],
+                technician=technician,
+                note=note,
+            )
+        except (UserError, PermissionDenied) as exc:
+            refused.append((number, str(exc)))
+        else:
+            done.append(number)
+    return BulkOutcome(done=done, refused=refused)
+
+
+def _state_before_cancel(ticket: RepairTicket) -> str:
+    cancelled = ticket.events.filter(action="cancel").order_by("-at", "-pk").first()
+    if cancelled is None or not cancelled.from_state:
+        raise Conflict(_("找不到该工单取消前的状态,不能撤销取消。"))
+    return cancelled.from_state
 
 
 def revise_fault(

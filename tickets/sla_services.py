@@ -167,8 +167,11 @@ MILESTONES_MET_BY = {
 }
 
 
-def after_transition(ticket: RepairTicket, name: str, at: datetime.datetime) -> None:
-    """Keep the clocks in step with a transition (called by `apply_transition` in its transaction)."""
+def after_transition(
+    ticket: RepairTicket, name: str, at: datetime.datetime, *, undone_at: datetime.datetime | None = None
+) -> None:
+    """Keep the clocks in step with a transition (called by `apply_transition` in its transaction).
+    `undone_at`: for an undo, when the acceptance or cancellation it takes back was done."""
     if name in MILESTONES_MET_BY:
         meet(ticket, MILESTONES_MET_BY[name], at)
     if name in ("accept", "cancel"):
@@ -179,6 +182,16 @@ def after_transition(ticket: RepairTicket, name: str, at: datetime.datetime) -> 
         stop_clocks(ticket)
     elif name == "reopen":  # a new repair: new clocks from now
         set_deadlines(ticket, at)
+    elif name in ("undo_accept", "undo_cancel") and undone_at is not None:
+        restart_clocks(ticket, since=undone_at)
+
+
+def restart_clocks(ticket: RepairTicket, *, since: datetime.datetime) -> None:
+    """An acceptance or cancellation was taken back: the milestones it met are due again and every
+    unmet deadline runs (and alerts) as if it had not happened; time that passed meanwhile counts."""
+    ticket.deadlines.filter(met_at__gte=since).update(met_at=None, in_time=None)
+    ticket.deadlines.filter(met_at__isnull=True).update(active=True)
+    refresh_next_deadline(ticket)
 
 
 def may_pause(ticket: RepairTicket, user: User) -> bool:

@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.calendars import confirmed_years
@@ -26,6 +28,7 @@ from tickets import sla_services
 from tickets.access import access_ticket
 from tickets.forms import (
     ApproveReturnForm,
+    BulkActionForm,
     CallForm,
     FinishRepairForm,
     HandOverForm,
@@ -38,25 +41,28 @@ from tickets.models import (
     ClockPause,
     Priority,
     RepairTicket,
+    SavedTicketFilter,
     State,
     technician_loads,
 )
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
-from tickets.selectors import filtered_tickets
+from tickets.selectors import SORTS, clean_sort, filtered_tickets, sort_tickets, unit_tickets_for_intake
 from tickets.services import (
     NEEDS_REASON,
     NEEDS_WORK_SUMMARY,
     CallDetails,
     apply_transition,
     available_transitions,
+    bulk_transition,
     dispatchable_technicians,
     revise_fault,
     take_call,
 )
 
 PAGE_SIZE = 25
+BULK_EDITORS = (Role.DISPATCHER, Role.SUPERVISOR)
 
 
 class CappedCountPaginator(Paginator):
@@ -73,6 +79,26 @@ class CappedCountPaginator(Paginator):
     def is_capped(self) -> bool:
         return self.count > self.COUNT_CAP
 
+
+# Transitions that are not the workflow's next step: the ticket page lists them below its action bar.
+SECONDARY_ACTIONS = frozenset(
+    {"request_return", "reject_return", "cancel", "reopen", "undo_accept", "undo_cancel"}
+)
+# Return-to-factory steps have their own forms (goods register, receipt, signature): the bar links to them.
+FORM_ACTIONS = frozenset({"approve_return", "finish_factory_repair", "hand_over"})
+# One-way actions ask before they are sent (static/js/app.js reads data-confirm).
+CONFIRMATIONS = {
+    "complete_visit": gettext_lazy("确定完成上门服务?已签字的服务报告将不能修改。"),
+    "approve_return": gettext_lazy("确定批准返厂?将登记商品入库并开具领取收据。"),
+    "reject_return": gettext_lazy("确定驳回返厂申请?"),
+    "finish_factory_repair": gettext_lazy("确定返厂维修已完成?将立即通知客户取件。"),
+    "hand_over": gettext_lazy("确定客户已签字领取?领取收据将作废。"),
+    "accept": gettext_lazy("确定验收?验收后将安排回访并向客户发送满意度调查。当天内可由服务主任撤销。"),
+    "cancel": gettext_lazy("确定取消该工单?此操作会记录在案,当天内可由服务主任撤销。"),
+    "reopen": gettext_lazy("确定重新报修?将计为一次返修。"),
+    "undo_accept": gettext_lazy("确定撤销验收?已安排的回访将取消,工单回到待验收。"),
+    "undo_cancel": gettext_lazy("确定撤销取消?工单回到取消前的状态,期限继续计时。"),
+}
 
 BOARD_SIZE = 50  # the most urgent unassigned tickets; the rest are one click away in the list
 
@@ -168,6 +194,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             "selected_unit": selected_unit,
             "selected_customer": selected_customer,
             "search_customers": find_customers(user, request.GET["q"]) if request.GET.get("q") else None,
+            **(unit_tickets_for_intake(user, selected_unit) if selected_unit else {}),
         },
     )
 
@@ -182,25 +209,130 @@ def _initial_choice(form, name: str):
         return None
 
 
+def _list_query(request: HttpRequest, form: TicketFilterForm) -> QueryDict:
+    """The list's own parameters from the request (filters and sort, not the page): what a saved filter
+    keeps and what the sort links and the export carry on."""
+    kept = QueryDict(mutable=True)
+    for key in [*form.fields, "sort"]:
+        for value in request.GET.getlist(key):
+            if value:
+                kept.appendlist(key, value)
+    return kept
+
+
+def may_bulk_edit(user) -> bool:
+    return user.has_role(*BULK_EDITORS)
+
+
 @login_required
 @require_GET
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    form = TicketFilterForm(request.GET or None, user=request.user)
-    tickets = filtered_tickets(request.user, form).list_rows_only()
+    user = request.user
+    form = TicketFilterForm(request.GET or None, user=user)
+    sort = clean_sort(request.GET.get("sort", ""))
+    tickets = sort_tickets(filtered_tickets(user, form).list_rows_only(), sort)
     page = CappedCountPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
-    query_without_page = request.GET.copy()
-    query_without_page.pop("page", None)
-    context = {"form": form, "page": page, "query": query_without_page.urlencode(), "now": timezone.now()}
+    query = _list_query(request, form)
+    sort_headers = {}
+    for key in SORTS:
+        toggled = query.copy()
+        toggled["sort"] = f"-{key}" if sort == key else key
+        direction = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        sort_headers[key] = {"key": key, "link": toggled.urlencode(), "direction": direction}
+    may_bulk = may_bulk_edit(user)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "now": timezone.now(),
+        "sort": sort,
+        "sort_headers": sort_headers,
+        "saved_filters": list(user.ticket_filters.all()),
+        "bulk_form": BulkActionForm(technicians=form.fields["technician"].queryset) if may_bulk else None,
+    }
     template = "tickets/ticket_list.html#results" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)
+
+
+def _back_to_list(query: str) -> HttpResponse:
+    # Only the list's own parameters come back (QueryDict round trip): never a URL from the form.
+    return redirect(f"{reverse('tickets:list')}?{QueryDict(query).urlencode()}")
+
+
+@login_required
+@require_POST
+@idempotent
+def save_filter(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "").strip()
+    query = request.POST.get("query", "")
+    max_name = SavedTicketFilter._meta.get_field("name").max_length
+    if not name or len(name) > max_name:
+        messages.error(request, _("筛选名称必填,最多 %(n)d 个字。") % {"n": max_name})
+    elif len(query) > SavedTicketFilter._meta.get_field("query").max_length:
+        messages.error(request, _("筛选条件太长,不能保存。"))
+    else:
+        SavedTicketFilter.objects.update_or_create(
+            user=request.user, name=name, defaults={"query": QueryDict(query).urlencode()}
+        )
+        messages.success(request, _("已保存筛选“%(name)s”。") % {"name": name})
+    return _back_to_list(query)
+
+
+@login_required
+@require_POST
+@idempotent
+def delete_filter(request: HttpRequest, pk: int) -> HttpResponse:
+    deleted, _rows = SavedTicketFilter.objects.filter(user=request.user, pk=pk).delete()
+    if deleted:
+        messages.success(request, _("已删除该筛选。"))
+    return redirect("tickets:list")
+
+
+@login_required
+@require_POST
+@idempotent
+def bulk_action(request: HttpRequest) -> HttpResponse:
+    """Bulk dispatch or cancel from the ticket list, each ticket on its own (services.bulk_transition)."""
+    user = request.user
+    if not may_bulk_edit(user):
+        raise PermissionDenied(_("只有客服/调度和服务主任可以批量派工或取消。"))
+    form = BulkActionForm(request.POST, technicians=TicketFilterForm(user=user).fields["technician"].queryset)
+    query = request.POST.get("query", "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return _back_to_list(query)
+    action = form.cleaned_data["action"]
+    try:
+        outcome = bulk_transition(
+            user=user,
+            name=action,
+            versions=form.cleaned_data["versions"],
+            technician=form.cleaned_data["technician"],
+            note=form.cleaned_data["note"],
+        )
+    except UserError as exc:
+        messages.error(request, str(exc))
+        return _back_to_list(query)
+    label = TRANSITION_LABELS[action]
+    if outcome.done:
+        messages.success(
+            request,
+            _("“%(action)s”已完成 %(n)d 张:%(numbers)s")
+            % {"action": label, "n": len(outcome.done), "numbers": "、".join(outcome.done)},
+        )
+    for number, reason in outcome.refused:
+        messages.error(request, _("%(number)s 未处理:%(reason)s") % {"number": number, "reason": reason})
+    return _back_to_list(query)
 
 
 @login_required
 @require_GET
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
+    available = available_transitions(ticket, request.user)
     # `follow_up` is pressed on the follow-up call's page, where the survey is recorded (surveys app).
-    names = [name for name in available_transitions(ticket, request.user) if name != "follow_up"]
+    names = [name for name in available if name != "follow_up"]
     actions = [
         {
             "name": name,
@@ -208,6 +340,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "needs_reason": name in NEEDS_REASON,
             "needs_work_summary": name in NEEDS_WORK_SUMMARY,
             "needs_technician": name == "dispatch",
+            "has_own_form": name in FORM_ACTIONS,
+            "confirm": CONFIRMATIONS.get(name, ""),
         }
         for name in names
     ]
@@ -240,7 +374,11 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "approve_form": ApproveReturnForm() if "approve_return" in names else None,
             "hand_over_form": HandOverForm() if "hand_over" in names else None,
             "may_write_report": may_write_report(ticket, request.user),
-            "actions": actions,
+            "write_report_next": may_write_report(ticket, request.user)
+            and not (service_report and service_report.is_signed),
+            "follow_up_next": "follow_up" in available,
+            "next_actions": [action for action in actions if action["name"] not in SECONDARY_ACTIONS],
+            "other_actions": [action for action in actions if action["name"] in SECONDARY_ACTIONS],
             "technicians": technicians,
             "revise_form": revise_form,
             "now": timezone.now(),

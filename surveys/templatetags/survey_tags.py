@@ -27,9 +27,22 @@ def ticket_survey(ticket) -> dict:
         "ticket": ticket,
         "survey": survey,
         "calls": calls,
-        "next_call": next((call for call in calls if call.outcome == "pending"), None),
         "complaints": list(ticket.complaints.order_by("-received_at")),
     }
+
+
+@register.simple_tag
+def follow_up_button(ticket) -> str:
+    """The ticket page's next action for the dispatcher of an accepted ticket: its first pending call,
+    where the survey is recorded and the ticket closes (`{% follow_up_button ticket %}`)."""
+    call = ticket.follow_up_calls.filter(outcome="pending").order_by("due_on", "pk").first()
+    if call is None:
+        return ""
+    return format_html(
+        '<a class="btn btn-primary" href="{}" data-testid="record-follow-up">{}</a>',
+        call.get_absolute_url(),
+        _("回访:记录首次回访(含满意度调查)"),
+    )
 
 
 @register.filter

@@ -107,6 +107,7 @@ def test_check_in_fill_the_report_in_steps_sign_and_get_the_voucher(open_page, j
     pdf = tablet.request.get(voucher.get_attribute("href"))
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
 
+    tablet.once("dialog", lambda dialog: dialog.accept())  # a one-way action asks first
     tablet.locator("[data-action=complete_visit]").tap()
     expect(tablet.get_by_test_id("ticket-state")).to_have_text("待验收")
     report = ServiceReport.objects.get(ticket=job)
@@ -226,6 +227,7 @@ def test_hand_over_after_a_factory_repair_takes_the_customers_signature(open_pag
     desk.goto(f"/tickets/{job.pk}/")
     desk.get_by_label("领取人姓名").fill("张伟")
     draw_signature(desk)
+    desk.once("dialog", lambda dialog: dialog.accept())  # a one-way action asks first
     desk.locator("[data-action=hand_over]").click()
     expect(desk.locator("#messages")).to_contain_text("领取收据已作废")
     expect(desk.get_by_test_id("ticket-state")).to_have_text("待验收")

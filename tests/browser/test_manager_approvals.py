@@ -64,6 +64,7 @@ def test_the_manager_and_the_general_manager_approve_a_large_claim_from_the_inbo
     assert approve_button.bounding_box()["height"] >= 44  # usable with a finger
     assert_no_horizontal_scroll(manager)
 
+    card.get_by_label("审批意见").fill("金额核实无误,同意")
     manager.once("dialog", lambda dialog: dialog.accept())
     approve_button.click()
     expect(manager.locator("#messages")).to_contain_text(f"已批准第 2 级,赔偿申请 {number} 转总经理审批。")
@@ -77,6 +78,7 @@ def test_the_manager_and_the_general_manager_approve_a_large_claim_from_the_inbo
     gm_card = gm.get_by_test_id("inbox-claim")
     expect(gm_card).to_contain_text("第 3/3 级:总经理")
     expect(gm_card).to_contain_text("服务部经理 陈静 已批准")
+    gm_card.get_by_label("审批意见").fill("同意赔偿")
     gm.once("dialog", lambda dialog: dialog.accept())
     gm_card.get_by_role("button", name="批准", exact=True).click()
     expect(gm.locator("#messages")).to_contain_text(f"赔偿申请 {number} 已批准,已生成核销申报表并通知财务。")

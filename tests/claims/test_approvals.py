@@ -93,7 +93,7 @@ class TestClaims:
         client.force_login(office["manager"])
         response = client.post(
             reverse("claims:claim_decide", args=[claim.pk]),
-            {"version": claim.version, "decision": "approve", "note": "", "next": "inbox"},
+            {"version": claim.version, "decision": "approve", "note": "同意", "next": "inbox"},
             follow=True,
         )
         assert response.redirect_chain[-1][0] == INBOX
@@ -185,7 +185,7 @@ def test_two_supervisors_approving_the_same_level_at_once(postgres, reference_da
     outcomes = race(
         *(
             lambda user=user: decide_claim(
-                user=user, claim_id=claim.pk, expected_version=claim.version, approve=True
+                user=user, claim_id=claim.pk, expected_version=claim.version, approve=True, note="同意"
             )
             for user in (first, second)
         )
@@ -208,6 +208,4 @@ def test_the_inbox_speaks_english_when_asked(client, office, branch_a):
         page = client.get(INBOX).content.decode()
     finally:
         translation.activate(settings.LANGUAGE_CODE)  # the middleware leaves the thread's language set
-    assert (
-        "My approvals" in page and "Level 1 of 3: Service supervisor" in page and "Reject the claim" in page
-    )
+    assert "My approvals" in page and "Level 1 of 3: Service supervisor" in page and "Reject claim" in page

@@ -35,7 +35,7 @@ def file_claim(user, ticket, amount, kind="cash", reason="压缩机质量问题,
     )
 
 
-def approve(user, claim, note=""):
+def approve(user, claim, note="同意"):
     return decide_claim(user=user, claim_id=claim.pk, expected_version=claim.version, approve=True, note=note)
 
 

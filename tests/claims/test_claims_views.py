@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from claims.models import Claim, ClaimStatus
-from tests.claims.test_claims import approve, file_claim, pdf_upload, png_upload, sh_rule
+from tests.claims.test_claims import approve, file_claim, pdf_text, pdf_upload, png_upload, sh_rule
 from tests.tickets.factories import TicketFactory
 
 
@@ -27,6 +27,14 @@ class TestFiling:
         claim = file_claim(dispatcher, ticket, "300")
         page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
         assert claim.number in page and "审批中" in page
+
+    def test_the_form_states_the_branchs_small_claim_limit(self, client, dispatcher, ticket, branch_a):
+        client.force_login(dispatcher)
+        url = reverse("claims:claim_new", args=[ticket.pk])
+        assert "小额上限为 ¥2,000.00" in client.get(url).content.decode()  # the seed's default
+        sh_rule(branch_a, threshold="5000.00")
+        limit = client.get(url).content.decode()
+        assert "上海分公司的小额上限为 ¥5,000.00" in limit
 
     def test_filing_with_a_photo_and_a_document(self, client, dispatcher, supervisor, ticket, branch_a):
         sh_rule(branch_a)
@@ -256,3 +264,26 @@ class TestWriteOffList:
     def test_dispatchers_have_no_finance_lists(self, client, dispatcher):
         client.force_login(dispatcher)
         assert client.get(reverse("claims:write_offs")).status_code == 403
+
+
+@pytest.mark.django_db
+class TestApproversComment:
+    def test_an_approval_needs_a_comment_which_goes_on_the_write_off_form(
+        self, client, dispatcher, supervisor, ticket
+    ):
+        claim = file_claim(dispatcher, ticket, "300")
+        client.force_login(supervisor)
+        page = client.get(claim.get_absolute_url()).content.decode()
+        assert 'name="note"' in page and "审批意见" in page and "确定批准赔偿申请" in page
+        url = reverse("claims:claim_decide", args=[claim.pk])
+        response = client.post(
+            url, {"version": claim.version, "decision": "approve", "note": " "}, follow=True
+        )
+        assert "请填写审批意见,它将印在核销申报表上。" in response.content.decode()
+        assert Claim.objects.get().status == ClaimStatus.PENDING
+        client.post(url, {"version": claim.version, "decision": "approve", "note": "上门核实属实,同意退款"})
+        claim = Claim.objects.get()
+        assert claim.status == ClaimStatus.APPROVED
+        assert claim.approvals.get().note == "上门核实属实,同意退款"
+        pdf = client.get(f"/warranty/claims/{claim.pk}/write-off-form.pdf")
+        assert "上门核实属实,同意退款" in pdf_text(pdf.content)

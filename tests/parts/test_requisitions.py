@@ -248,3 +248,27 @@ def test_the_keeper_finds_what_to_issue_and_prints_the_requisition(
     assert requisition.number in page and waiting.number not in page
     pdf = client.get(reverse("parts:requisition_pdf", args=[requisition.pk]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_the_approver_sees_stock_price_and_the_tickets_unit(
+    client, requisition, supervisor, keeper, part, store, stock
+):
+    """Issue #16: the supervisor decides knowing whether the store can cover it, what it is worth and
+    for which product; the shortfall is marked."""
+    part.market_price = "1250.00"
+    part.save(update_fields=["market_price"])
+    stock(part, store, 1)
+    client.force_login(supervisor)
+    page = client.get(reverse("parts:requisition", args=[requisition.pk])).content.decode()
+    unit = requisition.ticket.unit
+    assert unit.serial_number in page and unit.product_model.name in page
+    row = page[page.index("CMP-35") : page.index("</tr>", page.index("CMP-35"))]
+    assert 'text-danger fw-semibold">1</td>' in row  # 1 on hand for 2 asked
+    assert "¥1,250.00" in row and "¥2,500.00" in row
+    assert 'data-testid="requisition-total">¥2,500.00' in page
+    client.force_login(keeper)  # the keeper issues, and does not see the approver's columns
+    assert (
+        "requisition-total"
+        not in client.get(reverse("parts:requisition", args=[requisition.pk])).content.decode()
+    )

@@ -122,7 +122,14 @@ ACCESS: dict[str, R] = {
     "tickets:return_hand_over": POST(ALL, objects={"pk": "ticket_awaiting_pickup"}),
     "tickets:return_ship_back": POST(ALL, objects={"pk": "ticket_awaiting_pickup"}),
     # --- customers ---
+    "tickets:save_filter": POST(ALL),
+    "tickets:delete_filter": POST(ALL, objects={"pk": "=1"}),
+    "tickets:bulk": POST({D, S}),
+    "reports:ticket_export": GET(ALL, objects={"fmt": "=csv"}),
     "customers:search": GET(ALL),
+    "customers:list": GET(ALL),
+    "customers:edit": GET({D, S}, objects={"pk": "customer"}),
+    "customers:unit_edit": GET({D, S}, objects={"pk": "unit"}),
     "history:customer": GET(ALL, objects={"pk": "customer"}, other_tech=200),
     "history:unit": GET(ALL, objects={"pk": "unit"}, other_tech=200),
     # --- warranty ---
