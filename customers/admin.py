@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from customers.models import Customer, CustomerPhone, ProductModel, Unit
+from customers.models import Customer, CustomerChange, CustomerPhone, ProductModel, Unit
 from customers.services import save_customer
 
 
@@ -36,3 +36,22 @@ class UnitAdmin(admin.ModelAdmin):
     list_select_related = ["product_model", "owner"]
     raw_id_fields = ["owner"]
     date_hierarchy = "purchase_date"
+
+
+@admin.register(CustomerChange)
+class CustomerChangeAdmin(admin.ModelAdmin):
+    """Read-only: the history of edits made on the customer pages."""
+
+    list_display = ["customer", "unit", "actor", "at"]
+    search_fields = ["customer__name", "unit__serial_number", "actor__username"]
+    list_select_related = ["customer", "unit", "actor"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

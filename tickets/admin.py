@@ -6,6 +6,7 @@ from tickets.models import (
     PickupReceipt,
     RepairTag,
     RepairTicket,
+    SavedTicketFilter,
     ServiceReport,
     ServiceReportAddendum,
     ServiceReportPart,
@@ -171,3 +172,10 @@ class GoodsRegisterEntryAdmin(ReadOnlyAdmin):
     list_filter = ["branch", "out_kind"]
     list_select_related = ["branch", "ticket"]
     search_fields = ["number", "ticket__number", "tracking_number"]
+
+
+@admin.register(SavedTicketFilter)
+class SavedTicketFilterAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "query", "created_at"]
+    search_fields = ["name", "user__username"]
+    list_select_related = ["user"]

@@ -26,8 +26,30 @@ class ConditionsField(forms.MultipleChoiceField):
         return sorted(super().clean(value))
 
 
+def _bounded_integer(name: str, *, min_value: int = 0, max_value: int = 3650) -> forms.IntegerField:
+    """The model's number field with both ends bounded (days, months or counts of a policy)."""
+    model_field = WarrantyPolicy._meta.get_field(name)
+    return forms.IntegerField(
+        label=model_field.verbose_name,
+        help_text=model_field.help_text,
+        required=not model_field.blank,
+        min_value=min_value,
+        max_value=max_value,
+    )
+
+
 class WarrantyPolicyAdminForm(forms.ModelForm):
-    """Exclusions as checkboxes of the known conditions, not raw JSON where a typo goes unseen."""
+    """Exclusions as checkboxes of the known conditions, not raw JSON where a typo goes unseen; every
+    number bounded at both ends."""
+
+    version = _bounded_integer("version", min_value=1, max_value=2_147_483_647)
+    no_reason_return_amount = _bounded_integer("no_reason_return_amount")
+    refund_amount = _bounded_integer("refund_amount")
+    replace_amount = _bounded_integer("replace_amount")
+    free_repair_amount = _bounded_integer("free_repair_amount")
+    repeat_extension_amount = _bounded_integer("repeat_extension_amount")
+    # 0 passes the field so that the rules say why it is wrong (WarrantyPolicy.clean).
+    failed_repairs_for_choice = _bounded_integer("failed_repairs_for_choice", max_value=100)
 
     exclusions = ConditionsField(label=_("排除退换货的情形"))
     exclusions_without_fault_only = ConditionsField(

@@ -128,7 +128,11 @@ class TestScreens:
 
     @pytest.mark.parametrize(
         ("typed_date", "message"),
-        [("9999-12-31", "开票日期不能晚于今天。"), ("2026-13-45", "开票日期格式应为 2026-11-27。")],
+        [
+            ((timezone.localdate() + datetime.timedelta(days=1)).isoformat(), "开票日期不能晚于今天。"),
+            ("9999-12-31", "“开票日期”必须在 2000-01-01 至 2099-12-31 之间。"),
+            ("2026-13-45", "开票日期格式应为 2026-11-27。"),
+        ],
     )
     def test_a_date_error_keeps_the_typed_invoice_number_beside_the_message(
         self, client, finance, technician, typed_date, message

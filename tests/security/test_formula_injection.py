@@ -52,6 +52,7 @@ EXPORTS: dict[str, Export] = {
     "reports:call_register_export": Export(
         ("csv", "xlsx"), query={"date_from": "2026-10-01", "date_to": "2026-10-31"}
     ),
+    "reports:ticket_export": Export(("csv", "xlsx")),
     "admin:parts_part_export": Export(("csv", "xlsx"), admin_form=True),
 }
 

@@ -361,6 +361,7 @@ def test_a_nul_character_in_the_catalogue_search_is_a_400(persona):
 UNBOUNDED = {
     # Not after today (its own rule); an old appliance may have been bought before 2000.
     "customers.forms.NewUnitForm.purchase_date": "a purchase date, not a filter",
+    "customers.forms.UnitEditForm.purchase_date": "a purchase date, not a filter",
 }
 
 
