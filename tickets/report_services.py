@@ -50,8 +50,9 @@ REPORT_STEPS: list[tuple[str, list[str]]] = [
 ]
 SIGNATURE_STEP = len(REPORT_STEPS)
 PARTS_AND_PHOTOS_STEP = 4  # the "维修" step, where part lines and photos are added
+FEE_STEP = 5
 EDITABLE_FIELDS = frozenset(field for _title, fields in REPORT_STEPS for field in fields)
-FEE_STEP_FIELDS = frozenset(REPORT_STEPS[4][1])
+FEE_STEP_FIELDS = frozenset(REPORT_STEPS[FEE_STEP - 1][1])
 REASON_FIELDS = ("fee_reason", "fee_reason_note")
 
 MAX_SIGNATURE_BYTES = 1024 * 1024

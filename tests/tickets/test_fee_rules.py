@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tickets.fee_rules import FeeStep, fee_step_problems, reason_needed
 
@@ -60,3 +62,23 @@ def test_the_fee_step_is_complete_for_the_verdict(given, fields):
     assert [problem.field for problem in problems] == fields
     for problem in problems:
         assert str(problem.message)  # a sentence for the user, naming the field first
+
+
+@given(
+    company_pays=st.booleans(),
+    paid_service=st.booleans(),
+    fee=st.decimals(min_value=0, max_value=Decimal("99999999.99"), places=2),
+    method=st.sampled_from(["", "cash", "wechat"]),
+    reason=st.sampled_from(["", "parts", "extra_work", "damage", "other"]),
+    note=st.sampled_from(["", " ", "代为清洗室外机"]),
+)
+def test_a_complete_fee_step_is_never_an_unexplained_fee_nor_an_empty_paid_one(
+    company_pays, paid_service, fee, method, reason, note
+):
+    given = FeeStep(company_pays, paid_service, fee, method, reason, note)
+    if fee_step_problems(given):
+        return
+    if paid_service:
+        assert fee > 0 and method
+    if company_pays and fee > 0:
+        assert reason and (reason != "other" or note.strip())
