@@ -65,9 +65,13 @@ def record_fee_quote(
             raise Conflict(_("服务报告已由客户签字:收费须在服务前告知,不能事后补录。"))
         if not may_quote(ticket, user):
             raise PermissionDenied(_("您不能为该工单登记收费告知。"))
-        return FeeQuote.objects.create(
+        quote = FeeQuote.objects.create(
             ticket=ticket, amount=amount, description=description, agreed_by=agreed_by, told_by=user
         )
+        # The technician's fee step starts from the latest quote (tickets cannot read this app).
+        ticket.quoted_fee = amount
+        ticket.save(update_fields=["quoted_fee"])
+        return quote
 
 
 def quote_before(signed_at: datetime.datetime, quotes) -> FeeQuote | None:

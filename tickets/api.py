@@ -31,7 +31,7 @@ from tickets.models import (
 )
 from tickets.permissions import TRANSITION_ACTORS
 from tickets.report_services import current_report, decode_signature, missing_for_signature, save_report
-from tickets.reports import PaymentMethod
+from tickets.reports import FeeReason, PaymentMethod
 from tickets.return_services import (
     FactoryRepair,
     GoodsIn,
@@ -207,6 +207,8 @@ class ServiceReportSerializer(serializers.ModelSerializer):
             "fee",
             "payment_method",
             "fee_collected",
+            "fee_reason",
+            "fee_reason_note",
             "parts",
             "photos",
             "is_signed",
@@ -244,6 +246,13 @@ class ServiceReportPatchSerializer(serializers.Serializer):
     fee = serializers.DecimalField(required=False, max_digits=10, decimal_places=2, min_value=Decimal(0))
     payment_method = serializers.ChoiceField(required=False, allow_blank=True, choices=PaymentMethod.choices)
     fee_collected = serializers.BooleanField(required=False)
+    fee_reason = serializers.ChoiceField(
+        required=False,
+        allow_blank=True,
+        choices=FeeReason.choices,
+        help_text="Needed for a fee when the verdict's payer is the company.",
+    )
+    fee_reason_note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -173,6 +173,8 @@ class ReportStepForm(forms.ModelForm):
             "fee",
             "payment_method",
             "fee_collected",
+            "fee_reason",
+            "fee_reason_note",
         ]
         widgets = {
             "customer_account": forms.Textarea(attrs={"rows": 4}),

@@ -195,6 +195,11 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     )
     warranty_remedy = models.CharField(_("保修结论"), max_length=12, blank=True)
     warranty_decision = models.JSONField(_("保修判定"), default=dict, blank=True)
+    # The latest 收费告知 (kept by claims.fee_services.record_fee_quote): the report's fee step starts
+    # from it, since tickets may not read the claims app's quotes.
+    quoted_fee = models.DecimalField(
+        _("告知服务费(元)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
 
     state = FSMField(_("状态"), default=State.REPORTED, choices=State.choices, protected=True)
     version = models.PositiveIntegerField(default=1, editable=False)

@@ -25,6 +25,7 @@ from PIL import Image
 from accounts.models import User
 from aftersales.errors import Conflict, UserError
 from aftersales.uploads import UploadRefused, open_image, prepare_photo
+from tickets.fee_rules import FeeStep, fee_step_problems, reason_needed
 from tickets.models import (
     RepairTicket,
     ServiceCategory,
@@ -36,6 +37,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.permissions import may_add_addendum, may_write_report
+from warranty.rules import Payer
 
 # The report in steps, following 听 / 看 / 查 (§1-3.4.2); the signature is the last step.
 REPORT_STEPS: list[tuple[str, list[str]]] = [
@@ -43,12 +45,15 @@ REPORT_STEPS: list[tuple[str, list[str]]] = [
     (gettext_lazy("看:使用情况"), ["usage_reading", "previously_disassembled"]),
     (gettext_lazy("查:检查结果"), ["findings", "cause"]),
     (gettext_lazy("维修:处理措施、配件、照片"), ["work_done", "labour_hours"]),
-    (gettext_lazy("费用"), ["fee", "payment_method", "fee_collected"]),
+    (gettext_lazy("费用"), ["fee", "payment_method", "fee_collected", "fee_reason", "fee_reason_note"]),
     (gettext_lazy("客户签字"), []),
 ]
 SIGNATURE_STEP = len(REPORT_STEPS)
 PARTS_AND_PHOTOS_STEP = 4  # the "维修" step, where part lines and photos are added
+FEE_STEP = 5
 EDITABLE_FIELDS = frozenset(field for _title, fields in REPORT_STEPS for field in fields)
+FEE_STEP_FIELDS = frozenset(REPORT_STEPS[FEE_STEP - 1][1])
+REASON_FIELDS = ("fee_reason", "fee_reason_note")
 
 MAX_SIGNATURE_BYTES = 1024 * 1024
 MAX_SIGNATURE_PIXELS = 8_000_000  # signature_pad's canvas at 3× on a wide tablet is under 3 MP
@@ -82,13 +87,61 @@ def missing_for_signature(report: ServiceReport) -> list[str]:
         missing.append(_("处理措施"))
     if report.labour_hours is None:
         missing.append(_("工时"))
-    if report.ticket.service_category == ServiceCategory.PAID:
-        # §5 第三十条: paid service has its fee agreed before the work.
-        if not report.fee:
-            missing.append(_("服务费"))
-        if not report.payment_method:
-            missing.append(_("付款方式"))
+    # §5 第三十条: paid service has its fee agreed before the work; a fee on a repair the company pays
+    # for has its reason stated (the verdict may have been revised since the fee step was saved).
+    labels = {
+        "fee": _("服务费"),
+        "payment_method": _("付款方式"),
+        "fee_reason": _("收费原因"),
+        "fee_reason_note": _("收费原因说明"),
+    }
+    missing.extend(labels[problem.field] for problem in fee_step_problems(fee_step(report.ticket, report)))
     return missing
+
+
+def company_pays(ticket: RepairTicket) -> bool:
+    return (ticket.warranty_decision or {}).get("payer") == Payer.COMPANY
+
+
+def fee_step(ticket: RepairTicket, report: ServiceReport, changes: dict | None = None) -> FeeStep:
+    """The fee rules' input: the ticket's verdict and the report's fee fields (with `changes` applied)."""
+    values = {name: getattr(report, name) for name in FEE_STEP_FIELDS} | (changes or {})
+    return FeeStep(
+        company_pays=company_pays(ticket),
+        paid_service=ticket.service_category == ServiceCategory.PAID,
+        fee=values["fee"],
+        payment_method=values["payment_method"],
+        reason=values["fee_reason"],
+        reason_note=values["fee_reason_note"],
+    )
+
+
+def step_fields(ticket: RepairTicket, step: int) -> list[str]:
+    """The fields a step's form shows: the fee reason only where the company pays for the repair."""
+    fields = REPORT_STEPS[step - 1][1]
+    if company_pays(ticket):
+        return fields
+    return [name for name in fields if name not in REASON_FIELDS]
+
+
+def initial_fee(ticket: RepairTicket, report: ServiceReport | None) -> Decimal | None:
+    """What the fee step offers before a fee is saved: the fee told to the customer (收费告知)."""
+    if report is not None and report.fee:
+        return None
+    return ticket.quoted_fee
+
+
+def _check_fee_step(ticket: RepairTicket, report: ServiceReport, changes: dict) -> dict:
+    """Refuse an incomplete fee step (tickets.fee_rules); a reason is kept only where one is needed."""
+    if not FEE_STEP_FIELDS & set(changes):
+        return changes
+    step = fee_step(ticket, report, changes)
+    problems = fee_step_problems(step)
+    if problems:
+        raise UserError(str(problems[0].message), field=problems[0].field)
+    if not reason_needed(step):
+        changes = changes | dict.fromkeys(REASON_FIELDS, "")
+    return changes
 
 
 def _check_writable(ticket: RepairTicket, user: User) -> None:
@@ -152,6 +205,7 @@ def save_report(
             report = _start_report(ticket, user, idempotency_key)
         if report.is_signed:
             raise Conflict(_frozen_message())
+        changes = _check_fee_step(ticket, report, changes)
         if all(getattr(report, name) == value for name, value in changes.items()):
             return report
         if expected_version is not None and expected_version != report.version:
@@ -323,6 +377,12 @@ def canonical_content(report: ServiceReport, *, signature_sha256: str) -> dict:
         "fee": str(report.fee),
         "payment_method": report.payment_method,
         "fee_collected": report.fee_collected,
+        # Only when given, so that reports signed before the reason existed keep their hash.
+        **(
+            {"fee_reason": report.fee_reason, "fee_reason_note": report.fee_reason_note}
+            if report.fee_reason
+            else {}
+        ),
         "parts": [
             {
                 "part_code": part.part_code,

@@ -28,12 +28,14 @@ from tickets.report_services import (
     add_part,
     add_photo,
     current_report,
+    initial_fee,
     missing_for_signature,
     remove_part,
     remove_photo,
     report_is_intact,
     save_report,
     sign_report,
+    step_fields,
 )
 from tickets.signals import report_parts_step
 
@@ -75,13 +77,15 @@ def _render_report(
 ) -> HttpResponse:
     missing = missing_for_signature(service_report) if service_report else [_("服务报告尚未填写")]
     if writable and step < SIGNATURE_STEP and step_form is None:
+        initial = {
+            "version": service_report.version if service_report else None,
+            "idempotency_key": uuid.uuid4(),  # one per rendered form (accounts/idempotency.py)
+        }
+        quoted = initial_fee(ticket, service_report)
+        if quoted is not None:
+            initial["fee"] = quoted
         step_form = ReportStepForm(
-            instance=service_report,
-            step_fields=REPORT_STEPS[step - 1][1],
-            initial={
-                "version": service_report.version if service_report else None,
-                "idempotency_key": uuid.uuid4(),  # one per rendered form (accounts/idempotency.py)
-            },
+            instance=service_report, step_fields=step_fields(ticket, step), initial=initial
         )
     context = {
         "ticket": ticket,
@@ -122,7 +126,7 @@ def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
     if not 1 <= step < SIGNATURE_STEP:
         return redirect(_step_url(ticket, 1))
     service_report = current_report(ticket)
-    form = ReportStepForm(request.POST, instance=service_report, step_fields=REPORT_STEPS[step - 1][1])
+    form = ReportStepForm(request.POST, instance=service_report, step_fields=step_fields(ticket, step))
     if form.is_valid():
         try:
             save_report(

@@ -28,6 +28,15 @@ class PaymentMethod(models.TextChoices):
     TRANSFER = "transfer", _("对公转账")
 
 
+class FeeReason(models.TextChoices):
+    """Why a repair the company pays for still costs the customer something (issue #14 item 3)."""
+
+    PARTS_OUTSIDE_WARRANTY = "parts", _("保修范围外的配件")
+    EXTRA_WORK = "extra_work", _("客户要求的额外服务")
+    CUSTOMER_DAMAGE = "damage", _("现场发现的人为损坏")
+    OTHER = "other", _("其他(须填写说明)")
+
+
 def signature_path(instance, filename: str) -> str:
     return f"signatures/{timezone.now():%Y/%m}/{filename}"
 
@@ -66,6 +75,9 @@ class ServiceReport(models.Model):
     fee = models.DecimalField(_("服务费(元)"), max_digits=10, decimal_places=2, default=0)
     payment_method = models.CharField(_("付款方式"), max_length=10, choices=PaymentMethod.choices, blank=True)
     fee_collected = models.BooleanField(_("已收款"), default=False)
+    # Needed for a fee on a repair the company pays for (tickets.fee_rules); blank otherwise.
+    fee_reason = models.CharField(_("收费原因"), max_length=12, choices=FeeReason.choices, blank=True)
+    fee_reason_note = models.CharField(_("收费原因说明"), max_length=200, blank=True)
 
     signature = models.FileField(_("客户签字"), upload_to=signature_path, blank=True)
     signer_name = models.CharField(_("签字人"), max_length=60, blank=True)
@@ -86,6 +98,13 @@ class ServiceReport(models.Model):
                 name="tickets_servicereport_hours_not_negative",
             ),
             models.CheckConstraint(condition=Q(fee__gte=0), name="tickets_servicereport_fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(fee_reason="") | Q(fee__gt=0), name="tickets_servicereport_reason_with_fee"
+            ),
+            models.CheckConstraint(
+                condition=~Q(fee_reason=FeeReason.OTHER) | ~Q(fee_reason_note=""),
+                name="tickets_servicereport_other_reason_noted",
+            ),
             # Signed means both the time and the hash of what was signed; a draft has neither.
             models.CheckConstraint(
                 condition=Q(signed_at__isnull=True, content_sha256="")

@@ -89,3 +89,55 @@ def test_rows_written_before_the_move_are_read_after_it(reference_data):
     # New rows get the next ids: the sequences followed the renamed tables.
     second = new.get_model("claims", "ApprovalRule").objects.create(branch=None, threshold=Decimal("1"))
     assert second.pk > rule.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tickets_quoted_before_quoted_fee_existed_get_their_latest_quote(reference_data):
+    """claims.0004: the report's fee step starts from RepairTicket.quoted_fee, filled from the quotes."""
+    old = migrate([("claims", "0003_reassign_and_withdraw"), ("tickets", "0012_fee_reason")])
+    branch = old.get_model("accounts", "Branch").objects.create(code="QF", name="告知测试网点")
+    user = old.get_model("accounts", "User").objects.create(username="quoter", branch=branch)
+    customer = old.get_model("customers", "Customer").objects.create(
+        name="客户", address="上海", branch=branch
+    )
+    policy = old.get_model("warranty", "WarrantyPolicy").objects.get(slug="manufacturer")
+    product = old.get_model("customers", "ProductModel").objects.create(
+        code="QF-1", name="机型", category="appliance", warranty_policy=policy
+    )
+    now = datetime.datetime(2026, 11, 1, 8, tzinfo=datetime.UTC)
+    tickets = []
+    for number in range(2):
+        unit = old.get_model("customers", "Unit").objects.create(
+            owner=customer,
+            product_model=product,
+            serial_number=f"QF000{number}",
+            purchase_date=datetime.date(2026, 1, 5),
+        )
+        tickets.append(
+            old.get_model("tickets", "RepairTicket").objects.create(
+                number=f"QF-20261101-000{number}",
+                branch=branch,
+                customer=customer,
+                unit=unit,
+                fault_description="不制冷",
+                fault_category="appliance",
+                reported_by=user,
+                due_at=now,
+            )
+        )
+    FeeQuote = old.get_model("claims", "FeeQuote")
+    for amount, hours in (("150.00", 0), ("180.00", 1)):
+        FeeQuote.objects.create(
+            ticket=tickets[0],
+            amount=Decimal(amount),
+            description="上门费",
+            agreed_by="客户",
+            told_by=user,
+            told_at=now + datetime.timedelta(hours=hours),
+        )
+
+    new = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    RepairTicket = new.get_model("tickets", "RepairTicket")
+    assert RepairTicket.objects.get(pk=tickets[0].pk).quoted_fee == Decimal("180.00")
+    assert RepairTicket.objects.get(pk=tickets[1].pk).quoted_fee is None
