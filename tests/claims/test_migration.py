@@ -94,7 +94,7 @@ def test_rows_written_before_the_move_are_read_after_it(reference_data):
 @pytest.mark.django_db(transaction=True)
 def test_tickets_quoted_before_quoted_fee_existed_get_their_latest_quote(reference_data):
     """claims.0004: the report's fee step starts from RepairTicket.quoted_fee, filled from the quotes."""
-    old = migrate([("claims", "0003_reassign_and_withdraw"), ("tickets", "0012_fee_reason")])
+    old = migrate([("claims", "0003_reassign_and_withdraw"), ("tickets", "0015_fee_reason")])
     branch = old.get_model("accounts", "Branch").objects.create(code="QF", name="告知测试网点")
     user = old.get_model("accounts", "User").objects.create(username="quoter", branch=branch)
     customer = old.get_model("customers", "Customer").objects.create(
