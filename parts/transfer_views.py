@@ -15,6 +15,7 @@ from aftersales.errors import UserError
 from parts import resources
 from parts.access import access_warehouse, require_role
 from parts.forms import ImportForm
+from parts.screens import require_screen
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -104,7 +105,7 @@ def catalogue_import(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def counts_import(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, Role.WAREHOUSE, message=_("只有库管可以导入盘点表。"))
+    require_screen(request.user, "parts:counts_import", message=_("只有库管可以导入盘点表。"))
     return _import_page(
         request,
         title=_("导入盘点表"),
