@@ -43,6 +43,11 @@ def filtered_tickets(user: User, form):
     return tickets
 
 
+def open_tickets_of_unit(unit: Unit) -> list[RepairTicket]:
+    """The unit's tickets still being worked on: intake asks before logging the same unit again."""
+    return list(RepairTicket.objects.filter(unit=unit).open().order_by("reported_at"))
+
+
 def finished_repairs(unit: Unit):
     return RepairTicket.objects.filter(unit=unit, completed_at__isnull=False).exclude(state=State.CANCELLED)
 
