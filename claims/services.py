@@ -36,7 +36,7 @@ from claims.models import (
     WriteOff,
     WriteOffStatus,
 )
-from notifications.services import notify
+from notifications.services import mark_work_done, notify
 from tickets.models import RepairTicket, State
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -213,7 +213,13 @@ def _ask_next_level(claim: Claim) -> None:
         body=claim.reason,
         link=claim.get_absolute_url(),
         key=f"claim:{claim.pk}:level:{claim.current_level}" + ("" if asked else ":admin"),
+        work_key=_level_work(claim, claim.current_level),
     )
+
+
+def _level_work(claim: Claim, level: int) -> str:
+    """The work item the asks of one approval level are about (notifications.mark_work_done)."""
+    return f"claim:{claim.pk}:level:{level}"
 
 
 def submit_claim(
@@ -326,6 +332,7 @@ def decide_claim(
             claim.reject(reason=note, at=now)
         claim.version += 1
         claim.save()
+        mark_work_done(_level_work(claim, level))
         try:
             with transaction.atomic():
                 ClaimApproval.objects.create(
@@ -373,9 +380,11 @@ def withdraw_claim(*, user: User, claim_id: int, expected_version: int | None, r
                 % {"number": claim.number, "status": claim.get_status_display()}
             )
         asked = [claim.assigned_to] if claim.assigned_to else _deciders(claim, claim.awaiting_role)
+        level = claim.current_level
         claim.withdraw(reason=reason, at=timezone.now())
         claim.version += 1
         claim.save()
+        mark_work_done(_level_work(claim, level))
         notify(
             asked,
             kind="claim_withdrawn",
@@ -428,6 +437,7 @@ def reassign_claim(
             body=claim.reason,
             link=claim.get_absolute_url(),
             key=f"claim:{claim.pk}:level:{claim.current_level}:assigned:{approver.pk}",
+            work_key=_level_work(claim, claim.current_level),
         )
     return claim
 

@@ -47,6 +47,10 @@ class Notification(models.Model):
     # delivery is pending, so that a copy of the database cannot use it (notifications.tasks.send_one).
     forget_link = models.BooleanField(_("发送后删除链接"), default=False)
     key = models.CharField(_("去重键"), max_length=120, blank=True)
+    # A message that asks for a decision names the work item (e.g. `claim:12:level:1`); whoever decides
+    # it marks every ask for it done (services.mark_work_done), so the inbox shows it handled.
+    work_key = models.CharField(_("待办事项"), max_length=120, blank=True)
+    done_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
@@ -72,6 +76,12 @@ class Notification(models.Model):
                 fields=["recipient", "created_at"],
                 condition=Q(read_at__isnull=True),
                 name="notifications_unread_idx",
+            ),
+            # The asks still open for a work item (services.mark_work_done).
+            models.Index(
+                fields=["work_key"],
+                condition=~Q(work_key="") & Q(done_at__isnull=True),
+                name="notifications_open_work_idx",
             ),
         ]
 

@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import User
 from customers.models import Customer
@@ -34,6 +37,7 @@ class Message:
     customer: Customer | None = None
     phone: str = ""
     forget_link: bool = False
+    work_key: str = ""
 
     def identity(self) -> tuple:
         addressee = ("user", self.recipient.pk) if self.recipient else ("customer", self.customer.pk)
@@ -60,6 +64,7 @@ def _notification(message: Message) -> Notification:
         link=message.link,
         forget_link=message.forget_link,
         key=message.key,
+        work_key=message.work_key,
     )
 
 
@@ -113,16 +118,27 @@ def notify(
     body: str = "",
     link: str = "",
     key: str = "",
+    work_key: str = "",
 ) -> list[Notification]:
     """Put a message in each recipient's inbox and queue its deliveries; return the new ones.
 
     With a `key`, a recipient gets the message at most once (a unique constraint, so also across
-    concurrent workers); calling again returns nothing new.
+    concurrent workers); calling again returns nothing new. With a `work_key` the message asks for that
+    work item, and shows done once `mark_work_done` is called for it.
     """
     return send_messages(
-        Message(recipient=user, kind=kind, subject=subject, body=body, link=link, key=key)
+        Message(recipient=user, kind=kind, subject=subject, body=body, link=link, key=key, work_key=work_key)
         for user in recipients
         if user is not None
+    )
+
+
+def mark_work_done(work_key: str) -> int:
+    """The work item was decided (by anyone, or withdrawn): every ask for it is done, and read, so the
+    unread count keeps only what still needs its reader. Returns how many asks were open."""
+    now = timezone.now()
+    return Notification.objects.filter(work_key=work_key, done_at__isnull=True).update(
+        done_at=now, read_at=Coalesce("read_at", Value(now))
     )
 
 

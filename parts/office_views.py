@@ -17,14 +17,13 @@ from customers.models import Customer
 from customers.phones import search_key
 from parts import handover as handovers
 from parts import services
-from parts.access import page_of, part_codes_context, require_role, run_service
+from parts.access import page_of, part_codes_context, run_service
 from parts.documents import handover_pdf
 from parts.forms import BackorderFilterForm, BackorderForm, BackorderStepForm, HandoverStartForm, PostageForm
 from parts.models import Backorder, Handover, PostageRecord
+from parts.screens import require_screen
 from tickets.documents import pdf_response
 from tickets.models import RepairTicket
-
-POSTAGE_ROLES = (Role.WAREHOUSE, Role.TECHNICIAN, Role.DISPATCHER, *services.LEADERS, Role.FINANCE)
 
 
 def _ticket_by_number(user, number: str) -> RepairTicket | None:
@@ -45,7 +44,7 @@ def _ticket_by_number(user, number: str) -> RepairTicket | None:
 @idempotent
 def postage_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    require_role(user, *POSTAGE_ROLES, message=_("您没有权限查看邮寄运费。"))
+    require_screen(user, "parts:postage", message=_("您没有权限查看邮寄运费。"))
     form = PostageForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
@@ -103,7 +102,7 @@ def postage_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @idempotent
 def backorder_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    require_role(user, *services.BACKORDER_ROLES, message=_("您没有权限查看缺货登记。"))
+    require_screen(user, "parts:backorders", message=_("您没有权限查看缺货登记。"))
     form = BackorderForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
@@ -203,7 +202,7 @@ def backorder_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 def handover_start(request: HttpRequest) -> HttpResponse:
     """The supervisor picks the leaving technician, names a successor for every item, and signs."""
     user = request.user
-    require_role(user, Role.SUPERVISOR, message=_("只有服务主任可以办理移交。"))
+    require_screen(user, "parts:handover_start", message=_("只有服务主任可以办理移交。"))
     candidates = handovers.handover_candidates(user)
     technician = None
     raw = request.POST.get("technician") or request.GET.get("technician")

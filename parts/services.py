@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import UserError
-from notifications.services import notify
+from notifications.services import mark_work_done, notify
 from parts import ledger, rules
 from parts.ledger import Change
 from parts.models import (
@@ -176,6 +176,7 @@ def submit_requisition(
         % {"ticket": ticket.number, "user": user, "reason": requisition.reason},
         link=requisition.get_absolute_url(),
         key=f"requisition-submitted:{requisition.pk}",
+        work_key=f"requisition:{requisition.pk}",
     )
     return requisition
 
@@ -202,6 +203,7 @@ def decide_requisition(*, requisition_id: int, user: User, approve: bool, note: 
         requisition.decided_at = timezone.now()
         requisition.decision_note = note
         requisition.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        mark_work_done(f"requisition:{requisition.pk}")
         notify(
             [requisition.technician],
             kind="parts_requisition",

@@ -18,6 +18,7 @@ from parts import resources
 from parts.access import access_warehouse, require_role
 from parts.forms import ImportForm
 from parts.permissions import may_see_cost_prices
+from parts.screens import require_screen
 
 
 @login_required
@@ -96,7 +97,7 @@ def catalogue_import(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @idempotent
 def counts_import(request: HttpRequest) -> HttpResponse:
-    require_role(request.user, Role.WAREHOUSE, message=_("只有库管可以导入盘点表。"))
+    require_screen(request.user, "parts:counts_import", message=_("只有库管可以导入盘点表。"))
     return _import_page(
         request,
         title=_("导入盘点表"),

@@ -66,12 +66,12 @@ from parts.models import (
 )
 from parts.permissions import may_see_cost_prices
 from parts.rules import Actor, approval_refusal, recovery_rate
+from parts.screens import require_screen
 from tickets.access import access_ticket
 from tickets.documents import pdf_response
 from tickets.models import RepairTicket
 
 KEEPER_ROLES = (Role.WAREHOUSE,)
-OFFICE_ROLES = (Role.WAREHOUSE, Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER, Role.FINANCE, Role.ADMIN)
 
 
 # --- home, catalogue, warehouses -----------------------------------------------------------------
@@ -204,7 +204,7 @@ def receiving_list(request: HttpRequest) -> HttpResponse:
 def receive(request: HttpRequest) -> HttpResponse:
     """备用件接收单: the keeper enters what arrived; the ledger and the note are written together."""
     user = request.user
-    require_role(user, Role.WAREHOUSE, message=_("只有库管可以办理入库。"))
+    require_screen(user, "parts:receive", message=_("只有库管可以办理入库。"))
     data = request.POST if request.method == "POST" else None
     form = ReceivingNoteForm(data, warehouses=services.keeper_warehouses(user))
     lines = ReceiptLineFormSet(data, prefix="lines")
@@ -497,7 +497,7 @@ def my_old_parts(request: HttpRequest) -> HttpResponse:
 def old_parts(request: HttpRequest) -> HttpResponse:
     """Old parts expected back, for the keeper to receive against the report (§1-3.7.4)."""
     user = request.user
-    require_role(user, *OFFICE_ROLES, message=_("您没有权限查看旧件。"))
+    require_screen(user, "parts:old_parts", message=_("您没有权限查看旧件。"))
     form = SearchForm(request.GET or None)
     rows = (
         OldPart.objects.visible_to(user)
@@ -592,7 +592,7 @@ def _month_from(request: HttpRequest) -> tuple[MonthForm, datetime.date]:
 def old_parts_monthly(request: HttpRequest) -> HttpResponse:
     """每月旧件处理 (§1-3.7.5): the month's old parts and what became of them."""
     user = request.user
-    require_role(user, *OFFICE_ROLES, message=_("您没有权限查看旧件。"))
+    require_screen(user, "parts:old_parts_monthly", message=_("您没有权限查看旧件。"))
     form, month = _month_from(request)
     rows = monthly_old_part_rows(user, month)
     page, query = page_of(request, rows)
@@ -615,7 +615,7 @@ def old_parts_monthly(request: HttpRequest) -> HttpResponse:
 @require_GET
 def old_parts_monthly_pdf(request: HttpRequest) -> HttpResponse:
     user = request.user
-    require_role(user, *OFFICE_ROLES, message=_("您没有权限查看旧件。"))
+    require_screen(user, "parts:old_parts_monthly", message=_("您没有权限查看旧件。"))
     form, month = _month_from(request)
     if form.errors:
         return bad_filter_response(form)
@@ -652,7 +652,7 @@ def old_part_dispose(request: HttpRequest, pk: int) -> HttpResponse:
 def usages_outstanding(request: HttpRequest) -> HttpResponse:
     """Report part lines that could not leave stock by themselves (unknown code, van short)."""
     user = request.user
-    require_role(user, *OFFICE_ROLES, message=_("您没有权限查看配件耗用。"))
+    require_screen(user, "parts:usages_outstanding", message=_("您没有权限查看配件耗用。"))
     rows = (
         PartUsage.objects.filter(status=PartUsage.Status.OUTSTANDING, ticket__in=_visible_ticket_ids(user))
         .select_related("part", "technician", "ticket", "report_part")
@@ -705,14 +705,12 @@ def usage_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- supplier recovery (二次索赔) ---------------------------------------------------------------
 
-CLAIM_ROLES = services.CLAIM_MANAGERS
-
 
 @login_required
 @require_GET
 def claim_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    require_role(user, *OFFICE_ROLES, message=_("您没有权限查看二次索赔。"))
+    require_screen(user, "parts:claims", message=_("您没有权限查看二次索赔。"))
     form = ClaimFilterForm(request.GET or None)
     claims = SupplierClaim.objects.visible_to(user).select_related("supplier", "branch")
     if form.is_valid() and form.cleaned_data["state"]:
@@ -736,7 +734,7 @@ def claimable_old_parts(user):
 @idempotent
 def claim_new(request: HttpRequest) -> HttpResponse:
     user = request.user
-    require_role(user, *CLAIM_ROLES, message=_("您没有权限办理二次索赔。"))
+    require_screen(user, "parts:claim_new", message=_("您没有权限办理二次索赔。"))
     form = ClaimForm(request.POST or None, old_parts=claimable_old_parts(user))
     if request.method == "POST":
         if form.is_valid():
@@ -765,7 +763,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    require_role(request.user, *OFFICE_ROLES, message=_("您没有权限查看二次索赔。"))
+    require_screen(request.user, "parts:claims", message=_("您没有权限查看二次索赔。"))
     claim = access_claim(request.user, pk)
     old_parts_of_claim = claim.old_parts.select_related("part", "usage__ticket")
     return render(
@@ -818,7 +816,7 @@ def claim_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 def recovery_report(request: HttpRequest) -> HttpResponse:
     """Recovery rate by supplier: recovered ÷ claimed, over claims that were sent."""
     user = request.user
-    require_role(user, *OFFICE_ROLES, message=_("您没有权限查看二次索赔。"))
+    require_screen(user, "parts:recovery_report", message=_("您没有权限查看二次索赔。"))
     money = DecimalField(max_digits=14, decimal_places=2)
     sent_states = [s for s in SupplierClaim.State.values if s != SupplierClaim.State.DRAFT]
     claims = SupplierClaim.objects.visible_to(user).filter(state__in=sent_states)

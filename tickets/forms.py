@@ -81,7 +81,7 @@ class TicketFilterForm(forms.Form):
     q = forms.CharField(
         label=_("搜索"),
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": _("工单号 / 电话 / 序列号")}),
+        widget=forms.TextInput(attrs={"placeholder": _("工单号 / 客户 / 电话 / 序列号 / 故障描述")}),
     )
     state = forms.ChoiceField(
         label=_("状态"), choices=[("", _("全部状态")), ("open", _("未完结")), *State.choices], required=False

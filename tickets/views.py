@@ -48,7 +48,14 @@ from tickets.models import (
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
-from tickets.selectors import SORTS, clean_sort, filtered_tickets, sort_tickets, unit_tickets_for_intake
+from tickets.selectors import (
+    SORTS,
+    clean_sort,
+    filtered_tickets,
+    open_tickets_of_unit,
+    sort_tickets,
+    unit_tickets_for_intake,
+)
 from tickets.services import (
     NEEDS_REASON,
     NEEDS_WORK_SUMMARY,
@@ -147,13 +154,19 @@ def intake(request: HttpRequest) -> HttpResponse:
         call_form.initial.setdefault("fault_category", selected_unit.product_model.category)
     customer_form = NewCustomerForm(data if not selected_customer else None, prefix="customer")
     unit_form = NewUnitForm(data if not selected_unit else None, prefix="unit")
+    # The same unit with a ticket still open is most often the same call again: log it only when the
+    # dispatcher chooses to (a button on the warning), never silently.
+    open_tickets = open_tickets_of_unit(selected_unit) if selected_unit else []
+    duplicate_unconfirmed = bool(open_tickets) and request.POST.get("log_anyway") != "1"
     if request.method == "POST":
         forms_ok = call_form.is_valid()
         if not selected_customer:
             forms_ok = customer_form.is_valid() and forms_ok
         if not selected_unit:
             forms_ok = unit_form.is_valid() and forms_ok
-        if forms_ok:
+        if forms_ok and duplicate_unconfirmed:
+            messages.warning(request, _("该产品已有未完结的工单,请先确认是否为同一次报修。"))
+        elif forms_ok:
             cleaned = call_form.cleaned_data
             details = CallDetails(
                 fault_category=cleaned["fault_category"],
@@ -193,6 +206,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             "unit_form": unit_form,
             "selected_unit": selected_unit,
             "selected_customer": selected_customer,
+            "open_tickets": open_tickets,
             "search_customers": find_customers(user, request.GET["q"]) if request.GET.get("q") else None,
             **(unit_tickets_for_intake(user, selected_unit) if selected_unit else {}),
         },

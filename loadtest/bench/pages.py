@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -175,6 +176,20 @@ def build_pages(personas: Personas, samples: int) -> list[Page]:
         samples,
     )
 
+    # The list's search (tickets.selectors.filtered_tickets): a customer's name, the end of a ticket
+    # number (…-0042 and 20261205-0042) and three characters from the middle of a fault description.
+    searches = _sample(
+        f"SELECT c.name, right(t.number, 4), right(t.number, 13),"
+        " substr(t.fault_description, 1 + length(t.fault_description) / 3, 3)"
+        f" FROM {quoted_table(RepairTicket)} t JOIN {quoted_table(Customer)} c ON c.id = t.customer_id"
+        " WHERE t.branch_id = %s ORDER BY random() LIMIT %s",
+        [branch_id, samples],
+        samples,
+    )
+
+    def search(column: int) -> Callable[[int], tuple[str, str, None]]:
+        return lambda i: ("get", f"/tickets/?{urlencode({'q': searches[i % len(searches)][column]})}", None)
+
     def intake(i: int) -> tuple[str, str, dict]:
         unit_id, category = units[i % len(units)]
         return (
@@ -200,6 +215,10 @@ def build_pages(personas: Personas, samples: int) -> list[Page]:
             target=list_target,
         ),
         Page("ticket list, all states (nav link)", "dispatcher", lambda i: ("get", "/tickets/", None)),
+        Page("ticket list search: customer name", "dispatcher", search(0), target=list_target),
+        Page("ticket list search: number end 0042", "dispatcher", search(1), target=list_target),
+        Page("ticket list search: 20261205-0042", "dispatcher", search(2), target=list_target),
+        Page("ticket list search: fault words", "dispatcher", search(3), target=list_target),
         Page(
             "ticket detail",
             "dispatcher",

@@ -143,6 +143,52 @@ class TestIntake:
         assert "故障描述最多 2000 字,现在是 5001 字,请精简后再提交。" in response.content.decode()
         assert not RepairTicket.objects.exists()
 
+    def test_a_unit_with_an_open_ticket_is_logged_again_only_by_a_deliberate_choice(
+        self, client, dispatcher, branch_a
+    ):
+        """A duplicate was accepted silently: the same call logged twice, two technicians sent."""
+        unit = UnitFactory(owner__branch=branch_a)
+        open_ticket = TicketFactory(unit=unit, dispatched=True)
+        TicketFactory(unit=unit, cancelled=True)
+        client.force_login(dispatcher)
+        call = {
+            "unit": unit.pk,
+            "fault_description": "仍然不制冷",
+            "fault_cause": "quality",
+            "channel": "phone",
+            "priority": "normal",
+        }
+        response = client.post(reverse("tickets:intake"), call)
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "该产品已有 1 张未完结的工单" in page
+        assert open_ticket.get_absolute_url() in page and open_ticket.number in page
+        assert 'name="log_anyway"' in page and "仍然登记新报修" in page
+        assert "仍然不制冷" in page  # what was typed stays
+        assert RepairTicket.objects.count() == 2
+
+        response = client.post(reverse("tickets:intake"), {**call, "log_anyway": "1"})
+        assert response.status_code == 302
+        assert RepairTicket.objects.filter(unit=unit).open().count() == 2
+
+    def test_a_unit_whose_tickets_are_all_closed_is_logged_without_a_question(
+        self, client, dispatcher, branch_a
+    ):
+        unit = UnitFactory(owner__branch=branch_a)
+        TicketFactory(unit=unit, closed=True)
+        client.force_login(dispatcher)
+        response = client.post(
+            reverse("tickets:intake"),
+            {
+                "unit": unit.pk,
+                "fault_description": "异响",
+                "channel": "phone",
+                "priority": "normal",
+                "fault_cause": "quality",
+            },
+        )
+        assert response.status_code == 302
+
     def test_bad_input_names_the_fields_in_chinese_and_saves_nothing(self, client, dispatcher):
         client.force_login(dispatcher)
         future = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
