@@ -43,3 +43,5 @@ def test_every_count_on_each_home_page_is_the_length_of_its_list(client):
             assert 'data-testid="home-approvals"' in page
         if username == "finance":  # its fees to invoice and write-offs to book
             assert 'data-testid="home-finance"' in page
+        if username == "warehouse":  # requisitions to issue, part lines to settle
+            assert 'data-testid="home-warehouse"' in page
