@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench soak faults lint messages clean backup restore
+.PHONY: run test bench soak faults lint messages clean backup restore screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ backup: $(STAMP)
 restore: $(STAMP)
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/<timestamp>"; exit 2; }
 	$(PY) manage.py restore "$(BACKUP)"
+
+# docs/images/: each role's home page, the ticket page, the dispatch board and the monthly PDF's pages,
+# from the demo data in a throwaway database (manage.py screenshots).
+screenshots: $(STAMP)
+	./scripts/system-packages.sh --screenshots
+	SECRET_KEY=screenshots-only $(PY) manage.py screenshots $(SCREENSHOTS_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

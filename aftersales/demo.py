@@ -7,18 +7,42 @@ from __future__ import annotations
 from customers.models import FaultCategory
 from tickets.models import State
 
+# By fault category, for the bench's bulk seed (any product of the category may have them).
 FAULTS = {
-    FaultCategory.APPLIANCE: [
-        "开机无反应",
-        "制冷效果差,出风不凉",
-        "运行时噪音大",
-        "漏水",
-        "显示屏报 E4 故障码",
-    ],
+    FaultCategory.APPLIANCE: ["开机无反应", "运行时噪音大", "显示屏报 E4 故障码"],
     FaultCategory.BODY: ["车门开关异常", "车窗玻璃松动", "车身异响", "空调出风口损坏"],
     FaultCategory.CHASSIS_ENGINE: ["发动机抖动", "刹车异响", "变速箱换挡困难", "冷却液渗漏"],
     FaultCategory.OTHER: ["其他故障"],
 }
+# By product model (seed_demo's PRODUCT_MODELS): faults that fit the product (no 制冷 on a washing machine).
+MODEL_FAULTS = {
+    "KFR-35GW": ["制冷效果差,出风不凉", "室内机漏水", "外机运行噪音大", "开机无反应", "显示屏报 E4 故障码"],
+    "XQG100-B14": ["不脱水", "滚筒不转", "门锁打不开", "进水慢,漏水", "开机无反应"],
+    "DFB-40": ["不加热", "煮饭夹生", "保温灯不亮", "显示屏报 E1 故障码"],
+    "KL6125": ["车门开关异常", "车窗玻璃松动", "车身异响", "空调出风口损坏"],
+    "KL6125-D": ["发动机抖动", "刹车异响", "变速箱换挡困难", "冷却液渗漏"],
+}
+# Where each demo branch's customers live (addresses in the branch's city).
+CITY_DISTRICTS = {
+    "SH": ("上海市", ["徐汇区", "静安区", "浦东新区", "闵行区", "杨浦区", "嘉定区", "松江区"]),
+    "HZ": ("杭州市", ["西湖区", "上城区", "拱墅区", "滨江区", "萧山区", "余杭区"]),
+}
+# How far a customer in each zone lives from the branch (km), so zone and distance agree.
+ZONE_DISTANCES = {"city": (3, 18), "suburb": (20, 45), "remote": (60, 150)}
+# When each step happens after the one before it, in hours: a demo ticket's history is written at
+# these times (seed_demo travels the clock), so deadlines, KPIs and follow-ups have real dates.
+STEP_HOURS = {
+    "dispatch": 1,
+    "check_in": 3,
+    "complete_visit": 2,
+    "request_return": 1,
+    "approve_return": 4,
+    "finish_factory_repair": 72,
+    "accept": 20,
+    "follow_up": 24 * 7,
+    "cancel": 2,
+}
+
 # How far each demo ticket is driven: one path per final state.
 PATHS = {
     State.REPORTED: [],

@@ -33,6 +33,7 @@ from claims.fee_services import (
 )
 from claims.forms import DayForm, FeeQuoteForm, InvoiceForm, VoucherForm, WriteOffFilterForm
 from claims.models import FeeHandover, WriteOff
+from claims.selectors import fees_awaiting_invoice, in_users_branch
 from claims.services import book_write_off
 from tickets.access import access_ticket
 
@@ -44,18 +45,12 @@ def _check_reader(user) -> None:
         raise PermissionDenied(_("只有会计、经理和服务主任可以查看财务列表。"))
 
 
-def _scoped(queryset, user):
-    if user.sees_all_branches:
-        return queryset
-    return queryset.filter(branch_id=user.branch_id) if user.branch_id else queryset.none()
-
-
 @login_required
 @require_GET
 def write_offs(request: HttpRequest) -> HttpResponse:
     _check_reader(request.user)
     form = WriteOffFilterForm(request.GET or None)
-    entries = _scoped(WriteOff.objects.all(), request.user).select_related(
+    entries = in_users_branch(WriteOff.objects.all(), request.user).select_related(
         "branch", "claim__ticket__customer", "booked_by"
     )
     if form.is_valid() and form.cleaned_data["status"]:
@@ -82,7 +77,7 @@ def write_offs(request: HttpRequest) -> HttpResponse:
 @require_POST
 @idempotent
 def write_off_book(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = get_object_or_404(_scoped(WriteOff.objects.all(), request.user), pk=pk)
+    entry = get_object_or_404(in_users_branch(WriteOff.objects.all(), request.user), pk=pk)
     form = VoucherForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写记账凭证号。"))
@@ -125,11 +120,13 @@ def _fees_page(
         )
     else:
         rows = (
-            _scoped(FeeHandover.objects.all(), request.user)
-            .select_related("report__ticket__customer", "technician", "received_by")
-            .order_by("received_at", "pk")
+            fees_awaiting_invoice(request.user)
+            if tab == "received"
+            else in_users_branch(FeeHandover.objects.all(), request.user).exclude(invoice_number="")
         )
-        rows = rows.filter(invoice_number="") if tab == "received" else rows.exclude(invoice_number="")
+        rows = rows.select_related("report__ticket__customer", "technician", "received_by").order_by(
+            "received_at", "pk"
+        )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     if tab == "pending":
         for report in page.object_list:
@@ -175,7 +172,7 @@ def fee_receive(request: HttpRequest, report_id: int) -> HttpResponse:
 @require_POST
 @idempotent
 def fee_invoice(request: HttpRequest, pk: int) -> HttpResponse:
-    handover = get_object_or_404(_scoped(FeeHandover.objects.all(), request.user), pk=pk)
+    handover = get_object_or_404(in_users_branch(FeeHandover.objects.all(), request.user), pk=pk)
     form = InvoiceForm(request.POST)
     if form.is_valid():
         try:

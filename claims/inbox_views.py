@@ -10,8 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from claims.selectors import claims_awaiting, returns_awaiting
-from parts.approvals import requisitions_awaiting
+from claims.selectors import approvals_waiting
 
 INBOX_SIZE = 20  # oldest first, per kind; the counts say how many in all and link to the full lists
 
@@ -20,11 +19,7 @@ INBOX_SIZE = 20  # oldest first, per kind; the counts say how many in all and li
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
-    sections = {
-        "claims": claims_awaiting(user),
-        "returns": returns_awaiting(user),
-        "requisitions": requisitions_awaiting(user),
-    }
+    sections = approvals_waiting(user)
     counts = {name: rows.count() for name, rows in sections.items()}
     rows = {name: list(rows[:INBOX_SIZE]) for name, rows in sections.items()}
     return render(

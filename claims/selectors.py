@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 
 from accounts.models import Role
-from claims.models import Claim, ClaimApproval
+from claims.models import Claim, ClaimApproval, FeeHandover, WriteOff, WriteOffStatus
+from parts.approvals import requisitions_awaiting
 from tickets.models import RepairTicket, State, TicketEvent
 
 
@@ -57,3 +58,29 @@ def returns_awaiting(user):
         .annotate(request_note=Subquery(request.values("note")[:1]))
         .order_by("state_changed_at", "pk")
     )
+
+
+def approvals_waiting(user) -> dict:
+    """Everything waiting for this user's decision, by kind: the approvals inbox and the home page's
+    count read the same querysets, so the count is the inbox's length."""
+    return {
+        "claims": claims_awaiting(user),
+        "returns": returns_awaiting(user),
+        "requisitions": requisitions_awaiting(user),
+    }
+
+
+def in_users_branch(queryset, user):
+    """Finance rows of the user's branch (headquarters: every branch)."""
+    if user.sees_all_branches:
+        return queryset
+    return queryset.filter(branch_id=user.branch_id) if user.branch_id else queryset.none()
+
+
+def fees_awaiting_invoice(user):
+    """Fees finance received and has not invoiced yet (the fees page's "received" tab)."""
+    return in_users_branch(FeeHandover.objects.all(), user).filter(invoice_number="")
+
+
+def write_offs_awaiting_booking(user):
+    return in_users_branch(WriteOff.objects.all(), user).filter(status=WriteOffStatus.PENDING)

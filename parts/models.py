@@ -314,6 +314,11 @@ class RequisitionQuerySet(BranchScopedQuerySet):
             "-created_at", "-pk"
         )
 
+    def to_issue(self) -> RequisitionQuerySet:
+        """Approved and not fully issued: the warehouse's work (the list's "to issue" filter and the
+        keeper's home page count)."""
+        return self.filter(state__in=ISSUABLE_STATES)
+
 
 class Requisition(models.Model):
     """备用件领料单 (§1-3.6.1, 3.7.4): asked by a technician for a ticket, approved by a supervisor
@@ -388,6 +393,10 @@ class Requisition(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("parts:requisition", args=[self.pk])
+
+
+# Approved and not fully issued yet: the warehouse may issue (more of) it.
+ISSUABLE_STATES = (Requisition.State.APPROVED, Requisition.State.PARTIALLY_ISSUED)
 
 
 class RequisitionLine(models.Model):

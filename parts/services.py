@@ -19,6 +19,7 @@ from notifications.services import mark_work_done, notify
 from parts import ledger, rules
 from parts.ledger import Change
 from parts.models import (
+    ISSUABLE_STATES,
     Backorder,
     Condition,
     MovementKind,
@@ -216,15 +217,12 @@ def decide_requisition(*, requisition_id: int, user: User, approve: bool, note: 
     return requisition
 
 
-ISSUABLE = (Requisition.State.APPROVED, Requisition.State.PARTIALLY_ISSUED)
-
-
 def issue_requisition(*, requisition_id: int, user: User, quantities: dict[int, int]) -> Requisition:
     """The warehouse issues what it has (partial issue allowed) into the technician's van."""
     with transaction.atomic():
         requisition = _lock_requisition(requisition_id)
         check_keeper(user, requisition.warehouse)
-        if requisition.state not in ISSUABLE:
+        if requisition.state not in ISSUABLE_STATES:
             raise UserError(
                 _("领料单 %(number)s 当前状态为“%(state)s”,不能发放。")
                 % {"number": requisition.number, "state": requisition.get_state_display()}

@@ -52,6 +52,7 @@ from parts.forms import (
     SearchForm,
 )
 from parts.models import (
+    ISSUABLE_STATES,
     Condition,
     OldPart,
     Part,
@@ -67,6 +68,7 @@ from parts.models import (
 from parts.permissions import may_see_cost_prices
 from parts.rules import Actor, approval_refusal, recovery_rate
 from parts.screens import require_screen
+from parts.selectors import outstanding_usages, requisitions_to_issue
 from tickets.access import access_ticket
 from tickets.documents import pdf_response
 from tickets.models import RepairTicket
@@ -86,11 +88,9 @@ def home(request: HttpRequest) -> HttpResponse:
     visible_requisitions = Requisition.objects.visible_to(user)
     counts = {
         "awaiting_approval": visible_requisitions.filter(state=Requisition.State.SUBMITTED).count(),
-        "to_issue": visible_requisitions.filter(state__in=services.ISSUABLE).count(),
+        "to_issue": requisitions_to_issue(user).count(),
         "old_parts_expected": OldPart.objects.visible_to(user).outstanding().count(),
-        "usages_outstanding": PartUsage.objects.filter(
-            status=PartUsage.Status.OUTSTANDING, ticket__in=_visible_ticket_ids(user)
-        ).count(),
+        "usages_outstanding": outstanding_usages(user).count(),
     }
     return render(request, "parts/home.html", {"counts": counts})
 
@@ -266,7 +266,7 @@ def requisition_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         state = form.cleaned_data["state"]
         if state == "to_issue":
-            requisitions = requisitions.filter(state__in=services.ISSUABLE)
+            requisitions = requisitions.to_issue()
         elif state:
             requisitions = requisitions.filter(state=state)
         q = form.cleaned_data["q"].strip()
@@ -353,7 +353,7 @@ def requisition_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": lines,
             "total_value": sum(line.value for line in lines),
             "may_decide": requisition.state == Requisition.State.SUBMITTED and refusal is None,
-            "may_issue": is_keeper and requisition.state in services.ISSUABLE,
+            "may_issue": is_keeper and requisition.state in ISSUABLE_STATES,
             "may_return": is_keeper and requisition.state in services.RETURNABLE,
             "touch": user.is_technician_only,
         },
@@ -654,7 +654,7 @@ def usages_outstanding(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_screen(user, "parts:usages_outstanding", message=_("您没有权限查看配件耗用。"))
     rows = (
-        PartUsage.objects.filter(status=PartUsage.Status.OUTSTANDING, ticket__in=_visible_ticket_ids(user))
+        outstanding_usages(user)
         .select_related("part", "technician", "ticket", "report_part")
         .order_by("created_at", "pk")
     )

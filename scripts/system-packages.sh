@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the app needs: gettext (translations), Pango/HarfBuzz for WeasyPrint PDFs and a
-# CJK font so Chinese renders as glyphs, not boxes. With --browser also Chromium for browser tests.
+# CJK font so Chinese renders as glyphs, not boxes. With --browser also Chromium for browser tests; with
+# --screenshots Chromium and poppler-utils (pdftoppm) for `make screenshots`.
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 packages=(gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei)
 if [ "${1:-}" = "--browser" ]; then
   packages+=(chromium)
+elif [ "${1:-}" = "--screenshots" ]; then
+  packages+=(chromium poppler-utils)
 fi
 missing=()
 for package in "${packages[@]}"; do

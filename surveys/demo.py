@@ -1,13 +1,11 @@
 """Demo data of this app, called by `manage.py seed_demo`. Must be idempotent.
 
-The first follow-up call of the accepted demo tickets due today
-(so 今日回访 has work, one of them already answered by the customer's link), and three complaints: one
+The accepted demo tickets were accepted a follow-up offset ago (seed_demo), so their first calls are due
+today (今日回访 has work); one survey is already answered by the customer's link, and three complaints: one
 waiting for its plan (major), one planned and visited, one closed.
 """
 
 from __future__ import annotations
-
-import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -42,26 +40,18 @@ def _dispatcher_of(ticket, users):
     return users["hz_dispatcher" if ticket.branch.code == "HZ" else "dispatcher"]
 
 
-def _first_pending(ticket):
-    return FollowUpCall.objects.filter(ticket=ticket, outcome=Outcome.PENDING).order_by("due_on").first()
-
-
 def _first_calls_due_today(users) -> int:
-    """As if the accepted tickets had been accepted a week ago; the first one answered by its link."""
-    today = timezone.localdate()
+    """The accepted tickets' first calls (due today by their acceptance date); the first ticket's
+    survey answered by its link."""
     tickets = list(RepairTicket.objects.filter(state=State.ACCEPTED).select_related("branch").order_by("pk"))
-    for index, ticket in enumerate(tickets):
-        call = _first_pending(ticket)
-        if call is None:
-            continue
-        call.due_on = today - datetime.timedelta(days=index % 2)
-        call.save(update_fields=["due_on"])
-        if index == 0:
-            url, _phone = services.issue_link(
-                survey_id=ticket.survey.pk, user=_dispatcher_of(ticket, users), send_sms=False
-            )
-            services.answer_by_link(token=url.rstrip("/").rsplit("/", 1)[-1], answers=LINK_ANSWERS)
-    return len(tickets)
+    if tickets:
+        url, _phone = services.issue_link(
+            survey_id=tickets[0].survey.pk, user=_dispatcher_of(tickets[0], users), send_sms=False
+        )
+        services.answer_by_link(token=url.rstrip("/").rsplit("/", 1)[-1], answers=LINK_ANSWERS)
+    return FollowUpCall.objects.filter(
+        ticket__in=tickets, outcome=Outcome.PENDING, due_on__lte=timezone.localdate()
+    ).count()
 
 
 def _complaints(branches, users) -> None:

@@ -1,8 +1,14 @@
+import datetime
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import Role, User
-from tickets.models import RepairTicket, State, TicketEvent
+from aftersales.demo import MODEL_FAULTS, ZONE_DISTANCES
+from customers.models import Customer, FaultCategory, Unit
+from surveys.models import FollowUpCall
+from tickets.models import RepairTicket, SlaAlert, State, TicketEvent
 
 
 @pytest.mark.django_db
@@ -32,3 +38,40 @@ def test_demo_data_has_a_login_per_role_tickets_in_every_state_and_is_idempotent
     assert all(ticket.reports.get().content_sha256 for ticket in completed)
     call_command("seed_demo", customers=20)
     assert (User.objects.count(), RepairTicket.objects.count(), TicketEvent.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_demo_data_makes_sense_as_a_service_department_would_see_it():
+    """Issue #16: addresses in the branch's city, faults that fit the product, no city bus owned by a
+    private person, overdue tickets with their alerts, three months of history, and no follow-up call
+    due before its ticket was logged."""
+    call_command("seed_demo", customers=20)
+    now = timezone.now()
+    for customer in Customer.objects.select_related("branch").filter(branch__code__in=["SH", "HZ"]):
+        assert customer.address.startswith({"SH": "上海市", "HZ": "杭州市"}[customer.branch.code])
+        low, high = ZONE_DISTANCES[customer.service_zone]
+        assert low <= customer.distance_km <= high, customer
+    for ticket in RepairTicket.objects.select_related("unit__product_model"):
+        assert ticket.fault_description in MODEL_FAULTS[ticket.unit.product_model.code], ticket
+    assert not RepairTicket.objects.filter(
+        unit__product_model__code="XQG100-B14", fault_description__contains="制冷"
+    )
+    assert not Unit.objects.filter(
+        owner__kind=Customer.Kind.PERSON,
+        product_model__category__in=[FaultCategory.BODY, FaultCategory.CHASSIS_ENGINE],
+    ).exists()
+    overdue = RepairTicket.objects.open().filter(due_at__lt=now, clock_paused=False)
+    assert overdue.exists()
+    assert SlaAlert.objects.filter(deadline__ticket__in=overdue).exists()
+    months = {
+        timezone.localdate(at).replace(day=1)
+        for at in RepairTicket.objects.values_list("reported_at", flat=True)
+    }
+    assert len(months) >= 3 and min(months) <= timezone.localdate() - datetime.timedelta(days=60)
+    assert RepairTicket.objects.filter(
+        state=State.CLOSED, closed_at__lt=now - datetime.timedelta(days=30)
+    ).exists()
+    for call in FollowUpCall.objects.select_related("ticket"):
+        assert call.due_on >= timezone.localdate(call.ticket.reported_at), call
+    # The accepted tickets' first calls are due today, so 今日回访 has work.
+    assert FollowUpCall.objects.filter(ticket__state=State.ACCEPTED, due_on=timezone.localdate()).exists()

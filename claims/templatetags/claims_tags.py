@@ -1,9 +1,11 @@
 from django import template
 from django.utils.html import format_html
 
+from accounts.models import Role
 from claims.fee_services import may_quote
 from claims.forms import FeeQuoteForm
 from claims.models import ApproverRole, Claim, FeeQuote
+from claims.selectors import approvals_waiting, fees_awaiting_invoice, write_offs_awaiting_booking
 from claims.services import may_file_claim
 from tickets.models import ServiceCategory
 
@@ -48,4 +50,21 @@ def ticket_claims(context, ticket) -> dict:
         else None,
         "claims": list(Claim.objects.visible_to(user).filter(ticket=ticket).order_by("submitted_at", "pk")),
         "may_file": may_file_claim(ticket, user),
+    }
+
+
+@register.inclusion_tag("claims/_home_work.html")
+def home_work(user) -> dict:
+    """The home page's cards of work waiting in this app for this user (`{% home_work user %}`): the
+    decisions of the approvals inbox and finance's fees to invoice and write-offs to book. Each count is
+    the length of the list it links to (the same selector)."""
+    approver = user.has_role(*ApproverRole.values)
+    finance = user.has_role(Role.FINANCE)
+    approvals = {name: rows.count() for name, rows in approvals_waiting(user).items()} if approver else {}
+    return {
+        "approvals": approvals,
+        "approvals_total": sum(approvals.values()),
+        "finance": finance,
+        "fees_to_invoice": fees_awaiting_invoice(user).count() if finance else 0,
+        "write_offs_to_book": write_offs_awaiting_booking(user).count() if finance else 0,
     }

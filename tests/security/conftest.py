@@ -196,7 +196,12 @@ def _build() -> World:
     )
     other["usage"] = usage
     other["old_part"] = _twin(
-        OldPart.objects.get(pk=old_part.pk), usage=usage, branch=hz, technician=hz_tech, warehouse=None
+        OldPart.objects.get(pk=old_part.pk),
+        usage=usage,
+        branch=hz,
+        technician=hz_tech,
+        # A received old part lies in a warehouse (check constraint): the HZ one for the HZ twin.
+        warehouse=other["warehouse"] if old_part.warehouse_id else None,
     )
 
     supplier = Supplier.objects.first()

@@ -12,6 +12,7 @@ import random
 import uuid
 from decimal import Decimal
 
+import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -24,12 +25,21 @@ import claims.demo
 import parts.demo
 import surveys.demo
 from accounts.models import Branch, Role, User
-from aftersales.demo import ACTOR_FOR, FAULTS, NOTES, PATHS
+from aftersales.demo import (
+    ACTOR_FOR,
+    CITY_DISTRICTS,
+    MODEL_FAULTS,
+    NOTES,
+    PATHS,
+    STEP_HOURS,
+    ZONE_DISTANCES,
+)
 from customers.models import Customer, FaultCategory, ProductModel, ServiceZone
 from customers.phones import normalize_phone
 from customers.services import register_customer, register_unit
 from surveys.services import CallRecord, SurveyAnswers, record_call
-from tickets.models import RepairTicket
+from tickets import sla_services
+from tickets.models import RepairTicket, State
 from tickets.report_services import PartLine, add_part, save_report, sign_report
 from tickets.return_services import (
     RETURN_PATHS,
@@ -68,6 +78,7 @@ PRODUCT_MODELS = [
     ("KL6125", "城市客车车身", FaultCategory.BODY, "manufacturer"),
     ("KL6125-D", "客车底盘/发动机总成", FaultCategory.CHASSIS_ENGINE, "manufacturer"),
 ]
+HISTORY_DAYS = 90  # three months of finished tickets: the KPIs, the trend and the monthly report
 DEMO_CALL = CallRecord(
     reached=True,
     satisfied=True,
@@ -210,60 +221,103 @@ class Command(BaseCommand):
         fake = Faker("zh_CN")
         Faker.seed(20261127)
         rng = random.Random(20261127)
-        today = timezone.localdate()
+        now = timezone.now()
         states = list(PATHS)
+        appliances = [model for model in models if model.category == FaultCategory.APPLIANCE]
         for index in range(count):
             branch = branches["HZ"] if index % 5 == 4 else branches["SH"]
-            customer = register_customer(
-                branch=branch,
-                phone=normalize_phone(fake.phone_number()),
-                name=fake.company() if index % 7 == 0 else fake.name(),
-                kind=Customer.Kind.COMPANY if index % 7 == 0 else Customer.Kind.PERSON,
-                address=fake.address().rsplit(" ", 1)[0],
-                service_zone=rng.choice(ServiceZone.values),
-                distance_km=rng.choice([3, 8, 15, 40, 120]),
-            )
-            model = models[index % len(models)]
-            unit = register_unit(
-                owner=customer,
-                product_model=model,
-                serial_number=f"SN{today:%y}{index:06d}",
-                purchase_date=today - datetime.timedelta(days=rng.choice([2, 10, 20, 45, 200, 400, 800])),
-                purchase_place=rng.choice(
-                    ["苏宁易购南京东路店", "国美电器徐家汇店", "京东自营", "本公司直营店"]
-                ),
-                warranty_card_no=f"WC{index:08d}",
-            )
-            ticket = log_call(
-                user=users["hz_dispatcher" if branch.code == "HZ" else "dispatcher"],
-                unit=unit,
-                details=CallDetails(
-                    fault_category=model.category,
-                    fault_description=rng.choice(FAULTS[model.category]),
-                    priority="urgent" if index % 9 == 0 else "normal",
-                ),
-            )
-            self._drive(ticket, states[index % len(states)], users, branch.code == "HZ")
+            is_company = index % 7 == 0
+            # A private customer owns no city bus: the buses belong to the companies (bus operators).
+            model = models[index % len(models)] if is_company else appliances[index % len(appliances)]
+            target = states[index % len(states)]
+            logged_at = self._logged_at(target, index, now, rng)
+            with time_machine.travel(logged_at, tick=False):
+                customer = register_customer(
+                    branch=branch,
+                    phone=normalize_phone(fake.phone_number()),
+                    name=fake.company() if is_company else fake.name(),
+                    kind=Customer.Kind.COMPANY if is_company else Customer.Kind.PERSON,
+                    **self._location(branch.code, fake, rng),
+                )
+                unit = register_unit(
+                    owner=customer,
+                    product_model=model,
+                    serial_number=f"SN{now:%y}{index:06d}",
+                    purchase_date=timezone.localdate()
+                    - datetime.timedelta(days=rng.choice([2, 10, 20, 45, 200, 400, 800])),
+                    purchase_place=rng.choice(
+                        ["苏宁易购南京东路店", "国美电器徐家汇店", "京东自营", "本公司直营店"]
+                    ),
+                    warranty_card_no=f"WC{index:08d}",
+                )
+                ticket = log_call(
+                    user=users["hz_dispatcher" if branch.code == "HZ" else "dispatcher"],
+                    unit=unit,
+                    details=CallDetails(
+                        fault_category=model.category,
+                        fault_description=rng.choice(MODEL_FAULTS[model.code]),
+                        priority="urgent" if index % 9 == 0 else "normal",
+                    ),
+                )
+            self._drive(ticket, target, users, branch.code == "HZ", logged_at)
+        # The overdue tickets get their warnings and breach alerts, as the beat would have sent them.
+        sla_services.sweep(now)
 
     @staticmethod
-    def _drive(ticket: RepairTicket, target: str, users: dict[str, User], in_hangzhou: bool) -> None:
+    def _location(branch_code: str, fake: Faker, rng: random.Random) -> dict:
+        city, districts = CITY_DISTRICTS[branch_code]
+        zone = rng.choice(ServiceZone.values)
+        low, high = ZONE_DISTANCES[zone]
+        return {
+            "address": f"{city}{rng.choice(districts)}{fake.street_name()}{rng.randint(1, 999)}号",
+            "service_zone": zone,
+            "distance_km": rng.randint(low, high),
+        }
+
+    @staticmethod
+    def _logged_at(target: str, index: int, now: datetime.datetime, rng: random.Random) -> datetime.datetime:
+        """When the call came in, so that its whole path lies in the past: finished tickets spread over
+        three months of history (KPIs, trend, monthly report); accepted ones accepted a follow-up offset
+        ago (their first call is due today); open ones logged today, every third one more than a week
+        ago (past every target, resolution included: overdue)."""
+        path_hours = sum(STEP_HOURS[step] for step in PATHS[target])
+        if target == State.ACCEPTED:
+            back = datetime.timedelta(days=settings.FOLLOW_UP_OFFSETS_DAYS[0], hours=path_hours)
+        elif target in (State.CLOSED, State.CANCELLED):
+            back = datetime.timedelta(days=rng.randint(1, HISTORY_DAYS - 10), hours=path_hours)
+        elif index % 3 == 0:
+            back = datetime.timedelta(days=rng.randint(8, 12), hours=path_hours)
+        else:
+            back = datetime.timedelta(hours=path_hours, minutes=rng.randint(10, 240))
+        return now - back
+
+    @staticmethod
+    def _drive(
+        ticket: RepairTicket, target: str, users: dict[str, User], in_hangzhou: bool, at: datetime.datetime
+    ) -> None:
+        """Each step of the path through its service, at its time on the demo's clock (STEP_HOURS)."""
         prefix = "hz_" if in_hangzhou else ""
         for step in PATHS[target]:
-            if step == "complete_visit":
-                ticket = sign_demo_report(ticket, users[prefix + "technician"])
-            if step in RETURN_PATHS:
-                ticket = drive_return(ticket, step, users, prefix)
-                continue
-            if step == "follow_up":  # the first follow-up call, with the survey, closes the ticket
-                call = ticket.follow_up_calls.order_by("due_on", "pk").first()
-                record_call(call_id=call.pk, user=users[prefix + "dispatcher"], record=DEMO_CALL)
-                ticket.refresh_from_db()
-                continue
-            ticket = apply_transition(
-                ticket_id=ticket.pk,
-                user=users[prefix + ACTOR_FOR[step]],
-                name=step,
-                expected_version=ticket.version,
-                technician=users[prefix + "technician"] if step == "dispatch" else None,
-                note=NOTES.get(step, ""),
-            )
+            at += datetime.timedelta(hours=STEP_HOURS[step])
+            with time_machine.travel(at, tick=False):
+                ticket = Command._step(ticket, step, users, prefix)
+
+    @staticmethod
+    def _step(ticket: RepairTicket, step: str, users: dict[str, User], prefix: str) -> RepairTicket:
+        if step == "complete_visit":
+            ticket = sign_demo_report(ticket, users[prefix + "technician"])
+        if step in RETURN_PATHS:
+            return drive_return(ticket, step, users, prefix)
+        if step == "follow_up":  # the first follow-up call, with the survey, closes the ticket
+            call = ticket.follow_up_calls.order_by("due_on", "pk").first()
+            record_call(call_id=call.pk, user=users[prefix + "dispatcher"], record=DEMO_CALL)
+            ticket.refresh_from_db()
+            return ticket
+        return apply_transition(
+            ticket_id=ticket.pk,
+            user=users[prefix + ACTOR_FOR[step]],
+            name=step,
+            expected_version=ticket.version,
+            technician=users[prefix + "technician"] if step == "dispatch" else None,
+            note=NOTES.get(step, ""),
+        )
