@@ -233,6 +233,8 @@ class SignatureForm(forms.Form):
     )
     # signature_pad's PNG as a data URL, filled in by static/js/report.js.
     signature = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The report's version the customer read (empty: the report as it is when the post arrives).
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def clean_signature(self) -> bytes:
         return decode_signature(self.cleaned_data["signature"])

@@ -364,11 +364,20 @@ def report_is_intact(report: ServiceReport) -> bool:
     return content_hash(content) == report.content_sha256
 
 
-def sign_report(*, ticket_id: int, user: User, signer_name: str, signature_png: bytes) -> ServiceReport:
+def sign_report(
+    *,
+    ticket_id: int,
+    user: User,
+    signer_name: str,
+    signature_png: bytes,
+    expected_version: int | None = None,
+) -> ServiceReport:
     """The customer signs the complete report on the technician's device; the report is frozen.
 
     Refused before every required step is filled (§1-3.3.2: no signature before the service is
     recorded), once signed, with an empty canvas, or with the technician's own name as the signer.
+    `expected_version` is the version of the report the customer read (a signature taken offline is
+    sent later): if the report changed since, the signature would bind content the customer never saw.
     """
     with transaction.atomic():
         ticket = RepairTicket.objects.lock(ticket_id, None)
@@ -378,6 +387,10 @@ def sign_report(*, ticket_id: int, user: User, signer_name: str, signature_png: 
             raise Conflict(_("服务报告尚未填写,不能签字。"))
         if report.is_signed:
             raise Conflict(_("服务报告已于 %(at)s 由客户签字。") % {"at": _local(report.signed_at)})
+        if expected_version is not None and expected_version != report.version:
+            raise Conflict(
+                _("服务报告在客户核对之后又被修改过(其他设备或页面),请让客户核对最新内容后重新签字。")
+            )
         missing = missing_for_signature(report)
         if missing:
             raise Conflict(

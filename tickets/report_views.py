@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from aftersales.errors import Conflict, UserError
+from tickets import answers
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
@@ -113,17 +114,36 @@ def _writable_ticket(request: HttpRequest, pk: int) -> RepairTicket:
     return access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
 
 
+def _server_side(ticket: RepairTicket, field_names) -> tuple[dict, dict]:
+    """For a conflict: the stored values of the fields the technician sent, and the report's version now."""
+    service_report = current_report(ticket)
+    if service_report is None:
+        return {}, {}
+    form = ReportStepForm(instance=service_report, step_fields=list(field_names))
+    stored = {str(form.fields[name].label): _display(getattr(service_report, name)) for name in field_names}
+    return stored, answers.versions(ticket, service_report)
+
+
+def _display(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return str(value)
+
+
 @login_required
 @require_POST
 def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
     if not 1 <= step < SIGNATURE_STEP:
         return redirect(_step_url(ticket, 1))
+    step_fields = REPORT_STEPS[step - 1][1]
     service_report = current_report(ticket)
-    form = ReportStepForm(request.POST, instance=service_report, step_fields=REPORT_STEPS[step - 1][1])
+    form = ReportStepForm(request.POST, instance=service_report, step_fields=step_fields)
     if form.is_valid():
         try:
-            save_report(
+            service_report = save_report(
                 ticket_id=ticket.pk,
                 user=request.user,
                 idempotency_key=form.cleaned_data["idempotency_key"],
@@ -131,14 +151,23 @@ def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
                 changes=form.changes(),
             )
         except Conflict as exc:
-            messages.error(request, str(exc))
-            return redirect(_step_url(ticket, step))
+            stored, current = _server_side(ticket, step_fields)
+            return answers.refused(
+                request, str(exc), _step_url(ticket, step), conflict=True, server=stored, current=current
+            )
         except UserError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
-            messages.success(request, _("第 %(step)s 步已保存。") % {"step": step})
-            return redirect(_step_url(ticket, step + 1))
-    messages.error(request, _("请按提示修改标红的项目后再保存。"))
+            return answers.done(
+                request,
+                _("第 %(step)s 步已保存。") % {"step": step},
+                _step_url(ticket, step + 1),
+                written=answers.versions(ticket, service_report),
+            )
+    message = _("请按提示修改标红的项目后再保存。")
+    if answers.wants_json(request):
+        return answers.refused(request, message, _step_url(ticket, step), errors=answers.form_errors(form))
+    messages.error(request, message)
     service_report = current_report(ticket)
     return _render_report(
         request, ticket, service_report, writable=True, step=step, step_form=form, status=400
@@ -149,22 +178,34 @@ def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
 @require_POST
 def report_add_part(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
-    step = REPORT_STEPS.index(next(s for s in REPORT_STEPS if "work_done" in s[1])) + 1
+    to = _step_url(ticket, PARTS_AND_PHOTOS_STEP)
     form = ReportPartForm(request.POST)
     if form.is_valid():
         try:
-            add_part(ticket_id=ticket.pk, user=request.user, line=PartLine(**form.cleaned_data))
+            part = add_part(ticket_id=ticket.pk, user=request.user, line=PartLine(**form.cleaned_data))
         except Conflict as exc:
-            messages.error(request, str(exc))
-            return redirect(_step_url(ticket, step))
+            return answers.refused(request, str(exc), to, conflict=True)
         except UserError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
-            messages.success(request, _("已添加配件 %(name)s。") % {"name": form.cleaned_data["part_name"]})
-            return redirect(_step_url(ticket, step))
-    messages.error(request, _("请按提示修改配件信息。"))
+            return answers.done(
+                request,
+                _("已添加配件 %(name)s。") % {"name": form.cleaned_data["part_name"]},
+                to,
+                written=answers.versions(ticket, part.report),
+            )
+    message = _("请按提示修改配件信息。")
+    if answers.wants_json(request):
+        return answers.refused(request, message, to, errors=answers.form_errors(form))
+    messages.error(request, message)
     return _render_report(
-        request, ticket, current_report(ticket), writable=True, step=step, part_form=form, status=400
+        request,
+        ticket,
+        current_report(ticket),
+        writable=True,
+        step=PARTS_AND_PHOTOS_STEP,
+        part_form=form,
+        status=400,
     )
 
 
@@ -184,19 +225,23 @@ def report_remove_part(request: HttpRequest, pk: int, part_id: int) -> HttpRespo
 @require_POST
 def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
+    to = _step_url(ticket, PARTS_AND_PHOTOS_STEP)
     form = ReportPhotoForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            add_photo(ticket_id=ticket.pk, user=request.user, upload=form.cleaned_data["photo"])
+            photo = add_photo(ticket_id=ticket.pk, user=request.user, upload=form.cleaned_data["photo"])
         except Conflict as exc:
-            messages.error(request, str(exc))
-            return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
+            return answers.refused(request, str(exc), to, conflict=True)
         except UserError as exc:
             form.add_error("photo", str(exc))
         else:
-            messages.success(request, _("照片已上传。"))
-            return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
-    messages.error(request, form.errors["photo"][0])
+            return answers.done(
+                request, _("照片已上传。"), to, written=answers.versions(ticket, photo.report)
+            )
+    message = form.errors["photo"][0]
+    if answers.wants_json(request):
+        return answers.refused(request, message, to, errors=answers.form_errors(form))
+    messages.error(request, message)
     return _render_report(
         request,
         ticket,
@@ -222,13 +267,12 @@ def report_remove_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpRes
 
 def _remove_line(request: HttpRequest, ticket: RepairTicket, remove, done: str) -> HttpResponse:
     """Run a removal from the parts-and-photos step and say on the page what happened."""
+    to = _step_url(ticket, PARTS_AND_PHOTOS_STEP)
     try:
         remove()
     except UserError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
-    return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
+        return answers.refused(request, str(exc), to, conflict=isinstance(exc, Conflict))
+    return answers.done(request, done, to)
 
 
 @login_required
@@ -238,23 +282,39 @@ def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
     form = SignatureForm(request.POST)
     if form.is_valid():
         try:
-            sign_report(
+            service_report = sign_report(
                 ticket_id=ticket.pk,
                 user=request.user,
                 signer_name=form.cleaned_data["signer_name"],
                 signature_png=form.cleaned_data["signature"],
+                expected_version=form.cleaned_data["version"],
             )
         except Conflict as exc:
-            messages.error(request, str(exc))
-            return redirect(_step_url(ticket, SIGNATURE_STEP))
+            return answers.refused(
+                request,
+                str(exc),
+                _step_url(ticket, SIGNATURE_STEP),
+                conflict=True,
+                current=answers.versions(ticket, current_report(ticket)),
+            )
         except UserError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            messages.error(request, str(exc))
+            message = str(exc)
         else:
-            messages.success(request, _("客户已签字,服务报告已锁定。下一步:完成上门服务。"))
-            return redirect(ticket)
+            ticket.refresh_from_db()
+            return answers.done(
+                request,
+                _("客户已签字,服务报告已锁定。下一步:完成上门服务。"),
+                ticket.get_absolute_url(),
+                written=answers.versions(ticket, service_report, bumped_ticket=True),
+            )
     else:
-        messages.error(request, _("请按提示修改后再提交签字。"))
+        message = _("请按提示修改后再提交签字。")
+    if answers.wants_json(request):
+        return answers.refused(
+            request, message, _step_url(ticket, SIGNATURE_STEP), errors=answers.form_errors(form)
+        )
+    messages.error(request, message)
     service_report = current_report(ticket)
     return _render_report(
         request,

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from aftersales.errors import Conflict, UserError
 from aftersales.workcalendar import unconfirmed_note
 from customers.forms import NewCustomerForm, NewUnitForm
 from customers.selectors import find_customers
-from tickets import sla_services
+from tickets import answers, sla_services
 from tickets.access import access_ticket
 from tickets.forms import (
     ApproveReturnForm,
@@ -291,14 +292,15 @@ def ticket_revise_fault(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
+    next_url = {"board": reverse("tickets:dispatch_board"), "my_jobs": reverse("tickets:my_jobs")}.get(
+        request.POST.get("next", ""), ticket.get_absolute_url()
+    )
     if name in RETURN_PATHS:
         # These write the goods register, receipt and repair tag too: only through their own forms.
-        messages.error(request, _("请使用工单页面上的返厂表单办理此操作。"))
-        return redirect(ticket)
+        return answers.refused(request, _("请使用工单页面上的返厂表单办理此操作。"), ticket.get_absolute_url())
     form = TransitionForm(request.POST, technicians=dispatchable_technicians(ticket))
     if not form.is_valid():
-        messages.error(request, _("提交的内容无效,请刷新页面后重试。"))
-        return redirect(ticket)
+        return answers.refused(request, _("提交的内容无效,请刷新页面后重试。"), ticket.get_absolute_url())
     try:
         ticket = apply_transition(
             ticket_id=ticket.pk,
@@ -308,22 +310,29 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             technician=form.cleaned_data["technician"],
             note=form.cleaned_data["note"],
         )
-    except UserError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
+    except Conflict as exc:
+        ticket.refresh_from_db()
+        return answers.refused(
             request,
-            _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s。")
-            % {
-                "action": TRANSITION_LABELS.get(name, name),
-                "number": ticket.number,
-                "state": ticket.get_state_display(),
-            },
+            str(exc),
+            next_url,
+            conflict=True,
+            server={_("状态"): ticket.get_state_display()},
+            current=answers.versions(ticket, bumped_ticket=True),
         )
-    next_url = request.POST.get("next")
-    if next_url in ("board", "my_jobs"):
-        return redirect(f"tickets:{'dispatch_board' if next_url == 'board' else 'my_jobs'}")
-    return redirect(ticket)
+    except UserError as exc:
+        return answers.refused(request, str(exc), next_url)
+    return answers.done(
+        request,
+        _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s。")
+        % {
+            "action": TRANSITION_LABELS.get(name, name),
+            "number": ticket.number,
+            "state": ticket.get_state_display(),
+        },
+        next_url,
+        written=answers.versions(ticket, bumped_ticket=True),
+    )
 
 
 @login_required
