@@ -30,7 +30,9 @@ def report_scope(ticket: RepairTicket) -> str:
     return f"report:{ticket.pk}:{ticket.visit_count}"
 
 
-def versions(ticket: RepairTicket, report: ServiceReport | None = None, *, bumped_ticket: bool = False) -> dict:
+def versions(
+    ticket: RepairTicket, report: ServiceReport | None = None, *, bumped_ticket: bool = False
+) -> dict:
     """The versions the action produced: only the records it wrote."""
     written = {}
     if bumped_ticket:

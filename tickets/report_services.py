@@ -67,28 +67,37 @@ def current_report(ticket: RepairTicket) -> ServiceReport | None:
 
 def missing_for_signature(report: ServiceReport) -> list[str]:
     """What the customer cannot sign without (labels, in step order). Empty: ready to sign."""
-    missing = []
-    if not report.customer_account.strip():
-        missing.append(_("客户反映"))
-    if not report.usage_reading.strip():
-        missing.append(_("运行时间/里程/工作小时"))
-    if report.previously_disassembled is None:
-        missing.append(_("故障件曾被拆过"))
-    if not report.findings.strip():
-        missing.append(_("检查结果"))
-    if not report.cause.strip():
-        missing.append(_("故障原因分析"))
-    if not report.work_done.strip():
-        missing.append(_("处理措施"))
-    if report.labour_hours is None:
-        missing.append(_("工时"))
-    if report.ticket.service_category == ServiceCategory.PAID:
+    return [label for _name, label in missing_fields(report)]
+
+
+def missing_fields(report: ServiceReport | None, *, paid: bool = False) -> list[tuple[str, str]]:
+    """(field, label) of what the report lacks before the customer may sign; all of them without a
+    report (`paid`: the ticket's category, when there is no report to ask)."""
+    required = [
+        ("customer_account", _("客户反映")),
+        ("usage_reading", _("运行时间/里程/工作小时")),
+        ("previously_disassembled", _("故障件曾被拆过")),
+        ("findings", _("检查结果")),
+        ("cause", _("故障原因分析")),
+        ("work_done", _("处理措施")),
+        ("labour_hours", _("工时")),
+    ]
+    if report is not None:
+        paid = report.ticket.service_category == ServiceCategory.PAID
+    if paid:
         # §5 第三十条: paid service has its fee agreed before the work.
-        if not report.fee:
-            missing.append(_("服务费"))
-        if not report.payment_method:
-            missing.append(_("付款方式"))
-    return missing
+        required += [("fee", _("服务费")), ("payment_method", _("付款方式"))]
+    if report is None:
+        return required
+    return [(name, label) for name, label in required if _is_empty(name, getattr(report, name))]
+
+
+def _is_empty(name: str, value) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    if name == "fee":
+        return not value  # a paid job's fee of ¥0 is no agreed fee
+    return value is None
 
 
 def _check_writable(ticket: RepairTicket, user: User) -> None:

@@ -17,7 +17,7 @@ from tickets import answers
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
-from tickets.models import RepairTicket, ServiceReport, ServiceReportPhoto
+from tickets.models import RepairTicket, ServiceCategory, ServiceReport, ServiceReportPhoto
 from tickets.permissions import may_add_addendum, may_write_report
 from tickets.report_services import (
     PARTS_AND_PHOTOS_STEP,
@@ -28,6 +28,7 @@ from tickets.report_services import (
     add_part,
     add_photo,
     current_report,
+    missing_fields,
     missing_for_signature,
     remove_part,
     remove_photo,
@@ -94,6 +95,14 @@ def _render_report(
         "step_title": REPORT_STEPS[step - 1][0],
         "signature_step": SIGNATURE_STEP,
         "missing": missing,
+        # For signing offline (outbox.js): what the server still lacks, by field name.
+        "missing_fields": [
+            name
+            for name, _label in missing_fields(
+                service_report, paid=ticket.service_category == ServiceCategory.PAID
+            )
+        ],
+        "report_scope": answers.report_scope(ticket),
         "step_form": step_form,
         "part_form": part_form or ReportPartForm(),
         "photo_form": photo_form or ReportPhotoForm(),

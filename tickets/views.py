@@ -35,7 +35,7 @@ from tickets.forms import (
 )
 from tickets.models import TRANSITION_LABELS, ClockPause, RepairTicket, State, technician_loads
 from tickets.permissions import may_revise_verdict, may_write_report
-from tickets.report_services import current_report
+from tickets.report_services import SIGNATURE_STEP, current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
 from tickets.selectors import filtered_tickets
 from tickets.services import (
@@ -297,7 +297,9 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     )
     if name in RETURN_PATHS:
         # These write the goods register, receipt and repair tag too: only through their own forms.
-        return answers.refused(request, _("请使用工单页面上的返厂表单办理此操作。"), ticket.get_absolute_url())
+        return answers.refused(
+            request, _("请使用工单页面上的返厂表单办理此操作。"), ticket.get_absolute_url()
+        )
     form = TransitionForm(request.POST, technicians=dispatchable_technicians(ticket))
     if not form.is_valid():
         return answers.refused(request, _("提交的内容无效,请刷新页面后重试。"), ticket.get_absolute_url())
@@ -386,4 +388,8 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
 @require_GET
 def my_jobs(request: HttpRequest) -> HttpResponse:
     jobs = RepairTicket.objects.for_technician(request.user)
-    return render(request, "tickets/my_jobs.html", {"jobs": jobs, "now": timezone.now()})
+    return render(
+        request,
+        "tickets/my_jobs.html",
+        {"jobs": jobs, "now": timezone.now(), "report_steps": range(1, SIGNATURE_STEP + 1)},
+    )
