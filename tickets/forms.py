@@ -10,6 +10,7 @@ from accounts.models import Branch, Role, User
 from customers.models import Customer, FaultCategory, Unit
 from tickets.models import Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
+from tickets.services import ETA_CHOICES
 from warranty.rules import ALL_CONDITIONS, condition_label
 
 
@@ -63,6 +64,20 @@ class TransitionForm(forms.Form):
         super().__init__(*args, **kwargs)
         if technicians is not None:
             self.fields["technician"].queryset = technicians
+
+
+class DepartForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    eta_minutes = forms.TypedChoiceField(
+        label=_("预计多少分钟后到达"),
+        coerce=int,
+        choices=[(minutes, str(minutes)) for minutes in ETA_CHOICES],
+        initial=30,
+        error_messages={
+            "required": _("请选择预计多久后到达。"),
+            "invalid_choice": _("请选择预计多久后到达。"),
+        },
+    )
 
 
 class TicketFilterForm(forms.Form):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -193,6 +195,14 @@ def _start_report(ticket: RepairTicket, user: User, idempotency_key: uuid.UUID) 
         data={"report": report.pk, "visit": report.visit},
     )
     return report
+
+
+def proposed_labour_hours(time_on_site: datetime.timedelta | None) -> Decimal | None:
+    """Labour hours proposed from the time on site: rounded up to the quarter hour, at least one."""
+    if time_on_site is None:
+        return None
+    quarters = max(1, math.ceil(time_on_site.total_seconds() / 900))
+    return Decimal(quarters) / 4
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,6 +31,7 @@ from tickets.report_services import (
     current_report,
     missing_fields,
     missing_for_signature,
+    proposed_labour_hours,
     remove_part,
     remove_photo,
     report_is_intact,
@@ -75,14 +77,16 @@ def _render_report(
     status: int = 200,
 ) -> HttpResponse:
     missing = missing_for_signature(service_report) if service_report else [_("服务报告尚未填写")]
+    time_on_site = ticket.time_on_site(timezone.now())
     if writable and step < SIGNATURE_STEP and step_form is None:
+        initial = {
+            "version": service_report.version if service_report else None,
+            "idempotency_key": service_report.idempotency_key if service_report else uuid.uuid4(),
+        }
+        if service_report is None or service_report.labour_hours is None:
+            initial["labour_hours"] = proposed_labour_hours(time_on_site)
         step_form = ReportStepForm(
-            instance=service_report,
-            step_fields=REPORT_STEPS[step - 1][1],
-            initial={
-                "version": service_report.version if service_report else None,
-                "idempotency_key": service_report.idempotency_key if service_report else uuid.uuid4(),
-            },
+            instance=service_report, step_fields=REPORT_STEPS[step - 1][1], initial=initial
         )
     context = {
         "ticket": ticket,
@@ -103,6 +107,7 @@ def _render_report(
             )
         ],
         "report_scope": answers.report_scope(ticket),
+        "time_on_site": time_on_site,
         "step_form": step_form,
         "part_form": part_form or ReportPartForm(),
         "photo_form": photo_form or ReportPhotoForm(),

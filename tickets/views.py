@@ -27,6 +27,7 @@ from tickets.access import access_ticket
 from tickets.forms import (
     ApproveReturnForm,
     CallForm,
+    DepartForm,
     FinishRepairForm,
     HandOverForm,
     ReviseFaultForm,
@@ -44,6 +45,7 @@ from tickets.services import (
     CallDetails,
     apply_transition,
     available_transitions,
+    depart,
     dispatchable_technicians,
     revise_fault,
     take_call,
@@ -338,6 +340,42 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def ticket_depart(request: HttpRequest, pk: int) -> HttpResponse:
+    """出发: texts the customer the expected arrival time; the job shows 在途 until check-in."""
+    ticket = access_ticket(request.user, pk)
+    to = reverse("tickets:my_jobs")
+    form = DepartForm(request.POST)
+    if not form.is_valid():
+        return answers.refused(request, next(iter(form.errors.values()))[0], to)
+    try:
+        ticket = depart(
+            ticket_id=ticket.pk,
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+            eta_minutes=form.cleaned_data["eta_minutes"],
+        )
+    except Conflict as exc:
+        ticket.refresh_from_db()
+        return answers.refused(
+            request,
+            str(exc),
+            to,
+            conflict=True,
+            server={_("状态"): ticket.get_state_display()},
+            current=answers.versions(ticket, bumped_ticket=True),
+        )
+    except UserError as exc:
+        return answers.refused(request, str(exc), to)
+    return answers.done(
+        request,
+        _("已出发,已短信通知客户预计到达时间。到达后请点“到达签到”。"),
+        to,
+        written=answers.versions(ticket, bumped_ticket=True),
+    )
+
+
+@login_required
 @require_GET
 def dispatch_board(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -377,6 +415,15 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
         }
         for ticket in waiting
     ]
+    # 在途: who set off (出发) to a job and has not checked in yet.
+    on_the_way = {
+        ticket.technician_id: ticket
+        for ticket in RepairTicket.objects.visible_to(user)
+        .filter(state=State.DISPATCHED, departed_at__isnull=False)
+        .only("number", "technician_id", "departed_at")
+    }
+    for technician in loads:
+        technician.on_the_way = on_the_way.get(technician.pk)
     return render(
         request,
         "tickets/dispatch_board.html",
@@ -391,5 +438,10 @@ def my_jobs(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/my_jobs.html",
-        {"jobs": jobs, "now": timezone.now(), "report_steps": range(1, SIGNATURE_STEP + 1)},
+        {
+            "jobs": jobs,
+            "now": timezone.now(),
+            "report_steps": range(1, SIGNATURE_STEP + 1),
+            "depart_form": DepartForm(),
+        },
     )

@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from notifications.models import Notification
 from tests.accounts.factories import UserFactory
-from tests.browser.support import checked_in_tablet, csrf_token, draw_signature, fill_step, log_in
+from tests.browser.support import TABLET, checked_in_tablet, csrf_token, draw_signature, fill_step, log_in
 from tickets.models import GoodsRegisterEntry, RepairTicket, ServiceReport, State
 from tickets.return_services import FactoryRepair, GoodsIn, approve_return, finish_factory_repair
 from tickets.services import apply_transition
@@ -154,3 +155,19 @@ def test_hand_over_after_a_factory_repair_takes_the_customers_signature(open_pag
     expect(desk.get_by_test_id("goods-entry")).to_contain_text("已作废")
     entry = GoodsRegisterEntry.objects.get(ticket=job)
     assert entry.out_kind == "handed_over" and entry.receipt.signer_name == "张伟"
+
+
+def test_setting_off_texts_the_customer_and_the_job_shows_on_the_way(open_page, job):
+    tablet = open_page(**TABLET)
+    log_in(tablet, "liqiang")
+    card = tablet.get_by_test_id(f"job-{job.number}")
+    expect(card.get_by_test_id("navigate")).to_have_attribute(
+        "href", re.compile(r"^https://uri\.amap\.com/search")
+    )
+    card.get_by_label("预计多少分钟后到达").select_option("45")
+    card.get_by_test_id(f"depart-{job.number}").tap()
+    expect(tablet.locator("#messages")).to_contain_text("已短信通知客户预计到达时间")
+    expect(card.get_by_test_id(f"on-the-way-{job.number}")).to_have_text("在途")
+    assert Notification.objects.get(customer=job.customer, kind="eta").subject.startswith("您的报修")
+    card.get_by_test_id(f"check-in-{job.number}").tap()
+    expect(tablet.locator("#messages")).to_contain_text("上门处理中")
