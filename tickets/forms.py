@@ -228,8 +228,19 @@ class ReportPartForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         error_messages={"min_value": _("配件数量必须大于 0。"), "required": _("请填写配件数量。")},
     )
-    removed_serial = forms.CharField(label=_("拆下件序列号"), max_length=60, required=False)
-    fitted_serial = forms.CharField(label=_("装上件序列号"), max_length=60, required=False)
+    # data-scan: js/scanner.js adds a button that reads the serial's barcode or QR label.
+    removed_serial = forms.CharField(
+        label=_("拆下件序列号"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"data-scan": ""}),
+    )
+    fitted_serial = forms.CharField(
+        label=_("装上件序列号"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"data-scan": ""}),
+    )
     old_part_returnable = forms.BooleanField(label=_("保修更换,旧件需返库"), required=False)
 
 

@@ -27,6 +27,8 @@ OFFLINE_ASSETS = [
     "js/app.js",
     "js/outbox.js",
     "js/report.js",
+    "js/scanner.js",
+    "vendor/zxing/zxing-library.min.js",
     "img/icon-192.png",
 ]
 

@@ -1,6 +1,6 @@
 /* Behaviour every page shares, kept out of the HTML so the Content-Security-Policy can forbid inline
    scripts: confirmation before a form or button that cannot be undone, print buttons, and selects that
-   submit their form on change (the language switch). Listeners sit on the document, so content htmx
+   submit their form on change (the language switch), search boxes that narrow a list. Listeners sit on the document, so content htmx
    swaps in later is covered too. */
 (function () {
   "use strict";
@@ -25,5 +25,16 @@
 
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-submit-on-change]")) event.target.form.submit();
+  });
+
+  // A search box that narrows a list on the page as one types (or scans): data-filter="<selector>".
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches("input[data-filter]")) return;
+    var words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    document.querySelectorAll(input.dataset.filter).forEach(function (item) {
+      var text = item.textContent.toLowerCase();
+      item.classList.toggle("d-none", !words.every(function (word) { return text.indexOf(word) >= 0; }));
+    });
   });
 })();
