@@ -8,7 +8,8 @@ there: a page's redirect and flash messages, the API's status and JSON body. A s
 gets the same answer, written once. The same key with another body (or path), or from another user, is
 refused: 409, never a silent redirect.
 
-Only answers that mean "done" are kept — a redirect from a page, a 2xx from the API. A form shown again
+Only answers that mean "done" are kept — a redirect from a page, a 2xx from the API or, for a page's
+action sent by the offline outbox, its 2xx JSON answer. A form shown again
 with its errors, or an exception, leaves no record, so the corrected form can be sent with the same key.
 A request without a key (an older client) is carried out once, unguarded.
 """
@@ -22,7 +23,7 @@ import uuid
 
 from django.contrib import messages
 from django.db import connection, transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -147,6 +148,10 @@ def _result(request, response, queued: int) -> dict | None:
             "status": response.status_code,
             "data": json.loads(json.dumps(response.data, cls=JSONEncoder)),
         }
+    if isinstance(response, JsonResponse):  # a page's action sent by the offline outbox (tickets/answers.py)
+        if not 200 <= response.status_code < 300:
+            return None
+        return {"json_status": response.status_code, "json": json.loads(response.content)}
     if response.status_code in REDIRECTS:
         added = _queued_messages(request)[queued:]
         return {
@@ -159,6 +164,8 @@ def _result(request, response, queued: int) -> dict | None:
 def _replay(request, result: dict):
     if "status" in result:
         return Response(result["data"], status=result["status"])
+    if "json" in result:
+        return JsonResponse(result["json"], status=result["json_status"])
     for level, text, tags in result["messages"]:
         messages.add_message(request, level, text, extra_tags=tags)
     return redirect(result["redirect"])

@@ -82,13 +82,13 @@ MIDDLEWARE = [
 
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images from our own static files only;
 # no inline script, event handler attribute or style attribute (behaviour lives in static/js/). `data:`
-# images: Bootstrap's icons in its CSS and the empty favicon of base.html.
+# images: Bootstrap's icons in its CSS; `blob:` images: photos waiting in the technician's outbox.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "blob:"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenView
+from tickets import pwa_views
 from tickets import views as ticket_views
 from tickets.api import TicketViewSet
 
@@ -22,6 +23,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", ticket_views.home, name="home"),
+    # At the root, so that the service worker's scope covers every page of the technician's app.
+    path("sw.js", pwa_views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("accounts.urls")),

@@ -12,6 +12,7 @@ from aftersales.bounds import VERSION_RANGE, BoundedDateField, quantity_field
 from customers.models import Customer, FaultCategory, Unit
 from tickets.models import TRANSITION_LABELS, Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
+from tickets.services import ETA_CHOICES
 from warranty.forms import condition_choices
 
 FAULT_DESCRIPTION_MAX_CHARS = 2000  # the API's limit too (tickets/api.py)
@@ -75,6 +76,20 @@ class TransitionForm(forms.Form):
         super().__init__(*args, **kwargs)
         if technicians is not None:
             self.fields["technician"].queryset = technicians
+
+
+class DepartForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    eta_minutes = forms.TypedChoiceField(
+        label=_("预计多少分钟后到达"),
+        coerce=int,
+        choices=[(minutes, str(minutes)) for minutes in ETA_CHOICES],
+        initial=30,
+        error_messages={
+            "required": _("请选择预计多久后到达。"),
+            "invalid_choice": _("请选择预计多久后到达。"),
+        },
+    )
 
 
 class TicketFilterForm(forms.Form):
@@ -223,8 +238,19 @@ class ReportPartForm(forms.Form):
     quantity = quantity_field(
         initial=1, error_messages={"min_value": _("配件数量必须大于 0。"), "required": _("请填写配件数量。")}
     )
-    removed_serial = forms.CharField(label=_("拆下件序列号"), max_length=60, required=False)
-    fitted_serial = forms.CharField(label=_("装上件序列号"), max_length=60, required=False)
+    # data-scan: js/scanner.js adds a button that reads the serial's barcode or QR label.
+    removed_serial = forms.CharField(
+        label=_("拆下件序列号"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"data-scan": ""}),
+    )
+    fitted_serial = forms.CharField(
+        label=_("装上件序列号"),
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"data-scan": ""}),
+    )
     old_part_returnable = forms.BooleanField(label=_("保修更换,旧件需返库"), required=False)
 
 
@@ -243,6 +269,8 @@ class SignatureForm(forms.Form):
     )
     # signature_pad's PNG as a data URL, filled in by static/js/report.js.
     signature = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The report's version the customer read (empty: the report as it is when the post arrives).
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def clean_signature(self) -> bytes:
         return decode_signature(self.cleaned_data["signature"])

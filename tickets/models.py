@@ -218,6 +218,8 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     clock_paused = models.BooleanField(_("计时暂停"), default=False)
     reported_at = models.DateTimeField(_("报修时间"), default=timezone.now)
     dispatched_at = models.DateTimeField(_("派工时间"), null=True, blank=True)
+    # 出发 (on the way): the technician's last departure to this visit, for 在途 and the travel time.
+    departed_at = models.DateTimeField(_("出发时间"), null=True, blank=True)
     arrived_at = models.DateTimeField(_("到达时间"), null=True, blank=True)
     completed_at = models.DateTimeField(_("完工时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("验收时间"), null=True, blank=True)
@@ -301,6 +303,25 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_open and self.due_at < timezone.now()
+
+    @property
+    def is_on_the_way(self) -> bool:
+        """在途: the technician set off (出发) and has not checked in yet."""
+        return self.state == State.DISPATCHED and self.departed_at is not None
+
+    @property
+    def travel_time(self) -> datetime.timedelta | None:
+        """From 出发 to 到达签到, when the technician recorded both."""
+        if self.departed_at and self.arrived_at and self.arrived_at >= self.departed_at:
+            return self.arrived_at - self.departed_at
+        return None
+
+    def time_on_site(self, now: datetime.datetime) -> datetime.timedelta | None:
+        """From 到达签到 to the visit's completion (or to `now` while the technician is still there)."""
+        if self.arrived_at is None:
+            return None
+        end = self.completed_at if self.completed_at and self.completed_at >= self.arrived_at else now
+        return end - self.arrived_at
 
     # --- transitions (DESIGN §3). Bodies change this row only; see tickets.services. ---
 
@@ -434,7 +455,7 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
         """Same fault again: a repeat repair (it extends the warranty, §3 第八条)."""
         self.repeat_count += 1
         self.technician = None
-        self.dispatched_at = self.arrived_at = self.completed_at = None
+        self.dispatched_at = self.departed_at = self.arrived_at = self.completed_at = None
         self.accepted_at = self.closed_at = None
         self.due_at = due_at
 
@@ -492,6 +513,7 @@ class SavedTicketFilter(models.Model):
 TRANSITION_LABELS = {
     "log_call": _("登记报修"),
     "dispatch": _("派工"),
+    "depart": _("出发"),
     "check_in": _("到达签到"),
     "complete_visit": _("完成上门服务"),
     "request_return": _("申请返厂"),

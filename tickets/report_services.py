@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -72,31 +74,43 @@ def current_report(ticket: RepairTicket) -> ServiceReport | None:
 
 def missing_for_signature(report: ServiceReport) -> list[str]:
     """What the customer cannot sign without (labels, in step order). Empty: ready to sign."""
-    missing = []
-    if not report.customer_account.strip():
-        missing.append(_("客户反映"))
-    if not report.usage_reading.strip():
-        missing.append(_("运行时间/里程/工作小时"))
-    if report.previously_disassembled is None:
-        missing.append(_("故障件曾被拆过"))
-    if not report.findings.strip():
-        missing.append(_("检查结果"))
-    if not report.cause.strip():
-        missing.append(_("故障原因分析"))
-    if not report.work_done.strip():
-        missing.append(_("处理措施"))
-    if report.labour_hours is None:
-        missing.append(_("工时"))
-    # §5 第三十条: paid service has its fee agreed before the work; a fee on a repair the company pays
-    # for has its reason stated (the verdict may have been revised since the fee step was saved).
-    labels = {
-        "fee": _("服务费"),
-        "payment_method": _("付款方式"),
-        "fee_reason": _("收费原因"),
-        "fee_reason_note": _("收费原因说明"),
-    }
-    missing.extend(labels[problem.field] for problem in fee_step_problems(fee_step(report.ticket, report)))
-    return missing
+    return [label for _name, label in missing_fields(report)]
+
+
+FEE_LABELS = {
+    "fee": _("服务费"),
+    "payment_method": _("付款方式"),
+    "fee_reason": _("收费原因"),
+    "fee_reason_note": _("收费原因说明"),
+}
+
+
+def missing_fields(report: ServiceReport | None, *, paid: bool = False) -> list[tuple[str, str]]:
+    """(field, label) of what the report lacks before the customer may sign; all of them without a
+    report (`paid`: the ticket's category, when there is no report to ask)."""
+    required = [
+        ("customer_account", _("客户反映")),
+        ("usage_reading", _("运行时间/里程/工作小时")),
+        ("previously_disassembled", _("故障件曾被拆过")),
+        ("findings", _("检查结果")),
+        ("cause", _("故障原因分析")),
+        ("work_done", _("处理措施")),
+        ("labour_hours", _("工时")),
+    ]
+    if report is None:
+        # §5 第三十条: paid service has its fee agreed before the work.
+        return required + ([("fee", FEE_LABELS["fee"]), ("payment_method", FEE_LABELS["payment_method"])] if paid else [])
+    missing = [(name, label) for name, label in required if _is_empty(getattr(report, name))]
+    # §5 第三十条, and a fee on a repair the company pays for has its reason stated (the verdict may have
+    # been revised since the fee step was saved): the fee rules of tickets.fee_rules.
+    problems = fee_step_problems(fee_step(report.ticket, report))
+    return missing + [(problem.field, FEE_LABELS[problem.field]) for problem in problems]
+
+
+def _is_empty(value) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None
 
 
 def company_pays(ticket: RepairTicket) -> bool:
@@ -238,6 +252,14 @@ def _start_report(ticket: RepairTicket, user: User, idempotency_key: uuid.UUID) 
         data={"report": report.pk, "visit": report.visit},
     )
     return report
+
+
+def proposed_labour_hours(time_on_site: datetime.timedelta | None) -> Decimal | None:
+    """Labour hours proposed from the time on site: rounded up to the quarter hour, at least one."""
+    if time_on_site is None:
+        return None
+    quarters = max(1, math.ceil(time_on_site.total_seconds() / 900))
+    return Decimal(quarters) / 4
 
 
 @dataclass(frozen=True)
@@ -424,11 +446,20 @@ def report_is_intact(report: ServiceReport) -> bool:
     return content_hash(content) == report.content_sha256
 
 
-def sign_report(*, ticket_id: int, user: User, signer_name: str, signature_png: bytes) -> ServiceReport:
+def sign_report(
+    *,
+    ticket_id: int,
+    user: User,
+    signer_name: str,
+    signature_png: bytes,
+    expected_version: int | None = None,
+) -> ServiceReport:
     """The customer signs the complete report on the technician's device; the report is frozen.
 
     Refused before every required step is filled (§1-3.3.2: no signature before the service is
     recorded), once signed, with an empty canvas, or with the technician's own name as the signer.
+    `expected_version` is the version of the report the customer read (a signature taken offline is
+    sent later): if the report changed since, the signature would bind content the customer never saw.
     """
     with transaction.atomic():
         ticket = RepairTicket.objects.lock(ticket_id, None)
@@ -438,6 +469,10 @@ def sign_report(*, ticket_id: int, user: User, signer_name: str, signature_png: 
             raise Conflict(_("服务报告尚未填写,不能签字。"))
         if report.is_signed:
             raise Conflict(_("服务报告已于 %(at)s 由客户签字。") % {"at": _local(report.signed_at)})
+        if expected_version is not None and expected_version != report.version:
+            raise Conflict(
+                _("服务报告在客户核对之后又被修改过(其他设备或页面),请让客户核对最新内容后重新签字。")
+            )
         missing = missing_for_signature(report)
         if missing:
             raise Conflict(

@@ -9,15 +9,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.idempotency import idempotent
 from aftersales.errors import Conflict, UserError
+from tickets import answers
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
-from tickets.models import RepairTicket, ServiceReport, ServiceReportPhoto
+from tickets.models import RepairTicket, ServiceCategory, ServiceReport, ServiceReportPhoto
 from tickets.permissions import may_add_addendum, may_write_report
 from tickets.report_services import (
     PARTS_AND_PHOTOS_STEP,
@@ -29,7 +31,9 @@ from tickets.report_services import (
     add_photo,
     current_report,
     initial_fee,
+    missing_fields,
     missing_for_signature,
+    proposed_labour_hours,
     remove_part,
     remove_photo,
     report_is_intact,
@@ -76,6 +80,7 @@ def _render_report(
     status: int = 200,
 ) -> HttpResponse:
     missing = missing_for_signature(service_report) if service_report else [_("服务报告尚未填写")]
+    time_on_site = ticket.time_on_site(timezone.now())
     if writable and step < SIGNATURE_STEP and step_form is None:
         initial = {
             "version": service_report.version if service_report else None,
@@ -84,6 +89,8 @@ def _render_report(
         quoted = initial_fee(ticket, service_report)
         if quoted is not None:
             initial["fee"] = quoted
+        if service_report is None or service_report.labour_hours is None:
+            initial["labour_hours"] = proposed_labour_hours(time_on_site)
         step_form = ReportStepForm(
             instance=service_report, step_fields=step_fields(ticket, step), initial=initial
         )
@@ -98,6 +105,15 @@ def _render_report(
         "step_title": REPORT_STEPS[step - 1][0],
         "signature_step": SIGNATURE_STEP,
         "missing": missing,
+        # For signing offline (outbox.js): what the server still lacks, by field name.
+        "missing_fields": [
+            name
+            for name, _label in missing_fields(
+                service_report, paid=ticket.service_category == ServiceCategory.PAID
+            )
+        ],
+        "report_scope": answers.report_scope(ticket),
+        "time_on_site": time_on_site,
         "step_form": step_form,
         "part_form": part_form or ReportPartForm(),
         "photo_form": photo_form or ReportPhotoForm(),
@@ -118,6 +134,24 @@ def _writable_ticket(request: HttpRequest, pk: int) -> RepairTicket:
     return access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
 
 
+def _server_side(ticket: RepairTicket, field_names) -> tuple[dict, dict]:
+    """For a conflict: the stored values of the fields the technician sent, and the report's version now."""
+    service_report = current_report(ticket)
+    if service_report is None:
+        return {}, {}
+    form = ReportStepForm(instance=service_report, step_fields=list(field_names))
+    stored = {str(form.fields[name].label): _display(getattr(service_report, name)) for name in field_names}
+    return stored, answers.versions(ticket, service_report)
+
+
+def _display(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return str(value)
+
+
 @login_required
 @require_POST
 @idempotent
@@ -125,11 +159,12 @@ def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
     if not 1 <= step < SIGNATURE_STEP:
         return redirect(_step_url(ticket, 1))
+    fields = step_fields(ticket, step)
     service_report = current_report(ticket)
-    form = ReportStepForm(request.POST, instance=service_report, step_fields=step_fields(ticket, step))
+    form = ReportStepForm(request.POST, instance=service_report, step_fields=fields)
     if form.is_valid():
         try:
-            save_report(
+            service_report = save_report(
                 ticket_id=ticket.pk,
                 user=request.user,
                 idempotency_key=form.cleaned_data["idempotency_key"],
@@ -137,14 +172,23 @@ def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
                 changes=form.changes(),
             )
         except Conflict as exc:
-            messages.error(request, str(exc))
-            return redirect(_step_url(ticket, step))
+            stored, current = _server_side(ticket, fields)
+            return answers.refused(
+                request, str(exc), _step_url(ticket, step), conflict=True, server=stored, current=current
+            )
         except UserError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
-            messages.success(request, _("第 %(step)s 步已保存。") % {"step": step})
-            return redirect(_step_url(ticket, step + 1))
-    messages.error(request, _("请按提示修改标红的项目后再保存。"))
+            return answers.done(
+                request,
+                _("第 %(step)s 步已保存。") % {"step": step},
+                _step_url(ticket, step + 1),
+                written=answers.versions(ticket, service_report),
+            )
+    message = _("请按提示修改标红的项目后再保存。")
+    if answers.wants_json(request):
+        return answers.refused(request, message, _step_url(ticket, step), errors=answers.form_errors(form))
+    messages.error(request, message)
     service_report = current_report(ticket)
     return _render_report(
         request, ticket, service_report, writable=True, step=step, step_form=form, status=400
@@ -156,22 +200,34 @@ def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
 @idempotent
 def report_add_part(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
-    step = REPORT_STEPS.index(next(s for s in REPORT_STEPS if "work_done" in s[1])) + 1
+    to = _step_url(ticket, PARTS_AND_PHOTOS_STEP)
     form = ReportPartForm(request.POST)
     if form.is_valid():
         try:
-            add_part(ticket_id=ticket.pk, user=request.user, line=PartLine(**form.cleaned_data))
+            part = add_part(ticket_id=ticket.pk, user=request.user, line=PartLine(**form.cleaned_data))
         except Conflict as exc:
-            messages.error(request, str(exc))
-            return redirect(_step_url(ticket, step))
+            return answers.refused(request, str(exc), to, conflict=True)
         except UserError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
-            messages.success(request, _("已添加配件 %(name)s。") % {"name": form.cleaned_data["part_name"]})
-            return redirect(_step_url(ticket, step))
-    messages.error(request, _("请按提示修改配件信息。"))
+            return answers.done(
+                request,
+                _("已添加配件 %(name)s。") % {"name": form.cleaned_data["part_name"]},
+                to,
+                written=answers.versions(ticket, part.report),
+            )
+    message = _("请按提示修改配件信息。")
+    if answers.wants_json(request):
+        return answers.refused(request, message, to, errors=answers.form_errors(form))
+    messages.error(request, message)
     return _render_report(
-        request, ticket, current_report(ticket), writable=True, step=step, part_form=form, status=400
+        request,
+        ticket,
+        current_report(ticket),
+        writable=True,
+        step=PARTS_AND_PHOTOS_STEP,
+        part_form=form,
+        status=400,
     )
 
 
@@ -193,19 +249,23 @@ def report_remove_part(request: HttpRequest, pk: int, part_id: int) -> HttpRespo
 @idempotent
 def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _writable_ticket(request, pk)
+    to = _step_url(ticket, PARTS_AND_PHOTOS_STEP)
     form = ReportPhotoForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            add_photo(ticket_id=ticket.pk, user=request.user, upload=form.cleaned_data["photo"])
+            photo = add_photo(ticket_id=ticket.pk, user=request.user, upload=form.cleaned_data["photo"])
         except Conflict as exc:
-            messages.error(request, str(exc))
-            return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
+            return answers.refused(request, str(exc), to, conflict=True)
         except UserError as exc:
             form.add_error("photo", str(exc))
         else:
-            messages.success(request, _("照片已上传。"))
-            return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
-    messages.error(request, form.errors["photo"][0])
+            return answers.done(
+                request, _("照片已上传。"), to, written=answers.versions(ticket, photo.report)
+            )
+    message = form.errors["photo"][0]
+    if answers.wants_json(request):
+        return answers.refused(request, message, to, errors=answers.form_errors(form))
+    messages.error(request, message)
     return _render_report(
         request,
         ticket,
@@ -232,13 +292,12 @@ def report_remove_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpRes
 
 def _remove_line(request: HttpRequest, ticket: RepairTicket, remove, done: str) -> HttpResponse:
     """Run a removal from the parts-and-photos step and say on the page what happened."""
+    to = _step_url(ticket, PARTS_AND_PHOTOS_STEP)
     try:
         remove()
     except UserError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
-    return redirect(_step_url(ticket, PARTS_AND_PHOTOS_STEP))
+        return answers.refused(request, str(exc), to, conflict=isinstance(exc, Conflict))
+    return answers.done(request, done, to)
 
 
 @login_required
@@ -249,23 +308,39 @@ def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
     form = SignatureForm(request.POST)
     if form.is_valid():
         try:
-            sign_report(
+            service_report = sign_report(
                 ticket_id=ticket.pk,
                 user=request.user,
                 signer_name=form.cleaned_data["signer_name"],
                 signature_png=form.cleaned_data["signature"],
+                expected_version=form.cleaned_data["version"],
             )
         except Conflict as exc:
-            messages.error(request, str(exc))
-            return redirect(_step_url(ticket, SIGNATURE_STEP))
+            return answers.refused(
+                request,
+                str(exc),
+                _step_url(ticket, SIGNATURE_STEP),
+                conflict=True,
+                current=answers.versions(ticket, current_report(ticket)),
+            )
         except UserError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            messages.error(request, str(exc))
+            message = str(exc)
         else:
-            messages.success(request, _("客户已签字,服务报告已锁定。下一步:完成上门服务。"))
-            return redirect(ticket)
+            ticket.refresh_from_db()
+            return answers.done(
+                request,
+                _("客户已签字,服务报告已锁定。下一步:完成上门服务。"),
+                ticket.get_absolute_url(),
+                written=answers.versions(ticket, service_report, bumped_ticket=True),
+            )
     else:
-        messages.error(request, _("请按提示修改后再提交签字。"))
+        message = _("请按提示修改后再提交签字。")
+    if answers.wants_json(request):
+        return answers.refused(
+            request, message, _step_url(ticket, SIGNATURE_STEP), errors=answers.form_errors(form)
+        )
+    messages.error(request, message)
     service_report = current_report(ticket)
     return _render_report(
         request,

@@ -16,9 +16,9 @@ from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
 from customers.models import Customer, FaultCategory, Unit
 from customers.services import register_customer, register_unit
-from notifications.services import notify
+from notifications.services import notify, notify_customer
 from tickets import sla_services
-from tickets.models import TRANSITION_LABELS, Priority, RepairTicket, ServiceCategory, TicketEvent
+from tickets.models import TRANSITION_LABELS, Priority, RepairTicket, ServiceCategory, State, TicketEvent
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
 from tickets.selectors import verdict_for_unit
 from tickets.signals import ticket_transitioned
@@ -414,3 +414,50 @@ def take_call(
             customer = register_customer(branch=user.branch, **(new_customer or {}))
         unit = register_unit(owner=customer, **(new_unit or {}))
     return log_call(user=user, unit=unit, details=details)
+
+
+ETA_CHOICES = (15, 30, 45, 60, 90, 120, 180, 240)
+
+
+def depart(*, ticket_id: int, user: User, expected_version: int | None, eta_minutes: int) -> RepairTicket:
+    """出发: the assigned technician sets off; the customer is texted the expected arrival time.
+
+    Not a state of the machine: the ticket stays 已派工 (SLA clocks, permissions and reports read that
+    state), and 在途 is the recorded departure without a check-in after it. Setting off again (a
+    detour, a delay) records another departure and texts the new time.
+    """
+    if eta_minutes not in ETA_CHOICES:
+        raise UserError(_("请选择预计多久后到达。"), field="eta_minutes")
+    with transaction.atomic():
+        ticket = RepairTicket.objects.lock(ticket_id, expected_version)
+        if ticket.technician_id != user.pk:
+            raise PermissionDenied(_("只有派工的技术员可以出发前往该工单。"))
+        if ticket.state != State.DISPATCHED:
+            raise Conflict(
+                _("工单当前状态为“%(state)s”,只有已派工、尚未签到的工单可以出发。")
+                % {"state": ticket.get_state_display()}
+            )
+        now = timezone.now()
+        eta = now + datetime.timedelta(minutes=eta_minutes)
+        ticket.departed_at = now
+        ticket.version += 1
+        ticket.save(update_fields=["departed_at", "version"])
+        event = TicketEvent.objects.create(
+            ticket=ticket,
+            actor=user,
+            at=now,
+            action="depart",
+            from_state=ticket.state,
+            to_state=ticket.state,
+            note=_("预计 %(eta)s 到达。") % {"eta": f"{timezone.localtime(eta):%H:%M}"},
+            data={"eta": eta.isoformat(), "eta_minutes": eta_minutes},
+        )
+        # The transactional outbox: the SMS exists only if the departure does.
+        notify_customer(
+            ticket.customer,
+            kind="eta",
+            key=f"eta:{event.pk}",
+            text=_("您的报修(工单 %(number)s)技术员 %(technician)s 已出发,预计 %(eta)s 前后到达。")
+            % {"number": ticket.number, "technician": user, "eta": f"{timezone.localtime(eta):%H:%M}"},
+        )
+    return ticket

@@ -24,12 +24,13 @@ from aftersales.errors import Conflict, UserError
 from aftersales.workcalendar import unconfirmed_note
 from customers.forms import NewCustomerForm, NewUnitForm
 from customers.selectors import find_customers
-from tickets import sla_services
+from tickets import answers, sla_services
 from tickets.access import access_ticket
 from tickets.forms import (
     ApproveReturnForm,
     BulkActionForm,
     CallForm,
+    DepartForm,
     FinishRepairForm,
     HandOverForm,
     ReviseFaultForm,
@@ -46,7 +47,7 @@ from tickets.models import (
     technician_loads,
 )
 from tickets.permissions import may_revise_verdict, may_write_report
-from tickets.report_services import current_report
+from tickets.report_services import SIGNATURE_STEP, current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
 from tickets.selectors import (
     SORTS,
@@ -63,6 +64,7 @@ from tickets.services import (
     apply_transition,
     available_transitions,
     bulk_transition,
+    depart,
     dispatchable_technicians,
     revise_fault,
     take_call,
@@ -454,14 +456,17 @@ def ticket_revise_fault(request: HttpRequest, pk: int) -> HttpResponse:
 @idempotent
 def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
+    next_url = {"board": reverse("tickets:dispatch_board"), "my_jobs": reverse("tickets:my_jobs")}.get(
+        request.POST.get("next", ""), ticket.get_absolute_url()
+    )
     if name in RETURN_PATHS:
         # These write the goods register, receipt and repair tag too: only through their own forms.
-        messages.error(request, _("请使用工单页面上的返厂表单办理此操作。"))
-        return redirect(ticket)
+        return answers.refused(
+            request, _("请使用工单页面上的返厂表单办理此操作。"), ticket.get_absolute_url()
+        )
     form = TransitionForm(request.POST, technicians=dispatchable_technicians(ticket))
     if not form.is_valid():
-        messages.error(request, _("提交的内容无效,请刷新页面后重试。"))
-        return redirect(ticket)
+        return answers.refused(request, _("提交的内容无效,请刷新页面后重试。"), ticket.get_absolute_url())
     try:
         ticket = apply_transition(
             ticket_id=ticket.pk,
@@ -471,22 +476,65 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             technician=form.cleaned_data["technician"],
             note=form.cleaned_data["note"],
         )
-    except UserError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
+    except Conflict as exc:
+        ticket.refresh_from_db()
+        return answers.refused(
             request,
-            _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s。")
-            % {
-                "action": TRANSITION_LABELS.get(name, name),
-                "number": ticket.number,
-                "state": ticket.get_state_display(),
-            },
+            str(exc),
+            next_url,
+            conflict=True,
+            server={_("状态"): ticket.get_state_display()},
+            current=answers.versions(ticket, bumped_ticket=True),
         )
-    next_url = request.POST.get("next")
-    if next_url in ("board", "my_jobs"):
-        return redirect(f"tickets:{'dispatch_board' if next_url == 'board' else 'my_jobs'}")
-    return redirect(ticket)
+    except UserError as exc:
+        return answers.refused(request, str(exc), next_url)
+    return answers.done(
+        request,
+        _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s。")
+        % {
+            "action": TRANSITION_LABELS.get(name, name),
+            "number": ticket.number,
+            "state": ticket.get_state_display(),
+        },
+        next_url,
+        written=answers.versions(ticket, bumped_ticket=True),
+    )
+
+
+@login_required
+@require_POST
+def ticket_depart(request: HttpRequest, pk: int) -> HttpResponse:
+    """出发: texts the customer the expected arrival time; the job shows 在途 until check-in."""
+    ticket = access_ticket(request.user, pk)
+    to = reverse("tickets:my_jobs")
+    form = DepartForm(request.POST)
+    if not form.is_valid():
+        return answers.refused(request, next(iter(form.errors.values()))[0], to)
+    try:
+        ticket = depart(
+            ticket_id=ticket.pk,
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+            eta_minutes=form.cleaned_data["eta_minutes"],
+        )
+    except Conflict as exc:
+        ticket.refresh_from_db()
+        return answers.refused(
+            request,
+            str(exc),
+            to,
+            conflict=True,
+            server={_("状态"): ticket.get_state_display()},
+            current=answers.versions(ticket, bumped_ticket=True),
+        )
+    except UserError as exc:
+        return answers.refused(request, str(exc), to)
+    return answers.done(
+        request,
+        _("已出发,已短信通知客户预计到达时间。到达后请点“到达签到”。"),
+        to,
+        written=answers.versions(ticket, bumped_ticket=True),
+    )
 
 
 @login_required
@@ -538,6 +586,15 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
         }
         for ticket in waiting
     ]
+    # 在途: who set off (出发) to a job and has not checked in yet.
+    on_the_way = {
+        ticket.technician_id: ticket
+        for ticket in RepairTicket.objects.visible_to(user)
+        .filter(state=State.DISPATCHED, departed_at__isnull=False)
+        .only("number", "technician_id", "departed_at")
+    }
+    for technician in loads:
+        technician.on_the_way = on_the_way.get(technician.pk)
     return render(
         request,
         "tickets/dispatch_board.html",
@@ -549,4 +606,13 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
 @require_GET
 def my_jobs(request: HttpRequest) -> HttpResponse:
     jobs = RepairTicket.objects.for_technician(request.user)
-    return render(request, "tickets/my_jobs.html", {"jobs": jobs, "now": timezone.now()})
+    return render(
+        request,
+        "tickets/my_jobs.html",
+        {
+            "jobs": jobs,
+            "now": timezone.now(),
+            "report_steps": range(1, SIGNATURE_STEP + 1),
+            "depart_form": DepartForm(),
+        },
+    )

@@ -1,9 +1,9 @@
 /* Behaviour every page shares, kept out of the HTML so the Content-Security-Policy can forbid inline
    scripts: confirmation before a form or button that cannot be undone, print buttons, selects that
    submit their form on change (the language switch), submit buttons disabled once their form is sent
-   (a courtesy against double taps: the form's idempotency key is the real guard on the server), and the
+   (a courtesy against double taps: the form's idempotency key is the real guard on the server), the
    character count under a text with a limit (data-max-chars: counted, never cut; the server refuses what
-   is too long). Listeners sit on the document, so content htmx
+   is too long), and search boxes that narrow a list. Listeners sit on the document, so content htmx
    swaps in later is covered too. */
 (function () {
   "use strict";
@@ -61,5 +61,16 @@
 
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-submit-on-change]")) event.target.form.submit();
+  });
+
+  // A search box that narrows a list on the page as one types (or scans): data-filter="<selector>".
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches("input[data-filter]")) return;
+    var words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    document.querySelectorAll(input.dataset.filter).forEach(function (item) {
+      var text = item.textContent.toLowerCase();
+      item.classList.toggle("d-none", !words.every(function (word) { return text.indexOf(word) >= 0; }));
+    });
   });
 })();

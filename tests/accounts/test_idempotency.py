@@ -10,12 +10,15 @@ import uuid
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Branch, IdempotencyRecord
+from accounts.models import Branch, IdempotencyRecord, Role
 from accounts.tasks import purge_idempotency_records
 from tests.accounts.factories import UserFactory
 from tests.concurrency import race
+from tests.tickets.factories import ServiceReportFactory
+from tickets.models import ServiceReportPart
 
 pytestmark = pytest.mark.urls("tests.accounts.idempotency_urls")
 REFUSED = "该操作已用不同的内容提交过,请刷新页面后重新填写。"
@@ -142,3 +145,18 @@ def test_two_requests_with_one_key_at_once_write_once_and_both_get_the_answer(po
     assert first.status_code == second.status_code and first.status_code in (201, 302)
     assert first.content == second.content
     assert first.get("Location") == second.get("Location")
+
+
+@pytest.mark.django_db
+def test_the_outbox_resending_an_action_gets_the_first_json_answer_and_writes_once(client, persona, branch_a):
+    """The offline outbox asks for JSON; a resend after a lost answer must not add a second part line."""
+    technician = persona(Role.TECHNICIAN)
+    ticket = ServiceReportFactory(ticket__unit__owner__branch=branch_a, ticket__technician=technician).ticket
+    client.force_login(technician)
+    url = reverse("tickets:report_add_part", args=[ticket.pk])
+    body = {"idempotency_key": str(uuid.uuid4()), "part_name": "压缩机", "quantity": "1"}
+    first = client.post(url, body, headers={"accept": "application/json"})
+    again = client.post(url, body, headers={"accept": "application/json"})
+    assert first.status_code == again.status_code == 200, first.content
+    assert first.json() == again.json() and first.json()["ok"] is True
+    assert ServiceReportPart.objects.filter(report__ticket=ticket).count() == 1

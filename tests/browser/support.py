@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.accounts.factories import PASSWORD
+from tickets.models import RepairTicket
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -35,3 +36,50 @@ def assert_no_horizontal_scroll(page: Page) -> None:
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert widths[0] <= widths[1], f"horizontal scroll at {page.viewport_size['width']} px: {widths}"
+
+
+STEPS = {
+    1: {"客户反映": "空调开机五分钟后自动停机"},
+    2: {"运行时间/里程/工作小时": "约 1200 小时"},
+    3: {"检查结果": "室外机电容鼓包", "故障原因分析": "电容老化"},
+    4: {"处理措施": "更换启动电容,试机正常", "工时(小时)": "1.5"},
+}
+
+
+def checked_in_tablet(open_page, job: RepairTicket) -> Page:
+    tablet = open_page(**TABLET)
+    log_in(tablet, "liqiang")
+    tablet.get_by_test_id(f"check-in-{job.number}").tap()
+    expect(tablet.locator("#messages")).to_contain_text("上门处理中")
+    tablet.get_by_test_id(f"job-{job.number}").get_by_role("link", name="打开任务").tap()
+    tablet.get_by_test_id("open-report").tap()
+    expect(tablet.get_by_test_id("step-count")).to_contain_text("第 1 步 / 共 6 步")
+    return tablet
+
+
+def fill_step(tablet: Page, step: int) -> None:
+    expect(tablet.get_by_test_id("step-count")).to_contain_text(f"第 {step} 步 / 共 6 步")
+    for label, value in STEPS.get(step, {}).items():
+        tablet.get_by_label(label, exact=False).first.fill(value)
+    if step == 2:
+        tablet.get_by_text("否,未拆过").tap()
+    save = tablet.get_by_test_id("save-step")
+    assert save.bounding_box()["height"] >= 44
+    save.tap()
+    expect(tablet.locator("#messages")).to_contain_text(f"第 {step} 步已保存")
+
+
+def draw_signature(tablet: Page) -> None:
+    canvas = tablet.get_by_test_id("signature-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    tablet.mouse.move(x + 30, y + 150)
+    tablet.mouse.down()
+    for index, (dx, dy) in enumerate([(80, 40), (140, 170), (200, 50), (260, 160), (330, 60), (400, 140)]):
+        tablet.mouse.move(x + dx, y + dy, steps=8 + index)
+    tablet.mouse.up()
+
+
+def csrf_token(tablet: Page) -> str:
+    return tablet.locator("input[name=csrfmiddlewaretoken]").first.input_value()

@@ -60,7 +60,7 @@ class TestSteps:
         page = client.get(reverse("tickets:report", args=[on_site.pk])).content.decode()
         assert "第 1 步 / 共 6 步" in page
         assert re.search(r'name="idempotency_key" value="[0-9a-f-]{36}"', page)
-        assert 'data-offline-key="report:' in page and "js/report.js" in page
+        assert f'data-outbox-scope="report:{on_site.pk}:1"' in page and "js/report.js" in page
 
     def test_the_steps_are_saved_one_by_one_and_the_camera_opens_for_photos(self, client, on_site):
         client.force_login(on_site.technician)
@@ -119,7 +119,8 @@ class TestSignature:
         post_step(client, on_site, 1, uuid.uuid4())
         page = client.get(reverse("tickets:report", args=[on_site.pk]) + "?step=6").content.decode()
         assert 'data-testid="signature-locked"' in page and "检查结果" in page
-        assert "signature-canvas" not in page
+        # The pad is hidden; the outbox shows it only when steps saved offline complete the report.
+        assert re.search(r'class="d-none" data-offline-signature[^>]*data-needs="[^"]*findings', page)
 
     def test_the_server_refuses_a_signature_on_an_incomplete_report(self, client, on_site):
         client.force_login(on_site.technician)

@@ -37,6 +37,17 @@ def _span(delta: datetime.timedelta) -> str:
     return _("%(m)d 分") % {"m": minutes}
 
 
+@register.filter
+def time_on_site(ticket) -> datetime.timedelta | None:
+    return ticket.time_on_site(timezone.now())
+
+
+@register.filter
+def duration(delta: datetime.timedelta | None) -> str:
+    """A time span as a person reads it (1 小时 35 分); empty when unknown."""
+    return _span(delta) if delta is not None else ""
+
+
 @register.simple_tag
 def due_countdown(ticket, now: datetime.datetime) -> str:
     """The next deadline (DESIGN §9): green with time to spare, amber in the warning band, red when

@@ -1,0 +1,152 @@
+/* Scan a serial number's barcode or a unit's QR label into a field (the report's removed/fitted serial,
+   我的任务's search): with the camera, or from a photo when the camera is broken or refused.
+   BarcodeDetector where the browser has it; otherwise the vendored zxing build, loaded on first use.
+   Every input marked `data-scan` gets a scan button; the dialog is tickets/_scanner.html. */
+(function () {
+  "use strict";
+  var dialog = document.getElementById("scanner");
+  if (!dialog) return;
+  var video = dialog.querySelector("video");
+  var photo = dialog.querySelector("input[type=file]");
+  var status = dialog.querySelector("[data-scan-status]");
+  var canvas = document.createElement("canvas");
+  var target = null;
+  var stream = null;
+  var timer = null;
+  var decoder = null;
+
+  /* A label's QR code may hold a link (a service card, a product page) with the serial in it. */
+  function serialFrom(text) {
+    try {
+      var url = new URL(text);
+      var names = ["sn", "serial", "serial_number"];
+      for (var i = 0; i < names.length; i++) {
+        if (url.searchParams.get(names[i])) return url.searchParams.get(names[i]).trim();
+      }
+    } catch (error) { /* not a link: the text is the serial */ }
+    return text.trim();
+  }
+
+  function loadZxing() {
+    if (window.ZXing) return Promise.resolve(window.ZXing);
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = dialog.dataset.zxing;
+      script.onload = function () { resolve(window.ZXing); };
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+
+  /* A function from a canvas to the text of the code on it (or null). */
+  function getDecoder() {
+    if (decoder) return decoder;
+    var native = "BarcodeDetector" in window
+      ? window.BarcodeDetector.getSupportedFormats().then(function (formats) { return formats.length > 0; })
+      : Promise.resolve(false);
+    decoder = native.then(function (supported) {
+      if (supported) {
+        var detector = new window.BarcodeDetector();
+        return function (source) {
+          return detector.detect(source).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+        };
+      }
+      return loadZxing().then(function (ZXing) {
+        var reader = new ZXing.MultiFormatReader();
+        reader.setHints(new Map([[ZXing.DecodeHintType.TRY_HARDER, true]]));
+        return function (source) {
+          var bitmap = new ZXing.BinaryBitmap(new ZXing.HybridBinarizer(new ZXing.HTMLCanvasElementLuminanceSource(source)));
+          try { return Promise.resolve(reader.decode(bitmap).getText()); } catch (error) { return Promise.resolve(null); }
+        };
+      });
+    });
+    return decoder;
+  }
+
+  function draw(source, width, height) {
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext("2d").drawImage(source, 0, 0, width, height);
+    return canvas;
+  }
+
+  function found(text) {
+    target.value = serialFrom(text);
+    target.dispatchEvent(new Event("input", { bubbles: true }));
+    target.dispatchEvent(new Event("change", { bubbles: true }));
+    close();
+    target.focus();
+  }
+
+  function stop() {
+    window.clearInterval(timer);
+    timer = null;
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    stream = null;
+  }
+
+  function close() {
+    stop();
+    if (dialog.open) dialog.close();
+  }
+
+  function startCamera() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      status.textContent = dialog.dataset.noCamera;
+      return;
+    }
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (media) {
+      stream = media;
+      video.srcObject = media;
+      return video.play();
+    }).then(function () {
+      return getDecoder();
+    }).then(function (decode) {
+      var busy = false;
+      timer = window.setInterval(function () {
+        if (busy || !video.videoWidth) return;
+        busy = true;
+        decode(draw(video, video.videoWidth, video.videoHeight)).then(function (text) {
+          busy = false;
+          if (text && timer) found(text);
+        });
+      }, 250);
+    }).catch(function () {
+      status.textContent = dialog.dataset.noCamera;
+    });
+  }
+
+  photo.addEventListener("change", function () {
+    var file = photo.files[0];
+    if (!file) return;
+    status.textContent = "";
+    Promise.all([createImageBitmap(file), getDecoder()]).then(function (both) {
+      var image = both[0];
+      return both[1](draw(image, image.width, image.height));
+    }).then(function (text) {
+      photo.value = "";
+      if (text) found(text);
+      else status.textContent = dialog.dataset.notFound;
+    }, function () {
+      status.textContent = dialog.dataset.notFound;
+    });
+  });
+
+  dialog.querySelector("[data-scan-close]").addEventListener("click", close);
+  dialog.addEventListener("close", stop);
+
+  document.querySelectorAll("input[data-scan]").forEach(function (input) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-outline-secondary scan-button";
+    button.textContent = dialog.dataset.buttonLabel;
+    button.dataset.testid = "scan-" + input.name;
+    button.addEventListener("click", function () {
+      target = input;
+      status.textContent = "";
+      dialog.showModal();
+      startCamera();
+    });
+    input.insertAdjacentElement("afterend", button);
+  });
+})();

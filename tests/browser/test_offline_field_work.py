@@ -1,0 +1,172 @@
+"""The technician's app with no network (issue #14 item 2), on the tablet (1024×768 touch): it installs,
+opens the day's pages offline, keeps every field action in the outbox and sends each one once; an
+answer the server did not accept is never taken as sent."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from tests.browser.support import STEPS, TABLET, checked_in_tablet, draw_signature, fill_step, log_in
+from tickets.models import RepairTicket, ServiceReport, State, TicketEvent
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def wait_until_kept(page: Page, *paths: str) -> None:
+    """The service worker has kept these pages (the day's pages open offline)."""
+    expect(page.locator("body[data-offline-ready]")).to_be_attached(timeout=20_000)
+    page.wait_for_function(
+        """paths => caches.open("pages").then(cache => Promise.all(
+             paths.map(path => cache.match(new URL(path, location.href).href))
+           )).then(hits => hits.every(Boolean))""",
+        arg=list(paths),
+        timeout=20_000,
+    )
+
+
+def report_steps(ticket: RepairTicket) -> list[str]:
+    return [f"/tickets/{ticket.pk}/report/?step={step}" for step in range(1, 7)]
+
+
+def fill_offline(tablet: Page, step: int) -> None:
+    expect(tablet.get_by_test_id("step-count")).to_contain_text(f"第 {step} 步 / 共 6 步")
+    for label, value in STEPS.get(step, {}).items():
+        tablet.get_by_label(label, exact=False).first.fill(value)
+    if step == 2:
+        tablet.get_by_text("否,未拆过").tap()
+    tablet.get_by_test_id("save-step").tap()
+    expect(tablet.locator("#messages")).to_contain_text("已保存在本机(待同步)")
+
+
+def add_part_offline(tablet: Page, name: str, removed: str, fitted: str) -> None:
+    details = tablet.locator("details", has=tablet.get_by_test_id("add-part-form"))
+    if not details.evaluate("details => details.open"):
+        details.locator("summary").tap()
+    form = tablet.get_by_test_id("add-part-form")
+    form.get_by_label("配件名称").fill(name)
+    form.get_by_label("数量").fill("1")
+    form.get_by_label("拆下件序列号").fill(removed)
+    form.get_by_label("装上件序列号").fill(fitted)
+    form.get_by_role("button", name="添加配件").tap()
+    expect(tablet.get_by_test_id("queued-parts")).to_contain_text(f"{name} × 1")
+
+
+def photo_file() -> dict:
+    buffer = io.BytesIO()
+    Image.new("RGB", (2400, 1800), (200, 120, 40)).save(buffer, "JPEG", quality=95)
+    return {"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+
+
+def test_the_app_installs_and_opens_the_days_pages_offline_after_one_visit(open_page, job, live_server):
+    tablet = open_page(**TABLET)
+    log_in(tablet, "liqiang")
+    manifest = tablet.request.get("/manifest.webmanifest")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    data = manifest.json()
+    assert (data["start_url"], data["scope"], data["display"]) == ("/tickets/mine/", "/", "standalone")
+    assert {icon["sizes"] for icon in data["icons"]} == {"192x192", "512x512"}
+    assert all(tablet.request.get(icon["src"]).ok for icon in data["icons"])
+
+    tablet.goto("/tickets/mine/")
+    scope = tablet.evaluate("navigator.serviceWorker.ready.then(registration => registration.scope)")
+    assert scope == f"{live_server.url}/"
+    wait_until_kept(tablet, f"/tickets/{job.pk}/", *report_steps(job))
+
+    tablet.context.set_offline(True)
+    tablet.goto(f"/tickets/{job.pk}/")
+    expect(tablet.get_by_test_id("ticket-state")).to_have_text("已派工")
+    tablet.goto(f"/tickets/{job.pk}/report/?step=3")
+    expect(tablet.locator("h1")).to_have_text("服务报告")
+    tablet.goto("/tickets/mine/")
+    expect(tablet.get_by_test_id(f"job-{job.number}")).to_contain_text("张伟")
+
+
+def test_offline_every_step_parts_photo_signature_and_completion_are_stored_exactly_once(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    wait_until_kept(tablet, f"/tickets/{job.pk}/", *report_steps(job))
+    tablet.context.set_offline(True)
+
+    for step in (1, 2, 3):
+        fill_offline(tablet, step)
+    # Step 4: the work, two part lines with their serials and a photo, all with no network.
+    expect(tablet.get_by_test_id("step-count")).to_contain_text("第 4 步 / 共 6 步")
+    add_part_offline(tablet, "启动电容", "CAP-OLD-001", "CAP-NEW-001")
+    add_part_offline(tablet, "风扇电机", "FAN-OLD-002", "FAN-NEW-002")
+    tablet.locator("#report-photo").set_input_files(photo_file())
+    expect(tablet.get_by_test_id("queued-photos").locator("img")).to_have_count(1)
+    fill_offline(tablet, 4)
+    fill_offline(tablet, 5)
+
+    # The report is complete on the device: the customer may sign offline, reading what they sign.
+    expect(tablet.get_by_test_id("queued-summary")).to_contain_text("室外机电容鼓包")
+    tablet.get_by_label("签字客户姓名").fill("张伟")
+    draw_signature(tablet)
+    tablet.get_by_test_id("sign-submit").tap()
+    tablet.get_by_test_id("complete-offline").tap()
+    expect(tablet.get_by_test_id("outbox-count")).to_have_text("待同步 10")
+    assert not ServiceReport.objects.filter(ticket=job).exists()
+
+    # Closing the browser's page loses nothing: the outbox is in IndexedDB.
+    page_url = tablet.url
+    tablet.goto(page_url)
+    expect(tablet.get_by_test_id("outbox-count")).to_have_text("待同步 10")
+
+    tablet.context.set_offline(False)
+    expect(tablet.get_by_test_id("outbox-count")).to_have_count(0, timeout=30_000)
+    report = ServiceReport.objects.get(ticket=job)
+    assert (report.customer_account, report.findings, report.work_done) == (
+        "空调开机五分钟后自动停机",
+        "室外机电容鼓包",
+        "更换启动电容,试机正常",
+    )
+    assert [(p.part_name, p.removed_serial, p.fitted_serial) for p in report.parts.order_by("pk")] == [
+        ("启动电容", "CAP-OLD-001", "CAP-NEW-001"),
+        ("风扇电机", "FAN-OLD-002", "FAN-NEW-002"),
+    ]
+    photo = report.photos.get()
+    with Image.open(photo.image.open("rb")) as stored:
+        assert max(stored.size) <= 1600  # shrunk on the device before it was sent
+    assert report.is_signed and report.signer_name == "张伟"
+    assert RepairTicket.objects.get(pk=job.pk).state == State.AWAITING_ACCEPTANCE
+    actions = list(TicketEvent.objects.filter(ticket=job).values_list("action", flat=True))
+    assert actions.count("sign_report") == 1 and actions.count("complete_visit") == 1
+
+
+def test_a_stale_offline_save_is_a_conflict_that_keeps_the_local_copy_beside_the_servers(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    fill_step(tablet, 1)
+    wait_until_kept(tablet, *report_steps(job))
+    tablet.context.set_offline(True)
+    tablet.get_by_label("运行时间/里程/工作小时").fill("约 1200 小时(平板离线填写)")
+    tablet.get_by_text("否,未拆过").tap()
+    tablet.get_by_test_id("save-step").tap()
+    expect(tablet.locator("#messages")).to_contain_text("已保存在本机(待同步)")
+
+    # Meanwhile the same technician saves step 3 on the phone.
+    phone = open_page(**PHONE)
+    log_in(phone, "liqiang")
+    phone.goto(f"/tickets/{job.pk}/report/?step=3")
+    fill_step(phone, 3)
+
+    tablet.context.set_offline(False)
+    conflict = tablet.get_by_test_id("outbox-conflict")
+    expect(conflict).to_contain_text("已在其他页面或设备上更新")
+    expect(conflict.get_by_test_id("outbox-mine").first).to_have_text("约 1200 小时(平板离线填写)")
+    expect(conflict.get_by_test_id("outbox-server").first).to_have_text("")
+    expect(tablet.get_by_test_id("outbox-count")).to_have_text("待同步 1")
+    expect(tablet.locator("#messages")).not_to_contain_text("已提交并由服务器确认")
+    assert ServiceReport.objects.get(ticket=job).usage_reading == ""
+
+    # The local copy survives a reload; the technician chooses to keep it.
+    tablet.reload()
+    tablet.get_by_role("button", name="保留本机内容,覆盖服务器").tap()
+    expect(tablet.get_by_test_id("outbox-count")).to_have_count(0)
+    report = ServiceReport.objects.get(ticket=job)
+    assert report.usage_reading == "约 1200 小时(平板离线填写)"
+    assert report.findings == "室外机电容鼓包"  # the phone's step 3 is kept too

@@ -1,0 +1,50 @@
+"""Scanning a serial's barcode or a unit's QR label (issue #14 item 4): a generated QR image, given to the
+scanner as a photo (what a technician with a broken camera does), fills the report's fitted serial and
+narrows 我的任务 to the unit's job."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import qrcode
+from playwright.sync_api import expect
+
+from tests.browser.support import TABLET, checked_in_tablet, fill_step, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def qr_photo(text: str) -> dict:
+    buffer = io.BytesIO()
+    qrcode.make(text, box_size=8, border=4).save(buffer, format="PNG")
+    return {"name": "label.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
+
+
+def test_a_scanned_qr_label_fills_the_fitted_serial(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    for step in (1, 2, 3):
+        fill_step(tablet, step)
+    tablet.locator("details summary", has_text="添加配件").tap()
+    tablet.get_by_test_id("scan-fitted_serial").tap()
+    expect(tablet.locator("dialog#scanner")).to_be_visible()
+    tablet.get_by_test_id("scan-photo").set_input_files(qr_photo("https://example.com/card?sn=CAP-NEW-7788"))
+    expect(tablet.locator("dialog#scanner")).to_be_hidden()
+    expect(tablet.get_by_label("装上件序列号")).to_have_value("CAP-NEW-7788")
+
+
+def test_a_photo_without_a_code_says_so_and_my_jobs_search_takes_a_scan(open_page, job):
+    tablet = open_page(**TABLET)
+    log_in(tablet, "liqiang")
+    tablet.get_by_test_id("scan-q").tap()
+    blank = io.BytesIO()
+    qrcode.make("x").get_image().convert("L").point(lambda _: 255).save(blank, format="PNG")
+    tablet.get_by_test_id("scan-photo").set_input_files(
+        {"name": "blank.png", "mimeType": "image/png", "buffer": blank.getvalue()}
+    )
+    expect(tablet.get_by_test_id("scan-status")).to_contain_text("没有识别出条码或二维码")
+    tablet.get_by_test_id("scan-photo").set_input_files(qr_photo(job.unit.serial_number))
+    expect(tablet.get_by_label("搜索我的任务", exact=False)).to_have_value(job.unit.serial_number)
+    expect(tablet.get_by_test_id(f"job-{job.number}")).to_be_visible()
+    tablet.get_by_label("搜索我的任务", exact=False).fill("没有这个序列号")
+    expect(tablet.get_by_test_id(f"job-{job.number}")).to_be_hidden()

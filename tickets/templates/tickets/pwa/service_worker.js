@@ -1,0 +1,96 @@
+/* The technician's app offline (served at /sw.js by tickets.pwa_views so that its scope is "/").
+
+   Static files: kept at install, served from the cache first.
+   Pages (我的任务, a job, its report steps, the van stock, photos): always asked of the network first;
+   each answer is kept, stamped with the day, and given back when the network is gone, on that day
+   only (a job list from yesterday would mislead). Writes are never touched here: the page's outbox
+   (static/js/outbox.js) queues them in IndexedDB and sends them itself. */
+"use strict";
+
+var VERSION = "{{ version }}";
+var ASSETS = {{ assets|safe }};
+var STATIC_PREFIX = {{ static_prefix|safe }};
+var NOT_CACHED = {{ not_cached|safe }};
+var MY_JOBS = {{ my_jobs|safe }};
+var STATIC_CACHE = "static-" + VERSION;
+var PAGES_CACHE = "pages";
+var NEVER_KEPT = ["/api/", "/admin/", "/login/", "/logout/", "/account/", "/i18n/", "/sw.js"];
+
+function today() {
+  return new Date().toLocaleDateString("sv-SE");  // YYYY-MM-DD on the device's clock
+}
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(STATIC_CACHE).then(function (cache) { return cache.addAll(ASSETS); })
+    .then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) {
+      return name.indexOf("static-") === 0 && name !== STATIC_CACHE;
+    }).map(function (name) { return caches.delete(name); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+function isPage(request, url) {
+  if (NEVER_KEPT.some(function (prefix) { return url.pathname.indexOf(prefix) === 0; })) return false;
+  return request.mode === "navigate" || request.headers.get("X-Prefetch") === "1" ||
+    (request.destination === "image" && url.pathname.indexOf("/tickets/") === 0);
+}
+
+function keepable(response) {
+  return response.status === 200 && !response.redirected && response.type === "basic";
+}
+
+function keep(request, response) {
+  return response.blob().then(function (body) {
+    var headers = new Headers(response.headers);
+    headers.set("X-Kept-On", today());
+    return caches.open(PAGES_CACHE).then(function (cache) {
+      return cache.put(request.url, new Response(body, { status: 200, headers: headers }));
+    });
+  });
+}
+
+function keptToday(request) {
+  return caches.open(PAGES_CACHE).then(function (cache) {
+    return cache.match(request.url).then(function (response) {
+      if (response && response.headers.get("X-Kept-On") === today()) return response;
+      if (response) cache.delete(request.url);
+      return null;
+    });
+  });
+}
+
+function notKept() {
+  var html = '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>离线</title></head>' +
+    '<body><p data-testid="not-cached">' + NOT_CACHED + '</p><p><a href="' + MY_JOBS + '">我的任务</a></p></body></html>';
+  return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") return;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.indexOf(STATIC_PREFIX) === 0) {
+    event.respondWith(caches.match(request).then(function (hit) { return hit || fetch(request); }));
+    return;
+  }
+  if (!isPage(request, url)) return;
+  event.respondWith(fetch(request).then(function (response) {
+    if (keepable(response)) event.waitUntil(keep(request, response.clone()));
+    return response;
+  }, function () {
+    return keptToday(request).then(function (hit) {
+      return hit || (request.mode === "navigate" ? notKept() : Response.error());
+    });
+  }));
+});
+
+self.addEventListener("message", function (event) {
+  // Signing out: the pages kept hold customers' names and addresses.
+  if (event.data === "forget-pages") event.waitUntil(caches.delete(PAGES_CACHE));
+});
