@@ -4,6 +4,7 @@ customer's signature, the voucher; and the server's refusals behind the page (DE
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -92,7 +93,7 @@ def test_a_signed_report_cannot_be_edited_in_the_page_nor_the_api(open_page, job
         f"/tickets/{job.pk}/report/step/3/",
         form={
             "csrfmiddlewaretoken": csrf_token(tablet),
-            "idempotency_key": str(report.idempotency_key),
+            "idempotency_key": str(uuid.uuid4()),  # a new intent: each rendered form has its own key
             "version": str(report.version),
             "findings": "改过的结果",
             "cause": "改过的原因",
