@@ -79,7 +79,7 @@ class TransitionForm(forms.Form):
 
 
 class DepartForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
     eta_minutes = forms.TypedChoiceField(
         label=_("预计多少分钟后到达"),
         coerce=int,
@@ -270,7 +270,7 @@ class SignatureForm(forms.Form):
     # signature_pad's PNG as a data URL, filled in by static/js/report.js.
     signature = forms.CharField(widget=forms.HiddenInput, required=False)
     # The report's version the customer read (empty: the report as it is when the post arrives).
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, **VERSION_RANGE)
 
     def clean_signature(self) -> bytes:
         return decode_signature(self.cleaned_data["signature"])

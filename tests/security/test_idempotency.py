@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from accounts.idempotency import REFUSED_MESSAGE
 from claims.models import Claim
-from parts.models import ReceivingNote, Requisition, StockMovement
+from parts.models import OldPart, ReceivingNote, Requisition, StockMovement
 from surveys.models import Survey
 from tests.security.conftest import OTHER_TECHNICIAN, ROLE_USER
 from tests.security.test_access_matrix import (
@@ -194,12 +194,15 @@ def test_a_double_tap_on_check_in_shows_the_outcome_twice(world):
 
 def test_a_double_tap_on_receiving_an_old_part_shows_the_outcome_twice(world):
     old_part = world.own["old_part"]
+    # The demo's history may have received it already: the keeper is waiting for it again here.
+    OldPart.objects.filter(pk=old_part.pk).update(
+        state=OldPart.State.EXPECTED, warehouse=None, received_by=None, received_at=None
+    )
     keeper = Client()
     keeper.force_login(world.users["warehouse"])
     url = reverse("parts:old_part_receive", args=[old_part.pk])
     page = keeper.get(reverse("parts:old_parts")).content.decode()
-    if f'action="{url}"' not in page:
-        pytest.skip("the demo's old part is received already")
+    assert f'action="{url}"' in page
     first, second = _twice(keeper, url, _form(page, url))
     assert first.status_code == 302 and _answer(first) == _answer(second)
 
