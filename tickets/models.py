@@ -334,6 +334,7 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     def dispatch(self, *, technician, at: datetime.datetime) -> None:
         self.technician = technician
         self.dispatched_at = at
+        self.departed_at = None  # a reassigned job is not on its way with the new technician
 
     @transition(
         field=state, source=State.DISPATCHED, target=State.ON_SITE, permission=permission_for("check_in")

@@ -474,26 +474,26 @@
   }, true);
 
   // ---- offline pages -------------------------------------------------------------------------------
-  /* Pages the technician will need on site today are fetched once through the service worker, which
-     keeps them: each job on 我的任务, every step of a report, the van stock. */
-  function prefetch() {
+  /* Pages the technician will need on site today are fetched once and kept by the service worker: this
+     page, each job on 我的任务, every step of a report, the van stock. */
+  function pagesToKeep() {
     var urls = [location.pathname + location.search];
     document.querySelectorAll("[data-prefetch]").forEach(function (node) {
       (node.dataset.prefetch || node.getAttribute("href") || "").split(/\s+/).forEach(function (url) {
-        if (url && urls.indexOf(url) < 0) urls.push(url);
+        if (url && urls.indexOf(url) < 0) urls.push(new URL(url, location.href).pathname + new URL(url, location.href).search);
       });
     });
-    return Promise.all(urls.map(function (url) {
-      return fetch(url, { credentials: "same-origin", headers: { "X-Prefetch": "1" } })
-        .then(function (response) { return response.blob(); }).catch(function () {});
-    })).then(function () { body.dataset.offlineReady = "1"; });
+    return urls;
   }
 
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
-      if (!navigator.onLine) return;
-      if (navigator.serviceWorker.controller) prefetch();
-      else navigator.serviceWorker.addEventListener("controllerchange", prefetch, { once: true });
+  // Only the technician's pages are kept for offline use (the desk's have no business on a tablet).
+  if ("serviceWorker" in navigator && body.hasAttribute("data-field-app")) {
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data === "kept") body.dataset.offlineReady = "1";
+    });
+    navigator.serviceWorker.register("/sw.js", { scope: "/" });
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (navigator.onLine) registration.active.postMessage({ keep: pagesToKeep() });
     });
   }
 

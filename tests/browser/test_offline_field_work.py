@@ -19,14 +19,15 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobil
 
 
 def wait_until_kept(page: Page, *paths: str) -> None:
-    """The service worker has kept these pages (the day's pages open offline)."""
-    expect(page.locator("body[data-offline-ready]")).to_be_attached(timeout=20_000)
+    """The service worker has kept these pages (the day's pages open offline). Generous timeouts: it
+    fetches a dozen pages at once, slow on a loaded test machine."""
+    expect(page.locator("body[data-offline-ready]")).to_be_attached(timeout=60_000)
     page.wait_for_function(
         """paths => caches.open("pages").then(cache => Promise.all(
              paths.map(path => cache.match(new URL(path, location.href).href))
            )).then(hits => hits.every(Boolean))""",
         arg=list(paths),
-        timeout=20_000,
+        timeout=60_000,
     )
 
 

@@ -108,7 +108,11 @@ ACCESS: dict[str, R] = {
     ),
     "tickets:revise_fault": POST(ALL, objects=ON_SITE),
     "tickets:record_contact": POST(ALL, objects={"pk": "ticket_dispatched"}),
+    # The gate is the ticket's scope; only its assigned technician passes the service (tests/tickets/test_field_day.py).
     "tickets:depart": POST(ALL, objects={"pk": "ticket_dispatched"}),
+    # The technician's app (PWA): the manifest and the service worker carry no data.
+    "manifest": R(ALL, public=True),
+    "service_worker": R(ALL, public=True),
     "tickets:pause_clock": POST(ALL, objects={"pk": "ticket_dispatched"}),
     "tickets:resume_clock": POST(ALL, objects={"pk": "ticket_dispatched"}),
     "tickets:report_step": POST(ALL, objects={**ON_SITE, "step": "=1"}),
@@ -212,9 +216,6 @@ ACCESS: dict[str, R] = {
     "surveys:call": GET({D, S, M, G}, objects={"pk": "call"}),
     "surveys:call_link": POST({D}, objects={"pk": "call"}),
     "surveys:thanks": R(ALL, public=True),
-    # The offline app's shell: no personal data, served to the login page too.
-    "manifest": R(ALL, public=True),
-    "service_worker": R(ALL, public=True),
     "surveys:answer": R(ALL, objects={"token": "=survey_token"}, public=True),
     "surveys:complaints": GET({D, S, M, G}),
     "surveys:complaint_new": GET({D, S, M}),

@@ -16,6 +16,7 @@ from notifications.models import Notification
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, ServiceReport, State, TicketEvent
 from tickets.report_services import proposed_labour_hours
+from tickets.services import apply_transition
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 
@@ -143,3 +144,14 @@ def test_a_refused_step_asked_for_json_names_the_field(client, job, technician):
     )
     assert answer.status_code == 400
     assert answer.json()["errors"] == {"客户反映": "请填写客户反映的情况。"}
+
+
+def test_a_reassigned_job_is_no_longer_on_the_way(client, job, technician, dispatcher, persona):
+    client.force_login(technician)
+    depart(client, job)
+    other = persona("technician", username="second_tech")
+    ticket = RepairTicket.objects.get(pk=job.pk)
+    apply_transition(
+        ticket_id=job.pk, user=dispatcher, name="dispatch", expected_version=ticket.version, technician=other
+    )
+    assert not RepairTicket.objects.get(pk=job.pk).is_on_the_way

@@ -35,8 +35,7 @@ self.addEventListener("activate", function (event) {
 
 function isPage(request, url) {
   if (NEVER_KEPT.some(function (prefix) { return url.pathname.indexOf(prefix) === 0; })) return false;
-  return request.mode === "navigate" || request.headers.get("X-Prefetch") === "1" ||
-    (request.destination === "image" && url.pathname.indexOf("/tickets/") === 0);
+  return request.mode === "navigate" || (request.destination === "image" && url.pathname.indexOf("/tickets/") === 0);
 }
 
 function keepable(response) {
@@ -90,7 +89,18 @@ self.addEventListener("fetch", function (event) {
   }));
 });
 
+/* The page lists what the technician will need today (its own address, each job, every report step, the
+   van stock): fetched and kept here, so that it works also for a page this worker does not control yet
+   (the first visit). Answers "kept" when done. */
 self.addEventListener("message", function (event) {
-  // Signing out: the pages kept hold customers' names and addresses.
-  if (event.data === "forget-pages") event.waitUntil(caches.delete(PAGES_CACHE));
+  var urls = event.data && event.data.keep;
+  if (!urls) return;
+  event.waitUntil(Promise.all(urls.map(function (url) {
+    var request = new Request(new URL(url, self.location.origin).href, { credentials: "same-origin" });
+    return fetch(request).then(function (response) {
+      if (keepable(response)) return keep(request, response);
+    }).catch(function () { /* offline or refused: kept next time */ });
+  })).then(function () {
+    if (event.source) event.source.postMessage("kept");
+  }));
 });
