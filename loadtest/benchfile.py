@@ -85,6 +85,7 @@ class Dispatcher(BenchUser):
                 "fault_cause": "quality",
                 "channel": "phone",
                 "priority": "normal",
+                "log_anyway": "1",  # past intake's open-ticket warning, as in loadtest/bench/pages.py
                 "csrfmiddlewaretoken": self.client.cookies.get("csrftoken", ""),
             },
             name="call intake POST (existing unit)",

@@ -202,6 +202,9 @@ def build_pages(personas: Personas, samples: int) -> list[Page]:
                 "fault_cause": "quality",
                 "channel": "phone",
                 "priority": "normal",
+                # Most seeded units have a ticket still open: the dispatcher's deliberate "log it anyway"
+                # after intake's duplicate warning, so that the write path is what is measured.
+                "log_anyway": "1",
             },
         )
 
