@@ -503,6 +503,7 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent
 def ticket_depart(request: HttpRequest, pk: int) -> HttpResponse:
     """出发: texts the customer the expected arrival time; the job shows 在途 until check-in."""
     ticket = access_ticket(request.user, pk)
