@@ -77,9 +77,10 @@ def open_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
         )
 
     def aborted_by_navigation(request: Request) -> bool:
-        # A live-verdict preview still in flight when the user submits the form is cancelled by the
-        # browser: harmless, and a race the test cannot order. Anything else aborted still counts.
-        return request.failure == "net::ERR_ABORTED" and request.resource_type in ("xhr", "fetch")
+        # A live-verdict preview still in flight when the user submits the form, or a page's script still
+        # loading when the test taps on to the next page, is cancelled by the browser: harmless, and a race
+        # the test cannot order (a missing script is a 404 response, not an abort, and still counts).
+        return request.failure == "net::ERR_ABORTED" and request.resource_type in ("xhr", "fetch", "script")
 
     def make(**options) -> Page:
         context = browser.new_context(
