@@ -39,13 +39,14 @@ def filtered_tickets(user: User, form):
         digits = search_key(query)
         if len(digits) >= 3:
             condition |= Q(customer__phones__number__startswith=digits)
-        found = RepairTicket.objects.filter(condition).values("pk")
+        # No ordering in the parts of a union (SQLite refuses it; the model's default would add one).
+        found = RepairTicket.objects.filter(condition).order_by().values("pk")
         if len(query) >= MIN_WORD_SEARCH:
             # Part of a number (0042), a customer's name, words of the fault (Chinese has no spaces):
             # substrings, each on its trigram index (migration 0014), one index per branch of the union.
             found = found.union(
                 *(
-                    RepairTicket.objects.filter(**{f"{field}__icontains": query}).values("pk")
+                    RepairTicket.objects.filter(**{f"{field}__icontains": query}).order_by().values("pk")
                     for field in ("number", "fault_description", "customer__name")
                 )
             )
