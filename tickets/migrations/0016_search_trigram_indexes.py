@@ -1,9 +1,12 @@
 """Trigram indexes for the ticket list's search (tickets.selectors.filtered_tickets): part of a ticket
 number, words of the fault description and a customer's name are found by `icontains`, which Django
 writes as UPPER(col::text) LIKE UPPER('%…%'); a GIN index on that expression with gin_trgm_ops serves it
-for any substring of three characters or more (Chinese included). Only on PostgreSQL: SQLite scans."""
+for any substring of three characters or more (Chinese included). Only on PostgreSQL: SQLite scans.
 
-from django.contrib.postgres.operations import TrigramExtension
+The extension is created here rather than by TrigramExtension, whose backward step queries pg_extension
+on every database (SQLite has none, so unapplying the migration failed there); it is left in place on the
+way back, as other indexes may use it."""
+
 from django.db import migrations
 
 INDEXES = [
@@ -16,6 +19,7 @@ INDEXES = [
 def create_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, table, column in INDEXES:
         schema_editor.execute(
             f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" USING gin ((UPPER("{column}"::text)) gin_trgm_ops)'
@@ -36,6 +40,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
         migrations.RunPython(create_indexes, drop_indexes),
     ]
