@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Branch
 from claims.models import Claim, ClaimStatus
 from parts.models import PartUsage
-from reports.metrics import Target, kpi_targets, percent
+from reports.metrics import Change, Target, change, kpi_targets, percent
 from reports.models import AMOUNT_FIELDS, KpiMonth, SummarisedMonth
 from reports.periods import REPORT_ZONE, Month
 from surveys.models import Complaint, Survey
@@ -571,6 +571,17 @@ def summarise(month: Month, now: datetime.datetime | None = None) -> int:
     return len(cells)
 
 
+@dataclass(frozen=True)
+class Headline:
+    key: str
+    label: str
+    value: Decimal | int | None
+    unit: str  # "%" (the change is in percentage points), "¥" or "" (a count)
+    target: Target | None
+    meets: bool | None
+    change: Change
+
+
 @dataclass
 class Dashboard:
     scope: Scope
@@ -612,6 +623,66 @@ class Dashboard:
             }
             for key, target in self.targets.items()
         ]
+
+    @property
+    def previous_month(self) -> KpiRow | None:
+        """Last month's row of the trend (oldest first, ending with this month)."""
+        return self.months[-2] if len(self.months) >= 2 else None
+
+    @property
+    def headlines(self) -> list[Headline]:
+        """The figures of the monthly report's first page, each against last month (issue #16)."""
+        now, before, marks = self.summary, self.previous_month, self.summary_marks
+        figures = [
+            Headline(
+                key,
+                target.label,
+                getattr(now, key),
+                "%",
+                target,
+                marks[key],
+                change(
+                    getattr(now, key),
+                    before and getattr(before, key),
+                    higher_is_better=target.higher_is_better,
+                ),
+            )
+            for key, target in self.targets.items()
+        ]
+        figures.append(
+            Headline(
+                "reported",
+                _("报修量"),
+                now.reported,
+                "",
+                None,
+                None,
+                change(now.reported, before and before.reported, higher_is_better=None),
+            )
+        )
+        figures.append(
+            Headline(
+                "surveys",
+                _("回访份数"),
+                now.surveys,
+                "",
+                None,
+                None,
+                change(now.surveys, before and before.surveys, higher_is_better=None),
+            )
+        )
+        figures.append(
+            Headline(
+                "warranty_cost",
+                _("保修成本"),
+                now.warranty_cost,
+                "¥",
+                None,
+                None,
+                change(now.warranty_cost, before and before.warranty_cost, higher_is_better=False),
+            )
+        )
+        return figures
 
     @property
     def marked_tables(self) -> list[dict]:
