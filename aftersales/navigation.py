@@ -2,7 +2,8 @@
 
 One list of areas instead of a row of links per app: with eleven links a supervisor's or a manager's
 header wrapped one character per line at 1024 px. An area with one link for this user is a plain link,
-an area with more is a dropdown; when a user has more areas than fit, the last ones go into 更多. The
+an area with more is a dropdown. Six areas and the account menu fit at 1024 px in English (the wider
+language), so no 更多 menu is needed; tests/browser/test_header.py measures it for every role. The
 rules of who sees which link are the ones the views apply (tests/security/test_links.py follows every
 link of every role and fails on a 403).
 """
@@ -17,10 +18,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-
-# Top-level entries beyond this go into 更多 (measured: six areas and the account menu fit at 1024 px
-# in English, the wider language; tests/browser/test_header.py).
-MAX_TOP_ENTRIES = 6
 
 D, T, S = Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR
 W, F, M, GM, A = Role.WAREHOUSE, Role.FINANCE, Role.MANAGER, Role.GENERAL_MANAGER, Role.ADMIN
@@ -145,7 +142,7 @@ class Entry:
 
 
 def entries_for(who: Who, path: str = "") -> list[Entry]:
-    """The header's entries for this user, in order; those past MAX_TOP_ENTRIES folded into 更多."""
+    """The header's entries for this user, in order."""
     entries = []
     for area in AREAS:
         links = []
@@ -156,10 +153,6 @@ def entries_for(who: Who, path: str = "") -> list[Entry]:
         if links:
             label = links[0].label if len(links) == 1 else area.label
             entries.append(Entry(label, area.testid, tuple(links)))
-    if len(entries) > MAX_TOP_ENTRIES:
-        kept, folded = entries[: MAX_TOP_ENTRIES - 1], entries[MAX_TOP_ENTRIES - 1 :]
-        more = tuple(link for entry in folded for link in entry.links)
-        entries = [*kept, Entry(_("更多"), "more", more)]
     return entries
 
 

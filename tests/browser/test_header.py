@@ -47,12 +47,25 @@ def users_by_role(reference_data):
     users = {}
     for role in Role:
         user = UserFactory(
-            username=f"header-{role.value}", last_name="欧阳", first_name="晓明明明", branch=branch, roles=[role]
+            username=f"header-{role.value}",
+            last_name="欧阳",
+            first_name="晓明明明",
+            branch=branch,
+            roles=[role],
         )
         if role == Role.ADMIN:  # as seed_demo makes the administrator
             user.is_staff = user.is_superuser = True
             user.save()
         users[role] = user
+    # The widest header: every role at once and staff (all six areas of aftersales/navigation.py).
+    users["all"] = UserFactory(
+        username="header-all",
+        last_name="欧阳",
+        first_name="晓明明明",
+        branch=branch,
+        roles=list(Role),
+        is_staff=True,
+    )
     return users
 
 
@@ -79,14 +92,16 @@ def assert_dropdowns_open_inside_the_window(page: Page, where: str) -> None:
         menu = toggle.locator("xpath=following-sibling::ul[contains(@class, 'dropdown-menu')]")
         expect(menu).to_be_visible()
         box = menu.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{where}: {toggle.inner_text()} menu {box}"
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (
+            f"{where}: {toggle.inner_text()} menu {box}"
+        )
         for item in menu.locator(".dropdown-item").all():
             expect(item).to_be_visible()
         page.keyboard.press("Escape")
         expect(menu).to_be_hidden()
 
 
-@pytest.mark.parametrize("role", list(Role), ids=[role.value for role in Role])
+@pytest.mark.parametrize("role", [*Role, "all"], ids=[*(role.value for role in Role), "all"])
 def test_the_header_is_one_line_for_every_role_language_and_width(open_page, users_by_role, role):
     page = open_page(viewport={"width": 1366, "height": 768})
     log_in(page, users_by_role[role].username)
@@ -96,7 +111,7 @@ def test_the_header_is_one_line_for_every_role_language_and_width(open_page, use
         expect(page.locator("html")).to_have_attribute("lang", language)
         for width, height in VIEWPORTS:
             page.set_viewport_size({"width": width, "height": height})
-            where = f"{role.value}, {language}, {width}×{height}"
+            where = f"{role}, {language}, {width}×{height}"
             assert_header_on_one_line(page, where)
             assert_dropdowns_open_inside_the_window(page, where)
 
