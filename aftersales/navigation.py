@@ -109,7 +109,11 @@ AREAS = (
             Item(_("月度满意度报告"), "reports:monthly", _roles(A, M, GM)),
             Item(_("服务主任日报"), "reports:branch_daily", _roles(*REPORT_READERS)),
             Item(_("技术员日报"), "reports:technician_daily", _roles(*REPORT_READERS)),
-            Item(_("我的日报"), "reports:technician_daily", lambda who: who.any(T) and not who.any(*REPORT_READERS)),
+            Item(
+                _("我的日报"),
+                "reports:technician_daily",
+                lambda who: who.any(T) and not who.any(*REPORT_READERS),
+            ),
             Item(_("叫修登记簿"), "reports:call_register", _roles(D, *REPORT_READERS)),
         ),
     ),
