@@ -633,56 +633,29 @@ class Dashboard:
     def headlines(self) -> list[Headline]:
         """The figures of the monthly report's first page, each against last month (issue #16)."""
         now, before, marks = self.summary, self.previous_month, self.summary_marks
-        figures = [
-            Headline(
-                key,
-                target.label,
-                getattr(now, key),
-                "%",
-                target,
-                marks[key],
-                change(
-                    getattr(now, key),
-                    before and getattr(before, key),
-                    higher_is_better=target.higher_is_better,
-                ),
+
+        def figure(key, label, unit, *, target=None, higher_is_better=None) -> Headline:
+            value = getattr(now, key)
+            previous = None if before is None else getattr(before, key)
+            return Headline(
+                key=key,
+                label=label,
+                value=value,
+                unit=unit,
+                target=target,
+                meets=marks.get(key),
+                change=change(value, previous, higher_is_better=higher_is_better),
             )
-            for key, target in self.targets.items()
+
+        return [
+            *(
+                figure(key, target.label, "%", target=target, higher_is_better=target.higher_is_better)
+                for key, target in self.targets.items()
+            ),
+            figure("reported", _("报修量"), ""),
+            figure("surveys", _("回访份数"), ""),
+            figure("warranty_cost", _("保修成本"), "¥", higher_is_better=False),
         ]
-        figures.append(
-            Headline(
-                "reported",
-                _("报修量"),
-                now.reported,
-                "",
-                None,
-                None,
-                change(now.reported, before and before.reported, higher_is_better=None),
-            )
-        )
-        figures.append(
-            Headline(
-                "surveys",
-                _("回访份数"),
-                now.surveys,
-                "",
-                None,
-                None,
-                change(now.surveys, before and before.surveys, higher_is_better=None),
-            )
-        )
-        figures.append(
-            Headline(
-                "warranty_cost",
-                _("保修成本"),
-                now.warranty_cost,
-                "¥",
-                None,
-                None,
-                change(now.warranty_cost, before and before.warranty_cost, higher_is_better=False),
-            )
-        )
-        return figures
 
     @property
     def marked_tables(self) -> list[dict]:
