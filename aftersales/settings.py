@@ -137,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.roles",
+                "aftersales.navigation.menu",
                 "notifications.context_processors.unread_notifications",
             ],
         },

@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Branch
 from claims.models import Claim, ClaimStatus
 from parts.models import PartUsage
-from reports.metrics import Target, kpi_targets, percent
+from reports.metrics import Change, Target, change, kpi_targets, percent
 from reports.models import AMOUNT_FIELDS, KpiMonth, SummarisedMonth
 from reports.periods import REPORT_ZONE, Month
 from surveys.models import Complaint, Survey
@@ -571,6 +571,17 @@ def summarise(month: Month, now: datetime.datetime | None = None) -> int:
     return len(cells)
 
 
+@dataclass(frozen=True)
+class Headline:
+    key: str
+    label: str
+    value: Decimal | int | None
+    unit: str  # "%" (the change is in percentage points), "¥" or "" (a count)
+    target: Target | None
+    meets: bool | None
+    change: Change
+
+
 @dataclass
 class Dashboard:
     scope: Scope
@@ -611,6 +622,39 @@ class Dashboard:
                 "counts": counted[key][2],
             }
             for key, target in self.targets.items()
+        ]
+
+    @property
+    def previous_month(self) -> KpiRow | None:
+        """Last month's row of the trend (oldest first, ending with this month)."""
+        return self.months[-2] if len(self.months) >= 2 else None
+
+    @property
+    def headlines(self) -> list[Headline]:
+        """The figures of the monthly report's first page, each against last month (issue #16)."""
+        now, before, marks = self.summary, self.previous_month, self.summary_marks
+
+        def figure(key, label, unit, *, target=None, higher_is_better=None) -> Headline:
+            value = getattr(now, key)
+            previous = None if before is None else getattr(before, key)
+            return Headline(
+                key=key,
+                label=label,
+                value=value,
+                unit=unit,
+                target=target,
+                meets=marks.get(key),
+                change=change(value, previous, higher_is_better=higher_is_better),
+            )
+
+        return [
+            *(
+                figure(key, target.label, "%", target=target, higher_is_better=target.higher_is_better)
+                for key, target in self.targets.items()
+            ),
+            figure("reported", _("报修量"), ""),
+            figure("surveys", _("回访份数"), ""),
+            figure("warranty_cost", _("保修成本"), "¥", higher_is_better=False),
         ]
 
     @property

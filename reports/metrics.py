@@ -51,3 +51,33 @@ def kpi_targets() -> dict[str, Target]:
             "complaint_rate", _("服务责任投诉率"), Decimal(configured["complaint_rate"]), False
         ),
     }
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure against last month's: the difference (percentage points for a rate) and whether it is an
+    improvement (None: nothing to compare, or no direction is better, as for the number of calls)."""
+
+    delta: Decimal | int | None
+    improved: bool | None
+
+    @property
+    def sign(self) -> str:
+        if self.delta is None:
+            return ""
+        return "+" if self.delta > 0 else ("±" if self.delta == 0 else "−")
+
+    @property
+    def magnitude(self) -> Decimal | int | None:
+        return None if self.delta is None else abs(self.delta)
+
+
+def change(
+    value: Decimal | int | None, previous: Decimal | int | None, *, higher_is_better: bool | None
+) -> Change:
+    if value is None or previous is None:
+        return Change(None, None)
+    delta = value - previous
+    if higher_is_better is None or delta == 0:
+        return Change(delta, None)
+    return Change(delta, (delta > 0) == higher_is_better)

@@ -50,6 +50,7 @@ def test_call_intake_dispatch_and_check_in(open_page, people, air_conditioner):
     # 1. The dispatcher logs the call of a new customer and sees the verdict before submitting.
     desk = open_page()
     log_in(desk, "wangfang")
+    desk.get_by_test_id("nav-service").click()  # the header's 服务 menu
     desk.get_by_role("link", name="报修登记").first.click()
     expect(desk).to_have_url(re.compile(r"/tickets/new/$"))
     expect(desk.locator("link[rel=stylesheet][href*=bootstrap]")).to_have_count(1)
@@ -141,6 +142,7 @@ def test_dispatch_from_the_board_in_one_click(open_page, people, air_conditioner
 
     desk = open_page()
     log_in(desk, "wangfang")
+    desk.get_by_test_id("nav-service").click()
     desk.get_by_role("link", name="派工看板").first.click()
     expect(desk).to_have_url(re.compile(r"/tickets/board/$"))
     expect(desk.locator("main")).to_contain_text(ticket.number)

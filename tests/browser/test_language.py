@@ -39,11 +39,13 @@ def test_switching_to_english_and_back(open_page, people, air_conditioner):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
 
+    page.get_by_role("button", name="Service", exact=True).click()  # the header's menu by work area
     page.get_by_role("link", name="Tickets", exact=True).click()
     expect(html).to_have_attribute("lang", "en")  # the choice outlives the login
     expect(heading).to_have_text("Repair tickets")
 
     # The live warranty verdict (warranty's own catalogue) and Django's form messages speak English too.
+    page.get_by_role("button", name="Service", exact=True).click()
     page.get_by_role("link", name="Log a call", exact=True).click()
     form = page.locator("#intake-form")
     form.locator("#id_unit-product_model").select_option(label=str(air_conditioner))
@@ -60,6 +62,8 @@ def test_switching_to_english_and_back(open_page, people, air_conditioner):
     expect(form.locator("#id_customer-name ~ .invalid-feedback")).to_have_text("This field is required.")
     assert RepairTicket.objects.count() == 0
 
-    switch.select_option(label="简体中文")
+    # Signed in, the switch is in the account menu, each language a button named in itself.
+    page.get_by_test_id("account-menu").click()
+    page.get_by_role("button", name="简体中文", exact=True).click()
     expect(html).to_have_attribute("lang", "zh-hans")
     expect(heading).to_contain_text("报修登记")

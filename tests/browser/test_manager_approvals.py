@@ -51,6 +51,7 @@ def test_the_manager_and_the_general_manager_approve_a_large_claim_from_the_inbo
     # The service manager, on a tablet: the inbox counts one claim waiting at their level.
     manager = open_page(**TABLET)
     log_in(manager, "chenjing")
+    manager.get_by_test_id("nav-money").click()  # the header's 赔偿与收费 menu
     manager.get_by_role("link", name="待我审批").click()
     expect(manager).to_have_url(re.compile(r"/warranty/approvals/$"))
     expect(manager.get_by_test_id("count-claims")).to_have_text("1")

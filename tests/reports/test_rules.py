@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from reports.charts import bar_chart, column_chart
 from reports.findings import group_findings
-from reports.metrics import Target, kpi_targets, percent
+from reports.metrics import Change, Target, change, kpi_targets, percent
 
 TIMELINESS = Target("timeliness", "及时率", Decimal("90"), True)
 COMPLAINTS = Target("complaint_rate", "投诉率", Decimal("3"), False)
@@ -97,3 +97,16 @@ def test_a_limit_keeps_the_count_exact():
     surveys = [{**SURVEY, "ticket": f"T{n}", "skill": 1} for n in range(30)]
     group = next(g for g in group_findings(surveys, [], [], limit=5).problems if g.key == "skill")
     assert (group.count, len(group.items), group.truncated) == (30, 5, True)
+
+
+def test_a_change_against_last_month_says_whether_it_is_better():
+    # A rate: the difference in percentage points; better depends on the target's direction.
+    assert change(Decimal("92.5"), Decimal("90.0"), higher_is_better=True) == Change(Decimal("2.5"), True)
+    assert change(Decimal("4.0"), Decimal("2.5"), higher_is_better=False) == Change(Decimal("1.5"), False)
+    fewer = change(Decimal("80.0"), Decimal("85.0"), higher_is_better=True)
+    assert (fewer.sign, fewer.magnitude, fewer.improved) == ("−", Decimal("5.0"), False)
+    # The number of calls: no direction is better; nothing last month: nothing to compare.
+    assert change(12, 9, higher_is_better=None) == Change(3, None)
+    assert change(Decimal("90.0"), None, higher_is_better=True) == Change(None, None)
+    assert change(None, Decimal("90.0"), higher_is_better=True).sign == ""
+    assert change(5, 5, higher_is_better=False) == Change(0, None)

@@ -2,8 +2,8 @@
 
 A throwaway database (the test database's name + `_screenshots`) gets the demo data (`seed_demo`); a
 live server thread serves it and Debian's Chromium, driven by Playwright, logs in as each demo user at
-1366×768 and photographs their home page, the supervisor's ticket page with its next action and the
-dispatcher's dispatch board. The monthly report PDF is rendered to one PNG per page by `pdftoppm`
+1366×768 and photographs their home page, the supervisor's ticket page with its next action, the
+dispatcher's dispatch board and the manager's header menus at 1024×768. The monthly report PDF is rendered to one PNG per page by `pdftoppm`
 (poppler-utils). Everything lands in docs/images/; the database is dropped at the end.
 """
 
@@ -28,6 +28,7 @@ from accounts.models import Role
 from tickets.models import RepairTicket, State
 
 VIEWPORT = {"width": 1366, "height": 768}
+NARROW_VIEWPORT = {"width": 1024, "height": 768}
 CHROMIUM = "/usr/bin/chromium"
 # The demo user of each role, photographed on their home page (a technician's is their job list).
 HOME_PAGES = [
@@ -100,6 +101,7 @@ class Command(BaseCommand):
                         page.goto("/tickets/board/")
                         self._save(page, out / "dispatch-board.png")
                     if role == Role.MANAGER:
+                        self._header_menus(page, out)
                         month = timezone.localdate().strftime("%Y-%m")
                         response = page.request.get(f"/reports/monthly/report.pdf?month={month}")
                         if not response.ok:
@@ -109,6 +111,22 @@ class Command(BaseCommand):
                 browser.close()
         finally:
             server.terminate()
+
+    def _header_menus(self, page, out: Path) -> None:
+        """The header at 1024×768, the narrowest width it must fit on one line: a work-area menu open in
+        Chinese, the account menu (name, branch, language, 退出) open in English."""
+        page.set_viewport_size(NARROW_VIEWPORT)
+        page.get_by_test_id("nav-reports").click()
+        self._save(page, out / "header-1024.png")
+        page.keyboard.press("Escape")
+        page.get_by_test_id("account-menu").click()
+        page.get_by_role("button", name="English", exact=True).click()
+        page.get_by_test_id("account-menu").click()
+        self._save(page, out / "header-1024-en.png")
+        page.keyboard.press("Escape")
+        page.get_by_test_id("account-menu").click()
+        page.get_by_role("button", name="简体中文", exact=True).click()
+        page.set_viewport_size(VIEWPORT)
 
     @staticmethod
     def _logged_in(browser, base_url: str, username: str):

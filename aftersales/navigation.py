@@ -1,0 +1,169 @@
+"""The header's menu: the links each role may open, grouped by work area (issue #16).
+
+One list of areas instead of a row of links per app: with eleven links a supervisor's or a manager's
+header wrapped one character per line at 1024 px. An area with one link for this user is a plain link,
+an area with more is a dropdown. Six areas and the account menu fit at 1024 px in English (the wider
+language), so no 更多 menu is needed; tests/browser/test_header.py measures it for every role. The
+rules of who sees which link are the ones the views apply (tests/security/test_links.py follows every
+link of every role and fails on a 403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+
+D, T, S = Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR
+W, F, M, GM, A = Role.WAREHOUSE, Role.FINANCE, Role.MANAGER, Role.GENERAL_MANAGER, Role.ADMIN
+REPORT_READERS = (S, M, GM, A)
+
+
+@dataclass(frozen=True)
+class Who:
+    """What the menu needs to know about the user."""
+
+    roles: frozenset[str]
+    is_staff: bool
+    is_superuser: bool
+
+    def any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def _roles(*roles: str) -> Callable[[Who], bool]:
+    return lambda who: who.any(*roles)
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    url_name: str
+    shown: Callable[[Who], bool]
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class Area:
+    label: str
+    testid: str
+    items: tuple[Item, ...]
+
+
+AREAS = (
+    Area(
+        _("服务"),
+        "service",
+        (
+            Item(_("报修登记"), "tickets:intake", _roles(D)),
+            Item(_("派工看板"), "tickets:dispatch_board", _roles(D, S)),
+            Item(_("我的任务"), "tickets:my_jobs", _roles(T)),
+            Item(_("工单"), "tickets:list", lambda who: True, query="?state=open"),
+            Item(_("进出登记簿"), "tickets:goods_register", _roles(D, S, W)),
+            Item(_("到期合同"), "warranty:expiring_contracts", _roles(D, S, M)),
+        ),
+    ),
+    Area(
+        _("回访投诉"),
+        "care",
+        (
+            Item(_("今日回访"), "surveys:call_queue", _roles(D, S, M, GM)),
+            Item(_("客户投诉"), "surveys:complaints", _roles(D, S, M, GM), query="?state=open"),
+        ),
+    ),
+    Area(
+        _("备件"),
+        "parts",
+        (
+            Item(_("我的配件"), "parts:my_van", _roles(T)),
+            Item(_("备件"), "parts:home", lambda who: who.is_superuser or who.any(W, S, M, F, GM)),
+            # The parts office (above) links to the backorders itself; a dispatcher has no parts office.
+            Item(
+                _("缺货登记"),
+                "parts:backorders",
+                lambda who: who.any(D) and not (who.is_superuser or who.any(W, S, M, F, GM)),
+            ),
+        ),
+    ),
+    Area(
+        _("赔偿与收费"),
+        "money",
+        (
+            Item(_("待我审批"), "claims:approvals", _roles(S, M, GM)),
+            Item(_("赔偿申请"), "claims:claim_list", lambda who: bool(who.roles)),
+            Item(_("核销"), "claims:write_offs", _roles(F, M, GM)),
+            Item(_("服务费"), "claims:fees", _roles(F, M, GM)),
+            Item(_("当日收款"), "claims:takings", _roles(F, M, S, T)),
+        ),
+    ),
+    Area(
+        _("统计报表"),
+        "reports",
+        (
+            Item(_("服务指标"), "reports:dashboard", _roles(*REPORT_READERS)),
+            Item(_("月度满意度报告"), "reports:monthly", _roles(A, M, GM)),
+            Item(_("服务主任日报"), "reports:branch_daily", _roles(*REPORT_READERS)),
+            Item(_("技术员日报"), "reports:technician_daily", _roles(*REPORT_READERS)),
+            Item(
+                _("我的日报"),
+                "reports:technician_daily",
+                lambda who: who.any(T) and not who.any(*REPORT_READERS),
+            ),
+            Item(_("叫修登记簿"), "reports:call_register", _roles(D, *REPORT_READERS)),
+        ),
+    ),
+    Area(_("系统管理"), "admin", (Item(_("系统管理"), "admin:index", lambda who: who.is_staff),)),
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A top-level entry of the header: a link (one item) or a dropdown (`links`)."""
+
+    label: str
+    testid: str
+    links: tuple[Link, ...]
+
+    @property
+    def is_dropdown(self) -> bool:
+        return len(self.links) > 1
+
+    @property
+    def active(self) -> bool:
+        return any(link.active for link in self.links)
+
+
+def entries_for(who: Who, path: str = "") -> list[Entry]:
+    """The header's entries for this user, in order."""
+    entries = []
+    for area in AREAS:
+        links = []
+        for item in area.items:
+            if item.shown(who):
+                url = reverse(item.url_name)
+                links.append(Link(item.label, url + item.query, active=bool(path) and path == url))
+        if links:
+            label = links[0].label if len(links) == 1 else area.label
+            entries.append(Entry(label, area.testid, tuple(links)))
+    return entries
+
+
+def menu(request: HttpRequest) -> dict:
+    """Context processor: the header's entries (`nav_entries`) for a signed-in user."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_entries": []}
+    who = Who(roles=frozenset(user.roles), is_staff=user.is_staff, is_superuser=user.is_superuser)
+    return {"nav_entries": entries_for(who, request.path)}
