@@ -12,9 +12,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import UserError
+from aftersales.texts import Text
 from notifications.services import mark_work_done, notify
 from parts import ledger, rules
 from parts.ledger import Change
@@ -172,8 +174,8 @@ def submit_requisition(
     notify(
         supervisors,
         kind="parts_requisition",
-        subject=_("领料单 %(number)s 待审批") % {"number": requisition.number},
-        body=_("工单 %(ticket)s,申请人 %(user)s:%(reason)s")
+        subject=Text(gettext_noop("领料单 %(number)s 待审批")) % {"number": requisition.number},
+        body=Text(gettext_noop("工单 %(ticket)s,申请人 %(user)s:%(reason)s"))
         % {"ticket": ticket.number, "user": user, "reason": requisition.reason},
         link=requisition.get_absolute_url(),
         key=f"requisition-submitted:{requisition.pk}",
@@ -208,7 +210,11 @@ def decide_requisition(*, requisition_id: int, user: User, approve: bool, note: 
         notify(
             [requisition.technician],
             kind="parts_requisition",
-            subject=(_("领料单 %(number)s 已批准") if approve else _("领料单 %(number)s 被驳回"))
+            subject=(
+                Text(gettext_noop("领料单 %(number)s 已批准"))
+                if approve
+                else Text(gettext_noop("领料单 %(number)s 被驳回"))
+            )
             % {"number": requisition.number},
             body=note,
             link=requisition.get_absolute_url(),
@@ -835,9 +841,10 @@ def mark_backorders_arrived(
         notify(
             branch_dispatchers(backorder.branch_id),
             kind="parts_backorder",
-            subject=_("缺货已到:%(part)s,请通知客户 %(customer)s 取件")
+            subject=Text(gettext_noop("缺货已到:%(part)s,请通知客户 %(customer)s 取件"))
             % {"part": backorder.part, "customer": backorder.customer},
-            body=_("接收单 %(note)s 入库 %(warehouse)s。") % {"note": note.number, "warehouse": warehouse},
+            body=Text(gettext_noop("接收单 %(note)s 入库 %(warehouse)s。"))
+            % {"note": note.number, "warehouse": warehouse},
             link=reverse("parts:backorders"),
             key=f"backorder-arrived:{backorder.pk}",
         )

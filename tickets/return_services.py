@@ -15,9 +15,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text
 from notifications.services import notify, notify_customer
 from tickets.models import (
     GoodsRegisterEntry,
@@ -184,7 +186,7 @@ def send_pickup_notice(ticket: RepairTicket, notice: int) -> None:
     notify(
         User.objects.filter(is_active=True, branch_id=ticket.branch_id, groups__name=Role.DISPATCHER),
         kind="pickup",
-        subject=_("请通知客户取件:%(number)s(第 %(notice)d 次)")
+        subject=Text(gettext_noop("请通知客户取件:%(number)s(第 %(notice)d 次)"))
         % {"number": ticket.number, "notice": notice},
         link=ticket.get_absolute_url(),
         key=f"pickup:{ticket.pk}:{notice}",

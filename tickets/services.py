@@ -10,10 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text
 from customers.models import Customer, FaultCategory, Unit
 from customers.services import register_customer, register_unit
 from notifications.services import notify, notify_customer
@@ -114,7 +116,7 @@ def _tell_supervisors_of_pressing_call(ticket: RepairTicket) -> None:
     notify(
         supervisors,
         kind="ticket_logged",
-        subject=_("新报修 %(number)s(%(priority)s,%(category)s):%(customer)s")
+        subject=Text(gettext_noop("新报修 %(number)s(%(priority)s,%(category)s):%(customer)s"))
         % {
             "number": ticket.number,
             "priority": ticket.get_priority_display(),
@@ -270,7 +272,7 @@ def apply_transition(
             notify(
                 [ticket.technician],
                 kind="dispatch",
-                subject=_("新派工 %(number)s:%(customer)s,%(address)s")
+                subject=Text(gettext_noop("新派工 %(number)s:%(customer)s,%(address)s"))
                 % {
                     "number": ticket.number,
                     "customer": ticket.customer.name,

@@ -13,8 +13,10 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Role, User
+from aftersales.texts import Text
 from notifications.services import notify, notify_customer, used_keys
 from tickets import sla_services
 from tickets.models import Milestone, RepairTicket, State, TicketDeadline, TicketEvent
@@ -64,7 +66,7 @@ def pickup_reminders() -> int:
                 notify(
                     _branch_users(ticket.branch_id, Role.DISPATCHER),
                     kind="ship_back",
-                    subject=_("%(number)s 已通知 %(count)d 次仍未取件,请寄回客户")
+                    subject=Text(gettext_noop("%(number)s 已通知 %(count)d 次仍未取件,请寄回客户"))
                     % {"number": ticket.number, "count": count},
                     link=ticket.get_absolute_url(),
                     key=f"ship-back:{ticket.pk}",
@@ -117,7 +119,7 @@ def late_repair_notices() -> int:
         notify(
             _branch_users(ticket.branch_id, Role.SUPERVISOR),
             kind="late_repair",
-            subject=_("%(number)s 返厂维修将超过承诺时间 %(promised)s,请协助")
+            subject=Text(gettext_noop("%(number)s 返厂维修将超过承诺时间 %(promised)s,请协助"))
             % {"number": ticket.number, "promised": promised},
             link=ticket.get_absolute_url(),
             key=f"late-repair:{deadline.pk}",
@@ -152,7 +154,9 @@ def contract_expiry_notices() -> int:
             notify(
                 office[contract.customer.branch_id],
                 kind="contract_expiry",
-                subject=_("保养合同 %(number)s(%(customer)s)将于 %(end)s 到期,请安排续约回访")
+                subject=Text(
+                    gettext_noop("保养合同 %(number)s(%(customer)s)将于 %(end)s 到期,请安排续约回访")
+                )
                 % {"number": contract.number, "customer": contract.customer.name, "end": contract.end_date},
                 key=key_of[contract.pk],
             )
