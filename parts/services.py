@@ -19,7 +19,7 @@ from aftersales.errors import UserError
 from aftersales.texts import Text
 from notifications.services import mark_work_done, notify
 from parts import ledger, rules
-from parts.ledger import Change
+from parts.ledger import Change, InsufficientStock
 from parts.models import (
     ISSUABLE_STATES,
     Backorder,
@@ -367,16 +367,17 @@ def record_report_usage(*, ticket: RepairTicket, actor: User) -> list[PartUsage]
             requisition=requisition,
             status=PartUsage.Status.CONSUMED,
         )
+        problem: Text | None = None
         if part is None:
             usage.status = PartUsage.Status.OUTSTANDING
-            usage.problem = (
-                _("配件编号 %(code)s 不在配件目录中。") % {"code": line.part_code}
+            problem = (
+                Text(gettext_noop("配件编号 %(code)s 不在配件目录中。")) % {"code": line.part_code}
                 if line.part_code
-                else _("未填写配件编号。")
+                else Text(gettext_noop("未填写配件编号。"))
             )
         elif van is None:
             usage.status = PartUsage.Status.OUTSTANDING
-            usage.problem = _("技术员 %(name)s 没有车载库。") % {"name": technician}
+            problem = Text(gettext_noop("技术员 %(name)s 没有车载库。")) % {"name": technician}
         else:
             try:
                 ledger.move(
@@ -385,11 +386,17 @@ def record_report_usage(*, ticket: RepairTicket, actor: User) -> list[PartUsage]
                     actor=actor,
                     reference=ticket.number,
                 )
+            except InsufficientStock as exc:
+                usage.status = PartUsage.Status.OUTSTANDING
+                problem = exc.text
             except UserError as exc:
                 usage.status = PartUsage.Status.OUTSTANDING
                 usage.problem = str(exc)
             else:
                 usage.warehouse = van
+        if problem is not None:
+            # The Chinese record, and its code for the reader's language (aftersales.texts).
+            usage.problem, usage.problem_message = problem.record(), problem.as_json()
         usage.save()
         if line.old_part_returnable:
             OldPart.objects.create(
@@ -436,7 +443,7 @@ def write_off(*, usage_id: int, user: User) -> PartUsage:
         if usage.written_off_at:
             raise UserError(_("该配件已销帐。"))
         if usage.status == PartUsage.Status.OUTSTANDING:
-            raise UserError(_("该配件尚未出库:%(problem)s") % {"problem": usage.problem})
+            raise UserError(_("该配件尚未出库:%(problem)s") % {"problem": usage.problem_text})
         blockers = write_off_blockers(usage)
         if blockers:
             raise UserError(_("不能销帐:") + "".join(blockers))
@@ -476,7 +483,7 @@ def resolve_usage(
             if not note.strip():
                 raise UserError(_("不出库时请填写原因。"), field="note")
             usage.status = PartUsage.Status.DISMISSED
-            usage.problem = note.strip()
+            usage.problem, usage.problem_message = note.strip(), {}
         else:
             check_keeper(user, warehouse)
             part = part or usage.part
@@ -493,7 +500,7 @@ def resolve_usage(
             usage.part = part
             usage.warehouse = warehouse
         usage.resolved_by = user
-        usage.save(update_fields=["status", "problem", "part", "warehouse", "resolved_by"])
+        usage.save(update_fields=["status", "problem", "problem_message", "part", "warehouse", "resolved_by"])
         if hasattr(usage, "old_part") and usage.old_part.part_id is None and usage.part_id:
             OldPart.objects.filter(pk=usage.old_part.pk).update(part=usage.part)
         _write_off_if_due(usage)

@@ -485,7 +485,7 @@ def my_old_parts(request: HttpRequest) -> HttpResponse:
     )
     for usage in unsettled:
         # Why it is still on the technician (§1-3.7.4): shown beside each line.
-        usage.blockers = [usage.problem] if usage.problem else services.write_off_blockers(usage)
+        usage.blockers = [usage.problem_text] if usage.problem else services.write_off_blockers(usage)
     return render(request, "parts/my_old_parts.html", {"old_parts": old_parts, "unsettled": unsettled})
 
 

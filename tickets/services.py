@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import ConcurrentTransition, can_proceed
@@ -42,6 +42,13 @@ def service_category_for(decision: rules.WarrantyDecision) -> str:
 
 def default_due_at(start: datetime.datetime) -> datetime.datetime:
     return start + datetime.timedelta(hours=settings.TICKET_DEFAULT_DUE_HOURS)
+
+
+def _stored_decision(decision: rules.WarrantyDecision) -> dict:
+    """The verdict as the ticket keeps it: the reasons' codes and parameters (the ticket page reads them in
+    the reader's language) and their Chinese texts as the record, whoever's language the request was in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return decision.as_dict()
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         conditions=sorted(details.conditions),
         service_category=service_category_for(decision),
         warranty_remedy=decision.remedy.value,
-        warranty_decision=decision.as_dict(),
+        warranty_decision=_stored_decision(decision),
         reported_at=now,
         state_changed_at=now,
         due_at=default_due_at(now),
@@ -98,7 +105,7 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         action="log_call",
         to_state=ticket.state,
         note=details.fault_description,
-        data={"warranty": decision.as_dict()},
+        data={"warranty": _stored_decision(decision)},
     )
     sla_services.set_deadlines(ticket, now)
     _tell_supervisors_of_pressing_call(ticket)
@@ -119,8 +126,9 @@ def _tell_supervisors_of_pressing_call(ticket: RepairTicket) -> None:
         subject=Text(gettext_noop("新报修 %(number)s(%(priority)s,%(category)s):%(customer)s"))
         % {
             "number": ticket.number,
-            "priority": ticket.get_priority_display(),
-            "category": ticket.get_fault_category_display(),
+            # The labels themselves (lazy), so that each reader sees them in their language.
+            "priority": Priority(ticket.priority).label,
+            "category": FaultCategory(ticket.fault_category).label,
             "customer": ticket.customer.name,
         },
         body=ticket.fault_description,
@@ -368,7 +376,7 @@ def revise_fault(
         previous = ticket.warranty_decision
         ticket.fault_cause = fault_cause
         ticket.conditions = sorted(conditions)
-        ticket.warranty_decision = decision.as_dict()
+        ticket.warranty_decision = _stored_decision(decision)
         ticket.warranty_remedy = decision.remedy.value
         ticket.service_category = service_category_for(decision)
         ticket.version += 1
@@ -389,7 +397,7 @@ def revise_fault(
             from_state=ticket.state,
             to_state=ticket.state,
             note=note,
-            data={"before": previous, "after": decision.as_dict()},
+            data={"before": previous, "after": _stored_decision(decision)},
         )
     return ticket
 
