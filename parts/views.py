@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.idempotency import idempotent
@@ -779,10 +780,10 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 STEP_LABELS = {
-    "send": _("发给供应商"),
-    "accept": _("供应商接受"),
-    "reject": _("供应商拒绝"),
-    "pay": _("登记回款"),
+    "send": gettext_lazy("发给供应商"),
+    "accept": gettext_lazy("供应商接受"),
+    "reject": gettext_lazy("供应商拒绝"),
+    "pay": gettext_lazy("登记回款"),
 }
 
 

@@ -78,10 +78,10 @@ def missing_for_signature(report: ServiceReport) -> list[str]:
 
 
 FEE_LABELS = {
-    "fee": _("服务费"),
-    "payment_method": _("付款方式"),
-    "fee_reason": _("收费原因"),
-    "fee_reason_note": _("收费原因说明"),
+    "fee": gettext_lazy("服务费"),
+    "payment_method": gettext_lazy("付款方式"),
+    "fee_reason": gettext_lazy("收费原因"),
+    "fee_reason_note": gettext_lazy("收费原因说明"),
 }
 
 
