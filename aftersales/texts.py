@@ -32,12 +32,24 @@ from django.utils.translation import gettext, pgettext
 class Text:
     msgid: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    context: str | None = None
+
+    @classmethod
+    def label(cls, label: Promise) -> Text:
+        """The lazy label of a choice (gettext_lazy / pgettext_lazy) as a text of its own."""
+        stored = _lazy_label(label)
+        if isinstance(stored, str):
+            return cls(stored)
+        return cls(stored["id"], context=stored.get("context"))
 
     def __mod__(self, params: Mapping[str, Any]) -> Text:
-        return Text(self.msgid, dict(params))
+        return Text(self.msgid, dict(params), self.context)
 
     def as_json(self) -> dict:
-        return {"id": self.msgid, "params": {name: _stored(value) for name, value in self.params.items()}}
+        stored = {"id": self.msgid, "params": {name: _stored(value) for name, value in self.params.items()}}
+        if self.context is not None:
+            stored["context"] = self.context
+        return stored
 
     def record(self) -> str:
         """The Chinese text, to store as the record."""

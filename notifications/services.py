@@ -155,9 +155,11 @@ def used_keys(keys: Iterable[str]) -> set[str]:
 
 
 def notify_customer(
-    customer: Customer, *, kind: str, text: str, key: str = "", secret_link: str = ""
+    customer: Customer, *, kind: str, text: str | Text, key: str = "", secret_link: str = ""
 ) -> Notification | None:
     """An SMS to the customer's first mobile number (recorded, delivered and retried like the others).
+
+    The text goes out in Chinese whoever's action sends it: a `Text` is sent as its Chinese record.
 
     `secret_link`, a path sent after the text, is a credential: it is erased from the stored message once
     the SMS has gone or been given up.

@@ -163,7 +163,9 @@ def _text_link(ticket: RepairTicket, token: str) -> str:
     notification = notify_customer(
         ticket.customer,
         kind="survey_link",
-        text=_("【%(company)s】感谢您使用我们的售后服务(工单 %(number)s),请花一分钟评价本次服务:")
+        text=Text(
+            gettext_noop("【%(company)s】感谢您使用我们的售后服务(工单 %(number)s),请花一分钟评价本次服务:")
+        )
         % {"company": settings.COMPANY_NAME, "number": ticket.number},
         secret_link=reverse("surveys:answer", args=[token]),
     )

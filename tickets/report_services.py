@@ -21,11 +21,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from PIL import Image
 
 from accounts.models import User
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, open_image, prepare_photo
 from tickets.fee_rules import FeeStep, fee_step_problems, reason_needed
 from tickets.models import (
@@ -37,6 +38,7 @@ from tickets.models import (
     ServiceReportPhoto,
     State,
     TicketEvent,
+    event_note,
 )
 from tickets.permissions import may_add_addendum, may_write_report
 from warranty.rules import Payer
@@ -501,7 +503,7 @@ def sign_report(
             action="sign_report",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=_("客户 %(name)s 签字确认服务报告。") % {"name": signer_name},
+            **event_note(Text(gettext_noop("客户 %(name)s 签字确认服务报告。")) % {"name": signer_name}),
             data={"report": report.pk, "content_sha256": report.content_sha256},
         )
     return report

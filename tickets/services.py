@@ -20,7 +20,15 @@ from customers.models import Customer, FaultCategory, Unit
 from customers.services import register_customer, register_unit
 from notifications.services import notify, notify_customer
 from tickets import sla_services
-from tickets.models import TRANSITION_LABELS, Priority, RepairTicket, ServiceCategory, State, TicketEvent
+from tickets.models import (
+    TRANSITION_LABELS,
+    Priority,
+    RepairTicket,
+    ServiceCategory,
+    State,
+    TicketEvent,
+    event_note,
+)
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
 from tickets.selectors import verdict_for_unit
 from tickets.signals import ticket_transitioned
@@ -207,16 +215,19 @@ def apply_transition(
     name: str,
     expected_version: int | None,
     technician: User | None = None,
-    note: str = "",
+    note: str | Text = "",
 ) -> RepairTicket:
     """Run one transition: lock the row, check version and permission, transition, log.
+
+    `note` is what the user wrote, or a `Text` the system made (stored with its message code).
 
     `expected_version` is the version the user saw; if the ticket moved since, the user gets a
     Conflict message and nothing is written (two users pressing at once: exactly one wins).
     """
     if name not in TRANSITION_ACTORS:
         raise Conflict(_("未知操作。"))
-    note = note.strip()
+    note_fields = event_note(note if isinstance(note, Text) else note.strip())
+    note = note_fields["note"]
     if name in NEEDS_REASON and not note:
         raise UserError(_("请填写原因。"), field="note")
     if name in NEEDS_WORK_SUMMARY and not note:
@@ -272,8 +283,8 @@ def apply_transition(
             action=name,
             from_state=from_state,
             to_state=ticket.state,
-            note=note,
             data=data,
+            **note_fields,
         )
         sla_services.after_transition(ticket, name, now, undone_at=undone_at)
         if name == "dispatch":
@@ -459,7 +470,9 @@ def depart(*, ticket_id: int, user: User, expected_version: int | None, eta_minu
             action="depart",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=_("预计 %(eta)s 到达。") % {"eta": f"{timezone.localtime(eta):%H:%M}"},
+            **event_note(
+                Text(gettext_noop("预计 %(eta)s 到达。")) % {"eta": f"{timezone.localtime(eta):%H:%M}"}
+            ),
             data={"eta": eta.isoformat(), "eta_minutes": eta_minutes},
         )
         # The transactional outbox: the SMS exists only if the departure does.
@@ -467,7 +480,9 @@ def depart(*, ticket_id: int, user: User, expected_version: int | None, eta_minu
             ticket.customer,
             kind="eta",
             key=f"eta:{event.pk}",
-            text=_("您的报修(工单 %(number)s)技术员 %(technician)s 已出发,预计 %(eta)s 前后到达。")
+            text=Text(
+                gettext_noop("您的报修(工单 %(number)s)技术员 %(technician)s 已出发,预计 %(eta)s 前后到达。")
+            )
             % {"number": ticket.number, "technician": user, "eta": f"{timezone.localtime(eta):%H:%M}"},
         )
     return ticket

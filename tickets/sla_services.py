@@ -35,6 +35,7 @@ from tickets.models import (
     SlaPolicy,
     TicketDeadline,
     TicketEvent,
+    event_note,
 )
 
 
@@ -232,6 +233,7 @@ def pause_clock(*, ticket_id: int, user: User, reason: str, note: str = "") -> C
     ticket.clock_paused = True
     ticket.version += 1
     ticket.save(update_fields=["clock_paused", "version"])
+    reason_label = ClockPause.Reason(pause.reason).label
     TicketEvent.objects.create(
         ticket=ticket,
         actor=user,
@@ -239,7 +241,11 @@ def pause_clock(*, ticket_id: int, user: User, reason: str, note: str = "") -> C
         action="pause_clock",
         from_state=ticket.state,
         to_state=ticket.state,
-        note=f"{pause.get_reason_display()} {pause.note}".strip(),
+        **event_note(
+            Text(gettext_noop("%(reason)s %(note)s")) % {"reason": reason_label, "note": pause.note}
+            if pause.note
+            else Text.label(reason_label)
+        ),
     )
     return pause
 
