@@ -53,7 +53,8 @@ def test_phone_extension_reads_in_the_active_language():
 # that forgets either.
 
 ROOT = Path(__file__).resolve().parents[1]
-HAN = re.compile(r"[\u4e00-\u9fff]")
+# Chinese characters, and the CJK punctuation (、。:) and full-width forms that only Chinese text uses.
+HAN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 SKIPPED_DIRS = {".venv", "node_modules", "staticfiles", "var", "tests", "loadtest", ".git"}
 
 
@@ -337,7 +338,7 @@ CHINESE_DATA_LITERALS = {
     # Each language named in itself, in the language switch (DESIGN §9).
     "aftersales/settings.py": {"简体中文", "示例电器有限公司"},  # and the default company name: data
     # Parses the extension of a phone number as people type it in China (转 808).
-    "customers/phones.py": {r"(?:转|ext\.?|x|#)\s*(\d{1,6})\s*$"},
+    "customers/phones.py": {r"(?:转|ext\.?|x|#)\s*(\d{1,6})\s*$", r"[\s\-()（）.+]"},
     # A part's default unit of measure: a stored value the warehouse types, not a label.
     "parts/models.py": {"个"},
     # Finds the Chinese login button of the default language to take the screenshots.

@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext
 from PIL import Image
 
 from accounts.models import User
@@ -480,7 +480,8 @@ def sign_report(
         missing = missing_for_signature(report)
         if missing:
             raise Conflict(
-                _("服务报告尚未填写完整,客户不能签字。缺少:%(missing)s。") % {"missing": "、".join(missing)}
+                _("服务报告尚未填写完整,客户不能签字。缺少:%(missing)s。")
+                % {"missing": pgettext("list separator", "、").join(map(str, missing))}
             )
         signer_name = check_signer(signer_name, user)
         check_signature(signature_png)

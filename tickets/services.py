@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.models import DocumentSequence, Role, User
@@ -164,7 +164,7 @@ def check_fault_category(unit: Unit, fault_category: str) -> str:
             % {
                 "category": FaultCategory(fault_category).label,
                 "product": product.name,
-                "allowed": "、".join(
+                "allowed": pgettext("list separator", "、").join(
                     str(label) for value, label in FaultCategory.choices if value in allowed
                 ),
             },
