@@ -11,13 +11,14 @@ their own language (DESIGN §9).
 The msgid is the code: makemessages finds it through gettext_noop, and a text whose msgid has left the
 catalogue still reads in Chinese. A parameter that is itself a label (a priority, a milestone, given as
 the lazy label of its choices) is stored as its own msgid and translated too; a Text inside a Text
-likewise; a list is joined with the language's separator. Other parameters (numbers, names, dates) are stored as they read.
+likewise; a list is joined with the language's separator. Other parameters (numbers, names, dates) are
+stored as they read.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -143,7 +144,3 @@ def record(text: Text | Lines | str) -> str:
 def as_json(text: Text | Lines | str) -> dict:
     """What to store beside the record: nothing for a text a person wrote."""
     return {} if isinstance(text, str) else text.as_json()
-
-
-def join(texts: Iterable[Text | str]) -> Lines:
-    return Lines(tuple(texts))

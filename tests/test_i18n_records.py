@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import json
 
 import pytest
 from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from accounts.models import Role
+from aftersales.texts import Text, render
 from notifications.models import Notification
 from parts.models import PartUsage
 from tests.customers.factories import ProductModelFactory
 from tests.parts.factories import PartFactory, WarehouseFactory
 from tests.tickets.factories import TicketFactory
-from tickets.models import RepairTicket, ServiceReportPart, TicketEvent
+from tickets.models import AlertLevel, RepairTicket, ServiceReportPart, TicketEvent
 from tickets.services import apply_transition
 from tickets.sla_services import pause_clock
 
@@ -154,3 +157,22 @@ def test_rows_stored_before_the_codes_get_them_where_the_text_is_one_of_the_rule
     inbox = reading_in(client, supervisor, "en").get(reverse("notifications:inbox")).content.decode()
     assert "Requisition LL-SH-0007 awaits approval" in inbox and "请回电客户" in inbox
     assert Notification.objects.get(pk=old.pk).subject == "领料单 LL-SH-0007 待审批"
+
+
+def test_a_text_keeps_labels_and_lists_as_codes_and_falls_back_to_its_record():
+    title = Text(gettext_noop("%(level)s:%(count)d 张工单(%(numbers)s 等)")) % {
+        "level": AlertLevel.BREACH.label,
+        "count": 4,
+        "numbers": ["SH-1", "SH-2"],
+    }
+    stored = json.loads(json.dumps(title.as_json()))
+    assert title.record() == "超时:4 张工单(SH-1、SH-2 等)"
+    with translation.override("en"):
+        english = render(stored, title.record())
+    assert "SH-1, SH-2" in english and "超时" not in english and "张工单" not in english
+    with translation.override("en"):
+        # A message no catalogue knows reads as its Chinese msgid; one that no longer fits shows the record.
+        assert render({"id": "旧的消息 %(n)s", "params": {"n": 1}}, "记录") == "旧的消息 1"
+        assert render({"id": "旧的消息 %(n)s", "params": {}}, "记录") == "旧的消息 %(n)s"
+        assert render({"id": "旧的消息 %(n)s", "params": {"m": 1}}, "记录") == "记录"
+        assert render({}, "有人写的说明") == "有人写的说明"
