@@ -176,3 +176,24 @@ def test_a_text_keeps_labels_and_lists_as_codes_and_falls_back_to_its_record():
         assert render({"id": "旧的消息 %(n)s", "params": {}}, "记录") == "旧的消息 %(n)s"
         assert render({"id": "旧的消息 %(n)s", "params": {"m": 1}}, "记录") == "记录"
         assert render({}, "有人写的说明") == "有人写的说明"
+
+
+@pytest.mark.django_db
+def test_a_verdict_stored_before_the_parameters_reads_as_far_as_its_codes_allow(client, dispatcher, branch_a):
+    """Older verdicts kept only code and text: a reason that needs no parameters reads in English, the
+    others show their stored text rather than nothing."""
+    ticket = TicketFactory(
+        unit__owner__branch=branch_a,
+        warranty_decision={
+            "remedy": "free_repair",
+            "payer": "company",
+            "eligible": ["free_repair"],
+            "reasons": [
+                {"code": "contract", "text": "保养合同有效:按合同免费维修"},
+                {"code": "free_repair_window", "text": "购买第 40 天,质量问题,12 个月内免费维修"},
+            ],
+        },
+    )
+    page = reading_in(client, dispatcher, "en").get(ticket.get_absolute_url()).content.decode()
+    assert "Maintenance contract in force: the repair is free under the contract" in page
+    assert "购买第 40 天,质量问题,12 个月内免费维修" in page
