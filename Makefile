@@ -66,6 +66,7 @@ lint: $(STAMP)
 
 messages: $(STAMP)
 	SECRET_KEY=x $(PY) manage.py makemessages -l en --ignore=.venv --ignore=static --ignore=staticfiles --ignore=var --ignore=tests --no-obsolete
+	SECRET_KEY=x $(PY) manage.py makemessages -l en -d djangojs --ignore=.venv --ignore=static/vendor --ignore=staticfiles --ignore=var --ignore=tests --no-obsolete
 
 clean:
 	rm -rf var staticfiles

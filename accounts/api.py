@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -56,8 +57,10 @@ class TokenView(APIView):
     @extend_schema(
         request=None,
         responses={
-            204: OpenApiResponse(description="令牌已撤销"),
-            401: OpenApiResponse(ERROR_SERIALIZER, description="没有令牌,或令牌无效、已过期或已被撤销"),
+            204: OpenApiResponse(description=gettext_lazy("令牌已撤销")),
+            401: OpenApiResponse(
+                ERROR_SERIALIZER, description=gettext_lazy("没有令牌,或令牌无效、已过期或已被撤销")
+            ),
         },
         auth=[{"tokenAuth": []}],
     )

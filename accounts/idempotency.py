@@ -28,7 +28,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -40,7 +40,7 @@ HEADER = "Idempotency-Key"
 # Not part of what the user asked: left out of the request's fingerprint.
 NOT_THE_REQUEST = {FORM_FIELD, "csrfmiddlewaretoken"}
 REDIRECTS = (301, 302, 303)
-REFUSED_MESSAGE = _lazy("该操作已用不同的内容提交过,请刷新页面后重新填写。")
+REFUSED_MESSAGE = gettext_lazy("该操作已用不同的内容提交过,请刷新页面后重新填写。")
 
 
 def idempotent(view):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -41,11 +42,11 @@ VALIDATION_SCHEMA = {
     "additionalProperties": True,
 }
 ERROR_RESPONSES = {
-    "400": ("请求数据有误(按字段列出)", VALIDATION_SCHEMA),
-    "403": ("未登录,或没有权限", ERROR_SCHEMA),
-    "404": ("不存在,或不在您的网点范围内", ERROR_SCHEMA),
-    "409": ("工单已被他人更新或状态不允许", ERROR_SCHEMA),
-    "429": ("请求过于频繁", ERROR_SCHEMA),
+    "400": (gettext_lazy("请求数据有误(按字段列出)"), VALIDATION_SCHEMA),
+    "403": (gettext_lazy("未登录,或没有权限"), ERROR_SCHEMA),
+    "404": (gettext_lazy("不存在,或不在您的网点范围内"), ERROR_SCHEMA),
+    "409": (gettext_lazy("工单已被他人更新或状态不允许"), ERROR_SCHEMA),
+    "429": (gettext_lazy("请求过于频繁"), ERROR_SCHEMA),
 }
 
 
@@ -58,6 +59,7 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
             responses = operation.setdefault("responses", {})
             for code, (description, schema) in ERROR_RESPONSES.items():
                 responses.setdefault(
-                    code, {"description": description, "content": {"application/json": {"schema": schema}}}
+                    code,
+                    {"description": str(description), "content": {"application/json": {"schema": schema}}},
                 )
     return result

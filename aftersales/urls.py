@@ -2,6 +2,7 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -30,6 +31,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The texts of static/js in the reader's language (djangojs.po), loaded by a script tag (no inline
+    # script: CSP) before the page's scripts, and kept by the service worker for offline pages.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("tickets/", include("tickets.urls")),
     path("customers/", include("customers.urls")),
     path("customers/", include("tickets.history_urls")),

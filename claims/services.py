@@ -19,9 +19,11 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, check_pdf, check_size, prepare_photo
 from claims import routing
 from claims.models import (
@@ -195,15 +197,15 @@ def _ask_next_level(claim: Claim) -> None:
             level["role"] = change.asked
     claim.awaiting_role = claim.levels[claim.current_level - 1]["role"]
     claim.save(update_fields=["levels", "current_level", "awaiting_role"])
-    subject = _("赔偿申请 %(number)s 待您审批(¥%(amount)s)") % {
+    subject = Text(gettext_noop("赔偿申请 %(number)s 待您审批(¥%(amount)s)")) % {
         "number": claim.number,
         "amount": claim.amount,
     }
     if asked is None:
         recipients = list(User.objects.filter(is_active=True, groups__name=Role.ADMIN))
-        subject = _("赔偿申请 %(number)s 无人可审批(申请人本人和已审批的人除外),请指定审批人") % {
-            "number": claim.number
-        }
+        subject = Text(
+            gettext_noop("赔偿申请 %(number)s 无人可审批(申请人本人和已审批的人除外),请指定审批人")
+        ) % {"number": claim.number}
     else:
         recipients = deciders[asked]
     notify(
@@ -356,7 +358,7 @@ def decide_claim(
             notify(
                 [claim.submitted_by],
                 kind="claim_rejected",
-                subject=_("赔偿申请 %(number)s 已被驳回") % {"number": claim.number},
+                subject=Text(gettext_noop("赔偿申请 %(number)s 已被驳回")) % {"number": claim.number},
                 body=note,
                 link=claim.get_absolute_url(),
                 key=f"claim:{claim.pk}:rejected",
@@ -388,7 +390,8 @@ def withdraw_claim(*, user: User, claim_id: int, expected_version: int | None, r
         notify(
             asked,
             kind="claim_withdrawn",
-            subject=_("赔偿申请 %(number)s 已由申请人撤回,无需审批") % {"number": claim.number},
+            subject=Text(gettext_noop("赔偿申请 %(number)s 已由申请人撤回,无需审批"))
+            % {"number": claim.number},
             body=reason,
             link=claim.get_absolute_url(),
             key=f"claim:{claim.pk}:withdrawn",
@@ -432,7 +435,7 @@ def reassign_claim(
         notify(
             [approver],
             kind="claim_approval",
-            subject=_("赔偿申请 %(number)s 待您审批(¥%(amount)s)")
+            subject=Text(gettext_noop("赔偿申请 %(number)s 待您审批(¥%(amount)s)"))
             % {"number": claim.number, "amount": claim.amount},
             body=claim.reason,
             link=claim.get_absolute_url(),
@@ -461,7 +464,7 @@ def _approved(claim: Claim) -> None:
     informed = approvers_for(claim, Role.FINANCE)
     if not claim.is_large:
         informed += approvers_for(claim, Role.MANAGER)
-    subject = _("赔偿申请 %(number)s 已批准(¥%(amount)s),请办理核销") % {
+    subject = Text(gettext_noop("赔偿申请 %(number)s 已批准(¥%(amount)s),请办理核销")) % {
         "number": claim.number,
         "amount": claim.amount,
     }

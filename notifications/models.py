@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.texts import render
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("电子邮件")
@@ -42,6 +44,10 @@ class Notification(models.Model):
     kind = models.CharField(_("类型"), max_length=40)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
+    # A title or body made from a rule, as its message id and parameters (aftersales.texts): shown in
+    # the reader's language; `subject` and `body` keep the Chinese record as it was sent.
+    subject_message = models.JSONField(_("标题(消息代码)"), default=dict, blank=True)
+    body_message = models.JSONField(_("内容(消息代码)"), default=dict, blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     # The link is a credential (a survey token, stored elsewhere only as its digest): erased once no
     # delivery is pending, so that a copy of the database cannot use it (notifications.tasks.send_one).
@@ -86,7 +92,16 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.subject
+        return self.subject_text
+
+    @property
+    def subject_text(self) -> str:
+        """The title in the reader's language (the record when no message code was stored)."""
+        return render(self.subject_message, self.subject)
+
+    @property
+    def body_text(self) -> str:
+        return render(self.body_message, self.body)
 
     @property
     def addressee_name(self) -> str:

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from aftersales.texts import Lines, Text, as_json, record
 from customers.models import Customer
 from notifications.models import Channel, ChannelPreference, Delivery, Notification
 from notifications.tasks import deliver
@@ -29,8 +30,8 @@ class Message:
     """One message to a user (`recipient`) or to a customer's phone (`customer` + `phone`)."""
 
     kind: str
-    subject: str
-    body: str = ""
+    subject: str | Text
+    body: str | Text | Lines = ""
     link: str = ""
     key: str = ""
     recipient: User | None = None
@@ -59,8 +60,10 @@ def _notification(message: Message) -> Notification:
         customer=message.customer,
         phone=message.phone,
         kind=message.kind,
-        subject=message.subject[:200],
-        body=message.body,
+        subject=record(message.subject)[:200],
+        subject_message=as_json(message.subject),
+        body=record(message.body),
+        body_message=as_json(message.body),
         link=message.link,
         forget_link=message.forget_link,
         key=message.key,
@@ -114,13 +117,16 @@ def notify(
     recipients: Iterable[User | None],
     *,
     kind: str,
-    subject: str,
-    body: str = "",
+    subject: str | Text,
+    body: str | Text | Lines = "",
     link: str = "",
     key: str = "",
     work_key: str = "",
 ) -> list[Notification]:
     """Put a message in each recipient's inbox and queue its deliveries; return the new ones.
+
+    A `subject` or `body` made from a rule is a `Text` (aftersales.texts): stored as the Chinese record
+    and as its message code, so the inbox shows it in each reader's language.
 
     With a `key`, a recipient gets the message at most once (a unique constraint, so also across
     concurrent workers); calling again returns nothing new. With a `work_key` the message asks for that
@@ -149,9 +155,11 @@ def used_keys(keys: Iterable[str]) -> set[str]:
 
 
 def notify_customer(
-    customer: Customer, *, kind: str, text: str, key: str = "", secret_link: str = ""
+    customer: Customer, *, kind: str, text: str | Text, key: str = "", secret_link: str = ""
 ) -> Notification | None:
     """An SMS to the customer's first mobile number (recorded, delivered and retried like the others).
+
+    The text goes out in Chinese whoever's action sends it: a `Text` is sent as its Chinese record.
 
     `secret_link`, a path sent after the text, is a credential: it is erased from the stored message once
     the SMS has gone or been given up.

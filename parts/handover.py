@@ -10,9 +10,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import ApiToken, Role, User
 from aftersales.errors import UserError
+from aftersales.texts import Text, record
 from parts import ledger
 from parts.models import (
     Handover,
@@ -24,7 +26,7 @@ from parts.models import (
     Warehouse,
 )
 from parts.services import allocate_number, van_of
-from tickets.models import TECHNICIAN_ACTIVE_STATES, RepairTicket, State, TicketEvent
+from tickets.models import TECHNICIAN_ACTIVE_STATES, RepairTicket, State, TicketEvent, event_note
 
 # Tickets that still need their technician: active work, and a return request that may come back.
 HANDOVER_TICKET_STATES = (*TECHNICIAN_ACTIVE_STATES, State.RMA_REQUESTED)
@@ -180,8 +182,10 @@ def _transfer(
             action="dispatch",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=_("移交(%(number)s):%(old)s → %(new)s")
-            % {"number": handover.number, "old": technician, "new": successor},
+            **event_note(
+                Text(gettext_noop("移交(%(number)s):%(old)s → %(new)s"))
+                % {"number": handover.number, "old": technician, "new": successor}
+            ),
             data={"technician": successor.pk, "technician_name": str(successor), "handover": handover.pk},
         )
     elif item.kind == HandoverItem.Kind.STOCK:
@@ -199,7 +203,7 @@ def _transfer(
             kind=MovementKind.TRANSFER,
             actor=supervisor,
             reference=handover.number,
-            reason=_("移交"),
+            reason=record(Text(gettext_noop("移交"))),
             condition=level.condition,
         )
     elif item.kind == HandoverItem.Kind.REQUISITION:

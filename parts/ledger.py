@@ -18,9 +18,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aftersales.bounds import MAX_QUANTITY
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text
 from parts.models import Condition, MovementKind, Part, StockLevel, StockMovement, Warehouse
 
 
@@ -29,10 +31,12 @@ class InsufficientStock(Conflict):
         self, part: Part, warehouse: Warehouse, available: int, condition: str = Condition.GOOD
     ) -> None:
         if condition == Condition.OLD:
-            message = _("旧件不足:配件 %(part)s 在 %(warehouse)s 仅剩 %(n)s 件旧件。")
+            text = Text(gettext_noop("旧件不足:配件 %(part)s 在 %(warehouse)s 仅剩 %(n)s 件旧件。"))
         else:
-            message = _("库存不足:配件 %(part)s 在 %(warehouse)s 仅剩 %(n)s 件。")
-        super().__init__(message % {"part": part, "warehouse": warehouse, "n": available})
+            text = Text(gettext_noop("库存不足:配件 %(part)s 在 %(warehouse)s 仅剩 %(n)s 件。"))
+        # The message code too, for a caller that stores why (a part usage left outstanding).
+        self.text = text % {"part": part, "warehouse": warehouse, "n": available}
+        super().__init__(str(self.text))
         self.part, self.warehouse, self.available = part, warehouse, available
 
 

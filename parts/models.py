@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import BranchScopedQuerySet
 from aftersales.bounds import MAX_QUANTITY
+from aftersales.texts import render
 
 ZERO = Decimal("0")
 
@@ -485,6 +486,9 @@ class PartUsage(models.Model):
     )
     status = models.CharField(_("出库状态"), max_length=12, choices=Status.choices)
     problem = models.CharField(_("待处理原因"), max_length=200, blank=True)
+    # A problem the system found (unknown code, no van, short stock), as its message code
+    # (aftersales.texts): shown in the reader's language; `problem` keeps the Chinese record.
+    problem_message = models.JSONField(_("待处理原因(消息代码)"), default=dict, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("处理人"),
@@ -508,6 +512,11 @@ class PartUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.report_part}"
+
+    @property
+    def problem_text(self) -> str:
+        """Why it waits for the warehouse, in the reader's language (the record for a person's note)."""
+        return render(self.problem_message, self.problem)
 
 
 class OldPartQuerySet(BranchScopedQuerySet):

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.idempotency import idempotent
@@ -158,11 +159,11 @@ def _customer_by_phone(user, phone: str) -> Customer:
 
 
 BACKORDER_STEPS = {
-    "confirm": (services.confirm_backorder, _("已记录客户确认,可以调货。")),
-    "order": (services.order_backorder, _("已登记调货及确认到货日期。")),
-    "contact": (services.record_backorder_contact, _("已记录联系客户。")),
-    "notify": (services.notify_backorder_customer, _("已记录通知客户取件。")),
-    "cancel": (services.cancel_backorder, _("缺货登记已取消。")),
+    "confirm": (services.confirm_backorder, gettext_lazy("已记录客户确认,可以调货。")),
+    "order": (services.order_backorder, gettext_lazy("已登记调货及确认到货日期。")),
+    "contact": (services.record_backorder_contact, gettext_lazy("已记录联系客户。")),
+    "notify": (services.notify_backorder_customer, gettext_lazy("已记录通知客户取件。")),
+    "cancel": (services.cancel_backorder, gettext_lazy("缺货登记已取消。")),
 }
 
 

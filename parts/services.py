@@ -12,12 +12,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import UserError
+from aftersales.texts import Text
 from notifications.services import mark_work_done, notify
 from parts import ledger, rules
-from parts.ledger import Change
+from parts.ledger import Change, InsufficientStock
 from parts.models import (
     ISSUABLE_STATES,
     Backorder,
@@ -172,8 +174,8 @@ def submit_requisition(
     notify(
         supervisors,
         kind="parts_requisition",
-        subject=_("领料单 %(number)s 待审批") % {"number": requisition.number},
-        body=_("工单 %(ticket)s,申请人 %(user)s:%(reason)s")
+        subject=Text(gettext_noop("领料单 %(number)s 待审批")) % {"number": requisition.number},
+        body=Text(gettext_noop("工单 %(ticket)s,申请人 %(user)s:%(reason)s"))
         % {"ticket": ticket.number, "user": user, "reason": requisition.reason},
         link=requisition.get_absolute_url(),
         key=f"requisition-submitted:{requisition.pk}",
@@ -208,7 +210,11 @@ def decide_requisition(*, requisition_id: int, user: User, approve: bool, note: 
         notify(
             [requisition.technician],
             kind="parts_requisition",
-            subject=(_("领料单 %(number)s 已批准") if approve else _("领料单 %(number)s 被驳回"))
+            subject=(
+                Text(gettext_noop("领料单 %(number)s 已批准"))
+                if approve
+                else Text(gettext_noop("领料单 %(number)s 被驳回"))
+            )
             % {"number": requisition.number},
             body=note,
             link=requisition.get_absolute_url(),
@@ -361,16 +367,17 @@ def record_report_usage(*, ticket: RepairTicket, actor: User) -> list[PartUsage]
             requisition=requisition,
             status=PartUsage.Status.CONSUMED,
         )
+        problem: Text | None = None
         if part is None:
             usage.status = PartUsage.Status.OUTSTANDING
-            usage.problem = (
-                _("配件编号 %(code)s 不在配件目录中。") % {"code": line.part_code}
+            problem = (
+                Text(gettext_noop("配件编号 %(code)s 不在配件目录中。")) % {"code": line.part_code}
                 if line.part_code
-                else _("未填写配件编号。")
+                else Text(gettext_noop("未填写配件编号。"))
             )
         elif van is None:
             usage.status = PartUsage.Status.OUTSTANDING
-            usage.problem = _("技术员 %(name)s 没有车载库。") % {"name": technician}
+            problem = Text(gettext_noop("技术员 %(name)s 没有车载库。")) % {"name": technician}
         else:
             try:
                 ledger.move(
@@ -379,11 +386,17 @@ def record_report_usage(*, ticket: RepairTicket, actor: User) -> list[PartUsage]
                     actor=actor,
                     reference=ticket.number,
                 )
+            except InsufficientStock as exc:
+                usage.status = PartUsage.Status.OUTSTANDING
+                problem = exc.text
             except UserError as exc:
                 usage.status = PartUsage.Status.OUTSTANDING
                 usage.problem = str(exc)
             else:
                 usage.warehouse = van
+        if problem is not None:
+            # The Chinese record, and its code for the reader's language (aftersales.texts).
+            usage.problem, usage.problem_message = problem.record(), problem.as_json()
         usage.save()
         if line.old_part_returnable:
             OldPart.objects.create(
@@ -430,7 +443,7 @@ def write_off(*, usage_id: int, user: User) -> PartUsage:
         if usage.written_off_at:
             raise UserError(_("该配件已销帐。"))
         if usage.status == PartUsage.Status.OUTSTANDING:
-            raise UserError(_("该配件尚未出库:%(problem)s") % {"problem": usage.problem})
+            raise UserError(_("该配件尚未出库:%(problem)s") % {"problem": usage.problem_text})
         blockers = write_off_blockers(usage)
         if blockers:
             raise UserError(_("不能销帐:") + "".join(blockers))
@@ -470,7 +483,7 @@ def resolve_usage(
             if not note.strip():
                 raise UserError(_("不出库时请填写原因。"), field="note")
             usage.status = PartUsage.Status.DISMISSED
-            usage.problem = note.strip()
+            usage.problem, usage.problem_message = note.strip(), {}
         else:
             check_keeper(user, warehouse)
             part = part or usage.part
@@ -487,7 +500,7 @@ def resolve_usage(
             usage.part = part
             usage.warehouse = warehouse
         usage.resolved_by = user
-        usage.save(update_fields=["status", "problem", "part", "warehouse", "resolved_by"])
+        usage.save(update_fields=["status", "problem", "problem_message", "part", "warehouse", "resolved_by"])
         if hasattr(usage, "old_part") and usage.old_part.part_id is None and usage.part_id:
             OldPart.objects.filter(pk=usage.old_part.pk).update(part=usage.part)
         _write_off_if_due(usage)
@@ -835,9 +848,10 @@ def mark_backorders_arrived(
         notify(
             branch_dispatchers(backorder.branch_id),
             kind="parts_backorder",
-            subject=_("缺货已到:%(part)s,请通知客户 %(customer)s 取件")
+            subject=Text(gettext_noop("缺货已到:%(part)s,请通知客户 %(customer)s 取件"))
             % {"part": backorder.part, "customer": backorder.customer},
-            body=_("接收单 %(note)s 入库 %(warehouse)s。") % {"note": note.number, "warehouse": warehouse},
+            body=Text(gettext_noop("接收单 %(note)s 入库 %(warehouse)s。"))
+            % {"note": note.number, "warehouse": warehouse},
             link=reverse("parts:backorders"),
             key=f"backorder-arrived:{backorder.pk}",
         )

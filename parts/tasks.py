@@ -9,9 +9,10 @@ from celery import shared_task
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Role, User
+from aftersales.texts import Text
 from notifications.services import notify
 from parts import ledger
 from parts.models import Backorder
@@ -36,7 +37,7 @@ def check_stock_ledger() -> list[str]:
             notify(
                 admins.distinct(),
                 kind="parts_ledger",
-                subject=_("库存核对发现 %(n)s 处账实不符") % {"n": len(found)},
+                subject=Text(gettext_noop("库存核对发现 %(n)s 处账实不符")) % {"n": len(found)},
                 body="\n".join(str(d) for d in found),
                 key=f"stock-ledger:{timezone.localdate():%Y%m%d}",
             )
@@ -63,9 +64,9 @@ def backorder_contact_reminders() -> int:
                 notify(
                     branch_dispatchers(backorder.branch_id),
                     kind="parts_backorder",
-                    subject=_("缺货登记已一周未联系客户:%(customer)s(%(part)s)")
+                    subject=Text(gettext_noop("缺货登记已一周未联系客户:%(customer)s(%(part)s)"))
                     % {"customer": backorder.customer, "part": backorder.part},
-                    body=_("无论是否到货,都必须在一周内再次联系客户(第三十五条)。"),
+                    body=Text(gettext_noop("无论是否到货,都必须在一周内再次联系客户(第三十五条)。")),
                     link=reverse("parts:backorders"),
                     key=f"backorder-week:{backorder.pk}:{week.year}-{week.week}",
                 )

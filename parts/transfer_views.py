@@ -8,12 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.errors import UserError
 from aftersales.exports import dataset_rows, spreadsheet_response
+from aftersales.texts import Text, record
 from parts import resources
 from parts.access import access_warehouse, require_role
 from parts.forms import ImportForm
@@ -104,7 +106,7 @@ def counts_import(request: HttpRequest) -> HttpResponse:
         run=lambda dataset, dry_run, filename: resources.import_counts(
             dataset,
             user=request.user,
-            reason=_("盘点导入:%(file)s") % {"file": filename[:100]},
+            reason=record(Text(gettext_noop("盘点导入:%(file)s")) % {"file": filename[:100]}),
             dry_run=dry_run,
         ),
         template_rows="parts/_import_count_rows.html",

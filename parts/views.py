@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.idempotency import idempotent
@@ -485,7 +486,7 @@ def my_old_parts(request: HttpRequest) -> HttpResponse:
     )
     for usage in unsettled:
         # Why it is still on the technician (§1-3.7.4): shown beside each line.
-        usage.blockers = [usage.problem] if usage.problem else services.write_off_blockers(usage)
+        usage.blockers = [usage.problem_text] if usage.problem else services.write_off_blockers(usage)
     return render(request, "parts/my_old_parts.html", {"old_parts": old_parts, "unsettled": unsettled})
 
 
@@ -779,10 +780,10 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 STEP_LABELS = {
-    "send": _("发给供应商"),
-    "accept": _("供应商接受"),
-    "reject": _("供应商拒绝"),
-    "pay": _("登记回款"),
+    "send": gettext_lazy("发给供应商"),
+    "accept": gettext_lazy("供应商接受"),
+    "reject": gettext_lazy("供应商拒绝"),
+    "pay": gettext_lazy("登记回款"),
 }
 
 

@@ -18,9 +18,11 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text
 from notifications.services import notify, notify_customer
 from surveys import rules
 from surveys.models import (
@@ -161,7 +163,9 @@ def _text_link(ticket: RepairTicket, token: str) -> str:
     notification = notify_customer(
         ticket.customer,
         kind="survey_link",
-        text=_("【%(company)s】感谢您使用我们的售后服务(工单 %(number)s),请花一分钟评价本次服务:")
+        text=Text(
+            gettext_noop("【%(company)s】感谢您使用我们的售后服务(工单 %(number)s),请花一分钟评价本次服务:")
+        )
         % {"company": settings.COMPANY_NAME, "number": ticket.number},
         secret_link=reverse("surveys:answer", args=[token]),
     )
@@ -350,7 +354,7 @@ def _notify_major(complaint: Complaint) -> None:
     notify(
         _vice_presidents(),
         kind="complaint_major",
-        subject=_("重大投诉 %(number)s:%(name)s")
+        subject=Text(gettext_noop("重大投诉 %(number)s:%(name)s"))
         % {"number": complaint.number, "name": complaint.contact_name},
         body=complaint.description,
         link=complaint.get_absolute_url(),
@@ -548,7 +552,7 @@ def notify_call_queues(*, today: datetime.date) -> int:
             notify(
                 dispatchers.get(branch_id, []),
                 kind="follow_up_queue",
-                subject=_("今日回访:%(count)d 个电话待打") % {"count": count},
+                subject=Text(gettext_noop("今日回访:%(count)d 个电话待打")) % {"count": count},
                 link=reverse("surveys:call_queue"),
                 key=f"follow-up-queue-{branch_id}-{today:%Y%m%d}",
             )
@@ -571,9 +575,11 @@ def remind_complaint_plans(*, now: datetime.datetime) -> int:
     for complaint in pending:
         level = rules.plan_reminder_level(due_at=complaint.plan_due_at, now=now)
         if level == "overdue":
-            subject = _("投诉 %(number)s 的处理方案已超过 72 小时期限") % {"number": complaint.number}
+            subject = Text(gettext_noop("投诉 %(number)s 的处理方案已超过 72 小时期限")) % {
+                "number": complaint.number
+            }
         else:
-            subject = _("投诉 %(number)s 的处理方案将在 %(due)s 到期") % {
+            subject = Text(gettext_noop("投诉 %(number)s 的处理方案将在 %(due)s 到期")) % {
                 "number": complaint.number,
                 "due": timezone.localtime(complaint.plan_due_at).strftime("%Y-%m-%d %H:%M"),
             }

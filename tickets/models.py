@@ -12,6 +12,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from accounts.scoping import BranchScopedQuerySet
 from aftersales.errors import Conflict
+from aftersales.texts import Text, as_json, record, render
 from customers.models import FaultCategory
 from tickets.choices import Channel, Priority
 from tickets.permissions import permission_for
@@ -477,6 +478,9 @@ class TicketEvent(models.Model):
     from_state = models.CharField(_("原状态"), max_length=20, choices=State.choices, blank=True)
     to_state = models.CharField(_("新状态"), max_length=20, choices=State.choices)
     note = models.TextField(_("说明"), blank=True)
+    # A note the system wrote from a rule, as its message code (aftersales.texts): shown in the reader's
+    # language; `note` keeps the Chinese record (a person's note has no code).
+    note_message = models.JSONField(_("说明(消息代码)"), default=dict, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -487,6 +491,16 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's language (a person's note as written)."""
+        return render(self.note_message, self.note)
+
+
+def event_note(note: str | Text) -> dict:
+    """The note fields of a history row: the Chinese record and, for a rule-made note, its code."""
+    return {"note": record(note), "note_message": as_json(note)}
 
 
 class SavedTicketFilter(models.Model):

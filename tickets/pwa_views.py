@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -73,6 +74,10 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "version": hashlib.sha256("\n".join(assets).encode()).hexdigest()[:12],
             "not_cached": json.dumps(_("这个页面今天还没有在本机打开过,断网时无法显示。请联网后再打开。")),
             "my_jobs": json.dumps(reverse("tickets:my_jobs")),
+            "my_jobs_label": json.dumps(_("我的任务"), ensure_ascii=False),
+            "offline_title": json.dumps(_("离线"), ensure_ascii=False),
+            "catalog": json.dumps(reverse("javascript-catalog")),
+            "lang": json.dumps(get_language()),
         },
     )
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")

@@ -21,11 +21,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext
 from PIL import Image
 
 from accounts.models import User
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, open_image, prepare_photo
 from tickets.fee_rules import FeeStep, fee_step_problems, reason_needed
 from tickets.models import (
@@ -37,6 +38,7 @@ from tickets.models import (
     ServiceReportPhoto,
     State,
     TicketEvent,
+    event_note,
 )
 from tickets.permissions import may_add_addendum, may_write_report
 from warranty.rules import Payer
@@ -78,10 +80,10 @@ def missing_for_signature(report: ServiceReport) -> list[str]:
 
 
 FEE_LABELS = {
-    "fee": _("服务费"),
-    "payment_method": _("付款方式"),
-    "fee_reason": _("收费原因"),
-    "fee_reason_note": _("收费原因说明"),
+    "fee": gettext_lazy("服务费"),
+    "payment_method": gettext_lazy("付款方式"),
+    "fee_reason": gettext_lazy("收费原因"),
+    "fee_reason_note": gettext_lazy("收费原因说明"),
 }
 
 
@@ -99,7 +101,9 @@ def missing_fields(report: ServiceReport | None, *, paid: bool = False) -> list[
     ]
     if report is None:
         # §5 第三十条: paid service has its fee agreed before the work.
-        return required + ([("fee", FEE_LABELS["fee"]), ("payment_method", FEE_LABELS["payment_method"])] if paid else [])
+        return required + (
+            [("fee", FEE_LABELS["fee"]), ("payment_method", FEE_LABELS["payment_method"])] if paid else []
+        )
     missing = [(name, label) for name, label in required if _is_empty(getattr(report, name))]
     # §5 第三十条, and a fee on a repair the company pays for has its reason stated (the verdict may have
     # been revised since the fee step was saved): the fee rules of tickets.fee_rules.
@@ -476,7 +480,8 @@ def sign_report(
         missing = missing_for_signature(report)
         if missing:
             raise Conflict(
-                _("服务报告尚未填写完整,客户不能签字。缺少:%(missing)s。") % {"missing": "、".join(missing)}
+                _("服务报告尚未填写完整,客户不能签字。缺少:%(missing)s。")
+                % {"missing": pgettext("list separator", "、").join(map(str, missing))}
             )
         signer_name = check_signer(signer_name, user)
         check_signature(signature_png)
@@ -499,7 +504,7 @@ def sign_report(
             action="sign_report",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=_("客户 %(name)s 签字确认服务报告。") % {"name": signer_name},
+            **event_note(Text(gettext_noop("客户 %(name)s 签字确认服务报告。")) % {"name": signer_name}),
             data={"report": report.pk, "content_sha256": report.content_sha256},
         )
     return report

@@ -15,9 +15,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text, record
 from notifications.services import notify, notify_customer
 from tickets.models import (
     GoodsRegisterEntry,
@@ -27,6 +29,7 @@ from tickets.models import (
     RepairTicket,
     State,
     TicketEvent,
+    event_note,
 )
 from tickets.report_services import check_signature, check_signer
 from tickets.services import apply_transition
@@ -91,8 +94,10 @@ def approve_return(
             action="goods_in",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=_("商品入库登记 %(entry)s,领取收据 %(receipt)s。")
-            % {"entry": entry.number, "receipt": receipt.number},
+            **event_note(
+                Text(gettext_noop("商品入库登记 %(entry)s,领取收据 %(receipt)s。"))
+                % {"entry": entry.number, "receipt": receipt.number}
+            ),
             data={"entry": entry.pk, "receipt": receipt.number},
         )
     return entry
@@ -155,16 +160,22 @@ def finish_factory_repair(
             action="notify_pickup",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=_("已修复,通知客户凭领取收据 %(receipt)s 取件。") % {"receipt": tag.entry.receipt.number},
+            **event_note(
+                Text(gettext_noop("已修复,通知客户凭领取收据 %(receipt)s 取件。"))
+                % {"receipt": tag.entry.receipt.number}
+            ),
             data={"notice": 1},
         )
         send_pickup_notice(ticket, 1)
     return tag
 
 
-def pickup_notice_text(ticket: RepairTicket, notice: int) -> str:
-    return _(
-        "【售后服务】您送修的%(product)s(工单 %(number)s)已修好,请凭领取收据到%(branch)s取件(第 %(notice)d 次通知)。"
+def pickup_notice_text(ticket: RepairTicket, notice: int) -> Text:
+    """The customer's SMS (sent in Chinese, as its record)."""
+    return Text(
+        gettext_noop(
+            "【售后服务】您送修的%(product)s(工单 %(number)s)已修好,请凭领取收据到%(branch)s取件(第 %(notice)d 次通知)。"
+        )
     ) % {
         "product": ticket.unit.product_model.name,
         "number": ticket.number,
@@ -184,7 +195,7 @@ def send_pickup_notice(ticket: RepairTicket, notice: int) -> None:
     notify(
         User.objects.filter(is_active=True, branch_id=ticket.branch_id, groups__name=Role.DISPATCHER),
         kind="pickup",
-        subject=_("请通知客户取件:%(number)s(第 %(notice)d 次)")
+        subject=Text(gettext_noop("请通知客户取件:%(number)s(第 %(notice)d 次)"))
         % {"number": ticket.number, "notice": notice},
         link=ticket.get_absolute_url(),
         key=f"pickup:{ticket.pk}:{notice}",
@@ -210,8 +221,8 @@ def hand_over(
             entry,
             user,
             kind=OutKind.HANDED_OVER,
-            void_reason=_("客户已签字领取"),
-            note=_("%(name)s 签字领取,收据 %(receipt)s 作废。")
+            void_reason=record(Text(gettext_noop("客户已签字领取"))),
+            note=Text(gettext_noop("%(name)s 签字领取,收据 %(receipt)s 作废。"))
             % {"name": signer_name, "receipt": receipt.number},
             data={"signature_sha256": hashlib.sha256(signature_png).hexdigest()},
         )
@@ -231,11 +242,11 @@ def ship_back(
             user=user,
             name="hand_over",
             expected_version=expected_version,
-            note=_("寄回客户,运单号 %(number)s") % {"number": tracking_number},
+            note=Text(gettext_noop("寄回客户,运单号 %(number)s")) % {"number": tracking_number},
         )
         entry = _locked_open_entry(ticket.pk)
         entry.tracking_number = tracking_number
-        void_reason = _("已寄回客户,运单号 %(number)s") % {"number": tracking_number}
+        void_reason = record(Text(gettext_noop("已寄回客户,运单号 %(number)s")) % {"number": tracking_number})
         _release_goods(
             ticket,
             entry,
@@ -249,7 +260,14 @@ def ship_back(
 
 
 def _release_goods(
-    ticket, entry: GoodsRegisterEntry, user: User, *, kind: str, void_reason: str, note: str, data: dict
+    ticket,
+    entry: GoodsRegisterEntry,
+    user: User,
+    *,
+    kind: str,
+    void_reason: str,
+    note: str | Text,
+    data: dict,
 ) -> None:
     """The item leaves the register (handed over or shipped back): receipt voided, goods-out row, history."""
     now = timezone.now()
@@ -268,6 +286,6 @@ def _release_goods(
         action="goods_out",
         from_state=ticket.state,
         to_state=ticket.state,
-        note=note,
         data={"entry": entry.pk, **data},
+        **event_note(note),
     )

@@ -8,17 +8,27 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, pgettext
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text
 from customers.models import Customer, FaultCategory, Unit
 from customers.services import register_customer, register_unit
 from notifications.services import notify, notify_customer
 from tickets import sla_services
-from tickets.models import TRANSITION_LABELS, Priority, RepairTicket, ServiceCategory, State, TicketEvent
+from tickets.models import (
+    TRANSITION_LABELS,
+    Priority,
+    RepairTicket,
+    ServiceCategory,
+    State,
+    TicketEvent,
+    event_note,
+)
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
 from tickets.selectors import verdict_for_unit
 from tickets.signals import ticket_transitioned
@@ -40,6 +50,13 @@ def service_category_for(decision: rules.WarrantyDecision) -> str:
 
 def default_due_at(start: datetime.datetime) -> datetime.datetime:
     return start + datetime.timedelta(hours=settings.TICKET_DEFAULT_DUE_HOURS)
+
+
+def _stored_decision(decision: rules.WarrantyDecision) -> dict:
+    """The verdict as the ticket keeps it: the reasons' codes and parameters (the ticket page reads them in
+    the reader's language) and their Chinese texts as the record, whoever's language the request was in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return decision.as_dict()
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,7 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         conditions=sorted(details.conditions),
         service_category=service_category_for(decision),
         warranty_remedy=decision.remedy.value,
-        warranty_decision=decision.as_dict(),
+        warranty_decision=_stored_decision(decision),
         reported_at=now,
         state_changed_at=now,
         due_at=default_due_at(now),
@@ -96,7 +113,7 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         action="log_call",
         to_state=ticket.state,
         note=details.fault_description,
-        data={"warranty": decision.as_dict()},
+        data={"warranty": _stored_decision(decision)},
     )
     sla_services.set_deadlines(ticket, now)
     _tell_supervisors_of_pressing_call(ticket)
@@ -114,11 +131,12 @@ def _tell_supervisors_of_pressing_call(ticket: RepairTicket) -> None:
     notify(
         supervisors,
         kind="ticket_logged",
-        subject=_("新报修 %(number)s(%(priority)s,%(category)s):%(customer)s")
+        subject=Text(gettext_noop("新报修 %(number)s(%(priority)s,%(category)s):%(customer)s"))
         % {
             "number": ticket.number,
-            "priority": ticket.get_priority_display(),
-            "category": ticket.get_fault_category_display(),
+            # The labels themselves (lazy), so that each reader sees them in their language.
+            "priority": Priority(ticket.priority).label,
+            "category": FaultCategory(ticket.fault_category).label,
             "customer": ticket.customer.name,
         },
         body=ticket.fault_description,
@@ -146,7 +164,7 @@ def check_fault_category(unit: Unit, fault_category: str) -> str:
             % {
                 "category": FaultCategory(fault_category).label,
                 "product": product.name,
-                "allowed": "、".join(
+                "allowed": pgettext("list separator", "、").join(
                     str(label) for value, label in FaultCategory.choices if value in allowed
                 ),
             },
@@ -197,16 +215,19 @@ def apply_transition(
     name: str,
     expected_version: int | None,
     technician: User | None = None,
-    note: str = "",
+    note: str | Text = "",
 ) -> RepairTicket:
     """Run one transition: lock the row, check version and permission, transition, log.
+
+    `note` is what the user wrote, or a `Text` the system made (stored with its message code).
 
     `expected_version` is the version the user saw; if the ticket moved since, the user gets a
     Conflict message and nothing is written (two users pressing at once: exactly one wins).
     """
     if name not in TRANSITION_ACTORS:
         raise Conflict(_("未知操作。"))
-    note = note.strip()
+    note_fields = event_note(note if isinstance(note, Text) else note.strip())
+    note = note_fields["note"]
     if name in NEEDS_REASON and not note:
         raise UserError(_("请填写原因。"), field="note")
     if name in NEEDS_WORK_SUMMARY and not note:
@@ -262,15 +283,15 @@ def apply_transition(
             action=name,
             from_state=from_state,
             to_state=ticket.state,
-            note=note,
             data=data,
+            **note_fields,
         )
         sla_services.after_transition(ticket, name, now, undone_at=undone_at)
         if name == "dispatch":
             notify(
                 [ticket.technician],
                 kind="dispatch",
-                subject=_("新派工 %(number)s:%(customer)s,%(address)s")
+                subject=Text(gettext_noop("新派工 %(number)s:%(customer)s,%(address)s"))
                 % {
                     "number": ticket.number,
                     "customer": ticket.customer.name,
@@ -366,7 +387,7 @@ def revise_fault(
         previous = ticket.warranty_decision
         ticket.fault_cause = fault_cause
         ticket.conditions = sorted(conditions)
-        ticket.warranty_decision = decision.as_dict()
+        ticket.warranty_decision = _stored_decision(decision)
         ticket.warranty_remedy = decision.remedy.value
         ticket.service_category = service_category_for(decision)
         ticket.version += 1
@@ -387,7 +408,7 @@ def revise_fault(
             from_state=ticket.state,
             to_state=ticket.state,
             note=note,
-            data={"before": previous, "after": decision.as_dict()},
+            data={"before": previous, "after": _stored_decision(decision)},
         )
     return ticket
 
@@ -449,7 +470,9 @@ def depart(*, ticket_id: int, user: User, expected_version: int | None, eta_minu
             action="depart",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=_("预计 %(eta)s 到达。") % {"eta": f"{timezone.localtime(eta):%H:%M}"},
+            **event_note(
+                Text(gettext_noop("预计 %(eta)s 到达。")) % {"eta": f"{timezone.localtime(eta):%H:%M}"}
+            ),
             data={"eta": eta.isoformat(), "eta_minutes": eta_minutes},
         )
         # The transactional outbox: the SMS exists only if the departure does.
@@ -457,7 +480,9 @@ def depart(*, ticket_id: int, user: User, expected_version: int | None, eta_minu
             ticket.customer,
             kind="eta",
             key=f"eta:{event.pk}",
-            text=_("您的报修(工单 %(number)s)技术员 %(technician)s 已出发,预计 %(eta)s 前后到达。")
+            text=Text(
+                gettext_noop("您的报修(工单 %(number)s)技术员 %(technician)s 已出发,预计 %(eta)s 前后到达。")
+            )
             % {"number": ticket.number, "technician": user, "eta": f"{timezone.localtime(eta):%H:%M}"},
         )
     return ticket

@@ -12,6 +12,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import FaultCategory, ServiceZone
@@ -36,9 +38,17 @@ class AlertLevel(models.IntegerChoices):
     ESCALATION = 3, _("升级")
 
 
+def _milestone_label(template: str, milestone: str) -> str:
+    return gettext(template) % {"milestone": Milestone(milestone).label}
+
+
+# A lazy `_("…") % {…}` is evaluated on the spot (at import, in Chinese): these labels wait for the reader.
+_lazy_milestone_label = lazy(_milestone_label, str)
+
+
 def _target(milestone: str):
     hours = models.DecimalField(
-        _("%(milestone)s时限(小时)") % {"milestone": Milestone(milestone).label},
+        _lazy_milestone_label(gettext_noop("%(milestone)s时限(小时)"), milestone),
         max_digits=6,
         decimal_places=1,
         null=True,
@@ -46,7 +56,7 @@ def _target(milestone: str):
         validators=[MinValueValidator(Decimal("0.1"))],
     )
     basis = models.CharField(
-        _("%(milestone)s计时方式") % {"milestone": Milestone(milestone).label},
+        _lazy_milestone_label(gettext_noop("%(milestone)s计时方式"), milestone),
         max_length=8,
         choices=TimeBasis.choices,
         default=TimeBasis.CLOCK,

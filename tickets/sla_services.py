@@ -17,10 +17,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.calendars import calendar_for_branch
 from accounts.models import Role, User
 from aftersales.errors import Conflict, UserError
+from aftersales.texts import Lines, Text
 from notifications.services import Message, send_messages
 from tickets import sla
 from tickets.models import (
@@ -33,6 +35,7 @@ from tickets.models import (
     SlaPolicy,
     TicketDeadline,
     TicketEvent,
+    event_note,
 )
 
 
@@ -230,6 +233,7 @@ def pause_clock(*, ticket_id: int, user: User, reason: str, note: str = "") -> C
     ticket.clock_paused = True
     ticket.version += 1
     ticket.save(update_fields=["clock_paused", "version"])
+    reason_label = ClockPause.Reason(pause.reason).label
     TicketEvent.objects.create(
         ticket=ticket,
         actor=user,
@@ -237,7 +241,11 @@ def pause_clock(*, ticket_id: int, user: User, reason: str, note: str = "") -> C
         action="pause_clock",
         from_state=ticket.state,
         to_state=ticket.state,
-        note=f"{pause.get_reason_display()} {pause.note}".strip(),
+        **event_note(
+            Text(gettext_noop("%(reason)s %(note)s")) % {"reason": reason_label, "note": pause.note}
+            if pause.note
+            else Text.label(reason_label)
+        ),
     )
     return pause
 
@@ -370,11 +378,11 @@ def _alert_messages(level: int, deadlines: list[DueDeadline]) -> list[Message]:
     managers = _role_members(branch_ids, (Role.MANAGER,)) if level == AlertLevel.ESCALATION else {}
     technicians = User.objects.in_bulk({d.technician_id for d in deadlines if d.technician_id})
     subject = {
-        AlertLevel.WARNING: _("即将超时:%(number)s %(milestone)s 截止 %(due)s"),
-        AlertLevel.BREACH: _("已超时:%(number)s %(milestone)s 截止 %(due)s"),
-        AlertLevel.ESCALATION: _("超时升级:%(number)s %(milestone)s 截止 %(due)s,仍未完成"),
+        AlertLevel.WARNING: Text(gettext_noop("即将超时:%(number)s %(milestone)s 截止 %(due)s")),
+        AlertLevel.BREACH: Text(gettext_noop("已超时:%(number)s %(milestone)s 截止 %(due)s")),
+        AlertLevel.ESCALATION: Text(gettext_noop("超时升级:%(number)s %(milestone)s 截止 %(due)s,仍未完成")),
     }[level]
-    milestones = {value: str(label) for value, label in Milestone.choices}
+    milestones = dict(Milestone.choices)  # lazy labels: stored as codes, read in the reader's language
     placeholder = "987654321"
     link_before, link_after = reverse("tickets:detail", args=[placeholder]).split(placeholder)
     messages = []
@@ -421,9 +429,9 @@ def digested(level: int, messages: list[tuple[str, Message]]) -> list[Message]:
             Message(
                 recipient=first.recipient,
                 kind="sla",
-                subject=_("%(level)s:%(count)d 张工单(%(numbers)s 等)")
-                % {"level": label, "count": len(own), "numbers": "、".join(number for number, _m in own[:3])},
-                body="\n".join(message.subject for _number, message in own),
+                subject=Text(gettext_noop("%(level)s:%(count)d 张工单(%(numbers)s 等)"))
+                % {"level": label, "count": len(own), "numbers": [number for number, _m in own[:3]]},
+                body=Lines(tuple(message.subject for _number, message in own)),
                 link=overdue_list,
                 key=f"sla-digest:{first.key}",
             )

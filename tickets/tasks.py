@@ -12,12 +12,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Role, User
+from aftersales.texts import Text
 from notifications.services import notify, notify_customer, used_keys
 from tickets import sla_services
-from tickets.models import Milestone, RepairTicket, State, TicketDeadline, TicketEvent
+from tickets.models import Milestone, RepairTicket, State, TicketDeadline, TicketEvent, event_note
 from tickets.return_services import send_pickup_notice
 from warranty.models import MaintenanceContract
 
@@ -64,7 +65,7 @@ def pickup_reminders() -> int:
                 notify(
                     _branch_users(ticket.branch_id, Role.DISPATCHER),
                     kind="ship_back",
-                    subject=_("%(number)s 已通知 %(count)d 次仍未取件,请寄回客户")
+                    subject=Text(gettext_noop("%(number)s 已通知 %(count)d 次仍未取件,请寄回客户"))
                     % {"number": ticket.number, "count": count},
                     link=ticket.get_absolute_url(),
                     key=f"ship-back:{ticket.pk}",
@@ -76,7 +77,7 @@ def pickup_reminders() -> int:
                 action="notify_pickup",
                 from_state=ticket.state,
                 to_state=ticket.state,
-                note=_("第 %(notice)d 次通知客户取件") % {"notice": count + 1},
+                **event_note(Text(gettext_noop("第 %(notice)d 次通知客户取件")) % {"notice": count + 1}),
                 data={"notice": count + 1},
             )
             send_pickup_notice(ticket, count + 1)
@@ -108,8 +109,10 @@ def late_repair_notices() -> int:
         notify_customer(
             ticket.customer,
             kind="late_repair",
-            text=_(
-                "【售后服务】很抱歉,您的%(product)s(工单 %(number)s)维修无法在承诺的 %(promised)s 前完成,我们会尽快修好并通知您。"
+            text=Text(
+                gettext_noop(
+                    "【售后服务】很抱歉,您的%(product)s(工单 %(number)s)维修无法在承诺的 %(promised)s 前完成,我们会尽快修好并通知您。"
+                )
             )
             % {"product": ticket.unit.product_model.name, "number": ticket.number, "promised": promised},
             key=f"late-repair:{deadline.pk}",
@@ -117,7 +120,7 @@ def late_repair_notices() -> int:
         notify(
             _branch_users(ticket.branch_id, Role.SUPERVISOR),
             kind="late_repair",
-            subject=_("%(number)s 返厂维修将超过承诺时间 %(promised)s,请协助")
+            subject=Text(gettext_noop("%(number)s 返厂维修将超过承诺时间 %(promised)s,请协助"))
             % {"number": ticket.number, "promised": promised},
             link=ticket.get_absolute_url(),
             key=f"late-repair:{deadline.pk}",
@@ -152,7 +155,9 @@ def contract_expiry_notices() -> int:
             notify(
                 office[contract.customer.branch_id],
                 kind="contract_expiry",
-                subject=_("保养合同 %(number)s(%(customer)s)将于 %(end)s 到期,请安排续约回访")
+                subject=Text(
+                    gettext_noop("保养合同 %(number)s(%(customer)s)将于 %(end)s 到期,请安排续约回访")
+                )
                 % {"number": contract.number, "customer": contract.customer.name, "end": contract.end_date},
                 key=key_of[contract.pk],
             )

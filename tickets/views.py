@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.calendars import confirmed_years
@@ -335,7 +335,11 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             _("“%(action)s”已完成 %(n)d 张:%(numbers)s")
-            % {"action": label, "n": len(outcome.done), "numbers": "、".join(outcome.done)},
+            % {
+                "action": label,
+                "n": len(outcome.done),
+                "numbers": pgettext("list separator", "、").join(outcome.done),
+            },
         )
     for number, reason in outcome.refused:
         messages.error(request, _("%(number)s 未处理:%(reason)s") % {"number": number, "reason": reason})

@@ -2,8 +2,9 @@
 
 `evaluate()` is a pure function of a policy and a request (frozen dataclasses, no ORM, no settings, no
 clock), so the same verdict comes out of the call intake, the API, a Celery task or an import, and the
-rules can be tested by the thousand without a database. Only the reason texts depend on the active
-language (gettext); the codes beside them are stable.
+rules can be tested by the thousand without a database. A reason is a stable code with its parameters
+(numbers, dates, periods, condition codes); its text is made from them in the active language
+(`reason_text`), so a verdict stored on a ticket reads in each reader's language.
 """
 
 from __future__ import annotations
@@ -222,7 +223,107 @@ class WarrantyRequest:
 @dataclass(frozen=True)
 class Reason:
     code: str
-    text: str
+    # JSON-ready values only: numbers, strings, booleans, and periods as (amount, unit) pairs.
+    params: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def text(self) -> str:
+        return reason_text(self.code, dict(self.params))
+
+    def as_dict(self) -> dict:
+        params = {name: list(value) if isinstance(value, tuple) else value for name, value in self.params}
+        return {"code": self.code, "text": self.text, "params": params}
+
+
+def _reason(code: str, **params: object) -> Reason:
+    return Reason(code, tuple(sorted(params.items())))
+
+
+def _period(period: Period) -> tuple[int, str]:
+    return (period.amount, str(period.unit))
+
+
+def reason_text(code: str, params: dict) -> str:
+    """A reason's sentence in the active language, from its code and parameters (as stored by
+    `Reason.as_dict`; a period may come back from JSON as a list)."""
+
+    def period(name: str) -> str:
+        amount, unit = params[name]
+        return Period(int(amount), PeriodUnit(unit)).describe()
+
+    def when() -> str:
+        return _when(int(params["days"]))
+
+    case = params.get("case", "")
+    if code.startswith("excluded:"):
+        condition = condition_label(code.removeprefix("excluded:"))
+        if case == "no_fault":
+            return _("Excluded (%(condition)s): no return without a quality fault") % {"condition": condition}
+        return _("Excluded (%(condition)s): no refund or exchange, repair only") % {"condition": condition}
+    if code == "customer_damage":
+        return _("Damage caused by the customer: the repair is paid by the customer at the market price")
+    if code == "no_fault":
+        return _("No quality fault: no refund, exchange or free repair under this policy")
+    if code == "contract":
+        return _("Maintenance contract in force: the repair is free under the contract")
+    if code == "no_purchase_proof":
+        if case == "no_fault":
+            return _("Purchase date unknown: a return without a reason cannot be checked")
+        if case == "contract":
+            return _("Purchase date unknown: the return and warranty periods cannot be checked")
+        if case == "proof_required":
+            return _("Purchase date and place not provided: free warranty service needs both")
+        return _(
+            "Purchase date unknown: the return and warranty periods cannot be checked, the repair is paid"
+        )
+    if code == "no_reason_return_expired":
+        return _("%(when)s, no quality fault: returns without a reason only within %(limit)s") % {
+            "when": when(),
+            "limit": period("limit"),
+        }
+    if code == "no_reason_return":
+        return _("%(when)s: returns without a reason within %(limit)s if the item can still be resold") % {
+            "when": when(),
+            "limit": period("limit"),
+        }
+    if code == "repeat_extension":
+        count = int(params["count"])
+        return ngettext(
+            "The same fault was repaired %(count)s time before: warranty extended by %(extension)s to %(end)s",
+            "The same fault was repaired %(count)s times before: warranty extended by %(extension)s to %(end)s",
+            count,
+        ) % {"count": count, "extension": period("extension"), "end": params["end"]}
+    if code == "refund_window":
+        return _("%(when)s, quality fault: refund within %(limit)s") % {
+            "when": when(),
+            "limit": period("limit"),
+        }
+    if code == "replace_window":
+        return _("%(when)s, quality fault: exchange within %(limit)s") % {
+            "when": when(),
+            "limit": period("limit"),
+        }
+    if code == "failed_repairs_choice":
+        count = int(params["count"])
+        return ngettext(
+            "The same fault was repaired %(count)s time inside the warranty: "
+            "the customer may choose an exchange or a refund",
+            "The same fault was repaired %(count)s times inside the warranty: "
+            "the customer may choose an exchange or a refund",
+            count,
+        ) % {"count": count}
+    if code == "free_repair_window":
+        return _("%(when)s, quality fault: free repair within %(limit)s, warranty until %(end)s") % {
+            "when": when(),
+            "limit": period("limit"),
+            "end": params["end"],
+        }
+    if code == "out_of_warranty":
+        values = {"when": when(), "limit": period("limit"), "end": params["end"]}
+        if params.get("paid"):
+            return _("%(when)s: the warranty of %(limit)s ended on %(end)s, the repair is paid") % values
+        return _("%(when)s: the warranty of %(limit)s ended on %(end)s") % values
+    raise KeyError(code)
 
 
 @dataclass(frozen=True)
@@ -241,7 +342,7 @@ class WarrantyDecision:
             "eligible": [str(remedy) for remedy in self.eligible],
             "payer": None if self.payer is None else str(self.payer),
             "warranty_end": None if self.warranty_end is None else self.warranty_end.isoformat(),
-            "reasons": [{"code": reason.code, "text": reason.text} for reason in self.reasons],
+            "reasons": [reason.as_dict() for reason in self.reasons],
             "policy": self.policy_slug,
             "policy_version": self.policy_version,
         }
@@ -333,12 +434,7 @@ def evaluate(terms: PolicyTerms, request: WarrantyRequest) -> WarrantyDecision:
         # §2-一-1: damage the customer caused is repaired at the latest market price, whatever the
         # policy and also under a maintenance contract.
         eligible.append(Remedy.PAID_REPAIR)
-        reasons.append(
-            Reason(
-                "customer_damage",
-                _("Damage caused by the customer: the repair is paid by the customer at the market price"),
-            )
-        )
+        reasons.append(_reason("customer_damage"))
     elif request.fault == Fault.NONE:
         _decide_no_fault(terms, purchase, report, conditions, eligible, reasons)
     else:
@@ -357,11 +453,8 @@ def evaluate(terms: PolicyTerms, request: WarrantyRequest) -> WarrantyDecision:
     )
 
 
-def _excluded_reasons(conditions: frozenset[str], message: str) -> list[Reason]:
-    return [
-        Reason(f"excluded:{code}", message % {"condition": condition_label(code)})
-        for code in sorted(conditions)
-    ]
+def _excluded_reasons(conditions: frozenset[str], case: str) -> list[Reason]:
+    return [_reason(f"excluded:{code}", case=case) for code in sorted(conditions)]
 
 
 def _decide_no_fault(
@@ -374,41 +467,20 @@ def _decide_no_fault(
 ) -> None:
     window = terms.no_reason_return
     if window is None:
-        reasons.append(
-            Reason("no_fault", _("No quality fault: no refund, exchange or free repair under this policy"))
-        )
+        reasons.append(_reason("no_fault"))
         return
     if purchase is None:
-        reasons.append(
-            Reason(
-                "no_purchase_proof", _("Purchase date unknown: a return without a reason cannot be checked")
-            )
-        )
+        reasons.append(_reason("no_purchase_proof", case="no_fault"))
         return
-    when = _when((report - purchase).days)
-    limit = window.describe()
+    days = (report - purchase).days
     if not window.covers(purchase, report):
-        reasons.append(
-            Reason(
-                "no_reason_return_expired",
-                _("%(when)s, no quality fault: returns without a reason only within %(limit)s")
-                % {"when": when, "limit": limit},
-            )
-        )
+        reasons.append(_reason("no_reason_return_expired", days=days, limit=_period(window)))
     elif conditions:
         # §5 第六条: only an item that can still be resold; every exclusion (第十一至十五条) blocks it.
-        reasons.extend(
-            _excluded_reasons(conditions, _("Excluded (%(condition)s): no return without a quality fault"))
-        )
+        reasons.extend(_excluded_reasons(conditions, "no_fault"))
     else:
         eligible.append(Remedy.REFUND)
-        reasons.append(
-            Reason(
-                "no_reason_return",
-                _("%(when)s: returns without a reason within %(limit)s if the item can still be resold")
-                % {"when": when, "limit": limit},
-            )
-        )
+        reasons.append(_reason("no_reason_return", days=days, limit=_period(window)))
 
 
 def _decide_quality_fault(
@@ -422,37 +494,21 @@ def _decide_quality_fault(
     prior = request.prior_repairs_same_fault
 
     if purchase is None or warranty_end is None:
-        if request.under_contract:
-            text = _("Purchase date unknown: the return and warranty periods cannot be checked")
-        else:
-            text = _(
-                "Purchase date unknown: the return and warranty periods cannot be checked, the repair is paid"
-            )
-        reasons.append(Reason("no_purchase_proof", text))
+        reasons.append(_reason("no_purchase_proof", case="contract" if request.under_contract else "paid"))
     elif terms.purchase_proof_required and not request.purchase_proof:
         # §3 第十一条: free warranty service needs the purchase date and place.
-        reasons.append(
-            Reason(
-                "no_purchase_proof",
-                _("Purchase date and place not provided: free warranty service needs both"),
-            )
-        )
+        reasons.append(_reason("no_purchase_proof", case="proof_required"))
     else:
         _decide_warranty_bands(terms, request, purchase, warranty_end, eligible, reasons)
         if terms.repeat_extension is not None and prior > 0:
             # §3 第八条: each repeated repair of the same fault extends the warranty by two months.
             extension = Period(prior * terms.repeat_extension.amount, terms.repeat_extension.unit)
             reasons.append(
-                Reason(
+                _reason(
                     "repeat_extension",
-                    ngettext(
-                        "The same fault was repaired %(count)s time before: "
-                        "warranty extended by %(extension)s to %(end)s",
-                        "The same fault was repaired %(count)s times before: "
-                        "warranty extended by %(extension)s to %(end)s",
-                        prior,
-                    )
-                    % {"count": prior, "extension": extension.describe(), "end": warranty_end.isoformat()},
+                    count=prior,
+                    extension=_period(extension),
+                    end=warranty_end.isoformat(),
                 )
             )
 
@@ -461,9 +517,7 @@ def _decide_quality_fault(
         # repair, also past the warranty or without the warranty's purchase proof.
         if Remedy.FREE_REPAIR not in eligible:
             eligible.append(Remedy.FREE_REPAIR)
-        reasons.append(
-            Reason("contract", _("Maintenance contract in force: the repair is free under the contract"))
-        )
+        reasons.append(_reason("contract"))
     elif Remedy.FREE_REPAIR not in eligible:
         eligible.append(Remedy.PAID_REPAIR)
 
@@ -478,67 +532,32 @@ def _decide_warranty_bands(
 ) -> None:
     report = request.report_date
     prior = request.prior_repairs_same_fault
-    when = _when((report - purchase).days)
+    days = (report - purchase).days
     in_warranty = report <= warranty_end
     blocking = frozenset(request.conditions) - terms.exclusions_without_fault_only
 
     if blocking:
-        reasons.extend(
-            _excluded_reasons(blocking, _("Excluded (%(condition)s): no refund or exchange, repair only"))
-        )
+        reasons.extend(_excluded_reasons(blocking, "quality"))
     else:
         if terms.refund is not None and terms.refund.covers(purchase, report):
             eligible.append(Remedy.REFUND)
-            reasons.append(
-                Reason(
-                    "refund_window",
-                    _("%(when)s, quality fault: refund within %(limit)s")
-                    % {"when": when, "limit": terms.refund.describe()},
-                )
-            )
+            reasons.append(_reason("refund_window", days=days, limit=_period(terms.refund)))
         if terms.replace is not None and terms.replace.covers(purchase, report):
             eligible.append(Remedy.REPLACE)
-            reasons.append(
-                Reason(
-                    "replace_window",
-                    _("%(when)s, quality fault: exchange within %(limit)s")
-                    % {"when": when, "limit": terms.replace.describe()},
-                )
-            )
+            reasons.append(_reason("replace_window", days=days, limit=_period(terms.replace)))
         threshold = terms.failed_repairs_for_choice
         if threshold is not None and prior >= threshold and in_warranty:
             # 三包: repaired twice inside the period and still not working, the customer may choose an
             # exchange or a refund.
             eligible.extend([Remedy.REFUND, Remedy.REPLACE])
-            reasons.append(
-                Reason(
-                    "failed_repairs_choice",
-                    ngettext(
-                        "The same fault was repaired %(count)s time inside the warranty: "
-                        "the customer may choose an exchange or a refund",
-                        "The same fault was repaired %(count)s times inside the warranty: "
-                        "the customer may choose an exchange or a refund",
-                        prior,
-                    )
-                    % {"count": prior},
-                )
-            )
+            reasons.append(_reason("failed_repairs_choice", count=prior))
 
-    limit = terms.free_repair.describe()
+    limit = _period(terms.free_repair)
+    end = warranty_end.isoformat()
     if in_warranty:
         eligible.append(Remedy.FREE_REPAIR)
-        reasons.append(
-            Reason(
-                "free_repair_window",
-                _("%(when)s, quality fault: free repair within %(limit)s, warranty until %(end)s")
-                % {"when": when, "limit": limit, "end": warranty_end.isoformat()},
-            )
-        )
+        reasons.append(_reason("free_repair_window", days=days, limit=limit, end=end))
     else:
-        if request.under_contract:
-            text = _("%(when)s: the warranty of %(limit)s ended on %(end)s")
-        else:
-            text = _("%(when)s: the warranty of %(limit)s ended on %(end)s, the repair is paid")
         reasons.append(
-            Reason("out_of_warranty", text % {"when": when, "limit": limit, "end": warranty_end.isoformat()})
+            _reason("out_of_warranty", days=days, limit=limit, end=end, paid=not request.under_contract)
         )

@@ -12,7 +12,18 @@ DECISION_RESPONSE = inline_serializer(
         "eligible": serializers.ListField(child=serializers.CharField()),
         "payer": serializers.ChoiceField(choices=[payer.value for payer in rules.Payer], allow_null=True),
         "warranty_end": serializers.DateField(allow_null=True),
-        "reasons": serializers.ListField(child=serializers.DictField(child=serializers.CharField())),
+        # Each reason: a stable code, its text in the request's language, and the parameters the text is
+        # made from (warranty.rules.reason_text).
+        "reasons": serializers.ListField(
+            child=inline_serializer(
+                "WarrantyReason",
+                {
+                    "code": serializers.CharField(),
+                    "text": serializers.CharField(),
+                    "params": serializers.DictField(),
+                },
+            )
+        ),
         "policy": serializers.CharField(),
         "policy_version": serializers.IntegerField(),
     },

@@ -191,8 +191,8 @@
       var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
       if (!json) {
         // The login page, a proxy's error page: the server did not confirm anything.
-        return { ok: false, unconfirmed: true, message: "服务器没有确认收到这项操作(HTTP " + response.status +
-          "),内容仍保存在本机。请确认已登录后点“重试”。" };
+        return { ok: false, unconfirmed: true, message: interpolate(gettext("服务器没有确认收到这项操作(HTTP %s),内容仍保存在本机。请确认已登录后点“重试”。"),
+          [response.status]) };
       }
       return response.json().then(function (answer) { answer.sentVersion = version; return answer; });
     });
@@ -249,7 +249,7 @@
     var server = (item.answer && item.answer.server) || {};
     var table = element("table", "table table-sm table-bordered bg-white mb-2");
     var head = table.createTHead().insertRow();
-    ["", "本机(未同步)", "服务器上现在的内容"].forEach(function (text) { head.appendChild(element("th", "", text)); });
+    ["", gettext("本机(未同步)"), gettext("服务器上现在的内容")].forEach(function (text) { head.appendChild(element("th", "", text)); });
     var rows = table.createTBody();
     item.fields.forEach(function (pair) {
       var label = item.labels[pair[0]];
@@ -284,27 +284,27 @@
     if (item.state === "conflict") card.appendChild(comparison(item));
     var actionsRow = element("div", "d-flex flex-wrap gap-2 mt-2");
     if (item.state === "conflict") {
-      actionsRow.appendChild(button("保留本机内容,覆盖服务器", "btn-primary", function () {
+      actionsRow.appendChild(button(gettext("保留本机内容,覆盖服务器"), "btn-primary", function () {
         var scope = item.scope && item.answer.versions && item.answer.versions[item.scope];
         if (scope !== undefined) item.override = String(scope);
         item.state = "pending";
         save(item).then(flush).then(render);
       }));
-      actionsRow.appendChild(button("采用服务器的内容,放弃本机这项", "btn-outline-danger", function () {
-        if (window.confirm("放弃本机的这项内容?放弃后不能恢复。")) drop(item.id).then(flush).then(render);
+      actionsRow.appendChild(button(gettext("采用服务器的内容,放弃本机这项"), "btn-outline-danger", function () {
+        if (window.confirm(gettext("放弃本机的这项内容?放弃后不能恢复。"))) drop(item.id).then(flush).then(render);
       }));
     } else {
-      actionsRow.appendChild(button("重试", "btn-primary", function () {
+      actionsRow.appendChild(button(gettext("重试"), "btn-primary", function () {
         item.state = "pending";
         save(item).then(flush).then(render);
       }));
       if (item.page) {
-        var edit = element("a", "btn btn-outline-primary", "打开该页修改");
+        var edit = element("a", "btn btn-outline-primary", gettext("打开该页修改"));
         edit.href = item.page;
         actionsRow.appendChild(edit);
       }
-      actionsRow.appendChild(button("放弃这项", "btn-outline-danger", function () {
-        if (window.confirm("放弃本机的这项内容?放弃后不能恢复。")) drop(item.id).then(flush).then(render);
+      actionsRow.appendChild(button(gettext("放弃这项"), "btn-outline-danger", function () {
+        if (window.confirm(gettext("放弃本机的这项内容?放弃后不能恢复。"))) drop(item.id).then(flush).then(render);
       }));
     }
     card.appendChild(actionsRow);
@@ -318,12 +318,12 @@
         if (items.length) {
           var blocked = items.filter(function (item) { return item.state !== "pending"; });
           var line = element("div", "alert alert-warning d-flex flex-wrap gap-2 align-items-center");
-          var count = element("strong", "", "待同步 " + items.length);
+          var count = element("strong", "", interpolate(gettext("待同步 %s"), [items.length]));
           count.dataset.testid = "outbox-count";
           line.appendChild(count);
           line.appendChild(element("span", "", blocked.length
-            ? "有 " + blocked.length + " 项需要您处理,之后的操作会等它处理完再发送。"
-            : navigator.onLine ? "正在发送……" : "网络已断开:操作已保存在本机,联网后按顺序自动提交。"));
+            ? interpolate(gettext("有 %s 项需要您处理,之后的操作会等它处理完再发送。"), [blocked.length])
+            : navigator.onLine ? gettext("正在发送……") : gettext("网络已断开:操作已保存在本机,联网后按顺序自动提交。")));
           panel.appendChild(line);
           blocked.forEach(function (item) { panel.appendChild(problem(item)); });
         }
@@ -346,8 +346,8 @@
           var text = [];
           if (values.part_name) {
             text.push((values.part_code ? values.part_code + " " : "") + values.part_name + " × " + values.quantity);
-            if (values.removed_serial) text.push("拆下 " + values.removed_serial);
-            if (values.fitted_serial) text.push("装上 " + values.fitted_serial);
+            if (values.removed_serial) text.push(interpolate(gettext("拆下 %s"), [values.removed_serial]));
+            if (values.fitted_serial) text.push(interpolate(gettext("装上 %s"), [values.fitted_serial]));
           }
           item.files.forEach(function (file) {
             var image = element("img", "report-thumb me-2");
@@ -355,7 +355,7 @@
             image.src = URL.createObjectURL(file[1]);
             entry.appendChild(image);
           });
-          entry.appendChild(document.createTextNode(text.join(" · ") + "(待同步)"));
+          entry.appendChild(document.createTextNode(text.join(" · ") + gettext("(待同步)")));
           list.appendChild(entry);
         });
     });
@@ -373,7 +373,7 @@
           else control.value = pair[1];
         });
       });
-      say("这一步在本机保存过、尚未同步的内容已填入。", "warning");
+      say(gettext("这一步在本机保存过、尚未同步的内容已填入。"), "warning");
     });
   }
 
@@ -393,7 +393,7 @@
         item.fields.forEach(function (pair) { if (pair[0] === "work_done" && !note.value) note.value = pair[1]; });
       });
       complete.classList.remove("d-none");
-      say("客户已在本机签字(待同步)。", "warning");
+      say(gettext("客户已在本机签字(待同步)。"), "warning");
       return;
     }
     if (!section.classList.contains("d-none")) return;
@@ -451,7 +451,7 @@
           return;
         }
         if (answer) { release(); return; }  // a conflict: the panel shows both versions
-        sessionStorage.setItem(FLASH, "已保存在本机(待同步),联网后会按顺序自动提交。");
+        sessionStorage.setItem(FLASH, gettext("已保存在本机(待同步),联网后会按顺序自动提交。"));
         if (form.dataset.outboxNext) {
           location.assign(form.dataset.outboxNext);
         } else {
@@ -464,7 +464,7 @@
       });
     }, function () {
       release();
-      say("无法保存在本机(浏览器存储不可用),请联网后再提交。", "danger");
+      say(gettext("无法保存在本机(浏览器存储不可用),请联网后再提交。"), "danger");
     });
   });
 
@@ -501,7 +501,7 @@
   var flash = sessionStorage.getItem(FLASH);
   if (flash) {
     sessionStorage.removeItem(FLASH);
-    say(flash, flash.indexOf("待同步") >= 0 ? "warning" : "success");
+    say(flash, flash.indexOf(gettext("待同步")) >= 0 ? "warning" : "success");
   }
   actions().then(function (items) {
     restore(items);
@@ -511,7 +511,7 @@
   window.addEventListener("online", function () {
     flush().then(function (answers) {
       var sent = Object.keys(answers).filter(function (id) { return answers[id].ok; }).length;
-      if (sent) say("网络已恢复:离线时保存的 " + sent + " 项操作已提交并由服务器确认。", "success");
+      if (sent) say(interpolate(gettext("网络已恢复:离线时保存的 %s 项操作已提交并由服务器确认。"), [sent]), "success");
     });
   });
   window.addEventListener("offline", render);

@@ -44,7 +44,7 @@
       if (pad.isEmpty()) {
         event.preventDefault();
         delete form.dataset.submitted;
-        if (hint) hint.textContent = "请客户先在框内签名。";
+        if (hint) hint.textContent = gettext("请客户先在框内签名。");
         return;
       }
       hidden.value = pad.toDataURL("image/png");

@@ -23,13 +23,13 @@ pytestmark = pytest.mark.browser
 
 # Every page without an object in its URL, per role; left out: downloads, pages that need a query, and
 # the customer search's result list (an htmx fragment, no document of its own), the PWA's manifest and
-# service worker.
+# service worker, and the scripts' translations (/jsi18n/).
 PAGES = [
     (name, next(role for role in ROLE_USER if expected(rule, role, OWN) == 200))
     for name, rule in ACCESS.items()
     if rule.method == "GET"
     and not (rule.api or rule.objects or rule.query or "pdf" in name or name == "customers:search")
-    and name not in ("manifest", "service_worker")  # files for the browser, not pages
+    and name not in ("manifest", "service_worker", "javascript-catalog")  # files for the browser, not pages
 ]
 
 

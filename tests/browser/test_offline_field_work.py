@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from tests.accounts.factories import PASSWORD
 from tests.browser.support import STEPS, TABLET, checked_in_tablet, draw_signature, fill_step, log_in
 from tickets.models import RepairTicket, ServiceReport, State, TicketEvent
 
@@ -86,6 +87,33 @@ def test_the_app_installs_and_opens_the_days_pages_offline_after_one_visit(open_
     expect(tablet.locator("h1")).to_have_text("服务报告")
     tablet.goto("/tickets/mine/")
     expect(tablet.get_by_test_id(f"job-{job.number}")).to_contain_text("张伟")
+
+
+def test_an_english_technician_reads_the_outbox_in_english_offline(open_page, job, live_server):
+    """The scripts' texts come from /jsi18n/ in the reader's language; the service worker keeps it, so the
+    outbox speaks English on a page opened with no network too."""
+    tablet = open_page(**TABLET)
+    tablet.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    tablet.goto("/login/")
+    tablet.get_by_label("Username").fill("liqiang")
+    tablet.get_by_label("Password").fill(PASSWORD)
+    tablet.get_by_role("button", name="Log in", exact=True).click()
+    tablet.get_by_test_id(f"check-in-{job.number}").tap()
+    expect(tablet.locator("#messages")).to_contain_text("On site")
+    tablet.goto(f"/tickets/{job.pk}/report/?step=1")
+    wait_until_kept(tablet, *report_steps(job))
+
+    tablet.context.set_offline(True)
+    tablet.locator("[name=customer_account]").fill("Stops after five minutes")
+    tablet.get_by_test_id("save-step").tap()
+    expect(tablet.locator("#messages")).to_contain_text("Saved on this device (not yet synced)")
+    expect(tablet.get_by_test_id("outbox-count")).to_have_text("Not yet synced: 1")
+    expect(tablet.locator("body")).not_to_contain_text("待同步")
+
+    tablet.context.set_offline(False)
+    expect(tablet.get_by_test_id("outbox-count")).to_have_count(0, timeout=30_000)
+    expect(tablet.locator("#messages")).to_contain_text("Back online: 1 action(s) saved while offline")
+    assert ServiceReport.objects.get(ticket=job).customer_account == "Stops after five minutes"
 
 
 def test_offline_every_step_parts_photo_signature_and_completion_are_stored_exactly_once(open_page, job):

@@ -113,6 +113,8 @@ ACCESS: dict[str, R] = {
     # The technician's app (PWA): the manifest and the service worker carry no data.
     "manifest": R(ALL, public=True),
     "service_worker": R(ALL, public=True),
+    # The texts of static/js in the reader's language: the same for everyone.
+    "javascript-catalog": R(ALL, public=True),
     "tickets:pause_clock": POST(ALL, objects={"pk": "ticket_dispatched"}),
     "tickets:resume_clock": POST(ALL, objects={"pk": "ticket_dispatched"}),
     "tickets:report_step": POST(ALL, objects={**ON_SITE, "step": "=1"}),

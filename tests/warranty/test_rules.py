@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from warranty.rules import (
     add_months,
     condition_label,
     evaluate,
+    reason_text,
     validate,
 )
 
@@ -890,19 +892,43 @@ def test_as_dict_is_json_ready(en):
         "payer": "company",
         "warranty_end": "2027-07-10",
         "reasons": [
-            {"code": "refund_window", "text": "Day 3 after purchase, quality fault: refund within 7 days"},
+            {
+                "code": "refund_window",
+                "text": "Day 3 after purchase, quality fault: refund within 7 days",
+                "params": {"days": 3, "limit": [7, "days"]},
+            },
             {
                 "code": "replace_window",
                 "text": "Day 3 after purchase, quality fault: exchange within 1 month",
+                "params": {"days": 3, "limit": [1, "months"]},
             },
             {
                 "code": "free_repair_window",
                 "text": "Day 3 after purchase, quality fault: free repair within 12 months, warranty until 2027-07-10",
+                "params": {"days": 3, "end": "2027-07-10", "limit": [12, "months"]},
             },
         ],
         "policy": "manufacturer",
         "policy_version": 1,
     }
+
+
+@pytest.mark.parametrize("purchase", ["2026-07-10", "2025-01-02", None])
+@pytest.mark.parametrize("fault", list(Fault))
+@pytest.mark.parametrize("contract", [False, True])
+def test_a_stored_reason_reads_again_in_each_language(purchase, fault, contract):
+    """What a ticket stores (code and parameters, through JSON) gives back the same sentence in either
+    language as the verdict itself, so a Chinese record reads in English for an English reader."""
+    decision = decide(
+        MANUFACTURER, purchase, "2026-07-13", fault, under_contract=contract, prior_repairs_same_fault=1
+    )
+    stored = json.loads(json.dumps(decision.as_dict()))
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for reason, data in zip(decision.reasons, stored["reasons"], strict=True):
+                assert reason_text(data["code"], data["params"]) == reason.text
+    with translation.override("en"):
+        assert all(not re.search(r"[\u4e00-\u9fff]", reason.text) for reason in decision.reasons)
 
 
 def test_as_dict_of_no_remedy():

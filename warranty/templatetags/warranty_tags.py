@@ -2,6 +2,8 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from warranty.rules import reason_text
+
 register = template.Library()
 
 REMEDY_LABELS = {
@@ -27,3 +29,23 @@ def remedy_list(codes: list[str]) -> str:
 @register.filter
 def payer_label(code: str | None) -> str:
     return PAYER_LABELS.get(code, "—") if code else "—"
+
+
+# Reasons whose text needs nothing but the code: verdicts stored before the parameters were kept read in
+# the reader's language too.
+REASONS_WITHOUT_PARAMETERS = frozenset({"customer_damage", "no_fault", "contract"})
+
+
+@register.filter
+def reason(stored: dict) -> str:
+    """A verdict's reason in the reader's language, from its code and parameters; a reason stored before
+    they were kept (or one the rules no longer know) shows its stored text."""
+    params = stored.get("params")
+    if params is None and stored.get("code") in REASONS_WITHOUT_PARAMETERS:
+        params = {}
+    if params is not None:
+        try:
+            return reason_text(stored["code"], params)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return stored.get("text", "")

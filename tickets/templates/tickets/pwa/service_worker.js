@@ -12,8 +12,14 @@ var ASSETS = {{ assets|safe }};
 var STATIC_PREFIX = {{ static_prefix|safe }};
 var NOT_CACHED = {{ not_cached|safe }};
 var MY_JOBS = {{ my_jobs|safe }};
+var CATALOG = {{ catalog|safe }};
+var OFFLINE_TITLE = {{ offline_title|safe }};
+var MY_JOBS_LABEL = {{ my_jobs_label|safe }};
+var LANG = {{ lang|safe }};
 var STATIC_CACHE = "static-" + VERSION;
 var PAGES_CACHE = "pages";
+// The scripts' texts (djangojs.po) in the language the technician last opened a page in.
+var CATALOG_CACHE = "catalog";
 var NEVER_KEPT = ["/api/", "/admin/", "/login/", "/logout/", "/account/", "/i18n/", "/sw.js"];
 
 function today() {
@@ -22,6 +28,8 @@ function today() {
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(STATIC_CACHE).then(function (cache) { return cache.addAll(ASSETS); })
+    .then(function () { return caches.open(CATALOG_CACHE); })
+    .then(function (cache) { return cache.add(CATALOG); })
     .then(function () { return self.skipWaiting(); }));
 });
 
@@ -63,9 +71,9 @@ function keptToday(request) {
 }
 
 function notKept() {
-  var html = '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>离线</title></head>' +
-    '<body><p data-testid="not-cached">' + NOT_CACHED + '</p><p><a href="' + MY_JOBS + '">我的任务</a></p></body></html>';
+  var html = '<!doctype html><html lang="' + LANG + '"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>' + OFFLINE_TITLE + '</title></head>' +
+    '<body><p data-testid="not-cached">' + NOT_CACHED + '</p><p><a href="' + MY_JOBS + '">' + MY_JOBS_LABEL + '</a></p></body></html>';
   return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
@@ -76,6 +84,20 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   if (url.pathname.indexOf(STATIC_PREFIX) === 0) {
     event.respondWith(caches.match(request).then(function (hit) { return hit || fetch(request); }));
+    return;
+  }
+  if (url.pathname === CATALOG) {
+    // Network first (a language switch or a deploy changes it), the last answer when offline.
+    event.respondWith(fetch(request).then(function (response) {
+      if (keepable(response)) {
+        var copy = response.clone();
+        event.waitUntil(caches.open(CATALOG_CACHE).then(function (cache) { return cache.put(CATALOG, copy); }));
+      }
+      return response;
+    }, function () {
+      return caches.open(CATALOG_CACHE).then(function (cache) { return cache.match(CATALOG); })
+        .then(function (hit) { return hit || Response.error(); });
+    }));
     return;
   }
   if (!isPage(request, url)) return;
