@@ -117,7 +117,9 @@ def _render_report(
                 service_report, paid=ticket.service_category == ServiceCategory.PAID
             )
         ],
-        "report_scope": answers.next_report_scope(ticket) if before_check_in else answers.report_scope(ticket),
+        "report_scope": answers.next_report_scope(ticket)
+        if before_check_in
+        else answers.report_scope(ticket),
         "before_check_in": before_check_in,
         "time_on_site": time_on_site,
         "step_form": step_form,

@@ -287,7 +287,9 @@ class TestBeforeCheckIn:
             assert "report-needs-check-in" not in response.content.decode()
             assert "report-step-form" not in response.content.decode()
 
-    def test_a_step_arrives_after_the_queued_check_in_and_is_stored_on_the_new_visit(self, client, dispatched):
+    def test_a_step_arrives_after_the_queued_check_in_and_is_stored_on_the_new_visit(
+        self, client, dispatched
+    ):
         client.force_login(dispatched.technician)
         # Sent out of order (the outbox never does): refused, nothing stored.
         assert post_step(client, dispatched, 1).status_code == 302
