@@ -31,7 +31,7 @@ from parts.models import (
     StockLevel,
     StockMovement,
 )
-from tickets.models import RepairTicket, TicketEvent
+from tickets.models import RepairTicket, ServiceReport, ServiceReportPart, TicketEvent
 from tickets.permissions import TRANSITION_ACTORS
 
 MARKER = re.compile(r"soak:[0-9a-f]{32}")
@@ -79,6 +79,16 @@ def markers_in_database() -> dict[str, Counter]:
         "requisition": _markers(column(Requisition.objects, "reason")),
         "decision": _markers(column(Requisition.objects, "decision_note")),
         "receipt": _markers(column(ReceivingNote.objects, "delivery_reference")),
+        # The offline burst (loadtest.outbox): each report step marks its own text column.
+        "report_step": sum(
+            (
+                _markers(column(ServiceReport.objects, name))
+                for name in ("customer_account", "usage_reading", "findings", "work_done")
+            ),
+            Counter(),
+        ),
+        "report_part": _markers(column(ServiceReportPart.objects, "removed_serial")),
+        "signature": _markers(column(ServiceReport.objects, "signer_name")),
     }
 
 
