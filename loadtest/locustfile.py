@@ -41,6 +41,7 @@ from loadtest.pages import (
     REPORT_SCOPE,
     REQUISITION_LINK,
     ROW_FORM,
+    SIGNATURE_NEEDS,
     STORE_OPTION,
     TICKET_LINK,
     UNIT_FIELD,
@@ -397,13 +398,17 @@ class FieldTechnician(OfficeUser):
         if not rows:
             return
         ticket_id, _name, version = rows[0]
-        # The pages kept before leaving: the report's steps of the coming visit.
-        report = self.view(f"/tickets/{ticket_id}/report/?step=1", "GET report (before check-in)")
-        scope = REPORT_SCOPE.search(report)
-        if not scope:
+        # The pages kept before leaving: the report of the coming visit, its signature step saying
+        # what the report needs (the fee and its payment on a paid job).
+        report = self.view(f"/tickets/{ticket_id}/report/?step=6", "GET report (before check-in)")
+        scope, needs = REPORT_SCOPE.search(report), SIGNATURE_NEEDS.search(report)
+        if not (scope and needs):
             return
         actions = outbox.field_visit(
-            ticket_id=int(ticket_id), ticket_version=int(version), report_scope=scope.group(1)
+            ticket_id=int(ticket_id),
+            ticket_version=int(version),
+            report_scope=scope.group(1),
+            paid="payment_method" in needs.group(1).split(),
         )
         gevent.sleep(random.uniform(3, 10))  # at the customer's, offline
         records = outbox.send_burst(

@@ -86,8 +86,11 @@ def signature_data_url() -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def field_visit(*, ticket_id: int, ticket_version: int, report_scope: str) -> list[Action]:
-    """What the outbox holds after a visit done offline, in the order it was queued."""
+def field_visit(
+    *, ticket_id: int, ticket_version: int, report_scope: str, paid: bool = False
+) -> list[Action]:
+    """What the outbox holds after a visit done offline, in the order it was queued (`paid`: a paid job,
+    whose fee step needs the fee agreed with the customer and how it is paid)."""
     ticket = f"/tickets/{ticket_id}"
     ticket_scope = f"ticket:{ticket_id}"
     actions = []
@@ -135,11 +138,12 @@ def field_visit(*, ticket_id: int, ticket_version: int, report_scope: str) -> li
                     scope=report_scope,
                     mark_field="removed_serial",
                 )
-    # The fee step of a free repair: nothing to collect (its fields carry no text to mark).
+    # The fee step (its fields carry no text to mark): nothing to collect on a free repair.
+    fee = {"fee": "80", "payment_method": "cash"} if paid else {"fee": "0", "payment_method": ""}
     add(
         "report step 5",
         f"{ticket}/report/step/5/",
-        {"version": "", "fee": "0", "payment_method": ""},
+        {"version": "", **fee},
         "report_fee",
         scope=report_scope,
     )

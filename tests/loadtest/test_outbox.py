@@ -120,6 +120,20 @@ def test_a_burst_with_every_action_sent_twice_stores_each_once_and_completes_the
 
 
 @pytest.mark.django_db
+def test_a_paid_job_is_sent_with_its_fee(branch_a, technician, post):
+    job = TicketFactory(
+        unit__owner__branch=branch_a, dispatched=True, technician=technician, service_category="A"
+    )
+    actions = outbox.field_visit(
+        ticket_id=job.pk, ticket_version=job.version, report_scope=f"report:{job.pk}:1", paid=True
+    )
+    records = outbox.send_burst(actions, post, resend=set())
+    assert [record["outcome"] for record in records] == ["accepted"] * 10, records
+    report = ServiceReport.objects.get(ticket=job)
+    assert (report.fee, report.payment_method) == (80, "cash")
+
+
+@pytest.mark.django_db
 def test_the_checks_catch_a_part_line_written_twice(job, post):
     """An outbox that sent its resend with a new key (one write per intent broken): two rows."""
     actions = visit(job)

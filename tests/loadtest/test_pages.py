@@ -112,5 +112,9 @@ def test_the_field_technician_finds_the_check_in_and_the_coming_visits_report_be
     job = TicketFactory(unit__owner__branch=branch_a, dispatched=True)
     jobs = page(client, job.technician, reverse("tickets:my_jobs"))
     assert (str(job.pk), "check_in", str(job.version)) in pages.ROW_FORM.findall(jobs)
-    report = page(client, job.technician, reverse("tickets:report", args=[job.pk]) + "?step=1")
+    report = page(client, job.technician, reverse("tickets:report", args=[job.pk]) + "?step=6")
     assert pages.REPORT_SCOPE.search(report).group(1) == f"report:{job.pk}:1"
+    assert "payment_method" not in pages.SIGNATURE_NEEDS.search(report).group(1).split()
+    paid = TicketFactory(unit__owner__branch=branch_a, dispatched=True, service_category="A")
+    report = page(client, paid.technician, reverse("tickets:report", args=[paid.pk]) + "?step=6")
+    assert {"fee", "payment_method"} <= set(pages.SIGNATURE_NEEDS.search(report).group(1).split())
