@@ -75,7 +75,10 @@ def markers_in_database() -> dict[str, Counter]:
 
     return {
         "intake": _markers(column(RepairTicket.objects, "fault_description")),
-        "transition": _markers(column(TicketEvent.objects.exclude(action="log_call"), "note")),
+        # Not the call's event, nor the signature's (its note names the signer, who carries a marker).
+        "transition": _markers(
+            column(TicketEvent.objects.exclude(action__in=["log_call", "sign_report"]), "note")
+        ),
         "requisition": _markers(column(Requisition.objects, "reason")),
         "decision": _markers(column(Requisition.objects, "decision_note")),
         "receipt": _markers(column(ReceivingNote.objects, "delivery_reference")),
