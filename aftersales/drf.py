@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -29,6 +31,39 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+GUARDED_WRITE = (
+    "A UUID made by the client once per intent (accounts/idempotency.py). The same key with the same body "
+    "returns the first answer without writing again (a resend after a lost answer); the same key with "
+    "another body, path or user is refused with 409. Without it the write is carried out unguarded."
+)
+NOT_REPLAYED = (
+    "Accepted and not used: this operation writes nothing a resend could double (a read sent as POST, a "
+    "new secret that is never stored to be replayed, a revocation), so it is not replayed."
+)
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Every API write declares the `Idempotency-Key` header (one write per intent, issue #14), in one
+    place so that a new write view cannot leave it out; it says whether the operation replays a resend
+    (its handler is `@idempotent`) or has nothing to replay."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method not in WRITE_METHODS:
+            return parameters
+        handler = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        header = OpenApiParameter(
+            name=IDEMPOTENCY_HEADER,
+            type=OpenApiTypes.UUID,
+            location=OpenApiParameter.HEADER,
+            required=False,
+            description=GUARDED_WRITE if getattr(handler, "idempotent", False) else NOT_REPLAYED,
+        )
+        return [*parameters, header]
 
 
 ERROR_SCHEMA = {

@@ -348,7 +348,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "aftersales.drf.AutoSchema",
     "EXCEPTION_HANDLER": "aftersales.drf.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -31,7 +31,7 @@ from parts.models import (
     StockLevel,
     StockMovement,
 )
-from tickets.models import RepairTicket, TicketEvent
+from tickets.models import RepairTicket, ServiceReport, ServiceReportPart, TicketEvent
 from tickets.permissions import TRANSITION_ACTORS
 
 MARKER = re.compile(r"soak:[0-9a-f]{32}")
@@ -75,10 +75,23 @@ def markers_in_database() -> dict[str, Counter]:
 
     return {
         "intake": _markers(column(RepairTicket.objects, "fault_description")),
-        "transition": _markers(column(TicketEvent.objects.exclude(action="log_call"), "note")),
+        # Not the call's event, nor the signature's (its note names the signer, who carries a marker).
+        "transition": _markers(
+            column(TicketEvent.objects.exclude(action__in=["log_call", "sign_report"]), "note")
+        ),
         "requisition": _markers(column(Requisition.objects, "reason")),
         "decision": _markers(column(Requisition.objects, "decision_note")),
         "receipt": _markers(column(ReceivingNote.objects, "delivery_reference")),
+        # The offline burst (loadtest.outbox): each report step marks its own text column.
+        "report_step": sum(
+            (
+                _markers(column(ServiceReport.objects, name))
+                for name in ("customer_account", "usage_reading", "findings", "work_done")
+            ),
+            Counter(),
+        ),
+        "report_part": _markers(column(ServiceReportPart.objects, "removed_serial")),
+        "signature": _markers(column(ServiceReport.objects, "signer_name")),
     }
 
 

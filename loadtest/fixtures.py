@@ -26,6 +26,8 @@ PEOPLE = {
     "keeper": ("warehouse", 6),
     "supervisor": ("supervisor", 6),
     "manager": ("manager", 4),
+    # Technicians of the offline burst (loadtest.outbox): each works only their own jobs.
+    "field": ("technician", 6),
 }
 STORE = "SOAK-STORE"
 STORE_NAME = "压测备件库"
@@ -35,6 +37,7 @@ SERIAL_PREFIX = "SOAK-"  # the units' serial numbers; a customer search for it l
 UNITS = 60
 WAITING_TICKETS = 30
 JOBS_PER_TECHNICIAN = 2
+FIELD_JOBS_PER_TECHNICIAN = 25  # one offline visit each; a burst every 5–20 s for ten minutes uses ~25
 
 
 def username(role: str, index: int) -> str:
@@ -146,10 +149,22 @@ def build(stdout=print) -> None:
                 )
                 services.decide_requisition(requisition_id=requisition.pk, user=supervisor, approve=True)
                 jobs += 1
+        field_jobs = 0
+        for technician in people["field"]:
+            for job in range(FIELD_JOBS_PER_TECHNICIAN):
+                ticket = call(units[job % UNITS])
+                apply_transition(
+                    ticket_id=ticket.pk,
+                    user=dispatcher,
+                    name="dispatch",
+                    expected_version=ticket.version,
+                    technician=technician,
+                )
+                field_jobs += 1
     stdout(
         f"Load-run fixtures: {sum(count for _group, count in PEOPLE.values())} users (password {PASSWORD}), "
         f"{len(PARTS)} parts × {OPENING_STOCK} in {STORE}, {WAITING_TICKETS} tickets to dispatch, "
-        f"{jobs} approved requisitions; stock ledger {'consistent' if not ledger.discrepancies() else 'OFF'}."
+        f"{jobs} approved requisitions, {field_jobs} jobs for the offline bursts; stock ledger {'consistent' if not ledger.discrepancies() else 'OFF'}."
     )
 
 

@@ -31,15 +31,17 @@ from dataclasses import dataclass
 import gevent
 from locust import HttpUser, between, task
 
-from loadtest import fixtures
+from loadtest import fixtures, outbox
 from loadtest.pages import (
     CSRF,
     INBOX_REQUISITION,
     ISSUE_INPUT,
     OPTION,
     PRODUCT_MODEL_OPTION,
+    REPORT_SCOPE,
     REQUISITION_LINK,
     ROW_FORM,
+    SIGNATURE_NEEDS,
     STORE_OPTION,
     TICKET_LINK,
     UNIT_FIELD,
@@ -377,6 +379,63 @@ class Technician(OfficeUser):
     @task(1)
     def van(self) -> None:
         self.view("/parts/my/van/", "GET my van")
+
+
+class FieldTechnician(OfficeUser):
+    """A technician working where there is no network (issue #14): loads 我的任务 and the job's report
+    pages, does the whole visit offline, and back online the outbox sends it in a burst (loadtest.outbox),
+    some actions twice after a lost answer. Spawned first, `LOADTEST_FIELD_USERS` of them (set by the
+    soak from its number of users), each on their own jobs."""
+
+    role = "field"
+    fixed_count = int(os.environ.get("LOADTEST_FIELD_USERS", "1"))
+    wait_time = between(2, 6)
+
+    @task
+    def offline_visit(self) -> None:
+        jobs = self.view("/tickets/mine/", "GET my jobs")
+        rows = [row for row in ROW_FORM.findall(jobs) if row[1] == "check_in"]
+        if not rows:
+            return
+        ticket_id, _name, version = rows[0]
+        # The pages kept before leaving: the report of the coming visit, its signature step saying
+        # what the report needs (the fee and its payment on a paid job).
+        report = self.view(f"/tickets/{ticket_id}/report/?step=6", "GET report (before check-in)")
+        scope, needs = REPORT_SCOPE.search(report), SIGNATURE_NEEDS.search(report)
+        if not (scope and needs):
+            return
+        actions = outbox.field_visit(
+            ticket_id=int(ticket_id),
+            ticket_version=int(version),
+            report_scope=scope.group(1),
+            paid="payment_method" in needs.group(1).split(),
+        )
+        gevent.sleep(random.uniform(3, 10))  # at the customer's, offline
+        records = outbox.send_burst(
+            actions, self.post_json, resend=outbox.choose_resends(actions, random), csrf=self.csrf(report)
+        )
+        for entry in records:
+            record(
+                entry.pop("kind"), entry.pop("key"), entry.pop("outcome"), self.username, burst=True, **entry
+            )
+
+    def post_json(self, url: str, data: dict, headers: dict) -> outbox.Answer:
+        """One send of the outbox: its JSON answer, or None (a server error, no answer, not JSON)."""
+        name = "POST outbox " + re.sub(r"/\d+/", "/<id>/", url)
+        with self.client.post(
+            url, data=data, headers=headers, name=name, allow_redirects=False, catch_response=True
+        ) as response:
+            status = response.status_code
+            if status >= 500 or status == 0:
+                if status:
+                    self._server_error("POST", url, name, status)
+                response.failure(failure(response))
+                return status, None
+            if not response.headers.get("Content-Type", "").startswith("application/json"):
+                response.failure(f"HTTP {status}, not the outbox's JSON")
+                return status, None
+            response.success()  # a refusal (400/409) is an answer the technician sees
+            return status, response.json()
 
 
 class Keeper(OfficeUser):

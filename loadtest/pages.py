@@ -24,6 +24,9 @@ INBOX_REQUISITION = re.compile(r'href="/parts/requisitions/(\d+)/" data-testid="
 ISSUE_INPUT = re.compile(r'max="(\d+)" name="issue-(\d+)" value="(\d+)"')
 STORE_OPTION = re.compile(rf'<option value="(\d+)"[^>]*>{re.escape(fixtures.STORE_NAME)}</option>')
 UNIT_FIELD = re.compile(r'name="unit" value="(\d+)"')  # the call form, opened for a unit
+REPORT_SCOPE = re.compile(r'data-outbox-scope="(report:\d+:\d+)"')  # the report the outbox's steps write
+# The signature step: what the report needs before the customer signs ("fee payment_method" on a paid job).
+SIGNATURE_NEEDS = re.compile(r'data-offline-signature data-scope="[^"]*" data-needs="([^"]*)"')
 PRODUCT_MODEL_OPTION = re.compile(r'name="unit-product_model"[^>]*>.*?<option value="(\d+)"', re.S)
 
 

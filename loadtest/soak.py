@@ -33,6 +33,8 @@ from loadtest.stack import BIN, ROOT, Stack, prepare_database, use_database
 
 DATABASE_URL = os.environ.get("SOAK_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales_soak")
 BROKER_URL = os.environ.get("SOAK_BROKER_URL", "redis://127.0.0.1:6379/11")
+# A fixed port for the web server (say, to keep runs of several people on one machine apart); free one if unset.
+PORT = os.environ.get("SOAK_PORT")
 SAMPLE_SECONDS = 15
 MEMORY_GROWTH_MB = 15.0
 
@@ -129,6 +131,33 @@ def races_check(path: pathlib.Path) -> CheckResult:
     return CheckResult("the races happened (losers refused)", bool(stale and short), detail)
 
 
+def field_users(users: int) -> int:
+    """Technicians of the offline burst: one in ten users, at least one, at most the fixtures' field logins."""
+    return max(1, min(users // 10, 6))
+
+
+def bursts_check(path: pathlib.Path) -> CheckResult:
+    """The offline bursts happened (loadtest.outbox): visits sent through to 完成上门服务, and every
+    action sent twice with its key got the same answer twice (the server replayed, it did not write again
+    or refuse its own key). That each was stored once is check_writes's part."""
+    burst = [w for w in read_writes(path) if w.get("burst")]
+    completed = sum(1 for w in burst if w.get("action") == "complete_visit" and w["outcome"] == "accepted")
+    resent = [w for w in burst if w.get("resent")]
+    differing = [f"{w['label']} on ticket {w['ticket']}" for w in resent if not w["same_answer"]]
+    outcomes = {o: sum(1 for w in burst if w["outcome"] == o) for o in ("accepted", "refused", "error")}
+    detail = (
+        f"{len(burst)} actions sent in bursts ({outcomes['accepted']} accepted, {outcomes['refused']} refused, "
+        f"{outcomes['error']} unanswered), {completed} visits completed, {len(resent)} sent twice with one key"
+    )
+    if differing:
+        detail = (
+            f"{len(differing)} resends answered differently: " + "; ".join(differing[:8]) + f" — {detail}"
+        )
+    return CheckResult(
+        "offline bursts sent in order, resends replayed", bool(completed and resent) and not differing, detail
+    )
+
+
 def stats_table(csv_prefix: pathlib.Path) -> list[str]:
     path = pathlib.Path(f"{csv_prefix}_stats.csv")
     if not path.exists():
@@ -176,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep:
         prepare_database(DATABASE_URL)
     writes, csv_prefix = out / "writes.jsonl", out / "locust"
-    stack = Stack(DATABASE_URL, BROKER_URL, log_dir=out)
+    stack = Stack(DATABASE_URL, BROKER_URL, log_dir=out, port=int(PORT) if PORT else None)
     print(f"Starting gunicorn, Celery worker and beat at {stack.url} …")
     with stack:
         sampler = MemorySampler(stack)
@@ -205,7 +234,11 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(
                 command,
                 cwd=ROOT,
-                env={**os.environ, "LOADTEST_WRITES": str(writes)},
+                env={
+                    **os.environ,
+                    "LOADTEST_WRITES": str(writes),
+                    "LOADTEST_FIELD_USERS": str(field_users(args.users)),
+                },
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -219,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = run_checks(DATABASE_URL, writes, locust_csv=csv_prefix)
     memory, memory_lines = memory_check(sampler.samples)
-    results += [memory, races_check(writes)]
+    results += [memory, races_check(writes), bursts_check(writes)]
     finished = datetime.datetime.now(datetime.UTC)
     lines = [
         f"Soak run {started:%Y-%m-%d %H:%M} – {finished:%H:%M} UTC",

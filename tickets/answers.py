@@ -30,6 +30,11 @@ def report_scope(ticket: RepairTicket) -> str:
     return f"report:{ticket.pk}:{ticket.visit_count}"
 
 
+def next_report_scope(ticket: RepairTicket) -> str:
+    """The report of the visit the next check-in starts (check_in counts the visit)."""
+    return f"report:{ticket.pk}:{ticket.visit_count + 1}"
+
+
 def versions(
     ticket: RepairTicket, report: ServiceReport | None = None, *, bumped_ticket: bool = False
 ) -> dict:

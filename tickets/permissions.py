@@ -78,6 +78,18 @@ def may_write_report(ticket, user) -> bool:
     )
 
 
+def may_write_report_after_check_in(ticket, user) -> bool:
+    """The assigned technician before 到达签到: the report pages are kept for offline use in this state,
+    and the outbox opens their steps once a check-in is queued on the device (the server receives the
+    check-in first, so each step is still checked against `may_write_report` when it arrives)."""
+    return (
+        user.is_active
+        and ticket.state == "dispatched"
+        and ticket.technician_id == user.pk
+        and user.has_role(Role.TECHNICIAN)
+    )
+
+
 # A correction to a signed report (a new, separately signed addendum): the technician who did the
 # work, or the supervisor who checks the report at acceptance (§1-3.4.3).
 ADDENDUM_WRITERS = Actors(roles=frozenset({Role.SUPERVISOR}), assignee=True)

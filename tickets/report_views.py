@@ -20,7 +20,7 @@ from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
 from tickets.models import RepairTicket, ServiceCategory, ServiceReport, ServiceReportPhoto
-from tickets.permissions import may_add_addendum, may_write_report
+from tickets.permissions import may_add_addendum, may_write_report, may_write_report_after_check_in
 from tickets.report_services import (
     PARTS_AND_PHOTOS_STEP,
     REPORT_STEPS,
@@ -63,6 +63,10 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     service_report = current_report(ticket)
     writable = may_write_report(ticket, request.user) and not (service_report and service_report.is_signed)
     step = _requested_step(request)
+    if may_write_report_after_check_in(ticket, request.user):
+        # Kept for offline use before the technician arrives: the steps of the coming visit's report,
+        # opened by the outbox once a check-in is queued on the device (report.html).
+        return _render_report(request, ticket, None, writable=True, step=step, before_check_in=True)
     return _render_report(request, ticket, service_report, writable=writable, step=step)
 
 
@@ -78,6 +82,7 @@ def _render_report(
     photo_form: ReportPhotoForm | None = None,
     signature_form: SignatureForm | None = None,
     status: int = 200,
+    before_check_in: bool = False,
 ) -> HttpResponse:
     missing = missing_for_signature(service_report) if service_report else [_("服务报告尚未填写")]
     time_on_site = ticket.time_on_site(timezone.now())
@@ -112,7 +117,10 @@ def _render_report(
                 service_report, paid=ticket.service_category == ServiceCategory.PAID
             )
         ],
-        "report_scope": answers.report_scope(ticket),
+        "report_scope": answers.next_report_scope(ticket)
+        if before_check_in
+        else answers.report_scope(ticket),
+        "before_check_in": before_check_in,
         "time_on_site": time_on_site,
         "step_form": step_form,
         "part_form": part_form or ReportPartForm(),

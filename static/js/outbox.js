@@ -329,8 +329,25 @@
         }
       }
       showQueuedLines(items);
+      unlockQueued(items);
       return items;
     });
+  }
+
+  /* What a queued action makes possible before the server has it: a check-in queued offline opens the
+     report's steps on pages kept before it (`data-outbox-shows`) and takes away the buttons that would
+     now be refused (`data-outbox-hides`). One way only: once the action is sent, the next page the
+     server renders shows the real state. */
+  function unlockQueued(items) {
+    var opened = false;
+    document.querySelectorAll("[data-outbox-shows], [data-outbox-hides]").forEach(function (node) {
+      var shows = node.hasAttribute("data-outbox-shows");
+      var url = new URL(shows ? node.dataset.outboxShows : node.dataset.outboxHides, location.href).href;
+      if (!items.some(function (item) { return item.url === url; })) return;
+      if (shows && node.classList.contains("d-none")) opened = true;
+      node.classList.toggle("d-none", !shows);
+    });
+    if (opened) document.dispatchEvent(new Event("signature-pad-shown"));
   }
 
   /* Part lines and photos waiting to be sent, under the lists of the ones the server has. */
@@ -504,6 +521,7 @@
     say(flash, flash.indexOf(gettext("待同步")) >= 0 ? "warning" : "success");
   }
   actions().then(function (items) {
+    unlockQueued(items);
     restore(items);
     offerOfflineSignature(items);
     return render();

@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request, expect, sync_playwright
 
 from accounts.models import Role
 from tests.accounts.factories import UserFactory
-from tests.browser.support import CHROMIUM_ARGS, DESKTOP
+from tests.browser.support import CAMERA_LABEL, CHROMIUM_ARGS, DESKTOP, qr_y4m
 from tests.customers.factories import ProductModelFactory, UnitFactory
 from tickets.models import RepairTicket
 from tickets.services import CallDetails, apply_transition, log_call
@@ -40,16 +40,45 @@ expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[Browser]:
+def playwright_driver() -> Iterator[Playwright]:
+    """One Playwright per session: the sync API cannot start a second one in the same thread."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright, chromium_path: str) -> Iterator[Browser]:
+    browser = playwright_driver.chromium.launch(
+        executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def camera_browser(playwright_driver: Playwright, chromium_path: str, tmp_path_factory) -> Iterator[Browser]:
+    """A second Chromium whose camera films a unit's QR label (support.CAMERA_LABEL): Chromium's fake
+    capture device plays a generated video, and its fake permission prompt says yes. Separate from
+    `browser` because the camera is chosen at launch. Open pages in it with `open_page(using=...)`."""
+    video = qr_y4m(CAMERA_LABEL, tmp_path_factory.mktemp("camera") / "qr-label.y4m")
+    browser = playwright_driver.chromium.launch(
+        executable_path=chromium_path,
+        headless=True,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
 def open_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
-    """open_page(**context_options): a page in a fresh browser context (own cookies), watched for errors."""
+    """open_page(**context_options): a page in a fresh browser context (own cookies), watched for errors;
+    `using=` another browser than the session's (`camera_browser`)."""
     origin = urlsplit(live_server.url).netloc
     problems: list[str] = []
     contexts: list[BrowserContext] = []
@@ -82,8 +111,8 @@ def open_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
         # the test cannot order (a missing script is a 404 response, not an abort, and still counts).
         return request.failure == "net::ERR_ABORTED" and request.resource_type in ("xhr", "fetch", "script")
 
-    def make(**options) -> Page:
-        context = browser.new_context(
+    def make(using: Browser | None = None, **options) -> Page:
+        context = (using or browser).new_context(
             base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **{**DESKTOP, **options}
         )
         context.set_default_timeout(10_000)

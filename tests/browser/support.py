@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import qrcode
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.accounts.factories import PASSWORD
@@ -16,6 +20,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# What the fake camera films (tests/browser/conftest.py `camera_browser`): a unit's QR label.
+CAMERA_LABEL = "https://example.com/card?sn=CAM-SN-20261204"
+CAMERA_SERIAL = "CAM-SN-20261204"
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 # The technician's tablet (DESIGN §1): touch, but not a phone user agent.
 TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True, "is_mobile": False}
@@ -46,8 +53,8 @@ STEPS = {
 }
 
 
-def checked_in_tablet(open_page, job: RepairTicket) -> Page:
-    tablet = open_page(**TABLET)
+def checked_in_tablet(open_page, job: RepairTicket, **options) -> Page:
+    tablet = open_page(**{**TABLET, **options})
     log_in(tablet, "liqiang")
     tablet.get_by_test_id(f"check-in-{job.number}").tap()
     expect(tablet.locator("#messages")).to_contain_text("上门处理中")
@@ -83,3 +90,21 @@ def draw_signature(tablet: Page) -> None:
 
 def csrf_token(tablet: Page) -> str:
     return tablet.locator("input[name=csrfmiddlewaretoken]").first.input_value()
+
+
+def qr_y4m(text: str, path: Path, *, width: int = 640, height: int = 480, frames: int = 2) -> Path:
+    """A video of a QR code held in front of the camera, for Chromium's
+    `--use-file-for-fake-video-capture`: YUV4MPEG2 (a text header, then per frame `FRAME\n` and the
+    Y, U and V planes, 4:2:0). Black on white has no colour: U and V are all 128."""
+    code = qrcode.make(text, box_size=8, border=4).get_image().convert("L")
+    side = min(width, height) - 40
+    frame = Image.new("L", (width, height), 255)
+    frame.paste(
+        code.resize((side, side), Image.Resampling.NEAREST), ((width - side) // 2, (height - side) // 2)
+    )
+    chroma = bytes([128]) * ((width // 2) * (height // 2))
+    with path.open("wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            video.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
+    return path

@@ -116,14 +116,11 @@ def test_an_english_technician_reads_the_outbox_in_english_offline(open_page, jo
     assert ServiceReport.objects.get(ticket=job).customer_account == "Stops after five minutes"
 
 
-def test_offline_every_step_parts_photo_signature_and_completion_are_stored_exactly_once(open_page, job):
-    tablet = checked_in_tablet(open_page, job)
-    wait_until_kept(tablet, f"/tickets/{job.pk}/", *report_steps(job))
-    tablet.context.set_offline(True)
-
+def fill_the_whole_report_offline(tablet: Page, job: RepairTicket) -> None:
+    """Every step, two part lines with their serials and a photo, the customer's signature and the
+    completion of the visit, all with no network."""
     for step in (1, 2, 3):
         fill_offline(tablet, step)
-    # Step 4: the work, two part lines with their serials and a photo, all with no network.
     expect(tablet.get_by_test_id("step-count")).to_contain_text("第 4 步 / 共 6 步")
     add_part_offline(tablet, "启动电容", "CAP-OLD-001", "CAP-NEW-001")
     add_part_offline(tablet, "风扇电机", "FAN-OLD-002", "FAN-NEW-002")
@@ -138,16 +135,9 @@ def test_offline_every_step_parts_photo_signature_and_completion_are_stored_exac
     draw_signature(tablet)
     tablet.get_by_test_id("sign-submit").tap()
     tablet.get_by_test_id("complete-offline").tap()
-    expect(tablet.get_by_test_id("outbox-count")).to_have_text("待同步 10")
-    assert not ServiceReport.objects.filter(ticket=job).exists()
 
-    # Closing the browser's page loses nothing: the outbox is in IndexedDB.
-    page_url = tablet.url
-    tablet.goto(page_url)
-    expect(tablet.get_by_test_id("outbox-count")).to_have_text("待同步 10")
 
-    tablet.context.set_offline(False)
-    expect(tablet.get_by_test_id("outbox-count")).to_have_count(0, timeout=30_000)
+def assert_the_report_is_stored_exactly_once(job: RepairTicket) -> None:
     report = ServiceReport.objects.get(ticket=job)
     assert (report.customer_account, report.findings, report.work_done) == (
         "空调开机五分钟后自动停机",
@@ -165,6 +155,68 @@ def test_offline_every_step_parts_photo_signature_and_completion_are_stored_exac
     assert RepairTicket.objects.get(pk=job.pk).state == State.AWAITING_ACCEPTANCE
     actions = list(TicketEvent.objects.filter(ticket=job).values_list("action", flat=True))
     assert actions.count("sign_report") == 1 and actions.count("complete_visit") == 1
+
+
+def test_offline_every_step_parts_photo_signature_and_completion_are_stored_exactly_once(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    wait_until_kept(tablet, f"/tickets/{job.pk}/", *report_steps(job))
+    tablet.context.set_offline(True)
+
+    fill_the_whole_report_offline(tablet, job)
+    expect(tablet.get_by_test_id("outbox-count")).to_have_text("待同步 10")
+    assert not ServiceReport.objects.filter(ticket=job).exists()
+
+    # Closing the browser's page loses nothing: the outbox is in IndexedDB.
+    page_url = tablet.url
+    tablet.goto(page_url)
+    expect(tablet.get_by_test_id("outbox-count")).to_have_text("待同步 10")
+
+    tablet.context.set_offline(False)
+    expect(tablet.get_by_test_id("outbox-count")).to_have_count(0, timeout=30_000)
+    assert_the_report_is_stored_exactly_once(job)
+
+
+def test_arriving_with_no_network_check_in_and_the_whole_report_are_stored_once_in_order(open_page, job):
+    """The technician loaded 我的任务 in the morning and arrives where there is no network: the report
+    pages kept before check-in open their steps once the check-in is queued on the device."""
+    tablet = open_page(**TABLET)
+    log_in(tablet, "liqiang")
+    tablet.goto("/tickets/mine/")
+    wait_until_kept(tablet, f"/tickets/{job.pk}/", *report_steps(job))
+    tablet.context.set_offline(True)
+
+    # Before check-in the kept report page offers check-in, not the steps.
+    tablet.goto(f"/tickets/{job.pk}/report/?step=1")
+    expect(tablet.get_by_test_id("report-needs-check-in")).to_be_visible()
+    expect(tablet.get_by_test_id("report-step-form")).to_be_hidden()
+
+    tablet.goto("/tickets/mine/")
+    tablet.get_by_test_id(f"check-in-{job.number}").tap()
+    expect(tablet.locator("#messages")).to_contain_text("已保存在本机(待同步)")
+    expect(tablet.get_by_test_id("outbox-count")).to_have_text("待同步 1")
+    # No second check-in or 出发 behind the queued one: the server would refuse it and hold the queue.
+    expect(tablet.get_by_test_id(f"check-in-{job.number}")).to_be_hidden()
+    expect(tablet.get_by_test_id(f"depart-{job.number}")).to_be_hidden()
+    tablet.get_by_test_id(f"checked-in-offline-{job.number}").get_by_role("link", name="填写服务报告").tap()
+    expect(tablet.get_by_test_id("report-needs-check-in")).to_be_hidden()
+
+    fill_the_whole_report_offline(tablet, job)
+    expect(tablet.get_by_test_id("outbox-count")).to_have_text("待同步 11")
+    assert RepairTicket.objects.get(pk=job.pk).state == State.DISPATCHED
+    assert not ServiceReport.objects.filter(ticket=job).exists()
+
+    tablet.context.set_offline(False)
+    expect(tablet.get_by_test_id("outbox-count")).to_have_count(0, timeout=30_000)
+    assert_the_report_is_stored_exactly_once(job)
+    ticket = RepairTicket.objects.get(pk=job.pk)
+    assert ticket.visit_count == 1 and ticket.arrived_at is not None
+    assert ServiceReport.objects.filter(ticket=job).count() == 1
+    assert ServiceReport.objects.get(ticket=job).visit == 1
+    actions = list(TicketEvent.objects.filter(ticket=job).order_by("pk").values_list("action", flat=True))
+    # The server received the check-in first, then the report, then the completion.
+    assert actions.count("check_in") == 1
+    assert actions.index("check_in") < actions.index("start_report") < actions.index("sign_report")
+    assert actions.index("sign_report") < actions.index("complete_visit")
 
 
 def test_a_stale_offline_save_is_a_conflict_that_keeps_the_local_copy_beside_the_servers(open_page, job):

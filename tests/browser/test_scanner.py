@@ -1,6 +1,6 @@
-"""Scanning a serial's barcode or a unit's QR label (issue #14 item 4): a generated QR image, given to the
-scanner as a photo (what a technician with a broken camera does), fills the report's fitted serial and
-narrows 我的任务 to the unit's job."""
+"""Scanning a serial's barcode or a unit's QR label (issue #14 item 4): the camera filming a generated QR
+label fills the report's fitted serial; a generated QR image given as a photo (what a technician with a
+broken camera does) fills it too and narrows 我的任务 to the unit's job."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import qrcode
 from playwright.sync_api import expect
 
-from tests.browser.support import TABLET, checked_in_tablet, fill_step, log_in
+from tests.browser.support import CAMERA_SERIAL, TABLET, checked_in_tablet, fill_step, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,24 @@ def test_a_scanned_qr_label_fills_the_fitted_serial(open_page, job):
     tablet.get_by_test_id("scan-photo").set_input_files(qr_photo("https://example.com/card?sn=CAP-NEW-7788"))
     expect(tablet.locator("dialog#scanner")).to_be_hidden()
     expect(tablet.get_by_label("装上件序列号")).to_have_value("CAP-NEW-7788")
+
+
+def test_the_live_camera_reads_a_qr_label_into_the_fitted_serial(open_page, camera_browser, job):
+    """Chromium's fake camera plays a video of a QR label (tests/browser/conftest.py `camera_browser`)."""
+    tablet = checked_in_tablet(open_page, job, using=camera_browser)
+    for step in (1, 2, 3):
+        fill_step(tablet, step)
+    tablet.locator("details summary", has_text="添加配件").tap()
+    tablet.get_by_test_id("scan-fitted_serial").tap()
+    # Nothing else touched: the camera opens by itself and the label is read from its picture.
+    expect(tablet.get_by_label("装上件序列号")).to_have_value(CAMERA_SERIAL, timeout=20_000)
+    expect(tablet.locator("dialog#scanner")).to_be_hidden()
+    expect(tablet.get_by_test_id("scan-status")).to_have_text("")
+    # The camera is let go once the code is read (its light goes off).
+    assert tablet.evaluate(
+        """() => document.querySelector("#scanner video").srcObject.getTracks()
+             .every(track => track.readyState === "ended")"""
+    )
 
 
 def test_a_photo_without_a_code_says_so_and_my_jobs_search_takes_a_scan(open_page, job):

@@ -102,3 +102,19 @@ def test_dispatchers_find_units_and_the_call_form(client, dispatcher, branch_a):
     form = page(client, dispatcher, reverse("tickets:intake") + f"?unit={unit.pk}")
     assert pages.UNIT_FIELD.search(form).group(1) == str(unit.pk)
     assert pages.PRODUCT_MODEL_OPTION.search(page(client, dispatcher, reverse("tickets:intake")))
+
+
+def test_the_field_technician_finds_the_check_in_and_the_coming_visits_report_before_leaving(
+    client, branch_a
+):
+    """loadtest.locustfile FieldTechnician: 我的任务's check-in form and version, and the report scope of the
+    visit the check-in starts (the report pages kept before check-in)."""
+    job = TicketFactory(unit__owner__branch=branch_a, dispatched=True)
+    jobs = page(client, job.technician, reverse("tickets:my_jobs"))
+    assert (str(job.pk), "check_in", str(job.version)) in pages.ROW_FORM.findall(jobs)
+    report = page(client, job.technician, reverse("tickets:report", args=[job.pk]) + "?step=6")
+    assert pages.REPORT_SCOPE.search(report).group(1) == f"report:{job.pk}:1"
+    assert "payment_method" not in pages.SIGNATURE_NEEDS.search(report).group(1).split()
+    paid = TicketFactory(unit__owner__branch=branch_a, dispatched=True, service_category="A")
+    report = page(client, paid.technician, reverse("tickets:report", args=[paid.pk]) + "?step=6")
+    assert {"fee", "payment_method"} <= set(pages.SIGNATURE_NEEDS.search(report).group(1).split())

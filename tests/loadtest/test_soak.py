@@ -103,3 +103,35 @@ def test_the_stack_serves_the_login_page_and_stops_everything(postgres, tmp_path
         with pytest.raises(ProcessLookupError):
             os.killpg(group, 0)
     stack.stop()  # a second stop is harmless
+
+
+def test_the_offline_bursts_must_have_happened_and_resends_answered_the_same(tmp_path):
+    path = tmp_path / "writes.jsonl"
+
+    def burst(label: str, outcome: str = "accepted", **fields) -> dict:
+        return {
+            "kind": "x",
+            "key": label,
+            "outcome": outcome,
+            "who": "f",
+            "burst": True,
+            "label": label,
+            "ticket": 7,
+            **fields,
+        }
+
+    completed = burst("complete visit", action="complete_visit")
+    resent = burst("report part line", resent=True, same_answer=True)
+    path.write_text(json.dumps(completed) + "\n")
+    assert not soak.bursts_check(path).ok  # no resend happened
+    path.write_text("".join(json.dumps(w) + "\n" for w in (completed, resent)))
+    result = soak.bursts_check(path)
+    assert result.ok and "1 visits completed, 1 sent twice with one key" in result.detail
+    differing = {**resent, "same_answer": False}
+    path.write_text("".join(json.dumps(w) + "\n" for w in (completed, differing)))
+    result = soak.bursts_check(path)
+    assert not result.ok and "report part line on ticket 7" in result.detail
+
+
+def test_one_user_in_ten_works_offline():
+    assert [soak.field_users(users) for users in (1, 5, 10, 50, 100)] == [1, 1, 1, 5, 6]

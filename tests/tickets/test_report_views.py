@@ -249,3 +249,57 @@ def test_a_correction_after_signing_is_a_signed_addendum_from_the_report_page(cl
     report = ServiceReport.objects.get()
     assert report.addenda.get().text == "工时更正为 2 小时" and str(report.labour_hours) == "1.50"
     assert "工时更正为 2 小时" in client.get(reverse("tickets:report", args=[on_site.pk])).content.decode()
+
+
+@pytest.mark.django_db
+class TestBeforeCheckIn:
+    """The report pages kept for offline use before the technician arrives (outbox.js opens the steps
+    once a check-in is queued on the device)."""
+
+    @pytest.fixture
+    def dispatched(self, branch_a):
+        return TicketFactory(unit__owner__branch=branch_a, dispatched=True)
+
+    def test_the_assigned_technician_gets_the_coming_visits_steps_behind_a_check_in(self, client, dispatched):
+        client.force_login(dispatched.technician)
+        page = client.get(reverse("tickets:report", args=[dispatched.pk]) + "?step=2").content.decode()
+        check_in = reverse("tickets:transition", args=[dispatched.pk, "check_in"])
+        assert f'data-outbox-hides="{check_in}" data-testid="report-needs-check-in"' in page
+        assert f'action="{check_in}"' in page and 'data-outbox-next="?step=2"' in page
+        assert f'class="d-none" data-outbox-shows="{check_in}"' in page
+        # The steps of visit 1, the visit the check-in starts.
+        assert "第 2 步 / 共 6 步" in page and f'data-outbox-scope="report:{dispatched.pk}:1"' in page
+
+    def test_a_revisit_writes_the_next_visits_report(self, client, dispatched):
+        dispatched.visit_count = 1
+        dispatched.save()
+        ServiceReportFactory(ticket=dispatched, visit=1, signed=True)
+        client.force_login(dispatched.technician)
+        page = client.get(reverse("tickets:report", args=[dispatched.pk])).content.decode()
+        assert f'data-outbox-scope="report:{dispatched.pk}:2"' in page
+        assert "report-needs-check-in" in page and "report-signed" not in page
+
+    def test_others_do_not_get_the_steps(self, client, dispatched, dispatcher, persona):
+        for user, status in ((dispatcher, 200), (persona(Role.TECHNICIAN, username="another"), 404)):
+            client.force_login(user)
+            response = client.get(reverse("tickets:report", args=[dispatched.pk]))
+            assert response.status_code == status
+            assert "report-needs-check-in" not in response.content.decode()
+            assert "report-step-form" not in response.content.decode()
+
+    def test_a_step_arrives_after_the_queued_check_in_and_is_stored_on_the_new_visit(
+        self, client, dispatched
+    ):
+        client.force_login(dispatched.technician)
+        # Sent out of order (the outbox never does): refused, nothing stored.
+        assert post_step(client, dispatched, 1).status_code == 302
+        assert not ServiceReport.objects.exists()
+        response = client.post(
+            reverse("tickets:transition", args=[dispatched.pk, "check_in"]),
+            {"idempotency_key": str(uuid.uuid4()), "version": dispatched.version, "note": ""},
+            headers={"accept": "application/json"},
+        )
+        assert response.json()["ok"], response.content
+        assert post_step(client, dispatched, 1).status_code == 302
+        report = ServiceReport.objects.get()
+        assert (report.visit, report.customer_account) == (1, STEP_DATA[1]["customer_account"])
