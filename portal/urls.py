@@ -1,0 +1,13 @@
+from django.urls import path
+
+from portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.sign_in, name="sign_in"),
+    path("login/code/", views.enter_code, name="code"),
+    path("logout/", views.sign_out, name="sign_out"),
+    path("t/<int:pk>/", views.ticket_detail, name="ticket"),
+    path("l/<str:token>/", views.open_link, name="link"),
+]

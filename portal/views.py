@@ -1,0 +1,135 @@
+"""The customer's channel (H5, phone first): sign-in by code or texted link, their tickets."""
+
+from __future__ import annotations
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.idempotency import idempotent
+from aftersales.errors import UserError
+from portal import selectors, services
+from portal.forms import CodeForm, PhoneForm
+from portal.session import customer_required, private, start_customer_session
+
+PENDING_KEY = "portal.pending"
+
+
+def _render(request: HttpRequest, template: str, context: dict | None = None, status: int = 200):
+    context = {"company_name": settings.COMPANY_NAME, **(context or {})}
+    return private(render(request, f"portal/{template}", context, status=status))
+
+
+def _next_url(request: HttpRequest, candidate: str | None) -> str:
+    """Only a page of the channel itself: never another site, never a staff page."""
+    if (
+        candidate
+        and candidate.startswith("/p/")
+        and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()})
+    ):
+        return candidate
+    return "/p/"
+
+
+def _status(exc: UserError) -> int:
+    return 429 if isinstance(exc, services.TooManyRequests) else 200
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@idempotent
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = PhoneForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            phone = services.mobile_number(form.cleaned_data["phone"])
+            services.request_code(phone=phone, ip_address=get_client_ip_address(request))
+        except UserError as exc:
+            form.add_error("phone", exc.message)
+            status = _status(exc)
+        else:
+            request.session[PENDING_KEY] = {
+                "phone": phone,
+                "next": _next_url(request, request.POST.get("next")),
+            }
+            return private(redirect("portal:code"))
+    return _render(
+        request, "sign_in.html", {"form": form, "next": request.GET.get("next", "")}, status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enter_code(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or not pending.get("phone"):
+        return private(redirect("portal:sign_in"))
+    phone = pending["phone"]
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.verify_code(phone=phone, code=form.cleaned_data["code"])
+        except UserError as exc:
+            form.add_error("code", exc.message)
+            status = _status(exc)
+        else:
+            start_customer_session(request, phone=phone)
+            return private(redirect(_next_url(request, pending.get("next"))))
+    masked = f"{phone[:3]}****{phone[-4:]}"
+    return _render(request, "code.html", {"form": form, "masked_phone": masked}, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:  # never ends a staff login from here
+        request.session.flush()
+    return private(redirect("portal:sign_in"))
+
+
+@customer_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    access = request.customer
+    return _render(
+        request,
+        "home.html",
+        {
+            "tickets": list(selectors.customer_tickets(access)[:50]),
+            "units": list(selectors.customer_units(access)),
+            "whole_account": access.whole_account,
+        },
+    )
+
+
+@customer_required
+@require_GET
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    return _render(
+        request, "ticket.html", {"ticket": ticket, "whole_account": request.customer.whole_account}
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def open_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A texted link: the page asks for one tap before the link is used, so that a messenger's link
+    preview (which only GETs) does not use up the customer's single-use link."""
+    try:
+        link = services.find_link(token)
+        if request.method == "POST":
+            link = services.redeem_link(token=token)
+    except services.LinkRefused as exc:
+        status = 410 if exc.gone else 404
+        return _render(request, "link_refused.html", {"reason": exc.message}, status=status)
+    if request.method == "POST":
+        ticket = link.ticket
+        start_customer_session(request, customer_id=ticket.customer_id, ticket_id=ticket.pk)
+        return private(redirect("portal:ticket", pk=ticket.pk))
+    return _render(request, "link.html", {"ticket": link.ticket})
