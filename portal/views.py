@@ -92,8 +92,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return private(redirect("portal:sign_in"))
 
 
-@customer_required
 @require_GET
+@customer_required
 def home(request: HttpRequest) -> HttpResponse:
     access = request.customer
     return _render(
@@ -107,8 +107,8 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@customer_required
 @require_GET
+@customer_required
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.access_customer_ticket(request.customer, pk)
     return _render(

@@ -184,3 +184,12 @@ def test_the_pages_are_private(client, sms, customer, own_ticket):
     sign_in(client, sms)
     response = client.get(f"/p/t/{own_ticket.pk}/")
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_a_double_tap_on_text_me_a_code_sends_one_code(client, sms, customer):
+    body = {"phone": PHONE, "idempotency_key": "5b0c1f9e-8c43-4b0e-9a51-0d1f2a3b4c5d"}
+    first = client.post("/p/login/", body)
+    second = client.post("/p/login/", body)
+    assert first.status_code == second.status_code == 302 and second.url == "/p/login/code/"
+    retry_deliveries.run()
+    assert SignInCode.objects.filter(phone=PHONE).count() == 1 and len(sms) == 1

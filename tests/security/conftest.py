@@ -76,6 +76,7 @@ def _build() -> World:
         SupplierClaim,
         Warehouse,
     )
+    from portal.services import issue_ticket_link
     from surveys.models import Complaint, FollowUpCall, Survey
     from surveys.services import issue_link
     from tests.tickets.factories import signature_png
@@ -250,6 +251,9 @@ def _build() -> World:
     survey = Survey.objects.filter(branch=sh, answered_at__isnull=True).first()
     url, _phone = issue_link(survey_id=survey.pk, user=users["dispatcher"], send_sms=False)
     own["survey_token"] = other["survey_token"] = url.rstrip("/").rsplit("/", 1)[-1]
+    # The customer's channel (issue #17): a texted link into the SH customer's ticket on site.
+    path = issue_ticket_link(ticket=own["ticket_on_site"], purpose="test")
+    own["portal_token"] = other["portal_token"] = path.rstrip("/").rsplit("/", 1)[-1]
 
     # Notifications belong to one person: "own" is the user's own message, "other" somebody else's.
     for username, user in users.items():
