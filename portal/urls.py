@@ -8,6 +8,8 @@ urlpatterns = [
     path("login/", views.sign_in, name="sign_in"),
     path("login/code/", views.enter_code, name="code"),
     path("logout/", views.sign_out, name="sign_out"),
+    path("report/", views.report_fault, name="report"),
     path("t/<int:pk>/", views.ticket_detail, name="ticket"),
+    path("t/<int:pk>/photos/<int:photo_id>/", views.fault_photo, name="photo"),
     path("l/<str:token>/", views.open_link, name="link"),
 ]

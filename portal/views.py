@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.calendars import calendar_for_branch
 from accounts.idempotency import idempotent
 from aftersales.errors import UserError
 from portal import selectors, services
-from portal.forms import CodeForm, PhoneForm
+from portal.forms import CodeForm, FaultReportForm, PhoneForm
 from portal.session import customer_required, private, start_customer_session
+from portal.windows import visit_windows
+from tickets.models import FaultPhoto
+from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
 
 PENDING_KEY = "portal.pending"
 
@@ -133,3 +139,52 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         start_customer_session(request, customer_id=ticket.customer_id, ticket_id=ticket.pk)
         return private(redirect("portal:ticket", pk=ticket.pk))
     return _render(request, "link.html", {"ticket": link.ticket})
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+@idempotent
+def report_fault(request: HttpRequest) -> HttpResponse:
+    """报修: choose the unit, then describe, add photos, pick a window; the verdict shows at once."""
+    access = request.customer
+    if not access.whole_account:
+        return private(redirect(reverse("portal:sign_in") + "?next=" + request.path))
+    unit_id = request.GET.get("unit") or request.POST.get("unit")
+    if not (unit_id and str(unit_id).isdigit()):
+        return _render(request, "report_choose.html", {"units": list(selectors.customer_units(access))})
+    unit = selectors.access_customer_unit(access, int(unit_id))
+    duplicate = selectors.open_ticket_of_unit(unit)
+    if duplicate is not None:
+        return _render(request, "report_duplicate.html", {"unit": unit, "ticket": duplicate})
+    windows = visit_windows(calendar_for_branch(unit.owner.branch), timezone.now())
+    form = FaultReportForm(request.POST or None, request.FILES or None, windows=windows)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = log_self_reported_call(
+                unit_id=unit.pk,
+                details=CallDetails(fault_category="", fault_description=data["fault_description"]),
+                visit_window=(data["window"].start, data["window"].end),
+                photos=data["photos"],
+            )
+        except DuplicateCall as exc:
+            return _render(request, "report_duplicate.html", {"unit": unit, "ticket": exc.ticket}, status=409)
+        except UserError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return private(redirect("portal:ticket", pk=ticket.pk))
+    return _render(
+        request,
+        "report.html",
+        {"unit": unit, "form": form, "verdict": selectors.verdict_now(unit)},
+    )
+
+
+@require_GET
+@customer_required
+def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    photo = FaultPhoto.objects.filter(ticket=ticket, pk=photo_id).first()
+    if photo is None:
+        raise Http404("No photo")
+    return FileResponse(photo.image.open("rb"))

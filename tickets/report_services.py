@@ -99,7 +99,9 @@ def missing_fields(report: ServiceReport | None, *, paid: bool = False) -> list[
     ]
     if report is None:
         # §5 第三十条: paid service has its fee agreed before the work.
-        return required + ([("fee", FEE_LABELS["fee"]), ("payment_method", FEE_LABELS["payment_method"])] if paid else [])
+        return required + (
+            [("fee", FEE_LABELS["fee"]), ("payment_method", FEE_LABELS["payment_method"])] if paid else []
+        )
     missing = [(name, label) for name, label in required if _is_empty(getattr(report, name))]
     # §5 第三十条, and a fee on a repair the company pays for has its reason stated (the verdict may have
     # been revised since the fee step was saved): the fee rules of tickets.fee_rules.

@@ -99,6 +99,7 @@ ACCESS: dict[str, R] = {
     "tickets:goods_register": GET({D, S, W, M}),
     "tickets:report_signature": GET(ALL, objects={**DONE, "report_id": "report"}),
     "tickets:report_photo": GET(ALL, objects={**DONE, "photo_id": "photo"}),
+    "tickets:fault_photo": GET(ALL, objects={**ON_SITE, "photo_id": "fault_photo"}),
     "tickets:report_voucher": GET(ALL, objects={**DONE, "report_id": "report"}),
     "tickets:transition": POST(
         {D, S},
@@ -301,6 +302,8 @@ PORTAL: dict[str, P] = {
     "portal:link": P(objects={"token": "=portal_token"}, signed_in=False),
     "portal:home": P(),
     "portal:ticket": P(objects={"pk": "ticket_on_site"}),
+    "portal:photo": P(objects={"pk": "ticket_on_site", "photo_id": "fault_photo"}),
+    "portal:report": P(),
 }
 
 
