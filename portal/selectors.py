@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from customers.models import Unit
 from portal.session import CustomerAccess
-from tickets.models import RepairTicket
+from portal.timeline import Step, TicketFacts, customer_steps
+from surveys.models import Survey
+from tickets.models import RepairTicket, ServiceReport, State, TicketEvent
 from tickets.selectors import open_tickets_of_unit, verdict_for_unit
 
 
@@ -57,3 +61,41 @@ def verdict_now(unit: Unit) -> dict:
 def open_ticket_of_unit(unit: Unit) -> RepairTicket | None:
     tickets = open_tickets_of_unit(unit)
     return tickets[0] if tickets else None
+
+
+def _eta(ticket: RepairTicket) -> datetime.datetime | None:
+    """The arrival time the technician gave at their last departure (tickets.services.depart)."""
+    if ticket.departed_at is None:
+        return None
+    event = TicketEvent.objects.filter(ticket=ticket, action="depart").order_by("-at", "-pk").first()
+    raw = (event.data or {}).get("eta") if event else None
+    return timezone.localtime(datetime.datetime.fromisoformat(raw)) if raw else None
+
+
+def customer_progress(ticket: RepairTicket) -> tuple[Step, ...]:
+    survey = Survey.objects.filter(ticket=ticket).only("answered_at").first()
+    technician = ticket.technician
+    facts = TicketFacts(
+        state=ticket.state,
+        reported_at=ticket.reported_at,
+        dispatched_at=ticket.dispatched_at,
+        technician_name=(technician.get_full_name() or technician.username) if technician else "",
+        departed_at=ticket.departed_at,
+        eta=_eta(ticket),
+        arrived_at=ticket.arrived_at,
+        completed_at=ticket.completed_at,
+        in_factory=ticket.state in (State.IN_FACTORY, State.AWAITING_PICKUP),
+        survey_answered_at=survey.answered_at if survey else None,
+        closed_at=ticket.closed_at,
+    )
+    return customer_steps(facts)
+
+
+def signed_reports(ticket: RepairTicket) -> list[ServiceReport]:
+    """The service vouchers the customer may download: the signed reports of the ticket's visits."""
+    return list(ServiceReport.objects.filter(ticket=ticket, signed_at__isnull=False).order_by("visit"))
+
+
+def open_survey(ticket: RepairTicket) -> Survey | None:
+    """The ticket's survey while it waits for the customer's answer."""
+    return Survey.objects.filter(ticket=ticket, answered_at__isnull=True).first()

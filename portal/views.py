@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,7 +21,10 @@ from portal import selectors, services
 from portal.forms import CodeForm, FaultReportForm, PhoneForm
 from portal.session import customer_required, private, start_customer_session
 from portal.windows import visit_windows
-from tickets.models import FaultPhoto
+from surveys.forms import SurveyForm
+from surveys.services import answer_in_channel
+from tickets.documents import pdf_response, service_voucher_pdf
+from tickets.models import FaultPhoto, ServiceReport
 from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
 
 PENDING_KEY = "portal.pending"
@@ -117,9 +122,58 @@ def home(request: HttpRequest) -> HttpResponse:
 @customer_required
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.access_customer_ticket(request.customer, pk)
+    return _ticket_page(request, ticket, SurveyForm() if selectors.open_survey(ticket) else None)
+
+
+def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None) -> HttpResponse:
     return _render(
-        request, "ticket.html", {"ticket": ticket, "whole_account": request.customer.whole_account}
+        request,
+        "ticket.html",
+        {
+            "ticket": ticket,
+            "photos": list(ticket.fault_photos.all()),
+            "steps": selectors.customer_progress(ticket),
+            "reports": selectors.signed_reports(ticket),
+            "survey_form": survey_form,
+            "whole_account": request.customer.whole_account,
+        },
     )
+
+
+@require_GET
+@customer_required
+def voucher(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
+    """服务凭证 PDF of a signed report of the customer's ticket: the same document the desk prints."""
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    service_report = (
+        ServiceReport.objects.filter(ticket=ticket, pk=report_id, signed_at__isnull=False)
+        .select_related("ticket__customer", "ticket__unit__product_model", "technician")
+        .prefetch_related("parts", "addenda", "ticket__customer__phones")
+        .first()
+    )
+    if service_report is None:
+        raise Http404("No signed report")
+    return pdf_response(
+        service_voucher_pdf(service_report), f"service-voucher-{ticket.number}-{service_report.visit}.pdf"
+    )
+
+
+@require_POST
+@customer_required
+@idempotent
+def answer_survey(request: HttpRequest, pk: int) -> HttpResponse:
+    """The satisfaction survey answered on the ticket's page."""
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    form = SurveyForm(request.POST)
+    if not form.is_valid():
+        return _ticket_page(request, ticket, form)
+    try:
+        answer_in_channel(ticket_id=ticket.pk, answers=form.answers())
+    except UserError as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, _("感谢您的评价!"))
+    return private(redirect("portal:ticket", pk=ticket.pk))
 
 
 @never_cache

@@ -101,6 +101,7 @@ def test_a_report_with_a_photo_and_a_window_is_a_self_reported_ticket_on_the_dis
         "开机后不制冷" in page
         and 'data-testid="portal-verdict"' in page
         and 'data-testid="portal-window"' in page
+        and f"/p/t/{ticket.pk}/photos/{photo.pk}/" in page
     )
     assert signed_in.get(f"/p/t/{ticket.pk}/photos/{photo.pk}/").status_code == 200
 

@@ -252,6 +252,7 @@ def _build() -> World:
     survey = Survey.objects.filter(branch=sh, answered_at__isnull=True).first()
     url, _phone = issue_link(survey_id=survey.pk, user=users["dispatcher"], send_sms=False)
     own["survey_token"] = other["survey_token"] = url.rstrip("/").rsplit("/", 1)[-1]
+    own["survey_ticket"], other["survey_ticket"] = survey.ticket, other["ticket_accepted"]
     # The customer's channel (issue #17): a photo the customer added to the ticket on site, a texted link.
     for scope in (own, other):
         scope["fault_photo"] = FaultPhoto.objects.create(

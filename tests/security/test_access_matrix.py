@@ -304,7 +304,12 @@ PORTAL: dict[str, P] = {
     "portal:ticket": P(objects={"pk": "ticket_on_site"}),
     "portal:photo": P(objects={"pk": "ticket_on_site", "photo_id": "fault_photo"}),
     "portal:report": P(),
+    "portal:voucher": P(objects={"pk": "ticket_awaiting_acceptance", "report_id": "report"}),
+    # An empty answer: the page again with what is missing.
+    "portal:survey": P(method="POST", objects={"pk": "survey_ticket"}),
 }
+# The tickets the signed-in customer owns (their phone is on each one's customer).
+PORTAL_TICKETS = ("ticket_on_site", "ticket_awaiting_acceptance", "survey_ticket")
 
 
 def url_patterns(resolver=None, namespace=""):
@@ -452,16 +457,19 @@ def customer_client(world):
     one per cell, since signing out ends it."""
     from customers.models import CustomerPhone
 
-    customer = world.own["ticket_on_site"].customer
-    assert customer != world.other["ticket_on_site"].customer
-    phone = CustomerPhone.objects.filter(customer=customer, number__regex=r"^1[3-9][0-9]{9}$").first()
-    if phone is None:
-        phone = CustomerPhone.objects.create(customer=customer, number="13700000017")
+    number = "13700000017"
+    for key in PORTAL_TICKETS:
+        customer = world.own[key].customer
+        assert customer != world.other[key].customer
+        CustomerPhone.objects.get_or_create(customer=customer, number=number)
+    assert not CustomerPhone.objects.filter(
+        number=number, customer__in=[world.other[key].customer for key in PORTAL_TICKETS]
+    ).exists()
 
     def signed_in() -> Client:
         client = Client()
         session = client.session
-        session["portal"] = {"phone": phone.number}
+        session["portal"] = {"phone": number}
         session.save()
         return client
 

@@ -31,8 +31,15 @@ def _accepts_post(name: str) -> bool:
 
 def test_every_portal_url_that_accepts_a_post_is_guarded_or_says_why_not():
     accepts = {name for name in PORTAL if _accepts_post(name)}
-    assert {"portal:sign_in", "portal:code", "portal:link", "portal:sign_out", "portal:report"} <= accepts
-    assert {"portal:home", "portal:ticket", "portal:photo"}.isdisjoint(accepts)
+    assert {
+        "portal:sign_in",
+        "portal:code",
+        "portal:link",
+        "portal:sign_out",
+        "portal:report",
+        "portal:survey",
+    } <= accepts
+    assert {"portal:home", "portal:ticket", "portal:photo", "portal:voucher"}.isdisjoint(accepts)
     assert {name for name in accepts if not _guarded(name)} - NOT_GUARDED.keys() == set()
     assert NOT_GUARDED.keys() <= accepts
 
