@@ -14,4 +14,6 @@ urlpatterns = [
     path("t/<int:pk>/vouchers/<int:report_id>/", views.voucher, name="voucher"),
     path("t/<int:pk>/survey/", views.answer_survey, name="survey"),
     path("l/<str:token>/", views.open_link, name="link"),
+    # Staff: text the customer a sign-in link to the ticket (from the ticket page).
+    path("staff/tickets/<int:pk>/send-link/", views.send_sign_in_link, name="send_link"),
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.calendars import calendar_for_branch
 from accounts.idempotency import idempotent
+from accounts.models import Role
 from aftersales.errors import UserError
 from portal import selectors, services
 from portal.forms import CodeForm, FaultReportForm, PhoneForm
@@ -23,6 +26,7 @@ from portal.session import customer_required, private, start_customer_session
 from portal.windows import visit_windows
 from surveys.forms import SurveyForm
 from surveys.services import answer_in_channel
+from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.models import FaultPhoto, ServiceReport
 from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
@@ -242,3 +246,23 @@ def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     if photo is None:
         raise Http404("No photo")
     return FileResponse(photo.image.open("rb"))
+
+
+# --- staff ---
+
+
+@login_required
+@require_POST
+@idempotent
+def send_sign_in_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """The desk texts the customer a sign-in link to this ticket."""
+    if not request.user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
+        raise PermissionDenied(_("只有客服/调度和服务主任可以发送客户登录链接。"))
+    ticket = access_ticket(request.user, pk)
+    try:
+        phone = services.text_ticket_link(ticket=ticket, user=request.user)
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已向 %(phone)s 发送登录链接。") % {"phone": phone})
+    return redirect(ticket)

@@ -562,6 +562,7 @@ TRANSITION_LABELS = {
     "accept": _("验收"),
     "follow_up": _("回访关闭"),
     "cancel": _("取消工单"),
+    "portal_link": _("发送客户自助服务链接"),
     "reopen": _("重新报修(返修)"),
     "undo_accept": _("撤销验收"),
     "undo_cancel": _("撤销取消"),

@@ -100,6 +100,8 @@ ACCESS: dict[str, R] = {
     "tickets:report_signature": GET(ALL, objects={**DONE, "report_id": "report"}),
     "tickets:report_photo": GET(ALL, objects={**DONE, "photo_id": "photo"}),
     "tickets:fault_photo": GET(ALL, objects={**ON_SITE, "photo_id": "fault_photo"}),
+    # A staff action of the customer's channel: the role is checked before the ticket's scope.
+    "portal:send_link": POST({D, S}, objects=ON_SITE, outsider_denied=403),
     "tickets:report_voucher": GET(ALL, objects={**DONE, "report_id": "report"}),
     "tickets:transition": POST(
         {D, S},
