@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "parts",
     "claims",
     "surveys",
+    "portal",
     "reports",
     "loadtest",
 ]

@@ -42,6 +42,8 @@ urlpatterns = [
     path("warranty/", include("claims.urls")),
     path("parts/", include("parts.urls")),
     path("surveys/", include("surveys.urls")),
+    # The customer's own channel (issue #17): short, for texted links and QR labels.
+    path("p/", include("portal.urls")),
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),

@@ -22,6 +22,8 @@ class NotificationAdmin(admin.ModelAdmin):
     raw_id_fields = ["recipient"]
     date_hierarchy = "created_at"
     inlines = [DeliveryInline]
+    # A sign-in code waiting to be texted is a credential (portal.services.request_code).
+    exclude = ["secret"]
 
 
 @admin.register(ChannelPreference)

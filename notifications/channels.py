@@ -22,6 +22,8 @@ class DeliveryError(Exception):
 
 def message_text(notification: Notification) -> str:
     lines = [notification.subject]
+    if notification.secret:
+        lines.append(notification.secret)
     if notification.body:
         lines.append(notification.body)
     if notification.link:

@@ -52,6 +52,9 @@ class Notification(models.Model):
     # The link is a credential (a survey token, stored elsewhere only as its digest): erased once no
     # delivery is pending, so that a copy of the database cannot use it (notifications.tasks.send_one).
     forget_link = models.BooleanField(_("发送后删除链接"), default=False)
+    # A one-time sign-in code (portal.services.request_code), stored elsewhere only hashed: sent on the line
+    # after the subject and erased with the link.
+    secret = models.CharField(_("一次性内容"), max_length=20, blank=True)
     key = models.CharField(_("去重键"), max_length=120, blank=True)
     # A message that asks for a decision names the work item (e.g. `claim:12:level:1`); whoever decides
     # it marks every ask for it done (services.mark_work_done), so the inbox shows it handled.

@@ -39,6 +39,7 @@ class Message:
     phone: str = ""
     forget_link: bool = False
     work_key: str = ""
+    secret: str = ""
 
     def identity(self) -> tuple:
         addressee = ("user", self.recipient.pk) if self.recipient else ("customer", self.customer.pk)
@@ -66,6 +67,7 @@ def _notification(message: Message) -> Notification:
         body_message=as_json(message.body),
         link=message.link,
         forget_link=message.forget_link,
+        secret=message.secret,
         key=message.key,
         work_key=message.work_key,
     )
@@ -155,17 +157,26 @@ def used_keys(keys: Iterable[str]) -> set[str]:
 
 
 def notify_customer(
-    customer: Customer, *, kind: str, text: str | Text, key: str = "", secret_link: str = ""
+    customer: Customer,
+    *,
+    kind: str,
+    text: str | Text,
+    key: str = "",
+    secret_link: str = "",
+    secret: str = "",
+    phone: str = "",
 ) -> Notification | None:
-    """An SMS to the customer's first mobile number (recorded, delivered and retried like the others).
+    """An SMS to the customer's first mobile number, or to `phone` (recorded, delivered and retried like
+    the others).
 
     The text goes out in Chinese whoever's action sends it: a `Text` is sent as its Chinese record.
 
-    `secret_link`, a path sent after the text, is a credential: it is erased from the stored message once
-    the SMS has gone or been given up.
+    `secret_link`, a path sent after the text, and `secret` (a one-time code, sent on its own line) are
+    credentials: they are erased from the stored message once the SMS has gone or been given up.
     """
-    mobiles = customer.phones.filter(number__regex=r"^1[3-9][0-9]{9}$").order_by("pk")
-    phone = mobiles.values_list("number", flat=True).first()
+    if not phone:
+        mobiles = customer.phones.filter(number__regex=r"^1[3-9][0-9]{9}$").order_by("pk")
+        phone = mobiles.values_list("number", flat=True).first()
     if not phone:
         return None
     message = Message(
@@ -174,7 +185,8 @@ def notify_customer(
         kind=kind,
         subject=text,
         link=secret_link,
-        forget_link=bool(secret_link),
+        secret=secret,
+        forget_link=bool(secret_link or secret),
         key=key,
     )
     created = send_messages([message])

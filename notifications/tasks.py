@@ -49,7 +49,7 @@ def send_one(delivery_id: int) -> None:
             and delivery.status != Delivery.Status.PENDING
             and not notification.deliveries.filter(status=Delivery.Status.PENDING).exists()
         ):
-            Notification.objects.filter(pk=notification.pk).update(link="")
+            Notification.objects.filter(pk=notification.pk).update(link="", secret="")
 
 
 @shared_task

@@ -123,6 +123,7 @@ class FollowUpCall(models.Model):
 class AnsweredVia(models.TextChoices):
     AGENT = "agent", _("电话回访")
     LINK = "link", _("客户链接")
+    CHANNEL = "channel", _("客户自助服务")
 
 
 class SurveyQuerySet(models.QuerySet):

@@ -245,6 +245,21 @@ def answer_by_link(*, token: str, answers: SurveyAnswers) -> Survey:
     return survey
 
 
+def answer_in_channel(*, ticket_id: int, answers: SurveyAnswers) -> Survey:
+    """The customer's answer on their ticket's page in the channel (portal; the caller checked the ticket
+    is theirs): once, like the link's, and the texted link stops working."""
+    _check_answers(answers)
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update(of=("self",)).filter(ticket_id=ticket_id).first()
+        if survey is None:
+            raise Conflict(_("这张工单还没有满意度调查。"))
+        if survey.is_answered:
+            raise LinkUsed(_("这份调查已经提交过了,感谢您的评价。"))
+        survey.token_hash = survey.token_expires_at = None
+        store_answers(survey, answers, via=AnsweredVia.CHANNEL, by=None, at=timezone.now())
+    return survey
+
+
 # --- follow-up calls ---
 
 

@@ -23,6 +23,7 @@ APPS = [
     "parts",
     "claims",
     "surveys",
+    "portal",
     "reports",
 ]
 

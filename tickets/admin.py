@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from tickets.models import (
     ClockPause,
+    FaultPhoto,
     GoodsRegisterEntry,
     PickupReceipt,
     RepairTag,
@@ -179,3 +180,10 @@ class SavedTicketFilterAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "query", "created_at"]
     search_fields = ["name", "user__username"]
     list_select_related = ["user"]
+
+
+@admin.register(FaultPhoto)
+class FaultPhotoAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "uploaded_at"]
+    search_fields = ["ticket__number"]
+    raw_id_fields = ["ticket"]

@@ -10,6 +10,8 @@ class Channel(models.TextChoices):
     LETTER = "letter", _("来信")
     WALK_IN = "walk_in", _("上门送修")
     WEB = "web", _("网上报修")
+    # Reported by the customer in their own channel (portal, issue #17): no staff user logged it.
+    SELF = "self", _("客户自助报修")
 
 
 class Priority(models.TextChoices):

@@ -112,6 +112,7 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
             "customer__phones",
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "pk")),
             "deadlines",
+            "fault_photos",
         )
 
     def for_board(self) -> RepairTicketQuerySet:
@@ -180,8 +181,14 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     unit = models.ForeignKey(
         "customers.Unit", verbose_name=_("产品"), on_delete=models.PROTECT, related_name="tickets"
     )
+    # None: the customer reported it themselves (channel 客户自助报修).
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     channel = models.CharField(_("报修方式"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
     priority = models.CharField(_("优先级"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
@@ -198,6 +205,10 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     warranty_decision = models.JSONField(_("保修判定"), default=dict, blank=True)
     # The latest 收费告知 (kept by claims.fee_services.record_fee_quote): the report's fee step starts
     # from it, since tickets may not read the claims app's quotes.
+    # The visit window the customer chose from the branch's working calendar when reporting it
+    # themselves (portal.windows); the dispatcher plans the visit in it.
+    visit_window_start = models.DateTimeField(_("预约上门开始"), null=True, blank=True)
+    visit_window_end = models.DateTimeField(_("预约上门结束"), null=True, blank=True)
     quoted_fee = models.DecimalField(
         _("告知服务费(元)"), max_digits=10, decimal_places=2, null=True, blank=True
     )
@@ -288,6 +299,11 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state__in=["reported", "cancelled", "rma_requested"])
                 | Q(technician__isnull=False),
                 name="tickets_repairticket_assigned_when_dispatched",
+            ),
+            models.CheckConstraint(
+                condition=Q(visit_window_start__isnull=True, visit_window_end__isnull=True)
+                | Q(visit_window_end__gt=models.F("visit_window_start")),
+                name="tickets_repairticket_visit_window",
             ),
         ]
 
@@ -503,6 +519,27 @@ def event_note(note: str | Text) -> dict:
     return {"note": record(note), "note_message": as_json(note)}
 
 
+def fault_photo_path(instance, filename: str) -> str:
+    return f"fault-photos/{timezone.now():%Y/%m}/{filename}"
+
+
+class FaultPhoto(models.Model):
+    """A photo of the fault the customer added when reporting it (portal); checked and shrunk on upload."""
+
+    ticket = models.ForeignKey(RepairTicket, on_delete=models.CASCADE, related_name="fault_photos")
+    image = models.ImageField(_("照片"), upload_to=fault_photo_path)
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("故障照片")
+        verbose_name_plural = _("故障照片")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
 class SavedTicketFilter(models.Model):
     """A ticket list filter a user named and keeps (issue #16): the list's query string."""
 
@@ -539,6 +576,7 @@ TRANSITION_LABELS = {
     "accept": _("验收"),
     "follow_up": _("回访关闭"),
     "cancel": _("取消工单"),
+    "portal_link": _("发送客户自助服务链接"),
     "reopen": _("重新报修(返修)"),
     "undo_accept": _("撤销验收"),
     "undo_cancel": _("撤销取消"),

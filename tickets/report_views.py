@@ -19,7 +19,7 @@ from tickets import answers
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
-from tickets.models import RepairTicket, ServiceCategory, ServiceReport, ServiceReportPhoto
+from tickets.models import FaultPhoto, RepairTicket, ServiceCategory, ServiceReport, ServiceReportPhoto
 from tickets.permissions import may_add_addendum, may_write_report, may_write_report_after_check_in
 from tickets.report_services import (
     PARTS_AND_PHOTOS_STEP,
@@ -420,6 +420,17 @@ def report_signature(request: HttpRequest, pk: int, report_id: int) -> FileRespo
 def report_photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
     ticket = access_ticket(request.user, pk)
     photo = ServiceReportPhoto.objects.filter(report__ticket=ticket, pk=photo_id).first()
+    if photo is None:
+        raise Http404("No photo")
+    return FileResponse(photo.image.open("rb"))
+
+
+@login_required
+@require_GET
+def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
+    """A photo the customer added when reporting the fault in their channel."""
+    ticket = access_ticket(request.user, pk)
+    photo = FaultPhoto.objects.filter(ticket=ticket, pk=photo_id).first()
     if photo is None:
         raise Http404("No photo")
     return FileResponse(photo.image.open("rb"))

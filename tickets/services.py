@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -20,8 +21,10 @@ from customers.models import Customer, FaultCategory, Unit
 from customers.services import register_customer, register_unit
 from notifications.services import notify, notify_customer
 from tickets import sla_services
+from tickets.choices import Channel
 from tickets.models import (
     TRANSITION_LABELS,
+    FaultPhoto,
     Priority,
     RepairTicket,
     ServiceCategory,
@@ -30,7 +33,7 @@ from tickets.models import (
     event_note,
 )
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
-from tickets.selectors import verdict_for_unit
+from tickets.selectors import open_tickets_of_unit, verdict_for_unit
 from tickets.signals import ticket_transitioned
 from warranty import rules
 
@@ -77,6 +80,20 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
     customer: Customer = unit.owner
     if not user.in_branch(customer.branch_id):
         raise PermissionDenied(_("该客户不属于您的网点。"))
+    return _register_call(unit=unit, details=details, reported_by=user)
+
+
+def _register_call(
+    *,
+    unit: Unit,
+    details: CallDetails,
+    reported_by: User | None,
+    visit_window: tuple[datetime.datetime, datetime.datetime] | None = None,
+    event_data: dict | None = None,
+) -> RepairTicket:
+    """The intake of a call, whoever logs it (the desk, or the customer in their channel): the same
+    checks, verdict, number, deadlines and history row."""
+    customer: Customer = unit.owner
     check_conditions(unit, details.conditions)
     fault_category = check_fault_category(unit, details.fault_category)
     now = timezone.now()
@@ -87,12 +104,13 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         fault_category=fault_category,
         conditions=details.conditions,
     )
+    window_start, window_end = visit_window or (None, None)
     ticket = RepairTicket.objects.create(
         number=allocate_ticket_number(customer.branch),
         branch=customer.branch,
         customer=customer,
         unit=unit,
-        reported_by=user,
+        reported_by=reported_by,
         channel=details.channel,
         priority=details.priority,
         fault_category=fault_category,
@@ -102,21 +120,71 @@ def log_call(*, user: User, unit: Unit, details: CallDetails) -> RepairTicket:
         service_category=service_category_for(decision),
         warranty_remedy=decision.remedy.value,
         warranty_decision=_stored_decision(decision),
+        visit_window_start=window_start,
+        visit_window_end=window_end,
         reported_at=now,
         state_changed_at=now,
         due_at=default_due_at(now),
     )
     TicketEvent.objects.create(
         ticket=ticket,
-        actor=user,
+        actor=reported_by,
         at=now,
         action="log_call",
         to_state=ticket.state,
         note=details.fault_description,
-        data={"warranty": _stored_decision(decision)},
+        data={"warranty": _stored_decision(decision), **(event_data or {})},
     )
     sla_services.set_deadlines(ticket, now)
     _tell_supervisors_of_pressing_call(ticket)
+    return ticket
+
+
+class DuplicateCall(Conflict):
+    """The unit has a ticket still open: the customer is shown it instead of a second one."""
+
+    def __init__(self, message: str, *, ticket: RepairTicket) -> None:
+        super().__init__(message)
+        self.ticket = ticket
+
+
+@transaction.atomic
+def log_self_reported_call(
+    *,
+    unit_id: int,
+    details: CallDetails,
+    visit_window: tuple[datetime.datetime, datetime.datetime],
+    photos: list[tuple[ContentFile, str]],
+) -> RepairTicket:
+    """The customer reports a fault of their unit (the caller checked the unit is theirs): the desk's
+    intake with channel 客户自助报修, the chosen window and the photos; refused with the open ticket when
+    the unit has one. The unit's row lock makes two reports at once (a double tap on two devices) one."""
+    unit = Unit.objects.select_for_update().select_related("owner__branch", "product_model").get(pk=unit_id)
+    open_tickets = open_tickets_of_unit(unit)
+    if open_tickets:
+        raise DuplicateCall(
+            _("这台产品已有正在处理的报修(工单 %(number)s),无需重复报修。")
+            % {"number": open_tickets[0].number},
+            ticket=open_tickets[0],
+        )
+    start, end = visit_window
+    if not end > start:
+        raise UserError(_("请选择上门时间段。"), field="window")
+    ticket = _register_call(
+        unit=unit,
+        details=CallDetails(
+            fault_category=details.fault_category,
+            fault_description=details.fault_description,
+            fault_cause=details.fault_cause,
+            channel=Channel.SELF,
+        ),
+        reported_by=None,
+        visit_window=visit_window,
+        event_data={"by": "customer"},
+    )
+    FaultPhoto.objects.bulk_create(
+        FaultPhoto(ticket=ticket, image=image, sha256=sha256) for image, sha256 in photos
+    )
     return ticket
 
 

@@ -203,7 +203,9 @@ class TestInbox:
         second = client.get(reverse("notifications:inbox"), {"unread": "1", "page": "2"}).content.decode()
         assert "第 2 / 2 页" in second and 'href="?unread=1&amp;page=1"' in second
         Notification.objects.filter(subject__in=["m0", "m1"]).update(read_at=timezone.now())
-        assert "pagination" not in client.get(reverse("notifications:inbox"), {"unread": "1"}).content.decode()
+        assert (
+            "pagination" not in client.get(reverse("notifications:inbox"), {"unread": "1"}).content.decode()
+        )
 
     def test_empty_inbox_and_preferences(self, client, dispatcher):
         client.force_login(dispatcher)

@@ -76,10 +76,12 @@ def _build() -> World:
         SupplierClaim,
         Warehouse,
     )
+    from portal.services import issue_ticket_link
     from surveys.models import Complaint, FollowUpCall, Survey
     from surveys.services import issue_link
     from tests.tickets.factories import signature_png
     from tickets.models import (
+        FaultPhoto,
         GoodsRegisterEntry,
         RepairTicket,
         ServiceReport,
@@ -250,6 +252,16 @@ def _build() -> World:
     survey = Survey.objects.filter(branch=sh, answered_at__isnull=True).first()
     url, _phone = issue_link(survey_id=survey.pk, user=users["dispatcher"], send_sms=False)
     own["survey_token"] = other["survey_token"] = url.rstrip("/").rsplit("/", 1)[-1]
+    own["survey_ticket"], other["survey_ticket"] = survey.ticket, other["ticket_accepted"]
+    # The customer's channel (issue #17): a photo the customer added to the ticket on site, a texted link.
+    for scope in (own, other):
+        scope["fault_photo"] = FaultPhoto.objects.create(
+            ticket=scope["ticket_on_site"],
+            image=ContentFile(signature_png(), name="fault.png"),
+            sha256="0" * 64,
+        )
+    path = issue_ticket_link(ticket=own["ticket_on_site"], purpose="test")
+    own["portal_token"] = other["portal_token"] = path.rstrip("/").rsplit("/", 1)[-1]
 
     # Notifications belong to one person: "own" is the user's own message, "other" somebody else's.
     for username, user in users.items():

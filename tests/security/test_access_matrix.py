@@ -99,6 +99,9 @@ ACCESS: dict[str, R] = {
     "tickets:goods_register": GET({D, S, W, M}),
     "tickets:report_signature": GET(ALL, objects={**DONE, "report_id": "report"}),
     "tickets:report_photo": GET(ALL, objects={**DONE, "photo_id": "photo"}),
+    "tickets:fault_photo": GET(ALL, objects={**ON_SITE, "photo_id": "fault_photo"}),
+    # A staff action of the customer's channel: the role is checked before the ticket's scope.
+    "portal:send_link": POST({D, S}, objects=ON_SITE, outsider_denied=403),
     "tickets:report_voucher": GET(ALL, objects={**DONE, "report_id": "report"}),
     "tickets:transition": POST(
         {D, S},
@@ -275,6 +278,44 @@ API_WRITES = {
 }
 
 
+# --- the customer's channel (issue #17) ---
+# Not staff pages: who opens them is nobody signed in, each staff role (a staff login is no customer's
+# session), the customer whose ticket it is (own) and another customer (other: the HZ ticket belongs to
+# another customer). A page for the signed-in customer sends everybody else to the code sign-in.
+CUSTOMER = "customer"
+
+
+@dataclass(frozen=True)
+class P:
+    objects: dict[str, str] = field(default_factory=dict)
+    method: str = "GET"
+    signed_in: bool = True  # the customer's page; False: open to anybody, who gets `others`
+    others: int = 200
+    customer: int = 200
+
+    @property
+    def scoped(self) -> bool:
+        return any(not key.startswith("=") for key in self.objects.values())
+
+
+PORTAL: dict[str, P] = {
+    "portal:sign_in": P(signed_in=False),
+    # Without a number asked for first, the code page sends back to it.
+    "portal:code": P(signed_in=False, others=302, customer=302),
+    "portal:sign_out": P(method="POST", signed_in=False, others=302, customer=302),
+    "portal:link": P(objects={"token": "=portal_token"}, signed_in=False),
+    "portal:home": P(),
+    "portal:ticket": P(objects={"pk": "ticket_on_site"}),
+    "portal:photo": P(objects={"pk": "ticket_on_site", "photo_id": "fault_photo"}),
+    "portal:report": P(),
+    "portal:voucher": P(objects={"pk": "ticket_awaiting_acceptance", "report_id": "report"}),
+    # An empty answer: the page again with what is missing.
+    "portal:survey": P(method="POST", objects={"pk": "survey_ticket"}),
+}
+# The tickets the signed-in customer owns (their phone is on each one's customer).
+PORTAL_TICKETS = ("ticket_on_site", "ticket_awaiting_acceptance", "survey_ticket")
+
+
 def url_patterns(resolver=None, namespace=""):
     """(name, pattern) of every URL of the project outside the skipped ones."""
     for entry in (resolver or get_resolver()).url_patterns:
@@ -290,12 +331,14 @@ def url_patterns(resolver=None, namespace=""):
 
 def test_every_url_and_api_operation_is_in_the_table():
     names = {name for name, _pattern in url_patterns()}
-    assert names - ACCESS.keys() == set(), "new URLs: add them to ACCESS with who may use them"
-    assert ACCESS.keys() - names == set(), "ACCESS names URLs that no longer exist"
+    tables = ACCESS.keys() | PORTAL.keys()
+    assert names - tables == set(), "new URLs: add them to ACCESS (PORTAL) with who may use them"
+    assert tables - names == set(), "ACCESS or PORTAL names URLs that no longer exist"
     for name, pattern in url_patterns():
         # Every kwarg is filled by the table (the DRF format suffix variants are the same views).
         kwargs = set(pattern.pattern.regex.groupindex) - {"format"}
-        assert kwargs <= ACCESS[name].objects.keys(), f"{name}: map {kwargs} in ACCESS"
+        rule = ACCESS.get(name) or PORTAL[name]
+        assert kwargs <= rule.objects.keys(), f"{name}: map {kwargs} in ACCESS"
 
 
 def expected(rule: R, role: str, scope: str) -> int:
@@ -407,3 +450,79 @@ def test_access(world, clients, name, rule, role, scope):
         assert status not in (403, 404, 405) and status < 500, f"{role} refused: {status}"
     else:
         assert status == want
+
+
+# --- the customer's session (issue #17) ---
+
+
+@pytest.fixture(scope="module")
+def customer_client(world):
+    """A new browser signed in to the channel by the phone of the SH ticket's customer (as a code does):
+    one per cell, since signing out ends it."""
+    from customers.models import CustomerPhone
+
+    number = "13700000017"
+    for key in PORTAL_TICKETS:
+        customer = world.own[key].customer
+        assert customer != world.other[key].customer
+        CustomerPhone.objects.get_or_create(customer=customer, number=number)
+    assert not CustomerPhone.objects.filter(
+        number=number, customer__in=[world.other[key].customer for key in PORTAL_TICKETS]
+    ).exists()
+
+    def signed_in() -> Client:
+        client = Client()
+        session = client.session
+        session["portal"] = {"phone": number}
+        session.save()
+        return client
+
+    return signed_in
+
+
+def portal_cells():
+    for name, rule in PORTAL.items():
+        for who in (ANONYMOUS, *ROLE_USER, CUSTOMER):
+            yield pytest.param(name, rule, who, OWN, id=f"{rule.method}-{name}-{who}-{OWN}")
+        if rule.scoped:
+            yield pytest.param(name, rule, CUSTOMER, OTHER, id=f"{rule.method}-{name}-{CUSTOMER}-{OTHER}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name, rule, who, scope", list(portal_cells()))
+def test_portal_access(world, clients, customer_client, name, rule, who, scope):
+    client = customer_client() if who == CUSTOMER else clients[ROLE_USER.get(who)]
+    kwargs = {kwarg: _value(world, scope, key, None) for kwarg, key in rule.objects.items()}
+    url = reverse(name, kwargs=kwargs)
+    response = client.post(url) if rule.method == "POST" else client.get(url)
+    status = response.status_code
+    if who != CUSTOMER:
+        if rule.signed_in:
+            assert status == 302 and response.url.startswith("/p/login/")
+        else:
+            assert status == rule.others
+    elif scope == OTHER:
+        assert status == 404
+    else:
+        assert status == rule.customer
+        if rule.method == "GET" and status == 200:
+            assert {"private", "no-store"} <= set(response["Cache-Control"].split(", "))
+
+
+def staff_cells():
+    for table in (ACCESS, API_WRITES):
+        for name, rule in table.items():
+            if not rule.public:
+                yield pytest.param(name, rule, id=f"{rule.method}-{name}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name, rule", list(staff_cells()))
+def test_every_staff_url_refuses_a_customer_session(world, customer_client, name, rule):
+    """The customer's session is no login: every staff page sends it to the staff login, the API
+    answers 401/403, as for somebody not signed in."""
+    response = request(world, {None: customer_client()}, name, rule, ANONYMOUS, OWN)
+    if rule.api:
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 302 and response.url.startswith("/login/")

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 def jobs(persona, branch_a):
     technician = persona(Role.TECHNICIAN)
     unit = UnitFactory(owner__branch=branch_a)
-    mine = TicketFactory(unit=unit, dispatched=True, technician=technician, fault_description="我的任务:不制冷")
+    mine = TicketFactory(
+        unit=unit, dispatched=True, technician=technician, fault_description="我的任务:不制冷"
+    )
     colleagues = TicketFactory(unit=unit, dispatched=True, fault_description="同事的任务:漏水")
     return technician, unit, mine, colleagues
 

@@ -100,7 +100,9 @@ class TestFeeOnAFreeRepair:
         report = ServiceReport.objects.get()
         assert (report.fee, report.fee_reason) == (Decimal("80.00"), "parts")
         page = client.get(reverse("tickets:report", args=[free_repair.pk]) + "?step=6").content.decode()
-        assert 'data-testid="summary-fee-reason"' in page and "保修范围外的配件" in page  # the customer sees it
+        assert (
+            'data-testid="summary-fee-reason"' in page and "保修范围外的配件" in page
+        )  # the customer sees it
         report = sign_report(
             ticket_id=free_repair.pk,
             user=free_repair.technician,

@@ -260,7 +260,10 @@ def test_the_time_a_ticket_entered_its_state_moves_with_the_state_only(people, b
     assert reassigned.state_changed_at == long_ago  # a new technician, still waiting for the visit
     before = timezone.now()
     on_site = apply_transition(
-        ticket_id=ticket.pk, user=people["other_technician"], name="check_in", expected_version=reassigned.version
+        ticket_id=ticket.pk,
+        user=people["other_technician"],
+        name="check_in",
+        expected_version=reassigned.version,
     )
     assert on_site.state_changed_at >= before
     on_site.refresh_from_db()

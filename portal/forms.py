@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aftersales.uploads import UploadRefused, prepare_photo
+from portal.windows import VisitWindow
+
+MAX_PHOTOS = 3
+MAX_DESCRIPTION = 1000
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "13800138000"}
+        ),
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]{6}"}
+        ),
+    )
+
+
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to MAX_PHOTOS images, each checked and shrunk (aftersales.uploads.prepare_photo)."""
+
+    widget = MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"})
+
+    def clean(self, data, initial=None):
+        uploads = [upload for upload in (data if isinstance(data, list | tuple) else [data]) if upload]
+        if len(uploads) > MAX_PHOTOS:
+            raise forms.ValidationError(_("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS})
+        prepared = []
+        for upload in uploads:
+            super().to_python(upload)  # Django's own checks (an empty file), as on the other pages
+            try:
+                prepared.append(prepare_photo(upload, field="photos"))
+            except UploadRefused as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return prepared
+
+
+class FaultReportForm(forms.Form):
+    fault_description = forms.CharField(
+        label=_("故障描述"),
+        max_length=MAX_DESCRIPTION,
+        widget=forms.Textarea(
+            attrs={"rows": 4, "data-max-chars": MAX_DESCRIPTION, "placeholder": _("例如:开机后不制冷,有异响")}
+        ),
+    )
+    photos = PhotosField(label=_("照片(可选,最多3张)"), required=False)
+    window = forms.ChoiceField(label=_("希望上门的时间段"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, windows: tuple[VisitWindow, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.windows = {window.value: window for window in windows}
+        self.fields["window"].choices = [(window.value, window_label(window)) for window in windows]
+
+    def clean_fault_description(self) -> str:
+        text = self.cleaned_data["fault_description"].strip()
+        if len(text) < 4:
+            raise forms.ValidationError(_("请简单描述故障现象(至少4个字)。"))
+        return text
+
+    def clean_window(self) -> VisitWindow:
+        return self.windows[self.cleaned_data["window"]]
+
+
+WEEKDAYS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
+
+
+def window_label(window: VisitWindow) -> str:
+    start = timezone.localtime(window.start)
+    end = timezone.localtime(window.end)
+    return f"{start:%m-%d} {WEEKDAYS[start.weekday()]} {start:%H:%M}–{end:%H:%M}"

@@ -1,0 +1,64 @@
+"""The customer's own channel: one-time sign-in codes and texted sign-in links (issue #17).
+
+Neither the code nor the link's token is kept: only a keyed digest, so a copy of the database can
+neither sign in nor reverse a 6-digit code by trying the million of them (the key is SECRET_KEY).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class SignInCode(models.Model):
+    """One code asked for a phone number. A row is stored also for a number not on file (no SMS goes),
+    so that the answer and the rate limits cannot tell which numbers are customers'."""
+
+    phone = models.CharField(_("手机"), max_length=20)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    code_hash = models.CharField(_("验证码摘要"), max_length=64)
+    on_file = models.BooleanField(_("号码已登记"), default=False)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("有效期至"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    # Set at the last allowed wrong try: no code is sent to, nor accepted for, the number until then.
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("登录验证码")
+        verbose_name_plural = _("登录验证码")
+        indexes = [
+            # Rate limits and the latest code of a number (portal.services.request_code / verify_code).
+            models.Index(fields=["phone", "created_at"], name="portal_code_phone_idx"),
+            # The limit per address (portal.services.request_code).
+            models.Index(fields=["ip_address", "created_at"], name="portal_code_ip_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(attempts__lte=5), name="portal_signincode_attempts_max"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+
+class TicketLink(models.Model):
+    """A texted link that signs the customer in to one ticket without a code: single use, expiring."""
+
+    ticket = models.ForeignKey(
+        "tickets.RepairTicket", verbose_name=_("工单"), on_delete=models.CASCADE, related_name="portal_links"
+    )
+    token_hash = models.CharField(_("链接令牌摘要"), max_length=64, unique=True)
+    purpose = models.CharField(_("用途"), max_length=30, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("有效期至"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("工单登录链接")
+        verbose_name_plural = _("工单登录链接")
+
+    def __str__(self) -> str:
+        return f"{self.ticket} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

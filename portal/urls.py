@@ -1,0 +1,19 @@
+from django.urls import path
+
+from portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.sign_in, name="sign_in"),
+    path("login/code/", views.enter_code, name="code"),
+    path("logout/", views.sign_out, name="sign_out"),
+    path("report/", views.report_fault, name="report"),
+    path("t/<int:pk>/", views.ticket_detail, name="ticket"),
+    path("t/<int:pk>/photos/<int:photo_id>/", views.fault_photo, name="photo"),
+    path("t/<int:pk>/vouchers/<int:report_id>/", views.voucher, name="voucher"),
+    path("t/<int:pk>/survey/", views.answer_survey, name="survey"),
+    path("l/<str:token>/", views.open_link, name="link"),
+    # Staff: text the customer a sign-in link to the ticket (from the ticket page).
+    path("staff/tickets/<int:pk>/send-link/", views.send_sign_in_link, name="send_link"),
+]

@@ -1,0 +1,268 @@
+"""The customer's channel (H5, phone first): sign-in by code or texted link, their tickets."""
+
+from __future__ import annotations
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.calendars import calendar_for_branch
+from accounts.idempotency import idempotent
+from accounts.models import Role
+from aftersales.errors import UserError
+from portal import selectors, services
+from portal.forms import CodeForm, FaultReportForm, PhoneForm
+from portal.session import customer_required, private, start_customer_session
+from portal.windows import visit_windows
+from surveys.forms import SurveyForm
+from surveys.services import answer_in_channel
+from tickets.access import access_ticket
+from tickets.documents import pdf_response, service_voucher_pdf
+from tickets.models import FaultPhoto, ServiceReport
+from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
+
+PENDING_KEY = "portal.pending"
+
+
+def _render(request: HttpRequest, template: str, context: dict | None = None, status: int = 200):
+    context = {"company_name": settings.COMPANY_NAME, **(context or {})}
+    return private(render(request, f"portal/{template}", context, status=status))
+
+
+def _next_url(request: HttpRequest, candidate: str | None) -> str:
+    """Only a page of the channel itself: never another site, never a staff page."""
+    if (
+        candidate
+        and candidate.startswith("/p/")
+        and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()})
+    ):
+        return candidate
+    return "/p/"
+
+
+def _status(exc: UserError) -> int:
+    return 429 if isinstance(exc, services.TooManyRequests) else 200
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@idempotent
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = PhoneForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            phone = services.mobile_number(form.cleaned_data["phone"])
+            services.request_code(phone=phone, ip_address=get_client_ip_address(request))
+        except UserError as exc:
+            form.add_error("phone", exc.message)
+            status = _status(exc)
+        else:
+            request.session[PENDING_KEY] = {
+                "phone": phone,
+                "next": _next_url(request, request.POST.get("next")),
+            }
+            return private(redirect("portal:code"))
+    return _render(
+        request, "sign_in.html", {"form": form, "next": request.GET.get("next", "")}, status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enter_code(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or not pending.get("phone"):
+        return private(redirect("portal:sign_in"))
+    phone = pending["phone"]
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.verify_code(phone=phone, code=form.cleaned_data["code"])
+        except UserError as exc:
+            form.add_error("code", exc.message)
+            status = _status(exc)
+        else:
+            start_customer_session(request, phone=phone)
+            return private(redirect(_next_url(request, pending.get("next"))))
+    masked = f"{phone[:3]}****{phone[-4:]}"
+    return _render(request, "code.html", {"form": form, "masked_phone": masked}, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:  # never ends a staff login from here
+        request.session.flush()
+    return private(redirect("portal:sign_in"))
+
+
+@require_GET
+@customer_required
+def home(request: HttpRequest) -> HttpResponse:
+    access = request.customer
+    return _render(
+        request,
+        "home.html",
+        {
+            "tickets": list(selectors.customer_tickets(access)[:50]),
+            "units": list(selectors.customer_units(access)),
+            "whole_account": access.whole_account,
+        },
+    )
+
+
+@require_GET
+@customer_required
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    return _ticket_page(request, ticket, SurveyForm() if selectors.open_survey(ticket) else None)
+
+
+def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None) -> HttpResponse:
+    return _render(
+        request,
+        "ticket.html",
+        {
+            "ticket": ticket,
+            "photos": list(ticket.fault_photos.all()),
+            "steps": selectors.customer_progress(ticket),
+            "reports": selectors.signed_reports(ticket),
+            "survey_form": survey_form,
+            "whole_account": request.customer.whole_account,
+        },
+    )
+
+
+@require_GET
+@customer_required
+def voucher(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
+    """服务凭证 PDF of a signed report of the customer's ticket: the same document the desk prints."""
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    service_report = (
+        ServiceReport.objects.filter(ticket=ticket, pk=report_id, signed_at__isnull=False)
+        .select_related("ticket__customer", "ticket__unit__product_model", "technician")
+        .prefetch_related("parts", "addenda", "ticket__customer__phones")
+        .first()
+    )
+    if service_report is None:
+        raise Http404("No signed report")
+    return pdf_response(
+        service_voucher_pdf(service_report), f"service-voucher-{ticket.number}-{service_report.visit}.pdf"
+    )
+
+
+@require_POST
+@customer_required
+@idempotent
+def answer_survey(request: HttpRequest, pk: int) -> HttpResponse:
+    """The satisfaction survey answered on the ticket's page."""
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    form = SurveyForm(request.POST)
+    if not form.is_valid():
+        return _ticket_page(request, ticket, form)
+    try:
+        answer_in_channel(ticket_id=ticket.pk, answers=form.answers())
+    except UserError as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, _("感谢您的评价!"))
+    return private(redirect("portal:ticket", pk=ticket.pk))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def open_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A texted link: the page asks for one tap before the link is used, so that a messenger's link
+    preview (which only GETs) does not use up the customer's single-use link."""
+    try:
+        link = services.find_link(token)
+        if request.method == "POST":
+            link = services.redeem_link(token=token)
+    except services.LinkRefused as exc:
+        status = 410 if exc.gone else 404
+        return _render(request, "link_refused.html", {"reason": exc.message}, status=status)
+    if request.method == "POST":
+        ticket = link.ticket
+        start_customer_session(request, customer_id=ticket.customer_id, ticket_id=ticket.pk)
+        return private(redirect("portal:ticket", pk=ticket.pk))
+    return _render(request, "link.html", {"ticket": link.ticket})
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+@idempotent
+def report_fault(request: HttpRequest) -> HttpResponse:
+    """报修: choose the unit, then describe, add photos, pick a window; the verdict shows at once."""
+    access = request.customer
+    if not access.whole_account:
+        return private(redirect(reverse("portal:sign_in") + "?next=" + request.path))
+    unit_id = request.GET.get("unit") or request.POST.get("unit")
+    if not (unit_id and str(unit_id).isdigit()):
+        return _render(request, "report_choose.html", {"units": list(selectors.customer_units(access))})
+    unit = selectors.access_customer_unit(access, int(unit_id))
+    duplicate = selectors.open_ticket_of_unit(unit)
+    if duplicate is not None:
+        return _render(request, "report_duplicate.html", {"unit": unit, "ticket": duplicate})
+    windows = visit_windows(calendar_for_branch(unit.owner.branch), timezone.now())
+    form = FaultReportForm(request.POST or None, request.FILES or None, windows=windows)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = log_self_reported_call(
+                unit_id=unit.pk,
+                details=CallDetails(fault_category="", fault_description=data["fault_description"]),
+                visit_window=(data["window"].start, data["window"].end),
+                photos=data["photos"],
+            )
+        except DuplicateCall as exc:
+            return _render(request, "report_duplicate.html", {"unit": unit, "ticket": exc.ticket}, status=409)
+        except UserError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return private(redirect("portal:ticket", pk=ticket.pk))
+    return _render(
+        request,
+        "report.html",
+        {"unit": unit, "form": form, "verdict": selectors.verdict_now(unit)},
+    )
+
+
+@require_GET
+@customer_required
+def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    photo = FaultPhoto.objects.filter(ticket=ticket, pk=photo_id).first()
+    if photo is None:
+        raise Http404("No photo")
+    return FileResponse(photo.image.open("rb"))
+
+
+# --- staff ---
+
+
+@login_required
+@require_POST
+@idempotent
+def send_sign_in_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """The desk texts the customer a sign-in link to this ticket."""
+    if not request.user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
+        raise PermissionDenied(_("只有客服/调度和服务主任可以发送客户登录链接。"))
+    ticket = access_ticket(request.user, pk)
+    try:
+        phone = services.text_ticket_link(ticket=ticket, user=request.user)
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已向 %(phone)s 发送登录链接。") % {"phone": phone})
+    return redirect(ticket)

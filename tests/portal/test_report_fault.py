@@ -1,0 +1,170 @@
+"""Report a fault from the phone (issue #17): the customer's unit, a description, photos and a visit
+window from the branch's calendar; the verdict shows at once; the ticket is made by the desk's intake,
+marked self-reported, lands on the dispatch board; a unit with an open ticket shows that ticket instead."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import lxml.html
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from accounts.models import Role
+from portal.services import issue_ticket_link
+from tests.customers.factories import UnitFactory
+from tests.portal.conftest import sign_in
+from tests.security.test_hostile_uploads import PHOTO_CASES
+from tests.tickets.factories import TicketFactory
+from tickets.choices import Channel
+from tickets.models import FaultPhoto, RepairTicket, State
+from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
+
+pytestmark = pytest.mark.django_db
+
+
+def jpeg(name="fault.jpg", size=(2400, 1800)) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+@pytest.fixture
+def unit(customer):
+    return UnitFactory(owner=customer, product_model__name="变频空调 KFR-35")
+
+
+@pytest.fixture
+def signed_in(client, sms, customer):
+    sign_in(client, sms)
+    return client
+
+
+def offered_windows(page: str) -> list[tuple[str, str]]:
+    tree = lxml.html.fromstring(page)
+    return [
+        (i.get("value"), i.getparent().text_content().strip()) for i in tree.xpath('//input[@name="window"]')
+    ]
+
+
+def report(client, unit, *, window=None, photos=(), description="开机后不制冷,外机不转"):
+    page = client.get(f"/p/report/?unit={unit.pk}").content.decode()
+    window = window or offered_windows(page)[0][0]
+    body = {"unit": unit.pk, "fault_description": description, "window": window}
+    if photos:
+        body["photos"] = list(photos)
+    return client.post("/p/report/", body)
+
+
+def test_the_customer_chooses_among_their_own_units(signed_in, unit, other_customer):
+    others = UnitFactory(owner=other_customer)
+    page = signed_in.get("/p/report/").content.decode()
+    assert unit.serial_number in page and others.serial_number not in page
+    assert signed_in.get(f"/p/report/?unit={others.pk}").status_code == 404
+
+
+def test_the_verdict_shows_at_once_with_its_reasons(signed_in, unit):
+    page = signed_in.get(f"/p/report/?unit={unit.pk}").content.decode()
+    tree = lxml.html.fromstring(page)
+    verdict = tree.xpath('//*[@data-testid="portal-verdict"]')[0]
+    assert "免费维修" in verdict.text_content() or "换货" in verdict.text_content()
+    assert verdict.xpath(".//li[@data-code]"), "the reasons are listed"
+    windows = offered_windows(page)
+    assert 5 <= len(windows) <= 10 and all("–" in label for _value, label in windows)
+
+
+def test_a_report_with_a_photo_and_a_window_is_a_self_reported_ticket_on_the_dispatch_board(
+    signed_in, unit, persona
+):
+    page = signed_in.get(f"/p/report/?unit={unit.pk}").content.decode()
+    value, label = offered_windows(page)[1]
+    response = report(signed_in, unit, window=value, photos=[jpeg()])
+    ticket = RepairTicket.objects.get(unit=unit)
+    assert response.status_code == 302 and response.url == f"/p/t/{ticket.pk}/"
+    assert (ticket.channel, ticket.reported_by, ticket.state) == (Channel.SELF, None, State.REPORTED)
+    assert (
+        ticket.visit_window_start == datetime.datetime.fromisoformat(value)
+        and ticket.visit_window_end > ticket.visit_window_start
+    )
+    assert ticket.warranty_decision["reasons"] and ticket.number.startswith(unit.owner.branch.code)
+    event = ticket.events.get()
+    assert (event.action, event.actor, event.data["by"]) == ("log_call", None, "customer")
+    [photo] = FaultPhoto.objects.filter(ticket=ticket)
+    assert max(Image.open(photo.image.path).size) == 1600  # checked and shrunk like the technician's
+
+    page = signed_in.get(response.url).content.decode()
+    assert (
+        "开机后不制冷" in page
+        and 'data-testid="portal-verdict"' in page
+        and 'data-testid="portal-window"' in page
+        and f"/p/t/{ticket.pk}/photos/{photo.pk}/" in page
+    )
+    assert signed_in.get(f"/p/t/{ticket.pk}/photos/{photo.pk}/").status_code == 200
+
+    dispatcher = persona(Role.DISPATCHER)
+    signed_in.force_login(dispatcher)  # the desk, in another browser: the customer's session ends here
+    board = signed_in.get(reverse("tickets:dispatch_board")).content.decode()
+    assert ticket.number in board
+    detail = signed_in.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "客户本人" in detail and "客户自助报修" in detail and 'data-testid="visit-window"' in detail
+    assert signed_in.get(f"/tickets/{ticket.pk}/fault-photos/{photo.pk}/").status_code == 200
+
+
+def test_a_unit_with_an_open_ticket_shows_that_ticket_instead(signed_in, unit):
+    open_ticket = TicketFactory(unit=unit, dispatched=True)
+    page = signed_in.get(f"/p/report/?unit={unit.pk}").content.decode()
+    assert 'data-testid="portal-duplicate"' in page and open_ticket.number in page
+    response = signed_in.post(
+        "/p/report/", {"unit": unit.pk, "fault_description": "又坏了又坏了", "window": "x"}
+    )
+    assert open_ticket.number in response.content.decode()
+    assert RepairTicket.objects.filter(unit=unit).count() == 1
+
+
+def test_the_service_refuses_a_second_report_made_at_the_same_time(unit):
+    now = timezone.now()
+    window = (now, now + datetime.timedelta(hours=3))
+    details = CallDetails(fault_category="", fault_description="不制冷")
+    first = log_self_reported_call(unit_id=unit.pk, details=details, visit_window=window, photos=[])
+    with pytest.raises(DuplicateCall) as refused:
+        log_self_reported_call(unit_id=unit.pk, details=details, visit_window=window, photos=[])
+    assert refused.value.ticket == first
+
+
+def test_a_closed_ticket_does_not_stop_a_new_report(signed_in, unit):
+    TicketFactory(unit=unit, closed=True)
+    assert report(signed_in, unit).status_code == 302
+    assert RepairTicket.objects.filter(unit=unit).count() == 2
+
+
+def test_a_window_not_offered_is_refused(signed_in, unit):
+    response = report(signed_in, unit, window="2026-12-06T08:30:00+08:00")
+    assert response.status_code == 200 and not RepairTicket.objects.exists()
+
+
+def test_at_most_three_photos(signed_in, unit):
+    response = report(signed_in, unit, photos=[jpeg(f"{n}.jpg", (64, 64)) for n in range(4)])
+    assert "最多上传 3 张照片" in response.content.decode() and not RepairTicket.objects.exists()
+
+
+@pytest.mark.parametrize("case", PHOTO_CASES, ids=lambda case: case.id)
+def test_a_hostile_photo_is_refused_with_the_reason(signed_in, unit, settings, case):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+    response = report(signed_in, unit, photos=[case.upload()])
+    assert case.message in response.content.decode() and not RepairTicket.objects.exists()
+
+
+@pytest.mark.parametrize("description", ["", "坏", "x" * 1001])
+def test_the_description_is_needed_and_bounded(signed_in, unit, description):
+    response = report(signed_in, unit, description=description)
+    assert response.status_code == 200 and not RepairTicket.objects.exists()
+
+
+def test_a_link_session_cannot_report_for_the_account(client, customer, own_ticket, unit):
+    client.post(issue_ticket_link(ticket=own_ticket, purpose="test"))
+    response = client.get(f"/p/report/?unit={unit.pk}")
+    assert response.status_code == 302 and response.url.startswith("/p/login/")
