@@ -1,7 +1,12 @@
 from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
 
+from aftersales.exports import CSV, XLSX
+from aftersales.uploads import CheckedImportForm
+from tickets.faultcode_rules import format_usual_parts
 from tickets.models import (
     ClockPause,
+    FaultCode,
     GoodsRegisterEntry,
     PickupReceipt,
     RepairTag,
@@ -16,6 +21,7 @@ from tickets.models import (
     TicketDeadline,
     TicketEvent,
 )
+from tickets.resources import FaultCodeResource
 
 
 class TicketEventInline(admin.TabularInline):
@@ -179,3 +185,28 @@ class SavedTicketFilterAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "query", "created_at"]
     search_fields = ["name", "user__username"]
     list_select_related = ["user"]
+
+
+@admin.register(FaultCode)
+class FaultCodeAdmin(ImportExportModelAdmin):
+    """The fault code library, imported from and exported to a spreadsheet (tickets.resources)."""
+
+    resource_classes = [FaultCodeResource]
+    import_form_class = CheckedImportForm
+    import_formats = export_formats = [CSV, XLSX]
+    list_display = [
+        "code",
+        "product_model",
+        "symptom",
+        "likely_cause",
+        "parts_text",
+        "labour_hours",
+        "is_active",
+    ]
+    list_filter = ["is_active", "product_model"]
+    search_fields = ["code", "symptom", "likely_cause", "product_model__code"]
+    list_select_related = ["product_model"]
+
+    @admin.display(description=FaultCode._meta.get_field("usual_parts").verbose_name)
+    def parts_text(self, obj: FaultCode) -> str:
+        return format_usual_parts(obj.usual_parts)

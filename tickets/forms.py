@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
@@ -16,6 +17,37 @@ from tickets.services import ETA_CHOICES
 from warranty.forms import condition_choices
 
 FAULT_DESCRIPTION_MAX_CHARS = 2000  # the API's limit too (tickets/api.py)
+FAULT_CODE_OPTIONS_ID = "fault-code-options"
+
+
+def fault_code_field() -> forms.CharField:
+    """A fault code typed or picked from the library: a text box with a datalist that the server fills
+    as the user types (htmx, tickets:fault_code_options); the service checks the code."""
+    return forms.CharField(
+        label=_("故障代码"),
+        max_length=20,
+        required=False,
+        help_text=_("输入代码或现象关键字选择;故障代码库中没有时留空,只填写故障描述。"),
+        widget=forms.TextInput(
+            attrs={
+                "list": FAULT_CODE_OPTIONS_ID,
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("tickets:fault_code_options"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": f"#{FAULT_CODE_OPTIONS_ID}",
+            }
+        ),
+    )
+
+
+def offer_fault_codes(field: forms.Field, product_model_id: int | None) -> None:
+    """Point the search of a fault code field at one product model (the selected unit's); without one,
+    the search reads the new unit's model from the form (`unit-product_model`)."""
+    url = reverse("tickets:fault_code_options")
+    if product_model_id:
+        field.widget.attrs["hx-get"] = f"{url}?product_model={product_model_id}"
+    else:
+        field.widget.attrs["hx-include"] = "[name='unit-product_model']"
 
 
 class CallForm(forms.Form):
@@ -31,6 +63,7 @@ class CallForm(forms.Form):
         required=False,
         help_text=_("不选则按产品的类别;时限规则按故障类别计算。"),
     )
+    fault_code = fault_code_field()
     # No max_length: the browser's maxlength would silently cut a pasted text; the page counts
     # (data-max-chars, static/js/app.js) and the server refuses what is too long.
     fault_description = forms.CharField(
@@ -111,7 +144,6 @@ class TicketFilterForm(forms.Form):
         label=_("故障类别"), choices=[("", _("全部类别")), *FaultCategory.choices], required=False
     )
     overdue = forms.BooleanField(label=_("仅超期"), required=False)
-
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         if user.sees_all_branches:
@@ -228,6 +260,12 @@ class ReportStepForm(forms.ModelForm):
         if "fee" in values and values["fee"] is None:
             values["fee"] = Decimal(0)
         return values
+
+
+class FaultCodeForm(forms.Form):
+    """The report's 查 step: the fault code the check found (the ticket keeps it)."""
+
+    fault_code = fault_code_field()
 
 
 class ReportPartForm(forms.Form):

@@ -106,7 +106,12 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
 
     def for_detail(self) -> RepairTicketQuerySet:
         return self.select_related(
-            "branch", "customer", "unit__product_model__warranty_policy", "technician", "reported_by"
+            "branch",
+            "customer",
+            "unit__product_model__warranty_policy",
+            "technician",
+            "reported_by",
+            "fault_code",
         ).prefetch_related(
             "customer__phones",
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "pk")),
@@ -186,6 +191,16 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     priority = models.CharField(_("优先级"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     fault_category = models.CharField(_("故障类别"), max_length=20, choices=FaultCategory.choices)
     fault_description = models.TextField(_("故障描述"))
+    # The library's code for the fault (tickets.faultcodes), picked at intake or in the report; the
+    # description stays free text, and a fault the library lacks has no code.
+    fault_code = models.ForeignKey(
+        "tickets.FaultCode",
+        verbose_name=_("故障代码"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
     fault_cause = models.CharField(
         _("故障原因"), max_length=10, choices=FaultCause.choices, default=FaultCause.QUALITY
     )
@@ -532,6 +547,7 @@ TRANSITION_LABELS = {
     "start_report": _("开始填写服务报告"),
     "sign_report": _("客户签字确认服务报告"),
     "report_addendum": _("服务报告补充说明"),
+    "fault_code": _("选定故障代码"),
     "goods_in": _("客户商品入库登记"),
     "notify_pickup": _("通知客户取件"),
     "goods_out": _("客户商品出库"),
@@ -542,6 +558,7 @@ TRANSITION_LABELS = {
 
 
 # The service report models live in their own module; importing them here registers them.
+from tickets.faultcodes import FaultCode  # noqa: E402, F401
 from tickets.reports import (  # noqa: E402, F401
     ServiceReport,
     ServiceReportAddendum,

@@ -90,6 +90,7 @@ ACCESS: dict[str, R] = {
     "home": GET(ALL, special={T: 302}),  # a technician is sent to their jobs
     "tickets:list": GET(ALL),
     "tickets:intake": GET({D}),
+    "tickets:fault_code_options": GET(ALL),
     "tickets:dispatch_board": GET({D, S}),
     "tickets:my_jobs": GET(ALL),
     "tickets:detail": GET(ALL, objects=ON_SITE),
@@ -117,6 +118,8 @@ ACCESS: dict[str, R] = {
     "tickets:resume_clock": POST(ALL, objects={"pk": "ticket_dispatched"}),
     "tickets:report_step": POST(ALL, objects={**ON_SITE, "step": "=1"}),
     "tickets:report_add_part": POST(ALL, objects=ON_SITE),
+    "tickets:report_fault_code": POST({T}, objects=ON_SITE),
+    "tickets:report_add_usual_parts": POST({T}, objects=ON_SITE),
     "tickets:report_add_photo": POST(ALL, objects=ON_SITE),
     "tickets:report_sign": POST(ALL, objects=ON_SITE),
     "tickets:report_remove_part": POST({T}, objects={**DONE, "part_id": "report_part"}),
