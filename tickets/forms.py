@@ -9,7 +9,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
-from aftersales.bounds import VERSION_RANGE, BoundedDateField, quantity_field
+from aftersales.bounds import EARLIEST_DATE, LATEST_DATE, VERSION_RANGE, BoundedDateField, quantity_field
 from customers.models import Customer, FaultCategory, Unit
 from tickets.models import TRANSITION_LABELS, Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
@@ -144,6 +144,24 @@ class TicketFilterForm(forms.Form):
         label=_("故障类别"), choices=[("", _("全部类别")), *FaultCategory.choices], required=False
     )
     overdue = forms.BooleanField(label=_("仅超期"), required=False)
+    # Drill-down from the quality page (reports.quality): hidden, carried along by the list's form.
+    month = forms.RegexField(regex=r"^\d{4}-\d{2}$", required=False, widget=forms.HiddenInput)
+    product_model = forms.IntegerField(required=False, widget=forms.HiddenInput, **VERSION_RANGE)
+    batch = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)  # "-": none
+    fault_code = forms.RegexField(
+        regex=r"^(-|\d{1,9})$", required=False, widget=forms.HiddenInput
+    )  # "-": none
+    failures = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_month(self):
+        text = self.cleaned_data["month"]
+        if not text:
+            return None
+        year, month = int(text[:4]), int(text[5:])
+        if not (EARLIEST_DATE.year <= year <= LATEST_DATE.year and 1 <= month <= 12):
+            raise forms.ValidationError(_("月份无效。"))
+        return (year, month)
+
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         if user.sees_all_branches:

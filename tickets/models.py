@@ -54,6 +54,11 @@ class ServiceCategory(models.TextChoices):
     INTERNAL = "D", _("D 内部工作")
 
 
+class TicketKind(models.TextChoices):
+    REPAIR = "repair", _("维修")
+    MAINTENANCE = "maintenance", _("定期保养")  # generated from a contract's plan (tickets.maintenance)
+
+
 class FaultCause(models.TextChoices):
     QUALITY = "quality", _("质量问题")
     CUSTOMER = "customer", _("人为损坏")
@@ -112,6 +117,7 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
             "technician",
             "reported_by",
             "fault_code",
+            "maintenance_visit__contract",
         ).prefetch_related(
             "customer__phones",
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "pk")),
@@ -186,6 +192,9 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     )
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(
+        _("工单类型"), max_length=12, choices=TicketKind.choices, default=TicketKind.REPAIR
     )
     channel = models.CharField(_("报修方式"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
     priority = models.CharField(_("优先级"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
@@ -559,6 +568,7 @@ TRANSITION_LABELS = {
 
 # The service report models live in their own module; importing them here registers them.
 from tickets.faultcodes import FaultCode  # noqa: E402, F401
+from tickets.maintenance import MaintenanceVisit, VisitStatus  # noqa: E402, F401
 from tickets.reports import (  # noqa: E402, F401
     ServiceReport,
     ServiceReportAddendum,

@@ -73,6 +73,7 @@ from tickets.services import (
 )
 
 PAGE_SIZE = 25
+DRILL_DOWN = ("month", "product_model", "batch", "fault_code", "failures")
 BULK_EDITORS = (Role.DISPATCHER, Role.SUPERVISOR)
 
 
@@ -295,6 +296,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "sort_headers": sort_headers,
         "saved_filters": list(user.ticket_filters.all()),
         "bulk_form": BulkActionForm(technicians=form.fields["technician"].queryset) if may_bulk else None,
+        "drill_down": " · ".join(
+            f"{name}={request.GET[name]}" for name in DRILL_DOWN if request.GET.get(name) and form.is_valid()
+        ),
     }
     template = "tickets/ticket_list.html#results" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)

@@ -139,6 +139,7 @@ ACCESS: dict[str, R] = {
     "customers:edit": GET({D, S}, objects={"pk": "customer"}),
     "customers:unit_edit": GET({D, S}, objects={"pk": "unit"}),
     "history:customer": GET(ALL, objects={"pk": "customer"}, other_tech=200),
+    "history:contract": GET(ALL, objects={"pk": "contract"}, other_tech=200),
     "history:unit": GET(ALL, objects={"pk": "unit"}, other_tech=200),
     # --- warranty ---
     "tickets:verdict_preview": POST(ALL),
@@ -226,6 +227,8 @@ ACCESS: dict[str, R] = {
     "surveys:complaint_step": POST({S, M, G}, objects={"pk": "complaint", "step": "=plan"}),
     # --- reports ---
     "reports:dashboard": GET({S, M, G, A}),
+    "reports:quality": GET({S, M, G, A}),
+    "reports:quality_export": GET({S, M, G, A}, objects={"fmt": "=xlsx"}),
     "reports:monthly": GET({M, G, A}),
     "reports:monthly_export": GET({M, G, A}, objects={"fmt": "=csv"}),
     "reports:technician_daily": GET({T, S, M, G, A}),

