@@ -44,7 +44,7 @@ from customers.models import ProductModel, Unit
 from parts.models import PartUsage
 from reports.kpis import Scope, Window, _during, _live_windows
 from reports.metrics import percent
-from reports.models import QualityMonth, SummarisedQualityMonth
+from reports.models import FieldUnits, QualityMonth, SummarisedQualityMonth
 from reports.periods import Month
 from tickets.models import FaultCause, FaultCode, RepairTicket, State
 
@@ -132,7 +132,9 @@ def _scoped(rows: QuerySet, branch: Branch | None) -> QuerySet:
     return rows.filter(branch=branch) if branch else rows
 
 
-def count_cells(windows: list[Window], branch: Branch | None) -> dict[tuple, QualityRow]:
+def count_cells(
+    windows: list[Window], branch: Branch | None, calendars: dict | None = None
+) -> dict[tuple, QualityRow]:
     """{(branch, model, batch, fault code): counts} of the tickets reported or completed in the windows:
     two grouped queries, and one more row query for the working hours of the completed tickets."""
     cells: dict[tuple, QualityRow] = defaultdict(QualityRow)
@@ -157,7 +159,7 @@ def count_cells(windows: list[Window], branch: Branch | None) -> dict[tuple, Qua
         .values_list(*GROUP_PATHS, "reported_at", "completed_at", "visit_count", "repeat_count")
         .order_by()
     )
-    calendars: dict[int, object] = {}
+    calendars = {} if calendars is None else calendars  # {branch id: its working calendar}, reused
     for *group, reported_at, completed_at, visits, repeats in completed.iterator(chunk_size=5000):
         row = cells[tuple(group)]
         row.completed += 1
@@ -249,7 +251,9 @@ class QualityReport:
     months: list[QualityRow]
 
 
-def _month_cells(scope: Scope, summarised: dict[Month, datetime.datetime]) -> list[tuple[tuple, QualityRow]]:
+def _month_cells(
+    scope: Scope, summarised: dict[Month, datetime.datetime], calendars: dict | None = None
+) -> list[tuple[tuple, QualityRow]]:
     """The scope month's cells: stored (if summarised) plus live after the watermark."""
     cells: list[tuple[tuple, QualityRow]] = []
     if scope.month in summarised:
@@ -259,7 +263,7 @@ def _month_cells(scope: Scope, summarised: dict[Month, datetime.datetime]) -> li
             row = QualityRow(repair_hours=stored["repair_hours"], **{n: stored[n] for n in COUNT_FIELDS})
             key = (stored["branch_id"], stored["product_model_id"], stored["batch"], stored["fault_code_id"])
             cells.append((key, row))
-    live = count_cells(_live_windows([scope.month], summarised), scope.branch)
+    live = count_cells(_live_windows([scope.month], summarised), scope.branch, calendars)
     cells.extend(live.items())
     return cells
 
@@ -278,14 +282,38 @@ def _pareto(rows: list[QualityRow]) -> list[QualityRow]:
     return sorted(rows, key=lambda row: (-row.failures, -row.reported, row.name))
 
 
+def count_field_units() -> int:
+    """Store the units registered per branch × model × batch (the periodic task runs it with the
+    summaries); returns the number of groups. Replaces what was stored, so it is safe to run twice."""
+    grouped = (
+        Unit.objects.values_list("owner__branch", "product_model", "batch").annotate(n=Count("pk")).order_by()
+    )
+    now = timezone.now()
+    rows = [
+        FieldUnits(branch_id=branch, product_model_id=model, batch=batch, units=count, counted_at=now)
+        for branch, model, batch, count in grouped
+    ]
+    with transaction.atomic():
+        FieldUnits.objects.all().delete()
+        FieldUnits.objects.bulk_create(rows)
+    return len(rows)
+
+
 def _units_in_field(branch: Branch | None) -> tuple[dict[int, int], dict[tuple[int, str], int]]:
-    """Units registered per model and per (model, batch), one grouped query."""
-    units = Unit.objects.all()
+    """Units per model and per (model, batch): the stored counts (count_field_units), or counted now
+    when none are stored yet (before the periodic task's first run)."""
+    stored = FieldUnits.objects.all()
     if branch:
-        units = units.filter(owner__branch=branch)
+        stored = stored.filter(branch=branch)
+    rows = list(stored.values_list("product_model", "batch").annotate(n=Sum("units")).order_by())
+    if not rows and not FieldUnits.objects.exists():
+        units = Unit.objects.all()
+        if branch:
+            units = units.filter(owner__branch=branch)
+        rows = list(units.values_list("product_model", "batch").annotate(n=Count("pk")).order_by())
     by_model: dict[int, int] = defaultdict(int)
     by_batch: dict[tuple[int, str], int] = {}
-    for model, batch, count in units.values_list("product_model", "batch").annotate(n=Count("pk")).order_by():
+    for model, batch, count in rows:
         by_model[model] += count
         by_batch[(model, batch)] = count
     return by_model, by_batch
@@ -328,7 +356,10 @@ def by_supplier(parts: list[PartRow]) -> list[PartRow]:
 
 
 def trend(
-    scope: Scope, summarised: dict[Month, datetime.datetime], months: int = TREND_MONTHS
+    scope: Scope,
+    summarised: dict[Month, datetime.datetime],
+    months: int = TREND_MONTHS,
+    calendars: dict | None = None,
 ) -> list[QualityRow]:
     """The 12 months up to the scope's, oldest first: one query over the stored months, live over the rest."""
     first = scope.month.minus(months - 1)
@@ -350,7 +381,7 @@ def trend(
             row.add(QualityRow(repair_hours=data["repair_hours"], **{n: data[n] for n in COUNT_FIELDS}))
     for month in by_month:
         windows = _live_windows([month], summarised)
-        for cell in count_cells(windows, scope.branch).values():
+        for cell in count_cells(windows, scope.branch, calendars).values():
             by_month[month].add(cell)
     return list(by_month.values())
 
@@ -363,12 +394,13 @@ def quality_report(scope: Scope) -> QualityReport:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         summarised = summarised_months(scope.month.minus(offset) for offset in range(TREND_MONTHS))
-        cells = _month_cells(scope, summarised)
+        calendars: dict = {}  # the branches' working calendars, built once for the whole page
+        cells = _month_cells(scope, summarised, calendars)
         models = _names(ProductModel, {key[1] for key, _row in cells})
         codes = _names(FaultCode, {key[3] for key, _row in cells if key[3]})
         units_by_model, units_by_batch = _units_in_field(scope.branch)
         parts = parts_replaced(scope)
-        months = trend(scope, summarised)
+        months = trend(scope, summarised, calendars=calendars)
     month = {"month": str(scope.month)}
     by_model = _group(
         cells,

@@ -24,10 +24,12 @@ def summarise_months() -> list[str]:
 
 @shared_task
 def summarise_quality_months() -> list[str]:
-    """Hourly: the same for the quality page's counts (reports.quality). Safe to run twice (replaces)."""
+    """Hourly: the same for the quality page's counts (reports.quality), and the units in the field.
+    Safe to run twice (replaces)."""
     months = quality.summarisable_months(timezone.localdate())
     for month in months:
         quality.summarise(month)
+    quality.count_field_units()
     return [str(month) for month in months]
 
 

@@ -5,7 +5,8 @@
 
 Run it after `make bench` has seeded the tickets (it refuses any database without the bench marker). It
 gives, once, every product model five fault codes and a third of the tickets one of them, and the units
-a production batch (the seed has neither); summarises the twelve months of the trend (timed); then times
+a production batch (the seed has neither); summarises the twelve months of the trend and counts the units in the field (timed), as the periodic
+task does; then times
 the page's report in-process, as the KPI dashboard is timed (loadtest.bench.reports): the stored month,
 the month after it counted live, and the month after it as the periodic task leaves it (stored up to an
 hour before the newest ticket, the rest live); and the manufacturing workbook of the stored month.
@@ -28,7 +29,7 @@ from reports import manufacturing
 from reports.kpis import Scope
 from reports.models import SummarisedQualityMonth
 from reports.periods import Month
-from reports.quality import TREND_MONTHS, quality_report, summarise
+from reports.quality import TREND_MONTHS, count_field_units, quality_report, summarise
 from tickets.models import FaultCode
 
 RUNS = 7
@@ -41,6 +42,9 @@ def run(*, month: Month | None, runs: int, log: Callable[[str], None]) -> None:
     for offset in reversed(range(TREND_MONTHS)):
         summarise(month.minus(offset))
     log(f"Summarised {TREND_MONTHS} months in {time.monotonic() - started:.1f} s.")
+    started = time.monotonic()
+    groups = count_field_units()
+    log(f"Counted the units in the field ({groups:,} groups) in {time.monotonic() - started:.1f} s.")
     _time(month, "stored", runs, log)
     current = month.next()
     SummarisedQualityMonth.objects.filter(month=current.first_day).delete()
