@@ -106,6 +106,7 @@ AREAS = (
         "reports",
         (
             Item(_("服务指标"), "reports:dashboard", _roles(*REPORT_READERS)),
+            Item(_("质量分析"), "reports:quality", _roles(*REPORT_READERS)),
             Item(_("月度满意度报告"), "reports:monthly", _roles(A, M, GM)),
             Item(_("服务主任日报"), "reports:branch_daily", _roles(*REPORT_READERS)),
             Item(_("技术员日报"), "reports:technician_daily", _roles(*REPORT_READERS)),

@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "pickup-reminders": {"task": "tickets.tasks.pickup_reminders", "schedule": 3600.0},
     "late-repair-notices": {"task": "tickets.tasks.late_repair_notices", "schedule": 3600.0},
+    # Preventive maintenance: the contracts' planned visits logged ahead (safe to run twice).
+    "maintenance-visits": {
+        "task": "tickets.tasks.generate_maintenance_visits",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "contract-expiry-notices": {
         "task": "tickets.tasks.contract_expiry_notices",
         "schedule": crontab(hour=8, minute=0),
@@ -266,6 +271,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The KPI dashboard reads stored monthly counts and counts live only what came after them.
     "reports-summarise-months": {"task": "reports.tasks.summarise_months", "schedule": 900.0},
+    # The quality page likewise (its working hours per ticket are what is worth storing).
+    "reports-summarise-quality": {"task": "reports.tasks.summarise_quality_months", "schedule": 3600.0},
+    # The monthly quality report for manufacturing, on the 1st (QUALITY_REPORT_RECIPIENTS).
+    "reports-send-quality-report": {
+        "task": "reports.tasks.send_quality_report",
+        "schedule": crontab(day_of_month=1, hour=7, minute=30),
+    },
     "accounts-purge-idempotency-records": {
         "task": "accounts.tasks.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=15),
@@ -368,6 +380,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 COMPANY_NAME = env_str("COMPANY_NAME", "示例电器有限公司")
+# Who gets the monthly quality report for manufacturing on the 1st (comma-separated e-mail addresses;
+# none: it is not sent, the quality page still downloads it).
+QUALITY_REPORT_RECIPIENTS = env_list("QUALITY_REPORT_RECIPIENTS", [])
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo12345")
 TICKET_DEFAULT_DUE_HOURS = env_int("TICKET_DEFAULT_DUE_HOURS", 24)
 

@@ -15,8 +15,10 @@ import warnings
 import zipfile
 from collections.abc import Iterable
 
+from django import forms
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
+from import_export.forms import ImportForm
 from PIL import Image, ImageFile, ImageOps
 from pypdf import PdfReader
 
@@ -160,3 +162,16 @@ def prepare_photo(upload, *, field: str = "photo", wrong_type: str | None = None
     data = buffer.getvalue()
     name = f"{uuid.uuid4().hex}.{PHOTO_FORMATS[image_format]}"
     return ContentFile(data, name=name), hashlib.sha256(data).hexdigest()
+
+
+class CheckedImportForm(ImportForm):
+    """An admin import (django-import-export) refuses what the app's own import screens refuse: too
+    big, or not the type its name says (read_import_file)."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        try:
+            read_import_file(upload)
+        except UploadRefused as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return upload

@@ -154,6 +154,8 @@ class Unit(models.Model):
         ProductModel, verbose_name=_("产品型号"), on_delete=models.PROTECT, related_name="units"
     )
     serial_number = models.CharField(_("序列号"), max_length=60, unique=True)
+    # The factory's production batch, for failures per 1,000 units by batch (reports.quality).
+    batch = models.CharField(_("生产批次"), max_length=40, blank=True)
     owner = models.ForeignKey(
         Customer, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="units"
     )

@@ -1,10 +1,8 @@
-from django import forms
 from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
-from import_export.forms import ImportForm
 
 from aftersales.exports import CSV, XLSX
-from aftersales.uploads import UploadRefused, read_import_file
+from aftersales.uploads import CheckedImportForm
 from parts.models import (
     Backorder,
     Handover,
@@ -56,18 +54,6 @@ class ReadOnlyInline(admin.TabularInline):
 class SupplierAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "contact", "phone"]
     search_fields = ["code", "name"]
-
-
-class CheckedImportForm(ImportForm):
-    """The admin's catalogue import refuses what the catalogue screen refuses (size, type by content)."""
-
-    def clean_import_file(self):
-        upload = self.cleaned_data["import_file"]
-        try:
-            read_import_file(upload)
-        except UploadRefused as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return upload
 
 
 @admin.register(Part)

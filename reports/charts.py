@@ -170,3 +170,80 @@ def dashboard_charts(board) -> dict[str, SafeString]:
         ),
         "trend_volume": over_time("reported", _("报修量(近12个月)"), unit=""),
     }
+
+
+def pareto_chart(
+    columns: Sequence[tuple[str, int]], *, title: str, width: int = 640, height: int = 240, limit: int = 10
+) -> SafeString:
+    """Pareto: the largest `limit` causes as columns, most first, with the cumulative share of the whole
+    (every cause, not only those drawn) as a line on a 0-100 % scale; the 80 % line dashed."""
+    ordered = sorted(((str(label), int(value)) for label, value in columns), key=lambda item: -item[1])
+    whole = sum(value for _label, value in ordered) or 1
+    shown = ordered[:limit]
+    left, right, bottom, top_margin = 10, 40, 34, 28
+    plot_height = height - bottom - top_margin
+    slot = (width - left - right) / max(len(shown), 1)
+    top = max([value for _label, value in shown] + [1])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="kpi-chart" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="#adb5bd"/>',
+    ]
+    eighty = height - bottom - 0.8 * plot_height
+    parts.append(
+        f'<line x1="{left}" y1="{eighty:.1f}" x2="{width - right}" y2="{eighty:.1f}" stroke="{TARGET_COLOUR}" '
+        f'stroke-width="1" stroke-dasharray="4 3"/>'
+        f'<text x="{width - right + 4}" y="{eighty + 4:.1f}" fill="{TARGET_COLOUR}">80%</text>'
+    )
+    points, running = [], 0
+    for index, (label, value) in enumerate(shown):
+        x = left + index * slot
+        bar_height = value / top * plot_height
+        y = height - bottom - bar_height
+        centre = x + slot / 2
+        running += value
+        share = running / whole
+        points.append(f"{centre:.1f},{height - bottom - share * plot_height:.1f}")
+        parts.append(
+            f'<rect x="{x + slot * 0.15:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{bar_height:.1f}" '
+            f'fill="{PLAIN_COLOUR}"/>'
+            f'<text x="{centre:.1f}" y="{y - 3:.1f}" text-anchor="middle">{value:,}</text>'
+            f'<text x="{centre:.1f}" y="{height - bottom + 14}" text-anchor="middle">{escape(label[:8])}</text>'
+        )
+    if shown:
+        parts.append(
+            f'<polyline points="{" ".join(points)}" fill="none" stroke="{BAD_COLOUR}" stroke-width="2"/>'
+            f'<text x="{width - right + 4}" y="{points[-1].split(",")[1]}" fill="{BAD_COLOUR}">'
+            f"{running * 100 // whole}%</text>"
+        )
+    else:
+        parts.append(f'<text x="{left}" y="{top_margin + 15}" fill="#6c757d">—</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def quality_charts(report) -> dict[str, SafeString]:
+    """The quality page's charts, from a `reports.quality.QualityReport`."""
+    months = report.months
+
+    def over_time(key, title, unit="%"):
+        return column_chart([(row.name, getattr(row, key)) for row in months], title=title, unit=unit)
+
+    return {
+        "pareto_fault_codes": pareto_chart(
+            [(row.name.split(" ")[0], row.failures) for row in report.by_fault_code],
+            title=_("故障代码帕累托图(质量故障数)"),
+        ),
+        "pareto_models": pareto_chart(
+            [(row.name, row.failures) for row in report.by_model], title=_("产品型号帕累托图(质量故障数)")
+        ),
+        "pareto_parts": pareto_chart(
+            [(f"{row.code}", row.quantity) for row in report.by_part], title=_("配件帕累托图(更换数量)")
+        ),
+        "trend_failures": over_time("failures", _("质量故障数(近12个月)"), unit=""),
+        "trend_first_time_fix": over_time("first_time_fix_rate", _("一次修复率(近12个月)")),
+        "trend_repeat_30": over_time("repeat_rate_30", _("30天返修率(近12个月)")),
+        "trend_mttr": over_time("mean_time_to_repair", _("平均修复时间(工作小时,近12个月)"), unit=""),
+    }

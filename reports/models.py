@@ -83,3 +83,97 @@ class SummarisedMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
+
+
+class QualityMonth(models.Model):
+    """One month's quality counts of one branch × product model × production batch × fault code
+    (reports.quality): every figure of the quality page and of a coarser group is a sum of these.
+
+    Tickets count in the month they were reported (reported, failures, repeats) or completed (completed,
+    first-time fixes, working hours from logged to completed).
+    """
+
+    month = models.DateField(_("月份"))  # its first day
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+")
+    product_model = models.ForeignKey("customers.ProductModel", on_delete=models.CASCADE, related_name="+")
+    batch = models.CharField(_("生产批次"), max_length=40, blank=True)
+    fault_code = models.ForeignKey("tickets.FaultCode", on_delete=models.CASCADE, null=True, related_name="+")
+    reported = _count()
+    failures = _count()
+    repeats_30 = _count()
+    repeats_90 = _count()
+    completed = _count()
+    first_time_fixes = _count()
+    repair_hours = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("月度质量汇总")
+        verbose_name_plural = _("月度质量汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "branch", "product_model", "batch", "fault_code"],
+                name="reports_qualitymonth_cell",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["branch", "month"], name="reports_quality_branch_idx")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.month:%Y-%m} {self.branch_id}/{self.product_model_id}/{self.batch}/{self.fault_code_id}"
+        )
+
+
+class SummarisedQualityMonth(models.Model):
+    """A month whose QualityMonth rows hold every ticket event before `through` (as SummarisedMonth)."""
+
+    month = models.DateField(_("月份"), unique=True)
+    through = models.DateTimeField(_("汇总截至"))
+    summarised_at = models.DateTimeField(_("汇总时间"))
+
+    class Meta:
+        verbose_name = _("已汇总质量月份")
+        verbose_name_plural = _("已汇总质量月份")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class QualityReportDelivery(models.Model):
+    """The monthly quality report e-mailed to manufacturing (reports.manufacturing.send_quality_report):
+    the row claims the month, so a second run of the task (or two workers at once) sends nothing."""
+
+    month = models.DateField(_("月份"), unique=True)  # its first day
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    recipients = models.TextField(_("收件人"), blank=True)
+
+    class Meta:
+        verbose_name = _("月度质量报告发送记录")
+        verbose_name_plural = _("月度质量报告发送记录")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class FieldUnits(models.Model):
+    """Units in the field per branch × product model × batch, counted by the quality task
+    (reports.quality.count_field_units): the quality page's rate per 1,000 units reads these few rows
+    instead of grouping 300,000 units on every view (153 ms of its 267 ms at 1,000,000 tickets)."""
+
+    branch = models.ForeignKey("accounts.Branch", on_delete=models.CASCADE, related_name="+")
+    product_model = models.ForeignKey("customers.ProductModel", on_delete=models.CASCADE, related_name="+")
+    batch = models.CharField(_("生产批次"), max_length=40, blank=True)
+    units = _count()
+    counted_at = models.DateTimeField(_("统计时间"))
+
+    class Meta:
+        verbose_name = _("在用产品台数")
+        verbose_name_plural = _("在用产品台数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "product_model", "batch"], name="reports_fieldunits_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id}/{self.product_model_id}/{self.batch}: {self.units}"

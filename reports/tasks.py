@@ -5,7 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from reports import manufacturing, quality
 from reports.kpis import TREND_MONTHS, summarisable_months, summarise
+from reports.periods import Month
 
 
 @shared_task
@@ -18,3 +20,21 @@ def summarise_months() -> list[str]:
     for month in months:
         summarise(month)
     return [str(month) for month in months]
+
+
+@shared_task
+def summarise_quality_months() -> list[str]:
+    """Hourly: the same for the quality page's counts (reports.quality), and the units in the field.
+    Safe to run twice (replaces)."""
+    months = quality.summarisable_months(timezone.localdate())
+    for month in months:
+        quality.summarise(month)
+    quality.count_field_units()
+    return [str(month) for month in months]
+
+
+@shared_task
+def send_quality_report() -> bool:
+    """On the 1st: e-mail last month's quality report to manufacturing (QUALITY_REPORT_RECIPIENTS).
+    Safe to run twice: the month's delivery row is claimed once (reports.manufacturing)."""
+    return manufacturing.send_quality_report(Month.previous(timezone.localdate()))

@@ -5,6 +5,8 @@ from reports import views
 app_name = "reports"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
+    path("quality/", views.quality, name="quality"),
+    path("quality/report.<str:fmt>", views.quality_export, name="quality_export"),
     path("monthly/", views.monthly, name="monthly"),
     path("monthly/report.<str:fmt>", views.monthly_export, name="monthly_export"),
     path("daily/technician/", views.technician_daily, name="technician_daily"),

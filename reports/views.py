@@ -8,20 +8,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from aftersales.bounds import bad_filter_response, filter_status
-from aftersales.exports import spreadsheet_response
-from reports import access, exports
-from reports.charts import dashboard_charts
+from aftersales.exports import spreadsheet_response, xlsx_response
+from reports import access, exports, manufacturing
+from reports.charts import dashboard_charts, quality_charts
 from reports.daily import branch_day, technician_day
 from reports.documents import branch_day_pdf, monthly_pdf, technician_day_pdf
 from reports.findings import monthly_findings
 from reports.forms import DateRangeForm, DayForm, MonthForm
 from reports.kpis import Scope, dashboard
 from reports.periods import Month
+from reports.quality import quality_report
 from reports.register import register_rows, register_tickets
 from reports.ticket_export import ticket_rows, with_first_phone
 from tickets.forms import TicketFilterForm
@@ -57,6 +59,42 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "may_export": access.may_export_monthly(request.user),
     }
     return render(request, "reports/dashboard.html", context, status=filter_status(form))
+
+
+@login_required
+@require_GET
+def quality(request: HttpRequest) -> HttpResponse:
+    """Quality analytics (reports.quality): who may open it mirrors the KPI dashboard."""
+    access.require_dashboard(request.user)
+    form, scope = _scope(request, Month.of(timezone.localdate()))
+    report = quality_report(scope)
+    context = {
+        "form": form,
+        "report": report,
+        "scope_label": _branch_label(scope.branch),
+        "charts": quality_charts(report),
+        "list_url": reverse("tickets:list"),
+    }
+    return render(request, "reports/quality.html", context, status=filter_status(form))
+
+
+@login_required
+@require_GET
+def quality_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The monthly quality report for manufacturing (reports.manufacturing), every branch, one click."""
+    access.require_dashboard(request.user)
+    form = MonthForm(request.GET, user=request.user, default_month=Month.previous(timezone.localdate()))
+    if form.errors:
+        return bad_filter_response(form)
+    month, _chosen = form.values()
+    if fmt not in ("xlsx", "pdf"):
+        raise Http404("Unknown format")
+    report = manufacturing.manufacturing_report(month)
+    if fmt == "xlsx":
+        return xlsx_response(
+            manufacturing.sheets(report, company=settings.COMPANY_NAME), manufacturing.filename(month, fmt)
+        )
+    return _download(manufacturing.pdf(report), "application/pdf", manufacturing.filename(month, fmt))
 
 
 @login_required

@@ -15,4 +15,7 @@ def test_every_beat_entry_is_a_registered_task():
         "surveys.tasks.morning_call_queue",
         "parts.tasks.backorder_contact_reminders",
         "reports.tasks.summarise_months",
+        "reports.tasks.summarise_quality_months",
+        "reports.tasks.send_quality_report",
+        "tickets.tasks.generate_maintenance_visits",
     } <= scheduled

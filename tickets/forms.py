@@ -5,10 +5,11 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
-from aftersales.bounds import VERSION_RANGE, BoundedDateField, quantity_field
+from aftersales.bounds import EARLIEST_DATE, LATEST_DATE, VERSION_RANGE, BoundedDateField, quantity_field
 from customers.models import Customer, FaultCategory, Unit
 from tickets.models import TRANSITION_LABELS, Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
@@ -16,6 +17,37 @@ from tickets.services import ETA_CHOICES
 from warranty.forms import condition_choices
 
 FAULT_DESCRIPTION_MAX_CHARS = 2000  # the API's limit too (tickets/api.py)
+FAULT_CODE_OPTIONS_ID = "fault-code-options"
+
+
+def fault_code_field() -> forms.CharField:
+    """A fault code typed or picked from the library: a text box with a datalist that the server fills
+    as the user types (htmx, tickets:fault_code_options); the service checks the code."""
+    return forms.CharField(
+        label=_("故障代码"),
+        max_length=20,
+        required=False,
+        help_text=_("输入代码或现象关键字选择;故障代码库中没有时留空,只填写故障描述。"),
+        widget=forms.TextInput(
+            attrs={
+                "list": FAULT_CODE_OPTIONS_ID,
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("tickets:fault_code_options"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": f"#{FAULT_CODE_OPTIONS_ID}",
+            }
+        ),
+    )
+
+
+def offer_fault_codes(field: forms.Field, product_model_id: int | None) -> None:
+    """Point the search of a fault code field at one product model (the selected unit's); without one,
+    the search reads the new unit's model from the form (`unit-product_model`)."""
+    url = reverse("tickets:fault_code_options")
+    if product_model_id:
+        field.widget.attrs["hx-get"] = f"{url}?product_model={product_model_id}"
+    else:
+        field.widget.attrs["hx-include"] = "[name='unit-product_model']"
 
 
 class CallForm(forms.Form):
@@ -31,6 +63,7 @@ class CallForm(forms.Form):
         required=False,
         help_text=_("不选则按产品的类别;时限规则按故障类别计算。"),
     )
+    fault_code = fault_code_field()
     # No max_length: the browser's maxlength would silently cut a pasted text; the page counts
     # (data-max-chars, static/js/app.js) and the server refuses what is too long.
     fault_description = forms.CharField(
@@ -111,6 +144,23 @@ class TicketFilterForm(forms.Form):
         label=_("故障类别"), choices=[("", _("全部类别")), *FaultCategory.choices], required=False
     )
     overdue = forms.BooleanField(label=_("仅超期"), required=False)
+    # Drill-down from the quality page (reports.quality): hidden, carried along by the list's form.
+    month = forms.RegexField(regex=r"^\d{4}-\d{2}$", required=False, widget=forms.HiddenInput)
+    product_model = forms.IntegerField(required=False, widget=forms.HiddenInput, **VERSION_RANGE)
+    batch = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)  # "-": none
+    fault_code = forms.RegexField(
+        regex=r"^(-|\d{1,9})$", required=False, widget=forms.HiddenInput
+    )  # "-": none
+    failures = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_month(self):
+        text = self.cleaned_data["month"]
+        if not text:
+            return None
+        year, month = int(text[:4]), int(text[5:])
+        if not (EARLIEST_DATE.year <= year <= LATEST_DATE.year and 1 <= month <= 12):
+            raise forms.ValidationError(_("月份无效。"))
+        return (year, month)
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -228,6 +278,12 @@ class ReportStepForm(forms.ModelForm):
         if "fee" in values and values["fee"] is None:
             values["fee"] = Decimal(0)
         return values
+
+
+class FaultCodeForm(forms.Form):
+    """The report's 查 step: the fault code the check found (the ticket keeps it)."""
+
+    fault_code = fault_code_field()
 
 
 class ReportPartForm(forms.Form):

@@ -6,4 +6,5 @@ app_name = "history"
 urlpatterns = [
     path("<int:pk>/", history_views.customer_detail, name="customer"),
     path("units/<int:pk>/", history_views.unit_detail, name="unit"),
+    path("contracts/<int:pk>/", history_views.contract_detail, name="contract"),
 ]

@@ -10,11 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from customers.models import Customer, Unit
 from customers.services import may_edit_customer
-from tickets.selectors import customer_tickets, unit_service_history
+from tickets.selectors import contract_visits, customer_tickets, unit_service_history
+from warranty.models import MaintenanceContract
 
 
 @login_required
@@ -53,3 +55,18 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **unit_service_history(request.user, unit),
     }
     return render(request, "customers/unit_detail.html", context)
+
+
+@login_required
+@require_GET
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A maintenance contract's plan and its preventive visits: done, due and missed (overdue)."""
+    try:
+        contract = MaintenanceContract.objects.select_related(
+            "customer", "unit__product_model", "coordinator"
+        ).get(pk=pk, customer__in=Customer.objects.visible_to(request.user))
+    except MaintenanceContract.DoesNotExist as exc:
+        raise Http404("No such contract") from exc
+    visits, counts = contract_visits(contract, timezone.localdate())
+    context = {"contract": contract, "visits": visits, "counts": counts, "today": timezone.localdate()}
+    return render(request, "tickets/contract_detail.html", context)

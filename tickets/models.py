@@ -55,6 +55,11 @@ class ServiceCategory(models.TextChoices):
     INTERNAL = "D", _("D 内部工作")
 
 
+class TicketKind(models.TextChoices):
+    REPAIR = "repair", _("维修")
+    MAINTENANCE = "maintenance", _("定期保养")  # generated from a contract's plan (tickets.maintenance)
+
+
 class FaultCause(models.TextChoices):
     QUALITY = "quality", _("质量问题")
     CUSTOMER = "customer", _("人为损坏")
@@ -107,7 +112,13 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
 
     def for_detail(self) -> RepairTicketQuerySet:
         return self.select_related(
-            "branch", "customer", "unit__product_model__warranty_policy", "technician", "reported_by"
+            "branch",
+            "customer",
+            "unit__product_model__warranty_policy",
+            "technician",
+            "reported_by",
+            "fault_code",
+            "maintenance_visit__contract",
         ).prefetch_related(
             "customer__phones",
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "pk")),
@@ -190,10 +201,23 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
     )
+    kind = models.CharField(
+        _("工单类型"), max_length=12, choices=TicketKind.choices, default=TicketKind.REPAIR
+    )
     channel = models.CharField(_("报修方式"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
     priority = models.CharField(_("优先级"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     fault_category = models.CharField(_("故障类别"), max_length=20, choices=FaultCategory.choices)
     fault_description = models.TextField(_("故障描述"))
+    # The library's code for the fault (tickets.faultcodes), picked at intake or in the report; the
+    # description stays free text, and a fault the library lacks has no code.
+    fault_code = models.ForeignKey(
+        "tickets.FaultCode",
+        verbose_name=_("故障代码"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
     fault_cause = models.CharField(
         _("故障原因"), max_length=10, choices=FaultCause.choices, default=FaultCause.QUALITY
     )
@@ -584,6 +608,7 @@ TRANSITION_LABELS = {
     "start_report": _("开始填写服务报告"),
     "sign_report": _("客户签字确认服务报告"),
     "report_addendum": _("服务报告补充说明"),
+    "fault_code": _("选定故障代码"),
     "goods_in": _("客户商品入库登记"),
     "notify_pickup": _("通知客户取件"),
     "goods_out": _("客户商品出库"),
@@ -594,6 +619,8 @@ TRANSITION_LABELS = {
 
 
 # The service report models live in their own module; importing them here registers them.
+from tickets.faultcodes import FaultCode  # noqa: E402, F401
+from tickets.maintenance import MaintenanceVisit, VisitStatus  # noqa: E402, F401
 from tickets.reports import (  # noqa: E402, F401
     ServiceReport,
     ServiceReportAddendum,

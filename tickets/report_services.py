@@ -28,6 +28,7 @@ from accounts.models import User
 from aftersales.errors import Conflict, UserError
 from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, open_image, prepare_photo
+from tickets.faultcode_rules import UsualPart
 from tickets.fee_rules import FeeStep, fee_step_problems, reason_needed
 from tickets.models import (
     RepairTicket,
@@ -41,6 +42,7 @@ from tickets.models import (
     event_note,
 )
 from tickets.permissions import may_add_addendum, may_write_report
+from tickets.services import fault_code_for
 from warranty.rules import Payer
 
 # The report in steps, following 听 / 看 / 查 (§1-3.4.2); the signature is the last step.
@@ -298,6 +300,67 @@ def add_part(*, ticket_id: int, user: User, line: PartLine) -> ServiceReportPart
         )
         _touch(report)
     return part
+
+
+def choose_fault_code(*, ticket_id: int, user: User, code: str) -> RepairTicket:
+    """The report's 查 step: the technician names the library's fault code the check found (blank: none,
+    the free text of the report stands alone). Kept on the ticket, with a history row when it changes."""
+    with transaction.atomic():
+        ticket = RepairTicket.objects.lock(ticket_id, None)
+        _check_writable(ticket, user)
+        fault_code = fault_code_for(ticket.unit.product_model_id, code)
+        if fault_code == ticket.fault_code:
+            return ticket
+        before = ticket.fault_code.code if ticket.fault_code else ""
+        ticket.fault_code = fault_code
+        ticket.version += 1
+        ticket.save(update_fields=["fault_code", "version"])
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=user,
+            action="fault_code",
+            from_state=ticket.state,
+            to_state=ticket.state,
+            note=str(fault_code) if fault_code else _("不使用故障代码"),
+            data={"before": before, "after": fault_code.code if fault_code else ""},
+        )
+    return ticket
+
+
+def usual_parts_to_add(ticket: RepairTicket, report: ServiceReport | None) -> list[UsualPart]:
+    """The fault code's usual parts that the report's part lines do not have yet (by code, or by name
+    for a part without a code): what the 维修 step proposes."""
+    if ticket.fault_code is None:
+        return []
+    lines = list(report.parts.all()) if report else []
+    have = {(line.part_code or line.part_name) for line in lines}
+    return [part for part in ticket.fault_code.parts if (part.code or part.name) not in have]
+
+
+def add_usual_parts(*, ticket_id: int, user: User) -> int:
+    """Add the fault code's usual parts the report lacks, as proposed on the 维修 step; the lines stay
+    editable (remove one, add another). A second send adds nothing: it finds them there. Returns how
+    many lines it added."""
+    with transaction.atomic():
+        ticket = RepairTicket.objects.lock(ticket_id, None)
+        _check_writable(ticket, user)
+        report = _writable_report(ticket)
+        proposed = usual_parts_to_add(ticket, report)
+        ServiceReportPart.objects.bulk_create(
+            ServiceReportPart(report=report, part_code=part.code, part_name=part.name, quantity=part.quantity)
+            for part in proposed
+        )
+        if proposed:
+            _touch(report)
+    return len(proposed)
+
+
+def proposed_hours(ticket: RepairTicket, time_on_site: datetime.timedelta | None) -> Decimal | None:
+    """The labour hours the 维修 step proposes: the fault code's standard hours when it has them,
+    else the time on site (proposed_labour_hours)."""
+    if ticket.fault_code is not None and ticket.fault_code.labour_hours is not None:
+        return ticket.fault_code.labour_hours
+    return proposed_labour_hours(time_on_site)
 
 
 def remove_part(*, ticket_id: int, user: User, part_id: int) -> None:

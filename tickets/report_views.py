@@ -18,8 +18,23 @@ from aftersales.errors import Conflict, UserError
 from tickets import answers
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
-from tickets.forms import AddendumForm, ReportPartForm, ReportPhotoForm, ReportStepForm, SignatureForm
-from tickets.models import FaultPhoto, RepairTicket, ServiceCategory, ServiceReport, ServiceReportPhoto
+from tickets.forms import (
+    AddendumForm,
+    FaultCodeForm,
+    ReportPartForm,
+    ReportPhotoForm,
+    ReportStepForm,
+    SignatureForm,
+    offer_fault_codes,
+)
+from tickets.models import (
+    FaultCode,
+    FaultPhoto,
+    RepairTicket,
+    ServiceCategory,
+    ServiceReport,
+    ServiceReportPhoto,
+)
 from tickets.permissions import may_add_addendum, may_write_report, may_write_report_after_check_in
 from tickets.report_services import (
     PARTS_AND_PHOTOS_STEP,
@@ -29,19 +44,25 @@ from tickets.report_services import (
     add_addendum,
     add_part,
     add_photo,
+    add_usual_parts,
+    choose_fault_code,
     current_report,
     initial_fee,
     missing_fields,
     missing_for_signature,
-    proposed_labour_hours,
+    proposed_hours,
     remove_part,
     remove_photo,
     report_is_intact,
     save_report,
     sign_report,
     step_fields,
+    usual_parts_to_add,
 )
 from tickets.signals import report_parts_step
+
+FINDINGS_STEP = 3  # 查: where the fault code is picked
+FAULT_CODE_OPTIONS = 20
 
 
 def _step_url(ticket: RepairTicket, step: int) -> str:
@@ -81,6 +102,7 @@ def _render_report(
     part_form: ReportPartForm | None = None,
     photo_form: ReportPhotoForm | None = None,
     signature_form: SignatureForm | None = None,
+    fault_code_form: FaultCodeForm | None = None,
     status: int = 200,
     before_check_in: bool = False,
 ) -> HttpResponse:
@@ -95,7 +117,7 @@ def _render_report(
         if quoted is not None:
             initial["fee"] = quoted
         if service_report is None or service_report.labour_hours is None:
-            initial["labour_hours"] = proposed_labour_hours(time_on_site)
+            initial["labour_hours"] = proposed_hours(ticket, time_on_site)
         step_form = ReportStepForm(
             instance=service_report, step_fields=step_fields(ticket, step), initial=initial
         )
@@ -130,7 +152,16 @@ def _render_report(
         if service_report and service_report.is_signed and may_add_addendum(ticket, request.user)
         else None,
     }
+    if writable and step == FINDINGS_STEP:
+        context["fault_code_form"] = fault_code_form or FaultCodeForm(
+            initial={"fault_code": ticket.fault_code.code if ticket.fault_code else ""}
+        )
+        offer_fault_codes(context["fault_code_form"].fields["fault_code"], ticket.unit.product_model_id)
+        context["fault_codes"] = FaultCode.objects.for_model(ticket.unit.product_model_id)[
+            :FAULT_CODE_OPTIONS
+        ]
     if writable and step == PARTS_AND_PHOTOS_STEP:
+        context["usual_parts"] = usual_parts_to_add(ticket, service_report)
         for _receiver, extra in report_parts_step.send(
             sender=RepairTicket, user=request.user, report=service_report, part_form=context["part_form"]
         ):
@@ -237,6 +268,59 @@ def report_add_part(request: HttpRequest, pk: int) -> HttpResponse:
         part_form=form,
         status=400,
     )
+
+
+@login_required
+@require_POST
+@idempotent
+def report_fault_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """查 step: pick the library's fault code (or clear it); the 维修 step then proposes from it."""
+    ticket = _writable_ticket(request, pk)
+    to = _step_url(ticket, FINDINGS_STEP)
+    form = FaultCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket = choose_fault_code(
+                ticket_id=ticket.pk, user=request.user, code=form.cleaned_data["fault_code"]
+            )
+        except Conflict as exc:
+            return answers.refused(request, str(exc), to, conflict=True)
+        except UserError as exc:
+            form.add_error("fault_code", str(exc))
+        else:
+            done = (
+                _("已选定故障代码 %(code)s。") % {"code": ticket.fault_code}
+                if ticket.fault_code
+                else _("已清除故障代码。")
+            )
+            return answers.done(request, done, to)
+    message = form.errors["fault_code"][0]
+    if answers.wants_json(request):
+        return answers.refused(request, message, to, errors=answers.form_errors(form))
+    messages.error(request, message)
+    return _render_report(
+        request,
+        ticket,
+        current_report(ticket),
+        writable=True,
+        step=FINDINGS_STEP,
+        fault_code_form=form,
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+@idempotent
+def report_add_usual_parts(request: HttpRequest, pk: int) -> HttpResponse:
+    """维修 step: add the fault code's usual parts the report lacks, in one tap."""
+    ticket = _writable_ticket(request, pk)
+    to = _step_url(ticket, PARTS_AND_PHOTOS_STEP)
+    try:
+        added = add_usual_parts(ticket_id=ticket.pk, user=request.user)
+    except UserError as exc:
+        return answers.refused(request, str(exc), to, conflict=isinstance(exc, Conflict))
+    return answers.done(request, _("已按故障代码添加 %(n)s 项配件。") % {"n": added}, to)
 
 
 @login_required

@@ -10,7 +10,15 @@ from django.utils import timezone
 from accounts.models import User
 from customers.models import Customer, FaultCategory, Unit
 from customers.phones import search_key
-from tickets.models import OPEN_STATES, RepairTicket, ServiceReport, State
+from tickets.models import (
+    OPEN_STATES,
+    FaultCause,
+    MaintenanceVisit,
+    RepairTicket,
+    ServiceReport,
+    State,
+    VisitStatus,
+)
 from warranty import rules
 from warranty.services import decide_for_unit
 
@@ -33,6 +41,7 @@ def filtered_tickets(user: User, form):
         tickets = tickets.filter(fault_category=data["category"])
     if data["overdue"]:
         tickets = tickets.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
+    tickets = _drill_down(tickets, data)
     query = data["q"].strip()
     if query:
         condition = Q(number__istartswith=query) | Q(unit__serial_number__istartswith=query)
@@ -51,6 +60,30 @@ def filtered_tickets(user: User, form):
                 )
             )
         tickets = tickets.filter(pk__in=found)
+    return tickets
+
+
+def _drill_down(tickets, data: dict):
+    """The quality page's groups (reports.quality): reported in a month, of a model, batch or fault code;
+    `failures`: the quality failures among them (cause 质量问题, not cancelled)."""
+    if data.get("month"):
+        year, month = data["month"]
+        start = datetime.datetime(year, month, 1, tzinfo=timezone.get_default_timezone())
+        end = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.get_default_timezone())
+        tickets = tickets.filter(reported_at__gte=start, reported_at__lt=end)
+    if data.get("product_model"):
+        tickets = tickets.filter(unit__product_model_id=data["product_model"])
+    if data.get("batch"):
+        tickets = tickets.filter(unit__batch="" if data["batch"] == "-" else data["batch"])
+    if data.get("fault_code"):
+        code = data["fault_code"]
+        tickets = (
+            tickets.filter(fault_code__isnull=True)
+            if code == "-"
+            else tickets.filter(fault_code_id=int(code))
+        )
+    if data.get("failures"):
+        tickets = tickets.filter(fault_cause=FaultCause.QUALITY).exclude(state=State.CANCELLED)
     return tickets
 
 
@@ -170,3 +203,17 @@ def unit_tickets_for_intake(user: User, unit: Unit) -> dict:
             visible.exclude(state__in=OPEN_STATES).order_by("-reported_at")[:RECENT_UNIT_TICKETS]
         ),
     }
+
+
+def contract_visits(contract, today: datetime.date) -> tuple[list, dict[str, int]]:
+    """The contract's visits (with their ticket and status) and the count of each status: one query."""
+    visits = list(
+        MaintenanceVisit.objects.filter(contract=contract)
+        .select_related("ticket__technician", "unit__product_model")
+        .order_by("planned_date", "unit_id")
+    )
+    counts = dict.fromkeys(VisitStatus.values, 0)
+    for visit in visits:
+        visit.current_status = visit.status(today)
+        counts[visit.current_status] += 1
+    return visits, counts

@@ -24,6 +24,7 @@ from tickets import sla_services
 from tickets.choices import Channel
 from tickets.models import (
     TRANSITION_LABELS,
+    FaultCode,
     FaultPhoto,
     Priority,
     RepairTicket,
@@ -70,6 +71,23 @@ class CallDetails:
     conditions: frozenset[str] = field(default_factory=frozenset)
     channel: str = "phone"
     priority: str = "normal"
+    fault_code: str = ""  # the library's code as typed or picked (tickets.faultcodes); blank: none
+
+
+def fault_code_for(product_model_id: int, text: str) -> FaultCode | None:
+    """The active library code `text` of the product model; None for a blank text. A text that is no
+    code of the model is refused: the description stays free text, the code does not."""
+    text = text.strip()
+    if not text:
+        return None
+    code = FaultCode.objects.for_model(product_model_id).filter(code__iexact=text).first()
+    if code is None:
+        raise UserError(
+            _("故障代码 %(code)s 不在该产品型号的故障代码库中;不确定时请留空,只填写故障描述。")
+            % {"code": text},
+            field="fault_code",
+        )
+    return code
 
 
 @transaction.atomic
@@ -96,6 +114,7 @@ def _register_call(
     customer: Customer = unit.owner
     check_conditions(unit, details.conditions)
     fault_category = check_fault_category(unit, details.fault_category)
+    fault_code = fault_code_for(unit.product_model_id, details.fault_code)
     now = timezone.now()
     decision = verdict_for_unit(
         unit,
@@ -115,6 +134,7 @@ def _register_call(
         priority=details.priority,
         fault_category=fault_category,
         fault_description=details.fault_description,
+        fault_code=fault_code,
         fault_cause=details.fault_cause,
         conditions=sorted(details.conditions),
         service_category=service_category_for(decision),

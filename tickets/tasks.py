@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import Role, User
 from aftersales.texts import Text
 from notifications.services import notify, notify_customer, used_keys
-from tickets import sla_services
+from tickets import maintenance_services, sla_services
 from tickets.models import Milestone, RepairTicket, State, TicketDeadline, TicketEvent, event_note
 from tickets.return_services import send_pickup_notice
 from warranty.models import MaintenanceContract
@@ -163,3 +163,10 @@ def contract_expiry_notices() -> int:
             )
         )
     return sent
+
+
+@shared_task
+def generate_maintenance_visits() -> int:
+    """Daily: log the preventive maintenance visits of the contracts' plans due within the lead time
+    (tickets.maintenance_services). Safe to run twice: a unique row claims each visit."""
+    return maintenance_services.generate_visits()

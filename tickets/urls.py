@@ -9,6 +9,7 @@ urlpatterns = [
     path("filters/", views.save_filter, name="save_filter"),
     path("filters/<int:pk>/delete/", views.delete_filter, name="delete_filter"),
     path("bulk/", views.bulk_action, name="bulk"),
+    path("fault-codes/", views.fault_code_options, name="fault_code_options"),
     path("new/verdict/", verdict_views.verdict_preview, name="verdict_preview"),
     path("board/", views.dispatch_board, name="dispatch_board"),
     path("mine/", views.my_jobs, name="my_jobs"),
@@ -22,6 +23,8 @@ urlpatterns = [
     path("<int:pk>/report/", report_views.report, name="report"),
     path("<int:pk>/report/step/<int:step>/", report_views.report_step, name="report_step"),
     path("<int:pk>/report/parts/", report_views.report_add_part, name="report_add_part"),
+    path("<int:pk>/report/fault-code/", report_views.report_fault_code, name="report_fault_code"),
+    path("<int:pk>/report/parts/usual/", report_views.report_add_usual_parts, name="report_add_usual_parts"),
     path(
         "<int:pk>/report/parts/<int:part_id>/delete/",
         report_views.report_remove_part,

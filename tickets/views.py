@@ -36,10 +36,12 @@ from tickets.forms import (
     ReviseFaultForm,
     TicketFilterForm,
     TransitionForm,
+    offer_fault_codes,
 )
 from tickets.models import (
     TRANSITION_LABELS,
     ClockPause,
+    FaultCode,
     Priority,
     RepairTicket,
     SavedTicketFilter,
@@ -71,6 +73,7 @@ from tickets.services import (
 )
 
 PAGE_SIZE = 25
+DRILL_DOWN = ("month", "product_model", "batch", "fault_code", "failures")
 BULK_EDITORS = (Role.DISPATCHER, Role.SUPERVISOR)
 
 
@@ -131,6 +134,27 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/home.html", {"counts": counts})
 
 
+FAULT_CODE_OPTIONS = 20
+
+
+def _int_param(request: HttpRequest, *names: str) -> int | None:
+    for name in names:
+        raw = request.GET.get(name, "")
+        if raw.isdigit() and len(raw) < 10:
+            return int(raw)
+    return None
+
+
+@login_required
+@require_GET
+def fault_code_options(request: HttpRequest) -> HttpResponse:
+    """Search as you type for a fault code (intake, the report's 查 step): the `<option>`s of the
+    field's datalist for the product model's library, matching the typed code or symptom."""
+    product_model_id = _int_param(request, "product_model", "unit-product_model")
+    codes = FaultCode.objects.for_model(product_model_id).matching(request.GET.get("fault_code", ""))
+    return render(request, "tickets/_fault_code_options.html", {"fault_codes": codes[:FAULT_CODE_OPTIONS]})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @idempotent
@@ -154,6 +178,9 @@ def intake(request: HttpRequest) -> HttpResponse:
     if selected_unit:
         selected_customer = selected_unit.owner
         call_form.initial.setdefault("fault_category", selected_unit.product_model.category)
+    offer_fault_codes(
+        call_form.fields["fault_code"], selected_unit.product_model_id if selected_unit else None
+    )
     customer_form = NewCustomerForm(data if not selected_customer else None, prefix="customer")
     unit_form = NewUnitForm(data if not selected_unit else None, prefix="unit")
     # The same unit with a ticket still open is most often the same call again: log it only when the
@@ -174,6 +201,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 fault_category=cleaned["fault_category"],
                 fault_description=cleaned["fault_description"],
                 fault_cause=cleaned["fault_cause"],
+                fault_code=cleaned["fault_code"],
                 conditions=frozenset(cleaned["conditions"]),
                 channel=cleaned["channel"],
                 priority=cleaned["priority"],
@@ -209,6 +237,9 @@ def intake(request: HttpRequest) -> HttpResponse:
             "selected_unit": selected_unit,
             "selected_customer": selected_customer,
             "open_tickets": open_tickets,
+            "fault_codes": FaultCode.objects.for_model(selected_unit.product_model_id)[:FAULT_CODE_OPTIONS]
+            if selected_unit
+            else [],
             "search_customers": find_customers(user, request.GET["q"]) if request.GET.get("q") else None,
             **(unit_tickets_for_intake(user, selected_unit) if selected_unit else {}),
         },
@@ -265,6 +296,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "sort_headers": sort_headers,
         "saved_filters": list(user.ticket_filters.all()),
         "bulk_form": BulkActionForm(technicians=form.fields["technician"].queryset) if may_bulk else None,
+        "drill_down": " · ".join(
+            f"{name}={request.GET[name]}" for name in DRILL_DOWN if request.GET.get(name) and form.is_valid()
+        ),
     }
     template = "tickets/ticket_list.html#results" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)

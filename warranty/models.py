@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from warranty import rules
+from warranty.maintenance_plan import MAX_EVERY_MONTHS, parse_dates, planned_dates
 
 # The terms' own checks (rules.PolicyTerms) as form errors, by the field they concern.
 TERMS_ERRORS = {
@@ -153,6 +156,28 @@ class MaintenanceContract(models.Model):
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"))
     terms = models.TextField(_("合同条款"), blank=True)
+    # The visit plan (warranty.maintenance_plan; issue #18 item 9): every N months and/or listed dates.
+    # tickets.maintenance generates the visits ahead as category-B tickets logged by the coordinator.
+    visit_every_months = models.PositiveSmallIntegerField(
+        _("保养周期(月)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_EVERY_MONTHS)],
+        help_text=_("每隔几个月上门保养一次(从开始日期起);也可只填“指定保养日期”。"),
+    )
+    visit_dates = models.JSONField(
+        _("指定保养日期"), default=list, blank=True, help_text=_('如 ["2027-03-15", "2027-09-15"]')
+    )
+    checklist = models.TextField(_("保养检查项"), blank=True, help_text=_("每行一项,印在保养工单上"))
+    coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("保养工单登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("系统提前生成保养工单时,以此人名义登记(通常为该网点的客服/调度)。"),
+    )
 
     objects = MaintenanceContractQuerySet.as_manager()
 
@@ -165,7 +190,43 @@ class MaintenanceContract(models.Model):
                 condition=Q(end_date__gte=models.F("start_date")),
                 name="warranty_maintenancecontract_dates_ordered",
             ),
+            models.CheckConstraint(
+                condition=Q(visit_every_months__isnull=True)
+                | Q(visit_every_months__gte=1, visit_every_months__lte=MAX_EVERY_MONTHS),
+                name="warranty_maintenancecontract_every_in_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("history:contract", args=[self.pk])
+
+    def clean(self) -> None:
+        try:
+            days = parse_dates(self.visit_dates or [])
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"visit_dates": _("请按 YYYY-MM-DD 填写日期列表。")}) from exc
+        if any(
+            not self.start_date <= day <= self.end_date for day in days if self.start_date and self.end_date
+        ):
+            raise ValidationError({"visit_dates": _("指定保养日期须在合同期内。")})
+        if (self.visit_every_months or days) and self.coordinator_id is None:
+            raise ValidationError({"coordinator": _("有保养计划的合同须指定保养工单登记人。")})
+
+    @property
+    def has_plan(self) -> bool:
+        return bool(self.visit_every_months or self.visit_dates)
+
+    def planned_dates(self) -> tuple[datetime.date, ...]:
+        return planned_dates(
+            start=self.start_date,
+            end=self.end_date,
+            every_months=self.visit_every_months,
+            dates=parse_dates(self.visit_dates or []),
+        )
+
+    @property
+    def checklist_items(self) -> list[str]:
+        return [line.strip() for line in self.checklist.splitlines() if line.strip()]

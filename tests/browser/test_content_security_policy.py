@@ -22,13 +22,14 @@ from tickets.models import RepairTicket, State
 pytestmark = pytest.mark.browser
 
 # Every page without an object in its URL, per role; left out: downloads, pages that need a query, and
-# the customer search's result list (an htmx fragment, no document of its own), the PWA's manifest and
-# service worker, and the scripts' translations (/jsi18n/).
+# the customer search's result list and the fault code options (htmx fragments, no document of their
+# own), the PWA's manifest and service worker, and the scripts' translations (/jsi18n/).
 PAGES = [
     (name, next(role for role in ROLE_USER if expected(rule, role, OWN) == 200))
     for name, rule in ACCESS.items()
     if rule.method == "GET"
-    and not (rule.api or rule.objects or rule.query or "pdf" in name or name == "customers:search")
+    and not (rule.api or rule.objects or rule.query or "pdf" in name)
+    and name not in ("customers:search", "tickets:fault_code_options")  # htmx fragments
     and name not in ("manifest", "service_worker", "javascript-catalog")  # files for the browser, not pages
 ]
 

@@ -9,6 +9,7 @@ Users are the demo logins: one per role in SH (`technician` is the assignee of e
 
 from __future__ import annotations
 
+import datetime
 import io
 import uuid
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ def _build() -> World:
         ServiceReportPhoto,
         State,
     )
+    from warranty.models import MaintenanceContract
 
     call_command("seed_demo", customers=40, stdout=io.StringIO())
     users = {user.username: user for user in User.objects.all()}
@@ -102,6 +104,13 @@ def _build() -> World:
     other["customer"] = Customer.objects.filter(branch=hz).first()
     own["unit"] = Unit.objects.filter(owner=own["customer"]).first()
     other["unit"] = Unit.objects.filter(owner=other["customer"]).first()
+    for scope, customer in ((own, own["customer"]), (other, other["customer"])):
+        scope["contract"] = MaintenanceContract.objects.create(
+            number=f"MC-{customer.branch.code}",
+            customer=customer,
+            start_date=datetime.date(2026, 1, 1),
+            end_date=datetime.date(2027, 12, 31),
+        )
 
     for state in State.values:
         for scope, branch, customer, technician, reporter in (

