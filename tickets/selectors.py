@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import TechnicianLeave, TechnicianProfile, TechnicianSkill, User
+from aftersales.categories import ServiceZone
 from customers.models import Customer, FaultCategory, Unit
 from customers.phones import search_key
-from tickets.models import OPEN_STATES, RepairTicket, ServiceReport, State
+from tickets import dispatch_rules
+from tickets.models import OPEN_STATES, TECHNICIAN_ACTIVE_STATES, RepairTicket, ServiceReport, State
 from warranty import rules
 from warranty.services import decide_for_unit
 
@@ -170,3 +173,84 @@ def unit_tickets_for_intake(user: User, unit: Unit) -> dict:
             visible.exclude(state__in=OPEN_STATES).order_by("-reported_at")[:RECENT_UNIT_TICKETS]
         ),
     }
+
+
+def dispatch_suggestions(
+    tickets: list[RepairTicket], technicians: list[User], now: datetime.datetime
+) -> dict[int, tuple[dispatch_rules.Suggestion, ...]]:
+    """The board's suggestions for each waiting ticket, from its own branch's technicians.
+
+    `technicians` come with `technician_profile` (select_related); everything else is read here in
+    four queries whatever the number of tickets and technicians: skills, leave, their open jobs, and
+    who repaired these units or served these customers before."""
+    if not tickets or not technicians:
+        return {}
+    today = timezone.localdate(now)
+    ids = [technician.pk for technician in technicians]
+    skills: dict[int, list[dispatch_rules.Skill]] = defaultdict(list)
+    for technician_id, category, valid_until in TechnicianSkill.objects.filter(
+        technician_id__in=ids
+    ).values_list("technician_id", "category", "valid_until"):
+        skills[technician_id].append(dispatch_rules.Skill(category, valid_until))
+    leave: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
+    horizon = today + datetime.timedelta(days=LEAVE_HORIZON_DAYS)
+    for technician_id, first, last in (
+        TechnicianLeave.objects.filter(technician_id__in=ids)
+        .covering(today, horizon)
+        .values_list("technician_id", "starts_on", "ends_on")
+    ):
+        leave[technician_id].append((first, last))
+    jobs: dict[int, list[dispatch_rules.Job]] = defaultdict(list)
+    for technician_id in RepairTicket.objects.filter(
+        technician_id__in=ids, state__in=TECHNICIAN_ACTIVE_STATES
+    ).values_list("technician_id", flat=True):
+        jobs[technician_id].append(dispatch_rules.Job())
+    fixed_unit: dict[int, set[int]] = defaultdict(set)
+    served_customer: dict[int, set[int]] = defaultdict(set)
+    for technician_id, unit_id, customer_id in (
+        RepairTicket.objects.filter(technician_id__in=ids, completed_at__isnull=False)
+        .filter(
+            Q(unit_id__in={t.unit_id for t in tickets}) | Q(customer_id__in={t.customer_id for t in tickets})
+        )
+        .values_list("technician_id", "unit_id", "customer_id")
+        .distinct()
+    ):
+        fixed_unit[unit_id].add(technician_id)
+        served_customer[customer_id].add(technician_id)
+    team: dict[int, list[dispatch_rules.TechnicianFacts]] = defaultdict(list)
+    for technician in technicians:
+        profile = getattr(technician, "technician_profile", None)
+        team[technician.branch_id].append(
+            dispatch_rules.TechnicianFacts(
+                technician_id=technician.pk,
+                name=str(technician),
+                skills=tuple(skills[technician.pk]),
+                home_zone=profile.home_zone if profile else "",
+                # Without a profile: every zone, Monday to Friday (TechnicianProfile's docstring).
+                zones_served=frozenset(profile.zones_served if profile else ServiceZone.values),
+                working_weekdays=frozenset(profile.working_weekdays if profile else range(5)),
+                leave=tuple(leave[technician.pk]),
+                capacity=profile.daily_capacity if profile else DEFAULT_DAILY_CAPACITY,
+                jobs=tuple(jobs[technician.pk]),
+            )
+        )
+    suggestions = {}
+    for ticket in tickets:
+        facts = dispatch_rules.TicketFacts(
+            ticket_id=ticket.pk,
+            category=dispatch_rules.required_skill(ticket.fault_category, ticket.unit.product_model.category),
+            zone=ticket.customer.service_zone,
+            distance_km=ticket.customer.distance_km,
+            due_at=ticket.due_at,
+            day=today,
+            fixed_unit_before=frozenset(fixed_unit[ticket.unit_id]),
+            served_customer_before=frozenset(
+                served_customer[ticket.customer_id] - fixed_unit[ticket.unit_id]
+            ),
+        )
+        suggestions[ticket.pk] = dispatch_rules.rank(facts, tuple(team[ticket.branch_id]), now)
+    return suggestions
+
+
+LEAVE_HORIZON_DAYS = 2  # today and tomorrow: the days the board plans
+DEFAULT_DAILY_CAPACITY = TechnicianProfile._meta.get_field("daily_capacity").default
