@@ -52,6 +52,7 @@ from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
 from tickets.selectors import (
     SORTS,
     clean_sort,
+    dispatch_suggestions,
     filtered_tickets,
     open_tickets_of_unit,
     sort_tickets,
@@ -562,7 +563,9 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     carried_over = {ticket.pk for ticket in waiting if ticket.reported_at < start_of_today}
     more_waiting = len(waiting) > BOARD_SIZE
     waiting = waiting[:BOARD_SIZE]
-    technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN).select_related("branch")
+    technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN).select_related(
+        "branch", "technician_profile"
+    )
     if not user.sees_all_branches:
         technicians = technicians.filter(branch_id=user.branch_id)
     loads = list(technician_loads(technicians))
@@ -579,11 +582,14 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     no_technician = render_to_string(
         "tickets/dispatch_board.html#technician_options", {"technicians": []}, request
     )
+    now = timezone.now()
+    suggestions = dispatch_suggestions(waiting, loads, now)
     rows = [
         {
             "ticket": ticket,
             "carried_over": ticket.pk in carried_over,
             "technician_options": options.get(ticket.branch_id, no_technician),
+            "suggestions": suggestions.get(ticket.pk, ()),
         }
         for ticket in waiting
     ]
@@ -599,7 +605,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/dispatch_board.html",
-        {"rows": rows, "loads": loads, "more_waiting": more_waiting, "now": timezone.now()},
+        {"rows": rows, "loads": loads, "more_waiting": more_waiting, "now": now},
     )
 
 
