@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
 from aftersales.bounds import VERSION_RANGE, BoundedDateField, quantity_field
 from customers.models import Customer, FaultCategory, Unit
+from tickets.choices import AppointmentRequester
 from tickets.models import TRANSITION_LABELS, Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
 from tickets.services import ETA_CHOICES
@@ -18,8 +21,63 @@ from warranty.forms import condition_choices
 FAULT_DESCRIPTION_MAX_CHARS = 2000  # the API's limit too (tickets/api.py)
 
 
-class CallForm(forms.Form):
+class AppointmentFields(forms.Form):
+    """预约时间段 as a day and two times (Asia/Shanghai); all three blank is no window."""
+
+    appointment_date = BoundedDateField(
+        label=_("预约日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    appointment_start = forms.TimeField(
+        label=_("预约开始"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    appointment_end = forms.TimeField(
+        label=_("预约结束"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        parts = [cleaned.get(name) for name in ("appointment_date", "appointment_start", "appointment_end")]
+        cleaned["appointment"] = None
+        if not any(parts) and not any(
+            self.errors.get(n) for n in ("appointment_date", "appointment_start", "appointment_end")
+        ):
+            return cleaned
+        if not all(parts):
+            if not self.errors:
+                self.add_error("appointment_date", _("请同时填写预约日期、开始和结束时间。"))
+            return cleaned
+        day, start, end = parts
+        cleaned["appointment"] = (
+            timezone.make_aware(datetime.datetime.combine(day, start)),
+            timezone.make_aware(datetime.datetime.combine(day, end)),
+        )
+        return cleaned
+
+
+class AppointmentForm(AppointmentFields):
+    """Set, move or clear a ticket's window (tickets.services.set_appointment)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
+    requested_by = forms.ChoiceField(
+        label=_("提出方"), choices=AppointmentRequester.choices, initial=AppointmentRequester.CUSTOMER
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+class CallForm(AppointmentFields):
     """The call itself (叫修登记, §7-八); customer and unit come from search or the new-customer forms."""
+
+    # The appointment (from AppointmentFields) last: it is agreed once the fault is known.
+    field_order = [
+        "unit",
+        "customer",
+        "fault_category",
+        "fault_description",
+        "fault_cause",
+        "conditions",
+        "channel",
+        "priority",
+    ]
 
     unit = forms.ModelChoiceField(queryset=Unit.objects.none(), required=False, widget=forms.HiddenInput)
     customer = forms.ModelChoiceField(

@@ -193,7 +193,11 @@ def dispatch_suggestions(
     ).values_list("technician_id", "category", "valid_until"):
         skills[technician_id].append(dispatch_rules.Skill(category, valid_until))
     leave: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
-    horizon = today + datetime.timedelta(days=LEAVE_HORIZON_DAYS)
+    windows = {ticket.pk: _window(ticket.appointment_start, ticket.appointment_end) for ticket in tickets}
+    horizon = max(
+        [today + datetime.timedelta(days=LEAVE_HORIZON_DAYS)]
+        + [timezone.localdate(window.start) for window in windows.values() if window is not None]
+    )
     for technician_id, first, last in (
         TechnicianLeave.objects.filter(technician_id__in=ids)
         .covering(today, horizon)
@@ -201,10 +205,13 @@ def dispatch_suggestions(
     ):
         leave[technician_id].append((first, last))
     jobs: dict[int, list[dispatch_rules.Job]] = defaultdict(list)
-    for technician_id in RepairTicket.objects.filter(
+    for technician_id, start, end in RepairTicket.objects.filter(
         technician_id__in=ids, state__in=TECHNICIAN_ACTIVE_STATES
-    ).values_list("technician_id", flat=True):
-        jobs[technician_id].append(dispatch_rules.Job())
+    ).values_list("technician_id", "appointment_start", "appointment_end"):
+        booked = _window(start, end)
+        jobs[technician_id].append(
+            dispatch_rules.Job(booked, timezone.localdate(booked.start) if booked else None)
+        )
     fixed_unit: dict[int, set[int]] = defaultdict(set)
     served_customer: dict[int, set[int]] = defaultdict(set)
     for technician_id, unit_id, customer_id in (
@@ -242,7 +249,8 @@ def dispatch_suggestions(
             zone=ticket.customer.service_zone,
             distance_km=ticket.customer.distance_km,
             due_at=ticket.due_at,
-            day=today,
+            day=timezone.localdate(windows[ticket.pk].start) if windows[ticket.pk] else today,
+            window=windows[ticket.pk],
             fixed_unit_before=frozenset(fixed_unit[ticket.unit_id]),
             served_customer_before=frozenset(
                 served_customer[ticket.customer_id] - fixed_unit[ticket.unit_id]
@@ -250,6 +258,10 @@ def dispatch_suggestions(
         )
         suggestions[ticket.pk] = dispatch_rules.rank(facts, tuple(team[ticket.branch_id]), now)
     return suggestions
+
+
+def _window(start: datetime.datetime | None, end: datetime.datetime | None) -> dispatch_rules.Window | None:
+    return dispatch_rules.Window(start, end) if start is not None and end is not None else None
 
 
 LEAVE_HORIZON_DAYS = 2  # today and tomorrow: the days the board plans

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/do/<slug:name>/", views.ticket_transition, name="transition"),
     path("<int:pk>/depart/", views.ticket_depart, name="depart"),
+    path("<int:pk>/appointment/", views.ticket_appointment, name="appointment"),
     path("<int:pk>/revise-fault/", views.ticket_revise_fault, name="revise_fault"),
     path("<int:pk>/contact/", sla_views.record_contact, name="record_contact"),
     path("<int:pk>/clock/pause/", sla_views.pause_clock, name="pause_clock"),

@@ -27,6 +27,7 @@ from customers.selectors import find_customers
 from tickets import answers, sla_services
 from tickets.access import access_ticket
 from tickets.forms import (
+    AppointmentForm,
     ApproveReturnForm,
     BulkActionForm,
     CallForm,
@@ -67,7 +68,9 @@ from tickets.services import (
     bulk_transition,
     depart,
     dispatchable_technicians,
+    may_set_appointment,
     revise_fault,
+    set_appointment,
     take_call,
 )
 
@@ -178,6 +181,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 conditions=frozenset(cleaned["conditions"]),
                 channel=cleaned["channel"],
                 priority=cleaned["priority"],
+                appointment=cleaned["appointment"],
             )
             try:
                 ticket = take_call(
@@ -401,9 +405,24 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "now": timezone.now(),
             "deadlines": deadline_rows(ticket),
             "may_pause": sla_services.may_pause(ticket, request.user),
+            "appointment_form": _appointment_form(ticket)
+            if may_set_appointment(ticket, request.user)
+            else None,
             "pause_reasons": ClockPause.Reason.choices,
         },
     )
+
+
+def _appointment_form(ticket: RepairTicket) -> AppointmentForm:
+    initial = {"version": ticket.version}
+    if ticket.appointment is not None:
+        start, end = (timezone.localtime(moment) for moment in ticket.appointment)
+        initial |= {
+            "appointment_date": start.date(),
+            "appointment_start": start.time(),
+            "appointment_end": end.time(),
+        }
+    return AppointmentForm(initial=initial)
 
 
 def deadline_rows(ticket: RepairTicket) -> list[dict]:
@@ -537,6 +556,50 @@ def ticket_depart(request: HttpRequest, pk: int) -> HttpResponse:
         to,
         written=answers.versions(ticket, bumped_ticket=True),
     )
+
+
+@login_required
+@require_POST
+@idempotent
+def ticket_appointment(request: HttpRequest, pk: int) -> HttpResponse:
+    """预约时间段: agree, move or clear the visit's window; the history records who asked and why."""
+    ticket = access_ticket(request.user, pk)
+    form = AppointmentForm(request.POST)
+    if not form.is_valid():
+        return answers.refused(request, next(iter(form.errors.values()))[0], ticket.get_absolute_url())
+    try:
+        ticket = set_appointment(
+            ticket_id=ticket.pk,
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+            window=form.cleaned_data["appointment"],
+            requested_by=form.cleaned_data["requested_by"],
+            reason=form.cleaned_data["reason"],
+        )
+    except Conflict as exc:
+        ticket.refresh_from_db()
+        return answers.refused(
+            request,
+            str(exc),
+            ticket.get_absolute_url(),
+            conflict=True,
+            server={_("状态"): ticket.get_state_display()},
+            current=answers.versions(ticket, bumped_ticket=True),
+        )
+    except UserError as exc:
+        return answers.refused(request, str(exc), ticket.get_absolute_url())
+    if ticket.appointment is None:
+        done = _("已取消预约时间,到达期限恢复按时限规则计算。")
+    else:
+        done = _("预约时间已定为 %(window)s,到达期限以此为准。") % {"window": appointment_text(ticket)}
+    return answers.done(
+        request, done, ticket.get_absolute_url(), written=answers.versions(ticket, bumped_ticket=True)
+    )
+
+
+def appointment_text(ticket: RepairTicket) -> str:
+    start, end = (timezone.localtime(moment) for moment in ticket.appointment)
+    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
 
 
 @login_required
