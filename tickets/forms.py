@@ -64,6 +64,25 @@ class AppointmentForm(AppointmentFields):
     reason = forms.CharField(label=_("原因"), max_length=200, required=False)
 
 
+class TimelineDropForm(forms.Form):
+    """A ticket dropped (or placed with the keyboard) on a technician's hour of the timeline board."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
+    technician = forms.ModelChoiceField(label=_("技术员"), queryset=User.objects.none())
+    day = BoundedDateField(label=_("日期"))
+    hour = forms.IntegerField(label=_("时"), min_value=0, max_value=23)
+
+    def __init__(self, *args, technicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technician"].queryset = technicians
+
+    @property
+    def start(self) -> datetime.datetime:
+        return timezone.make_aware(
+            datetime.datetime.combine(self.cleaned_data["day"], datetime.time(self.cleaned_data["hour"]))
+        )
+
+
 class CallForm(AppointmentFields):
     """The call itself (叫修登记, §7-八); customer and unit come from search or the new-customer forms."""
 

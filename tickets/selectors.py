@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -266,3 +267,104 @@ def _window(start: datetime.datetime | None, end: datetime.datetime | None) -> d
 
 LEAVE_HORIZON_DAYS = 2  # today and tomorrow: the days the board plans
 DEFAULT_DAILY_CAPACITY = TechnicianProfile._meta.get_field("daily_capacity").default
+
+
+# The timeline board's hours (local time) on each of its two days: a column per hour from 08:00 to 20:00.
+TIMELINE_FIRST_HOUR = 8
+TIMELINE_HOURS = 12
+TIMELINE_DAYS = 2  # today and tomorrow
+TIMELINE_WAITING = 50
+
+
+@dataclass
+class TimelineRow:
+    technician: User
+    capacity: int
+    blocks: list[dict] = field(default_factory=list)  # visits with a window on the board
+    unplanned: list[RepairTicket] = field(default_factory=list)  # jobs with no window
+    jobs_today: int = 0
+    late: list[RepairTicket] = field(default_factory=list)
+
+    @property
+    def overloaded(self) -> bool:
+        return self.jobs_today > self.capacity
+
+
+def timeline_board(technicians: list[User], waiting, now: datetime.datetime) -> dict:
+    """The timeline board of one branch: a row per technician with their visits placed in the hours of
+    today and tomorrow, their jobs without a window, today's load against their capacity and the jobs
+    they are late for; and the waiting tickets. Three queries: the jobs, the waiting tickets (the caller's
+    queryset) and nothing per row."""
+    today = timezone.localdate(now)
+    days = [today + datetime.timedelta(days=offset) for offset in range(TIMELINE_DAYS)]
+    rows = {
+        technician.pk: TimelineRow(
+            technician,
+            getattr(
+                getattr(technician, "technician_profile", None), "daily_capacity", DEFAULT_DAILY_CAPACITY
+            ),
+        )
+        for technician in technicians
+    }
+    jobs = (
+        RepairTicket.objects.filter(technician_id__in=rows, state__in=TECHNICIAN_ACTIVE_STATES)
+        .select_related("customer")
+        .only(
+            "number",
+            "state",
+            "version",
+            "technician_id",
+            "due_at",
+            "arrived_at",
+            "appointment_start",
+            "appointment_end",
+            "customer__name",
+        )
+        .order_by("appointment_start", "due_at", "pk")
+    )
+    for job in jobs:
+        row = rows[job.technician_id]
+        window = job.appointment
+        before_arrival = job.state == State.DISPATCHED
+        if job.due_at < now or (window and before_arrival and window[1] < now):
+            row.late.append(job)
+        if window is None:
+            row.unplanned.append(job)
+            row.jobs_today += 1
+            continue
+        start, end = (timezone.localtime(moment) for moment in window)
+        if start.date() == today:
+            row.jobs_today += 1
+        if start.date() not in days:
+            if start.date() < today:
+                row.unplanned.append(job)
+            continue
+        first = max(start.hour, TIMELINE_FIRST_HOUR)
+        last = min(end.hour + (1 if end.minute else 0), TIMELINE_FIRST_HOUR + TIMELINE_HOURS)
+        if last <= first:  # wholly before or after the board's hours
+            row.unplanned.append(job)
+            continue
+        offset = days.index(start.date()) * TIMELINE_HOURS + (first - TIMELINE_FIRST_HOUR)
+        row.blocks.append(
+            {"ticket": job, "column": offset + 2, "span": last - first, "start": start, "end": end}
+        )
+    local_now = timezone.localtime(now)
+    hours = [
+        {
+            "day": day,
+            "hour": hour,
+            "column": index * TIMELINE_HOURS + (hour - TIMELINE_FIRST_HOUR) + 2,
+            "first_of_day": hour == TIMELINE_FIRST_HOUR,
+            "past": (day, hour) < (local_now.date(), local_now.hour),
+        }
+        for index, day in enumerate(days)
+        for hour in range(TIMELINE_FIRST_HOUR, TIMELINE_FIRST_HOUR + TIMELINE_HOURS)
+    ]
+    waiting = list(waiting[: TIMELINE_WAITING + 1])
+    return {
+        "days": days,
+        "hours": hours,
+        "rows": list(rows.values()),
+        "waiting": waiting[:TIMELINE_WAITING],
+        "more_waiting": len(waiting) > TIMELINE_WAITING,
+    }

@@ -570,3 +570,43 @@ def set_appointment(
         )
         sla_services.apply_appointment(ticket)
     return ticket
+
+
+DEFAULT_VISIT_HOURS = 2
+
+
+def dispatch_into_window(
+    *,
+    ticket_id: int,
+    user: User,
+    expected_version: int | None,
+    technician: User | None,
+    start: datetime.datetime,
+) -> RepairTicket:
+    """The timeline board's drop: dispatch the ticket to the technician and book the visit from `start`,
+    in one transaction (both or neither). The window keeps its agreed length (two hours when there was
+    none); moving an agreed window is recorded as the service centre's change, like any other."""
+    with transaction.atomic():
+        ticket = apply_transition(
+            ticket_id=ticket_id,
+            user=user,
+            name="dispatch",
+            expected_version=expected_version,
+            technician=technician,
+        )
+        length = (
+            ticket.appointment[1] - ticket.appointment[0]
+            if ticket.appointment is not None
+            else datetime.timedelta(hours=DEFAULT_VISIT_HOURS)
+        )
+        window = (start, start + length)
+        if window != ticket.appointment:
+            ticket = set_appointment(
+                ticket_id=ticket.pk,
+                user=user,
+                expected_version=ticket.version,
+                window=window,
+                requested_by=AppointmentRequester.SERVICE,
+                reason=_("派工时在时间轴上安排。"),
+            )
+    return ticket

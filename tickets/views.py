@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.calendars import confirmed_years
 from accounts.idempotency import idempotent
-from accounts.models import Role, User
+from accounts.models import Branch, Role, User
 from aftersales.errors import Conflict, UserError
 from aftersales.workcalendar import unconfirmed_note
 from customers.forms import NewCustomerForm, NewUnitForm
@@ -36,6 +36,7 @@ from tickets.forms import (
     HandOverForm,
     ReviseFaultForm,
     TicketFilterForm,
+    TimelineDropForm,
     TransitionForm,
 )
 from tickets.models import (
@@ -57,6 +58,7 @@ from tickets.selectors import (
     filtered_tickets,
     open_tickets_of_unit,
     sort_tickets,
+    timeline_board,
     unit_tickets_for_intake,
 )
 from tickets.services import (
@@ -67,6 +69,7 @@ from tickets.services import (
     available_transitions,
     bulk_transition,
     depart,
+    dispatch_into_window,
     dispatchable_technicians,
     may_set_appointment,
     revise_fault,
@@ -669,6 +672,84 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
         request,
         "tickets/dispatch_board.html",
         {"rows": rows, "loads": loads, "more_waiting": more_waiting, "now": now},
+    )
+
+
+def _may_dispatch(user: User) -> None:
+    if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
+        raise PermissionDenied(_("只有客服/调度和服务主任可以派工。"))
+
+
+@login_required
+@require_GET
+def timeline(request: HttpRequest) -> HttpResponse:
+    """The timeline board: technicians as rows, today's and tomorrow's hours as columns, visits in their
+    windows, waiting tickets beside; drop one on a technician's hour (static/js/timeline.js) to dispatch."""
+    user = request.user
+    _may_dispatch(user)
+    branches = list(
+        Branch.objects.filter(users__groups__name=Role.TECHNICIAN, users__is_active=True).distinct()
+    )
+    if not user.sees_all_branches:
+        branches = [branch for branch in branches if branch.pk == user.branch_id]
+    chosen = request.GET.get("branch", "")
+    branch = next((b for b in branches if str(b.pk) == chosen), branches[0] if branches else None)
+    technicians = list(
+        User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN, branch=branch)
+        .select_related("technician_profile")
+        .order_by("last_name", "first_name", "pk")
+    )
+    waiting = (
+        RepairTicket.objects.visible_to(user)
+        .for_board()
+        .filter(branch=branch)
+        .order_by("appointment_start", "due_at", "pk")
+    )
+    now = timezone.now()
+    return render(
+        request,
+        "tickets/timeline.html",
+        {**timeline_board(technicians, waiting, now), "branches": branches, "branch": branch, "now": now},
+    )
+
+
+@login_required
+@require_POST
+@idempotent
+def timeline_drop(request: HttpRequest, pk: int) -> HttpResponse:
+    """A ticket dropped on a technician's hour: dispatched and booked there, or refused with why."""
+    ticket = access_ticket(request.user, pk)
+    _may_dispatch(request.user)
+    back = f"{reverse('tickets:timeline')}?branch={ticket.branch_id}"
+    form = TimelineDropForm(request.POST, technicians=dispatchable_technicians(ticket))
+    if not form.is_valid():
+        return answers.refused(request, next(iter(form.errors.values()))[0], back)
+    try:
+        ticket = dispatch_into_window(
+            ticket_id=ticket.pk,
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+            technician=form.cleaned_data["technician"],
+            start=form.start,
+        )
+    except Conflict as exc:
+        ticket.refresh_from_db()
+        return answers.refused(
+            request,
+            str(exc),
+            back,
+            conflict=True,
+            server={_("状态"): ticket.get_state_display()},
+            current=answers.versions(ticket, bumped_ticket=True),
+        )
+    except UserError as exc:
+        return answers.refused(request, str(exc), back)
+    return answers.done(
+        request,
+        _("已派工:工单 %(number)s 交给 %(technician)s,预约 %(window)s。")
+        % {"number": ticket.number, "technician": ticket.technician, "window": appointment_text(ticket)},
+        back,
+        written=answers.versions(ticket, bumped_ticket=True),
     )
 
 
