@@ -687,11 +687,11 @@ def timeline(request: HttpRequest) -> HttpResponse:
     windows, waiting tickets beside; drop one on a technician's hour (static/js/timeline.js) to dispatch."""
     user = request.user
     _may_dispatch(user)
-    branches = list(
-        Branch.objects.filter(users__groups__name=Role.TECHNICIAN, users__is_active=True).distinct()
-    )
-    if not user.sees_all_branches:
-        branches = [branch for branch in branches if branch.pk == user.branch_id]
+    # Headquarters plans any branch (one at a time); everyone else their own.
+    if user.sees_all_branches:
+        branches = list(Branch.objects.filter(is_active=True).exclude(kind=Branch.Kind.HEADQUARTERS))
+    else:
+        branches = [user.branch] if user.branch_id else []
     chosen = request.GET.get("branch", "")
     branch = next((b for b in branches if str(b.pk) == chosen), branches[0] if branches else None)
     technicians = list(

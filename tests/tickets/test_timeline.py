@@ -191,3 +191,27 @@ def test_a_technician_of_another_branch_cannot_be_dropped_on(
 def client_logged(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.mark.django_db
+def test_a_branch_without_technicians_still_shows_its_waiting_work(client, dispatcher, branch_a, frozen):
+    waiting = TicketFactory(unit__owner__branch=branch_a)
+    page = client_logged(client, dispatcher).get(TIMELINE).content.decode()
+    assert f'data-testid="waiting-{waiting.number}"' in page
+    assert "该网点没有在岗技术员" in page
+
+
+@pytest.mark.django_db
+def test_headquarters_chooses_the_branch_and_sees_only_its_rows(
+    client, persona, headquarters, branch_a, branch_b, frozen
+):
+    supervisor = persona(Role.SUPERVISOR, branch=headquarters, username="hq_supervisor")
+    persona(Role.TECHNICIAN, branch=branch_a, username="sh_tech")
+    persona(Role.TECHNICIAN, branch=branch_b, username="hz_tech")
+    hz_waiting = TicketFactory(unit__owner__branch=branch_b)
+    client_logged(client, supervisor)
+    page = client.get(TIMELINE, {"branch": branch_b.pk}).content.decode()
+    assert 'data-testid="row-hz_tech"' in page and 'data-testid="row-sh_tech"' not in page
+    assert f'data-testid="waiting-{hz_waiting.number}"' in page
+    page = client.get(TIMELINE, {"branch": branch_a.pk}).content.decode()
+    assert 'data-testid="row-sh_tech"' in page and f"waiting-{hz_waiting.number}" not in page
