@@ -97,7 +97,11 @@ def test_intake_without_a_window_keeps_the_policys_arrival(client, dispatcher, f
 )
 def test_intake_refuses_a_window_it_cannot_keep(client, dispatcher, frozen, fields, message):
     client.force_login(dispatcher)
-    window = {"appointment_date": TOMORROW.isoformat(), "appointment_start": "14:00", "appointment_end": "16:00"}
+    window = {
+        "appointment_date": TOMORROW.isoformat(),
+        "appointment_start": "14:00",
+        "appointment_end": "16:00",
+    }
     data = intake_data(**(window | fields))
     page = client.post(reverse("tickets:intake"), data).content.decode()
     assert message in page
