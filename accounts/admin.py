@@ -15,6 +15,7 @@ from accounts.models import (
     CalendarYear,
     DocumentSequence,
     IdempotencyRecord,
+    Role,
     TechnicianLeave,
     TechnicianProfile,
     TechnicianSkill,
@@ -141,9 +142,12 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["branch"]
     fieldsets = (*BaseUserAdmin.fieldsets, (_("网点"), {"fields": ("branch", "phone")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("网点"), {"fields": ("branch", "phone")}))
-    # A technician's dispatch facts (issue #18): zones and days, skills, leave. Shown for every user;
-    # only technicians' rows are read by the dispatch board.
+    # A technician's dispatch facts (issue #18): zones and days, skills, leave; on a technician's page only
+    # (give the user the technician role and save first).
     inlines = [TechnicianProfileInline, TechnicianSkillInline, TechnicianLeaveInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None and obj.has_role(Role.TECHNICIAN) else []
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)

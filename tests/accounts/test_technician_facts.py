@@ -131,3 +131,16 @@ def test_the_demo_gives_every_technician_zones_days_skills_and_a_future_leave():
     assert not TechnicianLeave.objects.covering(today, today).exists()
     call_command("seed_demo", customers=5)
     assert TechnicianSkill.objects.count() == 7
+
+
+@pytest.mark.django_db
+def test_only_a_technicians_page_has_the_dispatch_facts(client, dispatcher, technician):
+    admin = User.objects.create_superuser("root", "root@example.cn", "pw-for-tests-1")
+    client.force_login(admin)
+    assert (
+        "常驻区域" in client.get(reverse("admin:accounts_user_change", args=[technician.pk])).content.decode()
+    )
+    assert (
+        "常驻区域"
+        not in client.get(reverse("admin:accounts_user_change", args=[dispatcher.pk])).content.decode()
+    )
