@@ -49,7 +49,7 @@ from tickets.return_services import (
     approve_return,
     finish_factory_repair,
 )
-from tickets.services import CallDetails, apply_transition, log_call
+from tickets.services import CallDetails, apply_transition, log_call, set_appointment
 from warranty.models import WarrantyPolicy
 
 BRANCHES = [
@@ -293,8 +293,28 @@ class Command(BaseCommand):
                     ),
                 )
             self._drive(ticket, target, users, branch.code == "HZ", logged_at)
+        self._appointments(users, now)
         # The overdue tickets get their warnings and breach alerts, as the beat would have sent them.
         sla_services.sweep(now)
+
+    @staticmethod
+    def _appointments(users: dict[str, User], now: datetime.datetime) -> None:
+        """Windows agreed with the customers of the open visits (issue #18), tomorrow between 09:00 and
+        17:00, so the timeline board has blocks and the suggestions have booked windows to weigh."""
+        tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
+        open_visits = RepairTicket.objects.filter(state__in=[State.REPORTED, State.DISPATCHED]).order_by("pk")
+        for index, ticket in enumerate(open_visits):
+            if index % 3 == 2:  # every third call agreed no time
+                continue
+            start = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(9 + index % 4 * 2)))
+            set_appointment(
+                ticket_id=ticket.pk,
+                user=users["hz_dispatcher" if ticket.branch.code == "HZ" else "dispatcher"],
+                expected_version=ticket.version,
+                window=(start, start + datetime.timedelta(hours=2)),
+                requested_by="customer",
+                reason="",
+            )
 
     @staticmethod
     def _location(branch_code: str, fake: Faker, rng: random.Random) -> dict:
