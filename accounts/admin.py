@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
@@ -14,10 +15,15 @@ from accounts.models import (
     CalendarYear,
     DocumentSequence,
     IdempotencyRecord,
+    Role,
+    TechnicianLeave,
+    TechnicianProfile,
+    TechnicianSkill,
     User,
     Weekday,
 )
 from accounts.signals import deactivation_refusals
+from aftersales.categories import ServiceZone
 
 
 class WorkingHoursFormSet(BaseInlineFormSet):
@@ -90,6 +96,43 @@ class UserChangeForm(BaseUserAdmin.form):
         return is_active
 
 
+class TechnicianProfileForm(forms.ModelForm):
+    zones_served = forms.MultipleChoiceField(
+        label=_("服务区域"), choices=ServiceZone.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    working_weekdays = forms.TypedMultipleChoiceField(
+        label=_("工作日"),
+        choices=Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = TechnicianProfile
+        fields = ["home_zone", "zones_served", "working_weekdays", "daily_capacity"]
+
+
+class TechnicianProfileInline(admin.StackedInline):
+    model = TechnicianProfile
+    form = TechnicianProfileForm
+    can_delete = False
+    extra = 0
+    max_num = 1
+
+
+class TechnicianSkillInline(admin.TabularInline):
+    model = TechnicianSkill
+    extra = 0
+    fields = ["category", "certificate", "valid_until"]
+
+
+class TechnicianLeaveInline(admin.TabularInline):
+    model = TechnicianLeave
+    extra = 0
+    fields = ["starts_on", "ends_on", "reason"]
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
@@ -99,6 +142,12 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["branch"]
     fieldsets = (*BaseUserAdmin.fieldsets, (_("网点"), {"fields": ("branch", "phone")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("网点"), {"fields": ("branch", "phone")}))
+    # A technician's dispatch facts (issue #18): zones and days, skills, leave; on a technician's page only
+    # (give the user the technician role and save first).
+    inlines = [TechnicianProfileInline, TechnicianSkillInline, TechnicianLeaveInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None and obj.has_role(Role.TECHNICIAN) else []
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -179,3 +228,15 @@ class CalendarYearAdmin(CalendarWarningMixin, admin.ModelAdmin):
         if not change:
             obj.confirmed_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(TechnicianLeave)
+class TechnicianLeaveAdmin(admin.ModelAdmin):
+    """Everyone's leave in one list, so that a supervisor sees who is away this week."""
+
+    list_display = ["technician", "starts_on", "ends_on", "reason"]
+    list_filter = ["technician__branch"]
+    search_fields = ["technician__username", "technician__last_name", "technician__first_name", "reason"]
+    list_select_related = ["technician"]
+    date_hierarchy = "starts_on"
+    autocomplete_fields = ["technician"]

@@ -7,11 +7,14 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+
+from aftersales.categories import FaultCategory, ServiceZone
 
 
 class Role(models.TextChoices):
@@ -296,6 +299,115 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+def default_working_weekdays() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
+class TechnicianProfile(models.Model):
+    """Where and on which days a technician works, for dispatch suggestions (issue #18).
+
+    A technician without a profile is treated as working Monday to Friday in every zone, with the
+    default capacity: the board still offers them, it only has nothing to prefer them for.
+    """
+
+    user = models.OneToOneField(
+        User, verbose_name=_("技术员"), on_delete=models.CASCADE, related_name="technician_profile"
+    )
+    home_zone = models.CharField(
+        _("常驻区域"), max_length=10, choices=ServiceZone.choices, default=ServiceZone.CITY
+    )
+    # Lists of ServiceZone values and of Weekday numbers; the admin edits them as checkboxes.
+    zones_served = models.JSONField(_("服务区域"), default=list, blank=True)
+    working_weekdays = models.JSONField(_("工作日"), default=default_working_weekdays, blank=True)
+    daily_capacity = models.PositiveSmallIntegerField(
+        _("每日可接单数"),
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("超过此数,派工看板将该技术员标为超负荷"),
+    )
+
+    class Meta:
+        verbose_name = _("技术员档案")
+        verbose_name_plural = _("技术员档案")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(daily_capacity__gte=1, daily_capacity__lte=20),
+                name="accounts_technicianprofile_capacity_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class TechnicianSkill(models.Model):
+    """A technician may repair one product category; a certification, when it has an expiry date, stops
+    counting after that day (the board then no longer offers them for that category)."""
+
+    technician = models.ForeignKey(
+        User, verbose_name=_("技术员"), on_delete=models.CASCADE, related_name="skills"
+    )
+    category = models.CharField(_("产品类别"), max_length=20, choices=FaultCategory.choices)
+    certificate = models.CharField(_("资质证书"), max_length=60, blank=True)
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True, help_text=_("留空表示长期有效"))
+
+    class Meta:
+        verbose_name = _("技术员技能")
+        verbose_name_plural = _("技术员技能")
+        ordering = ["technician", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["technician", "category"], name="accounts_technicianskill_unique_category"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.technician} {self.get_category_display()}"
+
+    def is_valid_on(self, day: datetime.date) -> bool:
+        return self.valid_until is None or self.valid_until >= day
+
+
+class TechnicianLeaveQuerySet(models.QuerySet):
+    def covering(self, first_day: datetime.date, last_day: datetime.date) -> TechnicianLeaveQuerySet:
+        return self.filter(starts_on__lte=last_day, ends_on__gte=first_day)
+
+
+class TechnicianLeave(models.Model):
+    """Days a technician is away (leave, training, sick): never offered for dispatch on them."""
+
+    technician = models.ForeignKey(
+        User, verbose_name=_("技术员"), on_delete=models.CASCADE, related_name="leaves"
+    )
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    reason = models.CharField(_("事由"), max_length=100, blank=True)
+
+    objects = TechnicianLeaveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("技术员休假")
+        verbose_name_plural = _("技术员休假")
+        ordering = ["-starts_on"]
+        indexes = [
+            # The dispatch board's "who is away today" (tickets.selectors.dispatch_inputs).
+            models.Index(fields=["technician", "ends_on"], name="accounts_leave_tech_end_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="accounts_technicianleave_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.technician} {self.starts_on:%Y-%m-%d}–{self.ends_on:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("结束日期不能早于开始日期")})
 
 
 class ApiTokenQuerySet(models.QuerySet):

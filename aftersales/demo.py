@@ -79,3 +79,33 @@ NOTES = {
     "finish_factory_repair": "返厂更换主板,测试通过。",
     "cancel": "客户来电取消报修。",
 }
+# Each demo technician's dispatch facts (issue #18): home zone, zones served, working weekdays (0 = Monday),
+# skills as (product category, certificate, months of validity left or None), and leave as (days from today
+# to its first day, length in days, reason).
+TECHNICIAN_FACTS = {
+    "technician": {
+        "home_zone": "city",
+        "zones_served": ["city", "suburb"],
+        "working_weekdays": [0, 1, 2, 3, 4],
+        "skills": [("appliance", "制冷设备维修操作证", 18), ("body", "", None)],
+        "leave": [(9, 2, "年假")],
+    },
+    "technician2": {
+        "home_zone": "suburb",
+        "zones_served": ["suburb", "remote"],
+        "working_weekdays": [1, 2, 3, 4, 5],
+        "skills": [
+            ("appliance", "家电维修工(中级)", 6),
+            ("chassis_engine", "汽车维修工(高级)", 24),
+            ("body", "", None),
+        ],
+        "leave": [(3, 3, "培训")],
+    },
+    "hz_technician": {
+        "home_zone": "city",
+        "zones_served": ["city", "suburb", "remote"],
+        "working_weekdays": [0, 1, 2, 3, 4, 5],
+        "skills": [("appliance", "制冷设备维修操作证", 12), ("body", "", None)],
+        "leave": [],
+    },
+}

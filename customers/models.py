@@ -10,17 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import BranchScopedQuerySet
+from aftersales.categories import FaultCategory, ServiceZone
 from customers.phones import format_phone
-
-
-class FaultCategory(models.TextChoices):
-    """What kind of product or fault; SLA rules key on it (§1-3.2.2, 3.2.3)."""
-
-    BODY = "body", _("车身/整机")
-    CHASSIS_ENGINE = "chassis_engine", _("底盘/发动机")
-    APPLIANCE = "appliance", _("家用电器")
-    OTHER = "other", _("其他")
-
 
 # A product's category → the fault categories it can have (others: any).
 FAULT_CATEGORIES_OF_PRODUCT = {
@@ -30,12 +21,6 @@ FAULT_CATEGORIES_OF_PRODUCT = {
         {FaultCategory.BODY, FaultCategory.CHASSIS_ENGINE, FaultCategory.OTHER}
     ),
 }
-
-
-class ServiceZone(models.TextChoices):
-    CITY = "city", _("市区")
-    SUBURB = "suburb", _("郊区")
-    REMOTE = "remote", _("远郊/外地")
 
 
 class CustomerQuerySet(BranchScopedQuerySet):

@@ -75,3 +75,13 @@ def test_demo_data_makes_sense_as_a_service_department_would_see_it():
         assert call.due_on >= timezone.localdate(call.ticket.reported_at), call
     # The accepted tickets' first calls are due today, so 今日回访 has work.
     assert FollowUpCall.objects.filter(ticket__state=State.ACCEPTED, due_on=timezone.localdate()).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_open_visits_with_agreed_windows_for_the_timeline():
+    call_command("seed_demo", customers=20)
+    booked = RepairTicket.objects.filter(appointment_start__isnull=False)
+    assert booked.filter(state=State.DISPATCHED).exists() and booked.filter(state=State.REPORTED).exists()
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    assert {timezone.localtime(ticket.appointment_start).date() for ticket in booked} == {tomorrow}
+    assert TicketEvent.objects.filter(action="set_appointment").count() == booked.count()

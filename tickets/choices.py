@@ -17,3 +17,11 @@ class Channel(models.TextChoices):
 class Priority(models.TextChoices):
     NORMAL = "normal", _("普通")
     URGENT = "urgent", _("紧急")
+
+
+class AppointmentRequester(models.TextChoices):
+    """Who asked for a visit's time window, or for changing it (recorded in the history)."""
+
+    CUSTOMER = "customer", _("客户要求")
+    SERVICE = "service", _("服务中心安排")
+    TECHNICIAN = "technician", _("技术员要求")

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
 from aftersales.bounds import EARLIEST_DATE, LATEST_DATE, VERSION_RANGE, BoundedDateField, quantity_field
 from customers.models import Customer, FaultCategory, Unit
+from tickets.choices import AppointmentRequester
 from tickets.models import TRANSITION_LABELS, Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
 from tickets.services import ETA_CHOICES
@@ -50,8 +53,82 @@ def offer_fault_codes(field: forms.Field, product_model_id: int | None) -> None:
         field.widget.attrs["hx-include"] = "[name='unit-product_model']"
 
 
-class CallForm(forms.Form):
+class AppointmentFields(forms.Form):
+    """预约时间段 as a day and two times (Asia/Shanghai); all three blank is no window."""
+
+    appointment_date = BoundedDateField(
+        label=_("预约日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    appointment_start = forms.TimeField(
+        label=_("预约开始"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    appointment_end = forms.TimeField(
+        label=_("预约结束"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        parts = [cleaned.get(name) for name in ("appointment_date", "appointment_start", "appointment_end")]
+        cleaned["appointment"] = None
+        if not any(parts) and not any(
+            self.errors.get(n) for n in ("appointment_date", "appointment_start", "appointment_end")
+        ):
+            return cleaned
+        if not all(parts):
+            if not self.errors:
+                self.add_error("appointment_date", _("请同时填写预约日期、开始和结束时间。"))
+            return cleaned
+        day, start, end = parts
+        cleaned["appointment"] = (
+            timezone.make_aware(datetime.datetime.combine(day, start)),
+            timezone.make_aware(datetime.datetime.combine(day, end)),
+        )
+        return cleaned
+
+
+class AppointmentForm(AppointmentFields):
+    """Set, move or clear a ticket's window (tickets.services.set_appointment)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
+    requested_by = forms.ChoiceField(
+        label=_("提出方"), choices=AppointmentRequester.choices, initial=AppointmentRequester.CUSTOMER
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+class TimelineDropForm(forms.Form):
+    """A ticket dropped (or placed with the keyboard) on a technician's hour of the timeline board."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, **VERSION_RANGE)
+    technician = forms.ModelChoiceField(label=_("技术员"), queryset=User.objects.none())
+    day = BoundedDateField(label=_("日期"))
+    hour = forms.IntegerField(label=_("时"), min_value=0, max_value=23)
+
+    def __init__(self, *args, technicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technician"].queryset = technicians
+
+    @property
+    def start(self) -> datetime.datetime:
+        return timezone.make_aware(
+            datetime.datetime.combine(self.cleaned_data["day"], datetime.time(self.cleaned_data["hour"]))
+        )
+
+
+class CallForm(AppointmentFields):
     """The call itself (叫修登记, §7-八); customer and unit come from search or the new-customer forms."""
+
+    # The appointment (from AppointmentFields) last: it is agreed once the fault is known.
+    field_order = [
+        "unit",
+        "customer",
+        "fault_category",
+        "fault_description",
+        "fault_cause",
+        "conditions",
+        "channel",
+        "priority",
+    ]
 
     unit = forms.ModelChoiceField(queryset=Unit.objects.none(), required=False, widget=forms.HiddenInput)
     customer = forms.ModelChoiceField(

@@ -229,10 +229,6 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     warranty_decision = models.JSONField(_("保修判定"), default=dict, blank=True)
     # The latest 收费告知 (kept by claims.fee_services.record_fee_quote): the report's fee step starts
     # from it, since tickets may not read the claims app's quotes.
-    # The visit window the customer chose from the branch's working calendar when reporting it
-    # themselves (portal.windows); the dispatcher plans the visit in it.
-    visit_window_start = models.DateTimeField(_("预约上门开始"), null=True, blank=True)
-    visit_window_end = models.DateTimeField(_("预约上门结束"), null=True, blank=True)
     quoted_fee = models.DecimalField(
         _("告知服务费(元)"), max_digits=10, decimal_places=2, null=True, blank=True
     )
@@ -262,6 +258,11 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     # When the ticket entered its present state (set by apply_transition): "waiting since" in queues.
     state_changed_at = models.DateTimeField(_("进入当前状态时间"), default=timezone.now)
+    # 预约时间段: the visit's window agreed with the customer (issue #18), both set or both empty. The
+    # arrival deadline is its end (tickets.sla.appointment_times); changes go through
+    # tickets.services.set_appointment, which records who asked and why.
+    appointment_start = models.DateTimeField(_("预约开始"), null=True, blank=True)
+    appointment_end = models.DateTimeField(_("预约结束"), null=True, blank=True)
     work_summary = models.TextField(_("处理结果"), blank=True)
     repeat_count = models.PositiveIntegerField(_("返修次数"), default=0)
     # Check-ins so far: the service report of a visit is keyed by it (tickets.reports).
@@ -325,9 +326,9 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
                 name="tickets_repairticket_assigned_when_dispatched",
             ),
             models.CheckConstraint(
-                condition=Q(visit_window_start__isnull=True, visit_window_end__isnull=True)
-                | Q(visit_window_end__gt=models.F("visit_window_start")),
-                name="tickets_repairticket_visit_window",
+                condition=Q(appointment_start__isnull=True, appointment_end__isnull=True)
+                | Q(appointment_end__gt=models.F("appointment_start")),
+                name="tickets_repairticket_appointment_window",
             ),
         ]
 
@@ -356,6 +357,12 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
         if self.departed_at and self.arrived_at and self.arrived_at >= self.departed_at:
             return self.arrived_at - self.departed_at
         return None
+
+    @property
+    def appointment(self) -> tuple[datetime.datetime, datetime.datetime] | None:
+        if self.appointment_start is None or self.appointment_end is None:
+            return None
+        return self.appointment_start, self.appointment_end
 
     def time_on_site(self, now: datetime.datetime) -> datetime.timedelta | None:
         """From 到达签到 to the visit's completion (or to `now` while the technician is still there)."""
@@ -614,6 +621,7 @@ TRANSITION_LABELS = {
     "goods_out": _("客户商品出库"),
     "contact": _("联系客户"),
     "pause_clock": _("暂停计时"),
+    "set_appointment": _("约定预约时间"),
     "resume_clock": _("恢复计时"),
 }
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import TechnicianLeave, TechnicianProfile, TechnicianSkill, User
+from aftersales.categories import ServiceZone
 from customers.models import Customer, FaultCategory, Unit
 from customers.phones import search_key
+from tickets import dispatch_rules
 from tickets.models import (
     OPEN_STATES,
+    TECHNICIAN_ACTIVE_STATES,
     FaultCause,
     MaintenanceVisit,
     RepairTicket,
@@ -217,3 +222,197 @@ def contract_visits(contract, today: datetime.date) -> tuple[list, dict[str, int
         visit.current_status = visit.status(today)
         counts[visit.current_status] += 1
     return visits, counts
+
+
+def dispatch_suggestions(
+    tickets: list[RepairTicket], technicians: list[User], now: datetime.datetime
+) -> dict[int, tuple[dispatch_rules.Suggestion, ...]]:
+    """The board's suggestions for each waiting ticket, from its own branch's technicians.
+
+    `technicians` come with `technician_profile` (select_related); everything else is read here in
+    four queries whatever the number of tickets and technicians: skills, leave, their open jobs, and
+    who repaired these units or served these customers before."""
+    if not tickets or not technicians:
+        return {}
+    today = timezone.localdate(now)
+    ids = [technician.pk for technician in technicians]
+    skills: dict[int, list[dispatch_rules.Skill]] = defaultdict(list)
+    for technician_id, category, valid_until in TechnicianSkill.objects.filter(
+        technician_id__in=ids
+    ).values_list("technician_id", "category", "valid_until"):
+        skills[technician_id].append(dispatch_rules.Skill(category, valid_until))
+    leave: dict[int, list[tuple[datetime.date, datetime.date]]] = defaultdict(list)
+    windows = {ticket.pk: _window(ticket.appointment_start, ticket.appointment_end) for ticket in tickets}
+    horizon = max(
+        [today + datetime.timedelta(days=LEAVE_HORIZON_DAYS)]
+        + [timezone.localdate(window.start) for window in windows.values() if window is not None]
+    )
+    for technician_id, first, last in (
+        TechnicianLeave.objects.filter(technician_id__in=ids)
+        .covering(today, horizon)
+        .values_list("technician_id", "starts_on", "ends_on")
+    ):
+        leave[technician_id].append((first, last))
+    jobs: dict[int, list[dispatch_rules.Job]] = defaultdict(list)
+    for technician_id, start, end in RepairTicket.objects.filter(
+        technician_id__in=ids, state__in=TECHNICIAN_ACTIVE_STATES
+    ).values_list("technician_id", "appointment_start", "appointment_end"):
+        booked = _window(start, end)
+        jobs[technician_id].append(
+            dispatch_rules.Job(booked, timezone.localdate(booked.start) if booked else None)
+        )
+    fixed_unit: dict[int, set[int]] = defaultdict(set)
+    served_customer: dict[int, set[int]] = defaultdict(set)
+    for technician_id, unit_id, customer_id in (
+        RepairTicket.objects.filter(technician_id__in=ids, completed_at__isnull=False)
+        .filter(
+            Q(unit_id__in={t.unit_id for t in tickets}) | Q(customer_id__in={t.customer_id for t in tickets})
+        )
+        .values_list("technician_id", "unit_id", "customer_id")
+        .distinct()
+    ):
+        fixed_unit[unit_id].add(technician_id)
+        served_customer[customer_id].add(technician_id)
+    team: dict[int, list[dispatch_rules.TechnicianFacts]] = defaultdict(list)
+    for technician in technicians:
+        profile = getattr(technician, "technician_profile", None)
+        team[technician.branch_id].append(
+            dispatch_rules.TechnicianFacts(
+                technician_id=technician.pk,
+                name=str(technician),
+                skills=tuple(skills[technician.pk]),
+                home_zone=profile.home_zone if profile else "",
+                # Without a profile: every zone, Monday to Friday (TechnicianProfile's docstring).
+                zones_served=frozenset(profile.zones_served if profile else ServiceZone.values),
+                working_weekdays=frozenset(profile.working_weekdays if profile else range(5)),
+                leave=tuple(leave[technician.pk]),
+                capacity=profile.daily_capacity if profile else DEFAULT_DAILY_CAPACITY,
+                jobs=tuple(jobs[technician.pk]),
+            )
+        )
+    suggestions = {}
+    for ticket in tickets:
+        facts = dispatch_rules.TicketFacts(
+            ticket_id=ticket.pk,
+            category=dispatch_rules.required_skill(ticket.fault_category, ticket.unit.product_model.category),
+            zone=ticket.customer.service_zone,
+            distance_km=ticket.customer.distance_km,
+            due_at=ticket.due_at,
+            day=timezone.localdate(windows[ticket.pk].start) if windows[ticket.pk] else today,
+            window=windows[ticket.pk],
+            fixed_unit_before=frozenset(fixed_unit[ticket.unit_id]),
+            served_customer_before=frozenset(
+                served_customer[ticket.customer_id] - fixed_unit[ticket.unit_id]
+            ),
+        )
+        suggestions[ticket.pk] = dispatch_rules.rank(facts, tuple(team[ticket.branch_id]), now)
+    return suggestions
+
+
+def _window(start: datetime.datetime | None, end: datetime.datetime | None) -> dispatch_rules.Window | None:
+    return dispatch_rules.Window(start, end) if start is not None and end is not None else None
+
+
+LEAVE_HORIZON_DAYS = 2  # today and tomorrow: the days the board plans
+DEFAULT_DAILY_CAPACITY = TechnicianProfile._meta.get_field("daily_capacity").default
+
+
+# The timeline board's hours (local time) on each of its two days: a column per hour from 08:00 to 20:00.
+TIMELINE_FIRST_HOUR = 8
+TIMELINE_HOURS = 12
+TIMELINE_DAYS = 2  # today and tomorrow
+TIMELINE_WAITING = 50
+
+
+@dataclass
+class TimelineRow:
+    technician: User
+    capacity: int
+    blocks: list[dict] = field(default_factory=list)  # visits with a window on the board
+    unplanned: list[RepairTicket] = field(default_factory=list)  # jobs with no window
+    jobs_today: int = 0
+    late: list[RepairTicket] = field(default_factory=list)
+
+    @property
+    def overloaded(self) -> bool:
+        return self.jobs_today > self.capacity
+
+
+def timeline_board(technicians: list[User], waiting, now: datetime.datetime) -> dict:
+    """The timeline board of one branch: a row per technician with their visits placed in the hours of
+    today and tomorrow, their jobs without a window, today's load against their capacity and the jobs
+    they are late for; and the waiting tickets. Three queries: the jobs, the waiting tickets (the caller's
+    queryset) and nothing per row."""
+    today = timezone.localdate(now)
+    days = [today + datetime.timedelta(days=offset) for offset in range(TIMELINE_DAYS)]
+    rows = {
+        technician.pk: TimelineRow(
+            technician,
+            getattr(
+                getattr(technician, "technician_profile", None), "daily_capacity", DEFAULT_DAILY_CAPACITY
+            ),
+        )
+        for technician in technicians
+    }
+    jobs = (
+        RepairTicket.objects.filter(technician_id__in=rows, state__in=TECHNICIAN_ACTIVE_STATES)
+        .select_related("customer")
+        .only(
+            "number",
+            "state",
+            "version",
+            "technician_id",
+            "due_at",
+            "arrived_at",
+            "appointment_start",
+            "appointment_end",
+            "customer__name",
+        )
+        .order_by("appointment_start", "due_at", "pk")
+    )
+    for job in jobs:
+        row = rows[job.technician_id]
+        window = job.appointment
+        before_arrival = job.state == State.DISPATCHED
+        if job.due_at < now or (window and before_arrival and window[1] < now):
+            row.late.append(job)
+        if window is None:
+            row.unplanned.append(job)
+            row.jobs_today += 1
+            continue
+        start, end = (timezone.localtime(moment) for moment in window)
+        if start.date() == today:
+            row.jobs_today += 1
+        if start.date() not in days:
+            if start.date() < today:
+                row.unplanned.append(job)
+            continue
+        first = max(start.hour, TIMELINE_FIRST_HOUR)
+        last = min(end.hour + (1 if end.minute else 0), TIMELINE_FIRST_HOUR + TIMELINE_HOURS)
+        if last <= first:  # wholly before or after the board's hours
+            row.unplanned.append(job)
+            continue
+        offset = days.index(start.date()) * TIMELINE_HOURS + (first - TIMELINE_FIRST_HOUR)
+        row.blocks.append(
+            {"ticket": job, "column": offset + 2, "span": last - first, "start": start, "end": end}
+        )
+    local_now = timezone.localtime(now)
+    hours = [
+        {
+            "day": day,
+            "hour": hour,
+            "column": index * TIMELINE_HOURS + (hour - TIMELINE_FIRST_HOUR) + 2,
+            "first_of_day": hour == TIMELINE_FIRST_HOUR,
+            "past": (day, hour) < (local_now.date(), local_now.hour),
+        }
+        for index, day in enumerate(days)
+        for hour in range(TIMELINE_FIRST_HOUR, TIMELINE_FIRST_HOUR + TIMELINE_HOURS)
+    ]
+    waiting = list(waiting[: TIMELINE_WAITING + 1])
+    return {
+        "days": days,
+        "hours": hours,
+        "rows": list(rows.values()),
+        "waiting": waiting[:TIMELINE_WAITING],
+        "more_waiting": len(waiting) > TIMELINE_WAITING,
+    }

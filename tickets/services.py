@@ -21,7 +21,7 @@ from customers.models import Customer, FaultCategory, Unit
 from customers.services import register_customer, register_unit
 from notifications.services import notify, notify_customer
 from tickets import sla_services
-from tickets.choices import Channel
+from tickets.choices import AppointmentRequester, Channel
 from tickets.models import (
     TRANSITION_LABELS,
     FaultCode,
@@ -72,6 +72,8 @@ class CallDetails:
     channel: str = "phone"
     priority: str = "normal"
     fault_code: str = ""  # the library's code as typed or picked (tickets.faultcodes); blank: none
+    # 预约时间段 agreed on the call (start, end), if any; who asked is the customer.
+    appointment: tuple[datetime.datetime, datetime.datetime] | None = None
 
 
 def fault_code_for(product_model_id: int, text: str) -> FaultCode | None:
@@ -106,7 +108,6 @@ def _register_call(
     unit: Unit,
     details: CallDetails,
     reported_by: User | None,
-    visit_window: tuple[datetime.datetime, datetime.datetime] | None = None,
     event_data: dict | None = None,
 ) -> RepairTicket:
     """The intake of a call, whoever logs it (the desk, or the customer in their channel): the same
@@ -116,6 +117,8 @@ def _register_call(
     fault_category = check_fault_category(unit, details.fault_category)
     fault_code = fault_code_for(unit.product_model_id, details.fault_code)
     now = timezone.now()
+    if details.appointment is not None:
+        check_appointment(*details.appointment, now=now)
     decision = verdict_for_unit(
         unit,
         report_date=timezone.localdate(now),
@@ -123,7 +126,6 @@ def _register_call(
         fault_category=fault_category,
         conditions=details.conditions,
     )
-    window_start, window_end = visit_window or (None, None)
     ticket = RepairTicket.objects.create(
         number=allocate_ticket_number(customer.branch),
         branch=customer.branch,
@@ -140,11 +142,11 @@ def _register_call(
         service_category=service_category_for(decision),
         warranty_remedy=decision.remedy.value,
         warranty_decision=_stored_decision(decision),
-        visit_window_start=window_start,
-        visit_window_end=window_end,
         reported_at=now,
         state_changed_at=now,
         due_at=default_due_at(now),
+        appointment_start=details.appointment[0] if details.appointment else None,
+        appointment_end=details.appointment[1] if details.appointment else None,
     )
     TicketEvent.objects.create(
         ticket=ticket,
@@ -155,6 +157,22 @@ def _register_call(
         note=details.fault_description,
         data={"warranty": _stored_decision(decision), **(event_data or {})},
     )
+    if details.appointment is not None:
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=reported_by,
+            at=now,
+            action="set_appointment",
+            from_state=ticket.state,
+            to_state=ticket.state,
+            note=_("报修时与客户约定。"),
+            data={
+                "before": None,
+                "after": _window_data(ticket),
+                "requested_by": AppointmentRequester.CUSTOMER,
+                **(event_data or {}),
+            },
+        )
     sla_services.set_deadlines(ticket, now)
     _tell_supervisors_of_pressing_call(ticket)
     return ticket
@@ -197,9 +215,9 @@ def log_self_reported_call(
             fault_description=details.fault_description,
             fault_cause=details.fault_cause,
             channel=Channel.SELF,
+            appointment=visit_window,
         ),
         reported_by=None,
-        visit_window=visit_window,
         event_data={"by": "customer"},
     )
     FaultPhoto.objects.bulk_create(
@@ -573,4 +591,131 @@ def depart(*, ticket_id: int, user: User, expected_version: int | None, eta_minu
             )
             % {"number": ticket.number, "technician": user, "eta": f"{timezone.localtime(eta):%H:%M}"},
         )
+    return ticket
+
+
+# A visit's window can be agreed while nobody has arrived yet.
+APPOINTMENT_STATES = (State.REPORTED, State.DISPATCHED)
+MAX_APPOINTMENT_HOURS = 12
+MAX_APPOINTMENT_DAYS_AHEAD = 90
+
+
+def check_appointment(start: datetime.datetime, end: datetime.datetime, *, now: datetime.datetime) -> None:
+    """A window the service can keep: it ends after it starts, within a working day's length, not over
+    already, and within three months."""
+    if end <= start:
+        raise UserError(_("预约结束时间必须晚于开始时间。"), field="appointment_end")
+    if end - start > datetime.timedelta(hours=MAX_APPOINTMENT_HOURS):
+        raise UserError(
+            _("预约时间段最长 %(hours)d 小时。") % {"hours": MAX_APPOINTMENT_HOURS}, field="appointment_end"
+        )
+    if end <= now:
+        raise UserError(_("预约时间段已经过去,请选择以后的时间。"), field="appointment_date")
+    if start > now + datetime.timedelta(days=MAX_APPOINTMENT_DAYS_AHEAD):
+        raise UserError(
+            _("预约日期最远为 %(days)d 天以后。") % {"days": MAX_APPOINTMENT_DAYS_AHEAD},
+            field="appointment_date",
+        )
+
+
+def _window_data(ticket: RepairTicket) -> list[str] | None:
+    if ticket.appointment is None:
+        return None
+    return [moment.isoformat() for moment in ticket.appointment]
+
+
+def may_set_appointment(ticket: RepairTicket, user: User) -> bool:
+    """Dispatchers and supervisors of the ticket's branch, and the technician sent to it, before arrival."""
+    if ticket.state not in APPOINTMENT_STATES:
+        return False
+    if ticket.technician_id is not None and ticket.technician_id == user.pk:
+        return True
+    return user.has_role(Role.DISPATCHER, Role.SUPERVISOR) and user.in_branch(ticket.branch_id)
+
+
+def set_appointment(
+    *,
+    ticket_id: int,
+    user: User,
+    expected_version: int | None,
+    window: tuple[datetime.datetime, datetime.datetime] | None,
+    requested_by: str,
+    reason: str,
+) -> RepairTicket:
+    """Agree, move or clear the visit's time window (预约时间段). The history row says who asked and why;
+    the arrival deadline follows the new window (tickets.sla_services.apply_appointment)."""
+    reason = reason.strip()
+    if requested_by not in AppointmentRequester.values:
+        raise UserError(_("请选择是谁提出的预约。"), field="requested_by")
+    with transaction.atomic():
+        ticket = RepairTicket.objects.lock(ticket_id, expected_version)
+        if not may_set_appointment(ticket, user):
+            if ticket.state not in APPOINTMENT_STATES:
+                raise Conflict(
+                    _("工单当前状态为“%(state)s”,技术员已到达或工单已结束,不能再改预约时间。")
+                    % {"state": ticket.get_state_display()}
+                )
+            raise PermissionDenied(_("您不能修改该工单的预约时间。"))
+        now = timezone.now()
+        if window is not None:
+            check_appointment(*window, now=now)
+        if ticket.appointment is not None and not reason:
+            raise UserError(_("修改或取消预约时间,请填写原因。"), field="reason")
+        if window == ticket.appointment:
+            raise UserError(_("预约时间没有变化。"), field="appointment_date")
+        before = _window_data(ticket)
+        ticket.appointment_start, ticket.appointment_end = window if window else (None, None)
+        ticket.version += 1
+        ticket.save(update_fields=["appointment_start", "appointment_end", "version"])
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=user,
+            at=now,
+            action="set_appointment",
+            from_state=ticket.state,
+            to_state=ticket.state,
+            note=reason,
+            data={"before": before, "after": _window_data(ticket), "requested_by": requested_by},
+        )
+        sla_services.apply_appointment(ticket)
+    return ticket
+
+
+DEFAULT_VISIT_HOURS = 2
+
+
+def dispatch_into_window(
+    *,
+    ticket_id: int,
+    user: User,
+    expected_version: int | None,
+    technician: User | None,
+    start: datetime.datetime,
+) -> RepairTicket:
+    """The timeline board's drop: dispatch the ticket to the technician and book the visit from `start`,
+    in one transaction (both or neither). The window keeps its agreed length (two hours when there was
+    none); moving an agreed window is recorded as the service centre's change, like any other."""
+    with transaction.atomic():
+        ticket = apply_transition(
+            ticket_id=ticket_id,
+            user=user,
+            name="dispatch",
+            expected_version=expected_version,
+            technician=technician,
+        )
+        length = (
+            ticket.appointment[1] - ticket.appointment[0]
+            if ticket.appointment is not None
+            else datetime.timedelta(hours=DEFAULT_VISIT_HOURS)
+        )
+        window = (start, start + length)
+        if window != ticket.appointment:
+            ticket = set_appointment(
+                ticket_id=ticket.pk,
+                user=user,
+                expected_version=ticket.version,
+                window=window,
+                requested_by=AppointmentRequester.SERVICE,
+                reason=_("派工时在时间轴上安排。"),
+            )
     return ticket

@@ -138,6 +138,21 @@ def deadline_times(
     return DeadlineTimes(start, warn_at, due_at, escalate_at, confirmed)
 
 
+def appointment_times(
+    times: DeadlineTimes, start: datetime.datetime, end: datetime.datetime, *, escalation_hours: Decimal
+) -> DeadlineTimes:
+    """The arrival deadline of a visit with an agreed window (预约时间段, issue #18): due at the window's end,
+    whether that is sooner or later than the policy's target (it is the promise made to the customer),
+    warned at its start, escalated `escalation_hours` of clock time after it."""
+    return DeadlineTimes(
+        started_at=times.started_at,
+        warn_at=start,
+        due_at=end,
+        escalate_at=end + datetime.timedelta(seconds=round(escalation_hours * 3600)),
+        confirmed=True,
+    )
+
+
 COUNTDOWN_OK = "ok"
 COUNTDOWN_WARNING = "warning"
 COUNTDOWN_BREACHED = "breached"

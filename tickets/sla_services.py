@@ -85,6 +85,8 @@ def _deadline_row(
 ) -> TicketDeadline:
     warning, escalation = _fractions()
     times = sla.deadline_times(target, start, calendar, warning_fraction=warning, escalation_hours=escalation)
+    if milestone == Milestone.ARRIVAL and ticket.appointment is not None:
+        times = sla.appointment_times(times, *ticket.appointment, escalation_hours=escalation)
     return TicketDeadline(
         ticket=ticket,
         milestone=milestone,
@@ -128,12 +130,34 @@ def recompute_deadlines(ticket: RepairTicket) -> None:
         current = existing.get(milestone)
         if current is not None and current.met_at is not None:
             continue
-        if current is not None and (current.target_hours, current.basis) == (target.hours, target.basis):
+        if (
+            current is not None
+            and (current.target_hours, current.basis) == (target.hours, target.basis)
+            and (milestone != Milestone.ARRIVAL or ticket.appointment is None)
+        ):
             continue
         row = _deadline_row(ticket, milestone, target, current.started_at if current else start, calendar)
         if current is not None:
             row.pk, row.alert_level = current.pk, current.alert_level
         row.save()
+    refresh_next_deadline(ticket)
+
+
+def apply_appointment(ticket: RepairTicket) -> None:
+    """The visit's window was set, moved or cleared: the arrival deadline, if not met yet, follows it
+    (or goes back to its policy's target), counted from when its clock started (inside the caller's
+    transaction, the ticket locked). A paused clock is rebuilt when it resumes."""
+    deadline = ticket.deadlines.filter(milestone=Milestone.ARRIVAL, met_at__isnull=True).first()
+    if deadline is None or ticket.clock_paused:
+        return
+    target = sla.Target(deadline.target_hours, deadline.basis, deadline.policy_id)
+    row = _deadline_row(
+        ticket, Milestone.ARRIVAL, target, deadline.started_at, calendar_for_branch(ticket.branch)
+    )
+    row.pk, row.alert_level = deadline.pk, deadline.alert_level
+    if row.due_at != deadline.due_at:
+        row.alert_level = AlertLevel.NONE  # a new promise: its warning and breach alerts are due afresh
+    row.save()
     refresh_next_deadline(ticket)
 
 
@@ -286,6 +310,8 @@ def resume_clock(*, ticket_id: int, user: User) -> RepairTicket:
     ticket.clock_paused = False
     ticket.version += 1
     ticket.save(update_fields=["clock_paused", "version"])
+    if ticket.appointment is not None:  # the agreed window, not the hours left, decides the arrival
+        apply_appointment(ticket)
     refresh_next_deadline(ticket)
     TicketEvent.objects.create(
         ticket=ticket,

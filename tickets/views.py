@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.calendars import confirmed_years
 from accounts.idempotency import idempotent
-from accounts.models import Role, User
+from accounts.models import Branch, Role, User
 from aftersales.errors import Conflict, UserError
 from aftersales.workcalendar import unconfirmed_note
 from customers.forms import NewCustomerForm, NewUnitForm
@@ -27,6 +27,7 @@ from customers.selectors import find_customers
 from tickets import answers, sla_services
 from tickets.access import access_ticket
 from tickets.forms import (
+    AppointmentForm,
     ApproveReturnForm,
     BulkActionForm,
     CallForm,
@@ -35,6 +36,7 @@ from tickets.forms import (
     HandOverForm,
     ReviseFaultForm,
     TicketFilterForm,
+    TimelineDropForm,
     TransitionForm,
     offer_fault_codes,
 )
@@ -54,9 +56,11 @@ from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
 from tickets.selectors import (
     SORTS,
     clean_sort,
+    dispatch_suggestions,
     filtered_tickets,
     open_tickets_of_unit,
     sort_tickets,
+    timeline_board,
     unit_tickets_for_intake,
 )
 from tickets.services import (
@@ -67,8 +71,11 @@ from tickets.services import (
     available_transitions,
     bulk_transition,
     depart,
+    dispatch_into_window,
     dispatchable_technicians,
+    may_set_appointment,
     revise_fault,
+    set_appointment,
     take_call,
 )
 
@@ -205,6 +212,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 conditions=frozenset(cleaned["conditions"]),
                 channel=cleaned["channel"],
                 priority=cleaned["priority"],
+                appointment=cleaned["appointment"],
             )
             try:
                 ticket = take_call(
@@ -438,9 +446,24 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "now": timezone.now(),
             "deadlines": deadline_rows(ticket),
             "may_pause": sla_services.may_pause(ticket, request.user),
+            "appointment_form": _appointment_form(ticket)
+            if may_set_appointment(ticket, request.user)
+            else None,
             "pause_reasons": ClockPause.Reason.choices,
         },
     )
+
+
+def _appointment_form(ticket: RepairTicket) -> AppointmentForm:
+    initial = {"version": ticket.version}
+    if ticket.appointment is not None:
+        start, end = (timezone.localtime(moment) for moment in ticket.appointment)
+        initial |= {
+            "appointment_date": start.date(),
+            "appointment_start": start.time(),
+            "appointment_end": end.time(),
+        }
+    return AppointmentForm(initial=initial)
 
 
 def deadline_rows(ticket: RepairTicket) -> list[dict]:
@@ -577,6 +600,50 @@ def ticket_depart(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+@idempotent
+def ticket_appointment(request: HttpRequest, pk: int) -> HttpResponse:
+    """预约时间段: agree, move or clear the visit's window; the history records who asked and why."""
+    ticket = access_ticket(request.user, pk)
+    form = AppointmentForm(request.POST)
+    if not form.is_valid():
+        return answers.refused(request, next(iter(form.errors.values()))[0], ticket.get_absolute_url())
+    try:
+        ticket = set_appointment(
+            ticket_id=ticket.pk,
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+            window=form.cleaned_data["appointment"],
+            requested_by=form.cleaned_data["requested_by"],
+            reason=form.cleaned_data["reason"],
+        )
+    except Conflict as exc:
+        ticket.refresh_from_db()
+        return answers.refused(
+            request,
+            str(exc),
+            ticket.get_absolute_url(),
+            conflict=True,
+            server={_("状态"): ticket.get_state_display()},
+            current=answers.versions(ticket, bumped_ticket=True),
+        )
+    except UserError as exc:
+        return answers.refused(request, str(exc), ticket.get_absolute_url())
+    if ticket.appointment is None:
+        done = _("已取消预约时间,到达期限恢复按时限规则计算。")
+    else:
+        done = _("预约时间已定为 %(window)s,到达期限以此为准。") % {"window": appointment_text(ticket)}
+    return answers.done(
+        request, done, ticket.get_absolute_url(), written=answers.versions(ticket, bumped_ticket=True)
+    )
+
+
+def appointment_text(ticket: RepairTicket) -> str:
+    start, end = (timezone.localtime(moment) for moment in ticket.appointment)
+    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+
+
+@login_required
 @require_GET
 def dispatch_board(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -600,7 +667,9 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     carried_over = {ticket.pk for ticket in waiting if ticket.reported_at < start_of_today}
     more_waiting = len(waiting) > BOARD_SIZE
     waiting = waiting[:BOARD_SIZE]
-    technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN).select_related("branch")
+    technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN).select_related(
+        "branch", "technician_profile"
+    )
     if not user.sees_all_branches:
         technicians = technicians.filter(branch_id=user.branch_id)
     loads = list(technician_loads(technicians))
@@ -617,11 +686,14 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     no_technician = render_to_string(
         "tickets/dispatch_board.html#technician_options", {"technicians": []}, request
     )
+    now = timezone.now()
+    suggestions = dispatch_suggestions(waiting, loads, now)
     rows = [
         {
             "ticket": ticket,
             "carried_over": ticket.pk in carried_over,
             "technician_options": options.get(ticket.branch_id, no_technician),
+            "suggestions": suggestions.get(ticket.pk, ()),
         }
         for ticket in waiting
     ]
@@ -637,7 +709,85 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/dispatch_board.html",
-        {"rows": rows, "loads": loads, "more_waiting": more_waiting, "now": timezone.now()},
+        {"rows": rows, "loads": loads, "more_waiting": more_waiting, "now": now},
+    )
+
+
+def _may_dispatch(user: User) -> None:
+    if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
+        raise PermissionDenied(_("只有客服/调度和服务主任可以派工。"))
+
+
+@login_required
+@require_GET
+def timeline(request: HttpRequest) -> HttpResponse:
+    """The timeline board: technicians as rows, today's and tomorrow's hours as columns, visits in their
+    windows, waiting tickets beside; drop one on a technician's hour (static/js/timeline.js) to dispatch."""
+    user = request.user
+    _may_dispatch(user)
+    # Headquarters plans any branch (one at a time); everyone else their own.
+    if user.sees_all_branches:
+        branches = list(Branch.objects.filter(is_active=True).exclude(kind=Branch.Kind.HEADQUARTERS))
+    else:
+        branches = [user.branch] if user.branch_id else []
+    chosen = request.GET.get("branch", "")
+    branch = next((b for b in branches if str(b.pk) == chosen), branches[0] if branches else None)
+    technicians = list(
+        User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN, branch=branch)
+        .select_related("technician_profile")
+        .order_by("last_name", "first_name", "pk")
+    )
+    waiting = (
+        RepairTicket.objects.visible_to(user)
+        .for_board()
+        .filter(branch=branch)
+        .order_by("appointment_start", "due_at", "pk")
+    )
+    now = timezone.now()
+    return render(
+        request,
+        "tickets/timeline.html",
+        {**timeline_board(technicians, waiting, now), "branches": branches, "branch": branch, "now": now},
+    )
+
+
+@login_required
+@require_POST
+@idempotent
+def timeline_drop(request: HttpRequest, pk: int) -> HttpResponse:
+    """A ticket dropped on a technician's hour: dispatched and booked there, or refused with why."""
+    ticket = access_ticket(request.user, pk)
+    _may_dispatch(request.user)
+    back = f"{reverse('tickets:timeline')}?branch={ticket.branch_id}"
+    form = TimelineDropForm(request.POST, technicians=dispatchable_technicians(ticket))
+    if not form.is_valid():
+        return answers.refused(request, next(iter(form.errors.values()))[0], back)
+    try:
+        ticket = dispatch_into_window(
+            ticket_id=ticket.pk,
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+            technician=form.cleaned_data["technician"],
+            start=form.start,
+        )
+    except Conflict as exc:
+        ticket.refresh_from_db()
+        return answers.refused(
+            request,
+            str(exc),
+            back,
+            conflict=True,
+            server={_("状态"): ticket.get_state_display()},
+            current=answers.versions(ticket, bumped_ticket=True),
+        )
+    except UserError as exc:
+        return answers.refused(request, str(exc), back)
+    return answers.done(
+        request,
+        _("已派工:工单 %(number)s 交给 %(technician)s,预约 %(window)s。")
+        % {"number": ticket.number, "technician": ticket.technician, "window": appointment_text(ticket)},
+        back,
+        written=answers.versions(ticket, bumped_ticket=True),
     )
 
 

@@ -1,7 +1,8 @@
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from accounts.models import Branch, User
+from accounts.models import Branch, TechnicianLeave, TechnicianProfile, TechnicianSkill, User
 
 PASSWORD = "pw-for-tests-1"
 
@@ -36,3 +37,33 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.groups.set(Group.objects.filter(name__in=extracted))
         self.save()
+
+
+class TechnicianProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TechnicianProfile
+        django_get_or_create = ["user"]
+
+    user = factory.SubFactory(UserFactory, roles=["technician"])
+    home_zone = "city"
+    zones_served = factory.LazyFunction(lambda: ["city"])
+    working_weekdays = factory.LazyFunction(lambda: [0, 1, 2, 3, 4, 5, 6])
+
+
+class TechnicianSkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TechnicianSkill
+
+    technician = factory.SubFactory(UserFactory, roles=["technician"])
+    category = "appliance"
+    valid_until = None
+
+
+class TechnicianLeaveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TechnicianLeave
+
+    technician = factory.SubFactory(UserFactory, roles=["technician"])
+    starts_on = factory.LazyFunction(timezone.localdate)
+    ends_on = factory.SelfAttribute("starts_on")
+    reason = "年假"

@@ -119,7 +119,7 @@ def test_report_follow_and_answer_on_a_phone(open_page, browser, live_server, sm
     expect(page.get_by_test_id("portal-verdict")).to_be_visible()
     expect(page.get_by_test_id("portal-photos").locator("img")).to_have_count(1)
     ticket = RepairTicket.objects.get(customer=customer)
-    assert ticket.channel == "self" and ticket.visit_window_start is not None
+    assert ticket.channel == "self" and ticket.appointment_start is not None
 
     # On the dispatch board of the desk.
     desk = open_page()

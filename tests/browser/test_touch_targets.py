@@ -68,7 +68,8 @@ def test_technician_pages_are_touch_friendly(open_page, people, air_conditioner,
     assert_no_horizontal_scroll(page)
 
     page.goto(ticket.get_absolute_url())
-    page.locator("summary").tap()  # the on-site fault revision form, with its checkboxes
+    # The on-site fault revision form, with its checkboxes (the appointment form above it is open already).
+    page.locator("summary", has_text="修改故障原因").tap()
     expect(page.locator("details[open] textarea[name=note]")).to_be_visible()
     assert_touch_targets_large_enough(page)
     assert_no_horizontal_scroll(page)

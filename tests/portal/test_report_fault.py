@@ -87,8 +87,8 @@ def test_a_report_with_a_photo_and_a_window_is_a_self_reported_ticket_on_the_dis
     assert response.status_code == 302 and response.url == f"/p/t/{ticket.pk}/"
     assert (ticket.channel, ticket.reported_by, ticket.state) == (Channel.SELF, None, State.REPORTED)
     assert (
-        ticket.visit_window_start == datetime.datetime.fromisoformat(value)
-        and ticket.visit_window_end > ticket.visit_window_start
+        ticket.appointment_start == datetime.datetime.fromisoformat(value)
+        and ticket.appointment_end > ticket.appointment_start
     )
     assert ticket.warranty_decision["reasons"] and ticket.number.startswith(unit.owner.branch.code)
     event = ticket.events.get()

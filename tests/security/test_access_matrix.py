@@ -114,6 +114,16 @@ ACCESS: dict[str, R] = {
     "tickets:record_contact": POST(ALL, objects={"pk": "ticket_dispatched"}),
     # The gate is the ticket's scope; only its assigned technician passes the service (tests/tickets/test_field_day.py).
     "tickets:depart": POST(ALL, objects={"pk": "ticket_dispatched"}),
+    # The gate is the ticket's scope; the service lets dispatchers, supervisors and the assigned technician
+    # set the window (tests/tickets/test_appointments.py).
+    "tickets:appointment": POST(ALL, objects={"pk": "ticket_dispatched"}),
+    "tickets:timeline": GET({D, S}),
+    "tickets:timeline_drop": POST(
+        {D, S},
+        objects={"pk": "ticket_reported"},
+        body={"version": "ticket_reported.version", "technician": "branch_technician"},
+        special={T: 404},
+    ),
     # The technician's app (PWA): the manifest and the service worker carry no data.
     "manifest": R(ALL, public=True),
     "service_worker": R(ALL, public=True),

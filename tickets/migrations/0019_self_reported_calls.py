@@ -31,16 +31,6 @@ class Migration(migrations.Migration):
                 'ordering': ['pk'],
             },
         ),
-        migrations.AddField(
-            model_name='repairticket',
-            name='visit_window_end',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='预约上门结束'),
-        ),
-        migrations.AddField(
-            model_name='repairticket',
-            name='visit_window_start',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='预约上门开始'),
-        ),
         migrations.AlterField(
             model_name='repairticket',
             name='channel',
@@ -55,10 +45,6 @@ class Migration(migrations.Migration):
             model_name='slapolicy',
             name='channel',
             field=models.CharField(blank=True, choices=[('phone', '电话'), ('letter', '来信'), ('walk_in', '上门送修'), ('web', '网上报修'), ('self', '客户自助报修')], max_length=10, verbose_name='报修方式'),
-        ),
-        migrations.AddConstraint(
-            model_name='repairticket',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('visit_window_end__isnull', True), ('visit_window_start__isnull', True)), ('visit_window_end__gt', models.F('visit_window_start')), _connector='OR'), name='tickets_repairticket_visit_window'),
         ),
         migrations.AddField(
             model_name='faultphoto',

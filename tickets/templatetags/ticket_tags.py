@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from tickets import sla
+from tickets.choices import AppointmentRequester
 from tickets.models import TRANSITION_LABELS, State
 
 register = template.Library()
@@ -72,3 +73,25 @@ def yuan(amount) -> str:
     if amount is None or amount == "":
         return "—"
     return f"¥{Decimal(amount):,.2f}"
+
+
+@register.filter
+def window(start: datetime.datetime | None, end: datetime.datetime | None = None) -> str:
+    """预约时间段 as the user reads it: 2026-12-05 09:00–11:00 (local time); "" without one."""
+    if start is None or end is None:
+        return ""
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+
+
+@register.filter
+def window_of(moments: list[str] | None) -> str:
+    """A window stored in a history row (two ISO datetimes) or "—"."""
+    if not moments:
+        return "—"
+    return window(*(datetime.datetime.fromisoformat(moment) for moment in moments))
+
+
+@register.filter
+def requester_label(code: str) -> str:
+    return AppointmentRequester(code).label if code in AppointmentRequester.values else code

@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 import claims.demo
 import parts.demo
 import surveys.demo
-from accounts.models import Branch, Role, User
+from accounts.models import Branch, Role, TechnicianLeave, TechnicianProfile, TechnicianSkill, User
 from aftersales.demo import (
     ACTOR_FOR,
     CITY_DISTRICTS,
@@ -32,6 +32,7 @@ from aftersales.demo import (
     NOTES,
     PATHS,
     STEP_HOURS,
+    TECHNICIAN_FACTS,
     ZONE_DISTANCES,
 )
 from customers.models import Customer, FaultCategory, ProductModel, ServiceZone
@@ -48,7 +49,7 @@ from tickets.return_services import (
     approve_return,
     finish_factory_repair,
 )
-from tickets.services import CallDetails, apply_transition, log_call
+from tickets.services import CallDetails, apply_transition, log_call, set_appointment
 from warranty.models import WarrantyPolicy
 
 BRANCHES = [
@@ -174,6 +175,7 @@ class Command(BaseCommand):
     def handle(self, *args, customers: int, **options) -> None:
         branches = self._branches()
         users = self._users(branches)
+        self._technician_facts(users)
         models = self._product_models()
         if Customer.objects.filter(branch__code__in=["SH", "HZ"]).exists():
             self.stdout.write("Demo customers already present; none added.")
@@ -206,6 +208,37 @@ class Command(BaseCommand):
                 user.groups.set(Group.objects.filter(name__in=roles))
             users[username] = user
         return users
+
+    @staticmethod
+    def _technician_facts(users: dict[str, User]) -> None:
+        """Skills, zones, working days and leave of the demo technicians, for the board's suggestions
+        (only for technicians who have none yet, so an admin's edits survive a second run)."""
+        today = timezone.localdate()
+        for username, facts in TECHNICIAN_FACTS.items():
+            technician = users[username]
+            if TechnicianProfile.objects.filter(user=technician).exists():
+                continue
+            TechnicianProfile.objects.create(
+                user=technician,
+                home_zone=facts["home_zone"],
+                zones_served=facts["zones_served"],
+                working_weekdays=facts["working_weekdays"],
+            )
+            for category, certificate, months in facts["skills"]:
+                TechnicianSkill.objects.create(
+                    technician=technician,
+                    category=category,
+                    certificate=certificate,
+                    valid_until=None if months is None else today + datetime.timedelta(days=30 * months),
+                )
+            for days_ahead, length, reason in facts["leave"]:
+                first = today + datetime.timedelta(days=days_ahead)
+                TechnicianLeave.objects.create(
+                    technician=technician,
+                    starts_on=first,
+                    ends_on=first + datetime.timedelta(days=length - 1),
+                    reason=reason,
+                )
 
     def _product_models(self) -> list[ProductModel]:
         policies = {policy.slug: policy for policy in WarrantyPolicy.objects.all()}
@@ -260,8 +293,28 @@ class Command(BaseCommand):
                     ),
                 )
             self._drive(ticket, target, users, branch.code == "HZ", logged_at)
+        self._appointments(users, now)
         # The overdue tickets get their warnings and breach alerts, as the beat would have sent them.
         sla_services.sweep(now)
+
+    @staticmethod
+    def _appointments(users: dict[str, User], now: datetime.datetime) -> None:
+        """Windows agreed with the customers of the open visits (issue #18), tomorrow between 09:00 and
+        17:00, so the timeline board has blocks and the suggestions have booked windows to weigh."""
+        tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
+        open_visits = RepairTicket.objects.filter(state__in=[State.REPORTED, State.DISPATCHED]).order_by("pk")
+        for index, ticket in enumerate(open_visits):
+            if index % 3 == 2:  # every third call agreed no time
+                continue
+            start = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(9 + index % 4 * 2)))
+            set_appointment(
+                ticket_id=ticket.pk,
+                user=users["hz_dispatcher" if ticket.branch.code == "HZ" else "dispatcher"],
+                expected_version=ticket.version,
+                window=(start, start + datetime.timedelta(hours=2)),
+                requested_by="customer",
+                reason="",
+            )
 
     @staticmethod
     def _location(branch_code: str, fake: Faker, rng: random.Random) -> dict:
