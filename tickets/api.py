@@ -8,15 +8,17 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.idempotency import idempotent
 from accounts.models import User
 from aftersales.bounds import VERSION_RANGE
+from aftersales.drf import IDEMPOTENCY_PARAMETER, IF_MATCH_PARAMETER, etag, form_errors, if_match_version
 from customers.models import Customer, FaultCategory, Unit
 from tickets.access import access_ticket
 from tickets.forms import FAULT_DESCRIPTION_MAX_CHARS, TicketFilterForm
@@ -264,14 +266,25 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def list(self, request: Request, *args, **kwargs) -> Response:
         form = TicketFilterForm(request.query_params or None, user=request.user)
         if form.is_bound and not form.is_valid():
-            return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
+            raise form_errors(form)
         page = self.paginate_queryset(filtered_tickets(request.user, form))
         return self.get_paginated_response(TicketSerializer(page, many=True).data)
 
-    @extend_schema(responses=TicketDetailSerializer)
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                TicketDetailSerializer,
+                description="The ticket; its ETag is its version, for If-Match on the next write.",
+            ),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
+        },
+    )
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         ticket = access_ticket(request.user, int(pk), queryset=RepairTicket.objects.for_detail())
-        return Response(TicketDetailSerializer(ticket).data)
+        tag = etag(ticket.version)
+        if request.headers.get("If-None-Match") == tag:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+        return Response(TicketDetailSerializer(ticket).data, headers={"ETag": tag})
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
     @idempotent
@@ -290,18 +303,26 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ticket = log_call(user=request.user, unit=data["unit"], details=details)
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TransitionSerializer, responses={200: TicketSerializer})
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: TicketSerializer},
+        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_PARAMETER],
+        examples=[
+            OpenApiExample("dispatch", request_only=True, value={"technician": 7, "note": "上午到"}),
+        ],
+    )
     @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[a-z_]+)")
     @idempotent
     def transition(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         ticket = access_ticket(request.user, int(pk))
         if name not in TRANSITION_ACTORS:
-            return Response({"detail": f"unknown transition {name!r}"}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound(_("没有名为“%(name)s”的操作。") % {"name": name})
         serializer = TransitionSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = dict(serializer.validated_data)
+        data["version"] = if_match_version(request, data.get("version"))
         ticket = self._run_transition(ticket, request.user, name, data)
-        return Response(TicketSerializer(ticket).data)
+        return Response(TicketSerializer(ticket).data, headers={"ETag": etag(ticket.version)})
 
     @staticmethod
     def _run_transition(ticket: RepairTicket, user: User, name: str, data: dict) -> RepairTicket:
@@ -366,7 +387,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if request.method == "GET":
             report = current_report(ticket)
             if report is None:
-                return Response({"detail": _("本次上门尚未填写服务报告。")}, status=status.HTTP_404_NOT_FOUND)
+                raise NotFound(_("本次上门尚未填写服务报告。"))
             return Response(ServiceReportSerializer(report).data)
         serializer = ServiceReportPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -411,7 +432,7 @@ def unit_warranty(request: Request, serial: str) -> Response:
     if fault not in FaultCause.values:
         errors["fault"] = [str(_("未知的故障原因。"))]
     if errors:
-        return Response(errors, status=400)
+        raise ValidationError(errors)
     try:
         decision = verdict_for_unit(
             unit,
@@ -420,5 +441,5 @@ def unit_warranty(request: Request, serial: str) -> Response:
             fault_category=request.query_params.get("fault_category", unit.product_model.category),
         )
     except rules.InvalidWarrantyRequest as exc:
-        return Response({field: [message] for field, message in exc.errors.items()}, status=400)
+        raise ValidationError({field: [message] for field, message in exc.errors.items()}) from exc
     return Response({"serial_number": unit.serial_number, **decision.as_dict()})

@@ -73,7 +73,7 @@ def test_a_session_api_post_without_csrf_is_refused_and_a_token_client_is_exempt
     session.force_login(world.users["dispatcher"])
     refused = session.post(url, {}, content_type="application/json")
     assert refused.status_code == 403
-    assert "CSRF" in refused.json()["detail"]
+    assert "CSRF" in refused.json()["message"]
 
     _token, key = ApiToken.issue(world.users["dispatcher"])
     api_client = Client(enforce_csrf_checks=True)
