@@ -91,6 +91,17 @@ def form_errors(form) -> exceptions.ValidationError:
     )
 
 
+def object_id(pk) -> int:
+    """A URL's id as a database id; anything else (a word, 10**30) is an object that does not exist."""
+    try:
+        value = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
+    if not 1 <= value <= 2_147_483_647:
+        raise Http404
+    return value
+
+
 # --- lists ---
 
 

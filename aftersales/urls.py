@@ -6,12 +6,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenView
+from customers.api import CustomerViewSet, UnitViewSet
+from surveys.api import FollowUpCallViewSet
 from tickets import pwa_views
 from tickets import views as ticket_views
 from tickets.api import TicketViewSet
 
 router = DefaultRouter(trailing_slash=False)
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("units", UnitViewSet, basename="unit")
+router.register("follow-up-calls", FollowUpCallViewSet, basename="follow-up-call")
 
 api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),

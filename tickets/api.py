@@ -32,7 +32,13 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.permissions import TRANSITION_ACTORS
-from tickets.report_services import current_report, decode_signature, missing_for_signature, save_report
+from tickets.report_services import (
+    current_report,
+    decode_signature,
+    missing_for_signature,
+    save_report,
+    sign_report,
+)
 from tickets.reports import FeeReason, PaymentMethod
 from tickets.return_services import (
     FactoryRepair,
@@ -188,6 +194,9 @@ class ServiceReportPartSerializer(serializers.ModelSerializer):
 
 class ServiceReportSerializer(serializers.ModelSerializer):
     parts = ServiceReportPartSerializer(many=True, read_only=True)
+    # Declared: a read-only model field loses `blank`, and the schema then refused the empty value.
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, allow_blank=True, read_only=True)
+    fee_reason = serializers.ChoiceField(choices=FeeReason.choices, allow_blank=True, read_only=True)
     photos = serializers.SerializerMethodField()
     is_signed = serializers.BooleanField(read_only=True)
     missing = serializers.SerializerMethodField(help_text="What still blocks the customer's signature.")
@@ -255,6 +264,16 @@ class ServiceReportPatchSerializer(serializers.Serializer):
         help_text="Needed for a fee when the verdict's payer is the company.",
     )
     fee_reason_note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class ReportSignatureSerializer(serializers.Serializer):
+    signer_name = serializers.CharField(
+        max_length=60, help_text="The customer's name (not the technician's)."
+    )
+    signature = serializers.CharField(max_length=2_000_000, help_text="data:image/png;base64,…")
+    version = serializers.IntegerField(
+        required=False, help_text="The report version the customer read.", **VERSION_RANGE
+    )
 
 
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -400,6 +419,30 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             idempotency_key=idempotency_key,
             expected_version=expected_version,
             changes=changes,
+        )
+        return Response(ServiceReportSerializer(current_report(report.ticket)).data)
+
+    @extend_schema(
+        request=ReportSignatureSerializer,
+        responses={200: ServiceReportSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="The customer signs the complete report on the technician's device (the assigned "
+        "technician, on site); the report is frozen. 409 when something is missing, once signed, or when "
+        "the report changed after `version` (the version the customer read).",
+    )
+    @action(detail=True, methods=["post"], url_path="report/sign", url_name="report-sign")
+    @idempotent
+    def sign(self, request: Request, pk: str | None = None) -> Response:
+        ticket = access_ticket(request.user, int(pk))
+        serializer = ReportSignatureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        report = sign_report(
+            ticket_id=ticket.pk,
+            user=request.user,
+            signer_name=data["signer_name"],
+            signature_png=decode_signature(data["signature"]),
+            expected_version=data.get("version"),
         )
         return Response(ServiceReportSerializer(current_report(report.ticket)).data)
 
