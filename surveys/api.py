@@ -24,7 +24,7 @@ from aftersales.drf import (
 from surveys import services
 from surveys.access import access_call
 from surveys.models import FollowUpCall, Outcome, Severity
-from surveys.permissions import may_view_calls
+from surveys.permissions import may_call, may_view_calls
 from surveys.scoring import Level
 
 
@@ -152,6 +152,8 @@ class FollowUpCallViewSet(viewsets.GenericViewSet):
     @idempotent
     def record(self, request: Request, pk=None) -> Response:
         call = access_call(request.user, object_id(pk), queryset=self.get_queryset())
+        if not may_call(request.user, call.branch_id):
+            raise PermissionDenied(_("只有本网点的客服可以记录回访。"))
         serializer = CallRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

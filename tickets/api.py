@@ -4,6 +4,7 @@ import datetime
 import uuid
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -434,6 +435,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @idempotent
     def sign(self, request: Request, pk: str | None = None) -> Response:
         ticket = access_ticket(request.user, int(pk))
+        if ticket.technician_id != request.user.pk:  # before the body: an outsider learns nothing from it
+            raise PermissionDenied(_("只有派工的技术员可以填写该工单的服务报告。"))
         serializer = ReportSignatureSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -262,12 +262,30 @@ ACCESS: dict[str, R] = {
     "ticket-transition": API(
         {D, S}, method="POST", objects={"pk": "ticket_reported", "name": "=dispatch"}, special={T: 404}
     ),
+    "ticket-report-sign": API({T}, method="POST", objects=ON_SITE),
+    # Customers and units (issue #22): everyone reads their scope (a technician their branch's, as the
+    # customer pages); the dispatcher registers (API_WRITES), the office corrects.
+    "customer-list": API(ALL),
+    "customer-detail": API(ALL, objects={"pk": "customer"}, other_tech=200),
+    "customer-changes": API(ALL, objects={"pk": "customer"}, other_tech=200),
+    "unit-list": API(ALL),
+    "unit-detail": API(ALL, objects={"pk": "unit"}, other_tech=200),
+    # Follow-up calls: the call queue's viewers read, the branch's dispatcher records.
+    "follow-up-call-list": API({D, S, M, G}),
+    "follow-up-call-detail": API({D, S, M, G}, objects={"pk": "call"}, outsider_denied=403),
+    "follow-up-call-record": API(
+        {D}, method="POST", objects={"pk": "call"}, special_other={T: 403, W: 403, F: 403}
+    ),
 }
 # The API's write operations that share their URL name with a read: creating a ticket, and the
 # technician's report written through the API (only on site, only by the assigned technician).
 API_WRITES = {
     "ticket-list": API(ALL, method="POST"),
     "ticket-report": API({T}, method="PATCH", objects=ON_SITE),
+    "customer-list": API({D}, method="POST"),
+    "customer-detail": API({D, S}, method="PATCH", objects={"pk": "customer"}),
+    "unit-list": API({D}, method="POST"),
+    "unit-detail": API({D, S}, method="PATCH", objects={"pk": "unit"}),
     # Revoking the caller's token: only with a token (the clients here have sessions).
     "api-token": API(set(), method="DELETE", denied=401),
 }
