@@ -367,6 +367,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TicketStateEnum": "tickets.models.State",
         "SurveyLevelEnum": "surveys.scoring.Level",
+        "CustomerKindEnum": "customers.models.Customer.Kind",
+        "ClaimKindEnum": "claims.models.ClaimKind",
+        "ClaimStatusEnum": "claims.models.ClaimStatus",
+        "AttachmentKindEnum": "claims.models.AttachmentKind",
+        "RequisitionStateEnum": "parts.models.Requisition.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

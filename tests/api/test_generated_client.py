@@ -25,10 +25,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
+from parts import ledger
+from parts.models import MovementKind
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.conftest import require
 from tests.customers.factories import ProductModelFactory
-from tests.tickets.factories import signature_png
+from tests.parts.factories import PartFactory, WarehouseFactory
+from tests.tickets.factories import TicketFactory, signature_png
 from warranty.models import WarrantyPolicy
 
 PACKAGE = "aftersales_api_client"
@@ -320,3 +323,118 @@ def test_a_whole_repair_through_the_generated_client(api_client_package, live_se
     # The technician may not record calls: the screens' rule, in the API's error shape.
     refused = call(g, "v1_follow_up_calls_list", client=technician, expect=m.Error)
     assert refused.status_code == 403
+
+
+@pytest.fixture
+def stores(shop, branch_a, headquarters):
+    """The branch's store with 5 compressors, the technician's van, its keeper, and the general manager at
+    headquarters (who decides large claims)."""
+    keeper = UserFactory(username="warehouse_api", branch=branch_a, roles=[Role.WAREHOUSE])
+    general_manager = UserFactory(username="gm_api", branch=headquarters, roles=[Role.GENERAL_MANAGER])
+    store = WarehouseFactory(code="SH-STORE", name="上海服务站仓库", branch=branch_a)
+    van = WarehouseFactory(code="VAN-API", branch=branch_a, kind="van", technician=shop[Role.TECHNICIAN])
+    compressor = PartFactory(code="CMP-35", name="压缩机")
+    ledger.move([ledger.Change(compressor, store, 5)], kind=MovementKind.RECEIPT, actor=keeper, reference="T")
+    return {"keeper": keeper, "gm": general_manager, "store": store, "van": van, "part": compressor}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_claim_and_a_requisition_through_the_generated_client(
+    api_client_package, live_server, shop, stores
+):
+    g = Generated(api_client_package)
+    m = g.models
+    url = live_server.url
+    people = {**{role: user for role, user in shop.items()}, "keeper": stores["keeper"], "gm": stores["gm"]}
+    clients = {who: g.client(url, token_for(g, url, user.username)) for who, user in people.items()}
+    ticket = TicketFactory(
+        unit__owner__branch=shop[Role.DISPATCHER].branch, dispatched=True, technician=shop[Role.TECHNICIAN]
+    )
+
+    # A claim above the small-claim limit (2,000 元 by default): the supervisor, then the general manager.
+    photo = base64.b64encode(signature_png()).decode()
+    claim = call(
+        g,
+        "v1_claims_create",
+        client=clients[Role.DISPATCHER],
+        body=m.ClaimCreateRequest(
+            ticket=ticket.pk,
+            kind=m.ClaimKindEnum.CASH,
+            amount="3800.00",
+            reason="维修延误造成客户损失",
+            attachments=[m.AttachmentUploadRequest(name="现场.png", content_base64=photo)],
+        ),
+        expect=m.Claim,
+    ).parsed
+    assert claim.is_large and claim.status == m.ClaimStatusEnum.PENDING
+    assert [level["role"] for level in claim.levels] == ["supervisor", "general_manager"]
+    assert [a.kind for a in claim.attachments] == [m.AttachmentKindEnum.PHOTO]
+    # Not the general manager's turn yet: the same rule as the approvals screen.
+    early = call(
+        g,
+        "v1_claims_decide_create",
+        claim.id,
+        client=clients["gm"],
+        body=m.DecisionRequest(approve=True, note="同意"),
+        expect=m.Error,
+    )
+    assert early.status_code == 403
+    first = call(
+        g,
+        "v1_claims_decide_create",
+        claim.id,
+        client=clients[Role.SUPERVISOR],
+        body=m.DecisionRequest(approve=True, note="已与客户协商一致"),
+        if_match=f'"{claim.version}"',
+        expect=m.Claim,
+    ).parsed
+    assert first.status == m.ClaimStatusEnum.PENDING and first.awaiting_role == "general_manager"
+    approved = call(
+        g,
+        "v1_claims_decide_create",
+        claim.id,
+        client=clients["gm"],
+        body=m.DecisionRequest(approve=True, note="同意赔偿"),
+        expect=m.Claim,
+    ).parsed
+    assert approved.status == m.ClaimStatusEnum.APPROVED
+    assert [(a.role, a.decision) for a in approved.approvals] == [
+        ("supervisor", m.DecisionEnum.APPROVE),
+        ("general_manager", m.DecisionEnum.APPROVE),
+    ]
+
+    # A requisition: the technician asks, the supervisor approves, the keeper issues into the van.
+    requisition = call(
+        g,
+        "v1_requisitions_create",
+        client=clients[Role.TECHNICIAN],
+        body=m.RequisitionCreateRequest(
+            ticket=ticket.pk,
+            warehouse="SH-STORE",
+            reason="压缩机不启动,需更换",
+            lines=[m.RequestedLineRequest(part="CMP-35", quantity=2)],
+        ),
+        expect=m.Requisition,
+    ).parsed
+    assert requisition.state == m.RequisitionStateEnum.SUBMITTED
+    call(
+        g,
+        "v1_requisitions_decide_create",
+        requisition.id,
+        client=clients[Role.SUPERVISOR],
+        body=m.RequisitionDecisionRequest(approve=True),
+        expect=m.Requisition,
+    )
+    issued = call(
+        g,
+        "v1_requisitions_issue_create",
+        requisition.id,
+        client=clients["keeper"],
+        body=m.RequisitionIssueRequest(lines=[m.IssuedLineRequest(line=requisition.lines[0].id, quantity=2)]),
+        expect=m.Requisition,
+    ).parsed
+    assert issued.state == m.RequisitionStateEnum.ISSUED and issued.lines[0].issued == 2
+    van = call(
+        g, "v1_parts_my_van_list", client=clients[Role.TECHNICIAN], expect=m.PaginatedVanStockList
+    ).parsed
+    assert [(row.part.code, row.on_hand) for row in van.results] == [("CMP-35", 2)]
