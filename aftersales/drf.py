@@ -133,15 +133,24 @@ FIELDS_PARAMETER = OpenApiParameter(
 )
 
 
+SPARSE_COMPONENTS: set[str] = set()
+
+
 class SparseFieldsMixin:
-    """`?fields=a,b` keeps only those fields of each object (unknown names are ignored)."""
+    # `?fields=a,b` keeps only those fields of each object, and always its `id` (unknown names are
+    # ignored). The schema therefore requires only `id` of these objects (document_error_responses).
+    # (A comment, not a docstring: drf-spectacular would show it as every such object's description.)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        SPARSE_COMPONENTS.add(cls.__name__.removesuffix("Serializer"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         wanted = request.query_params.get("fields") if request is not None else None
         if wanted:
-            keep = {name.strip() for name in wanted.split(",")}
+            keep = {name.strip() for name in wanted.split(",")} | {"id"}
             for name in list(self.fields):
                 if name not in keep:
                     self.fields.pop(name)
@@ -228,7 +237,10 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular post-processing hook: every operation documents the errors every view can give
     (validation, permission, not found or out of scope, conflicts, throttling) in the one error shape,
     with an example, so clients — and schemathesis — know them."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for name in SPARSE_COMPONENTS & schemas.keys():  # `?fields=` may leave out anything but the id
+        schemas[name]["required"] = [field for field in schemas[name].get("required", []) if field == "id"]
     ref = {"$ref": "#/components/schemas/Error"}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():

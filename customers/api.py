@@ -39,7 +39,7 @@ from customers.services import edit_customer, edit_unit, may_edit_customer, regi
 class UnitSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     product_model = serializers.SlugRelatedField(slug_field="code", read_only=True)
     product_name = serializers.CharField(source="product_model.name", read_only=True)
-    dealer = serializers.PrimaryKeyRelatedField(read_only=True)
+    dealer = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Unit

@@ -27,7 +27,7 @@ from aftersales.drf import (
 from parts.access import access_requisition
 from parts.models import Part, Requisition, RequisitionLine, StockLevel
 from parts.selectors import requisition_warehouses
-from parts.services import decide_requisition, issue_requisition, submit_requisition, van_of
+from parts.services import check_keeper, decide_requisition, issue_requisition, submit_requisition, van_of
 from tickets.access import access_ticket
 
 
@@ -274,6 +274,7 @@ class RequisitionViewSet(viewsets.GenericViewSet):
     @idempotent
     def issue(self, request: Request, pk=None) -> Response:
         requisition = _requisition(request.user, pk)
+        check_keeper(request.user, requisition.warehouse)  # before the body, as the page
         serializer = RequisitionIssueSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         quantities: dict[int, int] = {}

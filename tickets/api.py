@@ -68,7 +68,7 @@ class TicketSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     serial_number = serializers.CharField(source="unit.serial_number", read_only=True)
     branch = serializers.CharField(source="branch.code", read_only=True)
-    technician = serializers.PrimaryKeyRelatedField(read_only=True)
+    technician = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = RepairTicket

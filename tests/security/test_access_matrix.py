@@ -276,6 +276,16 @@ ACCESS: dict[str, R] = {
     "follow-up-call-record": API(
         {D}, method="POST", objects={"pk": "call"}, special_other={T: 403, W: 403, F: 403}
     ),
+    # Claims: as the claim pages (the technician sees none; the services decide who decides).
+    "claim-list": API(ALL),
+    "claim-detail": API(OFFICE, objects={"pk": "claim"}, denied=404),
+    "claim-decide": API(OFFICE, method="POST", objects={"pk": "claim"}, denied=404),
+    "claim-withdraw": API(OFFICE, method="POST", objects={"pk": "claim"}, denied=404),
+    # Requisitions: as the requisition pages.
+    "requisition-list": API(ALL),
+    "requisition-detail": API(ALL, objects={"pk": "requisition"}),
+    "requisition-decide": API(ALL, method="POST", objects={"pk": "requisition"}),
+    "requisition-issue": API({W}, method="POST", objects={"pk": "requisition"}, other_tech=404),
 }
 # The API's write operations that share their URL name with a read: creating a ticket, and the
 # technician's report written through the API (only on site, only by the assigned technician).
@@ -286,6 +296,9 @@ API_WRITES = {
     "customer-detail": API({D, S}, method="PATCH", objects={"pk": "customer"}),
     "unit-list": API({D}, method="POST"),
     "unit-detail": API({D, S}, method="PATCH", objects={"pk": "unit"}),
+    # Filing a claim on the SH ticket: its branch's office or its technician (the rest: 403).
+    "claim-list": API({D, T, S, M}, method="POST", body={"ticket": "ticket_awaiting_acceptance"}),
+    "requisition-list": API({T}, method="POST", body={"ticket": "ticket_on_site"}),
     # Revoking the caller's token: only with a token (the clients here have sessions).
     "api-token": API(set(), method="DELETE", denied=401),
 }
