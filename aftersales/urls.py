@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import TokenView
 from claims.api import ClaimViewSet
 from customers.api import CustomerViewSet, UnitViewSet
+from notifications.api import NotificationViewSet
 from parts.api import RequisitionViewSet
 from surveys.api import FollowUpCallViewSet
 from tickets import pwa_views
@@ -21,6 +22,7 @@ router.register("units", UnitViewSet, basename="unit")
 router.register("follow-up-calls", FollowUpCallViewSet, basename="follow-up-call")
 router.register("claims", ClaimViewSet, basename="claim")
 router.register("requisitions", RequisitionViewSet, basename="requisition")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),

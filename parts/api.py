@@ -25,7 +25,7 @@ from aftersales.drf import (
     ordering_parameter,
 )
 from parts.access import access_requisition
-from parts.models import Part, Requisition, RequisitionLine, StockLevel
+from parts.models import Part, Requisition, RequisitionLine, StockLevel, StockMovement, Warehouse
 from parts.selectors import requisition_warehouses
 from parts.services import check_keeper, decide_requisition, issue_requisition, submit_requisition, van_of
 from tickets.access import access_ticket
@@ -282,3 +282,87 @@ class RequisitionViewSet(viewsets.GenericViewSet):
             quantities[line["line"]] = quantities.get(line["line"], 0) + line["quantity"]
         issue_requisition(requisition_id=requisition.pk, user=request.user, quantities=quantities)
         return Response(self.get_serializer(_requisition(request.user, pk)).data)
+
+
+# --- stock (read) ---
+
+
+class StockLevelSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    part = serializers.CharField(source="part.code", read_only=True)
+    part_name = serializers.CharField(source="part.name", read_only=True)
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+
+    class Meta:
+        model = StockLevel
+        fields = ["id", "warehouse", "part", "part_name", "condition", "on_hand"]
+        read_only_fields = fields
+
+
+class StockMovementSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    part = serializers.CharField(source="part.code", read_only=True)
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "at",
+            "warehouse",
+            "part",
+            "condition",
+            "kind",
+            "quantity",
+            "balance_after",
+            "actor",
+            "reference",
+            "reason",
+        ]
+        read_only_fields = fields
+
+
+class StockFilterSerializer(serializers.Serializer):
+    warehouse = serializers.CharField(required=False, max_length=40)
+    part = serializers.CharField(required=False, max_length=40)
+
+
+def _stock_filter(request: Request, rows):
+    query = StockFilterSerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    rows = rows.filter(warehouse__in=Warehouse.objects.visible_to(request.user))
+    if query.validated_data.get("warehouse"):
+        rows = rows.filter(warehouse__code=query.validated_data["warehouse"])
+    if query.validated_data.get("part"):
+        rows = rows.filter(part__code=query.validated_data["part"])
+    return rows
+
+
+STOCK_PARAMETERS = [
+    OpenApiParameter("warehouse", str, description="a warehouse's code"),
+    OpenApiParameter("part", str, description="a part's code"),
+    FIELDS_PARAMETER,
+]
+
+
+@extend_schema(tags=["parts"], parameters=STOCK_PARAMETERS)
+class StockLevelList(generics.ListAPIView):
+    """On hand per warehouse and part, in the warehouses this user sees (the warehouse pages' scope)."""
+
+    serializer_class = StockLevelSerializer
+    pagination_class = Cursor
+    default_ordering = "pk"
+
+    def get_queryset(self):
+        return _stock_filter(self.request, StockLevel.objects.select_related("part", "warehouse"))
+
+
+@extend_schema(tags=["parts"], parameters=STOCK_PARAMETERS)
+class StockMovementList(generics.ListAPIView):
+    """The stock ledger (newest first), in the warehouses this user sees."""
+
+    serializer_class = StockMovementSerializer
+    pagination_class = Cursor
+    default_ordering = "-pk"
+
+    def get_queryset(self):
+        return _stock_filter(self.request, StockMovement.objects.select_related("part", "warehouse", "actor"))

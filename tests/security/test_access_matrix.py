@@ -286,6 +286,14 @@ ACCESS: dict[str, R] = {
     "requisition-detail": API(ALL, objects={"pk": "requisition"}),
     "requisition-decide": API(ALL, method="POST", objects={"pk": "requisition"}),
     "requisition-issue": API({W}, method="POST", objects={"pk": "requisition"}, other_tech=404),
+    "api-stock-levels": API(ALL),
+    "api-stock-movements": API(ALL),
+    # One's own messages only: somebody else's is a 404 for everyone, headquarters too.
+    "notification-list": API(ALL),
+    "notification-read": API(
+        ALL, method="POST", objects={"pk": "notification"}, other_tech=200, special_other={G: 404, A: 404}
+    ),
+    "notification-read-all": API(ALL, method="POST"),
 }
 # The API's write operations that share their URL name with a read: creating a ticket, and the
 # technician's report written through the API (only on site, only by the assigned technician).
