@@ -372,6 +372,7 @@ SPECTACULAR_SETTINGS = {
         "ClaimStatusEnum": "claims.models.ClaimStatus",
         "AttachmentKindEnum": "claims.models.AttachmentKind",
         "RequisitionStateEnum": "parts.models.Requisition.State",
+        "ComplaintSeverityEnum": "surveys.models.Severity",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

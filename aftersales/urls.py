@@ -10,7 +10,7 @@ from claims.api import ClaimViewSet
 from customers.api import CustomerViewSet, UnitViewSet
 from notifications.api import NotificationViewSet
 from parts.api import RequisitionViewSet
-from surveys.api import FollowUpCallViewSet
+from surveys.api import ComplaintViewSet, FollowUpCallViewSet
 from tickets import pwa_views
 from tickets import views as ticket_views
 from tickets.api import TicketViewSet
@@ -23,6 +23,7 @@ router.register("follow-up-calls", FollowUpCallViewSet, basename="follow-up-call
 router.register("claims", ClaimViewSet, basename="claim")
 router.register("requisitions", RequisitionViewSet, basename="requisition")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("complaints", ComplaintViewSet, basename="complaint")
 
 api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),

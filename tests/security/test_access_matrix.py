@@ -294,6 +294,21 @@ ACCESS: dict[str, R] = {
         ALL, method="POST", objects={"pk": "notification"}, other_tech=200, special_other={G: 404, A: 404}
     ),
     "notification-read-all": API(ALL, method="POST"),
+    # Complaints: the complaint pages' viewers read; each step is its actors' (the others: 403 before
+    # the scope, since they may see no complaint at all).
+    "complaint-list": API({D, S, M, G}),
+    "complaint-detail": API({D, S, M, G}, objects={"pk": "complaint"}, outsider_denied=403),
+    **{
+        f"complaint-{step}": API(
+            roles, method="POST", objects={"pk": "complaint"}, special_other={T: 403, W: 403, F: 403}
+        )
+        for step, roles in (
+            ("plan", {S, M, G}),
+            ("visit", {S, M, G}),
+            ("answer", {D, S, M, G}),
+            ("close", {S, M, G}),
+        )
+    },
 }
 # The API's write operations that share their URL name with a read: creating a ticket, and the
 # technician's report written through the API (only on site, only by the assigned technician).
@@ -307,6 +322,7 @@ API_WRITES = {
     # Filing a claim on the SH ticket: its branch's office or its technician (the rest: 403).
     "claim-list": API({D, T, S, M}, method="POST", body={"ticket": "ticket_awaiting_acceptance"}),
     "requisition-list": API({T}, method="POST", body={"ticket": "ticket_on_site"}),
+    "complaint-list": API({D, S, M}, method="POST"),
     # Revoking the caller's token: only with a token (the clients here have sessions).
     "api-token": API(set(), method="DELETE", denied=401),
 }
