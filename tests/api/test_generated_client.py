@@ -37,9 +37,10 @@ from warranty.models import WarrantyPolicy
 PACKAGE = "aftersales_api_client"
 
 
-@pytest.fixture(scope="module")
-def api_client_package(live_server, tmp_path_factory):
-    """The package openapi-python-client generates from the live server's schema, imported."""
+@pytest.fixture
+def api_client_package(transactional_db, live_server, tmp_path_factory):
+    """The package openapi-python-client generates from the live server's schema, imported (per test: the
+    schema request needs the database, e.g. SQLite's session checks under `make run`)."""
     generator = shutil.which("openapi-python-client") or str(
         Path(sys.executable).parent / "openapi-python-client"
     )
