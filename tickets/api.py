@@ -5,10 +5,11 @@ import uuid
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
@@ -19,9 +20,17 @@ from rest_framework.response import Response
 from accounts.idempotency import idempotent
 from accounts.models import User
 from aftersales.bounds import VERSION_RANGE
-from aftersales.drf import IDEMPOTENCY_PARAMETER, IF_MATCH_PARAMETER, etag, form_errors, if_match_version
+from aftersales.drf import (
+    IDEMPOTENCY_PARAMETER,
+    IF_MATCH_PARAMETER,
+    etag,
+    form_errors,
+    if_match_version,
+    object_id,
+)
 from customers.models import Customer, FaultCategory, Unit
 from tickets.access import access_ticket
+from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.forms import FAULT_DESCRIPTION_MAX_CHARS, TicketFilterForm
 from tickets.models import (
     Channel,
@@ -49,7 +58,7 @@ from tickets.return_services import (
     hand_over,
     ship_back,
 )
-from tickets.selectors import filtered_tickets, verdict_for_unit
+from tickets.selectors import filtered_tickets, signed_report, verdict_for_unit
 from tickets.services import CallDetails, apply_transition, log_call
 from warranty import rules
 from warranty.rules import ALL_CONDITIONS
@@ -448,6 +457,27 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             expected_version=data.get("version"),
         )
         return Response(ServiceReportSerializer(current_report(report.ticket)).data)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="服务凭证 (A4 PDF)")
+        },
+        description="The service voucher of a signed report (as printed from the ticket page).",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"reports/(?P<report_id>[0-9]+)/voucher",
+        url_name="voucher",
+    )
+    def voucher(self, request: Request, pk: str | None = None, report_id: str = "") -> HttpResponse:
+        ticket = access_ticket(request.user, int(pk))
+        service_report = signed_report(ticket, object_id(report_id))
+        if service_report is None:
+            raise NotFound(_("该服务报告尚未签字,没有服务凭证。"))
+        return pdf_response(
+            service_voucher_pdf(service_report), f"service-voucher-{ticket.number}-{service_report.visit}.pdf"
+        )
 
 
 @extend_schema(

@@ -170,3 +170,13 @@ def unit_tickets_for_intake(user: User, unit: Unit) -> dict:
             visible.exclude(state__in=OPEN_STATES).order_by("-reported_at")[:RECENT_UNIT_TICKETS]
         ),
     }
+
+
+def signed_report(ticket: RepairTicket, report_id: int) -> ServiceReport | None:
+    """A signed report of the ticket with what its 服务凭证 prints (the voucher page and the API)."""
+    return (
+        ServiceReport.objects.filter(ticket=ticket, pk=report_id, signed_at__isnull=False)
+        .select_related("ticket__customer", "ticket__unit__product_model", "technician")
+        .prefetch_related("parts", "addenda", "ticket__customer__phones")
+        .first()
+    )

@@ -48,7 +48,10 @@ def api_client_package(transactional_db, live_server, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("generated")
     with urllib.request.urlopen(f"{live_server.url}/api/schema?format=json") as response:
         (workdir / "schema.json").write_bytes(response.read())
-    (workdir / "config.yml").write_text("post_hooks: []\n")
+    # PDFs (the voucher) are binary downloads to the generator; no formatter run on the output.
+    (workdir / "config.yml").write_text(
+        "post_hooks: []\ncontent_type_overrides:\n  application/pdf: application/octet-stream\n"
+    )
     result = subprocess.run(
         [
             generator,
@@ -268,6 +271,10 @@ def test_a_whole_repair_through_the_generated_client(api_client_package, live_se
         expect=m.ServiceReport,
     ).parsed
     assert signed.is_signed and signed.signer_name == "王芳"
+    voucher = call(
+        g, "v1_tickets_reports_voucher_retrieve", ticket.id, signed.id, client=dispatcher, expect=g.types.File
+    )
+    assert voucher.parsed.payload.read().startswith(b"%PDF")
     call(
         g,
         "v1_tickets_transitions_create",

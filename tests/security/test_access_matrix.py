@@ -263,6 +263,7 @@ ACCESS: dict[str, R] = {
         {D, S}, method="POST", objects={"pk": "ticket_reported", "name": "=dispatch"}, special={T: 404}
     ),
     "ticket-report-sign": API({T}, method="POST", objects=ON_SITE),
+    "ticket-voucher": API(ALL, objects={**DONE, "report_id": "report"}),
     # Customers and units (issue #22): everyone reads their scope (a technician their branch's, as the
     # customer pages); the dispatcher registers (API_WRITES), the office corrects.
     "customer-list": API(ALL),
