@@ -102,6 +102,23 @@ def object_id(pk) -> int:
     return value
 
 
+class BodyFirstMixin:
+    """Parse a write's body before the view looks anything up: a malformed body (JSON nested 5,000 deep)
+    is the same 400 on every operation, whatever the id in the path."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("POST", "PUT", "PATCH"):
+            request.data  # noqa: B018 - parsing is the point
+
+
+class RequiredBooleanField(serializers.BooleanField):
+    """A yes/no the caller must state: missing is an error also in a form-encoded body (DRF reads a
+    missing form checkbox as False, and "not reached" would have been recorded)."""
+
+    default_empty_html = serializers.empty
+
+
 # --- lists ---
 
 

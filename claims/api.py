@@ -25,7 +25,9 @@ from aftersales.drf import (
     FIELDS_PARAMETER,
     IDEMPOTENCY_PARAMETER,
     IF_MATCH_PARAMETER,
+    BodyFirstMixin,
     Cursor,
+    RequiredBooleanField,
     SparseFieldsMixin,
     etag,
     form_errors,
@@ -123,7 +125,7 @@ class ClaimCreateSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
+    approve = RequiredBooleanField()
     note = serializers.CharField(
         max_length=2000, help_text="审批意见 (printed on the write-off form) or the reason."
     )
@@ -159,7 +161,7 @@ def _detail(user, pk: int) -> Claim:
 
 
 @extend_schema(tags=["claims"])
-class ClaimViewSet(viewsets.GenericViewSet):
+class ClaimViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     serializer_class = ClaimSerializer
     pagination_class = Cursor
     ordering_fields = ("submitted_at", "amount")

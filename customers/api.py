@@ -23,6 +23,7 @@ from accounts.models import Role
 from aftersales.drf import (
     FIELDS_PARAMETER,
     IDEMPOTENCY_PARAMETER,
+    BodyFirstMixin,
     Cursor,
     SparseFieldsMixin,
     form_errors,
@@ -173,7 +174,7 @@ def _form_value(value):
 
 
 @extend_schema(tags=["customers"])
-class CustomerViewSet(viewsets.GenericViewSet):
+class CustomerViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     serializer_class = CustomerSerializer
     pagination_class = Cursor
     ordering_fields = ("name", "created_at")
@@ -278,7 +279,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["customers"])
-class UnitViewSet(viewsets.GenericViewSet):
+class UnitViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     serializer_class = UnitSerializer
     pagination_class = Cursor
     ordering_fields = ("serial_number", "created_at")

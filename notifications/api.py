@@ -11,7 +11,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.idempotency import idempotent
-from aftersales.drf import FIELDS_PARAMETER, IDEMPOTENCY_PARAMETER, Cursor, SparseFieldsMixin, object_id
+from aftersales.drf import (
+    FIELDS_PARAMETER,
+    IDEMPOTENCY_PARAMETER,
+    BodyFirstMixin,
+    Cursor,
+    SparseFieldsMixin,
+    object_id,
+)
 from notifications.models import Notification
 from notifications.services import mark_read
 
@@ -31,7 +38,7 @@ MARKED = inline_serializer("MarkedRead", {"marked": serializers.IntegerField()})
 
 
 @extend_schema(tags=["notifications"])
-class NotificationViewSet(viewsets.GenericViewSet):
+class NotificationViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
     pagination_class = Cursor
     default_ordering = "-created_at"

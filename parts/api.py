@@ -19,7 +19,9 @@ from aftersales.bounds import MAX_QUANTITY
 from aftersales.drf import (
     FIELDS_PARAMETER,
     IDEMPOTENCY_PARAMETER,
+    BodyFirstMixin,
     Cursor,
+    RequiredBooleanField,
     SparseFieldsMixin,
     object_id,
     ordering_parameter,
@@ -144,7 +146,7 @@ class RequisitionCreateSerializer(serializers.Serializer):
 
 
 class RequisitionDecisionSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
+    approve = RequiredBooleanField()
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -172,7 +174,7 @@ def _requisition(user, pk) -> Requisition:
 
 
 @extend_schema(tags=["parts"])
-class RequisitionViewSet(viewsets.GenericViewSet):
+class RequisitionViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     serializer_class = RequisitionSerializer
     pagination_class = Cursor
     ordering_fields = ("created_at",)

@@ -20,7 +20,9 @@ from aftersales.drf import (
     FIELDS_PARAMETER,
     IDEMPOTENCY_PARAMETER,
     IF_MATCH_PARAMETER,
+    BodyFirstMixin,
     Cursor,
+    RequiredBooleanField,
     SparseFieldsMixin,
     etag,
     if_match_version,
@@ -96,7 +98,7 @@ class FollowUpCallSerializer(SparseFieldsMixin, serializers.ModelSerializer):
 
 
 class CallRecordSerializer(serializers.Serializer):
-    reached = serializers.BooleanField()
+    reached = RequiredBooleanField()
     satisfied = serializers.BooleanField(required=False, allow_null=True, default=None)
     problem_found = serializers.BooleanField(required=False, default=False)
     complaint_severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.GENERAL)
@@ -109,7 +111,7 @@ class CallFilterSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
 
 
-class FollowUpCallViewSet(viewsets.GenericViewSet):
+class FollowUpCallViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     serializer_class = FollowUpCallSerializer
     pagination_class = Cursor
     ordering_fields = ("due_on",)
@@ -271,7 +273,7 @@ class ComplaintFilterSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["complaints"])
-class ComplaintViewSet(viewsets.GenericViewSet):
+class ComplaintViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     serializer_class = ComplaintSerializer
     pagination_class = Cursor
     ordering_fields = ("received_at",)
