@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import ApiTokenAuthentication
 from accounts.models import ApiToken
-from aftersales.drf import ERROR_SERIALIZER
+from aftersales.drf import ERROR_SERIALIZER, error_response
 
 
 class TokenView(APIView):
@@ -36,7 +37,6 @@ class TokenView(APIView):
             200: inline_serializer(
                 "TokenResponse", {"token": serializers.CharField(), "expires": serializers.DateTimeField()}
             ),
-            429: inline_serializer("LockedOut", {"detail": serializers.CharField()}),
         },
         auth=[],
     )
@@ -44,11 +44,12 @@ class TokenView(APIView):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             if getattr(request, "axes_locked_out", False):  # set by django-axes on this request
-                return Response(
-                    {"detail": _("登录失败次数过多,该账户在本机已暂时锁定,请稍后再试。")},
-                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                return error_response(
+                    _("登录失败次数过多,该账户在本机已暂时锁定,请稍后再试。"),
+                    code="locked_out",
+                    status_code=status.HTTP_429_TOO_MANY_REQUESTS,
                 )
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError(serializer.errors)
         token, key = ApiToken.issue(
             serializer.validated_data["user"], client=request.headers.get("User-Agent", "")
         )

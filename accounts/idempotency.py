@@ -34,6 +34,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from accounts.models import IdempotencyRecord
+from aftersales.drf import error_response
 
 FORM_FIELD = "idempotency_key"
 HEADER = "Idempotency-Key"
@@ -173,7 +174,9 @@ def _replay(request, result: dict):
 
 def _refuse(request, message: str, *, status: int) -> HttpResponse:
     if isinstance(request, Request):
-        return Response({"detail": message}, status=status)
+        return error_response(
+            message, code="idempotency_key_reused" if status == 409 else "invalid", status_code=status
+        )
     back = request.headers.get("Referer")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = None

@@ -6,7 +6,8 @@ class ChosenLanguageMiddleware:
     """Simplified Chinese unless the user picked another language with the header's switch.
 
     Unlike Django's LocaleMiddleware this ignores the browser's Accept-Language: service desks
-    often run on machines set up in English, and the product's default is Chinese (DESIGN §9).
+    often run on machines set up in English, and the product's default is Chinese (DESIGN §9). The API
+    (no cookie) follows Accept-Language: its error messages are in the caller's language.
     """
 
     def __init__(self, get_response):
@@ -14,6 +15,9 @@ class ChosenLanguageMiddleware:
 
     def __call__(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if not chosen and request.path.startswith("/api/"):
+            # A program states its caller's language in Accept-Language (the API's messages follow it).
+            chosen = translation.get_language_from_request(request)
         language = chosen if chosen and translation.check_for_language(chosen) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()

@@ -369,10 +369,25 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "After-sales service: repair tickets, warranty verdicts.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components (`TicketCreateRequest`): read-only fields are not asked of
+    # a client generated from the schema (openapi-python-client required the token to ask for one).
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The API speaks JSON (forms are still parsed, for the pages' own scripts): one request body per
+    # operation, which generated clients handle (openapi-python-client broke on three alternatives).
+    "PARSER_WHITELIST": ["aftersales.parsers.JSONParser"],
     # Swagger UI is served from our own static files, never from a CDN (closed intranets).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"TicketStateEnum": "tickets.models.State"},
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStateEnum": "tickets.models.State",
+        "SurveyLevelEnum": "surveys.scoring.Level",
+        "CustomerKindEnum": "customers.models.Customer.Kind",
+        "ClaimKindEnum": "claims.models.ClaimKind",
+        "ClaimStatusEnum": "claims.models.ClaimStatus",
+        "AttachmentKindEnum": "claims.models.AttachmentKind",
+        "RequisitionStateEnum": "parts.models.Requisition.State",
+        "ComplaintSeverityEnum": "surveys.models.Severity",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "aftersales.drf.document_error_responses",

@@ -7,12 +7,24 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenView
+from claims.api import ClaimViewSet
+from customers.api import CustomerViewSet, UnitViewSet
+from notifications.api import NotificationViewSet
+from parts.api import RequisitionViewSet
+from surveys.api import ComplaintViewSet, FollowUpCallViewSet
 from tickets import pwa_views
 from tickets import views as ticket_views
 from tickets.api import TicketViewSet
 
 router = DefaultRouter(trailing_slash=False)
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("units", UnitViewSet, basename="unit")
+router.register("follow-up-calls", FollowUpCallViewSet, basename="follow-up-call")
+router.register("claims", ClaimViewSet, basename="claim")
+router.register("requisitions", RequisitionViewSet, basename="requisition")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("complaints", ComplaintViewSet, basename="complaint")
 
 api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),

@@ -199,3 +199,12 @@ def queue_deliveries(delivery_ids: list[int]) -> None:
         deliver.apply_async(args=[delivery_ids], retry=False)
     except Exception:  # broker down: never fail the request that caused the message
         logger.warning("Broker unreachable; %d deliveries wait for the retry sweep.", len(delivery_ids))
+
+
+def mark_read(*, user: User, notification_id: int | None = None) -> int:
+    """Mark one of the user's messages read (`notification_id`), or all of them; how many changed. A
+    message of someone else is none of theirs: nothing changes (the caller answers 404)."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())

@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.idempotency import idempotent
 from notifications.forms import ChannelPreferenceForm
 from notifications.models import ChannelPreference, Notification
+from notifications.services import mark_read
 
 PAGE_SIZE = 25
 
@@ -32,9 +32,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark read and go where the message points."""
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
+    mark_read(user=request.user, notification_id=notification.pk)
     safe = url_has_allowed_host_and_scheme(notification.link, allowed_hosts={request.get_host()})
     return redirect(notification.link if notification.link and safe else "notifications:inbox")
 
@@ -43,9 +41,7 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @idempotent
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    count = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    count = mark_read(user=request.user)
     messages.success(request, _("已将 %(count)d 条消息标为已读。") % {"count": count})
     return redirect("notifications:inbox")
 

@@ -1,13 +1,36 @@
-"""Read-only API for the technician's tablet app: the catalogue and the van's stock."""
+"""The parts API: the catalogue and the van's stock for the technician's tablet, and requisitions
+(submit, decide, issue) through the services the screens use."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from parts.models import Part, StockLevel
-from parts.services import van_of
+from accounts.idempotency import idempotent
+from accounts.models import Role
+from aftersales.bounds import MAX_QUANTITY
+from aftersales.drf import (
+    FIELDS_PARAMETER,
+    IDEMPOTENCY_PARAMETER,
+    BodyFirstMixin,
+    Cursor,
+    RequiredBooleanField,
+    SparseFieldsMixin,
+    object_id,
+    ordering_parameter,
+)
+from parts.access import access_requisition
+from parts.models import Part, Requisition, RequisitionLine, StockLevel, StockMovement, Warehouse
+from parts.selectors import requisition_warehouses
+from parts.services import check_keeper, decide_requisition, issue_requisition, submit_requisition, van_of
+from tickets.access import access_ticket
 
 
 class PartSerializer(serializers.ModelSerializer):
@@ -68,3 +91,280 @@ class MyVanStock(generics.ListAPIView):
             .prefetch_related("part__compatible_models")
             .order_by("part__code")
         )
+
+
+# --- requisitions (领料单): the technician asks, the supervisor decides, the warehouse issues ---
+
+
+class RequisitionLineSerializer(serializers.ModelSerializer):
+    part = serializers.CharField(source="part.code", read_only=True)
+    outstanding = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = RequisitionLine
+        fields = ["id", "part", "quantity", "issued", "returned", "outstanding"]
+        read_only_fields = fields
+
+
+class RequisitionSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    branch = serializers.CharField(source="branch.code", read_only=True)
+    ticket_number = serializers.CharField(source="ticket.number", read_only=True)
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    lines = RequisitionLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Requisition
+        fields = [
+            "id",
+            "number",
+            "branch",
+            "ticket",
+            "ticket_number",
+            "technician",
+            "warehouse",
+            "reason",
+            "state",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class RequestedLineSerializer(serializers.Serializer):
+    part = serializers.CharField(max_length=40, help_text="the part's code")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class RequisitionCreateSerializer(serializers.Serializer):
+    ticket = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+    warehouse = serializers.CharField(max_length=40, help_text="the store's code (station or central)")
+    reason = serializers.CharField(max_length=200)
+    lines = RequestedLineSerializer(many=True, min_length=1, max_length=50)
+
+
+class RequisitionDecisionSerializer(serializers.Serializer):
+    approve = RequiredBooleanField()
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class IssuedLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
+
+
+class RequisitionIssueSerializer(serializers.Serializer):
+    lines = IssuedLineSerializer(many=True, min_length=1, max_length=50)
+
+
+class RequisitionFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Requisition.State.choices, required=False)
+    ticket = serializers.IntegerField(required=False, min_value=1, max_value=2_147_483_647)
+
+
+def _requisition(user, pk) -> Requisition:
+    access_requisition(user, object_id(pk))  # 404 outside the user's scope
+    return (
+        Requisition.objects.select_related("branch", "ticket", "warehouse")
+        .prefetch_related("lines__part")
+        .get(pk=object_id(pk))
+    )
+
+
+@extend_schema(tags=["parts"])
+class RequisitionViewSet(BodyFirstMixin, viewsets.GenericViewSet):
+    serializer_class = RequisitionSerializer
+    pagination_class = Cursor
+    ordering_fields = ("created_at",)
+    default_ordering = "-created_at"
+
+    def get_queryset(self):
+        return Requisition.objects.visible_to(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=Requisition.State.values),
+            OpenApiParameter("ticket", int),
+            ordering_parameter("created_at"),
+            FIELDS_PARAMETER,
+        ]
+    )
+    def list(self, request: Request) -> Response:
+        query = RequisitionFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = (
+            self.get_queryset()
+            .select_related("branch", "ticket", "warehouse")
+            .prefetch_related("lines__part")
+        )
+        if "state" in query.validated_data:
+            rows = rows.filter(state=query.validated_data["state"])
+        if "ticket" in query.validated_data:
+            rows = rows.filter(ticket_id=query.validated_data["ticket"])
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(parameters=[FIELDS_PARAMETER])
+    def retrieve(self, request: Request, pk=None) -> Response:
+        return Response(self.get_serializer(_requisition(request.user, pk)).data)
+
+    @extend_schema(
+        request=RequisitionCreateSerializer,
+        responses={201: RequisitionSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="The assigned technician asks for parts for an open ticket; the supervisor is told.",
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        if not request.user.has_role(Role.TECHNICIAN):
+            raise PermissionDenied(_("只有该工单的技术员可以为其申请领料。"))
+        serializer = RequisitionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        ticket = access_ticket(request.user, data["ticket"])
+        if ticket.technician_id != request.user.pk:
+            raise PermissionDenied(_("只有该工单的技术员可以为其申请领料。"))
+        warehouse = requisition_warehouses(ticket).filter(code=data["warehouse"]).first()
+        if warehouse is None:
+            raise ValidationError({"warehouse": [_("请选择发料的仓库。")]})
+        parts = {
+            part.code: part
+            for part in Part.objects.active().filter(code__in=[line["part"] for line in data["lines"]])
+        }
+        unknown = [line["part"] for line in data["lines"] if line["part"] not in parts]
+        if unknown:
+            raise ValidationError({"lines": [_("没有编码为“%(code)s”的配件。") % {"code": unknown[0]}]})
+        requisition = submit_requisition(
+            user=request.user,
+            ticket=ticket,
+            warehouse=warehouse,
+            lines=[(parts[line["part"]], line["quantity"]) for line in data["lines"]],
+            reason=data["reason"],
+        )
+        return Response(
+            self.get_serializer(_requisition(request.user, requisition.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        request=RequisitionDecisionSerializer,
+        responses={200: RequisitionSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="A supervisor of the branch approves or rejects (never their own request).",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def decide(self, request: Request, pk=None) -> Response:
+        requisition = _requisition(request.user, pk)
+        serializer = RequisitionDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        decide_requisition(
+            requisition_id=requisition.pk, user=request.user, approve=data["approve"], note=data["note"]
+        )
+        return Response(self.get_serializer(_requisition(request.user, pk)).data)
+
+    @extend_schema(
+        request=RequisitionIssueSerializer,
+        responses={200: RequisitionSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="The store's keeper issues (all or part) into the technician's van.",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def issue(self, request: Request, pk=None) -> Response:
+        requisition = _requisition(request.user, pk)
+        check_keeper(request.user, requisition.warehouse)  # before the body, as the page
+        serializer = RequisitionIssueSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        quantities: dict[int, int] = {}
+        for line in serializer.validated_data["lines"]:
+            quantities[line["line"]] = quantities.get(line["line"], 0) + line["quantity"]
+        issue_requisition(requisition_id=requisition.pk, user=request.user, quantities=quantities)
+        return Response(self.get_serializer(_requisition(request.user, pk)).data)
+
+
+# --- stock (read) ---
+
+
+class StockLevelSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    part = serializers.CharField(source="part.code", read_only=True)
+    part_name = serializers.CharField(source="part.name", read_only=True)
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+
+    class Meta:
+        model = StockLevel
+        fields = ["id", "warehouse", "part", "part_name", "condition", "on_hand"]
+        read_only_fields = fields
+
+
+class StockMovementSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    part = serializers.CharField(source="part.code", read_only=True)
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "at",
+            "warehouse",
+            "part",
+            "condition",
+            "kind",
+            "quantity",
+            "balance_after",
+            "actor",
+            "reference",
+            "reason",
+        ]
+        read_only_fields = fields
+
+
+class StockFilterSerializer(serializers.Serializer):
+    warehouse = serializers.CharField(required=False, max_length=40)
+    part = serializers.CharField(required=False, max_length=40)
+
+
+def _stock_filter(request: Request, rows):
+    query = StockFilterSerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    rows = rows.filter(warehouse__in=Warehouse.objects.visible_to(request.user))
+    if query.validated_data.get("warehouse"):
+        rows = rows.filter(warehouse__code=query.validated_data["warehouse"])
+    if query.validated_data.get("part"):
+        rows = rows.filter(part__code=query.validated_data["part"])
+    return rows
+
+
+STOCK_PARAMETERS = [
+    OpenApiParameter("warehouse", str, description="a warehouse's code"),
+    OpenApiParameter("part", str, description="a part's code"),
+    FIELDS_PARAMETER,
+]
+
+
+@extend_schema(tags=["parts"], parameters=STOCK_PARAMETERS)
+class StockLevelList(generics.ListAPIView):
+    """On hand per warehouse and part, in the warehouses this user sees (the warehouse pages' scope)."""
+
+    serializer_class = StockLevelSerializer
+    pagination_class = Cursor
+    default_ordering = "pk"
+
+    def get_queryset(self):
+        return _stock_filter(self.request, StockLevel.objects.select_related("part", "warehouse"))
+
+
+@extend_schema(tags=["parts"], parameters=STOCK_PARAMETERS)
+class StockMovementList(generics.ListAPIView):
+    """The stock ledger (newest first), in the warehouses this user sees."""
+
+    serializer_class = StockMovementSerializer
+    pagination_class = Cursor
+    default_ordering = "-pk"
+
+    def get_queryset(self):
+        return _stock_filter(self.request, StockMovement.objects.select_related("part", "warehouse", "actor"))

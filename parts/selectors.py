@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from parts.models import PartUsage, Requisition
+from django.db.models import Q
+
+from parts.models import PartUsage, Requisition, Warehouse
 from tickets.models import RepairTicket
 
 
@@ -15,4 +17,12 @@ def outstanding_usages(user):
     return PartUsage.objects.filter(
         status=PartUsage.Status.OUTSTANDING,
         ticket__in=RepairTicket.objects.visible_to(user).values("pk"),
+    )
+
+
+def requisition_warehouses(ticket: RepairTicket):
+    """Where a technician may ask for parts for this ticket: its branch's station stores and the central
+    store (the requisition form's choices, on the page and in the API)."""
+    return Warehouse.objects.filter(is_active=True).filter(
+        Q(branch_id=ticket.branch_id, kind=Warehouse.Kind.STATION) | Q(kind=Warehouse.Kind.CENTRAL)
     )

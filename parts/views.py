@@ -69,7 +69,7 @@ from parts.models import (
 from parts.permissions import may_see_cost_prices
 from parts.rules import Actor, approval_refusal, recovery_rate
 from parts.screens import require_screen
-from parts.selectors import outstanding_usages, requisitions_to_issue
+from parts.selectors import outstanding_usages, requisition_warehouses, requisitions_to_issue
 from tickets.access import access_ticket
 from tickets.documents import pdf_response
 from tickets.models import RepairTicket
@@ -289,9 +289,7 @@ def requisition_new(request: HttpRequest, ticket_pk: int) -> HttpResponse:
     ticket = access_ticket(user, ticket_pk)
     if not (user.has_role(Role.TECHNICIAN) and ticket.technician_id == user.pk):
         raise PermissionDenied(_("只有该工单的技术员可以为其申请领料。"))
-    warehouses = Warehouse.objects.filter(is_active=True).filter(
-        Q(branch_id=ticket.branch_id, kind=Warehouse.Kind.STATION) | Q(kind=Warehouse.Kind.CENTRAL)
-    )
+    warehouses = requisition_warehouses(ticket)
     data = request.POST if request.method == "POST" else None
     form = RequisitionForm(
         data, warehouses=warehouses, initial={"warehouse": warehouses.filter(kind="station").first()}

@@ -344,6 +344,24 @@ CHINESE_DATA_LITERALS = {
     # Finds the Chinese login button of the default language, and the language's own name in the account
     # menu to switch back, to take the screenshots.
     "aftersales/management/commands/screenshots.py": {"登录", "简体中文"},
+    # The schema's error examples: what a caller without Accept-Language receives (the default language).
+    "aftersales/drf.py": {
+        "请输入有效的手机号(11 位)或带区号的座机号。",
+        "身份认证信息未提供。",
+        "只有客服/调度可以登记报修。",
+        "未找到。",
+        "工单已被他人更新,请刷新后重试。",
+        "请求超过了限速。",
+    },
+    # The API's documentation is written for integrators in English and names the Chinese document or
+    # rule it serves; its examples are data as a Chinese service desk types it.
+    "claims/api.py": {"审批意见 (printed on the write-off form) or the reason.", "维修延误造成客户损失"},
+    "customers/api.py": {"王芳", "浦东新区张江路 1 号"},
+    "surveys/api.py": {
+        "登记投诉: on a ticket (its branch), or for a branch; the plan is due in 72 hours.",
+        "§7-二十八: the supervisor's (or a delegate's) visit to the customer.",
+    },
+    "tickets/api.py": {"服务凭证 (A4 PDF)", "上午到"},
 }
 
 

@@ -4,21 +4,33 @@ import datetime
 import uuid
 from decimal import Decimal
 
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.idempotency import idempotent
 from accounts.models import User
 from aftersales.bounds import VERSION_RANGE
+from aftersales.drf import (
+    IDEMPOTENCY_PARAMETER,
+    IF_MATCH_PARAMETER,
+    etag,
+    form_errors,
+    if_match_version,
+    object_id,
+)
 from customers.models import Customer, FaultCategory, Unit
 from tickets.access import access_ticket
+from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.forms import FAULT_DESCRIPTION_MAX_CHARS, TicketFilterForm
 from tickets.models import (
     Channel,
@@ -30,7 +42,13 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.permissions import TRANSITION_ACTORS
-from tickets.report_services import current_report, decode_signature, missing_for_signature, save_report
+from tickets.report_services import (
+    current_report,
+    decode_signature,
+    missing_for_signature,
+    save_report,
+    sign_report,
+)
 from tickets.reports import FeeReason, PaymentMethod
 from tickets.return_services import (
     FactoryRepair,
@@ -40,7 +58,7 @@ from tickets.return_services import (
     hand_over,
     ship_back,
 )
-from tickets.selectors import filtered_tickets, verdict_for_unit
+from tickets.selectors import filtered_tickets, signed_report, verdict_for_unit
 from tickets.services import CallDetails, apply_transition, log_call
 from warranty import rules
 from warranty.rules import ALL_CONDITIONS
@@ -59,7 +77,7 @@ class TicketSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     serial_number = serializers.CharField(source="unit.serial_number", read_only=True)
     branch = serializers.CharField(source="branch.code", read_only=True)
-    technician = serializers.PrimaryKeyRelatedField(read_only=True)
+    technician = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = RepairTicket
@@ -186,6 +204,9 @@ class ServiceReportPartSerializer(serializers.ModelSerializer):
 
 class ServiceReportSerializer(serializers.ModelSerializer):
     parts = ServiceReportPartSerializer(many=True, read_only=True)
+    # Declared: a read-only model field loses `blank`, and the schema then refused the empty value.
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, allow_blank=True, read_only=True)
+    fee_reason = serializers.ChoiceField(choices=FeeReason.choices, allow_blank=True, read_only=True)
     photos = serializers.SerializerMethodField()
     is_signed = serializers.BooleanField(read_only=True)
     missing = serializers.SerializerMethodField(help_text="What still blocks the customer's signature.")
@@ -255,6 +276,16 @@ class ServiceReportPatchSerializer(serializers.Serializer):
     fee_reason_note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
+class ReportSignatureSerializer(serializers.Serializer):
+    signer_name = serializers.CharField(
+        max_length=60, help_text="The customer's name (not the technician's)."
+    )
+    signature = serializers.CharField(max_length=2_000_000, help_text="data:image/png;base64,…")
+    version = serializers.IntegerField(
+        required=False, help_text="The report version the customer read.", **VERSION_RANGE
+    )
+
+
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TicketSerializer
 
@@ -264,14 +295,25 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def list(self, request: Request, *args, **kwargs) -> Response:
         form = TicketFilterForm(request.query_params or None, user=request.user)
         if form.is_bound and not form.is_valid():
-            return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
+            raise form_errors(form)
         page = self.paginate_queryset(filtered_tickets(request.user, form))
         return self.get_paginated_response(TicketSerializer(page, many=True).data)
 
-    @extend_schema(responses=TicketDetailSerializer)
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                TicketDetailSerializer,
+                description="The ticket; its ETag is its version, for If-Match on the next write.",
+            ),
+            304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
+        },
+    )
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         ticket = access_ticket(request.user, int(pk), queryset=RepairTicket.objects.for_detail())
-        return Response(TicketDetailSerializer(ticket).data)
+        tag = etag(ticket.version)
+        if request.headers.get("If-None-Match") == tag:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+        return Response(TicketDetailSerializer(ticket).data, headers={"ETag": tag})
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
     @idempotent
@@ -290,18 +332,26 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ticket = log_call(user=request.user, unit=data["unit"], details=details)
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TransitionSerializer, responses={200: TicketSerializer})
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: TicketSerializer},
+        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_PARAMETER],
+        examples=[
+            OpenApiExample("dispatch", request_only=True, value={"technician": 7, "note": "上午到"}),
+        ],
+    )
     @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[a-z_]+)")
     @idempotent
     def transition(self, request: Request, pk: str | None = None, name: str = "") -> Response:
         ticket = access_ticket(request.user, int(pk))
         if name not in TRANSITION_ACTORS:
-            return Response({"detail": f"unknown transition {name!r}"}, status=status.HTTP_404_NOT_FOUND)
+            raise NotFound(_("没有名为“%(name)s”的操作。") % {"name": name})
         serializer = TransitionSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = dict(serializer.validated_data)
+        data["version"] = if_match_version(request, data.get("version"))
         ticket = self._run_transition(ticket, request.user, name, data)
-        return Response(TicketSerializer(ticket).data)
+        return Response(TicketSerializer(ticket).data, headers={"ETag": etag(ticket.version)})
 
     @staticmethod
     def _run_transition(ticket: RepairTicket, user: User, name: str, data: dict) -> RepairTicket:
@@ -366,7 +416,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if request.method == "GET":
             report = current_report(ticket)
             if report is None:
-                return Response({"detail": _("本次上门尚未填写服务报告。")}, status=status.HTTP_404_NOT_FOUND)
+                raise NotFound(_("本次上门尚未填写服务报告。"))
             return Response(ServiceReportSerializer(report).data)
         serializer = ServiceReportPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -381,6 +431,53 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             changes=changes,
         )
         return Response(ServiceReportSerializer(current_report(report.ticket)).data)
+
+    @extend_schema(
+        request=ReportSignatureSerializer,
+        responses={200: ServiceReportSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="The customer signs the complete report on the technician's device (the assigned "
+        "technician, on site); the report is frozen. 409 when something is missing, once signed, or when "
+        "the report changed after `version` (the version the customer read).",
+    )
+    @action(detail=True, methods=["post"], url_path="report/sign", url_name="report-sign")
+    @idempotent
+    def sign(self, request: Request, pk: str | None = None) -> Response:
+        ticket = access_ticket(request.user, int(pk))
+        if ticket.technician_id != request.user.pk:  # before the body: an outsider learns nothing from it
+            raise PermissionDenied(_("只有派工的技术员可以填写该工单的服务报告。"))
+        serializer = ReportSignatureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        report = sign_report(
+            ticket_id=ticket.pk,
+            user=request.user,
+            signer_name=data["signer_name"],
+            signature_png=decode_signature(data["signature"]),
+            expected_version=data.get("version"),
+        )
+        return Response(ServiceReportSerializer(current_report(report.ticket)).data)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="服务凭证 (A4 PDF)")
+        },
+        description="The service voucher of a signed report (as printed from the ticket page).",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"reports/(?P<report_id>[0-9]+)/voucher",
+        url_name="voucher",
+    )
+    def voucher(self, request: Request, pk: str | None = None, report_id: str = "") -> HttpResponse:
+        ticket = access_ticket(request.user, int(pk))
+        service_report = signed_report(ticket, object_id(report_id))
+        if service_report is None:
+            raise NotFound(_("该服务报告尚未签字,没有服务凭证。"))
+        return pdf_response(
+            service_voucher_pdf(service_report), f"service-voucher-{ticket.number}-{service_report.visit}.pdf"
+        )
 
 
 @extend_schema(
@@ -411,7 +508,7 @@ def unit_warranty(request: Request, serial: str) -> Response:
     if fault not in FaultCause.values:
         errors["fault"] = [str(_("未知的故障原因。"))]
     if errors:
-        return Response(errors, status=400)
+        raise ValidationError(errors)
     try:
         decision = verdict_for_unit(
             unit,
@@ -420,5 +517,5 @@ def unit_warranty(request: Request, serial: str) -> Response:
             fault_category=request.query_params.get("fault_category", unit.product_model.category),
         )
     except rules.InvalidWarrantyRequest as exc:
-        return Response({field: [message] for field, message in exc.errors.items()}, status=400)
+        raise ValidationError({field: [message] for field, message in exc.errors.items()}) from exc
     return Response({"serial_number": unit.serial_number, **decision.as_dict()})

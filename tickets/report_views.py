@@ -59,6 +59,7 @@ from tickets.report_services import (
     step_fields,
     usual_parts_to_add,
 )
+from tickets.selectors import signed_report
 from tickets.signals import report_parts_step
 
 FINDINGS_STEP = 3  # 查: where the fault code is picked
@@ -475,12 +476,7 @@ def report_addendum(request: HttpRequest, pk: int) -> HttpResponse:
 def report_voucher(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
     """服务凭证 PDF of a signed report (A4, Chinese)."""
     ticket = access_ticket(request.user, pk)
-    service_report = (
-        ServiceReport.objects.filter(ticket=ticket, pk=report_id, signed_at__isnull=False)
-        .select_related("ticket__customer", "ticket__unit__product_model", "technician")
-        .prefetch_related("parts", "addenda", "ticket__customer__phones")
-        .first()
-    )
+    service_report = signed_report(ticket, report_id)
     if service_report is None:
         raise Http404("No signed report")
     return pdf_response(

@@ -416,3 +416,13 @@ def timeline_board(technicians: list[User], waiting, now: datetime.datetime) -> 
         "waiting": waiting[:TIMELINE_WAITING],
         "more_waiting": len(waiting) > TIMELINE_WAITING,
     }
+
+
+def signed_report(ticket: RepairTicket, report_id: int) -> ServiceReport | None:
+    """A signed report of the ticket with what its 服务凭证 prints (the voucher page and the API)."""
+    return (
+        ServiceReport.objects.filter(ticket=ticket, pk=report_id, signed_at__isnull=False)
+        .select_related("ticket__customer", "ticket__unit__product_model", "technician")
+        .prefetch_related("parts", "addenda", "ticket__customer__phones")
+        .first()
+    )

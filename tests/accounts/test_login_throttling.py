@@ -49,7 +49,7 @@ def test_the_api_token_endpoint_is_throttled_too(client):
     for _attempt in range(5):
         client.post(url, {"username": "wangfang", "password": "wrong"})
     response = client.post(url, {"username": "wangfang", "password": PASSWORD})
-    assert response.status_code == 429 and "暂时锁定" in response.json()["detail"]
+    assert response.status_code == 429 and "暂时锁定" in response.json()["message"]
 
 
 PROXY = "10.0.0.2"  # every request arrives from the TLS proxy

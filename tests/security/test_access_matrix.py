@@ -283,12 +283,68 @@ ACCESS: dict[str, R] = {
     "ticket-transition": API(
         {D, S}, method="POST", objects={"pk": "ticket_reported", "name": "=dispatch"}, special={T: 404}
     ),
+    "ticket-report-sign": API({T}, method="POST", objects=ON_SITE),
+    "ticket-voucher": API(ALL, objects={**DONE, "report_id": "report"}),
+    # Customers and units (issue #22): everyone reads their scope (a technician their branch's, as the
+    # customer pages); the dispatcher registers (API_WRITES), the office corrects.
+    "customer-list": API(ALL),
+    "customer-detail": API(ALL, objects={"pk": "customer"}, other_tech=200),
+    "customer-changes": API(ALL, objects={"pk": "customer"}, other_tech=200),
+    "unit-list": API(ALL),
+    "unit-detail": API(ALL, objects={"pk": "unit"}, other_tech=200),
+    # Follow-up calls: the call queue's viewers read, the branch's dispatcher records.
+    "follow-up-call-list": API({D, S, M, G}),
+    "follow-up-call-detail": API({D, S, M, G}, objects={"pk": "call"}, outsider_denied=403),
+    "follow-up-call-record": API(
+        {D}, method="POST", objects={"pk": "call"}, special_other={T: 403, W: 403, F: 403}
+    ),
+    # Claims: as the claim pages (the technician sees none; the services decide who decides).
+    "claim-list": API(ALL),
+    "claim-detail": API(OFFICE, objects={"pk": "claim"}, denied=404),
+    "claim-decide": API(OFFICE, method="POST", objects={"pk": "claim"}, denied=404),
+    "claim-withdraw": API(OFFICE, method="POST", objects={"pk": "claim"}, denied=404),
+    # Requisitions: as the requisition pages.
+    "requisition-list": API(ALL),
+    "requisition-detail": API(ALL, objects={"pk": "requisition"}),
+    "requisition-decide": API(ALL, method="POST", objects={"pk": "requisition"}),
+    "requisition-issue": API({W}, method="POST", objects={"pk": "requisition"}, other_tech=404),
+    "api-stock-levels": API(ALL),
+    "api-stock-movements": API(ALL),
+    # One's own messages only: somebody else's is a 404 for everyone, headquarters too.
+    "notification-list": API(ALL),
+    "notification-read": API(
+        ALL, method="POST", objects={"pk": "notification"}, other_tech=200, special_other={G: 404, A: 404}
+    ),
+    "notification-read-all": API(ALL, method="POST"),
+    # Complaints: the complaint pages' viewers read; each step is its actors' (the others: 403 before
+    # the scope, since they may see no complaint at all).
+    "complaint-list": API({D, S, M, G}),
+    "complaint-detail": API({D, S, M, G}, objects={"pk": "complaint"}, outsider_denied=403),
+    **{
+        f"complaint-{step}": API(
+            roles, method="POST", objects={"pk": "complaint"}, special_other={T: 403, W: 403, F: 403}
+        )
+        for step, roles in (
+            ("plan", {S, M, G}),
+            ("visit", {S, M, G}),
+            ("answer", {D, S, M, G}),
+            ("close", {S, M, G}),
+        )
+    },
 }
 # The API's write operations that share their URL name with a read: creating a ticket, and the
 # technician's report written through the API (only on site, only by the assigned technician).
 API_WRITES = {
     "ticket-list": API(ALL, method="POST"),
     "ticket-report": API({T}, method="PATCH", objects=ON_SITE),
+    "customer-list": API({D}, method="POST"),
+    "customer-detail": API({D, S}, method="PATCH", objects={"pk": "customer"}),
+    "unit-list": API({D}, method="POST"),
+    "unit-detail": API({D, S}, method="PATCH", objects={"pk": "unit"}),
+    # Filing a claim on the SH ticket: its branch's office or its technician (the rest: 403).
+    "claim-list": API({D, T, S, M}, method="POST", body={"ticket": "ticket_awaiting_acceptance"}),
+    "requisition-list": API({T}, method="POST", body={"ticket": "ticket_on_site"}),
+    "complaint-list": API({D, S, M}, method="POST"),
     # Revoking the caller's token: only with a token (the clients here have sessions).
     "api-token": API(set(), method="DELETE", denied=401),
 }

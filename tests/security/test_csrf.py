@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 TOKEN = "a" * 32  # an unmasked CSRF secret: the cookie and the form field carry the same value
 CSRF_EXEMPT = {"api-token": "no session: the token endpoint authenticates by username and password"}
 # Pages whose POST needs another role than their GET: who posts there.
-POSTER = {"parts:handover": Role.SUPERVISOR}  # deactivating the technician's account
+POSTER = {
+    "parts:handover": Role.SUPERVISOR,  # deactivating the technician's account
+    "requisition-list": Role.TECHNICIAN,  # the API's requisitions are asked for by the technician
+}
 
 
 def _user_who_may_use(name: str, rule: R) -> str | None:
@@ -73,7 +76,7 @@ def test_a_session_api_post_without_csrf_is_refused_and_a_token_client_is_exempt
     session.force_login(world.users["dispatcher"])
     refused = session.post(url, {}, content_type="application/json")
     assert refused.status_code == 403
-    assert "CSRF" in refused.json()["detail"]
+    assert "CSRF" in refused.json()["message"]
 
     _token, key = ApiToken.issue(world.users["dispatcher"])
     api_client = Client(enforce_csrf_checks=True)

@@ -33,6 +33,7 @@ from accounts.models import Role
 from claims.models import Claim, ClaimAttachment
 from notifications.models import Notification
 from parts.models import Part, StockMovement
+from tests.api_errors import error_message
 from tests.claims.test_claims import file_claim, pdf_upload, png_upload
 from tests.parts.factories import PartFactory, WarehouseFactory
 from tests.tickets.factories import COMPLETE_REPORT, TicketFactory, signature_png
@@ -362,7 +363,7 @@ class TestSignatures:
             format="json",
         )
         assert response.status_code == 400
-        assert case.message in response.json()["signature"][0]
+        assert case.message in error_message(response, "signature")
         assert snapshot(settings, [TicketEvent]) == before
         assert not PickupReceipt.objects.get(entry__ticket=ticket).is_void
 

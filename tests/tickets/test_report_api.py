@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from tests.api_errors import error_fields
 from tests.tickets.factories import TicketFactory, signature_png
 from tickets.models import ServiceReport
 from tickets.report_services import sign_report
@@ -59,7 +60,7 @@ def test_bad_input_is_400_with_field_errors(on_site):
     api = api_for(on_site.technician)
     response = api.patch(url(on_site), {"labour_hours": "-1", "payment_method": "bitcoin"}, format="json")
     assert response.status_code == 400
-    assert set(response.json()) == {"labour_hours", "payment_method"}
+    assert error_fields(response) == {"labour_hours", "payment_method"}
     assert not ServiceReport.objects.exists()
 
 
@@ -71,7 +72,7 @@ def test_a_signed_report_answers_409_and_is_unchanged(on_site):
         ticket_id=on_site.pk, user=on_site.technician, signer_name="王芳", signature_png=signature_png()
     )
     response = api.patch(url(on_site), {"findings": "改过"}, format="json")
-    assert response.status_code == 409 and "不能再修改" in response.json()["detail"]
+    assert response.status_code == 409 and "不能再修改" in response.json()["message"]
     assert ServiceReport.objects.get().findings == "缺氟"
     assert api.get(url(on_site)).json()["is_signed"] is True
 
@@ -82,7 +83,7 @@ def test_a_stale_version_is_409(on_site):
     first = api.patch(url(on_site), {"findings": "缺氟"}, format="json").json()
     api.patch(url(on_site), {"cause": "渗漏", "version": first["version"]}, format="json")
     response = api.patch(url(on_site), {"findings": "不缺氟", "version": first["version"]}, format="json")
-    assert response.status_code == 409 and "刷新" in response.json()["detail"]
+    assert response.status_code == 409 and "刷新" in response.json()["message"]
 
 
 @pytest.mark.django_db
