@@ -91,8 +91,10 @@ def test_a_report_with_a_photo_and_a_window_is_a_self_reported_ticket_on_the_dis
         and ticket.appointment_end > ticket.appointment_start
     )
     assert ticket.warranty_decision["reasons"] and ticket.number.startswith(unit.owner.branch.code)
-    event = ticket.events.get()
-    assert (event.action, event.actor, event.data["by"]) == ("log_call", None, "customer")
+    logged, booked = ticket.events.order_by("pk")
+    assert (logged.action, logged.actor, logged.data["by"]) == ("log_call", None, "customer")
+    # The window the customer chose is the visit's appointment, asked for by the customer.
+    assert (booked.action, booked.actor, booked.data["requested_by"]) == ("set_appointment", None, "customer")
     [photo] = FaultPhoto.objects.filter(ticket=ticket)
     assert max(Image.open(photo.image.path).size) == 1600  # checked and shrunk like the technician's
 
@@ -110,7 +112,7 @@ def test_a_report_with_a_photo_and_a_window_is_a_self_reported_ticket_on_the_dis
     board = signed_in.get(reverse("tickets:dispatch_board")).content.decode()
     assert ticket.number in board
     detail = signed_in.get(f"/tickets/{ticket.pk}/").content.decode()
-    assert "客户本人" in detail and "客户自助报修" in detail and 'data-testid="visit-window"' in detail
+    assert "客户本人" in detail and "客户自助报修" in detail and 'data-testid="appointment"' in detail
     assert signed_in.get(f"/tickets/{ticket.pk}/fault-photos/{photo.pk}/").status_code == 200
 
 
