@@ -281,9 +281,10 @@ def bench_urls() -> Iterator[None]:
 
 
 def measure(
-    personas: Personas, *, requests: int, warmup: int, log: Callable[[str], None]
+    personas: Personas, *, requests: int, warmup: int, log: Callable[[str], None], only: str = ""
 ) -> tuple[list[Result], dict[str, list[str]]]:
-    """Warm up each page (counting its queries), then time `requests` requests of it.
+    """Warm up each page (counting its queries), then time `requests` requests of it; with `only`, just
+    the pages whose label contains it (and the floor).
 
     After each timed request the floor is timed too, and a page's ratio is its median over the
     median of the floor requests timed among its own: a busy machine slows both alike. Query
@@ -295,6 +296,7 @@ def measure(
         client.force_login(getattr(personas, role))
     pages = build_pages(personas, max(requests + warmup, 100))
     floor = pages[0]
+    pages = [floor, *(page for page in pages[1:] if only in page.label)]
     results: list[Result] = []
     captured_sql: dict[str, list[str]] = {}
     with connection.cursor() as cursor:
