@@ -5,9 +5,12 @@ by the services; on PostgreSQL through a trigram index and an index of two-chara
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import CustomerPhone
 from customers.services import edit_customer
@@ -150,3 +153,21 @@ def test_the_search_indexes_exist_on_postgresql(postgres):
     with connection.cursor() as cursor:
         cursor.execute("SELECT tickets_bigrams('漏水 AB')")
         assert sorted(cursor.fetchone()[0]) == ["AB", "漏水"]
+
+
+@pytest.mark.django_db
+def test_a_search_that_finds_more_than_the_cap_says_so_and_lists_the_first(
+    client, dispatcher, branch_a, monkeypatch
+):
+    from tickets.views import SearchPaginator
+
+    monkeypatch.setattr(SearchPaginator, "COUNT_CAP", 2)
+    found = [
+        TicketFactory(unit__owner__branch=branch_a, fault_description="室内机漏水", due_at=due)
+        for due in (timezone.now() + datetime.timedelta(hours=hours) for hours in (3, 1, 2))
+    ]
+    client.force_login(dispatcher)
+    page = search(client, "漏水")
+    assert "找到超过 2 张工单,只列出前 2 张" in page
+    # The first two in the list's order (by deadline), not the third.
+    assert found[1].number in page and found[2].number in page and found[0].number not in page
