@@ -18,6 +18,8 @@ MAX_TERMS = 4
 _SPACES = re.compile(r"\s+")
 # What people type into a phone number or a ticket number and the stored text has not: 138-0013 8000.
 _PHONE_LIKE = re.compile(r"^[\d\s\-()（）+]+$")
+# A whole ticket number, with or without its branch (SH-20261205-0042, 20261205-0042).
+_TICKET_NUMBER = re.compile(r"^(?:[A-Z]{2,4}-)?\d{8}-\d{4,}$")
 
 
 def normalise(text: str) -> str:
@@ -39,6 +41,8 @@ def search_terms(query: str) -> tuple[tuple[str, ...], ...]:
     spaces or dashes (138 0013 8000, +86 138…, 021-6123 4567; the text stores digits only) or part of a
     ticket number (20261205-0042): it is one term with both forms."""
     text = normalise(query)
+    if ticket_number(text):
+        return ((text,),)
     if _PHONE_LIKE.match(text):
         digits = re.sub(r"\D", "", text)
         if len(digits) >= 7:
@@ -47,6 +51,12 @@ def search_terms(query: str) -> tuple[tuple[str, ...], ...]:
             return (tuple(dict.fromkeys([digits, text.replace(" ", "")])),)
     words = dict.fromkeys(word for word in text.split(" ") if word)
     return tuple((word,) for word in words)[:MAX_TERMS]
+
+
+def ticket_number(term: str) -> bool:
+    """A whole ticket number, found by its unique index rather than as a substring: its digits are in
+    every ticket's text, and their trigrams' lists are a million entries long."""
+    return bool(_TICKET_NUMBER.match(term))
 
 
 def too_short(query: str) -> bool:

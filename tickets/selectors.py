@@ -6,13 +6,14 @@ import datetime
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Count, Func, Q, TextField
+from django.db.models import Count, Func, Q, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Branch, User
 from customers.models import Customer, FaultCategory, Unit
 from tickets.models import OPEN_STATES, RepairTicket, ServiceReport, State
-from tickets.search import MIN_TERM, search_terms
+from tickets.search import MIN_TERM, search_terms, ticket_number
 from warranty import rules
 from warranty.services import decide_for_unit
 
@@ -29,6 +30,11 @@ def _contains(text: str) -> Q:
 
     On PostgreSQL a LIKE '%…%' on the text's trigram index; a two-character term has no trigram and uses
     the index of the text's two-character pieces instead. Elsewhere (SQLite under make run) a scan."""
+    if ticket_number(text):
+        if not text[0].isdigit():  # SH-20261205-0042
+            return Q(number=text)
+        # 20261205-0042 without its branch: the number in any branch (one unique-index lookup each).
+        return Q(number__in=Branch.objects.annotate(full=Concat("code", Value(f"-{text}"))).values("full"))
     if len(text) == MIN_TERM and connection.vendor == "postgresql":
         return Q(search_bigrams__contains=[text])
     return Q(search_text__contains=text)
