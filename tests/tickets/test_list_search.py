@@ -9,6 +9,7 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -171,3 +172,18 @@ def test_a_search_that_finds_more_than_the_cap_says_so_and_lists_the_first(
     assert "找到超过 2 张工单,只列出前 2 张" in page
     # The first two in the list's order (by deadline), not the third.
     assert found[1].number in page and found[2].number in page and found[0].number not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["漏水", "室内机漏水", "20261205-0042"])
+def test_a_search_runs_the_same_queries_for_3_and_for_30_matches(client, dispatcher, branch_a, query):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("tickets:list"), {"q": query}).status_code == 200
+        return len(captured)
+
+    client.force_login(dispatcher)
+    TicketFactory.create_batch(3, unit__owner__branch=branch_a, fault_description="室内机漏水")
+    few = queries()
+    TicketFactory.create_batch(30, unit__owner__branch=branch_a, fault_description="室内机漏水")
+    assert queries() == few <= 10
