@@ -189,7 +189,7 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
     fault_description = models.TextField(_("故障描述"))
     # What the list's search box matches (tickets.search): number, customer name and phones, serial
     # number, fault description. Written by tickets.services; trigram and two-character indexes on
-    # PostgreSQL (migration 0018).
+    # PostgreSQL (migration 0019).
     search_text = models.TextField(_("搜索文本"), default="", editable=False)
     fault_cause = models.CharField(
         _("故障原因"), max_length=10, choices=FaultCause.choices, default=FaultCause.QUALITY

@@ -19,7 +19,7 @@ from warranty.services import decide_for_unit
 
 
 class Bigrams(Func):
-    """The two-character pieces of a text (migration 0018's immutable `tickets_bigrams`; PostgreSQL)."""
+    """The two-character pieces of a text (migration 0019's immutable `tickets_bigrams`; PostgreSQL)."""
 
     function = "tickets_bigrams"
     output_field = ArrayField(TextField())

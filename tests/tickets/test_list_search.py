@@ -1,7 +1,7 @@
 """The ticket list's search box finds a customer's name, a phone number, part of a ticket number and words
 of the fault description (Chinese, no spaces) through each ticket's search text (tickets.search), written
 by the services; on PostgreSQL through a trigram index and an index of two-character pieces (migration
-0018), elsewhere by a scan."""
+0019), elsewhere by a scan."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def test_a_renamed_customer_is_found_by_the_new_name_and_phone(client, dispatche
 
 @pytest.mark.django_db
 def test_the_bulk_fill_writes_what_the_services_write(postgres, tickets):
-    """The bench's seed fills the search text in SQL (as migration 0018 did): the same text."""
+    """The bench's seed fills the search text in SQL (as migration 0019 did): the same text."""
     wanted, _other = tickets
     CustomerPhone.objects.create(customer=wanted.customer, number="02161234567")
     wanted.refresh_from_db()

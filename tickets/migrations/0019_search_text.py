@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("tickets", "0017_departed_at"),
+        ("tickets", "0018_event_note_codes"),
         ("customers", "0004_role_permissions"),
     ]
 
