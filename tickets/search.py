@@ -17,7 +17,7 @@ MIN_TERM = 2  # 漏水, 异响, 张伟: two characters are a word in Chinese
 MAX_TERMS = 4
 _SPACES = re.compile(r"\s+")
 # What people type into a phone number or a ticket number and the stored text has not: 138-0013 8000.
-_PHONE_LIKE = re.compile(r"^[\d\s\-()（）+]+$")
+_PHONE_LIKE = re.compile(r"^[\d\s\-()\uff08\uff09+]+$")  # full-width brackets too
 # A whole ticket number, with or without its branch (SH-20261205-0042, 20261205-0042).
 _TICKET_NUMBER = re.compile(r"^(?:[A-Z]{2,4}-)?\d{8}-\d{4,}$")
 
