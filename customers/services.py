@@ -7,9 +7,10 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from customers.models import Customer, CustomerChange, CustomerPhone, Unit
 from customers.phones import format_phone
-from customers.signals import location_changed
+from customers.signals import location_changed, search_fields_changed
 
 LOCATION_FIELDS = frozenset({"service_zone", "distance_km"})
+SEARCHED_FIELDS = frozenset({"name", "phones"})  # what the ticket list's search matches of a customer
 # The office keeps the customer file (DESIGN §1: the dispatcher finds the customer, the supervisor visits).
 EDITORS = frozenset({Role.DISPATCHER, Role.SUPERVISOR})
 
@@ -89,6 +90,8 @@ def edit_customer(*, user, customer_id: int, fields: dict, phones: list[str]) ->
             )
         if not changes:
             return None
+        if SEARCHED_FIELDS & {change["field"] for change in changes}:
+            search_fields_changed.send(sender=Customer, customer=customer)
         return CustomerChange.objects.create(customer=customer, actor=user, changes=changes)
 
 

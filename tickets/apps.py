@@ -7,7 +7,10 @@ class TicketsConfig(AppConfig):
     verbose_name = _("维修工单")
 
     def ready(self) -> None:
-        from customers.signals import location_changed  # models are importable only once ready
+        # Models are importable only once ready.
+        from customers.signals import location_changed, search_fields_changed
+        from tickets.services import customer_file_changed
         from tickets.sla_services import customer_location_changed
 
         location_changed.connect(customer_location_changed, dispatch_uid="tickets.customer_location_changed")
+        search_fields_changed.connect(customer_file_changed, dispatch_uid="tickets.customer_file_changed")

@@ -16,6 +16,7 @@ from customers.models import Customer, FaultCategory, Unit
 from tickets.choices import AppointmentRequester
 from tickets.models import TRANSITION_LABELS, Channel, FaultCause, Priority, ServiceReport, State
 from tickets.report_services import decode_signature
+from tickets.search import too_short
 from tickets.services import ETA_CHOICES
 from warranty.forms import condition_choices
 
@@ -206,6 +207,7 @@ class TicketFilterForm(forms.Form):
     q = forms.CharField(
         label=_("搜索"),
         required=False,
+        max_length=100,
         widget=forms.TextInput(attrs={"placeholder": _("工单号 / 客户 / 电话 / 序列号 / 故障描述")}),
     )
     state = forms.ChoiceField(
@@ -238,6 +240,14 @@ class TicketFilterForm(forms.Form):
         if not (EARLIEST_DATE.year <= year <= LATEST_DATE.year and 1 <= month <= 12):
             raise forms.ValidationError(_("月份无效。"))
         return (year, month)
+
+    def clean_q(self) -> str:
+        query = self.cleaned_data["q"]
+        if too_short(query):
+            raise forms.ValidationError(
+                _("请至少输入两个字再搜索(单个字或数字会找出几乎所有工单)。"), code="too_short"
+            )
+        return query
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -218,6 +218,10 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="tickets",
     )
+    # What the list's search box matches (tickets.search): number, customer name and phones, serial
+    # number, fault description. Written by tickets.services; trigram and two-character indexes on
+    # PostgreSQL (migration 0023).
+    search_text = models.TextField(_("搜索文本"), default="", editable=False)
     fault_cause = models.CharField(
         _("故障原因"), max_length=10, choices=FaultCause.choices, default=FaultCause.QUALITY
     )

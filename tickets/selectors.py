@@ -6,13 +6,15 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Count, Func, Q, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
-from accounts.models import TechnicianLeave, TechnicianProfile, TechnicianSkill, User
+from accounts.models import Branch, TechnicianLeave, TechnicianProfile, TechnicianSkill, User
 from aftersales.categories import ServiceZone
 from customers.models import Customer, FaultCategory, Unit
-from customers.phones import search_key
 from tickets import dispatch_rules
 from tickets.models import (
     OPEN_STATES,
@@ -24,15 +26,39 @@ from tickets.models import (
     State,
     VisitStatus,
 )
+from tickets.search import MIN_TERM, search_terms, ticket_number
 from warranty import rules
 from warranty.services import decide_for_unit
 
 
+class Bigrams(Func):
+    """The two-character pieces of a text (migration 0023's immutable `tickets_bigrams`; PostgreSQL)."""
+
+    function = "tickets_bigrams"
+    output_field = ArrayField(TextField())
+
+
+def _contains(text: str) -> Q:
+    """Tickets whose search text contains `text` (upper case, at least tickets.search.MIN_TERM long).
+
+    On PostgreSQL a LIKE '%…%' on the text's trigram index; a two-character term has no trigram and uses
+    the index of the text's two-character pieces instead. Elsewhere (SQLite under make run) a scan."""
+    if ticket_number(text):
+        if not text[0].isdigit():  # SH-20261205-0042
+            return Q(number=text)
+        # 20261205-0042 without its branch: the number in any branch (one unique-index lookup each).
+        return Q(number__in=Branch.objects.annotate(full=Concat("code", Value(f"-{text}"))).values("full"))
+    if len(text) == MIN_TERM and connection.vendor == "postgresql":
+        return Q(search_bigrams__contains=[text])
+    return Q(search_text__contains=text)
+
+
 def filtered_tickets(user: User, form):
-    """The ticket list's rows for a bound `TicketFilterForm` (an invalid form filters nothing)."""
+    """The ticket list's rows for a bound `TicketFilterForm` (an invalid form filters nothing, but a
+    search too short to run finds nothing: the form says why)."""
     tickets = RepairTicket.objects.visible_to(user).for_list()
     if not form.is_valid():
-        return tickets
+        return tickets.none() if "q" in form.errors else tickets
     data = form.cleaned_data
     if data["state"] == "open":
         tickets = tickets.filter(state__in=OPEN_STATES)
@@ -47,24 +73,12 @@ def filtered_tickets(user: User, form):
     if data["overdue"]:
         tickets = tickets.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
     tickets = _drill_down(tickets, data)
-    query = data["q"].strip()
-    if query:
-        condition = Q(number__istartswith=query) | Q(unit__serial_number__istartswith=query)
-        digits = search_key(query)
-        if len(digits) >= 3:
-            condition |= Q(customer__phones__number__startswith=digits)
-        # No ordering in the parts of a union (SQLite refuses it; the model's default would add one).
-        found = RepairTicket.objects.filter(condition).order_by().values("pk")
-        if len(query) >= MIN_WORD_SEARCH:
-            # Part of a number (0042), a customer's name, words of the fault (Chinese has no spaces):
-            # substrings, each on its trigram index (migration 0014), one index per branch of the union.
-            found = found.union(
-                *(
-                    RepairTicket.objects.filter(**{f"{field}__icontains": query}).order_by().values("pk")
-                    for field in ("number", "fault_description", "customer__name")
-                )
-            )
-        tickets = tickets.filter(pk__in=found)
+    for alternatives in search_terms(data["q"]):
+        # Every term must be in the ticket's search text (tickets.search); a term's alternatives: any.
+        condition = Q()
+        for text in alternatives:
+            condition |= _contains(text)
+        tickets = tickets.alias(search_bigrams=Bigrams("search_text")).filter(condition)
     return tickets
 
 
@@ -111,9 +125,6 @@ def clean_sort(raw: str) -> str:
 def sort_tickets(tickets, sort: str):
     direction = "-" if sort.startswith("-") else ""
     return tickets.order_by(direction + SORTS[sort.removeprefix("-")], direction + "pk")
-
-
-MIN_WORD_SEARCH = 2  # 漏水, 异响: two characters are a word in Chinese
 
 
 def open_tickets_of_unit(unit: Unit) -> list[RepairTicket]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext
@@ -34,6 +34,7 @@ from tickets.models import (
     event_note,
 )
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
+from tickets.search import search_document
 from tickets.selectors import open_tickets_of_unit, verdict_for_unit
 from tickets.signals import ticket_transitioned
 from warranty import rules
@@ -41,6 +42,56 @@ from warranty import rules
 
 def allocate_ticket_number(branch) -> str:
     return DocumentSequence.document_number(kind="ticket", branch=branch)
+
+
+def refresh_search_text(tickets) -> int:
+    """Write the search text (tickets.search) of `tickets` (a queryset) again from their customer and
+    unit as they are now: after a customer's name or phones changed (customers.signals), and for
+    tickets made without log_call (tests' factories). Returns how many changed."""
+    rows = list(tickets.select_related("customer", "unit").prefetch_related("customer__phones").order_by())
+    changed = []
+    for ticket in rows:
+        text = search_document(
+            number=ticket.number,
+            customer_name=ticket.customer.name,
+            phones=[phone.number for phone in sorted(ticket.customer.phones.all(), key=lambda p: p.pk)],
+            serial_number=ticket.unit.serial_number,
+            fault_description=ticket.fault_description,
+        )
+        if text != ticket.search_text:
+            ticket.search_text = text
+            changed.append(ticket)
+    RepairTicket.objects.bulk_update(changed, ["search_text"], batch_size=500)
+    return len(changed)
+
+
+# tickets.search.search_document for every ticket at once (PostgreSQL): for bulk loads that write tickets
+# without log_call (the bench's seed). Migration 0018 keeps its own copy, as migrations do.
+FILL_ALL_SEARCH_TEXTS = r"""
+UPDATE tickets_repairticket AS t
+SET search_text = trim(regexp_replace(upper(concat_ws(' ',
+        nullif(t.number, ''),
+        nullif(c.name, ''),
+        (SELECT string_agg(p.number, ' ' ORDER BY p.id) FROM customers_customerphone AS p
+         WHERE p.customer_id = t.customer_id),
+        nullif(u.serial_number, ''),
+        nullif(t.fault_description, '')
+    )), '\s+', ' ', 'g'))
+FROM customers_customer AS c, customers_unit AS u
+WHERE c.id = t.customer_id AND u.id = t.unit_id
+"""
+
+
+def fill_all_search_texts() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(FILL_ALL_SEARCH_TEXTS)
+        return cursor.rowcount
+
+
+def customer_file_changed(sender, *, customer, **kwargs) -> None:
+    """`customers.signals.search_fields_changed`: the customer's tickets are found by the new name
+    and phones (inside the edit's transaction)."""
+    refresh_search_text(RepairTicket.objects.filter(customer=customer))
 
 
 def service_category_for(decision: rules.WarrantyDecision) -> str:
@@ -126,8 +177,9 @@ def _register_call(
         fault_category=fault_category,
         conditions=details.conditions,
     )
+    number = allocate_ticket_number(customer.branch)
     ticket = RepairTicket.objects.create(
-        number=allocate_ticket_number(customer.branch),
+        number=number,
         branch=customer.branch,
         customer=customer,
         unit=unit,
@@ -137,6 +189,13 @@ def _register_call(
         fault_category=fault_category,
         fault_description=details.fault_description,
         fault_code=fault_code,
+        search_text=search_document(
+            number=number,
+            customer_name=customer.name,
+            phones=customer.phones.order_by("pk").values_list("number", flat=True),
+            serial_number=unit.serial_number,
+            fault_description=details.fault_description,
+        ),
         fault_cause=details.fault_cause,
         conditions=sorted(details.conditions),
         service_category=service_category_for(decision),

@@ -35,7 +35,7 @@ from loadtest.bench import BenchError
 from parts.models import Part, Requisition, RequisitionLine, StockLevel, StockMovement, Supplier, Warehouse
 from reports.models import SummarisedMonth
 from tickets.models import RepairTicket, State, TicketEvent
-from tickets.services import service_category_for
+from tickets.services import fill_all_search_texts, service_category_for
 from warranty import rules
 from warranty.models import MaintenanceContract, WarrantyPolicy
 
@@ -284,6 +284,7 @@ def seed(tickets: int, *, reseed: bool, log: Callable[[str], None]) -> SeedRepor
         ("contracts", seeder.contracts),
         ("ticket plan", seeder.plan),
         ("tickets", seeder.tickets),
+        ("tickets' search text", fill_all_search_texts),
         ("history rows", seeder.events),
         ("number sequences", seeder.sequences),
         ("identity sequences", seeder.identities),

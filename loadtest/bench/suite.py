@@ -30,6 +30,7 @@ def run(
     http_minutes: float,
     log: Callable[[str], None],
     warn: Callable[[str], None],
+    only_pages: str = "",
 ) -> None:
     """`bench_db`: the settings dict of the database this process uses; `part`: one of PARTS or "all"."""
     name = bench_db["NAME"]
@@ -49,7 +50,7 @@ def run(
 
     log(environment(tickets))
     if part in ("all", "pages"):
-        _pages(requests=requests, warmup=warmup, explain=explain, log=log, warn=warn)
+        _pages(requests=requests, warmup=warmup, explain=explain, only=only_pages, log=log, warn=warn)
     if part in ("all", "sweep"):
         _sweep(log)
     if part in ("all", "rules"):
@@ -85,7 +86,13 @@ def _rules(log: Callable[[str], None]) -> None:
 
 
 def _pages(
-    *, requests: int, warmup: int, explain: bool, log: Callable[[str], None], warn: Callable[[str], None]
+    *,
+    requests: int,
+    warmup: int,
+    explain: bool,
+    only: str,
+    log: Callable[[str], None],
+    warn: Callable[[str], None],
 ) -> None:
     personas = pages.choose_personas()
     log(
@@ -94,7 +101,7 @@ def _pages(
         f"{warmup} warm-up + {requests} timed requests per page…"
     )
     with pages.bench_urls():
-        results, captured = pages.measure(personas, requests=requests, warmup=warmup, log=log)
+        results, captured = pages.measure(personas, requests=requests, warmup=warmup, only=only, log=log)
     log("")
     log(pages.format_table(results))
     log(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from tests.accounts.factories import UserFactory
 from tests.customers.factories import UnitFactory
 from tickets.models import RepairTicket, ServiceReport, State
+from tickets.search import search_document
 
 
 class TicketFactory(factory.django.DjangoModelFactory):
@@ -25,6 +26,16 @@ class TicketFactory(factory.django.DjangoModelFactory):
     reported_by = factory.SubFactory(UserFactory, branch=factory.SelfAttribute("..branch"))
     fault_category = "appliance"
     fault_description = "开机无反应"
+    # What log_call writes (tickets.services), so that the list's search finds factory-made tickets.
+    search_text = factory.LazyAttribute(
+        lambda ticket: search_document(
+            number=ticket.number,
+            customer_name=ticket.customer.name,
+            phones=ticket.customer.phones.order_by("pk").values_list("number", flat=True),
+            serial_number=ticket.unit.serial_number,
+            fault_description=ticket.fault_description,
+        )
+    )
     due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=24))
     state = State.REPORTED
     technician = None

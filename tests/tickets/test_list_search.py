@@ -1,14 +1,24 @@
-"""The ticket list's search box finds a customer's name, part of a ticket number and words of the fault
-description (Chinese, no spaces), besides a phone or serial prefix; on PostgreSQL through trigram
-indexes (migration 0014), elsewhere by a plain icontains."""
+"""The ticket list's search box finds a customer's name, a phone number, part of a ticket number and words
+of the fault description (Chinese, no spaces) through each ticket's search text (tickets.search), written
+by the services; on PostgreSQL through a trigram index and an index of two-character pieces (migration
+0023), elsewhere by a scan."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from customers.models import CustomerPhone
+from customers.services import edit_customer
+from tests.customers.factories import UnitFactory
 from tests.tickets.factories import TicketFactory
+from tickets.models import RepairTicket
+from tickets.services import CallDetails, fill_all_search_texts, log_call
 
 
 @pytest.fixture
@@ -16,27 +26,73 @@ def tickets(branch_a):
     wanted = TicketFactory(
         unit__owner__branch=branch_a,
         unit__owner__name="上海申通巴士有限公司",
+        unit__owner__phone__number="13800138000",
+        unit__serial_number="KFR35-A001",
         number="SH-20261205-0042",
         fault_description="空调压缩机不启动,外机风扇正常运转",
     )
     other = TicketFactory(
         unit__owner__branch=branch_a,
         unit__owner__name="李娜",
+        unit__owner__phone__number="13900139000",
         number="SH-20261205-0043",
         fault_description="洗衣机脱水时噪音大",
     )
     return wanted, other
 
 
+def search(client, query: str) -> str:
+    return client.get(reverse("tickets:list"), {"q": query}).content.decode()
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "query", ["申通巴士", "0042", "20261205-0042", "sh-20261205-0042", "压缩机不启动", "外机风扇"]
+    "query",
+    [
+        "申通巴士",  # part of a name
+        "0042",  # the end of a number
+        "20261205-0042",
+        "sh-20261205-0042",
+        "压缩机不启动",  # words of the fault
+        "外机风扇",
+        "风扇",  # a two-character word (no trigram)
+        "启动",
+        "138 0013 8000",  # a phone typed with spaces
+        "+86 138-0013-8000",
+        "0138",  # part of a phone
+        "kfr35",  # part of a serial, lower case
+        "申通 风扇",  # two words, both in the ticket
+    ],
 )
-def test_the_list_finds_names_partial_numbers_and_fault_words(client, dispatcher, tickets, query):
+def test_the_list_finds_names_numbers_phones_and_fault_words(client, dispatcher, tickets, query):
     wanted, other = tickets
     client.force_login(dispatcher)
-    page = client.get(reverse("tickets:list"), {"q": query}).content.decode()
+    page = search(client, query)
     assert wanted.number in page and other.number not in page
+
+
+@pytest.mark.django_db
+def test_a_two_character_name_finds_its_tickets(client, dispatcher, tickets):
+    wanted, other = tickets
+    client.force_login(dispatcher)
+    page = search(client, "李娜")
+    assert other.number in page and wanted.number not in page
+
+
+@pytest.mark.django_db
+def test_every_word_must_match(client, dispatcher, tickets):
+    client.force_login(dispatcher)
+    page = search(client, "申通 噪音")
+    assert "SH-20261205-0042" not in page and "SH-20261205-0043" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["风", "4", "申通 风"])
+def test_a_single_character_says_so_and_finds_nothing(client, dispatcher, tickets, query):
+    client.force_login(dispatcher)
+    page = search(client, query)
+    assert "请至少输入两个字再搜索" in page
+    assert "SH-20261205-0042" not in page and "SH-20261205-0043" not in page
 
 
 @pytest.mark.django_db
@@ -47,8 +103,87 @@ def test_the_search_box_says_what_it_finds(client, dispatcher):
 
 
 @pytest.mark.django_db
-def test_the_trigram_indexes_exist_on_postgresql(postgres):
+def test_a_logged_call_is_found_by_its_customer_phone_and_fault(client, dispatcher, branch_a):
+    unit = UnitFactory(owner__branch=branch_a, owner__name="王建国", owner__phone__number="13712345678")
+    ticket = log_call(
+        user=dispatcher,
+        unit=unit,
+        details=CallDetails(fault_category="appliance", fault_description="室外机漏水严重"),
+    )
+    client.force_login(dispatcher)
+    for query in ("王建国", "建国", "1371234", "漏水", "室外机", ticket.number[-4:]):
+        assert ticket.number in search(client, query), query
+
+
+@pytest.mark.django_db
+def test_a_renamed_customer_is_found_by_the_new_name_and_phone(client, dispatcher, tickets):
+    wanted, _other = tickets
+    edit_customer(
+        user=dispatcher,
+        customer_id=wanted.customer_id,
+        fields={"name": "浦东公交集团"},
+        phones=["13800138000", "02161234567"],
+    )
+    client.force_login(dispatcher)
+    assert wanted.number in search(client, "浦东公交")
+    assert wanted.number in search(client, "021-6123 4567")
+    assert wanted.number not in search(client, "申通巴士")
+
+
+@pytest.mark.django_db
+def test_the_bulk_fill_writes_what_the_services_write(postgres, tickets):
+    """The bench's seed fills the search text in SQL (as migration 0023 did): the same text."""
+    wanted, _other = tickets
+    CustomerPhone.objects.create(customer=wanted.customer, number="02161234567")
+    wanted.refresh_from_db()
+    RepairTicket.objects.update(search_text="")
+    assert fill_all_search_texts() == 2
+    wanted_text = RepairTicket.objects.get(pk=wanted.pk).search_text
+    assert wanted_text == (
+        "SH-20261205-0042 上海申通巴士有限公司 13800138000 02161234567 KFR35-A001 空调压缩机不启动,外机风扇正常运转"
+    )
+
+
+@pytest.mark.django_db
+def test_the_search_indexes_exist_on_postgresql(postgres):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexdef LIKE %s", ["%gin_trgm_ops%"])
-        names = {row[0] for row in cursor.fetchall()}
-    assert {"tickets_number_trgm_idx", "tickets_fault_trgm_idx", "customers_name_trgm_idx"} <= names
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tickets_repairticket'")
+        indexes = dict(cursor.fetchall())
+    assert "gin_trgm_ops" in indexes["tickets_search_trgm_idx"]
+    assert "tickets_bigrams(search_text)" in indexes["tickets_search_bigram_idx"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tickets_bigrams('漏水 AB')")
+        assert sorted(cursor.fetchone()[0]) == ["AB", "漏水"]
+
+
+@pytest.mark.django_db
+def test_a_search_that_finds_more_than_the_cap_says_so_and_lists_the_first(
+    client, dispatcher, branch_a, monkeypatch
+):
+    from tickets.views import SearchPaginator
+
+    monkeypatch.setattr(SearchPaginator, "COUNT_CAP", 2)
+    found = [
+        TicketFactory(unit__owner__branch=branch_a, fault_description="室内机漏水", due_at=due)
+        for due in (timezone.now() + datetime.timedelta(hours=hours) for hours in (3, 1, 2))
+    ]
+    client.force_login(dispatcher)
+    page = search(client, "漏水")
+    assert "找到超过 2 张工单,只列出前 2 张" in page
+    # The first two in the list's order (by deadline), not the third.
+    assert found[1].number in page and found[2].number in page and found[0].number not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["漏水", "室内机漏水", "20261205-0042"])
+def test_a_search_runs_the_same_queries_for_3_and_for_30_matches(client, dispatcher, branch_a, query):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("tickets:list"), {"q": query}).status_code == 200
+        return len(captured)
+
+    client.force_login(dispatcher)
+    TicketFactory.create_batch(3, unit__owner__branch=branch_a, fault_description="室内机漏水")
+    few = queries()
+    TicketFactory.create_batch(30, unit__owner__branch=branch_a, fault_description="室内机漏水")
+    assert queries() == few <= 10

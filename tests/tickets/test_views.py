@@ -279,8 +279,9 @@ class TestListAndDetail:
         overdue = TicketFactory(
             unit__owner__branch=branch_a, due_at=timezone.now() - datetime.timedelta(hours=1)
         )
-        closed = TicketFactory(unit__owner__branch=branch_a, closed=True)
-        closed.customer.phones.update(number="02161234567")
+        closed = TicketFactory(
+            unit__owner__branch=branch_a, unit__owner__phone__number="02161234567", closed=True
+        )
         page = client.get(reverse("tickets:list"), {"overdue": "on"}).content.decode()
         assert overdue.number in page and closed.number not in page
         page = client.get(reverse("tickets:list"), {"q": "021-6123 4567"}).content.decode()

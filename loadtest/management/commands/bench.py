@@ -52,6 +52,12 @@ class Command(BaseCommand):
         parser.add_argument("--http-users", type=int, default=50, help="simulated users of --part http (50)")
         parser.add_argument("--http-minutes", type=float, default=5, help="minutes of --part http (5)")
         parser.add_argument(
+            "--pages",
+            default="",
+            help="with --part pages: only the pages whose label contains this text, e.g. 'search' "
+            "(the floor is always timed)",
+        )
+        parser.add_argument(
             "--explain",
             action="store_true",
             help="print EXPLAIN (ANALYZE, BUFFERS) of the two slowest queries of each page",
@@ -99,6 +105,7 @@ class Command(BaseCommand):
             f"--part={options['part']}",
             f"--http-users={options['http_users']}",
             f"--http-minutes={options['http_minutes']}",
+            f"--pages={options['pages']}",
         ]
         argv += ["--reseed"] * options["reseed"] + ["--explain"] * options["explain"]
         env = {**os.environ, "DATABASE_URL": options["database_url"], "DEBUG": "0"}
@@ -122,6 +129,7 @@ class Command(BaseCommand):
                 requests=options["requests"],
                 warmup=options["warmup"],
                 explain=options["explain"],
+                only_pages=options["pages"],
                 http_users=options["http_users"],
                 http_minutes=options["http_minutes"],
                 log=self.stdout.write,

@@ -1,0 +1,65 @@
+"""What the ticket list's search box matches (pure rules, no ORM; docs/performance.md).
+
+Every ticket carries one search text (`RepairTicket.search_text`, written by `tickets.services`): its
+number, the customer's name and phone numbers, the unit's serial number and the fault description, upper
+case, separated by spaces. A query is split at spaces into terms; a ticket is found when its text contains
+every term. Chinese has no spaces, so a term is a substring: on PostgreSQL a term of three characters or
+more is served by a trigram index on the text, a two-character term (漏水, 张伟) by an index of the text's
+two-character pieces (pg_trgm needs three), and a single character finds nothing — the form says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MIN_TERM = 2  # 漏水, 异响, 张伟: two characters are a word in Chinese
+MAX_TERMS = 4
+_SPACES = re.compile(r"\s+")
+# What people type into a phone number or a ticket number and the stored text has not: 138-0013 8000.
+_PHONE_LIKE = re.compile(r"^[\d\s\-()\uff08\uff09+]+$")  # full-width brackets too
+# A whole ticket number, with or without its branch (SH-20261205-0042, 20261205-0042).
+_TICKET_NUMBER = re.compile(r"^(?:[A-Z]{2,4}-)?\d{8}-\d{4,}$")
+
+
+def normalise(text: str) -> str:
+    return _SPACES.sub(" ", (text or "").upper()).strip()
+
+
+def search_document(
+    *, number: str, customer_name: str, phones: Iterable[str], serial_number: str, fault_description: str
+) -> str:
+    """The ticket's search text; the migration and the bench seed build the same in SQL."""
+    parts = [number, customer_name, *phones, serial_number, fault_description]
+    return normalise(" ".join(part for part in parts if part))
+
+
+def search_terms(query: str) -> tuple[tuple[str, ...], ...]:
+    """The terms a query asks for, each a tuple of alternatives (one of them must be in the text).
+
+    A query made of digits and separators with seven digits or more may be a phone number typed with
+    spaces or dashes (138 0013 8000, +86 138…, 021-6123 4567; the text stores digits only) or part of a
+    ticket number (20261205-0042): it is one term with both forms."""
+    text = normalise(query)
+    if ticket_number(text):
+        return ((text,),)
+    if _PHONE_LIKE.match(text):
+        digits = re.sub(r"\D", "", text)
+        if len(digits) >= 7:
+            if digits.startswith(("0086", "86")) and len(digits) > 11:
+                digits = digits.removeprefix("00").removeprefix("86")
+            return (tuple(dict.fromkeys([digits, text.replace(" ", "")])),)
+    words = dict.fromkeys(word for word in text.split(" ") if word)
+    return tuple((word,) for word in words)[:MAX_TERMS]
+
+
+def ticket_number(term: str) -> bool:
+    """A whole ticket number, found by its unique index rather than as a substring: its digits are in
+    every ticket's text, and their trigrams' lists are a million entries long."""
+    return bool(_TICKET_NUMBER.match(term))
+
+
+def too_short(query: str) -> bool:
+    """True when a query was typed but a term of it is shorter than MIN_TERM (it would match nearly
+    every ticket, and no index serves it)."""
+    return any(len(min(term, key=len)) < MIN_TERM for term in search_terms(query))
