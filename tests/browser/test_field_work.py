@@ -88,7 +88,7 @@ def test_a_signed_report_cannot_be_edited_in_the_page_nor_the_api(open_page, job
         data={"findings": "改过的结果", "version": report.version},
         headers={"X-CSRFToken": csrf_token(tablet)},
     )
-    assert api.status == 409 and "不能再修改" in api.json()["detail"]
+    assert api.status == 409 and "不能再修改" in api.json()["message"]
     page = tablet.request.post(
         f"/tickets/{job.pk}/report/step/3/",
         form={
