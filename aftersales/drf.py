@@ -236,14 +236,6 @@ IF_MATCH_PARAMETER = OpenApiParameter(
     required=False,
     description='The ETag of your read (`"<version>"`): a stale one answers 409. Or send `version`.',
 )
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="A UUID per intent: a resend with the same key gets the first answer, written once.",
-)
-
 
 # --- the schema ---
 

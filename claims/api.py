@@ -23,7 +23,6 @@ from accounts.idempotency import idempotent
 from aftersales.bounds import VERSION_RANGE
 from aftersales.drf import (
     FIELDS_PARAMETER,
-    IDEMPOTENCY_PARAMETER,
     IF_MATCH_PARAMETER,
     BodyFirstMixin,
     Cursor,
@@ -199,7 +198,6 @@ class ClaimViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=ClaimCreateSerializer,
         responses={201: ClaimSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="File a claim on a ticket (the office of its branch, or its technician). Routed by the "
         "branch's rule: above the small-claim limit it goes to the supervisor, then the general manager.",
         examples=[
@@ -238,7 +236,7 @@ class ClaimViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=DecisionSerializer,
         responses={200: ClaimSerializer},
-        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER],
         description="Decide the current level (its role in the claim's branch or headquarters, or the "
         "person assigned; never one's own claim, never two levels).",
     )
@@ -262,7 +260,7 @@ class ClaimViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=WithdrawSerializer,
         responses={200: ClaimSerializer},
-        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER],
         description="The claimant takes back a claim still being decided.",
     )
     @action(detail=True, methods=["post"])

@@ -22,7 +22,6 @@ from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.drf import (
     FIELDS_PARAMETER,
-    IDEMPOTENCY_PARAMETER,
     BodyFirstMixin,
     Cursor,
     SparseFieldsMixin,
@@ -219,7 +218,6 @@ class CustomerViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=CustomerCreateSerializer,
         responses={201: CustomerSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="Register a customer in the caller's branch (dispatchers, as at the intake).",
         examples=[
             OpenApiExample(
@@ -244,7 +242,6 @@ class CustomerViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=CustomerEditSerializer,
         responses={200: CustomerSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="Correct the customer's details; a history row records what changed (dispatcher, "
         "supervisor of the branch).",
     )
@@ -327,7 +324,6 @@ class UnitViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=UnitCreateSerializer,
         responses={201: UnitSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="Register a unit of a customer (dispatchers, as at the intake).",
         examples=[
             OpenApiExample(
@@ -354,7 +350,6 @@ class UnitViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=UnitEditSerializer,
         responses={200: UnitSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="Correct a unit's details, with a history row on its owner's file.",
     )
     @idempotent

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from accounts.idempotency import idempotent
 from aftersales.drf import (
     FIELDS_PARAMETER,
-    IDEMPOTENCY_PARAMETER,
     BodyFirstMixin,
     Cursor,
     SparseFieldsMixin,
@@ -58,7 +57,7 @@ class NotificationViewSet(BodyFirstMixin, viewsets.GenericViewSet):
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=None, responses={200: NotificationSerializer}, parameters=[IDEMPOTENCY_PARAMETER])
+    @extend_schema(request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"])
     @idempotent
     def read(self, request: Request, pk=None) -> Response:
@@ -69,7 +68,7 @@ class NotificationViewSet(BodyFirstMixin, viewsets.GenericViewSet):
         notification.refresh_from_db()
         return Response(self.get_serializer(notification).data)
 
-    @extend_schema(request=None, responses={200: MARKED}, parameters=[IDEMPOTENCY_PARAMETER])
+    @extend_schema(request=None, responses={200: MARKED})
     @action(detail=False, methods=["post"], url_path="read-all")
     @idempotent
     def read_all(self, request: Request) -> Response:

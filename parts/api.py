@@ -18,7 +18,6 @@ from accounts.models import Role
 from aftersales.bounds import MAX_QUANTITY
 from aftersales.drf import (
     FIELDS_PARAMETER,
-    IDEMPOTENCY_PARAMETER,
     BodyFirstMixin,
     Cursor,
     RequiredBooleanField,
@@ -213,7 +212,6 @@ class RequisitionViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=RequisitionCreateSerializer,
         responses={201: RequisitionSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="The assigned technician asks for parts for an open ticket; the supervisor is told.",
     )
     @idempotent
@@ -251,7 +249,6 @@ class RequisitionViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=RequisitionDecisionSerializer,
         responses={200: RequisitionSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="A supervisor of the branch approves or rejects (never their own request).",
     )
     @action(detail=True, methods=["post"])
@@ -269,7 +266,6 @@ class RequisitionViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=RequisitionIssueSerializer,
         responses={200: RequisitionSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="The store's keeper issues (all or part) into the technician's van.",
     )
     @action(detail=True, methods=["post"])

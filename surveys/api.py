@@ -18,7 +18,6 @@ from accounts.models import Branch, User
 from aftersales.bounds import VERSION_RANGE
 from aftersales.drf import (
     FIELDS_PARAMETER,
-    IDEMPOTENCY_PARAMETER,
     IF_MATCH_PARAMETER,
     BodyFirstMixin,
     Cursor,
@@ -154,7 +153,6 @@ class FollowUpCallViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=CallRecordSerializer,
         responses={200: FollowUpCallSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="Record the call (the branch's dispatcher). Not reached: tried again the next day. "
         "Reached on an accepted ticket: the survey is required (unless answered by link) and the ticket "
         "closes; a problem found opens a complaint.",
@@ -328,7 +326,6 @@ class ComplaintViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=ComplaintOpenSerializer,
         responses={201: ComplaintSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="登记投诉: on a ticket (its branch), or for a branch; the plan is due in 72 hours.",
     )
     @idempotent
@@ -355,7 +352,7 @@ class ComplaintViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=ComplaintPlanSerializer,
         responses={200: ComplaintSerializer},
-        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER],
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -374,7 +371,7 @@ class ComplaintViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=ComplaintVisitSerializer,
         responses={200: ComplaintSerializer},
-        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER],
         description="§7-二十八: the supervisor's (or a delegate's) visit to the customer.",
     )
     @action(detail=True, methods=["post"])
@@ -394,7 +391,7 @@ class ComplaintViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=ComplaintAnswerSerializer,
         responses={200: ComplaintSerializer},
-        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER],
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -412,7 +409,7 @@ class ComplaintViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @extend_schema(
         request=VersionSerializer,
         responses={200: ComplaintSerializer},
-        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER],
         description="Closed only with the plan, the visit and the answer to the customer.",
     )
     @action(detail=True, methods=["post"])

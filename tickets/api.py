@@ -21,7 +21,6 @@ from accounts.idempotency import idempotent
 from accounts.models import User
 from aftersales.bounds import VERSION_RANGE
 from aftersales.drf import (
-    IDEMPOTENCY_PARAMETER,
     IF_MATCH_PARAMETER,
     etag,
     form_errors,
@@ -335,7 +334,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=TransitionSerializer,
         responses={200: TicketSerializer},
-        parameters=[IF_MATCH_PARAMETER, IDEMPOTENCY_PARAMETER],
+        parameters=[IF_MATCH_PARAMETER],
         examples=[
             OpenApiExample("dispatch", request_only=True, value={"technician": 7, "note": "上午到"}),
         ],
@@ -435,7 +434,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=ReportSignatureSerializer,
         responses={200: ServiceReportSerializer},
-        parameters=[IDEMPOTENCY_PARAMETER],
         description="The customer signs the complete report on the technician's device (the assigned "
         "technician, on site); the report is frozen. 409 when something is missing, once signed, or when "
         "the report changed after `version` (the version the customer read).",
