@@ -98,6 +98,8 @@ class InvoiceField(forms.FileField):
         attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}
     )
 
+    default_error_messages = {"required": _("请拍下或选择发票照片。")}
+
     def clean(self, data, initial=None):
         upload = super().clean(data, initial)
         try:
