@@ -404,7 +404,7 @@ def label_sheet(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         serials, wrong = labels.parse_serials(form.cleaned_data["serials"])
         if wrong:
-            form.add_error("serials", _("不是序列号:%(lines)s") % {"lines": "、".join(wrong[:5])})
+            form.add_error("serials", _("不是序列号:%(lines)s") % {"lines": " ".join(wrong[:5])})
         elif not serials:
             form.add_error("serials", _("请粘贴至少一个序列号。"))
         elif len(serials) > labels.MAX_LABELS:
