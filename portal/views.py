@@ -410,9 +410,7 @@ def label_sheet(request: HttpRequest) -> HttpResponse:
         elif len(serials) > labels.MAX_LABELS:
             form.add_error("serials", _("一次最多打印 %(count)s 个标签。") % {"count": labels.MAX_LABELS})
         else:
-            data = labels.labels_pdf(
-                serials, base_url=request.build_absolute_uri("/"), company_name=settings.COMPANY_NAME
-            )
+            data = labels.labels_pdf(serials, base_url=settings.SITE_URL, company_name=settings.COMPANY_NAME)
             return pdf_response(data, f"qr-labels-{timezone.localdate():%Y%m%d}.pdf")
     return render(request, "portal/staff/labels.html", {"form": form})
 

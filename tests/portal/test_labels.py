@@ -28,7 +28,8 @@ def decoded_labels(pdf: bytes) -> list[str]:
     return texts
 
 
-def test_a_sheet_of_20_labels_whose_codes_open_each_units_page(client, persona, sms, customer):
+def test_a_sheet_of_20_labels_whose_codes_open_each_units_page(client, persona, sms, customer, settings):
+    settings.SITE_URL = "https://service.example.com"
     UnitFactory(owner=customer, serial_number="LBL-0007")
     client.force_login(persona(Role.DISPATCHER))
     assert client.get("/p/staff/labels/").status_code == 200
@@ -37,10 +38,10 @@ def test_a_sheet_of_20_labels_whose_codes_open_each_units_page(client, persona, 
     pdf = response.content
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 1  # 20 labels on one A4 sheet
     urls = decoded_labels(pdf)
-    assert urls == [f"http://testserver/p/u/{serial}/" for serial in SERIALS]
+    assert urls == [f"https://service.example.com/p/u/{serial}/" for serial in SERIALS]
     # Scanned by the owner of LBL-0007: the unit's page in the channel (after the sign-in it asks for).
     client.logout()
-    path = urls[6].removeprefix("http://testserver")
+    path = urls[6].removeprefix("https://service.example.com")
     assert client.get(path).url.startswith("/p/login/")
     sign_in(client, sms)
     page = client.get(path).content.decode()
