@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.models import SignInCode, TicketLink
+from portal.models import ProductRegistration, SignInCode, TicketLink
 
 
 @admin.register(SignInCode)
@@ -20,3 +20,12 @@ class TicketLinkAdmin(admin.ModelAdmin):
     raw_id_fields = ["ticket"]
     exclude = ["token_hash"]
     readonly_fields = ["purpose", "created_at", "used_at"]
+
+
+@admin.register(ProductRegistration)
+class ProductRegistrationAdmin(admin.ModelAdmin):
+    list_display = ["serial_number", "customer", "branch", "purchase_date", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["serial_number"]
+    raw_id_fields = ["customer", "unit"]
+    readonly_fields = ["invoice_sha256", "created_at", "decided_at", "decided_by"]

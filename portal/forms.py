@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.bounds import BoundedDateField
 from aftersales.uploads import UploadRefused, prepare_photo
 from portal.windows import VisitWindow
 
@@ -88,3 +89,60 @@ def window_label(window: VisitWindow) -> str:
     start = timezone.localtime(window.start)
     end = timezone.localtime(window.end)
     return f"{start:%m-%d} {WEEKDAYS[start.weekday()]} {start:%H:%M}–{end:%H:%M}"
+
+
+class InvoiceField(forms.FileField):
+    """The invoice's photo, checked and shrunk like the fault photos (aftersales.uploads.prepare_photo)."""
+
+    widget = forms.ClearableFileInput(
+        attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}
+    )
+
+    default_error_messages = {"required": _("请拍下或选择发票照片。")}
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        try:
+            return prepare_photo(upload, field="invoice")
+        except UploadRefused as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class RegistrationForm(forms.Form):
+    serial_number = forms.CharField(
+        label=_("序列号"), max_length=60, widget=forms.TextInput(attrs={"autocapitalize": "characters"})
+    )
+    purchase_date = BoundedDateField(label=_("购买日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    purchase_place = forms.CharField(label=_("购买地点"), max_length=100)
+    invoice = InvoiceField(label=_("发票照片"))
+
+    def clean_serial_number(self) -> str:
+        return self.cleaned_data["serial_number"].strip()
+
+    def clean_purchase_date(self):
+        day = self.cleaned_data["purchase_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("购买日期不能晚于今天。"))
+        return day
+
+
+class ConfirmRegistrationForm(forms.Form):
+    purchase_date = BoundedDateField(
+        label=_("发票上的购买日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_purchase_date(self):
+        day = self.cleaned_data["purchase_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("购买日期不能晚于今天。"))
+        return day
+
+
+class RejectRegistrationForm(forms.Form):
+    reason = forms.CharField(label=_("驳回原因"), max_length=200)
+
+
+class LabelsForm(forms.Form):
+    serials = forms.CharField(
+        label=_("序列号(每行一个)"), max_length=20000, widget=forms.Textarea(attrs={"rows": 12})
+    )

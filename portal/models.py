@@ -62,3 +62,62 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+
+def invoice_path(instance, filename: str) -> str:
+    return f"invoices/{timezone.now():%Y/%m}/{filename}"
+
+
+class ProductRegistration(models.Model):
+    """服务卡登记 (seed §2-五, R2.service-cards): the customer registers a unit with its purchase date,
+    place and a photo of the invoice; the office of the unit's branch confirms or rejects it. Once
+    confirmed the unit's warranty counts from the confirmed purchase date."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        REJECTED = "rejected", _("已驳回")
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("用户"), on_delete=models.PROTECT, related_name="registrations"
+    )
+    # The queue it waits in: the unit's owner's branch, or the customer's for a serial not on file.
+    branch = models.ForeignKey(
+        "accounts.Branch", verbose_name=_("网点"), on_delete=models.PROTECT, related_name="+"
+    )
+    serial_number = models.CharField(_("序列号"), max_length=60)
+    unit = models.ForeignKey(
+        "customers.Unit",
+        verbose_name=_("产品(机器)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registrations",
+    )
+    purchase_date = models.DateField(_("购买日期"))
+    purchase_place = models.CharField(_("购买地点"), max_length=100)
+    invoice = models.ImageField(_("发票照片"), upload_to=invoice_path)
+    invoice_sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("处理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("驳回原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("产品登记")
+        verbose_name_plural = _("产品登记")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["branch", "status", "created_at"], name="portal_registration_queue_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial_number} {self.get_status_display()}"

@@ -14,6 +14,15 @@ urlpatterns = [
     path("t/<int:pk>/vouchers/<int:report_id>/", views.voucher, name="voucher"),
     path("t/<int:pk>/survey/", views.answer_survey, name="survey"),
     path("l/<str:token>/", views.open_link, name="link"),
+    path("register/", views.register_unit, name="register"),
+    # Where a unit's QR label leads (portal.labels).
+    path("u/<str:serial>/", views.unit_page, name="unit"),
     # Staff: text the customer a sign-in link to the ticket (from the ticket page).
     path("staff/tickets/<int:pk>/send-link/", views.send_sign_in_link, name="send_link"),
+    # Staff: the queue of product registrations, and QR label sheets.
+    path("staff/registrations/", views.registration_queue, name="registrations"),
+    path("staff/registrations/<int:pk>/invoice/", views.registration_invoice, name="invoice"),
+    path("staff/registrations/<int:pk>/confirm/", views.confirm_registration, name="confirm"),
+    path("staff/registrations/<int:pk>/reject/", views.reject_registration, name="reject"),
+    path("staff/labels/", views.label_sheet, name="labels"),
 ]

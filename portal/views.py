@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,8 +22,17 @@ from accounts.calendars import calendar_for_branch
 from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.errors import UserError
-from portal import selectors, services
-from portal.forms import CodeForm, FaultReportForm, PhoneForm
+from portal import labels, registrations, selectors, services
+from portal.forms import (
+    CodeForm,
+    ConfirmRegistrationForm,
+    FaultReportForm,
+    LabelsForm,
+    PhoneForm,
+    RegistrationForm,
+    RejectRegistrationForm,
+)
+from portal.models import ProductRegistration
 from portal.session import customer_required, private, start_customer_session
 from portal.windows import visit_windows
 from surveys.forms import SurveyForm
@@ -248,7 +259,160 @@ def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     return FileResponse(photo.image.open("rb"))
 
 
+@require_http_methods(["GET", "POST"])
+@customer_required
+@idempotent
+def register_unit(request: HttpRequest) -> HttpResponse:
+    """产品登记: serial (typed, or from the unit's QR label), purchase date and place, invoice photo."""
+    access = request.customer
+    if not access.whole_account:
+        return private(redirect(reverse("portal:sign_in") + "?next=" + request.path))
+    initial = {"serial_number": request.GET.get("serial", "")[:60]}
+    form = RegistrationForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            registrations.submit_registration(
+                access=access,
+                serial_number=data["serial_number"],
+                purchase_date=data["purchase_date"],
+                purchase_place=data["purchase_place"],
+                invoice=data["invoice"],
+            )
+        except UserError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("登记已提交,服务中心核对发票后会确认。"))
+            return private(redirect("portal:home"))
+    return _render(
+        request,
+        "register.html",
+        {"form": form, "registrations": list(registrations.customer_registrations(access)[:20])},
+    )
+
+
+@require_GET
+@customer_required
+def unit_page(request: HttpRequest, serial: str) -> HttpResponse:
+    """Where a unit's QR label leads: the owner's page of the unit; anybody else signed in registers it."""
+    unit = selectors.customer_units(request.customer).filter(serial_number=serial).first()
+    if unit is None:
+        return private(redirect(reverse("portal:register") + "?" + urlencode({"serial": serial})))
+    return _render(
+        request,
+        "unit.html",
+        {
+            "unit": unit,
+            "verdict": selectors.verdict_now(unit),
+            "ticket": selectors.open_ticket_of_unit(unit),
+            "registrations": list(
+                registrations.customer_registrations(request.customer).filter(serial_number=serial)[:5]
+            ),
+        },
+    )
+
+
 # --- staff ---
+
+
+def _check_decider(user) -> None:
+    if not user.has_role(*registrations.ROLES_DECIDING):
+        raise PermissionDenied(_("只有客服/调度和服务主任可以处理产品登记。"))
+
+
+def _staff_registration(request: HttpRequest, pk: int) -> ProductRegistration:
+    _check_decider(request.user)
+    registration = get_object_or_404(ProductRegistration.objects.select_related("branch"), pk=pk)
+    if not request.user.in_branch(registration.branch_id):
+        raise Http404("Another branch's registration")
+    return registration
+
+
+@login_required
+@require_GET
+def registration_queue(request: HttpRequest) -> HttpResponse:
+    """The pending registrations of the branch, each with its invoice photo, to confirm or reject."""
+    _check_decider(request.user)
+    rows = [
+        {
+            "registration": registration,
+            "form": ConfirmRegistrationForm(initial={"purchase_date": registration.purchase_date}),
+        }
+        for registration in registrations.registration_queue(request.user)[:100]
+    ]
+    return render(request, "portal/staff/registrations.html", {"rows": rows})
+
+
+@login_required
+@require_GET
+def registration_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    registration = _staff_registration(request, pk)
+    return FileResponse(registration.invoice.open("rb"))
+
+
+@login_required
+@require_POST
+@idempotent
+def confirm_registration(request: HttpRequest, pk: int) -> HttpResponse:
+    registration = _staff_registration(request, pk)
+    form = ConfirmRegistrationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(str(error) for error in form.errors.get("purchase_date", [])))
+        return redirect("portal:registrations")
+    try:
+        registrations.confirm_registration(
+            user=request.user,
+            registration_id=registration.pk,
+            purchase_date=form.cleaned_data["purchase_date"],
+        )
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("已确认 %(serial)s 的登记,保修自购买日期起算。") % {"serial": registration.serial_number},
+        )
+    return redirect("portal:registrations")
+
+
+@login_required
+@require_POST
+@idempotent
+def reject_registration(request: HttpRequest, pk: int) -> HttpResponse:
+    registration = _staff_registration(request, pk)
+    form = RejectRegistrationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写驳回原因。"))
+        return redirect("portal:registrations")
+    try:
+        registrations.reject_registration(
+            user=request.user, registration_id=registration.pk, reason=form.cleaned_data["reason"]
+        )
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已驳回 %(serial)s 的登记。") % {"serial": registration.serial_number})
+    return redirect("portal:registrations")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def label_sheet(request: HttpRequest) -> HttpResponse:
+    """Paste serials, get an A4 PDF of QR labels opening each unit's page in the channel."""
+    _check_decider(request.user)
+    form = LabelsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        serials, wrong = labels.parse_serials(form.cleaned_data["serials"])
+        if wrong:
+            form.add_error("serials", _("不是序列号:%(lines)s") % {"lines": " ".join(wrong[:5])})
+        elif not serials:
+            form.add_error("serials", _("请粘贴至少一个序列号。"))
+        elif len(serials) > labels.MAX_LABELS:
+            form.add_error("serials", _("一次最多打印 %(count)s 个标签。") % {"count": labels.MAX_LABELS})
+        else:
+            data = labels.labels_pdf(serials, base_url=settings.SITE_URL, company_name=settings.COMPANY_NAME)
+            return pdf_response(data, f"qr-labels-{timezone.localdate():%Y%m%d}.pdf")
+    return render(request, "portal/staff/labels.html", {"form": form})
 
 
 @login_required

@@ -77,6 +77,7 @@ def _build() -> World:
         SupplierClaim,
         Warehouse,
     )
+    from portal.models import ProductRegistration
     from portal.services import issue_ticket_link
     from surveys.models import Complaint, FollowUpCall, Survey
     from surveys.services import issue_link
@@ -271,6 +272,20 @@ def _build() -> World:
         )
     path = issue_ticket_link(ticket=own["ticket_on_site"], purpose="test")
     own["portal_token"] = other["portal_token"] = path.rstrip("/").rsplit("/", 1)[-1]
+    # A product registration waiting in each branch's queue (the unit of the ticket on site).
+    for scope, branch in ((own, sh), (other, hz)):
+        unit = scope["ticket_on_site"].unit
+        scope["portal_unit"] = unit
+        scope["registration"] = ProductRegistration.objects.create(
+            customer=unit.owner,
+            branch=branch,
+            serial_number=unit.serial_number,
+            unit=unit,
+            purchase_date=datetime.date(2026, 3, 1),
+            purchase_place="测试商场",
+            invoice=ContentFile(signature_png(), name="invoice.png"),
+            invoice_sha256="0" * 64,
+        )
 
     # Notifications belong to one person: "own" is the user's own message, "other" somebody else's.
     for username, user in users.items():

@@ -103,6 +103,12 @@ ACCESS: dict[str, R] = {
     "tickets:fault_photo": GET(ALL, objects={**ON_SITE, "photo_id": "fault_photo"}),
     # A staff action of the customer's channel: the role is checked before the ticket's scope.
     "portal:send_link": POST({D, S}, objects=ON_SITE, outsider_denied=403),
+    # The office's queue of product registrations and the QR label sheet: the role before the branch.
+    "portal:registrations": GET({D, S}),
+    "portal:invoice": GET({D, S}, objects={"pk": "registration"}, outsider_denied=403),
+    "portal:confirm": POST({D, S}, objects={"pk": "registration"}, outsider_denied=403),
+    "portal:reject": POST({D, S}, objects={"pk": "registration"}, outsider_denied=403),
+    "portal:labels": GET({D, S}),
     "tickets:report_voucher": GET(ALL, objects={**DONE, "report_id": "report"}),
     "tickets:transition": POST(
         {D, S},
@@ -364,6 +370,7 @@ class P:
     signed_in: bool = True  # the customer's page; False: open to anybody, who gets `others`
     others: int = 200
     customer: int = 200
+    other: int = 404  # another customer's object
 
     @property
     def scoped(self) -> bool:
@@ -383,6 +390,9 @@ PORTAL: dict[str, P] = {
     "portal:voucher": P(objects={"pk": "ticket_awaiting_acceptance", "report_id": "report"}),
     # An empty answer: the page again with what is missing.
     "portal:survey": P(method="POST", objects={"pk": "survey_ticket"}),
+    "portal:register": P(),
+    # A unit's QR label: its owner's page; another customer is offered to register it (nothing shown).
+    "portal:unit": P(objects={"serial": "portal_unit.serial_number"}, other=302),
 }
 # The tickets the signed-in customer owns (their phone is on each one's customer).
 PORTAL_TICKETS = ("ticket_on_site", "ticket_awaiting_acceptance", "survey_ticket")
@@ -574,7 +584,7 @@ def test_portal_access(world, clients, customer_client, name, rule, who, scope):
         else:
             assert status == rule.others
     elif scope == OTHER:
-        assert status == 404
+        assert status == rule.other
     else:
         assert status == rule.customer
         if rule.method == "GET" and status == 200:

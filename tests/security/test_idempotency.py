@@ -44,6 +44,7 @@ NOT_GUARDED = {
     "accounts:password_reset_confirm": "Django's reset link: usable once by design",
     "api-token": "answers a new secret key, which must never be stored to be replayed",
     "api-warranty-check": "a read: the warranty verdict of the posted facts, nothing is stored",
+    "portal:labels": "a read: the PDF of QR labels for the pasted serials, nothing is stored",
 }
 # Not written by the app: sessions (flash messages), login throttling, the key records themselves.
 NOT_THE_APP = ("django_session", "axes_", "accounts_idempotencyrecord")
