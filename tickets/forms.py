@@ -97,6 +97,11 @@ class AppointmentForm(AppointmentFields):
     reason = forms.CharField(label=_("原因"), max_length=200, required=False)
 
 
+def helper_choices():
+    """Any active technician: tickets.services refuses one of another branch with a message that says so."""
+    return User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN)
+
+
 class TimelineDropForm(forms.Form):
     """A ticket dropped (or placed with the keyboard) on a technician's hour of the timeline board."""
 
@@ -104,10 +109,14 @@ class TimelineDropForm(forms.Form):
     technician = forms.ModelChoiceField(label=_("技术员"), queryset=User.objects.none())
     day = BoundedDateField(label=_("日期"))
     hour = forms.IntegerField(label=_("时"), min_value=0, max_value=23)
+    helpers = forms.ModelMultipleChoiceField(
+        label=_("协助技术员"), queryset=User.objects.none(), required=False
+    )
 
     def __init__(self, *args, technicians, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["technician"].queryset = technicians
+        self.fields["helpers"].queryset = helper_choices()
 
     @property
     def start(self) -> datetime.datetime:
@@ -182,11 +191,15 @@ class TransitionForm(forms.Form):
         label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     technician = forms.ModelChoiceField(label=_("技术员"), queryset=User.objects.none(), required=False)
+    helpers = forms.ModelMultipleChoiceField(
+        label=_("协助技术员"), queryset=User.objects.none(), required=False
+    )
 
     def __init__(self, *args, technicians=None, **kwargs):
         super().__init__(*args, **kwargs)
         if technicians is not None:
             self.fields["technician"].queryset = technicians
+        self.fields["helpers"].queryset = helper_choices()
 
 
 class DepartForm(forms.Form):
