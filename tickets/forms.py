@@ -97,11 +97,6 @@ class AppointmentForm(AppointmentFields):
     reason = forms.CharField(label=_("原因"), max_length=200, required=False)
 
 
-def helper_choices():
-    """Any active technician: tickets.services refuses one of another branch with a message that says so."""
-    return User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN)
-
-
 class TimelineDropForm(forms.Form):
     """A ticket dropped (or placed with the keyboard) on a technician's hour of the timeline board."""
 
@@ -115,8 +110,7 @@ class TimelineDropForm(forms.Form):
 
     def __init__(self, *args, technicians, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["technician"].queryset = technicians
-        self.fields["helpers"].queryset = helper_choices()
+        self.fields["technician"].queryset = self.fields["helpers"].queryset = technicians
 
     @property
     def start(self) -> datetime.datetime:
@@ -198,8 +192,9 @@ class TransitionForm(forms.Form):
     def __init__(self, *args, technicians=None, **kwargs):
         super().__init__(*args, **kwargs)
         if technicians is not None:
-            self.fields["technician"].queryset = technicians
-        self.fields["helpers"].queryset = helper_choices()
+            # The helpers of a two-person job come from the same list as the lead: the branch's technicians
+            # (an id of another branch answers like one that does not exist, issue #15 item 8).
+            self.fields["technician"].queryset = self.fields["helpers"].queryset = technicians
 
 
 class DepartForm(forms.Form):

@@ -12,9 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
+from rest_framework.test import APIClient
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from reports.daily import branch_day, technician_day
+from tests.api_errors import error_fields
 from tests.tickets.factories import TicketFactory, signature_png
 from tickets.documents import service_voucher_pdf
 from tickets.models import RepairTicket, TicketHelper
@@ -122,7 +125,7 @@ def test_a_helper_from_another_branch_is_refused_and_nothing_is_dispatched(
     client.force_login(dispatcher)
     response = dispatch(client, waiting, lead, [outsider])
     assert response.status_code == 400
-    assert "不属于工单所在网点" in response.json()["message"]
+    assert str(outsider) not in response.json()["message"]  # another branch's id is as good as none
     waiting.refresh_from_db()
     assert waiting.state == "reported" and waiting.technician is None
     assert not TicketHelper.objects.exists()
@@ -153,3 +156,32 @@ def test_a_new_dispatch_names_the_whole_crew_again(dispatcher, crew, waiting, pe
     assert list(ticket.helpers.all()) == [third]
     assert list(RepairTicket.objects.for_technician(lead)) == []
     assert list(RepairTicket.objects.for_technician(third)) == [ticket]
+
+
+def test_the_service_refuses_a_helper_of_another_branch(dispatcher, crew, waiting, persona, branch_b):
+    lead, _helper = crew
+    outsider = persona(Role.TECHNICIAN, branch=branch_b, username="outsider")
+    with pytest.raises(UserError, match="不属于工单所在网点"):
+        apply_transition(
+            ticket_id=waiting.pk,
+            user=dispatcher,
+            name="dispatch",
+            expected_version=None,
+            technician=lead,
+            helpers=[outsider],
+        )
+    waiting.refresh_from_db()
+    assert waiting.state == "reported" and not TicketHelper.objects.exists()
+
+
+def test_the_api_dispatches_a_crew_and_shows_it(dispatcher, crew, waiting, persona, branch_b):
+    lead, helper = crew
+    outsider = persona(Role.TECHNICIAN, branch=branch_b, username="outsider")
+    api = APIClient()
+    api.force_authenticate(dispatcher)
+    url = f"/api/v1/tickets/{waiting.pk}/transitions/dispatch"
+    refused = api.post(url, {"technician": lead.pk, "helpers": [outsider.pk], "version": 1}, format="json")
+    assert refused.status_code == 400 and "helpers" in error_fields(refused)
+    done = api.post(url, {"technician": lead.pk, "helpers": [helper.pk], "version": 1}, format="json")
+    assert done.status_code == 200, done.content
+    assert api.get(f"/api/v1/tickets/{waiting.pk}").json()["helpers"] == [helper.pk]
