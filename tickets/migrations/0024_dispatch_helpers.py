@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0022_appointment_window'),
+        ('tickets', '0023_search_text'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
