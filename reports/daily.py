@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Branch, Role, User
 from reports.kpis import CATEGORIES
 from reports.periods import day_bounds
-from tickets.models import RepairTag, ServiceCategory, ServiceReport
+from tickets.models import RepairTag, ServiceCategory, ServiceReport, TicketHelper, helped_ticket_ids
 
 VISIT = _("上门服务")
 FACTORY = _("返厂维修")
@@ -78,9 +78,12 @@ LINE_FIELDS = {
 
 
 def technician_day(technician: User, day: datetime.date) -> TechnicianDay:
-    """Two queries, whatever the number of tickets."""
+    """Two queries, whatever the number of tickets. A visit counts for its lead, who signed the report,
+    and for each helper sent with them (R1.two-people): everyone who went has the visit's hours."""
     visits = (
-        ServiceReport.objects.filter(_day("signed_at", day), technician=technician)
+        ServiceReport.objects.filter(
+            Q(technician=technician) | Q(ticket_id__in=helped_ticket_ids(technician)), _day("signed_at", day)
+        )
         .values(at=F("signed_at"), hours=F("labour_hours"), work=F("work_done"), **LINE_FIELDS)
         .order_by("signed_at", "pk")
     )
@@ -149,7 +152,7 @@ class BranchDay:
 
 
 def branch_day(branch: Branch, day: datetime.date) -> BranchDay:
-    """The supervisor's daily report: every active technician of the branch, summed in SQL (3 queries).
+    """The supervisor's daily report: every active technician of the branch, summed in SQL (4 queries).
 
     A ticket counts once per technician and kind of work on the day (a visit and a factory repair of
     the same ticket on the same day count as two jobs)."""
@@ -173,8 +176,15 @@ def branch_day(branch: Branch, day: datetime.date) -> BranchDay:
         .annotate(hours=Sum("labour_hours"), tickets=Count("entry__ticket", distinct=True))
         .order_by()
     )
+    # The helpers of two-person jobs (R1.two-people) have the visit's hours as well as its lead.
+    helped = (
+        TicketHelper.objects.filter(_day("ticket__reports__signed_at", day), ticket__branch=branch)
+        .values(person=F("technician_id"), category=F("ticket__service_category"))
+        .annotate(hours=Sum("ticket__reports__labour_hours"), tickets=Count("ticket", distinct=True))
+        .order_by()
+    )
     missing = set()
-    grouped = [*visits, *repairs]
+    grouped = [*visits, *repairs, *helped]
     for row in grouped:
         if row["person"] not in technicians:
             missing.add(row["person"])

@@ -22,6 +22,7 @@ from tickets.models import (
     SlaPolicy,
     TicketDeadline,
     TicketEvent,
+    TicketHelper,
 )
 from tickets.resources import FaultCodeResource
 
@@ -100,6 +101,22 @@ class RepairTicketAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "unit", "technician", "reported_by"]
     date_hierarchy = "reported_at"
     inlines = [TicketEventInline, TicketDeadlineInline, ClockPauseInline]
+
+
+@admin.register(TicketHelper)
+class TicketHelperAdmin(admin.ModelAdmin):
+    """The helpers of two-person jobs; set at dispatch (tickets.services), so read here."""
+
+    list_display = ["ticket", "technician", "added_at"]
+    search_fields = ["ticket__number", "technician__username"]
+    list_select_related = ["ticket", "technician"]
+    raw_id_fields = ["ticket", "technician"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(TicketEvent)

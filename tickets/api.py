@@ -112,9 +112,10 @@ class TicketSerializer(serializers.ModelSerializer):
 
 class TicketDetailSerializer(TicketSerializer):
     events = TicketEventSerializer(many=True, read_only=True)
+    helpers = serializers.PrimaryKeyRelatedField(many=True, read_only=True, help_text="Helpers of the lead.")
 
     class Meta(TicketSerializer.Meta):
-        fields = [*TicketSerializer.Meta.fields, "events"]
+        fields = [*TicketSerializer.Meta.fields, "helpers", "events"]
         read_only_fields = fields
 
 
@@ -156,6 +157,12 @@ class TransitionSerializer(serializers.Serializer):
     technician = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True
     )
+    helpers = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        many=True,
+        required=False,
+        help_text="dispatch: technicians sent with the lead (`technician`), of the ticket's branch.",
+    )
     # Return to factory (approve_return, finish_factory_repair, hand_over): the paperwork's fields.
     item_description = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     accessories = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
@@ -176,6 +183,7 @@ class TransitionSerializer(serializers.Serializer):
         if request is not None:
             colleagues = colleagues_of(request.user)
             self.fields["technician"].queryset = colleagues
+            self.fields["helpers"].child_relation.queryset = colleagues
             self.fields["inspector"].queryset = colleagues
 
     signature = serializers.CharField(
@@ -392,6 +400,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 name=name,
                 expected_version=version,
                 technician=data.get("technician"),
+                helpers=data.get("helpers", ()),
                 note=data["note"],
             )
         return RepairTicket.objects.get(pk=ticket.pk)

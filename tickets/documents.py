@@ -61,6 +61,8 @@ def service_voucher_pdf(report: ServiceReport) -> bytes:
             "report": report,
             "ticket": report.ticket,
             "decision": report.ticket.warranty_decision,
+            # 两人以上外出 (R1.two-people): the lead signs; the helpers sent with them are named too.
+            "helpers": list(report.ticket.helpers.order_by("username")),
             "signed_at_local": timezone.localtime(report.signed_at),
         },
     )

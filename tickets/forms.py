@@ -104,10 +104,13 @@ class TimelineDropForm(forms.Form):
     technician = forms.ModelChoiceField(label=_("技术员"), queryset=User.objects.none())
     day = BoundedDateField(label=_("日期"))
     hour = forms.IntegerField(label=_("时"), min_value=0, max_value=23)
+    helpers = forms.ModelMultipleChoiceField(
+        label=_("协助技术员"), queryset=User.objects.none(), required=False
+    )
 
     def __init__(self, *args, technicians, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["technician"].queryset = technicians
+        self.fields["technician"].queryset = self.fields["helpers"].queryset = technicians
 
     @property
     def start(self) -> datetime.datetime:
@@ -182,11 +185,16 @@ class TransitionForm(forms.Form):
         label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     technician = forms.ModelChoiceField(label=_("技术员"), queryset=User.objects.none(), required=False)
+    helpers = forms.ModelMultipleChoiceField(
+        label=_("协助技术员"), queryset=User.objects.none(), required=False
+    )
 
     def __init__(self, *args, technicians=None, **kwargs):
         super().__init__(*args, **kwargs)
         if technicians is not None:
-            self.fields["technician"].queryset = technicians
+            # The helpers of a two-person job come from the same list as the lead: the branch's technicians
+            # (an id of another branch answers like one that does not exist, issue #15 item 8).
+            self.fields["technician"].queryset = self.fields["helpers"].queryset = technicians
 
 
 class DepartForm(forms.Form):

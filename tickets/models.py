@@ -121,6 +121,7 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
             "maintenance_visit__contract",
         ).prefetch_related(
             "customer__phones",
+            "helpers",
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "pk")),
             "deadlines",
             "fault_photos",
@@ -133,9 +134,23 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
             .order_by("due_at", "pk")
         )
 
+    def visible_to(self, user):
+        """As every branch-scoped model, and a technician also sees the jobs they help on (R1.two-people)."""
+        if (
+            user.is_authenticated
+            and user.is_active
+            and user.is_technician_only
+            and not user.sees_all_branches
+        ):
+            return self.filter(Q(technician=user) | Q(pk__in=helped_ticket_ids(user)))
+        return super().visible_to(user)
+
     def for_technician(self, user) -> RepairTicketQuerySet:
+        """我的任务: the jobs the technician leads and the ones they help on (read-only for the report)."""
         return (
-            self.filter(technician=user, state__in=TECHNICIAN_ACTIVE_STATES)
+            self.filter(
+                Q(technician=user) | Q(pk__in=helped_ticket_ids(user)), state__in=TECHNICIAN_ACTIVE_STATES
+            )
             .select_related("customer", "unit__product_model")
             .prefetch_related("customer__phones")
             .order_by("due_at", "pk")
@@ -246,6 +261,15 @@ class RepairTicket(ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
         related_name="assigned_tickets",
+    )
+    # 两人以上外出 (seed §1-3.3, R1.two-people): `technician` is the lead (负责人), who writes and has the
+    # report signed; the helpers go along and appear on the voucher and in their own daily reports.
+    helpers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("协助技术员"),
+        through="TicketHelper",
+        related_name="helped_tickets",
+        blank=True,
     )
     # The next SLA deadline and its warning time, kept by tickets.sla_services from the ticket's
     # TicketDeadline rows so that lists sort and colour by them without a join.
@@ -547,6 +571,31 @@ class TicketEvent(models.Model):
     def note_text(self) -> str:
         """The note in the reader's language (a person's note as written)."""
         return render(self.note_message, self.note)
+
+
+class TicketHelper(models.Model):
+    """A technician sent along with the lead on a two-person job (set by tickets.services at dispatch)."""
+
+    ticket = models.ForeignKey(RepairTicket, on_delete=models.CASCADE, related_name="helper_links")
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("协助技术员"), on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(_("派工时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("协助技术员")
+        verbose_name_plural = _("协助技术员")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "technician"], name="tickets_helper_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.technician_id}"
+
+
+def helped_ticket_ids(user) -> models.QuerySet:
+    """The ids of the tickets `user` helps on, as a subquery (no join that would repeat a ticket)."""
+    return TicketHelper.objects.filter(technician=user).values("ticket_id")
 
 
 def event_note(note: str | Text) -> dict:

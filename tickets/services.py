@@ -31,6 +31,7 @@ from tickets.models import (
     ServiceCategory,
     State,
     TicketEvent,
+    TicketHelper,
     event_note,
 )
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
@@ -361,6 +362,33 @@ def _check_technician(ticket: RepairTicket, technician: User | None) -> User:
     return technician
 
 
+def _check_helpers(ticket: RepairTicket, lead: User, helpers) -> list[User]:
+    """The helpers of a two-person job (R1.two-people): active technicians of the ticket's branch; the
+    lead named again among them is dropped (the lead is not their own helper)."""
+    chosen: dict[int, User] = {}
+    for helper in helpers or ():
+        if not helper.is_active or not helper.has_role(Role.TECHNICIAN):
+            raise UserError(_("%(name)s 不是在岗技术员。") % {"name": helper}, field="helpers")
+        if helper.branch_id != ticket.branch_id:
+            raise UserError(_("协助技术员 %(name)s 不属于工单所在网点。") % {"name": helper}, field="helpers")
+        if helper.pk != lead.pk:
+            chosen[helper.pk] = helper
+    return list(chosen.values())
+
+
+def _set_helpers(ticket: RepairTicket, helpers: list[User], at: datetime.datetime) -> None:
+    """A dispatch names the whole crew: the helpers replace those of any earlier dispatch."""
+    TicketHelper.objects.filter(ticket=ticket).exclude(technician__in=helpers).delete()
+    kept = set(TicketHelper.objects.filter(ticket=ticket).values_list("technician_id", flat=True))
+    TicketHelper.objects.bulk_create(
+        [
+            TicketHelper(ticket=ticket, technician=helper, added_at=at)
+            for helper in helpers
+            if helper.pk not in kept
+        ]
+    )
+
+
 def unmet_condition_message(name: str) -> str:
     """Why a transition's `conditions=` guard refuses it, in words the user can act on."""
     if name == "complete_visit":
@@ -380,6 +408,7 @@ def apply_transition(
     name: str,
     expected_version: int | None,
     technician: User | None = None,
+    helpers=(),
     note: str | Text = "",
 ) -> RepairTicket:
     """Run one transition: lock the row, check version and permission, transition, log.
@@ -419,6 +448,10 @@ def apply_transition(
             chosen = _check_technician(ticket, technician)
             data["technician"] = chosen.pk
             data["technician_name"] = str(chosen)
+            crew = _check_helpers(ticket, chosen, helpers)
+            if crew:
+                data["helpers"] = [helper.pk for helper in crew]
+                data["helper_names"] = [str(helper) for helper in crew]
             ticket.dispatch(technician=chosen, at=now)
         elif name in ("check_in", "accept", "follow_up", "cancel"):
             method(at=now)
@@ -441,6 +474,8 @@ def apply_transition(
             ticket.save()
         except ConcurrentTransition as exc:  # the row lock makes this unreachable on PostgreSQL
             raise Conflict(_("工单已被他人更新,请刷新页面后再操作。")) from exc
+        if name == "dispatch":
+            _set_helpers(ticket, crew, now)
         TicketEvent.objects.create(
             ticket=ticket,
             actor=user,
@@ -454,7 +489,7 @@ def apply_transition(
         sla_services.after_transition(ticket, name, now, undone_at=undone_at)
         if name == "dispatch":
             notify(
-                [ticket.technician],
+                [ticket.technician, *crew],
                 kind="dispatch",
                 subject=Text(gettext_noop("新派工 %(number)s:%(customer)s,%(address)s"))
                 % {
@@ -750,6 +785,7 @@ def dispatch_into_window(
     expected_version: int | None,
     technician: User | None,
     start: datetime.datetime,
+    helpers=(),
 ) -> RepairTicket:
     """The timeline board's drop: dispatch the ticket to the technician and book the visit from `start`,
     in one transaction (both or neither). The window keeps its agreed length (two hours when there was
@@ -761,6 +797,7 @@ def dispatch_into_window(
             name="dispatch",
             expected_version=expected_version,
             technician=technician,
+            helpers=helpers,
         )
         length = (
             ticket.appointment[1] - ticket.appointment[0]

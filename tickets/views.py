@@ -560,6 +560,7 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             name=name,
             expected_version=form.cleaned_data["version"],
             technician=form.cleaned_data["technician"],
+            helpers=form.cleaned_data["helpers"],
             note=form.cleaned_data["note"],
         )
     except Conflict as exc:
@@ -793,6 +794,7 @@ def timeline_drop(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user,
             expected_version=form.cleaned_data["version"],
             technician=form.cleaned_data["technician"],
+            helpers=form.cleaned_data["helpers"],
             start=form.start,
         )
     except Conflict as exc:

@@ -65,7 +65,7 @@ def test_the_supervisors_day_sums_the_branch_technicians_in_a_constant_number_of
     liu, chen = day_of_work
     with CaptureQueriesContext(connection) as queries:
         report = branch_day(branch_a, DAY)
-    assert len(queries) == 3
+    assert len(queries) == 4
     rows = {str(row.technician): row for row in report.rows}
     assert set(rows) == {"刘一", "陈二"}  # 赵三 is Hangzhou's
     assert (rows["刘一"].hours, rows["刘一"].tickets, rows["刘一"].total) == (
