@@ -35,6 +35,8 @@ def tickets(branch_a):
         unit__owner__branch=branch_a,
         unit__owner__name="李娜",
         unit__owner__phone__number="13900139000",
+        # Fixed, not the factory's sequence: a sequence number such as 0138 would match the searches.
+        unit__serial_number="XQB70-B002",
         number="SH-20261205-0043",
         fault_description="洗衣机脱水时噪音大",
     )
