@@ -236,12 +236,14 @@ IF_MATCH_PARAMETER = OpenApiParameter(
     required=False,
     description='The ETag of your read (`"<version>"`): a stale one answers 409. Or send `version`.',
 )
+# What a view's `parameters=[IDEMPOTENCY_PARAMETER]` says: the same as AutoSchema's header of a replayed
+# write (a view's own declaration comes last and wins, so it must not say less).
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.UUID,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="A UUID per intent: a resend with the same key gets the first answer, written once.",
+    description=GUARDED_WRITE,
 )
 
 

@@ -303,6 +303,25 @@ ACCESS: dict[str, R] = {
     "claim-detail": API(OFFICE, objects={"pk": "claim"}, denied=404),
     "claim-decide": API(OFFICE, method="POST", objects={"pk": "claim"}, denied=404),
     "claim-withdraw": API(OFFICE, method="POST", objects={"pk": "claim"}, denied=404),
+    # Fees: as the fees page (claims/finance_views.py): its readers read, finance of the branch writes;
+    # the scope is the page's (billable_reports), so a role that sees no fee gets a 404.
+    "fee-list": API({S, F, M, G}),
+    # (The HZ twin's report has no fee of its own: not billable, a 404 for headquarters too, as on the
+    # page's receive.)
+    "fee-detail": API(
+        {S, F, M, G}, objects={"pk": "fee_report"}, outsider_denied=403, special_other={G: 404}
+    ),
+    **{
+        f"fee-{step}": API(
+            {F},
+            method="POST",
+            objects={"pk": "fee_report"},
+            special={D: 404, W: 404},
+            other_tech=404,
+            special_other={G: 404, A: 404},
+        )
+        for step in ("receive", "invoice")
+    },
     # Requisitions: as the requisition pages.
     "requisition-list": API(ALL),
     "requisition-detail": API(ALL, objects={"pk": "requisition"}),
