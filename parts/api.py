@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -26,10 +28,30 @@ from aftersales.drf import (
     object_id,
     ordering_parameter,
 )
-from parts.access import access_requisition
-from parts.models import Part, Requisition, RequisitionLine, StockLevel, StockMovement, Warehouse
+from parts.access import access_receiving_note, access_requisition
+from parts.models import (
+    Part,
+    ReceivingLine,
+    ReceivingNote,
+    Requisition,
+    RequisitionLine,
+    StockLevel,
+    StockMovement,
+    Supplier,
+    Warehouse,
+)
+from parts.screens import require_screen
 from parts.selectors import requisition_warehouses
-from parts.services import check_keeper, decide_requisition, issue_requisition, submit_requisition, van_of
+from parts.services import (
+    ReceiptLine,
+    check_keeper,
+    decide_requisition,
+    issue_requisition,
+    keeper_warehouses,
+    receive_parts,
+    submit_requisition,
+    van_of,
+)
 from tickets.access import access_ticket
 
 
@@ -368,3 +390,156 @@ class StockMovementList(generics.ListAPIView):
 
     def get_queryset(self):
         return _stock_filter(self.request, StockMovement.objects.select_related("part", "warehouse", "actor"))
+
+
+# --- receiving (备用件接收单): the keeper books what arrived into a store ---
+
+
+class ReceivingLineSerializer(serializers.ModelSerializer):
+    part = serializers.CharField(source="part.code", read_only=True)
+    part_name = serializers.CharField(source="part.name", read_only=True)
+
+    class Meta:
+        model = ReceivingLine
+        fields = ["part", "part_name", "quantity", "unit_cost"]
+        read_only_fields = fields
+
+
+class ReceivingNoteSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    supplier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    received_by = serializers.StringRelatedField()
+    lines = ReceivingLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReceivingNote
+        fields = [
+            "id",
+            "number",
+            "warehouse",
+            "supplier",
+            "delivery_reference",
+            "received_by",
+            "received_at",
+            "note",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class ReceivedLineSerializer(serializers.Serializer):
+    part = serializers.CharField(max_length=40, help_text="the part's code")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_cost = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal(0), required=False, allow_null=True
+    )
+
+
+class ReceivingNoteCreateSerializer(serializers.Serializer):
+    warehouse = serializers.CharField(max_length=40, help_text="the store's code (not a van)")
+    supplier = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    delivery_reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    lines = ReceivedLineSerializer(many=True, min_length=1, max_length=50)
+
+
+def _receiving_notes(user):
+    return (
+        ReceivingNote.objects.filter(warehouse__in=Warehouse.objects.visible_to(user))
+        .select_related("warehouse", "supplier", "received_by")
+        .prefetch_related("lines__part")
+    )
+
+
+@extend_schema(tags=["parts"])
+class ReceivingNoteViewSet(BodyFirstMixin, viewsets.GenericViewSet):
+    """The receiving pages over the API (parts/views.py `receive`): notes of the warehouses one sees;
+    a keeper of the store (`parts:receive`) books through `receive_parts`, ledger and note together."""
+
+    serializer_class = ReceivingNoteSerializer
+    pagination_class = Cursor
+    ordering_fields = ("received_at",)
+    default_ordering = "-received_at"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ReceivingNote.objects.none()
+        return _receiving_notes(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="the note's number (part of it)"),
+            FIELDS_PARAMETER,
+        ]
+    )
+    def list(self, request: Request) -> Response:
+        query = PartSearchSerializer(data={"search": request.query_params.get("q", "")})
+        query.is_valid(raise_exception=True)
+        rows = self.get_queryset()
+        if query.validated_data["search"].strip():
+            rows = rows.filter(number__icontains=query.validated_data["search"].strip())
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(parameters=[FIELDS_PARAMETER])
+    def retrieve(self, request: Request, pk=None) -> Response:
+        access_receiving_note(request.user, object_id(pk))  # 404 outside the user's warehouses
+        return Response(self.get_serializer(self.get_queryset().get(pk=object_id(pk))).data)
+
+    @extend_schema(
+        request=ReceivingNoteCreateSerializer,
+        responses={201: ReceivingNoteSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="A keeper books the parts that arrived into one of their stores; backorders that can "
+        "now be served are told to the dispatchers.",
+        examples=[
+            OpenApiExample(
+                "a delivery",
+                request_only=True,
+                value={
+                    "warehouse": "SH-STORE",
+                    "delivery_reference": "SHD-20261127",
+                    "lines": [{"part": "CMP-35", "quantity": 4, "unit_cost": "420.00"}],
+                },
+            )
+        ],
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        require_screen(request.user, "parts:receive", message=_("只有库管可以办理入库。"))
+        serializer = ReceivingNoteCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        warehouse = keeper_warehouses(request.user).filter(code=data["warehouse"]).first()
+        if warehouse is None:
+            raise ValidationError({"warehouse": [_("请选择入库仓库。")]})
+        supplier = None
+        if data["supplier"]:
+            supplier = Supplier.objects.filter(code=data["supplier"]).first()
+            if supplier is None:
+                raise ValidationError(
+                    {"supplier": [_("没有代码为“%(code)s”的供应商。") % {"code": data["supplier"]}]}
+                )
+        parts = {
+            part.code: part
+            for part in Part.objects.active().filter(code__in=[line["part"] for line in data["lines"]])
+        }
+        unknown = [line["part"] for line in data["lines"] if line["part"] not in parts]
+        if unknown:
+            raise ValidationError({"lines": [_("没有编码为“%(code)s”的配件。") % {"code": unknown[0]}]})
+        note = receive_parts(
+            user=request.user,
+            warehouse=warehouse,
+            lines=[
+                ReceiptLine(
+                    part=parts[line["part"]], quantity=line["quantity"], unit_cost=line.get("unit_cost")
+                )
+                for line in data["lines"]
+            ],
+            supplier=supplier,
+            delivery_reference=data["delivery_reference"],
+            note=data["note"],
+        )
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=note.pk)).data, status=status.HTTP_201_CREATED
+        )

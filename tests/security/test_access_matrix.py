@@ -327,6 +327,9 @@ ACCESS: dict[str, R] = {
     "requisition-detail": API(ALL, objects={"pk": "requisition"}),
     "requisition-decide": API(ALL, method="POST", objects={"pk": "requisition"}),
     "requisition-issue": API({W}, method="POST", objects={"pk": "requisition"}, other_tech=404),
+    # Receiving notes: as the receiving pages (the keepers of a store book, parts:receive).
+    "receiving-note-list": API(ALL),
+    "receiving-note-detail": API(OFFICE, objects={"pk": "receiving_note"}, denied=404),
     "api-stock-levels": API(ALL),
     "api-stock-movements": API(ALL),
     # One's own messages only: somebody else's is a 404 for everyone, headquarters too.
@@ -363,6 +366,7 @@ API_WRITES = {
     # Filing a claim on the SH ticket: its branch's office or its technician (the rest: 403).
     "claim-list": API({D, T, S, M}, method="POST", body={"ticket": "ticket_awaiting_acceptance"}),
     "requisition-list": API({T}, method="POST", body={"ticket": "ticket_on_site"}),
+    "receiving-note-list": API({W, A}, method="POST"),
     "complaint-list": API({D, S, M}, method="POST"),
     # Revoking the caller's token: only with a token (the clients here have sessions).
     "api-token": API(set(), method="DELETE", denied=401),
