@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status, viewsets
@@ -30,6 +31,7 @@ from aftersales.drf import (
 )
 from parts.access import access_receiving_note, access_requisition
 from parts.models import (
+    OldPart,
     Part,
     ReceivingLine,
     ReceivingNote,
@@ -48,6 +50,7 @@ from parts.services import (
     decide_requisition,
     issue_requisition,
     keeper_warehouses,
+    receive_old_part,
     receive_parts,
     submit_requisition,
     van_of,
@@ -543,3 +546,107 @@ class ReceivingNoteViewSet(BodyFirstMixin, viewsets.GenericViewSet):
         return Response(
             self.get_serializer(self.get_queryset().get(pk=note.pk)).data, status=status.HTTP_201_CREATED
         )
+
+
+# --- old parts (旧件): expected back from the technicians, received by a keeper against the report ---
+
+
+class OldPartSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    part = serializers.CharField(source="part.code", read_only=True, allow_null=True)
+    ticket_number = serializers.CharField(source="usage.ticket.number", read_only=True)
+    technician = serializers.StringRelatedField()
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True, allow_null=True)
+    received_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = OldPart
+        fields = [
+            "id",
+            "ticket_number",
+            "part",
+            "quantity",
+            "removed_serial",
+            "technician",
+            "state",
+            "warehouse",
+            "received_by",
+            "received_at",
+        ]
+        read_only_fields = fields
+
+
+class OldPartFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=OldPart.State.choices, required=False)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+
+class OldPartReceiveSerializer(serializers.Serializer):
+    warehouse = serializers.CharField(max_length=40, help_text="the store's code (not a van)")
+
+
+def _old_parts(user):
+    return OldPart.objects.visible_to(user).select_related(
+        "part", "technician", "usage__ticket", "warehouse", "received_by"
+    )
+
+
+@extend_schema(tags=["parts"])
+class OldPartViewSet(BodyFirstMixin, viewsets.GenericViewSet):
+    """The old-parts page over the API (parts/views.py `old_parts`, `old_part_receive`): its viewers list,
+    a keeper receives through `receive_old_part` (the replacement is written off when all is in)."""
+
+    serializer_class = OldPartSerializer
+    pagination_class = Cursor
+    ordering_fields = ("created_at",)
+    default_ordering = "created_at"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OldPart.objects.none()
+        return _old_parts(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=OldPart.State.values),
+            OpenApiParameter("q", str, description="ticket number, part code or removed serial"),
+            FIELDS_PARAMETER,
+        ]
+    )
+    def list(self, request: Request) -> Response:
+        require_screen(request.user, "parts:old_parts", message=_("您没有权限查看旧件。"))
+        query = OldPartFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = self.get_queryset()
+        if "state" in query.validated_data:
+            rows = rows.filter(state=query.validated_data["state"])
+        q = query.validated_data["q"].strip()
+        if q:
+            rows = rows.filter(
+                Q(usage__ticket__number__icontains=q)
+                | Q(part__code__icontains=q)
+                | Q(removed_serial__icontains=q)
+            )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=OldPartReceiveSerializer,
+        responses={200: OldPartSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="A keeper receives the old part into one of their stores, against the signed report.",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def receive(self, request: Request, pk=None) -> Response:
+        old_part = self.get_queryset().filter(pk=object_id(pk)).first()
+        if old_part is None:
+            raise Http404
+        serializer = OldPartReceiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        warehouse = (
+            keeper_warehouses(request.user).filter(code=serializer.validated_data["warehouse"]).first()
+        )
+        if warehouse is None:
+            raise ValidationError({"warehouse": [_("请选择入库仓库。")]})
+        receive_old_part(old_part_id=old_part.pk, user=request.user, warehouse=warehouse)
+        return Response(self.get_serializer(self.get_queryset().get(pk=old_part.pk)).data)

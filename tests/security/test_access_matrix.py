@@ -330,6 +330,10 @@ ACCESS: dict[str, R] = {
     # Receiving notes: as the receiving pages (the keepers of a store book, parts:receive).
     "receiving-note-list": API(ALL),
     "receiving-note-detail": API(OFFICE, objects={"pk": "receiving_note"}, denied=404),
+    # Old parts: the old-parts page's viewers list; receiving is gated by the part's scope, then the body
+    # (an empty one: 400), then the service's keeper check (tests/api/test_old_parts.py).
+    "old-part-list": API(BACK_OFFICE),
+    "old-part-receive": API(ALL, method="POST", objects={"pk": "old_part"}),
     "api-stock-levels": API(ALL),
     "api-stock-movements": API(ALL),
     # One's own messages only: somebody else's is a 404 for everyone, headquarters too.
