@@ -285,6 +285,10 @@ ACCESS: dict[str, R] = {
     ),
     "ticket-report-sign": API({T}, method="POST", objects=ON_SITE),
     "ticket-voucher": API(ALL, objects={**DONE, "report_id": "report"}),
+    # The goods register and the goods-in documents: as the pages (tickets/return_views.py).
+    "api-goods-register": API({D, S, W, M}),
+    "ticket-pickup-receipt": API(ALL, objects={"pk": "goods_ticket"}),
+    "ticket-repair-tag": API(ALL, objects={"pk": "goods_ticket"}),
     # Customers and units (issue #22): everyone reads their scope (a technician their branch's, as the
     # customer pages); the dispatcher registers (API_WRITES), the office corrects.
     "customer-list": API(ALL),
