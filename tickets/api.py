@@ -465,7 +465,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="客户商品领取收据 (PDF)"
+                OpenApiTypes.BINARY, description="the pickup receipt (PDF)"
             )
         },
         description="The pickup receipt of the ticket's latest goods-in (as printed from the ticket page).",
@@ -477,7 +477,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         responses={
-            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="修护卡 (PDF)")
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="the repair tag (PDF)")
         },
         description="The repair tag of the ticket's latest goods-in; its QR code opens the ticket page.",
     )
