@@ -7,10 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenView
-from claims.api import ClaimViewSet
+from claims.api import ClaimViewSet, FeeViewSet
 from customers.api import CustomerViewSet, UnitViewSet
 from notifications.api import NotificationViewSet
-from parts.api import RequisitionViewSet
+from parts.api import OldPartViewSet, ReceivingNoteViewSet, RequisitionViewSet
 from surveys.api import ComplaintViewSet, FollowUpCallViewSet
 from tickets import pwa_views
 from tickets import views as ticket_views
@@ -22,6 +22,9 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("units", UnitViewSet, basename="unit")
 router.register("follow-up-calls", FollowUpCallViewSet, basename="follow-up-call")
 router.register("claims", ClaimViewSet, basename="claim")
+router.register("fees", FeeViewSet, basename="fee")
+router.register("receiving-notes", ReceivingNoteViewSet, basename="receiving-note")
+router.register("old-parts", OldPartViewSet, basename="old-part")
 router.register("requisitions", RequisitionViewSet, basename="requisition")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("complaints", ComplaintViewSet, basename="complaint")

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -20,7 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.idempotency import idempotent
-from aftersales.bounds import VERSION_RANGE
+from accounts.models import Role
+from aftersales.bounds import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE, VERSION_RANGE
 from aftersales.drf import (
     FIELDS_PARAMETER,
     IF_MATCH_PARAMETER,
@@ -34,8 +36,10 @@ from aftersales.drf import (
     object_id,
     ordering_parameter,
 )
+from aftersales.errors import Conflict
+from claims.fee_services import FEE_READERS, billable_reports, invoice_fee, receive_fee
 from claims.forms import ClaimFilterForm
-from claims.models import Claim, ClaimApproval, ClaimAttachment, ClaimKind, ClaimStatus
+from claims.models import Claim, ClaimApproval, ClaimAttachment, ClaimKind, ClaimStatus, FeeHandover
 from claims.selectors import filtered_claims
 from claims.services import (
     MAX_AMOUNT,
@@ -48,6 +52,7 @@ from claims.services import (
     withdraw_claim,
 )
 from tickets.access import access_ticket
+from tickets.models import ServiceReport
 
 
 class ClaimApprovalSerializer(serializers.ModelSerializer):
@@ -278,3 +283,189 @@ class ClaimViewSet(BodyFirstMixin, viewsets.GenericViewSet):
         )
         claim = _detail(request.user, claim.pk)
         return Response(self.get_serializer(claim).data, headers={"ETag": etag(claim.version)})
+
+
+# --- fees (服务费): the fee of a signed paid report, received by finance, then invoiced ---
+
+FEE_STATES = ("pending", "received", "invoiced")
+
+
+class FeeHandoverSerializer(serializers.ModelSerializer):
+    received_by = serializers.StringRelatedField()
+    invoiced_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = FeeHandover
+        fields = [
+            "id",
+            "amount",
+            "payment_method",
+            "received_by",
+            "received_at",
+            "invoice_number",
+            "invoice_date",
+            "invoiced_by",
+        ]
+        read_only_fields = fields
+
+
+class FeeSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    """One paid service's fee: the signed report (its id is the fee's), and what finance did with it."""
+
+    ticket_number = serializers.CharField(source="ticket.number", read_only=True)
+    branch = serializers.CharField(source="ticket.branch.code", read_only=True)
+    technician = serializers.StringRelatedField()
+    state = serializers.SerializerMethodField(help_text="pending, received (not invoiced) or invoiced")
+    handover = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceReport
+        fields = [
+            "id",
+            "ticket",
+            "ticket_number",
+            "branch",
+            "technician",
+            "fee",
+            "payment_method",
+            "fee_collected",
+            "signed_at",
+            "state",
+            "handover",
+        ]
+        read_only_fields = fields
+
+    def _handover(self, report) -> FeeHandover | None:
+        return getattr(report, "handover", None)
+
+    def get_state(self, report) -> str:
+        handover = self._handover(report)
+        if handover is None:
+            return "pending"
+        return "invoiced" if handover.is_invoiced else "received"
+
+    @extend_schema_field(FeeHandoverSerializer(allow_null=True))
+    def get_handover(self, report):
+        handover = self._handover(report)
+        return None if handover is None else FeeHandoverSerializer(handover).data
+
+
+class FeeFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=FEE_STATES, required=False)
+
+
+class InvoiceSerializer(serializers.Serializer):
+    invoice_number = serializers.CharField(max_length=40)
+    invoice_date = serializers.DateField()
+
+    def validate_invoice_date(self, value):
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise ValidationError(
+                DATE_RANGE_MESSAGE % {"field": _("开票日期"), "first": EARLIEST_DATE, "last": LATEST_DATE}
+            )
+        return value
+
+
+def _check_fee_reader(user) -> None:
+    if not user.has_role(*FEE_READERS):  # as the fees page
+        raise PermissionDenied(_("只有会计、经理和服务主任可以查看财务列表。"))
+
+
+def _fees(user):
+    return billable_reports(user).select_related(
+        "ticket__branch", "technician", "handover__received_by", "handover__invoiced_by"
+    )
+
+
+def _fee(user, pk) -> ServiceReport:
+    report = _fees(user).filter(pk=object_id(pk)).first()
+    if report is None:
+        raise Http404
+    return report
+
+
+@extend_schema(tags=["fees"])
+class FeeViewSet(BodyFirstMixin, viewsets.GenericViewSet):
+    """The fees page over the API (claims/finance_views.py): the same scope (`billable_reports`), the
+    same services (`receive_fee`, `invoice_fee`); finance of the branch alone writes."""
+
+    serializer_class = FeeSerializer
+    pagination_class = Cursor
+    ordering_fields = ("signed_at",)
+    default_ordering = "-signed_at"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema: the path's id is the report's
+            return ServiceReport.objects.none()
+        return _fees(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=list(FEE_STATES)),
+            ordering_parameter("signed_at"),
+            FIELDS_PARAMETER,
+        ]
+    )
+    def list(self, request: Request) -> Response:
+        _check_fee_reader(request.user)
+        query = FeeFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = self.get_queryset()
+        state = query.validated_data.get("state")
+        if state == "pending":
+            rows = rows.filter(handover__isnull=True)
+        elif state == "received":
+            rows = rows.filter(handover__isnull=False, handover__invoice_number="")
+        elif state == "invoiced":
+            rows = rows.filter(handover__isnull=False).exclude(handover__invoice_number="")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(parameters=[FIELDS_PARAMETER])
+    def retrieve(self, request: Request, pk=None) -> Response:
+        _check_fee_reader(request.user)
+        return Response(self.get_serializer(_fee(request.user, pk)).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: FeeSerializer},
+        description="Finance of the branch records that the fee arrived in full (handed in or transferred).",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def receive(self, request: Request, pk=None) -> Response:
+        report = _fee(request.user, pk)
+        receive_fee(user=request.user, report_id=report.pk)
+        return Response(self.get_serializer(_fee(request.user, pk)).data)
+
+    @extend_schema(
+        request=InvoiceSerializer,
+        responses={200: FeeSerializer},
+        description="Finance of the branch records the invoice of a received fee (not dated after today).",
+        examples=[
+            OpenApiExample(
+                "an invoice",
+                request_only=True,
+                value={"invoice_number": "FP-20261127-01", "invoice_date": "2026-11-27"},
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def invoice(self, request: Request, pk=None) -> Response:
+        report = _fee(request.user, pk)
+        handover = getattr(report, "handover", None)
+        if not request.user.has_role(Role.FINANCE) or not request.user.in_branch(report.ticket.branch_id):
+            raise PermissionDenied(_("只有本网点的会计可以办理收款和开票。"))
+        serializer = InvoiceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if handover is None:
+            raise Conflict(_("该笔服务费尚未确认收款,不能开票。"))
+        data = serializer.validated_data
+        invoice_fee(
+            user=request.user,
+            handover_id=handover.pk,
+            invoice_number=data["invoice_number"],
+            invoice_date=data["invoice_date"],
+        )
+        return Response(self.get_serializer(_fee(request.user, pk)).data)

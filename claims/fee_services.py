@@ -108,6 +108,8 @@ def receive_fee(*, user: User, report_id: int) -> FeeHandover:
         _check_finance(user, report.ticket.branch_id)
         if not (report.is_signed and report.fee > 0):
             raise Conflict(_("该服务报告未签字或没有服务费。"))
+        if FeeHandover.objects.filter(report=report).exists():  # the report is locked: no race
+            raise Conflict(_("工单 %(number)s 的服务费已确认收款。") % {"number": report.ticket.number})
         try:
             with transaction.atomic():
                 return FeeHandover.objects.create(

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -25,10 +28,32 @@ from aftersales.drf import (
     object_id,
     ordering_parameter,
 )
-from parts.access import access_requisition
-from parts.models import Part, Requisition, RequisitionLine, StockLevel, StockMovement, Warehouse
+from parts.access import access_receiving_note, access_requisition
+from parts.models import (
+    OldPart,
+    Part,
+    ReceivingLine,
+    ReceivingNote,
+    Requisition,
+    RequisitionLine,
+    StockLevel,
+    StockMovement,
+    Supplier,
+    Warehouse,
+)
+from parts.screens import require_screen
 from parts.selectors import requisition_warehouses
-from parts.services import check_keeper, decide_requisition, issue_requisition, submit_requisition, van_of
+from parts.services import (
+    ReceiptLine,
+    check_keeper,
+    decide_requisition,
+    issue_requisition,
+    keeper_warehouses,
+    receive_old_part,
+    receive_parts,
+    submit_requisition,
+    van_of,
+)
 from tickets.access import access_ticket
 
 
@@ -364,3 +389,258 @@ class StockMovementList(generics.ListAPIView):
 
     def get_queryset(self):
         return _stock_filter(self.request, StockMovement.objects.select_related("part", "warehouse", "actor"))
+
+
+# --- receiving (备用件接收单): the keeper books what arrived into a store ---
+
+
+class ReceivingLineSerializer(serializers.ModelSerializer):
+    part = serializers.CharField(source="part.code", read_only=True)
+    part_name = serializers.CharField(source="part.name", read_only=True)
+
+    class Meta:
+        model = ReceivingLine
+        fields = ["part", "part_name", "quantity", "unit_cost"]
+        read_only_fields = fields
+
+
+class ReceivingNoteSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    supplier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    received_by = serializers.StringRelatedField()
+    lines = ReceivingLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReceivingNote
+        fields = [
+            "id",
+            "number",
+            "warehouse",
+            "supplier",
+            "delivery_reference",
+            "received_by",
+            "received_at",
+            "note",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class ReceivedLineSerializer(serializers.Serializer):
+    part = serializers.CharField(max_length=40, help_text="the part's code")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_cost = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal(0), required=False, allow_null=True
+    )
+
+
+class ReceivingNoteCreateSerializer(serializers.Serializer):
+    warehouse = serializers.CharField(max_length=40, help_text="the store's code (not a van)")
+    supplier = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    delivery_reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    lines = ReceivedLineSerializer(many=True, min_length=1, max_length=50)
+
+
+def _receiving_notes(user):
+    return (
+        ReceivingNote.objects.filter(warehouse__in=Warehouse.objects.visible_to(user))
+        .select_related("warehouse", "supplier", "received_by")
+        .prefetch_related("lines__part")
+    )
+
+
+@extend_schema(tags=["parts"])
+class ReceivingNoteViewSet(BodyFirstMixin, viewsets.GenericViewSet):
+    """The receiving pages over the API (parts/views.py `receive`): notes of the warehouses one sees;
+    a keeper of the store (`parts:receive`) books through `receive_parts`, ledger and note together."""
+
+    serializer_class = ReceivingNoteSerializer
+    pagination_class = Cursor
+    ordering_fields = ("received_at",)
+    default_ordering = "-received_at"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ReceivingNote.objects.none()
+        return _receiving_notes(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="the note's number (part of it)"),
+            FIELDS_PARAMETER,
+        ]
+    )
+    def list(self, request: Request) -> Response:
+        query = PartSearchSerializer(data={"search": request.query_params.get("q", "")})
+        query.is_valid(raise_exception=True)
+        rows = self.get_queryset()
+        if query.validated_data["search"].strip():
+            rows = rows.filter(number__icontains=query.validated_data["search"].strip())
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(parameters=[FIELDS_PARAMETER])
+    def retrieve(self, request: Request, pk=None) -> Response:
+        access_receiving_note(request.user, object_id(pk))  # 404 outside the user's warehouses
+        return Response(self.get_serializer(self.get_queryset().get(pk=object_id(pk))).data)
+
+    @extend_schema(
+        request=ReceivingNoteCreateSerializer,
+        responses={201: ReceivingNoteSerializer},
+        description="A keeper books the parts that arrived into one of their stores; backorders that can "
+        "now be served are told to the dispatchers.",
+        examples=[
+            OpenApiExample(
+                "a delivery",
+                request_only=True,
+                value={
+                    "warehouse": "SH-STORE",
+                    "delivery_reference": "SHD-20261127",
+                    "lines": [{"part": "CMP-35", "quantity": 4, "unit_cost": "420.00"}],
+                },
+            )
+        ],
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        require_screen(request.user, "parts:receive", message=_("只有库管可以办理入库。"))
+        serializer = ReceivingNoteCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        warehouse = keeper_warehouses(request.user).filter(code=data["warehouse"]).first()
+        if warehouse is None:
+            raise ValidationError({"warehouse": [_("请选择入库仓库。")]})
+        supplier = None
+        if data["supplier"]:
+            supplier = Supplier.objects.filter(code=data["supplier"]).first()
+            if supplier is None:
+                raise ValidationError(
+                    {"supplier": [_("没有代码为“%(code)s”的供应商。") % {"code": data["supplier"]}]}
+                )
+        parts = {
+            part.code: part
+            for part in Part.objects.active().filter(code__in=[line["part"] for line in data["lines"]])
+        }
+        unknown = [line["part"] for line in data["lines"] if line["part"] not in parts]
+        if unknown:
+            raise ValidationError({"lines": [_("没有编码为“%(code)s”的配件。") % {"code": unknown[0]}]})
+        note = receive_parts(
+            user=request.user,
+            warehouse=warehouse,
+            lines=[
+                ReceiptLine(
+                    part=parts[line["part"]], quantity=line["quantity"], unit_cost=line.get("unit_cost")
+                )
+                for line in data["lines"]
+            ],
+            supplier=supplier,
+            delivery_reference=data["delivery_reference"],
+            note=data["note"],
+        )
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=note.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+# --- old parts (旧件): expected back from the technicians, received by a keeper against the report ---
+
+
+class OldPartSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    part = serializers.CharField(source="part.code", read_only=True, allow_null=True)
+    ticket_number = serializers.CharField(source="usage.ticket.number", read_only=True)
+    technician = serializers.StringRelatedField()
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True, allow_null=True)
+    received_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = OldPart
+        fields = [
+            "id",
+            "ticket_number",
+            "part",
+            "quantity",
+            "removed_serial",
+            "technician",
+            "state",
+            "warehouse",
+            "received_by",
+            "received_at",
+        ]
+        read_only_fields = fields
+
+
+class OldPartFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=OldPart.State.choices, required=False)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+
+class OldPartReceiveSerializer(serializers.Serializer):
+    warehouse = serializers.CharField(max_length=40, help_text="the store's code (not a van)")
+
+
+def _old_parts(user):
+    return OldPart.objects.visible_to(user).select_related(
+        "part", "technician", "usage__ticket", "warehouse", "received_by"
+    )
+
+
+@extend_schema(tags=["parts"])
+class OldPartViewSet(BodyFirstMixin, viewsets.GenericViewSet):
+    """The old-parts page over the API (parts/views.py `old_parts`, `old_part_receive`): its viewers list,
+    a keeper receives through `receive_old_part` (the replacement is written off when all is in)."""
+
+    serializer_class = OldPartSerializer
+    pagination_class = Cursor
+    ordering_fields = ("created_at",)
+    default_ordering = "created_at"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OldPart.objects.none()
+        return _old_parts(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=OldPart.State.values),
+            OpenApiParameter("q", str, description="ticket number, part code or removed serial"),
+            FIELDS_PARAMETER,
+        ]
+    )
+    def list(self, request: Request) -> Response:
+        require_screen(request.user, "parts:old_parts", message=_("您没有权限查看旧件。"))
+        query = OldPartFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = self.get_queryset()
+        if "state" in query.validated_data:
+            rows = rows.filter(state=query.validated_data["state"])
+        q = query.validated_data["q"].strip()
+        if q:
+            rows = rows.filter(
+                Q(usage__ticket__number__icontains=q)
+                | Q(part__code__icontains=q)
+                | Q(removed_serial__icontains=q)
+            )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=OldPartReceiveSerializer,
+        responses={200: OldPartSerializer},
+        description="A keeper receives the old part into one of their stores, against the signed report.",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def receive(self, request: Request, pk=None) -> Response:
+        old_part = self.get_queryset().filter(pk=object_id(pk)).first()
+        if old_part is None:
+            raise Http404
+        serializer = OldPartReceiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        warehouse = (
+            keeper_warehouses(request.user).filter(code=serializer.validated_data["warehouse"]).first()
+        )
+        if warehouse is None:
+            raise ValidationError({"warehouse": [_("请选择入库仓库。")]})
+        receive_old_part(old_part_id=old_part.pk, user=request.user, warehouse=warehouse)
+        return Response(self.get_serializer(self.get_queryset().get(pk=old_part.pk)).data)

@@ -11,17 +11,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.idempotency import idempotent
-from accounts.models import User
+from accounts.models import Role, User
 from aftersales.bounds import VERSION_RANGE
 from aftersales.drf import (
+    FIELDS_PARAMETER,
     IF_MATCH_PARAMETER,
+    Cursor,
+    SparseFieldsMixin,
     etag,
     form_errors,
     if_match_version,
@@ -29,11 +32,12 @@ from aftersales.drf import (
 )
 from customers.models import Customer, FaultCategory, Unit
 from tickets.access import access_ticket
-from tickets.documents import pdf_response, service_voucher_pdf
-from tickets.forms import FAULT_DESCRIPTION_MAX_CHARS, TicketFilterForm
+from tickets.documents import pdf_response, pickup_receipt_pdf, repair_tag_pdf, service_voucher_pdf
+from tickets.forms import FAULT_DESCRIPTION_MAX_CHARS, GoodsRegisterFilterForm, TicketFilterForm
 from tickets.models import (
     Channel,
     FaultCause,
+    GoodsRegisterEntry,
     Priority,
     RepairTicket,
     ServiceReport,
@@ -57,7 +61,7 @@ from tickets.return_services import (
     hand_over,
     ship_back,
 )
-from tickets.selectors import filtered_tickets, signed_report, verdict_for_unit
+from tickets.selectors import filtered_tickets, latest_goods_entry, signed_report, verdict_for_unit
 from tickets.services import CallDetails, apply_transition, log_call
 from warranty import rules
 from warranty.rules import ALL_CONDITIONS
@@ -467,6 +471,32 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="the pickup receipt (PDF)"
+            )
+        },
+        description="The pickup receipt of the ticket's latest goods-in (as printed from the ticket page).",
+    )
+    @action(detail=True, methods=["get"], url_path="goods/receipt", url_name="pickup-receipt")
+    def pickup_receipt(self, request: Request, pk: str | None = None) -> HttpResponse:
+        entry = latest_goods_entry(access_ticket(request.user, object_id(pk)))
+        return pdf_response(pickup_receipt_pdf(entry), f"pickup-receipt-{entry.receipt.number}.pdf")
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="the repair tag (PDF)")
+        },
+        description="The repair tag of the ticket's latest goods-in; its QR code opens the ticket page.",
+    )
+    @action(detail=True, methods=["get"], url_path="goods/tag", url_name="repair-tag")
+    def repair_tag(self, request: Request, pk: str | None = None) -> HttpResponse:
+        ticket = access_ticket(request.user, object_id(pk))
+        entry = latest_goods_entry(ticket)
+        url = request.build_absolute_uri(ticket.get_absolute_url())
+        return pdf_response(repair_tag_pdf(entry, url), f"repair-tag-{entry.number}.pdf")
+
+    @extend_schema(
+        responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="服务凭证 (A4 PDF)")
         },
         description="The service voucher of a signed report (as printed from the ticket page).",
@@ -526,3 +556,70 @@ def unit_warranty(request: Request, serial: str) -> Response:
     except rules.InvalidWarrantyRequest as exc:
         raise ValidationError({field: [message] for field, message in exc.errors.items()}) from exc
     return Response({"serial_number": unit.serial_number, **decision.as_dict()})
+
+
+# --- the goods register (客户商品进出登记簿) ---
+
+
+class GoodsRegisterEntrySerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    branch = serializers.CharField(source="branch.code", read_only=True)
+    ticket_number = serializers.CharField(source="ticket.number", read_only=True)
+    customer = serializers.CharField(source="ticket.customer.name", read_only=True)
+
+    class Meta:
+        model = GoodsRegisterEntry
+        fields = [
+            "id",
+            "number",
+            "branch",
+            "ticket",
+            "ticket_number",
+            "customer",
+            "item_description",
+            "accessories",
+            "condition",
+            "in_at",
+            "out_at",
+            "out_kind",
+            "tracking_number",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema(
+    tags=["tickets"],
+    parameters=[
+        OpenApiParameter("date_from", OpenApiTypes.DATE, description="goods in on or after"),
+        OpenApiParameter("date_to", OpenApiTypes.DATE, description="goods in on or before"),
+        OpenApiParameter("branch", int, description="a branch's id (headquarters only)"),
+        FIELDS_PARAMETER,
+    ],
+)
+class GoodsRegisterList(generics.ListAPIView):
+    """The goods register page over the API (tickets/return_views.py `goods_register`): the same
+    readers, scope and filters, newest goods-in first."""
+
+    serializer_class = GoodsRegisterEntrySerializer
+    pagination_class = Cursor
+    default_ordering = "-in_at"
+
+    def get_queryset(self):
+        user = self.request.user
+        if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR, Role.MANAGER, Role.WAREHOUSE):
+            raise PermissionDenied(_("您没有查看客户商品进出登记簿的权限。"))
+        form = GoodsRegisterFilterForm(self.request.query_params, user=user)
+        if not form.is_valid():
+            raise form_errors(form)
+        data = form.cleaned_data
+        entries = GoodsRegisterEntry.objects.visible_to(user).select_related("branch", "ticket__customer")
+        zone = timezone.get_current_timezone()
+        if data["date_from"]:
+            entries = entries.filter(
+                in_at__gte=datetime.datetime.combine(data["date_from"], datetime.time(), zone)
+            )
+        if data["date_to"]:
+            end = data["date_to"] + datetime.timedelta(days=1)
+            entries = entries.filter(in_at__lt=datetime.datetime.combine(end, datetime.time(), zone))
+        if data.get("branch"):
+            entries = entries.filter(branch=data["branch"])
+        return entries

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from tickets.return_services import (
     hand_over,
     ship_back,
 )
+from tickets.selectors import latest_goods_entry
 
 PAGE_SIZE = 25
 
@@ -151,17 +152,7 @@ def return_ship_back(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _latest_entry(ticket: RepairTicket) -> GoodsRegisterEntry:
-    entry = (
-        GoodsRegisterEntry.objects.filter(ticket=ticket)
-        .select_related(
-            "receipt", "tag__inspected_by", "received_by", "ticket__customer", "ticket__technician"
-        )
-        .order_by("-in_at", "-pk")
-        .first()
-    )
-    if entry is None:
-        raise Http404("No goods-in entry")
-    return entry
+    return latest_goods_entry(ticket)
 
 
 @login_required

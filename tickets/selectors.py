@@ -10,6 +10,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import Count, Func, Q, TextField, Value
 from django.db.models.functions import Concat
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Branch, TechnicianLeave, TechnicianProfile, TechnicianSkill, User
@@ -20,6 +21,7 @@ from tickets.models import (
     OPEN_STATES,
     TECHNICIAN_ACTIVE_STATES,
     FaultCause,
+    GoodsRegisterEntry,
     MaintenanceVisit,
     RepairTicket,
     ServiceReport,
@@ -437,3 +439,18 @@ def signed_report(ticket: RepairTicket, report_id: int) -> ServiceReport | None:
         .prefetch_related("parts", "addenda", "ticket__customer__phones")
         .first()
     )
+
+
+def latest_goods_entry(ticket: RepairTicket) -> GoodsRegisterEntry:
+    """The ticket's latest goods-in entry (its pickup receipt and repair tag); 404 when none."""
+    entry = (
+        GoodsRegisterEntry.objects.filter(ticket=ticket)
+        .select_related(
+            "receipt", "tag__inspected_by", "received_by", "ticket__customer", "ticket__technician"
+        )
+        .order_by("-in_at", "-pk")
+        .first()
+    )
+    if entry is None:
+        raise Http404("No goods-in entry")
+    return entry

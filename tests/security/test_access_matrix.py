@@ -291,6 +291,10 @@ ACCESS: dict[str, R] = {
     ),
     "ticket-report-sign": API({T}, method="POST", objects=ON_SITE),
     "ticket-voucher": API(ALL, objects={**DONE, "report_id": "report"}),
+    # The goods register and the goods-in documents: as the pages (tickets/return_views.py).
+    "api-goods-register": API({D, S, W, M}),
+    "ticket-pickup-receipt": API(ALL, objects={"pk": "goods_ticket"}),
+    "ticket-repair-tag": API(ALL, objects={"pk": "goods_ticket"}),
     # Customers and units (issue #22): everyone reads their scope (a technician their branch's, as the
     # customer pages); the dispatcher registers (API_WRITES), the office corrects.
     "customer-list": API(ALL),
@@ -309,11 +313,37 @@ ACCESS: dict[str, R] = {
     "claim-detail": API(OFFICE, objects={"pk": "claim"}, denied=404),
     "claim-decide": API(OFFICE, method="POST", objects={"pk": "claim"}, denied=404),
     "claim-withdraw": API(OFFICE, method="POST", objects={"pk": "claim"}, denied=404),
+    # Fees: as the fees page (claims/finance_views.py): its readers read, finance of the branch writes;
+    # the scope is the page's (billable_reports), so a role that sees no fee gets a 404.
+    "fee-list": API({S, F, M, G}),
+    # (The HZ twin's report has no fee of its own: not billable, a 404 for headquarters too, as on the
+    # page's receive.)
+    "fee-detail": API(
+        {S, F, M, G}, objects={"pk": "fee_report"}, outsider_denied=403, special_other={G: 404}
+    ),
+    **{
+        f"fee-{step}": API(
+            {F},
+            method="POST",
+            objects={"pk": "fee_report"},
+            special={D: 404, W: 404},
+            other_tech=404,
+            special_other={G: 404, A: 404},
+        )
+        for step in ("receive", "invoice")
+    },
     # Requisitions: as the requisition pages.
     "requisition-list": API(ALL),
     "requisition-detail": API(ALL, objects={"pk": "requisition"}),
     "requisition-decide": API(ALL, method="POST", objects={"pk": "requisition"}),
     "requisition-issue": API({W}, method="POST", objects={"pk": "requisition"}, other_tech=404),
+    # Receiving notes: as the receiving pages (the keepers of a store book, parts:receive).
+    "receiving-note-list": API(ALL),
+    "receiving-note-detail": API(OFFICE, objects={"pk": "receiving_note"}, denied=404),
+    # Old parts: the old-parts page's viewers list; receiving is gated by the part's scope, then the body
+    # (an empty one: 400), then the service's keeper check (tests/api/test_old_parts.py).
+    "old-part-list": API(BACK_OFFICE),
+    "old-part-receive": API(ALL, method="POST", objects={"pk": "old_part"}),
     "api-stock-levels": API(ALL),
     "api-stock-movements": API(ALL),
     # One's own messages only: somebody else's is a 404 for everyone, headquarters too.
@@ -350,6 +380,7 @@ API_WRITES = {
     # Filing a claim on the SH ticket: its branch's office or its technician (the rest: 403).
     "claim-list": API({D, T, S, M}, method="POST", body={"ticket": "ticket_awaiting_acceptance"}),
     "requisition-list": API({T}, method="POST", body={"ticket": "ticket_on_site"}),
+    "receiving-note-list": API({W, A}, method="POST"),
     "complaint-list": API({D, S, M}, method="POST"),
     # Revoking the caller's token: only with a token (the clients here have sessions).
     "api-token": API(set(), method="DELETE", denied=401),
