@@ -25,6 +25,7 @@ CSRF_EXEMPT = {"api-token": "no session: the token endpoint authenticates by use
 POSTER = {
     "parts:handover": Role.SUPERVISOR,  # deactivating the technician's account
     "requisition-list": Role.TECHNICIAN,  # the API's requisitions are asked for by the technician
+    "receiving-note-list": Role.WAREHOUSE,  # everyone reads the notes; the store's keeper books a delivery
 }
 
 
