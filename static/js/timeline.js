@@ -121,4 +121,7 @@
       if (next) focusCell(next);
     });
   });
+
+  // Handlers in place: a test (or a fast keyboard user's first key) must not race the script's download.
+  board.setAttribute("data-ready", "");
 })();

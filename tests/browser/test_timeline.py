@@ -41,6 +41,7 @@ def timeline(open_page) -> Page:
     page.goto("/tickets/board/")
     page.get_by_test_id("open-timeline").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("派工时间轴")
+    expect(page.locator("[data-timeline][data-ready]")).to_be_attached()  # static/js/timeline.js has run
     return page
 
 
