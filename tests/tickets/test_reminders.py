@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def notices(ticket) -> list[int]:
-    return [e.data["notice"] for e in ticket.events.filter(action="notify_pickup").order_by("at")]
+    return [e.data["notice"] for e in ticket.events.filter(action="notify_pickup").order_by("at", "pk")]
 
 
 def age_notices(ticket, days: float) -> None:
