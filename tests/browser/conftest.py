@@ -19,10 +19,12 @@ any, so a missing static file or a broken script cannot pass unnoticed.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request, expect, sync_playwright
 
 from accounts.models import Role
@@ -148,6 +150,7 @@ def open_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
     yield make
     for context in contexts:
         context.close()
+    wait_for_the_servers_requests_to_end()
     problems += [
         f"console error: {text} ({url})"
         for text, url in console_errors
@@ -155,6 +158,26 @@ def open_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
     ]
     if problems:
         pytest.fail("The browser saw errors:\n" + "\n".join(problems), pytrace=False)
+
+
+def wait_for_the_servers_requests_to_end(limit: float = 10.0) -> None:
+    """The service worker keeps fetching the day's pages in the background; a request the live server
+    is still answering when the test's database is flushed deadlocks the flush (TRUNCATE against the
+    request's open transaction). Wait until no other session of this database is inside a query or a
+    transaction, three times in a row."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + limit
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            busy = cursor.fetchone()[0]
+        quiet = 0 if busy else quiet + 1
+        time.sleep(0.05)
 
 
 @pytest.fixture
