@@ -14,6 +14,8 @@
   var stream = null;
   var timer = null;
   var decoder = null;
+  var session = 0; // one per opening of the dialog: a late camera answer of an earlier one is ignored
+  var photoChosen = false;
 
   /* A label's QR code may hold a link (a service card, a product page) with the serial in it. */
   function serialFrom(text) {
@@ -60,6 +62,8 @@
         };
       });
     });
+    // A failed load (the zxing script aborted, say) is not kept: the next scan tries again.
+    decoder.catch(function () { decoder = null; });
     return decoder;
   }
 
@@ -91,17 +95,25 @@
   }
 
   function startCamera() {
+    var mine = ++session;
+    function current() { return mine === session && dialog.open; }
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       status.textContent = dialog.dataset.noCamera;
       return;
     }
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (media) {
+      if (!current()) {
+        // The dialog closed (a photo was read) before the camera answered: let the camera go at once.
+        media.getTracks().forEach(function (track) { track.stop(); });
+        throw new Error("closed");
+      }
       stream = media;
       video.srcObject = media;
       return video.play();
     }).then(function () {
       return getDecoder();
     }).then(function (decode) {
+      if (!current()) return;
       var busy = false;
       timer = window.setInterval(function () {
         if (busy || !video.videoWidth) return;
@@ -112,13 +124,15 @@
         });
       }, 250);
     }).catch(function () {
-      status.textContent = dialog.dataset.noCamera;
+      // Only while the technician still waits for the camera: a photo's own answer is not overwritten.
+      if (current() && !photoChosen) status.textContent = dialog.dataset.noCamera;
     });
   }
 
   photo.addEventListener("change", function () {
     var file = photo.files[0];
     if (!file) return;
+    photoChosen = true;
     status.textContent = "";
     Promise.all([createImageBitmap(file), getDecoder()]).then(function (both) {
       var image = both[0];
@@ -143,6 +157,7 @@
     button.dataset.testid = "scan-" + input.name;
     button.addEventListener("click", function () {
       target = input;
+      photoChosen = false;
       status.textContent = "";
       dialog.showModal();
       startCamera();

@@ -62,7 +62,51 @@ def test_a_photo_without_a_code_says_so_and_my_jobs_search_takes_a_scan(open_pag
     )
     expect(tablet.get_by_test_id("scan-status")).to_contain_text("没有识别出条码或二维码")
     tablet.get_by_test_id("scan-photo").set_input_files(qr_photo(job.unit.serial_number))
-    expect(tablet.get_by_label("搜索我的任务", exact=False)).to_have_value(job.unit.serial_number, timeout=20_000)  # decoding a photo is slow on a loaded machine
+    # Decoding a photo is slow on a loaded machine.
+    expect(tablet.get_by_label("搜索我的任务", exact=False)).to_have_value(job.unit.serial_number, timeout=20_000)
     expect(tablet.get_by_test_id(f"job-{job.number}")).to_be_visible()
     tablet.get_by_label("搜索我的任务", exact=False).fill("没有这个序列号")
     expect(tablet.get_by_test_id(f"job-{job.number}")).to_be_hidden()
+
+
+# The camera answers after the photo was read: refused 1.5 s after it was asked for, or granted then.
+LATE_CAMERA = """
+(() => {
+  window.__cameraTracks = [];
+  const late = (grant) => () => new Promise((resolve, reject) => setTimeout(() => {
+    if (!grant) return reject(new DOMException("no camera", "NotFoundError"));
+    const canvas = document.createElement("canvas");
+    const stream = canvas.captureStream();
+    window.__cameraTracks.push(...stream.getTracks());
+    resolve(stream);
+  }, 1500));
+  navigator.mediaDevices.getUserMedia = late(%s);
+})();
+"""
+
+
+def test_a_camera_refused_late_does_not_overwrite_what_the_photo_said(open_page, job):
+    tablet = open_page(**TABLET)
+    tablet.add_init_script(LATE_CAMERA % "false")
+    log_in(tablet, "liqiang")
+    tablet.get_by_test_id("scan-q").tap()
+    blank = io.BytesIO()
+    qrcode.make("x").get_image().convert("L").point(lambda _: 255).save(blank, format="PNG")
+    tablet.get_by_test_id("scan-photo").set_input_files(
+        {"name": "blank.png", "mimeType": "image/png", "buffer": blank.getvalue()}
+    )
+    expect(tablet.get_by_test_id("scan-status")).to_contain_text("没有识别出条码或二维码")
+    tablet.wait_for_timeout(2000)  # past the camera's refusal
+    expect(tablet.get_by_test_id("scan-status")).to_contain_text("没有识别出条码或二维码")
+
+
+def test_a_camera_granted_after_the_photo_was_read_is_let_go_at_once(open_page, job):
+    tablet = open_page(**TABLET)
+    tablet.add_init_script(LATE_CAMERA % "true")
+    log_in(tablet, "liqiang")
+    tablet.get_by_test_id("scan-q").tap()
+    tablet.get_by_test_id("scan-photo").set_input_files(qr_photo(job.unit.serial_number))
+    expect(tablet.get_by_label("搜索我的任务", exact=False)).to_have_value(job.unit.serial_number, timeout=20_000)
+    tablet.wait_for_function("() => window.__cameraTracks.length > 0", timeout=10_000)
+    # Its light goes off: every track of the late stream is stopped.
+    assert tablet.evaluate("() => window.__cameraTracks.every(track => track.readyState === 'ended')")
