@@ -40,4 +40,10 @@
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.target === results) index = -1;
   });
+
+  // Typed before the scripts had loaded (a slow network, a fast dispatcher): those keystrokes reached no
+  // listener, so search once htmx has taken the page over (its own DOMContentLoaded handler ran first).
+  document.addEventListener("DOMContentLoaded", function () {
+    if (input.value.trim() && !results.children.length && window.htmx) window.htmx.trigger(input, "search");
+  });
 })();
