@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from tickets.models import RepairTicket, ServiceReport
 
@@ -45,6 +46,20 @@ def versions(
     if report is not None:
         written[report_scope(ticket)] = report.version
     return written
+
+
+def ticket_moved_on(request: HttpRequest, ticket: RepairTicket, message: str, to: str) -> HttpResponse:
+    """The ticket changed since the page was read (a Conflict from its service): refused with its state
+    and version now, so the technician's own copy can be sent again against them."""
+    ticket.refresh_from_db()
+    return refused(
+        request,
+        message,
+        to,
+        conflict=True,
+        server={_("状态"): ticket.get_state_display()},
+        current=versions(ticket, bumped_ticket=True),
+    )
 
 
 def done(request: HttpRequest, message: str, to: str, *, written: dict | None = None) -> HttpResponse:

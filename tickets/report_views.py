@@ -92,6 +92,20 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_report(request, ticket, service_report, writable=writable, step=step)
 
 
+def _refused_form(
+    request: HttpRequest, ticket: RepairTicket, message: str, step: int, *, writable: bool = True, **forms
+) -> HttpResponse:
+    """A form of a report step refused: the outbox gets the field errors as JSON; the page shows the step
+    again with the form as it was typed (nothing the technician wrote is lost)."""
+    form = next(iter(forms.values()))
+    if answers.wants_json(request):
+        return answers.refused(request, message, _step_url(ticket, step), errors=answers.form_errors(form))
+    messages.error(request, message)
+    return _render_report(
+        request, ticket, current_report(ticket), writable=writable, step=step, status=400, **forms
+    )
+
+
 def _render_report(
     request: HttpRequest,
     ticket: RepairTicket,
@@ -225,14 +239,7 @@ def report_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
                 _step_url(ticket, step + 1),
                 written=answers.versions(ticket, service_report),
             )
-    message = _("请按提示修改标红的项目后再保存。")
-    if answers.wants_json(request):
-        return answers.refused(request, message, _step_url(ticket, step), errors=answers.form_errors(form))
-    messages.error(request, message)
-    service_report = current_report(ticket)
-    return _render_report(
-        request, ticket, service_report, writable=True, step=step, step_form=form, status=400
-    )
+    return _refused_form(request, ticket, _("请按提示修改标红的项目后再保存。"), step, step_form=form)
 
 
 @login_required
@@ -257,18 +264,7 @@ def report_add_part(request: HttpRequest, pk: int) -> HttpResponse:
                 written=answers.versions(ticket, part.report),
             )
     message = _("请按提示修改配件信息。")
-    if answers.wants_json(request):
-        return answers.refused(request, message, to, errors=answers.form_errors(form))
-    messages.error(request, message)
-    return _render_report(
-        request,
-        ticket,
-        current_report(ticket),
-        writable=True,
-        step=PARTS_AND_PHOTOS_STEP,
-        part_form=form,
-        status=400,
-    )
+    return _refused_form(request, ticket, message, PARTS_AND_PHOTOS_STEP, part_form=form)
 
 
 @login_required
@@ -296,18 +292,7 @@ def report_fault_code(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return answers.done(request, done, to)
     message = form.errors["fault_code"][0]
-    if answers.wants_json(request):
-        return answers.refused(request, message, to, errors=answers.form_errors(form))
-    messages.error(request, message)
-    return _render_report(
-        request,
-        ticket,
-        current_report(ticket),
-        writable=True,
-        step=FINDINGS_STEP,
-        fault_code_form=form,
-        status=400,
-    )
+    return _refused_form(request, ticket, message, FINDINGS_STEP, fault_code_form=form)
 
 
 @login_required
@@ -356,18 +341,7 @@ def report_add_photo(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("照片已上传。"), to, written=answers.versions(ticket, photo.report)
             )
     message = form.errors["photo"][0]
-    if answers.wants_json(request):
-        return answers.refused(request, message, to, errors=answers.form_errors(form))
-    messages.error(request, message)
-    return _render_report(
-        request,
-        ticket,
-        current_report(ticket),
-        writable=True,
-        step=PARTS_AND_PHOTOS_STEP,
-        photo_form=form,
-        status=400,
-    )
+    return _refused_form(request, ticket, message, PARTS_AND_PHOTOS_STEP, photo_form=form)
 
 
 @login_required
@@ -429,20 +403,13 @@ def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
             )
     else:
         message = _("请按提示修改后再提交签字。")
-    if answers.wants_json(request):
-        return answers.refused(
-            request, message, _step_url(ticket, SIGNATURE_STEP), errors=answers.form_errors(form)
-        )
-    messages.error(request, message)
-    service_report = current_report(ticket)
-    return _render_report(
+    return _refused_form(
         request,
         ticket,
-        service_report,
+        message,
+        SIGNATURE_STEP,
         writable=may_write_report(ticket, request.user),
-        step=SIGNATURE_STEP,
         signature_form=form,
-        status=400,
     )
 
 

@@ -564,15 +564,7 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
     except Conflict as exc:
-        ticket.refresh_from_db()
-        return answers.refused(
-            request,
-            str(exc),
-            next_url,
-            conflict=True,
-            server={_("状态"): ticket.get_state_display()},
-            current=answers.versions(ticket, bumped_ticket=True),
-        )
+        return answers.ticket_moved_on(request, ticket, str(exc), next_url)
     except UserError as exc:
         return answers.refused(request, str(exc), next_url)
     return answers.done(
@@ -606,15 +598,7 @@ def ticket_depart(request: HttpRequest, pk: int) -> HttpResponse:
             eta_minutes=form.cleaned_data["eta_minutes"],
         )
     except Conflict as exc:
-        ticket.refresh_from_db()
-        return answers.refused(
-            request,
-            str(exc),
-            to,
-            conflict=True,
-            server={_("状态"): ticket.get_state_display()},
-            current=answers.versions(ticket, bumped_ticket=True),
-        )
+        return answers.ticket_moved_on(request, ticket, str(exc), to)
     except UserError as exc:
         return answers.refused(request, str(exc), to)
     return answers.done(
@@ -644,15 +628,7 @@ def ticket_appointment(request: HttpRequest, pk: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
         )
     except Conflict as exc:
-        ticket.refresh_from_db()
-        return answers.refused(
-            request,
-            str(exc),
-            ticket.get_absolute_url(),
-            conflict=True,
-            server={_("状态"): ticket.get_state_display()},
-            current=answers.versions(ticket, bumped_ticket=True),
-        )
+        return answers.ticket_moved_on(request, ticket, str(exc), ticket.get_absolute_url())
     except UserError as exc:
         return answers.refused(request, str(exc), ticket.get_absolute_url())
     if ticket.appointment is None:
@@ -798,15 +774,7 @@ def timeline_drop(request: HttpRequest, pk: int) -> HttpResponse:
             start=form.start,
         )
     except Conflict as exc:
-        ticket.refresh_from_db()
-        return answers.refused(
-            request,
-            str(exc),
-            back,
-            conflict=True,
-            server={_("状态"): ticket.get_state_display()},
-            current=answers.versions(ticket, bumped_ticket=True),
-        )
+        return answers.ticket_moved_on(request, ticket, str(exc), back)
     except UserError as exc:
         return answers.refused(request, str(exc), back)
     return answers.done(
