@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import ApiTokenAuthentication
 from accounts.models import ApiToken
-from aftersales.drf import ERROR_SERIALIZER, error_response
+from aftersales.drf import error_response
 
 
 class TokenView(APIView):
@@ -59,9 +59,7 @@ class TokenView(APIView):
         request=None,
         responses={
             204: OpenApiResponse(description=gettext_lazy("令牌已撤销")),
-            401: OpenApiResponse(
-                ERROR_SERIALIZER, description=gettext_lazy("没有令牌,或令牌无效、已过期或已被撤销")
-            ),
+            401: OpenApiResponse(description=gettext_lazy("没有令牌,或令牌无效、已过期或已被撤销")),
         },
         auth=[{"tokenAuth": []}],
     )

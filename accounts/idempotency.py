@@ -34,10 +34,10 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from accounts.models import IdempotencyRecord
-from aftersales.drf import error_response
+from aftersales.drf import IDEMPOTENCY_HEADER, error_response
 
 FORM_FIELD = "idempotency_key"
-HEADER = "Idempotency-Key"
+HEADER = IDEMPOTENCY_HEADER
 # Not part of what the user asked: left out of the request's fingerprint.
 NOT_THE_REQUEST = {FORM_FIELD, "csrfmiddlewaretoken"}
 REDIRECTS = (301, 302, 303)
@@ -148,6 +148,8 @@ def _result(request, response, queued: int) -> dict | None:
         return {
             "status": response.status_code,
             "data": json.loads(json.dumps(response.data, cls=JSONEncoder)),
+            # The version the write produced: a resend after a lost answer can still send If-Match next.
+            "etag": response.get("ETag", ""),
         }
     if isinstance(response, JsonResponse):  # a page's action sent by the offline outbox (tickets/answers.py)
         if not 200 <= response.status_code < 300:
@@ -164,7 +166,10 @@ def _result(request, response, queued: int) -> dict | None:
 
 def _replay(request, result: dict):
     if "status" in result:
-        return Response(result["data"], status=result["status"])
+        replayed = Response(result["data"], status=result["status"])
+        if result.get("etag"):
+            replayed["ETag"] = result["etag"]
+        return replayed
     if "json" in result:
         return JsonResponse(result["json"], status=result["json_status"])
     for level, text, tags in result["messages"]:

@@ -14,22 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aftersales.errors import Conflict, UserError
-
-ERROR_SERIALIZER = inline_serializer(
-    "Error",
-    {
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "field": serializers.CharField(allow_null=True),
-    },
-)
 
 
 def _flatten(detail, field: str | None = None) -> list[dict]:
@@ -108,13 +99,6 @@ class AutoSchema(SpectacularAutoSchema):
         return [*parameters, header]
 
 
-def reshape_errors(response: Response) -> Response:
-    """An error answer built outside the handler (form.errors, a dict of messages) in the one shape."""
-    if response.status_code >= 400 and not (isinstance(response.data, dict) and "code" in response.data):
-        response.data = error_body(_flatten(response.data))
-    return response
-
-
 def form_errors(form) -> exceptions.ValidationError:
     """A Django form's errors as the API's 400 (the same messages as the screen's)."""
     return exceptions.ValidationError(
@@ -170,10 +154,13 @@ class Cursor(CursorPagination):
     def get_ordering(self, request, queryset, view):
         allowed = getattr(view, "ordering_fields", ())
         wanted = request.query_params.get("ordering", "")
-        if wanted.lstrip("-") in allowed:
-            # The primary key breaks ties, so that the cursor's position is unique.
-            return (wanted, "-pk" if wanted.startswith("-") else "pk")
-        return (getattr(view, "default_ordering", self.ordering),)
+        if wanted.lstrip("-") not in allowed:
+            wanted = getattr(view, "default_ordering", self.ordering)
+        if wanted.lstrip("-") == "pk":
+            return (wanted,)
+        # The primary key breaks ties (many calls are due on one day), so the cursor's position is unique:
+        # a row is never shown on two pages nor skipped.
+        return (wanted, "-pk" if wanted.startswith("-") else "pk")
 
 
 def ordering_parameter(*fields: str) -> OpenApiParameter:

@@ -21,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.idempotency import idempotent
-from accounts.models import Role
 from aftersales.bounds import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE, VERSION_RANGE
 from aftersales.drf import (
     FIELDS_PARAMETER,
@@ -37,7 +36,7 @@ from aftersales.drf import (
     ordering_parameter,
 )
 from aftersales.errors import Conflict
-from claims.fee_services import FEE_READERS, billable_reports, invoice_fee, receive_fee
+from claims.fee_services import FEE_READERS, billable_reports, check_finance, invoice_fee, receive_fee
 from claims.forms import ClaimFilterForm
 from claims.models import Claim, ClaimApproval, ClaimAttachment, ClaimKind, ClaimStatus, FeeHandover
 from claims.selectors import filtered_claims
@@ -216,17 +215,19 @@ class ClaimViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     @idempotent
     def create(self, request: Request) -> Response:
         body = request.data if isinstance(request.data, dict) else {}
-        if "ticket" in body:  # the ticket's scope and the filer's right before the rest of the body
-            try:
-                ticket = access_ticket(request.user, object_id(body["ticket"]))
-            except (TypeError, ValueError):
-                ticket = None
-            if ticket is not None and not may_file_claim(ticket, request.user):
+        raw = body.get("ticket")
+        ticket = None
+        if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()):
+            # The ticket's scope and the filer's right before the rest of the body (404 / 403 first);
+            # an id that is no number is the serializer's field error (400).
+            ticket = access_ticket(request.user, object_id(raw))
+            if not may_file_claim(ticket, request.user):
                 raise PermissionDenied(_("您不能为该工单提交赔偿申请。"))
         serializer = ClaimCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        ticket = access_ticket(request.user, data["ticket"])
+        if ticket is None or ticket.pk != data["ticket"]:
+            ticket = access_ticket(request.user, data["ticket"])
         claim = submit_claim(
             user=request.user,
             ticket_id=ticket.pk,
@@ -455,8 +456,7 @@ class FeeViewSet(BodyFirstMixin, viewsets.GenericViewSet):
     def invoice(self, request: Request, pk=None) -> Response:
         report = _fee(request.user, pk)
         handover = getattr(report, "handover", None)
-        if not request.user.has_role(Role.FINANCE) or not request.user.in_branch(report.ticket.branch_id):
-            raise PermissionDenied(_("只有本网点的会计可以办理收款和开票。"))
+        check_finance(request.user, report.ticket.branch_id)
         serializer = InvoiceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if handover is None:

@@ -94,7 +94,7 @@ def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime
     return start, start + datetime.timedelta(days=1)
 
 
-def _check_finance(user: User, branch_id: int) -> None:
+def check_finance(user: User, branch_id: int) -> None:
     if not user.has_role(Role.FINANCE) or not user.in_branch(branch_id):
         raise PermissionDenied(_("只有本网点的会计可以办理收款和开票。"))
 
@@ -105,7 +105,7 @@ def receive_fee(*, user: User, report_id: int) -> FeeHandover:
         report = (
             ServiceReport.objects.select_for_update(of=("self",)).select_related("ticket").get(pk=report_id)
         )
-        _check_finance(user, report.ticket.branch_id)
+        check_finance(user, report.ticket.branch_id)
         if not (report.is_signed and report.fee > 0):
             raise Conflict(_("该服务报告未签字或没有服务费。"))
         if FeeHandover.objects.filter(report=report).exists():  # the report is locked: no race
@@ -138,7 +138,7 @@ def invoice_fee(
         raise UserError(_("开票日期不能晚于今天。"), field="invoice_date")
     with transaction.atomic():
         handover = FeeHandover.objects.select_for_update().get(pk=handover_id)
-        _check_finance(user, handover.branch_id)
+        check_finance(user, handover.branch_id)
         if handover.is_invoiced:
             raise Conflict(_("该笔服务费已开票(发票号 %(number)s)。") % {"number": handover.invoice_number})
         handover.invoice_number = invoice_number

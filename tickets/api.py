@@ -320,7 +320,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         },
     )
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        ticket = access_ticket(request.user, int(pk), queryset=RepairTicket.objects.for_detail())
+        ticket = access_ticket(request.user, object_id(pk), queryset=RepairTicket.objects.for_detail())
         tag = etag(ticket.version)
         if request.headers.get("If-None-Match") == tag:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
@@ -354,7 +354,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[a-z_]+)")
     @idempotent
     def transition(self, request: Request, pk: str | None = None, name: str = "") -> Response:
-        ticket = access_ticket(request.user, int(pk))
+        ticket = access_ticket(request.user, object_id(pk))
         if name not in TRANSITION_ACTORS:
             raise NotFound(_("没有名为“%(name)s”的操作。") % {"name": name})
         serializer = TransitionSerializer(data=request.data, context={"request": request})
@@ -424,7 +424,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get", "patch"], url_path="report")
     @idempotent
     def report(self, request: Request, pk: str | None = None) -> Response:
-        ticket = access_ticket(request.user, int(pk))
+        ticket = access_ticket(request.user, object_id(pk))
         if request.method == "GET":
             report = current_report(ticket)
             if report is None:
@@ -454,7 +454,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], url_path="report/sign", url_name="report-sign")
     @idempotent
     def sign(self, request: Request, pk: str | None = None) -> Response:
-        ticket = access_ticket(request.user, int(pk))
+        ticket = access_ticket(request.user, object_id(pk))
         if ticket.technician_id != request.user.pk:  # before the body: an outsider learns nothing from it
             raise PermissionDenied(_("只有派工的技术员可以填写该工单的服务报告。"))
         serializer = ReportSignatureSerializer(data=request.data)
@@ -508,7 +508,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         url_name="voucher",
     )
     def voucher(self, request: Request, pk: str | None = None, report_id: str = "") -> HttpResponse:
-        ticket = access_ticket(request.user, int(pk))
+        ticket = access_ticket(request.user, object_id(pk))
         service_report = signed_report(ticket, object_id(report_id))
         if service_report is None:
             raise NotFound(_("该服务报告尚未签字,没有服务凭证。"))
