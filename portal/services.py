@@ -18,14 +18,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from aftersales.errors import UserError
+from aftersales.texts import Text
 from customers.models import Customer, CustomerPhone
 from customers.phones import InvalidPhone, normalize_phone
 from notifications.services import notify_customer
 from portal.models import SignInCode, TicketLink
-from tickets.models import RepairTicket, TicketEvent
+from tickets.models import RepairTicket, TicketEvent, event_note
 
 CODE_MINUTES = 5
 MAX_TRIES = 5
@@ -132,7 +134,8 @@ def request_code(*, phone: str, ip_address: str | None) -> SignInCode:
         notify_customer(
             customer,
             kind="portal_code",
-            text=_("【%(company)s】您的售后服务登录验证码(%(minutes)s分钟内有效,请勿告诉他人):")
+            # Texts to the customer go out in Chinese whatever the sender's language (notify_customer).
+            text=Text(gettext_noop("【%(company)s】您的售后服务登录验证码(%(minutes)s分钟内有效,请勿告诉他人):"))
             % {"company": settings.COMPANY_NAME, "minutes": CODE_MINUTES},
             secret=code,
             phone=phone,
@@ -238,7 +241,7 @@ def text_ticket_link(*, ticket: RepairTicket, user: User) -> str:
     notification = notify_customer(
         ticket.customer,
         kind="portal_link",
-        text=_("【%(company)s】点击查看您的报修(工单 %(number)s)进度:")
+        text=Text(gettext_noop("【%(company)s】点击查看您的报修(工单 %(number)s)进度:"))
         % {"company": settings.COMPANY_NAME, "number": ticket.number},
         secret_link=path,
     )
@@ -250,6 +253,6 @@ def text_ticket_link(*, ticket: RepairTicket, user: User) -> str:
         action="portal_link",
         from_state=ticket.state,
         to_state=ticket.state,
-        note=_("已发送至 %(phone)s") % {"phone": notification.phone},
+        **event_note(Text(gettext_noop("已发送至 %(phone)s")) % {"phone": notification.phone}),
     )
     return notification.phone

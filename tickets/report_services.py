@@ -321,7 +321,7 @@ def choose_fault_code(*, ticket_id: int, user: User, code: str) -> RepairTicket:
             action="fault_code",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=str(fault_code) if fault_code else _("不使用故障代码"),
+            **event_note(str(fault_code) if fault_code else Text(gettext_noop("不使用故障代码"))),
             data={"before": before, "after": fault_code.code if fault_code else ""},
         )
     return ticket

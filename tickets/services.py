@@ -225,7 +225,7 @@ def _register_call(
             action="set_appointment",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=_("报修时与客户约定。"),
+            **event_note(Text(gettext_noop("报修时与客户约定。"))),
             data={
                 "before": None,
                 "after": _window_data(ticket),
@@ -734,11 +734,13 @@ def set_appointment(
     expected_version: int | None,
     window: tuple[datetime.datetime, datetime.datetime] | None,
     requested_by: str,
-    reason: str,
+    reason: str | Text,
 ) -> RepairTicket:
-    """Agree, move or clear the visit's time window (预约时间段). The history row says who asked and why;
-    the arrival deadline follows the new window (tickets.sla_services.apply_appointment)."""
-    reason = reason.strip()
+    """Agree, move or clear the visit's time window (预约时间段). The history row says who asked and why
+    (typed, or a rule's `Text`, kept as its Chinese record with its code); the arrival deadline follows
+    the new window (tickets.sla_services.apply_appointment)."""
+    if not isinstance(reason, Text):
+        reason = reason.strip()
     if requested_by not in AppointmentRequester.values:
         raise UserError(_("请选择是谁提出的预约。"), field="requested_by")
     with transaction.atomic():
@@ -768,7 +770,7 @@ def set_appointment(
             action="set_appointment",
             from_state=ticket.state,
             to_state=ticket.state,
-            note=reason,
+            **event_note(reason),
             data={"before": before, "after": _window_data(ticket), "requested_by": requested_by},
         )
         sla_services.apply_appointment(ticket)
@@ -812,6 +814,6 @@ def dispatch_into_window(
                 expected_version=ticket.version,
                 window=window,
                 requested_by=AppointmentRequester.SERVICE,
-                reason=_("派工时在时间轴上安排。"),
+                reason=Text(gettext_noop("派工时在时间轴上安排。")),
             )
     return ticket

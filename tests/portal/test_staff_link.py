@@ -48,3 +48,16 @@ def test_other_roles_may_not(client, customer, own_ticket, persona, role):
     client.force_login(persona(role))
     assert client.post(f"/p/staff/tickets/{own_ticket.pk}/send-link/").status_code == 403
     assert 'data-testid="send-portal-link"' not in client.get(f"/tickets/{own_ticket.pk}/").content.decode()
+
+
+def test_an_english_desk_still_texts_the_customer_in_chinese(client, sms, customer, own_ticket, persona):
+    """The customer reads Chinese whatever language the sender works in; the history row is the Chinese
+    record and reads in English for the English reader."""
+    client.force_login(persona(Role.DISPATCHER))
+    client.cookies["django_language"] = "en"
+    page = client.post(f"/p/staff/tickets/{own_ticket.pk}/send-link/", follow=True).content.decode()
+    retry_deliveries.run()
+    [text] = [text for _to, text in sms if "/p/l/" in text]
+    assert "点击查看您的报修" in text and "Follow" not in text
+    assert own_ticket.events.get(action="portal_link").note == f"已发送至 {PHONE}"
+    assert f"Sent to {PHONE}" in page
