@@ -16,6 +16,7 @@
   var decoder = null;
   var session = 0; // one per opening of the dialog: a late camera answer of an earlier one is ignored
   var photoChosen = false;
+  var photoCount = 0; // only the last photo chosen answers: an earlier one still being read is ignored
 
   /* A label's QR code may hold a link (a service card, a product page) with the serial in it. */
   function serialFrom(text) {
@@ -58,7 +59,8 @@
         reader.setHints(new Map([[ZXing.DecodeHintType.TRY_HARDER, true]]));
         return function (source) {
           var bitmap = new ZXing.BinaryBitmap(new ZXing.HybridBinarizer(new ZXing.HTMLCanvasElementLuminanceSource(source)));
-          try { return Promise.resolve(reader.decode(bitmap).getText()); } catch (error) { return Promise.resolve(null); }
+          // decodeWithState keeps the hints set above (decode() would reset them for each image).
+          try { return Promise.resolve(reader.decodeWithState(bitmap).getText()); } catch (error) { return Promise.resolve(null); }
         };
       });
     });
@@ -132,16 +134,20 @@
   photo.addEventListener("change", function () {
     var file = photo.files[0];
     if (!file) return;
+    var mine = ++photoCount;
     photoChosen = true;
     status.textContent = "";
     Promise.all([createImageBitmap(file), getDecoder()]).then(function (both) {
       var image = both[0];
       return both[1](draw(image, image.width, image.height));
     }).then(function (text) {
+      if (mine !== photoCount) return;
       photo.value = "";
       if (text) found(text);
       else status.textContent = dialog.dataset.notFound;
     }, function () {
+      if (mine !== photoCount) return;
+      photo.value = "";
       status.textContent = dialog.dataset.notFound;
     });
   });

@@ -62,8 +62,16 @@ def test_a_photo_without_a_code_says_so_and_my_jobs_search_takes_a_scan(open_pag
     )
     expect(tablet.get_by_test_id("scan-status")).to_contain_text("没有识别出条码或二维码")
     tablet.get_by_test_id("scan-photo").set_input_files(qr_photo(job.unit.serial_number))
-    # Decoding a photo is slow on a loaded machine.
-    expect(tablet.get_by_label("搜索我的任务", exact=False)).to_have_value(job.unit.serial_number, timeout=20_000)
+    # Decoding a photo is slow on a loaded machine; if it fails, the scanner's own words say why.
+    try:
+        expect(tablet.get_by_label("搜索我的任务", exact=False)).to_have_value(
+            job.unit.serial_number, timeout=20_000
+        )
+    except AssertionError as failure:
+        said = tablet.get_by_test_id("scan-status").text_content()
+        raise AssertionError(
+            f"{failure}\nscanner open: {tablet.locator('dialog#scanner').is_visible()}, said: {said!r}"
+        ) from failure
     expect(tablet.get_by_test_id(f"job-{job.number}")).to_be_visible()
     tablet.get_by_label("搜索我的任务", exact=False).fill("没有这个序列号")
     expect(tablet.get_by_test_id(f"job-{job.number}")).to_be_hidden()
@@ -106,7 +114,9 @@ def test_a_camera_granted_after_the_photo_was_read_is_let_go_at_once(open_page, 
     log_in(tablet, "liqiang")
     tablet.get_by_test_id("scan-q").tap()
     tablet.get_by_test_id("scan-photo").set_input_files(qr_photo(job.unit.serial_number))
-    expect(tablet.get_by_label("搜索我的任务", exact=False)).to_have_value(job.unit.serial_number, timeout=20_000)
+    expect(tablet.get_by_label("搜索我的任务", exact=False)).to_have_value(
+        job.unit.serial_number, timeout=20_000
+    )
     tablet.wait_for_function("() => window.__cameraTracks.length > 0", timeout=10_000)
     # Its light goes off: every track of the late stream is stopped.
     assert tablet.evaluate("() => window.__cameraTracks.every(track => track.readyState === 'ended')")
