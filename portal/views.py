@@ -22,6 +22,7 @@ from accounts.calendars import calendar_for_branch
 from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.errors import UserError
+from customers.services import EDITORS
 from portal import labels, registrations, selectors, services
 from portal.forms import (
     CodeForm,
@@ -137,17 +138,21 @@ def home(request: HttpRequest) -> HttpResponse:
 @customer_required
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.access_customer_ticket(request.customer, pk)
-    return _ticket_page(request, ticket, SurveyForm() if selectors.open_survey(ticket) else None)
+    return _ticket_page(request, ticket)
 
 
-def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None) -> HttpResponse:
+def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None = None) -> HttpResponse:
+    """The ticket's page; `survey_form` is a refused answer to show again with its errors."""
+    survey = selectors.ticket_survey(ticket)
+    if survey_form is None and survey is not None and survey.answered_at is None:
+        survey_form = SurveyForm()
     return _render(
         request,
         "ticket.html",
         {
             "ticket": ticket,
             "photos": list(ticket.fault_photos.all()),
-            "steps": selectors.customer_progress(ticket),
+            "steps": selectors.customer_progress(ticket, survey),
             "reports": selectors.signed_reports(ticket),
             "survey_form": survey_form,
             "whole_account": request.customer.whole_account,
@@ -316,16 +321,16 @@ def unit_page(request: HttpRequest, serial: str) -> HttpResponse:
 
 
 def _check_decider(user) -> None:
-    if not user.has_role(*registrations.ROLES_DECIDING):
+    if not user.has_role(*EDITORS):
         raise PermissionDenied(_("只有客服/调度和服务主任可以处理产品登记。"))
 
 
 def _staff_registration(request: HttpRequest, pk: int) -> ProductRegistration:
     _check_decider(request.user)
-    registration = get_object_or_404(ProductRegistration.objects.select_related("branch"), pk=pk)
-    if not request.user.in_branch(registration.branch_id):
-        raise Http404("Another branch's registration")
-    return registration
+    # Another branch's registration is a 404, as any row the user may not see.
+    return get_object_or_404(
+        ProductRegistration.objects.visible_to(request.user).select_related("branch"), pk=pk
+    )
 
 
 @login_required
@@ -333,14 +338,8 @@ def _staff_registration(request: HttpRequest, pk: int) -> ProductRegistration:
 def registration_queue(request: HttpRequest) -> HttpResponse:
     """The pending registrations of the branch, each with its invoice photo, to confirm or reject."""
     _check_decider(request.user)
-    rows = [
-        {
-            "registration": registration,
-            "form": ConfirmRegistrationForm(initial={"purchase_date": registration.purchase_date}),
-        }
-        for registration in registrations.registration_queue(request.user)[:100]
-    ]
-    return render(request, "portal/staff/registrations.html", {"rows": rows})
+    pending = list(registrations.registration_queue(request.user)[:100])
+    return render(request, "portal/staff/registrations.html", {"registrations": pending})
 
 
 @login_required
@@ -410,7 +409,7 @@ def label_sheet(request: HttpRequest) -> HttpResponse:
         elif len(serials) > labels.MAX_LABELS:
             form.add_error("serials", _("一次最多打印 %(count)s 个标签。") % {"count": labels.MAX_LABELS})
         else:
-            data = labels.labels_pdf(serials, base_url=settings.SITE_URL, company_name=settings.COMPANY_NAME)
+            data = labels.labels_pdf(serials, base_url=settings.SITE_URL)
             return pdf_response(data, f"qr-labels-{timezone.localdate():%Y%m%d}.pdf")
     return render(request, "portal/staff/labels.html", {"form": form})
 
