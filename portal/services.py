@@ -25,6 +25,7 @@ from aftersales.errors import UserError
 from aftersales.texts import Text
 from customers.models import Customer, CustomerPhone
 from customers.phones import InvalidPhone, normalize_phone
+from notifications.models import Notification
 from notifications.services import notify_customer
 from portal.models import SignInCode, TicketLink
 from tickets.models import RepairTicket, TicketEvent, event_note
@@ -233,17 +234,37 @@ def redeem_link(*, token: str) -> TicketLink:
     return link
 
 
+def text_with_link(
+    ticket: RepairTicket, *, kind: str, text: Text, key: str = "", purpose: str
+) -> Notification | None:
+    """Text the ticket's customer `text` followed by a new single-use sign-in link into the ticket's page
+    (LINK_DAYS); the SMS is stored in the caller's transaction and leaves through the notifications outbox
+    after the commit. With a `key`, once per key. Returns None, and leaves no link behind, when nothing
+    is sent: the customer has no mobile number, or the key was used before."""
+    with transaction.atomic():
+        path = issue_ticket_link(ticket=ticket, purpose=purpose)
+        notification = notify_customer(ticket.customer, kind=kind, text=text, key=key, secret_link=path)
+        if notification is None:
+            transaction.set_rollback(True)  # back to the savepoint: the link nobody was sent goes
+    return notification
+
+
+def on_customer_told(sender, *, ticket: RepairTicket, kind: str, key: str, text: Text, **kwargs) -> None:
+    """Receiver of `tickets.signals.customer_told` (inside the step's transaction): every step texted to
+    the customer carries a link back into their channel."""
+    text_with_link(ticket, kind=kind, text=text, key=key, purpose=kind)
+
+
 @transaction.atomic
 def text_ticket_link(*, ticket: RepairTicket, user: User) -> str:
     """Staff send the customer a sign-in link to the ticket (a lost SMS, a new phone); returns the number
     texted. The ticket's history records who sent it."""
-    path = issue_ticket_link(ticket=ticket, purpose="staff")
-    notification = notify_customer(
-        ticket.customer,
+    notification = text_with_link(
+        ticket,
         kind="portal_link",
         text=Text(gettext_noop("【%(company)s】点击查看您的报修(工单 %(number)s)进度:"))
         % {"company": settings.COMPANY_NAME, "number": ticket.number},
-        secret_link=path,
+        purpose="staff",
     )
     if notification is None:
         raise UserError(_("客户没有登记手机号,无法发送短信。"))
