@@ -134,4 +134,3 @@ def registration_queue(user: User):
 
 def customer_registrations(access: CustomerAccess):
     return ProductRegistration.objects.filter(customer_id__in=access.customer_ids).order_by("-created_at")
-

@@ -140,7 +140,9 @@ def test_a_reassignment_names_the_new_technician_and_a_repeat_is_texted_once(sms
 
 def test_the_text_is_chinese_whatever_the_desks_language(sms, customer, persona):
     with translation.override("en"):
-        ticket = log_call(user=persona(Role.DISPATCHER), unit=UnitFactory(owner=customer), details=call_details())
+        ticket = log_call(
+            user=persona(Role.DISPATCHER), unit=UnitFactory(owner=customer), details=call_details()
+        )
     notification = Notification.objects.get(kind="ticket_logged")
     assert notification.subject.startswith(f"【{settings.COMPANY_NAME}】您的报修已受理")
     [text] = texts_to(sms)
