@@ -136,7 +136,9 @@ def request_code(*, phone: str, ip_address: str | None) -> SignInCode:
             customer,
             kind="portal_code",
             # Texts to the customer go out in Chinese whatever the sender's language (notify_customer).
-            text=Text(gettext_noop("【%(company)s】您的售后服务登录验证码(%(minutes)s分钟内有效,请勿告诉他人):"))
+            text=Text(
+                gettext_noop("【%(company)s】您的售后服务登录验证码(%(minutes)s分钟内有效,请勿告诉他人):")
+            )
             % {"company": settings.COMPANY_NAME, "minutes": CODE_MINUTES},
             secret=code,
             phone=phone,
@@ -191,6 +193,18 @@ def verify_code(*, phone: str, code: str) -> None:
         raise TooManyRequests(check.message, field="code")
     if not check.ok:
         raise UserError(check.message, field="code")
+
+
+def record_wechat_openid(*, customer_ids, openid: str) -> int:
+    """The signed-in customer follows the Official Account as `openid`: their messages also go there
+    (notifications.wechat). Returns how many customer files changed."""
+    if not openid:
+        return 0
+    return (
+        Customer.objects.filter(pk__in=list(customer_ids))
+        .exclude(wechat_openid=openid)
+        .update(wechat_openid=openid)
+    )
 
 
 # --- ticket links ---

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from axes.helpers import get_client_ip_address
@@ -23,6 +24,7 @@ from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.errors import UserError
 from customers.services import EDITORS
+from notifications.channels import wechat_backend
 from portal import labels, registrations, selectors, services
 from portal.forms import (
     CodeForm,
@@ -34,7 +36,14 @@ from portal.forms import (
     RejectRegistrationForm,
 )
 from portal.models import ProductRegistration
-from portal.session import customer_required, private, start_customer_session
+from portal.session import (
+    customer_access,
+    customer_required,
+    keep_wechat_openid,
+    private,
+    start_customer_session,
+    wechat_openid,
+)
 from portal.windows import visit_windows
 from surveys.forms import SurveyForm
 from surveys.services import answer_in_channel
@@ -44,6 +53,7 @@ from tickets.models import FaultPhoto, ServiceReport
 from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
 
 PENDING_KEY = "portal.pending"
+logger = logging.getLogger(__name__)
 
 
 def _render(request: HttpRequest, template: str, context: dict | None = None, status: int = 200):
@@ -107,9 +117,36 @@ def enter_code(request: HttpRequest) -> HttpResponse:
             status = _status(exc)
         else:
             start_customer_session(request, phone=phone)
+            _record_wechat_openid(request)
             return private(redirect(_next_url(request, pending.get("next"))))
     masked = f"{phone[:3]}****{phone[-4:]}"
     return _render(request, "code.html", {"form": form, "masked_phone": masked}, status=status)
+
+
+def _record_wechat_openid(request: HttpRequest) -> None:
+    access = customer_access(request)
+    if access is not None:
+        services.record_wechat_openid(customer_ids=access.customer_ids, openid=wechat_openid(request))
+
+
+@never_cache
+@require_GET
+def wechat_entry(request: HttpRequest) -> HttpResponse:
+    """Where the Official Account's menu leads, through WeChat's web authorisation (README): the `code`
+    WeChat adds gives the follower's openid, kept with the visit and recorded on the customer once signed
+    in, so that their messages also reach their WeChat. Without the channel on, or with a code WeChat
+    refuses, the customer simply goes on into the channel."""
+    backend = wechat_backend()
+    code = request.GET.get("code", "")[:128]
+    if backend is not None and code:
+        try:
+            openid = backend.openid_for_code(code)
+        except Exception:  # WeChat unreachable or the code refused: the channel still opens
+            logger.warning("WeChat refused the menu's authorisation code", exc_info=True)
+        else:
+            keep_wechat_openid(request, openid)
+            _record_wechat_openid(request)
+    return private(redirect(_next_url(request, request.GET.get("next"))))
 
 
 @require_POST
@@ -211,6 +248,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         ticket = link.ticket
         start_customer_session(request, customer_id=ticket.customer_id, ticket_id=ticket.pk)
+        _record_wechat_openid(request)
         return private(redirect("portal:ticket", pk=ticket.pk))
     return _render(request, "link.html", {"ticket": link.ticket})
 
