@@ -6,9 +6,6 @@ an expired access token is fetched again; a refused message is retried by the ou
 from __future__ import annotations
 
 import datetime
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,7 +16,9 @@ from accounts.models import Role
 from customers.models import Customer
 from notifications.models import Delivery
 from notifications.tasks import retry_deliveries
+from portal.services import issue_ticket_link
 from tests.customers.factories import UnitFactory
+from tests.fake_http import JsonHandler, serving
 from tests.portal.conftest import PHONE, sign_in
 from tickets.services import CallDetails, log_call
 
@@ -29,7 +28,7 @@ APP_ID, SECRET, TEMPLATE = "wx0123456789abcdef", "app-secret", "TPL-service-prog
 OPENID = "oWx_follower_0001"
 
 
-class FakeWeChat(BaseHTTPRequestHandler):
+class FakeWeChat(JsonHandler):
     """The three calls of the WeChat API the backend makes; tokens T1, T2… in the order asked for."""
 
     tokens: list[str] = []
@@ -37,59 +36,44 @@ class FakeWeChat(BaseHTTPRequestHandler):
     messages: list[tuple[str, dict]] = []  # (the access token used, the template message)
     refuse = False
 
-    def _answer(self, answer: dict) -> None:
-        payload = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
     def do_GET(self):
         url = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         if url.path == "/cgi-bin/token":
             if (query.get("appid"), query.get("secret")) != (APP_ID, SECRET):
-                return self._answer({"errcode": 40013, "errmsg": "invalid appid"})
+                return self.answer_json({"errcode": 40013, "errmsg": "invalid appid"})
             FakeWeChat.tokens.append(f"T{len(FakeWeChat.tokens) + 1}")
-            return self._answer({"access_token": FakeWeChat.tokens[-1], "expires_in": 7200})
+            return self.answer_json({"access_token": FakeWeChat.tokens[-1], "expires_in": 7200})
         if url.path == "/sns/oauth2/access_token":
             if query.get("code") == "menu-code" and query.get("appid") == APP_ID:
-                return self._answer({"access_token": "web", "expires_in": 7200, "openid": OPENID})
-            return self._answer({"errcode": 40029, "errmsg": "invalid code"})
+                return self.answer_json({"access_token": "web", "expires_in": 7200, "openid": OPENID})
+            return self.answer_json({"errcode": 40029, "errmsg": "invalid code"})
         self.send_error(404)
 
     def do_POST(self):
         url = urlsplit(self.path)
         token = parse_qs(url.query).get("access_token", [""])[0]
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         if url.path != "/cgi-bin/message/template/send":
             return self.send_error(404)
         if token in FakeWeChat.expired or token not in FakeWeChat.tokens:
-            return self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+            return self.answer_json({"errcode": 42001, "errmsg": "access_token expired"})
         if FakeWeChat.refuse:
-            return self._answer({"errcode": 43004, "errmsg": "require subscribe"})
+            return self.answer_json({"errcode": 43004, "errmsg": "require subscribe"})
         FakeWeChat.messages.append((token, body))
-        return self._answer({"errcode": 0, "errmsg": "ok", "msgid": len(FakeWeChat.messages)})
-
-    def log_message(self, *args):
-        pass
+        return self.answer_json({"errcode": 0, "errmsg": "ok", "msgid": len(FakeWeChat.messages)})
 
 
 @pytest.fixture
 def wechat(settings, sms):
-    server = HTTPServer(("127.0.0.1", 0), FakeWeChat)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     FakeWeChat.tokens, FakeWeChat.expired, FakeWeChat.messages, FakeWeChat.refuse = [], set(), [], False
-    settings.WECHAT_BACKEND = "notifications.wechat.OfficialAccountBackend"
-    settings.WECHAT_API_BASE = f"http://127.0.0.1:{server.server_port}"
-    settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET = APP_ID, SECRET
-    settings.WECHAT_TEMPLATE_ID, settings.WECHAT_TEMPLATE_FIELD = TEMPLATE, "first"
-    cache.clear()
-    yield FakeWeChat
-    server.shutdown()
-    server.server_close()
+    with serving(FakeWeChat) as base_url:
+        settings.WECHAT_BACKEND = "notifications.wechat.OfficialAccountBackend"
+        settings.WECHAT_API_BASE = base_url
+        settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET = APP_ID, SECRET
+        settings.WECHAT_TEMPLATE_ID, settings.WECHAT_TEMPLATE_FIELD = TEMPLATE, "first"
+        cache.clear()
+        yield FakeWeChat
 
 
 @pytest.fixture
@@ -176,3 +160,10 @@ def test_the_channel_is_off_without_the_setting(client, sms, follower, persona, 
     assert client.get("/p/wechat/?code=menu-code").status_code == 302
     log_a_call(follower, persona)
     assert list(Delivery.objects.values_list("channel", flat=True)) == ["sms"]
+
+
+def test_a_texted_link_opened_from_wechat_records_the_follower(client, wechat, customer, own_ticket):
+    client.get("/p/wechat/?code=menu-code&next=/p/")
+    assert client.post(issue_ticket_link(ticket=own_ticket, purpose="test")).status_code == 302
+    customer.refresh_from_db()
+    assert customer.wechat_openid == OPENID
