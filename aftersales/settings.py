@@ -330,6 +330,15 @@ SITE_URL = env_str(
 )
 WECOM_WEBHOOK_URL = env_str("WECOM_WEBHOOK_URL", "")
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.channels.LoggingSmsBackend")
+# WeChat Official Account template messages to customers (notifications.wechat): off while WECHAT_BACKEND
+# is empty; "notifications.wechat.OfficialAccountBackend" sends them through WECHAT_API_BASE.
+WECHAT_BACKEND = env_str("WECHAT_BACKEND", "")
+WECHAT_API_BASE = env_str("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_APP_ID = env_str("WECHAT_APP_ID", "")
+WECHAT_APP_SECRET = env_str("WECHAT_APP_SECRET", "")
+WECHAT_TEMPLATE_ID = env_str("WECHAT_TEMPLATE_ID", "")
+# The template's field that carries the message's text ({{first.DATA}} in a classic template).
+WECHAT_TEMPLATE_FIELD = env_str("WECHAT_TEMPLATE_FIELD", "first")
 
 # One write per intent (accounts/idempotency.py): the answer to a form's key is kept this many days.
 IDEMPOTENCY_KEY_DAYS = env_int("IDEMPOTENCY_KEY_DAYS", 7)

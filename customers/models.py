@@ -56,6 +56,9 @@ class Customer(models.Model):
     )
     notes = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+    # The customer's openid with the company's WeChat Official Account: recorded when they sign in to
+    # their channel from the account's menu (portal.views.wechat_entry); template messages go to it.
+    wechat_openid = models.CharField(_("微信 openid"), max_length=64, blank=True, editable=False)
 
     objects = CustomerQuerySet.as_manager()
 

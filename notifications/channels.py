@@ -66,4 +66,22 @@ def send_sms(notification: Notification) -> None:
     import_string(settings.SMS_BACKEND)().send(phone, message_text(notification))
 
 
-SENDERS = {"email": send_email, "wecom": send_wecom, "sms": send_sms}
+def wechat_backend():
+    """The WeChat Official Account backend (notifications.wechat), or None while the channel is off."""
+    return import_string(settings.WECHAT_BACKEND)() if settings.WECHAT_BACKEND else None
+
+
+def send_wechat(notification: Notification) -> None:
+    """A template message to the customer's WeChat (their openid), with the link into the channel."""
+    backend = wechat_backend()
+    if backend is None:
+        raise DeliveryError(_("未启用微信公众号消息(WECHAT_BACKEND)。"))
+    openid = notification.customer.wechat_openid if notification.customer_id else ""
+    if not openid:
+        raise DeliveryError(_("客户没有关联微信。"))
+    text = "\n".join(line for line in (notification.subject, notification.body) if line)
+    url = settings.SITE_URL.rstrip("/") + notification.link if notification.link else ""
+    backend.send(openid, text, url)
+
+
+SENDERS = {"email": send_email, "wecom": send_wecom, "sms": send_sms, "wechat": send_wechat}

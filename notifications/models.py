@@ -15,6 +15,8 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("电子邮件")
     WECOM = "wecom", _("企业微信")
     SMS = "sms", _("短信")
+    # A customer's WeChat Official Account follower (notifications.wechat); never a staff user's.
+    WECHAT = "wechat", _("微信公众号")
 
 
 class Notification(models.Model):
@@ -170,4 +172,4 @@ class ChannelPreference(models.Model):
         return str(self.user)
 
     def channels(self) -> list[str]:
-        return [channel for channel in Channel.values if getattr(self, channel)]
+        return [channel for channel in (Channel.EMAIL, Channel.WECOM, Channel.SMS) if getattr(self, channel)]

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
@@ -53,6 +54,19 @@ def _user_channels(users: list[User]) -> dict[int, list[str]]:
         for preference in ChannelPreference.objects.filter(user__in=[user.pk for user in users])
     }
     return {user.pk: chosen.get(user.pk, [Channel.EMAIL] if user.email else []) for user in users}
+
+
+def _customer_channels(notification: Notification) -> list[str]:
+    """SMS; and, while the WeChat channel is on, a template message to a customer who follows the account
+    when the message links into their channel (a sign-in code goes by SMS only)."""
+    if (
+        settings.WECHAT_BACKEND
+        and notification.customer.wechat_openid
+        and notification.link
+        and not notification.secret
+    ):
+        return [Channel.SMS, Channel.WECHAT]
+    return [Channel.SMS]
 
 
 def _notification(message: Message) -> Notification:
@@ -107,7 +121,11 @@ def send_messages(messages: Iterable[Message]) -> list[Notification]:
     deliveries = Delivery.objects.bulk_create(
         Delivery(notification=notification, channel=channel)
         for notification in created
-        for channel in (channels[notification.recipient_id] if notification.recipient_id else [Channel.SMS])
+        for channel in (
+            channels[notification.recipient_id]
+            if notification.recipient_id
+            else _customer_channels(notification)
+        )
     )
     if deliveries:
         ids = [delivery.pk for delivery in deliveries]

@@ -3,13 +3,11 @@ the unit's page in the customer's channel (`/p/u/<serial>/`), for the factory or
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 
-import qrcode
-from django.template.loader import render_to_string
 from django.urls import reverse
+
+from tickets.documents import qr_data_url, render_pdf
 
 MAX_LABELS = 210  # ten sheets
 SERIAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
@@ -33,25 +31,10 @@ def unit_url(base_url: str, serial: str) -> str:
     return base_url.rstrip("/") + reverse("portal:unit", args=[serial])
 
 
-def qr_png(text: str) -> bytes:
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
-    code.add_data(text)
-    code.make(fit=True)
-    buffer = io.BytesIO()
-    code.make_image().save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def labels_pdf(serials: list[str], *, base_url: str, company_name: str) -> bytes:
-    from weasyprint import HTML
-
+def labels_pdf(serials: list[str], *, base_url: str) -> bytes:
+    """The sheet, through the same renderer and QR code as the ticket documents (tickets.documents)."""
     labels = [
-        {
-            "serial": serial,
-            "url": unit_url(base_url, serial),
-            "qr": "data:image/png;base64," + base64.b64encode(qr_png(unit_url(base_url, serial))).decode(),
-        }
+        {"serial": serial, "url": unit_url(base_url, serial), "qr": qr_data_url(unit_url(base_url, serial))}
         for serial in serials
     ]
-    html = render_to_string("portal/pdf/labels.html", {"labels": labels, "company_name": company_name})
-    return HTML(string=html).write_pdf()
+    return render_pdf("portal/pdf/labels.html", {"labels": labels})

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scoping import NO_ROWS, BranchScopedQuerySet
+
 
 class SignInCode(models.Model):
     """One code asked for a phone number. A row is stored also for a number not on file (no SMS goes),
@@ -68,6 +70,11 @@ def invoice_path(instance, filename: str) -> str:
     return f"invoices/{timezone.now():%Y/%m}/{filename}"
 
 
+class ProductRegistrationQuerySet(BranchScopedQuerySet):
+    # The office of the branch decides registrations; a technician sees none.
+    technician_field = NO_ROWS
+
+
 class ProductRegistration(models.Model):
     """服务卡登记 (seed §2-五, R2.service-cards): the customer registers a unit with its purchase date,
     place and a photo of the invoice; the office of the unit's branch confirms or rejects it. Once
@@ -110,6 +117,8 @@ class ProductRegistration(models.Model):
         related_name="+",
     )
     reason = models.CharField(_("驳回原因"), max_length=200, blank=True)
+
+    objects = ProductRegistrationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("产品登记")

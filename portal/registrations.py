@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
 from aftersales.errors import Conflict, UserError
 from customers.models import Customer, Unit
 from customers.services import EDITORS, edit_unit
@@ -66,8 +66,10 @@ def may_decide(user: User, registration: ProductRegistration) -> bool:
 
 
 def _pending_for(user: User, registration_id: int) -> ProductRegistration:
-    registration = ProductRegistration.objects.select_for_update().filter(pk=registration_id).first()
-    if registration is None or not user.in_branch(registration.branch_id):
+    registration = (
+        ProductRegistration.objects.visible_to(user).select_for_update().filter(pk=registration_id).first()
+    )
+    if registration is None:
         raise ProductRegistration.DoesNotExist
     if not may_decide(user, registration):
         raise PermissionDenied(_("只有本网点的客服/调度和服务主任可以处理产品登记。"))
@@ -122,16 +124,13 @@ def reject_registration(*, user: User, registration_id: int, reason: str) -> Pro
 
 def registration_queue(user: User):
     """The pending registrations of the user's branch (every branch for headquarters), oldest first."""
-    queryset = ProductRegistration.objects.filter(status=Status.PENDING).select_related(
-        "customer", "branch", "unit__product_model", "unit__owner"
+    return (
+        ProductRegistration.objects.visible_to(user)
+        .filter(status=Status.PENDING)
+        .select_related("customer", "branch", "unit__product_model", "unit__owner")
+        .order_by("created_at", "pk")
     )
-    if not user.sees_all_branches:
-        queryset = queryset.filter(branch_id=user.branch_id)
-    return queryset.order_by("created_at", "pk")
 
 
 def customer_registrations(access: CustomerAccess):
     return ProductRegistration.objects.filter(customer_id__in=access.customer_ids).order_by("-created_at")
-
-
-ROLES_DECIDING = (Role.DISPATCHER, Role.SUPERVISOR)

@@ -72,8 +72,8 @@ def _eta(ticket: RepairTicket) -> datetime.datetime | None:
     return timezone.localtime(datetime.datetime.fromisoformat(raw)) if raw else None
 
 
-def customer_progress(ticket: RepairTicket) -> tuple[Step, ...]:
-    survey = Survey.objects.filter(ticket=ticket).only("answered_at").first()
+def customer_progress(ticket: RepairTicket, survey: Survey | None) -> tuple[Step, ...]:
+    """The steps of the ticket in the customer's words; `survey` is the ticket's (ticket_survey)."""
     technician = ticket.technician
     facts = TicketFacts(
         state=ticket.state,
@@ -96,6 +96,6 @@ def signed_reports(ticket: RepairTicket) -> list[ServiceReport]:
     return list(ServiceReport.objects.filter(ticket=ticket, signed_at__isnull=False).order_by("visit"))
 
 
-def open_survey(ticket: RepairTicket) -> Survey | None:
-    """The ticket's survey while it waits for the customer's answer."""
-    return Survey.objects.filter(ticket=ticket, answered_at__isnull=True).first()
+def ticket_survey(ticket: RepairTicket) -> Survey | None:
+    """The ticket's survey (one a ticket), answered or waiting for the customer's answer."""
+    return Survey.objects.filter(ticket=ticket).only("pk", "ticket_id", "answered_at").first()

@@ -25,6 +25,7 @@ from aftersales.errors import UserError
 from aftersales.texts import Text
 from customers.models import Customer, CustomerPhone
 from customers.phones import InvalidPhone, normalize_phone
+from notifications.models import Notification
 from notifications.services import notify_customer
 from portal.models import SignInCode, TicketLink
 from tickets.models import RepairTicket, TicketEvent, event_note
@@ -135,7 +136,9 @@ def request_code(*, phone: str, ip_address: str | None) -> SignInCode:
             customer,
             kind="portal_code",
             # Texts to the customer go out in Chinese whatever the sender's language (notify_customer).
-            text=Text(gettext_noop("【%(company)s】您的售后服务登录验证码(%(minutes)s分钟内有效,请勿告诉他人):"))
+            text=Text(
+                gettext_noop("【%(company)s】您的售后服务登录验证码(%(minutes)s分钟内有效,请勿告诉他人):")
+            )
             % {"company": settings.COMPANY_NAME, "minutes": CODE_MINUTES},
             secret=code,
             phone=phone,
@@ -192,6 +195,18 @@ def verify_code(*, phone: str, code: str) -> None:
         raise UserError(check.message, field="code")
 
 
+def record_wechat_openid(*, customer_ids, openid: str) -> int:
+    """The signed-in customer follows the Official Account as `openid`: their messages also go there
+    (notifications.wechat). Returns how many customer files changed."""
+    if not openid:
+        return 0
+    return (
+        Customer.objects.filter(pk__in=list(customer_ids))
+        .exclude(wechat_openid=openid)
+        .update(wechat_openid=openid)
+    )
+
+
 # --- ticket links ---
 
 
@@ -233,17 +248,37 @@ def redeem_link(*, token: str) -> TicketLink:
     return link
 
 
+def text_with_link(
+    ticket: RepairTicket, *, kind: str, text: Text, key: str = "", purpose: str
+) -> Notification | None:
+    """Text the ticket's customer `text` followed by a new single-use sign-in link into the ticket's page
+    (LINK_DAYS); the SMS is stored in the caller's transaction and leaves through the notifications outbox
+    after the commit. With a `key`, once per key. Returns None, and leaves no link behind, when nothing
+    is sent: the customer has no mobile number, or the key was used before."""
+    with transaction.atomic():
+        path = issue_ticket_link(ticket=ticket, purpose=purpose)
+        notification = notify_customer(ticket.customer, kind=kind, text=text, key=key, secret_link=path)
+        if notification is None:
+            transaction.set_rollback(True)  # back to the savepoint: the link nobody was sent goes
+    return notification
+
+
+def on_customer_told(sender, *, ticket: RepairTicket, kind: str, key: str, text: Text, **kwargs) -> None:
+    """Receiver of `tickets.signals.customer_told` (inside the step's transaction): every step texted to
+    the customer carries a link back into their channel."""
+    text_with_link(ticket, kind=kind, text=text, key=key, purpose=kind)
+
+
 @transaction.atomic
 def text_ticket_link(*, ticket: RepairTicket, user: User) -> str:
     """Staff send the customer a sign-in link to the ticket (a lost SMS, a new phone); returns the number
     texted. The ticket's history records who sent it."""
-    path = issue_ticket_link(ticket=ticket, purpose="staff")
-    notification = notify_customer(
-        ticket.customer,
+    notification = text_with_link(
+        ticket,
         kind="portal_link",
         text=Text(gettext_noop("【%(company)s】点击查看您的报修(工单 %(number)s)进度:"))
         % {"company": settings.COMPANY_NAME, "number": ticket.number},
-        secret_link=path,
+        purpose="staff",
     )
     if notification is None:
         raise UserError(_("客户没有登记手机号,无法发送短信。"))

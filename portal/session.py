@@ -23,6 +23,8 @@ from django.views.decorators.cache import never_cache
 from customers.models import CustomerPhone
 
 SESSION_KEY = "portal"
+# The WeChat openid of a visit that came from the Official Account's menu (portal.views.wechat_entry).
+OPENID_KEY = "portal.wechat_openid"
 # A customer's session lasts a week from sign-in (the staff's has its own age).
 SESSION_SECONDS = 7 * 24 * 3600
 
@@ -43,16 +45,29 @@ class CustomerAccess:
 def start_customer_session(
     request: HttpRequest, *, phone: str = "", customer_id: int | None = None, ticket_id: int | None = None
 ) -> None:
-    """A new session (a new key, so one fixed before sign-in is worthless) holding only the customer."""
+    """A new session (a new key, so one fixed before sign-in is worthless) holding only the customer, and
+    the WeChat openid the visit came with (wechat_openid)."""
+    openid = wechat_openid(request)
     if request.user.is_authenticated:
         logout(request)  # flushes the session
     else:
         request.session.flush()
+    if openid:
+        request.session[OPENID_KEY] = openid
     if phone:
         request.session[SESSION_KEY] = {"phone": phone}
     else:
         request.session[SESSION_KEY] = {"customer": customer_id, "ticket": ticket_id}
     request.session.set_expiry(SESSION_SECONDS)
+
+
+def wechat_openid(request: HttpRequest) -> str:
+    value = request.session.get(OPENID_KEY)
+    return value if isinstance(value, str) else ""
+
+
+def keep_wechat_openid(request: HttpRequest, openid: str) -> None:
+    request.session[OPENID_KEY] = openid[:64]
 
 
 def end_customer_session(sender=None, request: HttpRequest | None = None, **kwargs) -> None:

@@ -14,6 +14,8 @@ urlpatterns = [
     path("t/<int:pk>/vouchers/<int:report_id>/", views.voucher, name="voucher"),
     path("t/<int:pk>/survey/", views.answer_survey, name="survey"),
     path("l/<str:token>/", views.open_link, name="link"),
+    # The Official Account's menu opens the channel here through WeChat's web authorisation (README).
+    path("wechat/", views.wechat_entry, name="wechat"),
     path("register/", views.register_unit, name="register"),
     # Where a unit's QR label leads (portal.labels).
     path("u/<str:serial>/", views.unit_page, name="unit"),

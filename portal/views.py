@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from axes.helpers import get_client_ip_address
@@ -22,6 +23,8 @@ from accounts.calendars import calendar_for_branch
 from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.errors import UserError
+from customers.services import EDITORS
+from notifications.channels import wechat_backend
 from portal import labels, registrations, selectors, services
 from portal.forms import (
     CodeForm,
@@ -33,7 +36,14 @@ from portal.forms import (
     RejectRegistrationForm,
 )
 from portal.models import ProductRegistration
-from portal.session import customer_required, private, start_customer_session
+from portal.session import (
+    customer_access,
+    customer_required,
+    keep_wechat_openid,
+    private,
+    start_customer_session,
+    wechat_openid,
+)
 from portal.windows import visit_windows
 from surveys.forms import SurveyForm
 from surveys.services import answer_in_channel
@@ -43,6 +53,7 @@ from tickets.models import FaultPhoto, ServiceReport
 from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
 
 PENDING_KEY = "portal.pending"
+logger = logging.getLogger(__name__)
 
 
 def _render(request: HttpRequest, template: str, context: dict | None = None, status: int = 200):
@@ -106,9 +117,36 @@ def enter_code(request: HttpRequest) -> HttpResponse:
             status = _status(exc)
         else:
             start_customer_session(request, phone=phone)
+            _record_wechat_openid(request)
             return private(redirect(_next_url(request, pending.get("next"))))
     masked = f"{phone[:3]}****{phone[-4:]}"
     return _render(request, "code.html", {"form": form, "masked_phone": masked}, status=status)
+
+
+def _record_wechat_openid(request: HttpRequest) -> None:
+    access = customer_access(request)
+    if access is not None:
+        services.record_wechat_openid(customer_ids=access.customer_ids, openid=wechat_openid(request))
+
+
+@never_cache
+@require_GET
+def wechat_entry(request: HttpRequest) -> HttpResponse:
+    """Where the Official Account's menu leads, through WeChat's web authorisation (README): the `code`
+    WeChat adds gives the follower's openid, kept with the visit and recorded on the customer once signed
+    in, so that their messages also reach their WeChat. Without the channel on, or with a code WeChat
+    refuses, the customer simply goes on into the channel."""
+    backend = wechat_backend()
+    code = request.GET.get("code", "")[:128]
+    if backend is not None and code:
+        try:
+            openid = backend.openid_for_code(code)
+        except Exception:  # WeChat unreachable or the code refused: the channel still opens
+            logger.warning("WeChat refused the menu's authorisation code", exc_info=True)
+        else:
+            keep_wechat_openid(request, openid)
+            _record_wechat_openid(request)
+    return private(redirect(_next_url(request, request.GET.get("next"))))
 
 
 @require_POST
@@ -137,17 +175,21 @@ def home(request: HttpRequest) -> HttpResponse:
 @customer_required
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.access_customer_ticket(request.customer, pk)
-    return _ticket_page(request, ticket, SurveyForm() if selectors.open_survey(ticket) else None)
+    return _ticket_page(request, ticket)
 
 
-def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None) -> HttpResponse:
+def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None = None) -> HttpResponse:
+    """The ticket's page; `survey_form` is a refused answer to show again with its errors."""
+    survey = selectors.ticket_survey(ticket)
+    if survey_form is None and survey is not None and survey.answered_at is None:
+        survey_form = SurveyForm()
     return _render(
         request,
         "ticket.html",
         {
             "ticket": ticket,
             "photos": list(ticket.fault_photos.all()),
-            "steps": selectors.customer_progress(ticket),
+            "steps": selectors.customer_progress(ticket, survey),
             "reports": selectors.signed_reports(ticket),
             "survey_form": survey_form,
             "whole_account": request.customer.whole_account,
@@ -206,6 +248,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         ticket = link.ticket
         start_customer_session(request, customer_id=ticket.customer_id, ticket_id=ticket.pk)
+        _record_wechat_openid(request)
         return private(redirect("portal:ticket", pk=ticket.pk))
     return _render(request, "link.html", {"ticket": link.ticket})
 
@@ -316,16 +359,16 @@ def unit_page(request: HttpRequest, serial: str) -> HttpResponse:
 
 
 def _check_decider(user) -> None:
-    if not user.has_role(*registrations.ROLES_DECIDING):
+    if not user.has_role(*EDITORS):
         raise PermissionDenied(_("只有客服/调度和服务主任可以处理产品登记。"))
 
 
 def _staff_registration(request: HttpRequest, pk: int) -> ProductRegistration:
     _check_decider(request.user)
-    registration = get_object_or_404(ProductRegistration.objects.select_related("branch"), pk=pk)
-    if not request.user.in_branch(registration.branch_id):
-        raise Http404("Another branch's registration")
-    return registration
+    # Another branch's registration is a 404, as any row the user may not see.
+    return get_object_or_404(
+        ProductRegistration.objects.visible_to(request.user).select_related("branch"), pk=pk
+    )
 
 
 @login_required
@@ -333,14 +376,8 @@ def _staff_registration(request: HttpRequest, pk: int) -> ProductRegistration:
 def registration_queue(request: HttpRequest) -> HttpResponse:
     """The pending registrations of the branch, each with its invoice photo, to confirm or reject."""
     _check_decider(request.user)
-    rows = [
-        {
-            "registration": registration,
-            "form": ConfirmRegistrationForm(initial={"purchase_date": registration.purchase_date}),
-        }
-        for registration in registrations.registration_queue(request.user)[:100]
-    ]
-    return render(request, "portal/staff/registrations.html", {"rows": rows})
+    pending = list(registrations.registration_queue(request.user)[:100])
+    return render(request, "portal/staff/registrations.html", {"registrations": pending})
 
 
 @login_required
@@ -410,7 +447,7 @@ def label_sheet(request: HttpRequest) -> HttpResponse:
         elif len(serials) > labels.MAX_LABELS:
             form.add_error("serials", _("一次最多打印 %(count)s 个标签。") % {"count": labels.MAX_LABELS})
         else:
-            data = labels.labels_pdf(serials, base_url=settings.SITE_URL, company_name=settings.COMPANY_NAME)
+            data = labels.labels_pdf(serials, base_url=settings.SITE_URL)
             return pdf_response(data, f"qr-labels-{timezone.localdate():%Y%m%d}.pdf")
     return render(request, "portal/staff/labels.html", {"form": form})
 

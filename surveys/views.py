@@ -376,7 +376,6 @@ def _complaint_page(request: HttpRequest, complaint: Complaint, bound: dict | No
 
 @login_required
 @require_GET
-@idempotent
 def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     complaint = access_complaint(request.user, pk, queryset=COMPLAINT_DETAIL)
     if not may_view_complaints(request.user):

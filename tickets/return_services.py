@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
 from aftersales.texts import Text, record
-from notifications.services import notify, notify_customer
+from notifications.services import notify
 from tickets.models import (
     GoodsRegisterEntry,
     OutKind,
@@ -33,6 +33,7 @@ from tickets.models import (
 )
 from tickets.report_services import check_signature, check_signer
 from tickets.services import apply_transition
+from tickets.signals import tell_customer
 
 # Transitions that only run through the services below (they write the register, receipt and tag).
 RETURN_PATHS = frozenset({"approve_return", "finish_factory_repair", "hand_over"})
@@ -186,11 +187,8 @@ def pickup_notice_text(ticket: RepairTicket, notice: int) -> Text:
 
 def send_pickup_notice(ticket: RepairTicket, notice: int) -> None:
     """The customer is told by SMS; the dispatchers get the same notice to phone those without one."""
-    notify_customer(
-        ticket.customer,
-        kind="pickup",
-        text=pickup_notice_text(ticket, notice),
-        key=f"pickup:{ticket.pk}:{notice}",
+    tell_customer(
+        ticket, kind="pickup", key=f"pickup:{ticket.pk}:{notice}", text=pickup_notice_text(ticket, notice)
     )
     notify(
         User.objects.filter(is_active=True, branch_id=ticket.branch_id, groups__name=Role.DISPATCHER),

@@ -19,7 +19,7 @@ from aftersales.errors import Conflict, UserError
 from aftersales.texts import Text
 from customers.models import Customer, FaultCategory, Unit
 from customers.services import register_customer, register_unit
-from notifications.services import notify, notify_customer
+from notifications.services import notify
 from tickets import sla_services
 from tickets.choices import AppointmentRequester, Channel
 from tickets.models import (
@@ -37,7 +37,7 @@ from tickets.models import (
 from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
 from tickets.search import search_document
 from tickets.selectors import open_tickets_of_unit, verdict_for_unit
-from tickets.signals import ticket_transitioned
+from tickets.signals import tell_customer, ticket_transitioned
 from warranty import rules
 
 
@@ -235,6 +235,13 @@ def _register_call(
         )
     sla_services.set_deadlines(ticket, now)
     _tell_supervisors_of_pressing_call(ticket)
+    tell_customer(
+        ticket,
+        kind="ticket_logged",
+        key=f"logged:{ticket.pk}",
+        text=Text(gettext_noop("【%(company)s】您的报修已受理(工单 %(number)s,%(product)s),点击查看进度:"))
+        % {"company": settings.COMPANY_NAME, "number": ticket.number, "product": unit.product_model.name},
+    )
     return ticket
 
 
@@ -476,7 +483,7 @@ def apply_transition(
             raise Conflict(_("工单已被他人更新,请刷新页面后再操作。")) from exc
         if name == "dispatch":
             _set_helpers(ticket, crew, now)
-        TicketEvent.objects.create(
+        event = TicketEvent.objects.create(
             ticket=ticket,
             actor=user,
             at=now,
@@ -487,6 +494,7 @@ def apply_transition(
             **note_fields,
         )
         sla_services.after_transition(ticket, name, now, undone_at=undone_at)
+        _tell_customer_of_step(ticket, event)
         if name == "dispatch":
             notify(
                 [ticket.technician, *crew],
@@ -502,6 +510,48 @@ def apply_transition(
             )
         ticket_transitioned.send(sender=RepairTicket, ticket=ticket, name=name, actor=user, at=now)
     return ticket
+
+
+def _window_text(ticket: RepairTicket) -> str:
+    start, end = (timezone.localtime(moment) for moment in ticket.appointment)
+    if start.date() == end.date():
+        return f"{start:%m-%d %H:%M}-{end:%H:%M}"
+    return f"{start:%m-%d %H:%M} - {end:%m-%d %H:%M}"
+
+
+def _tell_customer_of_step(ticket: RepairTicket, event: TicketEvent) -> None:
+    """派工 (the technician and the agreed window) and the visit's completion (its voucher) are texted to
+    the customer, once per history row: a reassignment names the new technician."""
+    company = settings.COMPANY_NAME
+    if event.action == "dispatch":
+        if ticket.appointment is not None:
+            text = Text(
+                gettext_noop(
+                    "【%(company)s】您的报修(工单 %(number)s)已派工:技术员 %(technician)s,预约上门时间 %(window)s。点击查看:"
+                )
+            ) % {
+                "company": company,
+                "number": ticket.number,
+                "technician": str(ticket.technician),
+                "window": _window_text(ticket),
+            }
+        else:
+            text = Text(
+                gettext_noop(
+                    "【%(company)s】您的报修(工单 %(number)s)已派工:技术员 %(technician)s 将与您联系约定上门时间。点击查看:"
+                )
+            ) % {"company": company, "number": ticket.number, "technician": str(ticket.technician)}
+        tell_customer(ticket, kind="dispatched", key=f"dispatched:{event.pk}", text=text)
+    elif event.action == "complete_visit":
+        tell_customer(
+            ticket,
+            kind="completed",
+            key=f"completed:{event.pk}",
+            text=Text(
+                gettext_noop("【%(company)s】您的报修(工单 %(number)s)已处理完成,点击查看并下载服务凭证:")
+            )
+            % {"company": company, "number": ticket.number},
+        )
 
 
 # Transitions the ticket list applies to several tickets at once (issue #16).
@@ -676,8 +726,8 @@ def depart(*, ticket_id: int, user: User, expected_version: int | None, eta_minu
             data={"eta": eta.isoformat(), "eta_minutes": eta_minutes},
         )
         # The transactional outbox: the SMS exists only if the departure does.
-        notify_customer(
-            ticket.customer,
+        tell_customer(
+            ticket,
             kind="eta",
             key=f"eta:{event.pk}",
             text=Text(

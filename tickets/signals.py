@@ -11,3 +11,14 @@ ticket_transitioned = Signal()
 # `part_form`. Each receiver returns a dict merged into the template context (the parts app offers
 # the van's stock and flags lines the van cannot cover).
 report_parts_step = Signal()
+
+# Sent inside the transaction of a step the customer is texted about (issue #17 item 5: 受理, 派工, 在途,
+# completion, pickup), with `ticket`, `kind` (the notification's kind), `key` (once per ticket and event:
+# a repeated step, a retried task or two workers text once) and `text` (a Text: sent as its Chinese
+# record). The customer's channel (portal.services.on_customer_told) texts it with a single-use link into
+# the ticket's page; the SMS leaves through the notifications outbox after the commit.
+customer_told = Signal()
+
+
+def tell_customer(ticket, *, kind: str, key: str, text) -> None:
+    customer_told.send(sender=type(ticket), ticket=ticket, kind=kind, key=key, text=text)

@@ -16,10 +16,11 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import Role, User
 from aftersales.texts import Text
-from notifications.services import notify, notify_customer, used_keys
+from notifications.services import notify, used_keys
 from tickets import maintenance_services, sla_services
 from tickets.models import Milestone, RepairTicket, State, TicketDeadline, TicketEvent, event_note
 from tickets.return_services import send_pickup_notice
+from tickets.signals import tell_customer
 from warranty.models import MaintenanceContract
 
 
@@ -106,8 +107,8 @@ def late_repair_notices() -> int:
             continue
         ticket = deadline.ticket
         promised = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
-        notify_customer(
-            ticket.customer,
+        tell_customer(
+            ticket,
             kind="late_repair",
             text=Text(
                 gettext_noop(

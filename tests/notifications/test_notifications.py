@@ -3,10 +3,6 @@ SMS, retried with back-off when a channel fails, and read in the inbox."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -17,6 +13,7 @@ from notifications.models import ChannelPreference, Delivery, Notification
 from notifications.services import notify, notify_customer
 from notifications.tasks import MAX_ATTEMPTS, deliver, retry_deliveries
 from tests.customers.factories import CustomerFactory
+from tests.fake_http import JsonHandler, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -29,40 +26,27 @@ def dispatcher(persona):
     return user
 
 
-class FakeWeCom(BaseHTTPRequestHandler):
+class FakeWeCom(JsonHandler):
     """A WeCom group robot: records each message; answers errcode 0, or 93000 when told to fail."""
 
     received: list[dict] = []
     fail = False
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeWeCom.received.append(body)
-        answer = (
+        FakeWeCom.received.append(self.read_json())
+        self.answer_json(
             {"errcode": 93000, "errmsg": "invalid webhook url"}
             if FakeWeCom.fail
             else {"errcode": 0, "errmsg": "ok"}
         )
-        payload = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
 def wecom(settings):
-    server = HTTPServer(("127.0.0.1", 0), FakeWeCom)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     FakeWeCom.received, FakeWeCom.fail = [], False
-    settings.WECOM_WEBHOOK_URL = f"http://127.0.0.1:{server.server_port}/cgi-bin/webhook/send?key=test"
-    yield FakeWeCom
-    server.shutdown()
+    with serving(FakeWeCom) as base_url:
+        settings.WECOM_WEBHOOK_URL = f"{base_url}/cgi-bin/webhook/send?key=test"
+        yield FakeWeCom
 
 
 class BrokenSms:

@@ -7,6 +7,8 @@ import datetime
 
 import lxml.html
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
@@ -106,6 +108,15 @@ def test_the_survey_is_answered_in_place_once_and_the_texted_link_stops(client, 
     assert "已经提交过了" in again.content.decode()
     survey.refresh_from_db()
     assert survey.attitude == 4
+
+
+def test_the_ticket_page_reads_the_survey_once(client, sms, customer, supervisor):
+    ticket = accepted_ticket(supervisor, phone=PHONE)
+    sign_in(client, sms)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/p/t/{ticket.pk}/").content.decode()
+    assert 'data-testid="portal-survey"' in page
+    assert len([q for q in queries.captured_queries if 'FROM "surveys_survey"' in q["sql"]]) == 1
 
 
 def test_an_incomplete_survey_is_shown_again_with_what_is_missing(client, sms, customer, supervisor):

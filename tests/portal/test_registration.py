@@ -67,6 +67,9 @@ def test_a_confirmed_registration_moves_the_warranty_start(signed_in, old_unit, 
     bought = days_ago(200)
     response = register(signed_in, " KFR35-0001 ", bought)
     assert response.status_code == 302 and response.url == "/p/"
+    # The portal's base shows the flash on whichever page comes next (here the home page).
+    assert "登记已提交,服务中心核对发票后会确认" in signed_in.get("/p/").content.decode()
+    assert "登记已提交" not in signed_in.get("/p/").content.decode()  # once
     registration = ProductRegistration.objects.get()
     assert (registration.serial_number, registration.unit, registration.status) == (
         "KFR35-0001",

@@ -414,6 +414,8 @@ PORTAL: dict[str, P] = {
     "portal:code": P(signed_in=False, others=302, customer=302),
     "portal:sign_out": P(method="POST", signed_in=False, others=302, customer=302),
     "portal:link": P(objects={"token": "=portal_token"}, signed_in=False),
+    # Where the WeChat menu leads (without a code: straight on into the channel).
+    "portal:wechat": P(signed_in=False, others=302, customer=302),
     "portal:home": P(),
     "portal:ticket": P(objects={"pk": "ticket_on_site"}),
     "portal:photo": P(objects={"pk": "ticket_on_site", "photo_id": "fault_photo"}),

@@ -306,9 +306,9 @@ class TestSweep:
         sent = sla_services.sweep(arrival.due_at + datetime.timedelta(minutes=5))
         assert sent == {AlertLevel.ESCALATION: 0, AlertLevel.BREACH: 1, AlertLevel.WARNING: 0}
         # nobody assigned yet: the breach goes to the branch's dispatchers and supervisors
-        assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == sorted(
-            [team["dispatcher"].username, team["supervisor"].username]
-        )
+        assert sorted(
+            Notification.objects.filter(kind="sla").values_list("recipient__username", flat=True)
+        ) == sorted([team["dispatcher"].username, team["supervisor"].username])
 
     def test_the_alert_row_is_unique_even_if_the_level_was_reset_by_hand(self, team, branch_a):
         ticket = call(team, branch_a, category="body", distance="10")
