@@ -135,7 +135,9 @@ def request_code(*, phone: str, ip_address: str | None) -> SignInCode:
             customer,
             kind="portal_code",
             # Texts to the customer go out in Chinese whatever the sender's language (notify_customer).
-            text=Text(gettext_noop("【%(company)s】您的售后服务登录验证码(%(minutes)s分钟内有效,请勿告诉他人):"))
+            text=Text(
+                gettext_noop("【%(company)s】您的售后服务登录验证码(%(minutes)s分钟内有效,请勿告诉他人):")
+            )
             % {"company": settings.COMPANY_NAME, "minutes": CODE_MINUTES},
             secret=code,
             phone=phone,
