@@ -128,6 +128,8 @@ def test_report_follow_and_answer_on_a_phone(open_page, browser, live_server, sm
     log_in(desk, dispatcher.username)
     desk.goto(reverse("tickets:dispatch_board"))
     expect(desk.get_by_text(ticket.number)).to_be_visible()
+    expect(desk.get_by_test_id("self-reported-count")).to_contain_text("客户自助报修 1 张")
+    expect(desk.get_by_test_id("self-reported")).to_have_count(1)
 
     # 派工, 在途.
     ticket = apply_transition(
@@ -240,7 +242,6 @@ def test_a_unit_registered_without_scanning_with_an_invoice_photo_is_confirmed_b
     page.goto("/p/u/KFR35-0001/")
     expect(page.get_by_test_id("portal-unit-purchase-date")).to_have_text("2026-02-28")
     expect(page.get_by_text("已确认")).to_be_visible()
-    customer.units.get().refresh_from_db()
     assert str(customer.units.get().purchase_date) == "2026-02-28"
 
 
@@ -296,6 +297,7 @@ def test_a_visit_dispatched_while_the_page_was_open_is_not_moved(open_page, sms,
     page.get_by_role("button", name="确认改约").tap()
     expect(page.get_by_text("技术员已派出,不能再在网上改约或取消。如需更改,请致电服务中心。")).to_be_visible()
     expect(page.get_by_test_id("portal-visit-locked")).to_be_visible()
+    # Only the report's own window (no earlier one) is the customer's: nothing was moved.
     assert (
         not TicketEvent.objects.filter(ticket=ticket, action="set_appointment", data__by="customer")
         .exclude(data__before=None)
