@@ -15,7 +15,6 @@ from surveys.models import Complaint, ComplaintSource, Survey
 from tickets.models import RepairTicket, ServiceReport, State, TicketEvent
 from tickets.return_services import GOODS_STATES, latest_entry
 from tickets.selectors import open_tickets_of_unit, verdict_for_unit
-from tickets.services import CUSTOMER_STATES
 
 
 def customer_tickets(access: CustomerAccess) -> QuerySet[RepairTicket]:
@@ -121,8 +120,3 @@ def channel_complaints(ticket: RepairTicket) -> list[Complaint]:
             "-received_at", "-pk"
         )[:5]
     )
-
-
-def may_change_visit(ticket: RepairTicket) -> bool:
-    """The customer may move or cancel the visit in the channel (tickets.services.CUSTOMER_STATES)."""
-    return ticket.state in CUSTOMER_STATES

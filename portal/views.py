@@ -47,6 +47,7 @@ from tickets.access import access_ticket
 from tickets.choices import AppointmentRequester
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.models import FaultPhoto, ServiceReport
+from tickets.permissions import customer_may_change_visit
 from tickets.services import (
     CallDetails,
     DuplicateCall,
@@ -165,7 +166,7 @@ def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None) -
             "reports": selectors.signed_reports(ticket),
             "survey_form": survey_form,
             "whole_account": request.customer.whole_account,
-            "may_change_visit": selectors.may_change_visit(ticket),
+            "may_change_visit": customer_may_change_visit(ticket),
             "complaints": selectors.channel_complaints(ticket),
         },
     )
@@ -174,7 +175,7 @@ def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None) -
 def _visit_refused(request: HttpRequest, ticket) -> HttpResponse | None:
     """Once a technician is sent, moving or cancelling the visit is the desk's: back to the ticket's page
     with why."""
-    if selectors.may_change_visit(ticket):
+    if customer_may_change_visit(ticket):
         return None
     messages.error(request, customer_refused_message(ticket))
     return private(redirect("portal:ticket", pk=ticket.pk))

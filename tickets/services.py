@@ -34,7 +34,13 @@ from tickets.models import (
     TicketHelper,
     event_note,
 )
-from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
+from tickets.permissions import (
+    CUSTOMER_TRANSITIONS,
+    TRANSITION_ACTORS,
+    customer_may_change_visit,
+    may_act,
+    may_revise_verdict,
+)
 from tickets.search import search_document
 from tickets.selectors import open_tickets_of_unit, verdict_for_unit
 from tickets.signals import ticket_transitioned
@@ -401,12 +407,6 @@ def unmet_condition_message(name: str) -> str:
     return _("“%(action)s”的条件尚未满足。") % {"action": TRANSITION_LABELS[name]}
 
 
-# What the customer may do to their own ticket in the channel (portal, issue #17), and while: before a
-# technician is sent, nobody has planned a visit around the customer yet.
-CUSTOMER_TRANSITIONS = frozenset({"cancel"})
-CUSTOMER_STATES = (State.REPORTED,)
-
-
 def customer_refused_message(ticket: RepairTicket) -> str:
     """Why the customer may no longer move or cancel the visit in the channel, in words they can act on."""
     if ticket.state == State.DISPATCHED:
@@ -454,7 +454,7 @@ def apply_transition(
                 raise PermissionDenied(
                     _("您没有权限对该工单执行“%(action)s”。") % {"action": TRANSITION_LABELS[name]}
                 )
-            if ticket.state not in CUSTOMER_STATES:
+            if not customer_may_change_visit(ticket):
                 raise Conflict(customer_refused_message(ticket))
         elif not may_act(name, ticket, user):
             raise PermissionDenied(
@@ -746,7 +746,7 @@ def may_set_appointment(ticket: RepairTicket, user: User | None) -> bool:
     if ticket.state not in APPOINTMENT_STATES:
         return False
     if user is None:
-        return ticket.state in CUSTOMER_STATES
+        return customer_may_change_visit(ticket)
     if ticket.technician_id is not None and ticket.technician_id == user.pk:
         return True
     return user.has_role(Role.DISPATCHER, Role.SUPERVISOR) and user.in_branch(ticket.branch_id)
