@@ -231,3 +231,24 @@ def test_the_customer_path_runs_only_the_cancel(reported):
     with pytest.raises(PermissionDenied):
         apply_transition(ticket_id=reported.pk, user=None, name="dispatch", expected_version=None)
     assert RepairTicket.objects.get(pk=reported.pk).state == State.REPORTED
+
+
+def test_an_english_reader_sees_the_pages_and_the_history_in_english(
+    client, sms, customer, reported, dispatcher
+):
+    sign_in(client, sms)
+    client.cookies["django_language"] = "en"
+    page = text(client.get(f"/p/t/{reported.pk}/"))
+    assert "Change the time" in page and "Cancel the call" in page
+    assert "Yes, cancel the call" in text(client.get(f"/p/t/{reported.pk}/cancel/"))
+    client.post(f"/p/t/{reported.pk}/cancel/", {"reason": "later"})
+    # The record stays Chinese; an English reader of the history sees it in English.
+    assert TicketEvent.objects.get(ticket=reported, action="cancel").note.startswith(
+        "客户在自助服务中取消报修"
+    )
+    client.force_login(dispatcher)
+    client.cookies["django_language"] = "en"
+    history = text(client.get(reported.get_absolute_url()))
+    assert (
+        "The customer cancelled the call in self-service: Bad timing, I will report it again later" in history
+    )
