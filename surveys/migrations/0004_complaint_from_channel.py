@@ -6,21 +6,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('surveys', '0003_answered_in_channel'),
+        ("surveys", "0003_answered_in_channel"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='complaint',
-            name='received_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='受理人'),
+            model_name="complaint",
+            name="received_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="受理人",
+            ),
         ),
         migrations.AlterField(
-            model_name='complaint',
-            name='source',
-            field=models.CharField(choices=[('call', '来电'), ('letter', '来信'), ('survey', '满意度调查'), ('follow_up', '回访'), ('channel', '客户自助投诉')], max_length=10, verbose_name='来源'),
+            model_name="complaint",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("call", "来电"),
+                    ("letter", "来信"),
+                    ("survey", "满意度调查"),
+                    ("follow_up", "回访"),
+                    ("channel", "客户自助投诉"),
+                ],
+                max_length=10,
+                verbose_name="来源",
+            ),
         ),
     ]
