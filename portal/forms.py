@@ -3,10 +3,13 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from aftersales.bounds import BoundedDateField
+from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, prepare_photo
 from portal.windows import VisitWindow
+from surveys.services import MAX_CHANNEL_COMPLAINT
 
 MAX_PHOTOS = 3
 MAX_DESCRIPTION = 1000
@@ -56,7 +59,23 @@ class PhotosField(forms.FileField):
         return prepared
 
 
-class FaultReportForm(forms.Form):
+class WindowForm(forms.Form):
+    """A visit window chosen among the branch's coming working periods (portal.windows)."""
+
+    window = forms.ChoiceField(label=_("希望上门的时间段"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, windows: tuple[VisitWindow, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.windows = {window.value: window for window in windows}
+        self.fields["window"].choices = [(window.value, window_label(window)) for window in windows]
+
+    def clean_window(self) -> VisitWindow:
+        return self.windows[self.cleaned_data["window"]]
+
+
+class FaultReportForm(WindowForm):
+    field_order = ["fault_description", "photos", "window"]
+
     fault_description = forms.CharField(
         label=_("故障描述"),
         max_length=MAX_DESCRIPTION,
@@ -65,12 +84,6 @@ class FaultReportForm(forms.Form):
         ),
     )
     photos = PhotosField(label=_("照片(可选,最多3张)"), required=False)
-    window = forms.ChoiceField(label=_("希望上门的时间段"), widget=forms.RadioSelect)
-
-    def __init__(self, *args, windows: tuple[VisitWindow, ...], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.windows = {window.value: window for window in windows}
-        self.fields["window"].choices = [(window.value, window_label(window)) for window in windows]
 
     def clean_fault_description(self) -> str:
         text = self.cleaned_data["fault_description"].strip()
@@ -78,8 +91,58 @@ class FaultReportForm(forms.Form):
             raise forms.ValidationError(_("请简单描述故障现象(至少4个字)。"))
         return text
 
-    def clean_window(self) -> VisitWindow:
-        return self.windows[self.cleaned_data["window"]]
+
+class RescheduleForm(WindowForm):
+    """改约: another window for the visit, before a technician is sent."""
+
+    reason = forms.CharField(label=_("改约原因(可选)"), max_length=200, required=False)
+
+
+# Why the customer cancels: the msgid is the history note's code (aftersales.texts), so each reader of the
+# ticket's history sees it in their language.
+CANCEL_REASONS = (
+    ("fixed", gettext_noop("故障已自行排除")),
+    ("not_needed", gettext_noop("不需要维修了")),
+    ("later", gettext_noop("时间不合适,以后再报修")),
+    ("other", gettext_noop("其他原因")),
+)
+
+
+class CancelForm(forms.Form):
+    """取消报修: one-way, so the page asks again before the customer confirms."""
+
+    reason = forms.ChoiceField(
+        label=_("取消原因"),
+        choices=[(value, _(label)) for value, label in CANCEL_REASONS],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择取消原因。")},
+    )
+    detail = forms.CharField(label=_("补充说明(可选)"), max_length=200, required=False)
+
+    def note(self) -> Text:
+        reason = Text(dict(CANCEL_REASONS)[self.cleaned_data["reason"]])
+        detail = self.cleaned_data["detail"].strip()
+        if detail:
+            return Text(gettext_noop("客户在自助服务中取消报修:%(reason)s(%(detail)s)")) % {
+                "reason": reason,
+                "detail": detail,
+            }
+        return Text(gettext_noop("客户在自助服务中取消报修:%(reason)s")) % {"reason": reason}
+
+
+class ComplaintForm(forms.Form):
+    description = forms.CharField(
+        label=_("您遇到的问题"),
+        max_length=MAX_CHANNEL_COMPLAINT,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 5,
+                "data-max-chars": MAX_CHANNEL_COMPLAINT,
+                "placeholder": _("例如:技术员没有按约定时间上门"),
+            }
+        ),
+        error_messages={"required": _("请写下您遇到的问题。")},
+    )
 
 
 WEEKDAYS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))

@@ -11,8 +11,9 @@ from django.utils import timezone
 from customers.models import Unit
 from portal.session import CustomerAccess
 from portal.timeline import Step, TicketFacts, customer_steps
-from surveys.models import Survey
+from surveys.models import Complaint, ComplaintSource, Survey
 from tickets.models import RepairTicket, ServiceReport, State, TicketEvent
+from tickets.return_services import GOODS_STATES, latest_entry
 from tickets.selectors import open_tickets_of_unit, verdict_for_unit
 
 
@@ -72,6 +73,16 @@ def _eta(ticket: RepairTicket) -> datetime.datetime | None:
     return timezone.localtime(datetime.datetime.fromisoformat(raw)) if raw else None
 
 
+def _pickup_receipt(ticket: RepairTicket) -> str:
+    """The number of the receipt the customer collects a factory repair with, once it is repaired (the
+    pickup notice names it, tickets.return_services.finish_factory_repair)."""
+    if ticket.state not in GOODS_STATES or ticket.state == State.IN_FACTORY:
+        return ""
+    entry = latest_entry(ticket)
+    receipt = getattr(entry, "receipt", None) if entry else None
+    return receipt.number if receipt else ""
+
+
 def customer_progress(ticket: RepairTicket, survey: Survey | None) -> tuple[Step, ...]:
     """The steps of the ticket in the customer's words; `survey` is the ticket's (ticket_survey)."""
     technician = ticket.technician
@@ -85,6 +96,7 @@ def customer_progress(ticket: RepairTicket, survey: Survey | None) -> tuple[Step
         arrived_at=ticket.arrived_at,
         completed_at=ticket.completed_at,
         in_factory=ticket.state in (State.IN_FACTORY, State.AWAITING_PICKUP),
+        pickup_receipt=_pickup_receipt(ticket),
         survey_answered_at=survey.answered_at if survey else None,
         closed_at=ticket.closed_at,
     )
@@ -99,3 +111,12 @@ def signed_reports(ticket: RepairTicket) -> list[ServiceReport]:
 def ticket_survey(ticket: RepairTicket) -> Survey | None:
     """The ticket's survey (one a ticket), answered or waiting for the customer's answer."""
     return Survey.objects.filter(ticket=ticket).only("pk", "ticket_id", "answered_at").first()
+
+
+def channel_complaints(ticket: RepairTicket) -> list[Complaint]:
+    """The complaints the customer raised on this ticket in the channel, newest first."""
+    return list(
+        Complaint.objects.filter(ticket=ticket, source=ComplaintSource.CHANNEL).order_by(
+            "-received_at", "-pk"
+        )[:5]
+    )

@@ -13,6 +13,9 @@ urlpatterns = [
     path("t/<int:pk>/photos/<int:photo_id>/", views.fault_photo, name="photo"),
     path("t/<int:pk>/vouchers/<int:report_id>/", views.voucher, name="voucher"),
     path("t/<int:pk>/survey/", views.answer_survey, name="survey"),
+    path("t/<int:pk>/reschedule/", views.reschedule, name="reschedule"),
+    path("t/<int:pk>/cancel/", views.cancel_visit, name="cancel"),
+    path("t/<int:pk>/complaint/", views.complain, name="complaint"),
     path("l/<str:token>/", views.open_link, name="link"),
     # The Official Account's menu opens the channel here through WeChat's web authorisation (README).
     path("wechat/", views.wechat_entry, name="wechat"),

@@ -16,24 +16,30 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.calendars import calendar_for_branch
 from accounts.idempotency import idempotent
 from accounts.models import Role
-from aftersales.errors import UserError
+from aftersales.errors import Conflict, UserError
+from aftersales.texts import Text
 from customers.services import EDITORS
 from notifications.channels import wechat_backend
 from portal import labels, registrations, selectors, services
 from portal.forms import (
+    CancelForm,
     CodeForm,
+    ComplaintForm,
     ConfirmRegistrationForm,
     FaultReportForm,
     LabelsForm,
     PhoneForm,
     RegistrationForm,
     RejectRegistrationForm,
+    RescheduleForm,
+    window_label,
 )
 from portal.models import ProductRegistration
 from portal.session import (
@@ -46,11 +52,20 @@ from portal.session import (
 )
 from portal.windows import visit_windows
 from surveys.forms import SurveyForm
-from surveys.services import answer_in_channel
+from surveys.services import answer_in_channel, raise_in_channel
 from tickets.access import access_ticket
+from tickets.choices import AppointmentRequester
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.models import FaultPhoto, ServiceReport
-from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
+from tickets.permissions import customer_may_change_visit
+from tickets.services import (
+    CallDetails,
+    DuplicateCall,
+    apply_transition,
+    customer_refused_message,
+    log_self_reported_call,
+    set_appointment,
+)
 
 PENDING_KEY = "portal.pending"
 logger = logging.getLogger(__name__)
@@ -193,7 +208,107 @@ def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None = 
             "reports": selectors.signed_reports(ticket),
             "survey_form": survey_form,
             "whole_account": request.customer.whole_account,
+            "may_change_visit": customer_may_change_visit(ticket),
+            "complaints": selectors.channel_complaints(ticket),
         },
+    )
+
+
+def _visit_refused(request: HttpRequest, ticket) -> HttpResponse | None:
+    """Once a technician is sent, moving or cancelling the visit is the desk's: back to the ticket's page
+    with why."""
+    if customer_may_change_visit(ticket):
+        return None
+    messages.error(request, customer_refused_message(ticket))
+    return private(redirect("portal:ticket", pk=ticket.pk))
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+@idempotent
+def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    """改约: another window for the visit, before dispatch (the history row says the customer asked)."""
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    refused = _visit_refused(request, ticket)
+    if refused:
+        return refused
+    windows = visit_windows(calendar_for_branch(ticket.branch), timezone.now())
+    form = RescheduleForm(request.POST if request.method == "POST" else None, windows=windows)
+    if request.method == "POST" and form.is_valid():
+        window = form.cleaned_data["window"]
+        try:
+            set_appointment(
+                ticket_id=ticket.pk,
+                user=None,
+                expected_version=None,
+                window=(window.start, window.end),
+                requested_by=AppointmentRequester.CUSTOMER,
+                reason=form.cleaned_data["reason"] or Text(gettext_noop("客户在自助服务中改约。")),
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return private(redirect("portal:ticket", pk=ticket.pk))
+        except UserError as exc:
+            form.add_error("window" if exc.field != "reason" else "reason", exc.message)
+        else:
+            messages.success(request, _("上门时间已改为 %(window)s。") % {"window": window_label(window)})
+            return private(redirect("portal:ticket", pk=ticket.pk))
+    return _render(request, "reschedule.html", {"ticket": ticket, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+@idempotent
+def cancel_visit(request: HttpRequest, pk: int) -> HttpResponse:
+    """取消报修, before dispatch: the page asks for a reason and a second tap, since it cannot be undone
+    by the customer."""
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    refused = _visit_refused(request, ticket)
+    if refused:
+        return refused
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            apply_transition(
+                ticket_id=ticket.pk, user=None, name="cancel", expected_version=None, note=form.note()
+            )
+        except UserError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("报修已取消。如需维修,可以随时重新报修。"))
+        return private(redirect("portal:ticket", pk=ticket.pk))
+    return _render(request, "cancel.html", {"ticket": ticket, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+@idempotent
+def complain(request: HttpRequest, pk: int) -> HttpResponse:
+    """投诉: enters the complaints workflow with its 72-hour plan deadline (surveys.services)."""
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    form = ComplaintForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint = raise_in_channel(ticket_id=ticket.pk, description=form.cleaned_data["description"])
+        except Conflict as exc:
+            messages.info(request, exc.message)
+            return private(redirect("portal:ticket", pk=ticket.pk))
+        except UserError as exc:
+            form.add_error("description", exc.message)
+        else:
+            messages.success(
+                request,
+                _("投诉已受理(编号 %(number)s)。服务中心会在 %(time)s 前给出处理方案并与您联系。")
+                % {
+                    "number": complaint.number,
+                    "time": timezone.localtime(complaint.plan_due_at).strftime("%m-%d %H:%M"),
+                },
+            )
+            return private(redirect("portal:ticket", pk=ticket.pk))
+    return _render(
+        request,
+        "complaint.html",
+        {"ticket": ticket, "form": form, "complaints": selectors.channel_complaints(ticket)},
     )
 
 

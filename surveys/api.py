@@ -31,6 +31,7 @@ from aftersales.drf import (
 from surveys import services
 from surveys.access import access_call, access_complaint
 from surveys.models import (
+    STAFF_SOURCES,
     AnswerChannel,
     Complaint,
     ComplaintSource,
@@ -232,7 +233,7 @@ class ComplaintOpenSerializer(serializers.Serializer):
     branch = serializers.CharField(
         required=False, max_length=10, help_text="a branch code (headquarters, no ticket)"
     )
-    source = serializers.ChoiceField(choices=ComplaintSource.choices, default=ComplaintSource.CALL)
+    source = serializers.ChoiceField(choices=STAFF_SOURCES, default=ComplaintSource.CALL)
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.GENERAL)
     service_at_fault = serializers.BooleanField(default=False)
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")

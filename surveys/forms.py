@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, User
 from aftersales.bounds import BoundedDateTimeField
-from surveys.models import AnswerChannel, ComplaintSource, ComplaintState, Severity
+from surveys.models import STAFF_SOURCES, AnswerChannel, ComplaintState, Severity
 from surveys.scoring import QUESTIONS, Level
 from surveys.services import CallRecord, ComplaintDetails, SurveyAnswers
 
@@ -82,7 +82,7 @@ class LinkForm(forms.Form):
 
 
 class ComplaintForm(forms.Form):
-    source = forms.ChoiceField(label=_("来源"), choices=ComplaintSource.choices)
+    source = forms.ChoiceField(label=_("来源"), choices=STAFF_SOURCES)
     severity = forms.ChoiceField(label=_("严重程度"), choices=Severity.choices, initial=Severity.GENERAL)
     service_at_fault = forms.BooleanField(label=_("服务责任(计入投诉率)"), required=False)
     contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False)

@@ -279,6 +279,14 @@ class ComplaintSource(models.TextChoices):
     LETTER = "letter", _("来信")
     SURVEY = "survey", _("满意度调查")
     FOLLOW_UP = "follow_up", _("回访")
+    # Raised by the customer on their ticket's page in their own channel (portal, issue #17).
+    CHANNEL = "channel", _("客户自助投诉")
+
+
+# What staff choose when they log a complaint themselves (the channel's come from the customer only).
+STAFF_SOURCES = [
+    (value, label) for value, label in ComplaintSource.choices if value != ComplaintSource.CHANNEL
+]
 
 
 class Severity(models.TextChoices):
@@ -351,8 +359,14 @@ class Complaint(models.Model):
         _("状态"), max_length=10, choices=ComplaintState.choices, default=ComplaintState.RECEIVED
     )
     received_at = models.DateTimeField(_("受理时间"), default=timezone.now)
+    # None: the customer raised it in their channel (source 客户自助投诉); nobody at the desk took it.
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("受理人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("受理人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     plan_due_at = models.DateTimeField(_("方案期限"))
     plan = models.TextField(_("处理方案"), blank=True)

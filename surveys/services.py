@@ -39,7 +39,7 @@ from surveys.models import (
 )
 from surveys.permissions import may_act_on_complaint, may_call
 from surveys.scoring import QUESTION_FIELDS, Level
-from tickets.models import RepairTicket, State
+from tickets.models import RepairTicket, State, TicketEvent, event_note
 from tickets.services import apply_transition
 
 
@@ -256,7 +256,18 @@ def answer_in_channel(*, ticket_id: int, answers: SurveyAnswers) -> Survey:
         if survey.is_answered:
             raise LinkUsed(_("这份调查已经提交过了,感谢您的评价。"))
         survey.token_hash = survey.token_expires_at = None
-        store_answers(survey, answers, via=AnsweredVia.CHANNEL, by=None, at=timezone.now())
+        now = timezone.now()
+        store_answers(survey, answers, via=AnsweredVia.CHANNEL, by=None, at=now)
+        state = RepairTicket.objects.values_list("state", flat=True).get(pk=ticket_id)
+        TicketEvent.objects.create(
+            ticket_id=ticket_id,
+            actor=None,
+            at=now,
+            action="survey_answered",
+            from_state=state,
+            to_state=state,
+            data={"by": "customer", "survey": survey.pk},
+        )
     return survey
 
 
@@ -379,7 +390,7 @@ def _notify_major(complaint: Complaint) -> None:
 
 def _create_complaint(
     *,
-    user: User,
+    user: User | None,
     branch,
     ticket: RepairTicket | None,
     details: ComplaintDetails,
@@ -427,6 +438,85 @@ def open_complaint(
     if not may_act_on_complaint("open", user, branch.pk):
         raise PermissionDenied(_("您没有权限登记该网点的投诉。"))
     return _create_complaint(user=user, branch=branch, ticket=ticket, details=details, at=timezone.now())
+
+
+MAX_CHANNEL_COMPLAINT = 1000
+
+
+def open_channel_complaint(ticket: RepairTicket) -> Complaint | None:
+    """The complaint the customer raised on this ticket in the channel that is still being handled."""
+    return (
+        Complaint.objects.filter(ticket=ticket, source=ComplaintSource.CHANNEL)
+        .exclude(state=ComplaintState.CLOSED)
+        .order_by("-received_at", "-pk")
+        .first()
+    )
+
+
+def raise_in_channel(*, ticket_id: int, description: str) -> Complaint:
+    """The customer's complaint about their ticket from its page in the channel (portal; the caller
+    checked the ticket is theirs). It enters the complaints workflow like one taken by phone, with its
+    72-hour plan deadline (§2-二-2(2)); the branch's complaint handlers are told at once, since nobody at
+    the desk took it, and the ticket's history says the customer raised it. While one is being handled,
+    a second is refused with its number (the ticket's row lock makes two taps on two devices one)."""
+    description = description.strip()
+    if not description:
+        raise UserError(_("请写下您遇到的问题。"), field="description")
+    if len(description) > MAX_CHANNEL_COMPLAINT:
+        raise UserError(
+            _("投诉内容最多 %(count)s 个字。") % {"count": MAX_CHANNEL_COMPLAINT}, field="description"
+        )
+    with transaction.atomic():
+        ticket = (
+            RepairTicket.objects.select_for_update(of=("self",))
+            .select_related("branch", "customer")
+            .get(pk=ticket_id)
+        )
+        earlier = open_channel_complaint(ticket)
+        if earlier is not None:
+            raise Conflict(
+                _("您对这张工单的投诉(编号 %(number)s)正在处理中,服务中心会尽快联系您。")
+                % {"number": earlier.number}
+            )
+        now = timezone.now()
+        complaint = _create_complaint(
+            user=None,
+            branch=ticket.branch,
+            ticket=ticket,
+            details=ComplaintDetails(source=ComplaintSource.CHANNEL, description=description),
+            at=now,
+        )
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=None,
+            at=now,
+            action="complaint",
+            from_state=ticket.state,
+            to_state=ticket.state,
+            **event_note(
+                Text(gettext_noop("客户投诉 %(number)s:%(text)s"))
+                % {
+                    "number": complaint.number,
+                    "text": description,
+                }
+            ),
+            data={"by": "customer", "complaint": complaint.pk},
+        )
+        handlers = User.objects.filter(
+            is_active=True,
+            branch_id=ticket.branch_id,
+            groups__name__in=[Role.DISPATCHER, Role.SUPERVISOR],
+        ).distinct()
+        notify(
+            handlers,
+            kind="complaint_channel",
+            subject=Text(gettext_noop("客户投诉 %(number)s(工单 %(ticket)s):%(name)s"))
+            % {"number": complaint.number, "ticket": ticket.number, "name": complaint.contact_name},
+            body=description,
+            link=complaint.get_absolute_url(),
+            key=f"complaint-channel-{complaint.pk}",
+        )
+    return complaint
 
 
 def _lock_complaint(complaint_id: int, user: User, action: str, expected_version: int | None) -> Complaint:

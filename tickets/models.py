@@ -676,6 +676,9 @@ TRANSITION_LABELS = {
     "pause_clock": _("暂停计时"),
     "set_appointment": _("约定预约时间"),
     "resume_clock": _("恢复计时"),
+    # The customer in their own channel (portal, issue #17).
+    "complaint": _("客户投诉"),
+    "survey_answered": _("客户提交满意度评价"),
 }
 
 

@@ -37,6 +37,17 @@ TRANSITION_ACTORS: dict[str, Actors] = {
 }
 
 
+# What the customer may do to their own ticket in the channel (portal, issue #17), and while: before a
+# technician is sent nobody has planned a visit around the customer yet (tickets.services, user None).
+CUSTOMER_TRANSITIONS = frozenset({"cancel"})
+CUSTOMER_STATES = ("reported",)
+
+
+def customer_may_change_visit(ticket) -> bool:
+    """The customer may move or cancel the visit in the channel."""
+    return ticket.state in CUSTOMER_STATES
+
+
 # Revising the fault cause (and so the warranty verdict) of an open ticket: the technician on site
 # finds the real cause (§1-3.4.2 查), the office corrects a wrong intake.
 VERDICT_REVISERS = Actors(roles=frozenset({Role.DISPATCHER, Role.SUPERVISOR}), assignee=True)

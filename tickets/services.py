@@ -34,7 +34,13 @@ from tickets.models import (
     TicketHelper,
     event_note,
 )
-from tickets.permissions import TRANSITION_ACTORS, may_act, may_revise_verdict
+from tickets.permissions import (
+    CUSTOMER_TRANSITIONS,
+    TRANSITION_ACTORS,
+    customer_may_change_visit,
+    may_act,
+    may_revise_verdict,
+)
 from tickets.search import search_document
 from tickets.selectors import open_tickets_of_unit, verdict_for_unit
 from tickets.signals import tell_customer, ticket_transitioned
@@ -408,10 +414,17 @@ def unmet_condition_message(name: str) -> str:
     return _("“%(action)s”的条件尚未满足。") % {"action": TRANSITION_LABELS[name]}
 
 
+def customer_refused_message(ticket: RepairTicket) -> str:
+    """Why the customer may no longer move or cancel the visit in the channel, in words they can act on."""
+    if ticket.state == State.DISPATCHED:
+        return _("技术员已派出,不能再在网上改约或取消。如需更改,请致电服务中心。")
+    return _("工单当前状态为“%(state)s”,不能再在网上改约或取消。") % {"state": ticket.get_state_display()}
+
+
 def apply_transition(
     *,
     ticket_id: int,
-    user: User,
+    user: User | None,
     name: str,
     expected_version: int | None,
     technician: User | None = None,
@@ -421,6 +434,8 @@ def apply_transition(
     """Run one transition: lock the row, check version and permission, transition, log.
 
     `note` is what the user wrote, or a `Text` the system made (stored with its message code).
+    `user` None: the customer in their own channel (the caller checked the ticket is theirs), who may
+    only run CUSTOMER_TRANSITIONS before dispatch; the history row says the customer did it.
 
     `expected_version` is the version the user saw; if the ticket moved since, the user gets a
     Conflict message and nothing is written (two users pressing at once: exactly one wins).
@@ -441,7 +456,14 @@ def apply_transition(
                 _("工单当前状态为“%(state)s”,不能执行“%(action)s”。")
                 % {"state": ticket.get_state_display(), "action": TRANSITION_LABELS[name]}
             )
-        if not may_act(name, ticket, user):
+        if user is None:
+            if name not in CUSTOMER_TRANSITIONS:
+                raise PermissionDenied(
+                    _("您没有权限对该工单执行“%(action)s”。") % {"action": TRANSITION_LABELS[name]}
+                )
+            if not customer_may_change_visit(ticket):
+                raise Conflict(customer_refused_message(ticket))
+        elif not may_act(name, ticket, user):
             raise PermissionDenied(
                 _("您没有权限对该工单执行“%(action)s”。") % {"action": TRANSITION_LABELS[name]}
             )
@@ -449,7 +471,7 @@ def apply_transition(
             raise Conflict(unmet_condition_message(name))
         now = timezone.now()
         from_state = ticket.state
-        data: dict = {}
+        data: dict = {"by": "customer"} if user is None else {}
         undone_at = None
         if name == "dispatch":
             chosen = _check_technician(ticket, technician)
@@ -768,10 +790,13 @@ def _window_data(ticket: RepairTicket) -> list[str] | None:
     return [moment.isoformat() for moment in ticket.appointment]
 
 
-def may_set_appointment(ticket: RepairTicket, user: User) -> bool:
-    """Dispatchers and supervisors of the ticket's branch, and the technician sent to it, before arrival."""
+def may_set_appointment(ticket: RepairTicket, user: User | None) -> bool:
+    """Dispatchers and supervisors of the ticket's branch, and the technician sent to it, before arrival;
+    the customer (None) in their channel before dispatch."""
     if ticket.state not in APPOINTMENT_STATES:
         return False
+    if user is None:
+        return customer_may_change_visit(ticket)
     if ticket.technician_id is not None and ticket.technician_id == user.pk:
         return True
     return user.has_role(Role.DISPATCHER, Role.SUPERVISOR) and user.in_branch(ticket.branch_id)
@@ -780,7 +805,7 @@ def may_set_appointment(ticket: RepairTicket, user: User) -> bool:
 def set_appointment(
     *,
     ticket_id: int,
-    user: User,
+    user: User | None,
     expected_version: int | None,
     window: tuple[datetime.datetime, datetime.datetime] | None,
     requested_by: str,
@@ -788,7 +813,8 @@ def set_appointment(
 ) -> RepairTicket:
     """Agree, move or clear the visit's time window (预约时间段). The history row says who asked and why
     (typed, or a rule's `Text`, kept as its Chinese record with its code); the arrival deadline follows
-    the new window (tickets.sla_services.apply_appointment)."""
+    the new window (tickets.sla_services.apply_appointment). `user` None: the customer moving their own
+    visit in the channel (the caller checked the ticket is theirs), before dispatch only."""
     if not isinstance(reason, Text):
         reason = reason.strip()
     if requested_by not in AppointmentRequester.values:
@@ -796,6 +822,8 @@ def set_appointment(
     with transaction.atomic():
         ticket = RepairTicket.objects.lock(ticket_id, expected_version)
         if not may_set_appointment(ticket, user):
+            if user is None:
+                raise Conflict(customer_refused_message(ticket))
             if ticket.state not in APPOINTMENT_STATES:
                 raise Conflict(
                     _("工单当前状态为“%(state)s”,技术员已到达或工单已结束,不能再改预约时间。")
@@ -821,7 +849,12 @@ def set_appointment(
             from_state=ticket.state,
             to_state=ticket.state,
             **event_note(reason),
-            data={"before": before, "after": _window_data(ticket), "requested_by": requested_by},
+            data={
+                "before": before,
+                "after": _window_data(ticket),
+                "requested_by": requested_by,
+                **({"by": "customer"} if user is None else {}),
+            },
         )
         sla_services.apply_appointment(ticket)
     return ticket

@@ -42,6 +42,7 @@ from tickets.forms import (
 )
 from tickets.models import (
     TRANSITION_LABELS,
+    Channel,
     ClockPause,
     FaultCode,
     Priority,
@@ -651,15 +652,19 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
         raise PermissionDenied(_("只有客服/调度和服务主任可以派工。"))
-    # Urgent calls first; then (§7-十八) calls left undispatched at the end of a day go first in the
-    # next day's queue; each part by deadline (one query each on the unassigned-by-deadline index).
+    # Urgent calls first; then the calls customers reported themselves (issue #17: nobody at the desk has
+    # spoken to them yet, so they are confirmed first); then (§7-十八) calls left undispatched at the end
+    # of a day go first in the next day's queue; each part by deadline (one query each on the
+    # unassigned-by-deadline index).
     board = RepairTicket.objects.visible_to(user).for_board()
     start_of_today = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
     normal = board.exclude(priority=Priority.URGENT)
+    by_desk = normal.exclude(channel=Channel.SELF)
     parts = (
         board.filter(priority=Priority.URGENT),
-        normal.filter(reported_at__lt=start_of_today),
-        normal.filter(reported_at__gte=start_of_today),
+        normal.filter(channel=Channel.SELF),
+        by_desk.filter(reported_at__lt=start_of_today),
+        by_desk.filter(reported_at__gte=start_of_today),
     )
     waiting: list[RepairTicket] = []
     for part in parts:
@@ -711,7 +716,13 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/dispatch_board.html",
-        {"rows": rows, "loads": loads, "more_waiting": more_waiting, "now": now},
+        {
+            "rows": rows,
+            "loads": loads,
+            "more_waiting": more_waiting,
+            "now": now,
+            "self_reported": board.filter(channel=Channel.SELF).count(),
+        },
     )
 
 

@@ -5,6 +5,7 @@ customer's ticket typed into the address bar answered 404."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 
@@ -17,15 +18,16 @@ from playwright.sync_api import Page, expect
 import notifications.services
 from accounts.models import Role
 from notifications.tasks import deliver
+from portal.models import ProductRegistration
 from portal.services import MAX_TRIES
-from surveys.models import AnsweredVia, Survey
+from surveys.models import AnsweredVia, Complaint, Survey
 from tests.accounts.factories import UserFactory
 from tests.browser.support import assert_no_horizontal_scroll, log_in
 from tests.customers.factories import CustomerFactory, UnitFactory
 from tests.surveys.factories import RecordingSms
 from tests.tickets.factories import ServiceReportFactory
-from tickets.models import RepairTicket, State
-from tickets.services import apply_transition, depart
+from tickets.models import RepairTicket, State, TicketEvent
+from tickets.services import CallDetails, apply_transition, depart, log_self_reported_call
 
 pytestmark = pytest.mark.browser
 
@@ -126,6 +128,8 @@ def test_report_follow_and_answer_on_a_phone(open_page, browser, live_server, sm
     log_in(desk, dispatcher.username)
     desk.goto(reverse("tickets:dispatch_board"))
     expect(desk.get_by_text(ticket.number)).to_be_visible()
+    expect(desk.get_by_test_id("self-reported-count")).to_contain_text("客户自助报修 1 张")
+    expect(desk.get_by_test_id("self-reported")).to_have_count(1)
 
     # 派工, 在途.
     ticket = apply_transition(
@@ -193,3 +197,129 @@ def test_another_customers_ticket_typed_into_the_address_bar_is_a_404(
     assert response.status == 404
     expect(page.get_by_text("漏水")).to_have_count(0)
     context.close()
+
+
+def test_a_unit_registered_without_scanning_with_an_invoice_photo_is_confirmed_by_staff(
+    open_page, live_server, sms, customer, people
+):
+    dispatcher, _technician = people
+    page = open_page(**PHONE_390)
+    sign_in(page, sms)
+
+    # No QR label at hand: the serial typed from the nameplate, the invoice photographed.
+    page.get_by_test_id("portal-register-link").tap()
+    page.get_by_label("序列号").fill("KFR35-0001")
+    page.get_by_label("购买日期").fill("2026-03-01")
+    page.get_by_label("购买地点").fill("苏宁易购南京东路店")
+    page.get_by_label("发票照片").set_input_files(
+        files=[{"name": "invoice.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}]
+    )
+    assert_no_horizontal_scroll(page)
+    page.get_by_role("button", name="提交登记").dblclick()  # a double tap: one registration
+    expect(page.get_by_test_id("portal-units")).to_contain_text("KFR35-0001")
+    page.goto("/p/register/")
+    expect(page.get_by_test_id("portal-registrations")).to_contain_text("待确认")
+    assert ProductRegistration.objects.filter(serial_number="KFR35-0001").count() == 1
+    registration = ProductRegistration.objects.get()
+
+    # The desk: the queue from the header's menu, the invoice photo beside it, confirmed with the date
+    # read on the invoice.
+    desk = open_page()
+    log_in(desk, dispatcher.username)
+    desk.get_by_test_id("nav-service").click()
+    desk.get_by_role("link", name="产品登记审核").click()
+    card = desk.get_by_test_id(f"registration-{registration.pk}")
+    expect(card).to_contain_text("苏宁易购南京东路店")
+    desk.wait_for_function(
+        "() => { const img = document.querySelector('[data-testid=registration-queue] img');"
+        " return img && img.complete && img.naturalWidth > 0; }"
+    )
+    card.get_by_label("发票上的购买日期").fill("2026-02-28")
+    card.get_by_role("button", name="确认", exact=True).click()
+    expect(desk.get_by_text("已确认 KFR35-0001 的登记")).to_be_visible()
+
+    # The customer's unit page: the confirmed date, from which the warranty counts.
+    page.goto("/p/u/KFR35-0001/")
+    expect(page.get_by_test_id("portal-unit-purchase-date")).to_have_text("2026-02-28")
+    expect(page.get_by_text("已确认")).to_be_visible()
+    assert str(customer.units.get().purchase_date) == "2026-02-28"
+
+
+def self_reported_ticket(customer) -> RepairTicket:
+    now = timezone.now()
+    return log_self_reported_call(
+        unit_id=customer.units.get().pk,
+        details=CallDetails(fault_category="", fault_description="开机后不制冷"),
+        visit_window=(now + datetime.timedelta(hours=3), now + datetime.timedelta(hours=6)),
+        photos=[],
+    )
+
+
+def test_the_customer_moves_the_visit_then_cancels_it_on_a_phone(open_page, sms, customer, people):
+    ticket = self_reported_ticket(customer)
+    page = open_page(**PHONE_390)
+    sign_in(page, sms)
+    page.goto(f"/p/t/{ticket.pk}/")
+
+    page.get_by_role("link", name="改约时间").tap()
+    choice = page.locator("input[name=window]").nth(2)
+    choice.check()
+    label = page.locator(f"label[for={choice.get_attribute('id')}]").inner_text()
+    assert_no_horizontal_scroll(page)
+    page.get_by_role("button", name="确认改约").dblclick()  # a double tap: one change
+    expect(page.get_by_text("上门时间已改为")).to_be_visible()
+    expect(page.get_by_test_id("portal-window")).to_be_visible()
+    moves = TicketEvent.objects.filter(ticket=ticket, action="set_appointment", data__by="customer")
+    assert moves.count() == 2  # the report's window and the one move
+    assert label.split()[0] in page.get_by_test_id("portal-window").inner_text()
+
+    # Cancel is one-way: the page asks again, with a reason.
+    page.get_by_role("link", name="取消报修").tap()
+    expect(page.get_by_test_id("portal-cancel-warning")).to_be_visible()
+    page.get_by_text("故障已自行排除").tap()
+    page.get_by_role("button", name="确认取消报修").tap()
+    expect(page.get_by_text("报修已取消")).to_be_visible()
+    expect(page.locator("[data-step=cancelled]")).to_be_visible()
+    expect(page.get_by_role("link", name="改约时间")).to_have_count(0)
+    assert RepairTicket.objects.get(pk=ticket.pk).state == State.CANCELLED
+
+
+def test_a_visit_dispatched_while_the_page_was_open_is_not_moved(open_page, sms, customer, people):
+    dispatcher, technician = people
+    ticket = self_reported_ticket(customer)
+    page = open_page(**PHONE_390)
+    sign_in(page, sms)
+    page.goto(f"/p/t/{ticket.pk}/reschedule/")
+    page.locator("input[name=window]").nth(1).check()
+    apply_transition(
+        ticket_id=ticket.pk, user=dispatcher, name="dispatch", expected_version=None, technician=technician
+    )
+    page.get_by_role("button", name="确认改约").tap()
+    expect(page.get_by_text("技术员已派出,不能再在网上改约或取消。如需更改,请致电服务中心。")).to_be_visible()
+    expect(page.get_by_test_id("portal-visit-locked")).to_be_visible()
+    # Only the report's own window (no earlier one) is the customer's: nothing was moved.
+    assert (
+        not TicketEvent.objects.filter(ticket=ticket, action="set_appointment", data__by="customer")
+        .exclude(data__before=None)
+        .exists()
+    )
+
+
+def test_a_complaint_from_the_phone_reaches_the_complaints_list(open_page, sms, customer, people):
+    ticket = self_reported_ticket(customer)
+    page = open_page(**PHONE_390)
+    sign_in(page, sms)
+    page.goto(f"/p/t/{ticket.pk}/")
+    page.get_by_test_id("portal-complaint-link").tap()
+    page.get_by_label("您遇到的问题").fill("约好的时间没人上门,电话也打不通")
+    assert_no_horizontal_scroll(page)
+    page.get_by_role("button", name="提交投诉").dblclick()
+    expect(page.get_by_text("投诉已受理")).to_be_visible()
+    complaint = Complaint.objects.get()
+    expect(page.get_by_test_id("portal-complaints")).to_contain_text(complaint.number)
+
+    supervisor = UserFactory(username="zhaomin", branch=customer.branch, roles=[Role.SUPERVISOR])
+    desk = open_page()
+    log_in(desk, supervisor.username)
+    desk.goto("/surveys/complaints/?state=open")
+    expect(desk.get_by_text(complaint.number)).to_be_visible()

@@ -426,9 +426,14 @@ PORTAL: dict[str, P] = {
     "portal:register": P(),
     # A unit's QR label: its owner's page; another customer is offered to register it (nothing shown).
     "portal:unit": P(objects={"serial": "portal_unit.serial_number"}, other=302),
+    # Moving or cancelling the visit: the form before dispatch; once a technician is on the way, back to
+    # the ticket's page with why (another customer's ticket: 404 either way).
+    "portal:reschedule": P(objects={"pk": "ticket_reported"}),
+    "portal:cancel": P(objects={"pk": "ticket_reported"}),
+    "portal:complaint": P(objects={"pk": "ticket_on_site"}),
 }
 # The tickets the signed-in customer owns (their phone is on each one's customer).
-PORTAL_TICKETS = ("ticket_on_site", "ticket_awaiting_acceptance", "survey_ticket")
+PORTAL_TICKETS = ("ticket_on_site", "ticket_awaiting_acceptance", "survey_ticket", "ticket_reported")
 
 
 def url_patterns(resolver=None, namespace=""):
