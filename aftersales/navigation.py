@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from portal.registrations import ROLES_DECIDING
+from customers.services import EDITORS
 
 D, T, S = Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR
 W, F, M, GM, A = Role.WAREHOUSE, Role.FINANCE, Role.MANAGER, Role.GENERAL_MANAGER, Role.ADMIN
@@ -67,8 +67,8 @@ AREAS = (
             Item(_("工单"), "tickets:list", lambda who: True, query="?state=open"),
             Item(_("进出登记簿"), "tickets:goods_register", _roles(D, S, W)),
             # The customer's channel (issue #17): registrations to confirm, QR labels to print.
-            Item(_("产品登记审核"), "portal:registrations", _roles(*ROLES_DECIDING)),
-            Item(_("打印二维码标签"), "portal:labels", _roles(*ROLES_DECIDING)),
+            Item(_("产品登记审核"), "portal:registrations", _roles(*EDITORS)),
+            Item(_("打印二维码标签"), "portal:labels", _roles(*EDITORS)),
             Item(_("到期合同"), "warranty:expiring_contracts", _roles(D, S, M)),
         ),
     ),
