@@ -141,3 +141,23 @@ def test_a_failed_send_is_retried_by_the_next_run(settings, quality_october, mon
         monkeypatch.undo()
         assert send_quality_report() is True
     assert len(mail.outbox) == 1
+
+
+def test_a_branch_supervisor_can_neither_see_nor_download_every_branchs_report(
+    client, persona, headquarters, branch_a, quality_october
+):
+    """The manufacturing report covers every branch: only users who see every branch may export it."""
+    for role in (Role.SUPERVISOR, Role.MANAGER):
+        client.force_login(persona(role, branch=branch_a))
+        page = client.get(reverse("reports:quality"), {"month": "2026-10"}).content.decode()
+        assert reverse("reports:quality_export", args=["xlsx"]) not in page, role
+        assert 'data-testid="quality-pdf"' not in page, role
+        for fmt in ("xlsx", "pdf"):
+            response = client.get(reverse("reports:quality_export", args=[fmt]), {"month": "2026-10"})
+            assert response.status_code == 403, (role, fmt)
+    # A supervisor at headquarters sees every branch, and gets both buttons and the file.
+    client.force_login(persona(Role.SUPERVISOR, branch=headquarters))
+    page = client.get(reverse("reports:quality"), {"month": "2026-10"}).content.decode()
+    assert 'data-testid="quality-xlsx"' in page and 'data-testid="quality-pdf"' in page
+    response = client.get(reverse("reports:quality_export", args=["xlsx"]), {"month": "2026-10"})
+    assert response.status_code == 200
