@@ -13,9 +13,16 @@ from openpyxl import load_workbook
 
 from accounts.models import Role
 from parts.models import Supplier, SupplierClaim
+from reports.kpis import Scope
+from reports.manufacturing import manufacturing_report
 from reports.models import QualityReportDelivery
+from reports.periods import Month
+from reports.quality import quality_report
 from reports.tasks import send_quality_report
+from tests.customers.factories import UnitFactory
 from tests.reports.factories import local
+from tests.reports.quality_data import ticket
+from tickets.models import FaultCode
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +168,23 @@ def test_a_branch_supervisor_can_neither_see_nor_download_every_branchs_report(
     assert 'data-testid="quality-xlsx"' in page and 'data-testid="quality-pdf"' in page
     response = client.get(reverse("reports:quality_export", args=["xlsx"]), {"month": "2026-10"})
     assert response.status_code == 200
+
+
+def test_the_workbooks_repeats_are_the_quality_pages_with_the_ticket_that_made_them_repeats(branch_a):
+    """A unit whose E2 leak was fixed on 1 October, then its E1 stop on 10 October, leaks (E2) again on
+    the 15th: a repeat of the leak 14 days on, not of the stop 5 days on (the same category, another
+    code). The page and the workbook count it once and name the same earlier ticket."""
+    unit = UnitFactory(owner__branch=branch_a)
+    leak = FaultCode.objects.create(product_model=unit.product_model, code="E2", symptom="漏水")
+    stop = FaultCode.objects.create(product_model=unit.product_model, code="E1", symptom="停机")
+    first = ticket(unit, code=leak, reported=local(2026, 9, 30, 9), completed=local(2026, 10, 1, 10))
+    ticket(unit, code=stop, reported=local(2026, 10, 9, 9), completed=local(2026, 10, 10, 10))
+    again = ticket(unit, code=leak, reported=local(2026, 10, 15, 10), completed=local(2026, 10, 15, 12))
+
+    summary = quality_report(Scope(Month(2026, 10))).summary
+    assert (summary.repeats_30, summary.repeats_90) == (1, 1)
+    repeats = manufacturing_report(Month(2026, 10)).repeats
+    assert [(line.number, line.previous, line.days) for line in repeats] == [
+        (again.number, first.number, 14)
+    ]
+
