@@ -334,22 +334,39 @@ def filename(month: Month, ext: str) -> str:
     return f"quality-{month}.{ext}"
 
 
+# A run that claimed the month and never marked it sent (its worker died) leaves it to a run after this.
+CLAIM_TIMEOUT = datetime.timedelta(hours=1)
+
+
+def _claim(month: Month) -> datetime.datetime | None:
+    """Claim the month's delivery in a transaction of its own (committed before the slow work): the
+    time of the claim, or None when it was sent already or another run holds a fresh claim. The
+    conditional UPDATE is the lock: a second run waits for the first's commit, then finds it claimed."""
+    now = timezone.now()
+    with transaction.atomic():
+        QualityReportDelivery.objects.get_or_create(month=month.first_day)
+        claimed = (
+            QualityReportDelivery.objects.filter(month=month.first_day, sent_at__isnull=True)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+            .update(claimed_at=now)
+        )
+    return now if claimed else None
+
+
 def send_quality_report(month: Month) -> bool:
-    """E-mail the month's report (xlsx and PDF attached) to QUALITY_REPORT_RECIPIENTS, once: the
-    delivery row is claimed under a row lock and marked sent in the same transaction, so a failed send
-    leaves it unsent for the next run and a second run finds it sent. False: nothing was sent."""
+    """E-mail the month's report (xlsx and PDF attached) to QUALITY_REPORT_RECIPIENTS, once: claim the
+    month and commit, then build and send outside any transaction (no row lock or snapshot held for the
+    seconds the report takes), then mark it sent. Safe to run twice: a second run finds the month
+    claimed or sent and sends nothing; a failed send gives the claim back for the next run. False:
+    nothing was sent by this run."""
     recipients = list(settings.QUALITY_REPORT_RECIPIENTS)
     if not recipients:
         return False
-    with transaction.atomic():
-        QualityReportDelivery.objects.get_or_create(month=month.first_day)
-        delivery = (
-            QualityReportDelivery.objects.select_for_update(skip_locked=True)
-            .filter(month=month.first_day, sent_at__isnull=True)
-            .first()
-        )
-        if delivery is None:
-            return False
+    claimed_at = _claim(month)
+    if claimed_at is None:
+        return False
+    mine = QualityReportDelivery.objects.filter(month=month.first_day, claimed_at=claimed_at)
+    try:
         report = manufacturing_report(month)
         message = EmailMessage(
             subject=_("%(company)s 月度质量报告 %(month)s")
@@ -365,7 +382,8 @@ def send_quality_report(month: Month) -> bool:
         )
         message.attach(filename(month, "pdf"), pdf(report), "application/pdf")
         message.send()
-        delivery.sent_at = timezone.now()
-        delivery.recipients = ", ".join(recipients)
-        delivery.save(update_fields=["sent_at", "recipients"])
+    except BaseException:
+        mine.filter(sent_at__isnull=True).update(claimed_at=None)
+        raise
+    mine.update(sent_at=timezone.now(), recipients=", ".join(recipients))
     return True

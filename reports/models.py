@@ -141,9 +141,11 @@ class SummarisedQualityMonth(models.Model):
 
 class QualityReportDelivery(models.Model):
     """The monthly quality report e-mailed to manufacturing (reports.manufacturing.send_quality_report):
-    the row claims the month, so a second run of the task (or two workers at once) sends nothing."""
+    a run claims the month (`claimed_at`, committed before the report is built), so a second run of the
+    task, or two workers at once, sends nothing while the first is at work or once it has sent."""
 
     month = models.DateField(_("月份"), unique=True)  # its first day
+    claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     recipients = models.TextField(_("收件人"), blank=True)
 

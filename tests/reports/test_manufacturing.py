@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import io
+import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMessage
+from django.db import connection, connections
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -184,7 +188,50 @@ def test_the_workbooks_repeats_are_the_quality_pages_with_the_ticket_that_made_t
     summary = quality_report(Scope(Month(2026, 10))).summary
     assert (summary.repeats_30, summary.repeats_90) == (1, 1)
     repeats = manufacturing_report(Month(2026, 10)).repeats
-    assert [(line.number, line.previous, line.days) for line in repeats] == [
-        (again.number, first.number, 14)
-    ]
+    assert [(line.number, line.previous, line.days) for line in repeats] == [(again.number, first.number, 14)]
 
+
+@pytest.mark.django_db(transaction=True)
+def test_the_month_is_claimed_and_committed_before_the_report_is_built_and_sent(
+    settings, quality_october, monkeypatch
+):
+    """While a run sends (the report built, the SMTP server slow), the month is already claimed for
+    everyone: a second worker returns at once instead of waiting on the first's transaction, and
+    nothing is held open meanwhile."""
+    settings.QUALITY_REPORT_RECIPIENTS = ["qa@factory.example.cn"]
+    send, seen = EmailMessage.send, {}
+
+    def other_worker():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+            seen["claimed"] = QualityReportDelivery.objects.filter(claimed_at__isnull=False).exists()
+            seen["second run"] = send_quality_report()
+        except Exception as exc:  # noqa: BLE001 - what the test inspects
+            seen["second run"] = exc
+        finally:
+            connections.close_all()
+
+    def slow_send(message, *args, **kwargs):
+        worker = threading.Thread(target=other_worker)
+        worker.start()
+        worker.join(timeout=20)
+        return send(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMessage, "send", slow_send)
+    with time_machine.travel(local(2026, 11, 1, 7, 30), tick=False):
+        assert send_quality_report() is True
+    assert seen == {"claimed": True, "second run": False}
+    assert len(mail.outbox) == 1
+    assert QualityReportDelivery.objects.get().sent_at is not None
+
+
+def test_a_claim_left_by_a_worker_that_died_is_taken_over_an_hour_later(settings, quality_october):
+    settings.QUALITY_REPORT_RECIPIENTS = ["qa@factory.example.cn"]
+    QualityReportDelivery.objects.create(month=datetime.date(2026, 10, 1), claimed_at=local(2026, 11, 1, 7))
+    with time_machine.travel(local(2026, 11, 1, 7, 30), tick=False):
+        assert send_quality_report() is False  # the claim may still be at work
+    with time_machine.travel(local(2026, 11, 1, 8, 30), tick=False):
+        assert send_quality_report() is True
+        assert send_quality_report() is False
+    assert len(mail.outbox) == 1
