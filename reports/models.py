@@ -46,6 +46,9 @@ class KpiMonth(models.Model):
     surveys = _count()
     satisfied_answers = _count()
     finished = _count()
+    # Jobs completed as a helper (reports.kpis); a database default too, so that a summary written by
+    # code from before this column (a worker not yet restarted) still inserts.
+    helped = models.PositiveIntegerField(default=0, db_default=0)
     complaints = _count()
     warranty_hours = _amount()
     warranty_fees_waived = _amount()
