@@ -193,7 +193,7 @@ def test_the_workbooks_repeats_are_the_quality_pages_with_the_ticket_that_made_t
 
 @pytest.mark.django_db(transaction=True)
 def test_the_month_is_claimed_and_committed_before_the_report_is_built_and_sent(
-    settings, quality_october, monkeypatch
+    postgres, reference_data, settings, quality_october, monkeypatch
 ):
     """While a run sends (the report built, the SMTP server slow), the month is already claimed for
     everyone: a second worker returns at once instead of waiting on the first's transaction, and
