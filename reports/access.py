@@ -27,6 +27,12 @@ def may_export_monthly(user) -> bool:
     return user.is_active and (user.is_superuser or user.has_role(*MONTHLY_ROLES))
 
 
+def may_export_manufacturing(user) -> bool:
+    """The monthly quality report for manufacturing covers every branch (reports.manufacturing): only
+    those who read the dashboard and see every branch (headquarters, superusers) may download it."""
+    return may_view_dashboard(user) and user.sees_all_branches
+
+
 def may_view_branch_daily(user) -> bool:
     return user.is_active and (user.is_superuser or user.has_role(*BRANCH_DAILY_ROLES))
 
@@ -46,6 +52,10 @@ def require_dashboard(user) -> None:
 
 def require_monthly(user) -> None:
     require(may_export_monthly(user), _("只有系统管理员、经理和总经理可以导出月度满意度报告。"))
+
+
+def require_manufacturing(user) -> None:
+    require(may_export_manufacturing(user), _("月度质量报告覆盖全部网点,只有总部人员可以下载。"))
 
 
 def require_branch_daily(user) -> None:

@@ -19,6 +19,12 @@ Definitions (shown on the dashboard and in the monthly report):
   surveys answered in the month;
 - service-caused complaint rate: complaints received in the month with `service_at_fault`, out of the
   services finished in the month (tickets whose visit or factory repair was completed in the month);
+- jobs attended as a helper (协助完工, two-person jobs, seed §1-3.3): the tickets completed in the month
+  on which the technician was sent along with the lead (`tickets.TicketHelper`). A ticket's own figures
+  (volume, timeliness, satisfaction, complaints, warranty cost, finished) stay with its lead, who signs
+  the report and answers for the job, so a department's totals count every job once; the helper's row
+  shows the job as attended (`attended` = finished as lead + helped). A branch's `helped` is the number
+  of helper visits, never added to its finished jobs;
 - warranty cost: what warranty service cost the company in the month — the labour hours of the service
   reports signed in the month on category C (free) tickets, valued at `WARRANTY_LABOUR_RATE` yuan per
   hour, plus any fee entered on those reports (waived), plus the cost price of the parts consumed in the
@@ -49,7 +55,14 @@ from reports.models import AMOUNT_FIELDS, KpiMonth, SummarisedMonth
 from reports.periods import REPORT_ZONE, Month
 from surveys.models import Complaint, Survey
 from surveys.scoring import QUESTION_FIELDS, SATISFIED_LEVELS, Tally
-from tickets.models import Milestone, RepairTicket, ServiceCategory, ServiceReport, TicketDeadline
+from tickets.models import (
+    Milestone,
+    RepairTicket,
+    ServiceCategory,
+    ServiceReport,
+    TicketDeadline,
+    TicketHelper,
+)
 
 CATEGORIES = tuple(ServiceCategory.values)
 TREND_MONTHS = 12
@@ -120,6 +133,7 @@ class KpiRow:
     satisfaction_tally: Tally = field(default_factory=Tally)
     surveys: int = 0
     finished: int = 0
+    helped: int = 0  # jobs completed as a helper on a two-person job (not in `finished`)
     complaints: int = 0
     warranty_hours: Decimal = Decimal(0)
     warranty_fees_waived: Decimal = Decimal(0)
@@ -148,6 +162,11 @@ class KpiRow:
         return self.satisfaction_tally.percent
 
     @property
+    def attended(self) -> int:
+        """A technician's jobs completed in the month, as the lead or as a helper."""
+        return self.finished + self.helped
+
+    @property
     def complaint_rate(self) -> Decimal | None:
         return percent(self.complaints, self.finished)
 
@@ -172,6 +191,7 @@ class KpiRow:
         self.satisfaction_tally += other.satisfaction_tally
         self.surveys += other.surveys
         self.finished += other.finished
+        self.helped += other.helped
         self.complaints += other.complaints
         self.warranty_hours += other.warranty_hours
         self.warranty_fees_waived += other.warranty_fees_waived
@@ -193,6 +213,10 @@ def _fill_volume(row: KpiRow, data: dict) -> None:
 
 def _fill_finished(row: KpiRow, data: dict) -> None:
     row.finished += data["finished"]
+
+
+def _fill_helped(row: KpiRow, data: dict) -> None:
+    row.helped += data["helped"]
 
 
 def _fill_timeliness(row: KpiRow, data: dict) -> None:
@@ -269,6 +293,16 @@ MEASURES = (
         lambda: {"finished": Count("*")},
         _fill_finished,
         branch_path="branch",
+    ),
+    Measure(
+        # The helpers of two-person jobs, in the month their ticket was completed (the lead's is
+        # `finished` above); the row's own technician is the helper.
+        TicketHelper.objects.all,
+        "ticket__completed_at",
+        "ticket__",
+        lambda: {"helped": Count("pk")},
+        _fill_helped,
+        paths={"technician": ""},
     ),
     Measure(
         lambda: TicketDeadline.objects.filter(milestone=Milestone.ARRIVAL),
@@ -479,7 +513,15 @@ def trend(
 # --- the stored months ----------------------------------------------------------------------------------
 
 # KpiRow attributes stored under their own name (the volume and the satisfied answers are spelt out).
-_PLAIN_FIELDS = ("arrivals", "arrivals_in_time", "surveys", "finished", "complaints", *AMOUNT_FIELDS)
+_PLAIN_FIELDS = (
+    "arrivals",
+    "arrivals_in_time",
+    "surveys",
+    "finished",
+    "helped",
+    "complaints",
+    *AMOUNT_FIELDS,
+)
 STORED_FIELDS = (
     *(f"volume_{category.lower()}" for category in CATEGORIES),
     "satisfied_answers",

@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Min, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,16 +30,19 @@ from reports.metrics import percent
 from reports.models import QualityReportDelivery
 from reports.periods import Month
 from reports.quality import (
+    REPEAT_WINDOWS,
     QualityReport,
-    _month_cells,
-    _same_fault_before,
+    earlier_same_fault,
+    month_cells,
     quality_report,
+    repeat_within,
     summarised_months,
 )
 from tickets.documents import render_pdf
 from tickets.models import FaultCause, FaultCode, RepairTicket, State
 
 TREND_MONTHS = 3
+REPEAT_DAYS = max(REPEAT_WINDOWS)  # the sheet lists every repeat the page counts within 90 days
 
 
 @dataclass
@@ -89,12 +92,18 @@ class ManufacturingReport:
         return self.quality.scope.month
 
 
-def _code_trend(scope: Scope) -> tuple[list[Month], dict[object, list[int]]]:
+def _code_trend(report: QualityReport) -> tuple[list[Month], dict[object, list[int]]]:
+    """Failures per fault code over the last TREND_MONTHS months: the report's month as the page counted
+    it, the months before it counted here (stored, and live after their watermark)."""
+    scope = report.scope
     months = [scope.month.minus(offset) for offset in reversed(range(TREND_MONTHS))]
-    summarised = summarised_months(months)
     trend: dict[object, list[int]] = {}
-    for index, month in enumerate(months):
-        for key, row in _month_cells(Scope(month, scope.branch), summarised):
+    for row in report.by_fault_code:
+        trend.setdefault(row.key, [0] * TREND_MONTHS)[-1] += row.failures
+    summarised = summarised_months(months[:-1])
+    calendars: dict = {}
+    for index, month in enumerate(months[:-1]):
+        for key, row in month_cells(Scope(month, scope.branch), summarised, calendars):
             trend.setdefault(key[3], [0] * TREND_MONTHS)[index] += row.failures
     return months, trend
 
@@ -128,18 +137,15 @@ def _suppliers(report: QualityReport, scope: Scope) -> list[SupplierLine]:
 
 
 def _repeats(scope: Scope) -> list[RepeatLine]:
-    """The month's tickets on a unit with the same fault completed within 90 days before (one query)."""
+    """The month's repeat repairs within 90 days (the page's 90天返修), each with the latest ticket of
+    the same unit and fault before it (one query)."""
     start, end = scope.month.bounds
-    previous = RepairTicket.objects.filter(
-        unit=OuterRef("unit"),
-        fault_category=OuterRef("fault_category"),
-        completed_at__lt=OuterRef("reported_at"),
-        completed_at__gte=OuterRef("reported_at") - datetime.timedelta(days=90),
-    ).order_by("-completed_at")
+    # The latest of the tickets that make it a repeat: the quality page's own definition.
+    previous = earlier_same_fault(REPEAT_DAYS).order_by("-completed_at", "-pk")
     tickets = (
         RepairTicket.objects.exclude(state=State.CANCELLED)
         .filter(reported_at__gte=start, reported_at__lt=end)
-        .filter(_same_fault_before(90))
+        .filter(repeat_within(REPEAT_DAYS))
         .annotate(
             previous_number=Subquery(previous.values("number")[:1]),
             previous_completed=Subquery(previous.values("completed_at")[:1]),
@@ -195,7 +201,7 @@ def manufacturing_report(month: Month) -> ManufacturingReport:
     """The month's report over every branch (manufacturing looks at the product, not the branch)."""
     scope = Scope(month)
     report = quality_report(scope)
-    months, trend = _code_trend(scope)
+    months, trend = _code_trend(report)
     return ManufacturingReport(
         quality=report,
         code_trend=trend,
@@ -328,22 +334,39 @@ def filename(month: Month, ext: str) -> str:
     return f"quality-{month}.{ext}"
 
 
+# A run that claimed the month and never marked it sent (its worker died) leaves it to a run after this.
+CLAIM_TIMEOUT = datetime.timedelta(hours=1)
+
+
+def _claim(month: Month) -> datetime.datetime | None:
+    """Claim the month's delivery in a transaction of its own (committed before the slow work): the
+    time of the claim, or None when it was sent already or another run holds a fresh claim. The
+    conditional UPDATE is the lock: a second run waits for the first's commit, then finds it claimed."""
+    now = timezone.now()
+    with transaction.atomic():
+        QualityReportDelivery.objects.get_or_create(month=month.first_day)
+        claimed = (
+            QualityReportDelivery.objects.filter(month=month.first_day, sent_at__isnull=True)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+            .update(claimed_at=now)
+        )
+    return now if claimed else None
+
+
 def send_quality_report(month: Month) -> bool:
-    """E-mail the month's report (xlsx and PDF attached) to QUALITY_REPORT_RECIPIENTS, once: the
-    delivery row is claimed under a row lock and marked sent in the same transaction, so a failed send
-    leaves it unsent for the next run and a second run finds it sent. False: nothing was sent."""
+    """E-mail the month's report (xlsx and PDF attached) to QUALITY_REPORT_RECIPIENTS, once: claim the
+    month and commit, then build and send outside any transaction (no row lock or snapshot held for the
+    seconds the report takes), then mark it sent. Safe to run twice: a second run finds the month
+    claimed or sent and sends nothing; a failed send gives the claim back for the next run. False:
+    nothing was sent by this run."""
     recipients = list(settings.QUALITY_REPORT_RECIPIENTS)
     if not recipients:
         return False
-    with transaction.atomic():
-        QualityReportDelivery.objects.get_or_create(month=month.first_day)
-        delivery = (
-            QualityReportDelivery.objects.select_for_update(skip_locked=True)
-            .filter(month=month.first_day, sent_at__isnull=True)
-            .first()
-        )
-        if delivery is None:
-            return False
+    claimed_at = _claim(month)
+    if claimed_at is None:
+        return False
+    mine = QualityReportDelivery.objects.filter(month=month.first_day, claimed_at=claimed_at)
+    try:
         report = manufacturing_report(month)
         message = EmailMessage(
             subject=_("%(company)s 月度质量报告 %(month)s")
@@ -359,7 +382,8 @@ def send_quality_report(month: Month) -> bool:
         )
         message.attach(filename(month, "pdf"), pdf(report), "application/pdf")
         message.send()
-        delivery.sent_at = timezone.now()
-        delivery.recipients = ", ".join(recipients)
-        delivery.save(update_fields=["sent_at", "recipients"])
+    except BaseException:
+        mine.filter(sent_at__isnull=True).update(claimed_at=None)
+        raise
+    mine.update(sent_at=timezone.now(), recipients=", ".join(recipients))
     return True

@@ -46,6 +46,9 @@ class KpiMonth(models.Model):
     surveys = _count()
     satisfied_answers = _count()
     finished = _count()
+    # Jobs completed as a helper (reports.kpis); a database default too, so that a summary written by
+    # code from before this column (a worker not yet restarted) still inserts.
+    helped = models.PositiveIntegerField(default=0, db_default=0)
     complaints = _count()
     warranty_hours = _amount()
     warranty_fees_waived = _amount()
@@ -141,9 +144,11 @@ class SummarisedQualityMonth(models.Model):
 
 class QualityReportDelivery(models.Model):
     """The monthly quality report e-mailed to manufacturing (reports.manufacturing.send_quality_report):
-    the row claims the month, so a second run of the task (or two workers at once) sends nothing."""
+    a run claims the month (`claimed_at`, committed before the report is built), so a second run of the
+    task, or two workers at once, sends nothing while the first is at work or once it has sent."""
 
     month = models.DateField(_("月份"), unique=True)  # its first day
+    claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     recipients = models.TextField(_("收件人"), blank=True)
 

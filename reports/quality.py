@@ -106,9 +106,12 @@ class QualityRow:
 # --- counting the raw rows ------------------------------------------------------------------------------
 
 
-def _same_fault_before(days: int) -> Exists:
-    """Another ticket of the same unit and fault completed within `days` before this one was reported."""
-    return Exists(
+def earlier_same_fault(days: int) -> QuerySet:
+    """The tickets that make the outer ticket (`OuterRef`) a repeat repair: of the same unit and fault —
+    the same fault code when both have one, else the same fault category — completed within `days`
+    before it was reported. The one definition of a repeat: the page counts the tickets that have one
+    (`repeat_within`), the manufacturing report names the latest of them."""
+    return (
         RepairTicket.objects.filter(
             unit=OuterRef("unit"),
             fault_category=OuterRef("fault_category"),
@@ -122,6 +125,11 @@ def _same_fault_before(days: int) -> Exists:
             | Q(fault_code=OuterRef("fault_code"))
         )
     )
+
+
+def repeat_within(days: int) -> Exists:
+    """Whether a ticket is a repeat repair within `days` (see earlier_same_fault)."""
+    return Exists(earlier_same_fault(days))
 
 
 def _tickets() -> QuerySet:
@@ -146,7 +154,7 @@ def count_cells(
         .annotate(
             reported=Count("pk"),
             failures=Count("pk", filter=Q(fault_cause=FaultCause.QUALITY)),
-            **{f"repeats_{days}": Count("pk", filter=_same_fault_before(days)) for days in REPEAT_WINDOWS},
+            **{f"repeats_{days}": Count("pk", filter=repeat_within(days)) for days in REPEAT_WINDOWS},
         )
         .order_by()
     )
@@ -251,7 +259,7 @@ class QualityReport:
     months: list[QualityRow]
 
 
-def _month_cells(
+def month_cells(
     scope: Scope, summarised: dict[Month, datetime.datetime], calendars: dict | None = None
 ) -> list[tuple[tuple, QualityRow]]:
     """The scope month's cells: stored (if summarised) plus live after the watermark."""
@@ -358,17 +366,22 @@ def by_supplier(parts: list[PartRow]) -> list[PartRow]:
 def trend(
     scope: Scope,
     summarised: dict[Month, datetime.datetime],
+    cells: list[tuple[tuple, QualityRow]],
     months: int = TREND_MONTHS,
     calendars: dict | None = None,
 ) -> list[QualityRow]:
-    """The 12 months up to the scope's, oldest first: one query over the stored months, live over the rest."""
+    """The 12 months up to the scope's, oldest first. The scope's month is the sum of its `cells`, which
+    the page has counted already (month_cells); the others are one query over the stored months and a
+    live count of what is not stored (the month after a month never summarised, or the current month's
+    last hour when an earlier month is shown)."""
     first = scope.month.minus(months - 1)
     by_month: dict[Month, QualityRow] = {}
     for offset in range(months):
         month = first.minus(-offset)
         label = f"{month.year}-{month.month:02d}" if offset == 0 or month.month == 1 else f"{month.month:02d}"
         by_month[month] = QualityRow(key=month, name=label, filters={"month": str(month)})
-    stored = [month for month in by_month if month in summarised]
+    others = [month for month in by_month if month != scope.month]
+    stored = [month for month in others if month in summarised]
     if stored:
         grouped = (
             _stored_cells(stored, scope.branch)
@@ -379,10 +392,12 @@ def trend(
         for data in grouped:
             row = by_month[Month(data["month"].year, data["month"].month)]
             row.add(QualityRow(repair_hours=data["repair_hours"], **{n: data[n] for n in COUNT_FIELDS}))
-    for month in by_month:
+    for month in others:
         windows = _live_windows([month], summarised)
         for cell in count_cells(windows, scope.branch, calendars).values():
             by_month[month].add(cell)
+    for _key, row in cells:
+        by_month[scope.month].add(row)
     return list(by_month.values())
 
 
@@ -395,12 +410,12 @@ def quality_report(scope: Scope) -> QualityReport:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         summarised = summarised_months(scope.month.minus(offset) for offset in range(TREND_MONTHS))
         calendars: dict = {}  # the branches' working calendars, built once for the whole page
-        cells = _month_cells(scope, summarised, calendars)
+        cells = month_cells(scope, summarised, calendars)
         models = _names(ProductModel, {key[1] for key, _row in cells})
         codes = _names(FaultCode, {key[3] for key, _row in cells if key[3]})
         units_by_model, units_by_batch = _units_in_field(scope.branch)
         parts = parts_replaced(scope)
-        months = trend(scope, summarised, calendars=calendars)
+        months = trend(scope, summarised, cells, calendars=calendars)
     month = {"month": str(scope.month)}
     by_model = _group(
         cells,

@@ -74,6 +74,7 @@ def quality(request: HttpRequest) -> HttpResponse:
         "scope_label": _branch_label(scope.branch),
         "charts": quality_charts(report),
         "list_url": reverse("tickets:list"),
+        "may_export": access.may_export_manufacturing(request.user),
     }
     return render(request, "reports/quality.html", context, status=filter_status(form))
 
@@ -81,8 +82,9 @@ def quality(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def quality_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The monthly quality report for manufacturing (reports.manufacturing), every branch, one click."""
-    access.require_dashboard(request.user)
+    """The monthly quality report for manufacturing (reports.manufacturing), every branch, one click:
+    headquarters' only (a branch's supervisor would otherwise read every other branch's tickets)."""
+    access.require_manufacturing(request.user)
     form = MonthForm(request.GET, user=request.user, default_month=Month.previous(timezone.localdate()))
     if form.errors:
         return bad_filter_response(form)

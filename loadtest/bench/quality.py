@@ -27,9 +27,9 @@ from customers.models import ProductModel
 from loadtest.bench.reports import _bench_month, _newest
 from reports import manufacturing
 from reports.kpis import Scope
-from reports.models import SummarisedQualityMonth
+from reports.models import FieldUnits, SummarisedQualityMonth
 from reports.periods import Month
-from reports.quality import TREND_MONTHS, count_field_units, quality_report, summarise
+from reports.quality import TREND_MONTHS, count_field_units, quality_report, summarise, summarised_months
 from tickets.models import FaultCode
 
 RUNS = 7
@@ -55,6 +55,31 @@ def run(*, month: Month | None, runs: int, log: Callable[[str], None]) -> None:
     report = manufacturing.manufacturing_report(month)
     size = len(manufacturing.workbook(report, company="bench"))
     log(f"manufacturing workbook {month}: {time.monotonic() - started:.2f} s, {size:,} bytes")
+
+
+def prepare_page(log: Callable[[str], None]) -> None:
+    """The quality page as its users meet it, for `--part pages`: the hourly task has run
+    (reports.tasks.summarise_quality_months), so the trend's past months are stored, the current month
+    is stored up to an hour before the newest ticket (the last hour is counted live, as between two
+    runs of the task) and the units in the field are counted. What is stored already is kept, so
+    every run measures the same state. The tickets are left as seeded (no fault codes: bench_quality
+    adds those by rewriting a third of the tickets)."""
+    started = time.monotonic()
+    current = Month.of(timezone.localdate())
+    past = [current.minus(offset) for offset in range(1, TREND_MONTHS)]
+    stored = summarised_months(past)
+    for month in past:
+        if month not in stored:
+            summarise(month)
+    through = max(min(_newest(), timezone.now()) - datetime.timedelta(hours=1), current.start)
+    if through > current.start:
+        summarise(current, now=through)
+    if not FieldUnits.objects.exists():
+        count_field_units()
+    log(
+        f"Quality page: {TREND_MONTHS - 1 - len(stored)} past months summarised, {current} stored up to "
+        f"{timezone.localtime(through):%Y-%m-%d %H:%M}, in {time.monotonic() - started:.1f} s."
+    )
 
 
 def _seed(log: Callable[[str], None]) -> None:

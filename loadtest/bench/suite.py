@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.core.management import call_command
 from django.db import connection
 
-from loadtest.bench import clocks, http, pages, reports, seed
+from loadtest.bench import clocks, http, pages, quality, reports, seed
 
 PARTS = ("pages", "sweep", "rules", "reports", "http")
 
@@ -95,6 +95,8 @@ def _pages(
     warn: Callable[[str], None],
 ) -> None:
     personas = pages.choose_personas()
+    if only in "quality page (this month)":
+        quality.prepare_page(log)
     log(
         f"Measuring as {personas.dispatcher.username} (dispatcher, {personas.branch.code}) and "
         f"{personas.technician.username} (technician, {personas.technician_jobs} active jobs): "

@@ -1,13 +1,16 @@
 """KPI numbers against hand-computed values on the fixed October data set (tests/reports/factories.py)."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from reports.kpis import (
     BRANCH,
     MEASURES,
@@ -27,6 +30,7 @@ from reports.tasks import summarise_months
 from tests.concurrency import race
 from tests.reports.factories import arrival, local, survey
 from tests.tickets.factories import TicketFactory
+from tickets.models import TicketHelper
 
 pytestmark = pytest.mark.django_db
 OCTOBER, NOVEMBER = Month(2026, 10), Month(2026, 11)
@@ -294,3 +298,48 @@ def test_the_dashboard_reads_one_snapshot_while_the_month_is_stored_again(
 
     monkeypatch.setattr(reports.kpis, "kpi_tables", tables_after_the_task_ran)
     assert _everything(dashboard(Scope(OCTOBER))) == counted
+
+
+@pytest.fixture
+def helpers(october):
+    """Two-person jobs: 陈二 went along on 刘一's t1 (completed 31 October 23:50) and t2 (completed in
+    November); 刘一 on 陈二's t3 (completed 7 October)."""
+    liu, chen, _zhao = october["technicians"]
+    t1, t2, t3, _t4, _t5 = october["tickets"]
+    TicketHelper.objects.create(ticket=t1, technician=chen)
+    TicketHelper.objects.create(ticket=t2, technician=chen)
+    TicketHelper.objects.create(ticket=t3, technician=liu)
+    return october
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["counted live", "stored month"])
+def test_a_helper_counts_the_job_as_attended_and_the_totals_count_it_once(helpers, stored):
+    if stored:
+        summarise(OCTOBER)
+        summarise(NOVEMBER)
+    rows = by_name(kpi_table(Scope(OCTOBER), TECHNICIAN))
+    liu, chen, zhao = rows["刘一"], rows["陈二"], rows["赵三"]
+    # (finished as lead, helped, attended); the lead keeps the ticket's own figures.
+    assert (liu.finished, liu.helped, liu.attended) == (1, 1, 2)  # t1; helped on t3
+    assert (chen.finished, chen.helped, chen.attended) == (2, 1, 3)  # t3, t4; helped on t1 (t2: November)
+    assert (zhao.finished, zhao.helped, zhao.attended) == (1, 0, 1)
+    assert (liu.complaint_rate, chen.complaint_rate, chen.warranty_hours) == (
+        Decimal("0.0"),
+        Decimal("50.0"),
+        Decimal("2.5"),
+    )
+    board = dashboard(Scope(OCTOBER))
+    assert (board.summary.finished, board.summary.helped, board.summary.reported) == (4, 2, 4)
+    assert [row.helped for row in board.months][-1] == 2
+    assert by_name(kpi_table(Scope(NOVEMBER), TECHNICIAN))["陈二"].helped == 1
+
+
+def test_the_dashboard_shows_what_each_technician_attended(client, helpers, persona, branch_a):
+    client.force_login(persona(Role.SUPERVISOR, branch=branch_a))
+    page = client.get(reverse("reports:dashboard"), {"month": "2026-10"}).content.decode()
+    technicians = page[page.index('data-testid="kpi-table-technician"') :]
+    technicians = technicians[: technicians.index("</table>")]
+    chen = technicians[technicians.index("陈二") :]
+    assert re.search(r'data-testid="attended">3 <span class="text-muted small">\(含协助 1\)', chen)
+    branches = page[page.index('data-testid="kpi-table-branch"') :]
+    assert re.search(r'data-testid="attended">3</td>', branches[: branches.index("</table>")])

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import datetime
 import io
+import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMessage
+from django.db import connection, connections
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import Role
 from parts.models import Supplier, SupplierClaim
+from reports.kpis import Scope
+from reports.manufacturing import manufacturing_report
 from reports.models import QualityReportDelivery
+from reports.periods import Month
+from reports.quality import quality_report
 from reports.tasks import send_quality_report
+from tests.customers.factories import UnitFactory
 from tests.reports.factories import local
+from tests.reports.quality_data import ticket
+from tickets.models import FaultCode
 
 pytestmark = pytest.mark.django_db
 
@@ -140,4 +151,87 @@ def test_a_failed_send_is_retried_by_the_next_run(settings, quality_october, mon
             send_quality_report()
         monkeypatch.undo()
         assert send_quality_report() is True
+    assert len(mail.outbox) == 1
+
+
+def test_a_branch_supervisor_can_neither_see_nor_download_every_branchs_report(
+    client, persona, headquarters, branch_a, quality_october
+):
+    """The manufacturing report covers every branch: only users who see every branch may export it."""
+    for role in (Role.SUPERVISOR, Role.MANAGER):
+        client.force_login(persona(role, branch=branch_a))
+        page = client.get(reverse("reports:quality"), {"month": "2026-10"}).content.decode()
+        assert reverse("reports:quality_export", args=["xlsx"]) not in page, role
+        assert 'data-testid="quality-pdf"' not in page, role
+        for fmt in ("xlsx", "pdf"):
+            response = client.get(reverse("reports:quality_export", args=[fmt]), {"month": "2026-10"})
+            assert response.status_code == 403, (role, fmt)
+    # A supervisor at headquarters sees every branch, and gets both buttons and the file.
+    client.force_login(persona(Role.SUPERVISOR, branch=headquarters))
+    page = client.get(reverse("reports:quality"), {"month": "2026-10"}).content.decode()
+    assert 'data-testid="quality-xlsx"' in page and 'data-testid="quality-pdf"' in page
+    response = client.get(reverse("reports:quality_export", args=["xlsx"]), {"month": "2026-10"})
+    assert response.status_code == 200
+
+
+def test_the_workbooks_repeats_are_the_quality_pages_with_the_ticket_that_made_them_repeats(branch_a):
+    """A unit whose E2 leak was fixed on 1 October, then its E1 stop on 10 October, leaks (E2) again on
+    the 15th: a repeat of the leak 14 days on, not of the stop 5 days on (the same category, another
+    code). The page and the workbook count it once and name the same earlier ticket."""
+    unit = UnitFactory(owner__branch=branch_a)
+    leak = FaultCode.objects.create(product_model=unit.product_model, code="E2", symptom="漏水")
+    stop = FaultCode.objects.create(product_model=unit.product_model, code="E1", symptom="停机")
+    first = ticket(unit, code=leak, reported=local(2026, 9, 30, 9), completed=local(2026, 10, 1, 10))
+    ticket(unit, code=stop, reported=local(2026, 10, 9, 9), completed=local(2026, 10, 10, 10))
+    again = ticket(unit, code=leak, reported=local(2026, 10, 15, 10), completed=local(2026, 10, 15, 12))
+
+    summary = quality_report(Scope(Month(2026, 10))).summary
+    assert (summary.repeats_30, summary.repeats_90) == (1, 1)
+    repeats = manufacturing_report(Month(2026, 10)).repeats
+    assert [(line.number, line.previous, line.days) for line in repeats] == [(again.number, first.number, 14)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_month_is_claimed_and_committed_before_the_report_is_built_and_sent(
+    postgres, reference_data, settings, quality_october, monkeypatch
+):
+    """While a run sends (the report built, the SMTP server slow), the month is already claimed for
+    everyone: a second worker returns at once instead of waiting on the first's transaction, and
+    nothing is held open meanwhile."""
+    settings.QUALITY_REPORT_RECIPIENTS = ["qa@factory.example.cn"]
+    send, seen = EmailMessage.send, {}
+
+    def other_worker():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+            seen["claimed"] = QualityReportDelivery.objects.filter(claimed_at__isnull=False).exists()
+            seen["second run"] = send_quality_report()
+        except Exception as exc:  # noqa: BLE001 - what the test inspects
+            seen["second run"] = exc
+        finally:
+            connections.close_all()
+
+    def slow_send(message, *args, **kwargs):
+        worker = threading.Thread(target=other_worker)
+        worker.start()
+        worker.join(timeout=20)
+        return send(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMessage, "send", slow_send)
+    with time_machine.travel(local(2026, 11, 1, 7, 30), tick=False):
+        assert send_quality_report() is True
+    assert seen == {"claimed": True, "second run": False}
+    assert len(mail.outbox) == 1
+    assert QualityReportDelivery.objects.get().sent_at is not None
+
+
+def test_a_claim_left_by_a_worker_that_died_is_taken_over_an_hour_later(settings, quality_october):
+    settings.QUALITY_REPORT_RECIPIENTS = ["qa@factory.example.cn"]
+    QualityReportDelivery.objects.create(month=datetime.date(2026, 10, 1), claimed_at=local(2026, 11, 1, 7))
+    with time_machine.travel(local(2026, 11, 1, 7, 30), tick=False):
+        assert send_quality_report() is False  # the claim may still be at work
+    with time_machine.travel(local(2026, 11, 1, 8, 30), tick=False):
+        assert send_quality_report() is True
+        assert send_quality_report() is False
     assert len(mail.outbox) == 1

@@ -6,6 +6,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
@@ -191,3 +193,23 @@ def test_units_in_the_field_are_read_from_the_counts_the_task_stores(figures):
     assert quality_report(Scope(OCTOBER)).by_model[0].units == 7
     count_field_units()
     assert quality_report(Scope(OCTOBER)).by_model[0].units == 8
+
+
+def _month_counts(captured, month: Month) -> int:
+    """The queries that counted `month`'s reported tickets (the grouped count with the repeats)."""
+    start = f"\"reported_at\" >= '{month.start.isoformat()}'"
+    return sum(1 for query in captured if 'AS "repeats_30"' in query["sql"] and start in query["sql"])
+
+
+def test_a_page_or_a_workbook_counts_its_month_once(client, quality_october, persona, headquarters):
+    """Nothing stored yet (the first hour after installation): the month shown is counted once, not
+    again for its place in the trend or in the workbook's three-month columns."""
+    client.force_login(persona(Role.GENERAL_MANAGER, branch=headquarters))
+    with CaptureQueriesContext(connection) as page:
+        assert client.get(reverse("reports:quality"), {"month": "2026-10"}).status_code == 200
+    assert _month_counts(page, OCTOBER) == 1
+    with CaptureQueriesContext(connection) as workbook:
+        response = client.get(reverse("reports:quality_export", args=["xlsx"]), {"month": "2026-10"})
+        b"".join(response.streaming_content)
+    assert _month_counts(workbook, OCTOBER) == 1
+    assert _month_counts(workbook, SEPTEMBER) == 2  # in the trend, and per fault code for its column

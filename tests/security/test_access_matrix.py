@@ -249,7 +249,8 @@ ACCESS: dict[str, R] = {
     # --- reports ---
     "reports:dashboard": GET({S, M, G, A}),
     "reports:quality": GET({S, M, G, A}),
-    "reports:quality_export": GET({S, M, G, A}, objects={"fmt": "=xlsx"}),
+    # Every branch's figures in one file: headquarters only (G and A sit there; S and M at SH).
+    "reports:quality_export": GET(HEADQUARTERS, objects={"fmt": "=xlsx"}),
     "reports:monthly": GET({M, G, A}),
     "reports:monthly_export": GET({M, G, A}, objects={"fmt": "=csv"}),
     "reports:technician_daily": GET({T, S, M, G, A}),

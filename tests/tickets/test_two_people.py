@@ -1,5 +1,5 @@
 """Two-person jobs (seed §1-3.3, R1.two-people): a dispatch names a lead and helpers; the lead has the
-report signed; everyone sent appears on the voucher and in their own daily report."""
+report signed; everyone sent appears on the voucher, in their own daily report and in their KPIs."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from aftersales.errors import UserError
 from reports.daily import branch_day, technician_day
+from reports.kpis import BRANCH, TECHNICIAN, Scope, kpi_table, total
+from reports.periods import Month
 from tests.api_errors import error_fields
 from tests.tickets.factories import TicketFactory, signature_png
 from tickets.documents import service_voucher_pdf
@@ -115,6 +117,22 @@ def test_a_two_technician_dispatch_reaches_the_voucher_and_both_daily_reports(
     assert (rows[lead.pk].total, rows[lead.pk].tickets) == (Decimal("3.00"), 1)
     assert (rows[helper.pk].total, rows[helper.pk].tickets) == (Decimal("3.00"), 1)
     assert branch_day(branch_a, today).tickets == 2  # one job each for the two who went
+
+    # The lead completes the visit; the month's KPIs count the job attended by each, and finished once
+    # in the branch's totals (reports.kpis).
+    ticket.refresh_from_db()
+    apply_transition(
+        ticket_id=ticket.pk,
+        user=lead,
+        name="complete_visit",
+        expected_version=ticket.version,
+        note=report.work_done,
+    )
+    month = Scope(Month.of(today), branch_a)
+    people = {row.key: row for row in kpi_table(month, TECHNICIAN)}
+    assert (people[lead.pk].finished, people[lead.pk].helped, people[lead.pk].attended) == (1, 0, 1)
+    assert (people[helper.pk].finished, people[helper.pk].helped, people[helper.pk].attended) == (0, 1, 1)
+    assert total(kpi_table(month, BRANCH)).finished == 1
 
 
 def test_a_helper_from_another_branch_is_refused_and_nothing_is_dispatched(
