@@ -494,10 +494,13 @@
   // ---- offline pages -------------------------------------------------------------------------------
   /* Pages the technician will need on site today, kept by the service worker: each job on 我的任务, every
      step of a report, the van stock. It fetches only those it has no fresh copy of. This page is not
-     listed: the worker kept it on its way here, unless it did not serve it (the first visit, before the
-     worker was installed). */
+     listed when the worker kept it on its way here; it is when it did not come through the worker (the
+     first visit, the worker not yet installed: `controller` is no answer, the worker claims this page
+     as soon as it starts). */
   function pagesToKeep() {
-    var urls = navigator.serviceWorker.controller ? [] : [location.pathname + location.search];
+    var navigation = window.performance && performance.getEntriesByType("navigation")[0];
+    var throughWorker = navigation && navigation.workerStart > 0;
+    var urls = throughWorker ? [] : [location.pathname + location.search];
     document.querySelectorAll("[data-prefetch]").forEach(function (node) {
       (node.dataset.prefetch || node.getAttribute("href") || "").split(/\s+/).forEach(function (url) {
         if (!url) return;

@@ -66,12 +66,16 @@ function keepable(response) {
 }
 
 /* Stamped with the time its fetch began, not ended: a write confirmed while it was under way may be
-   missing from it, and noteWrite's time is later than that stamp. */
+   missing from it, and noteWrite's time is later than that stamp. An answer that began earlier than
+   the copy already kept (it was overtaken) does not replace it. */
 function keep(url, response, fetchedAt) {
-  return response.blob().then(function (body) {
-    var headers = new Headers(response.headers);
-    headers.set("X-Kept-At", String(fetchedAt));
-    return caches.open(PAGES_CACHE).then(function (cache) {
+  return Promise.all([response.blob(), caches.open(PAGES_CACHE)]).then(function (opened) {
+    var body = opened[0];
+    var cache = opened[1];
+    return cache.match(url).then(function (kept) {
+      if (kept && keptAt(kept) > fetchedAt) return;
+      var headers = new Headers(response.headers);
+      headers.set("X-Kept-At", String(fetchedAt));
       return cache.put(url, new Response(body, { status: 200, headers: headers }));
     });
   });
@@ -124,49 +128,53 @@ function noteWrite(path) {
   });
 }
 
-function fresh(copy, path) {
-  var job = path.match(JOB_PAGES);
-  var written = (job ? writes[job[0]] : writes["*"]) || 0;
+function writtenAt(url) {
+  var job = new URL(url).pathname.match(JOB_PAGES);
+  return (job ? writes[job[0]] : writes["*"]) || 0;
+}
+
+function fresh(copy, url) {
   var at = keptAt(copy);
-  return at > written && Date.now() - at < FRESH_FOR;
+  return at > writtenAt(url) && Date.now() - at < FRESH_FOR;
 }
 
 // ---- fetching a page: one fetch of a URL at a time ---------------------------------------------------
-/* url -> a promise of whether its fetch under way kept a copy. The list of pages to keep comes from
-   every page opened (two quick openings send it twice) and the technician may open a page that is
-   being kept: whoever comes second waits for that fetch instead of making another. */
+/* url -> {at: when its fetch under way began, kept: a promise of whether it kept a copy}. The list of
+   pages to keep comes from every page opened (two quick openings send it twice) and the technician may
+   open a page that is being kept: whoever comes second waits for that fetch instead of making another. */
 var fetching = {};
 
 function fetchAndKeep(request) {
   var url = request.url;
-  var fetchedAt = Date.now();
+  var under = { at: Date.now() };
   var answer = fetch(request);
-  var done = answer.then(function (response) {
-    return keepable(response) ? keep(url, response.clone(), fetchedAt).then(function () { return true; }) : false;
+  under.kept = answer.then(function (response) {
+    return keepable(response) && keep(url, response.clone(), under.at).then(function () { return true; });
   }).catch(function () { return false; }).then(function (kept) {
-    if (fetching[url] === done) delete fetching[url];
+    if (fetching[url] === under) delete fetching[url];
     return kept;
   });
-  fetching[url] = done;
+  fetching[url] = under;
   return answer;
 }
 
-/* A page or photo the technician opens: the network's answer, or the copy a fetch under way keeps
-   (it began moments ago, as new as ours would be). */
+/* A page or photo the technician opens: the network's answer, or the copy a fetch under way keeps (it
+   began moments ago, as new as ours would be, unless a write came after it: a form sent the usual way
+   comes back to its page). */
 function networkFirst(request) {
-  var underWay = fetching[request.url];
-  if (!underWay) return fetchAndKeep(request);
-  return underWay.then(function (kept) { return kept ? keptCopy(request.url) : null; })
+  var under = fetching[request.url];
+  if (!under || under.at <= writtenAt(request.url)) return fetchAndKeep(request);
+  return under.kept.then(function (kept) { return kept ? keptCopy(request.url) : null; })
     .then(function (copy) { return copy || networkFirst(request); });
 }
 
 /* A page for the offline list: fetched unless a fresh copy is kept or its fetch is under way. */
 function keepFresh(url) {
   return keptCopy(url).then(function (copy) {
-    if (copy && fresh(copy, new URL(url).pathname)) return true;
+    if (copy && fresh(copy, url)) return true;
     // Checked again after the cache's answer: another list may have started this fetch meanwhile.
     if (!fetching[url]) fetchAndKeep(new Request(url, { credentials: "same-origin" })).catch(function () {});
-    return fetching[url];
+    return fetching[url].kept;
   });
 }
 
@@ -223,7 +231,8 @@ self.addEventListener("fetch", function (event) {
   }
   if (!isPage(request, url)) return;
   var answer = networkFirst(request);
-  event.waitUntil(answer.then(function () { return fetching[request.url]; }, function () {}));
+  // The worker stays up until the copy is kept.
+  event.waitUntil(answer.then(function () { return fetching[request.url] && fetching[request.url].kept; }, function () {}));
   event.respondWith(answer.catch(function () {
     return keptToday(request).then(function (hit) {
       return hit || (request.mode === "navigate" ? notKept() : Response.error());
