@@ -147,9 +147,18 @@ def test_a_job_given_to_someone_else_leaves_the_tablet_at_the_next_opening_of_my
     wait_until_kept(tablet)
     assert set(kept_pages(job) + kept_pages(other)) <= set(cached(tablet))
 
+    # A page kept yesterday (the offline pages are today's only) is dropped too.
+    tablet.evaluate(
+        """() => caches.open("pages").then(cache => cache.put("/parts/my/van/?yesterday", new Response("old",
+             {headers: {"X-Kept-At": String(Date.now() - 24 * 3600 * 1000)}})))"""
+    )
     colleague = UserFactory(username="zhouming", branch=job.branch, roles=[Role.TECHNICIAN])
     apply_transition(
-        ticket_id=other.pk, user=people[0], name="dispatch", expected_version=other.version, technician=colleague
+        ticket_id=other.pk,
+        user=people[0],
+        name="dispatch",
+        expected_version=other.version,
+        technician=colleague,
     )
     tablet.goto(MY_JOBS)
     expect(tablet.get_by_test_id(f"job-{other.number}")).to_have_count(0)
@@ -157,3 +166,4 @@ def test_a_job_given_to_someone_else_leaves_the_tablet_at_the_next_opening_of_my
     kept = cached(tablet)
     assert set(kept_pages(job)) <= set(kept)
     assert not [path for path in kept if path.startswith(f"/tickets/{other.pk}/")]
+    assert MY_VAN in kept and f"{MY_VAN}?yesterday" not in kept
