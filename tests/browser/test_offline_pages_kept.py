@@ -16,11 +16,10 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Role
 from tests.accounts.factories import UserFactory
-from tests.browser.conftest import wait_for_the_servers_requests_to_end
+from tests.browser.conftest import dispatched_call, wait_for_the_servers_requests_to_end
 from tests.browser.support import TABLET, log_in
-from tests.customers.factories import UnitFactory
 from tickets.models import RepairTicket
-from tickets.services import CallDetails, apply_transition, log_call
+from tickets.services import apply_transition
 
 pytestmark = pytest.mark.browser
 
@@ -60,24 +59,6 @@ def server_requests() -> Iterator[ServerRequests]:
     request_started.disconnect(requests)
 
 
-def another_job(people, job: RepairTicket, customer: str) -> RepairTicket:
-    """One more call logged by 王芳 and dispatched to 李强."""
-    dispatcher, technician = people
-    unit = UnitFactory(owner__branch=job.branch, owner__name=customer, product_model=job.unit.product_model)
-    ticket = log_call(
-        user=dispatcher,
-        unit=unit,
-        details=CallDetails(fault_category="appliance", fault_description="不制冷"),
-    )
-    return apply_transition(
-        ticket_id=ticket.pk,
-        user=dispatcher,
-        name="dispatch",
-        expected_version=ticket.version,
-        technician=technician,
-    )
-
-
 def kept_pages(ticket: RepairTicket) -> list[str]:
     """What 我的任务 lists for one job: its page and every report step."""
     return [f"/tickets/{ticket.pk}/"] + [f"/tickets/{ticket.pk}/report/?step={step}" for step in range(1, 7)]
@@ -97,7 +78,11 @@ def cached(page: Page) -> list[str]:
 
 
 def test_opening_my_jobs_again_renders_no_kept_page_again(open_page, people, job, server_requests):
-    jobs = [job, another_job(people, job, "赵敏"), another_job(people, job, "钱进")]
+    jobs = [
+        job,
+        dispatched_call(people, job.unit.product_model, "赵敏", "不制冷"),
+        dispatched_call(people, job.unit.product_model, "钱进", "不制冷"),
+    ]
     listed = [page for ticket in jobs for page in kept_pages(ticket)] + [MY_VAN]
     tablet = open_page(**TABLET)
     log_in(tablet, "liqiang")  # lands on 我的任务
@@ -122,7 +107,7 @@ def test_opening_my_jobs_again_renders_no_kept_page_again(open_page, people, job
 def test_a_check_in_makes_only_that_jobs_pages_fetched_again(open_page, people, job, server_requests):
     """The report steps kept before the check-in offer check-in; kept again after it (a write to the job
     makes its copies stale), they open the report offline. The other job's pages are not fetched."""
-    other = another_job(people, job, "赵敏")
+    other = dispatched_call(people, job.unit.product_model, "赵敏", "不制冷")
     tablet = open_page(**TABLET)
     log_in(tablet, "liqiang")
     wait_until_kept(tablet)
@@ -141,7 +126,7 @@ def test_a_check_in_makes_only_that_jobs_pages_fetched_again(open_page, people, 
 
 
 def test_a_job_given_to_someone_else_leaves_the_tablet_at_the_next_opening_of_my_jobs(open_page, people, job):
-    other = another_job(people, job, "赵敏")
+    other = dispatched_call(people, job.unit.product_model, "赵敏", "不制冷")
     tablet = open_page(**TABLET)
     log_in(tablet, "liqiang")
     wait_until_kept(tablet)
