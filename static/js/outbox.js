@@ -495,8 +495,8 @@
   /* Pages the technician will need on site today, kept by the service worker: each job on 我的任务, every
      step of a report, the van stock. It fetches only those it has no fresh copy of. This page is not
      listed when the worker kept it on its way here; it is when it did not come through the worker (the
-     first visit, the worker not yet installed: `controller` is no answer, the worker claims this page
-     as soon as it starts). */
+     first visit, the worker not yet installed). `serviceWorker.controller` cannot tell: the worker claims
+     this page as soon as it starts, after the page came from the network. */
   function pagesToKeep() {
     var navigation = window.performance && performance.getEntriesByType("navigation")[0];
     var throughWorker = navigation && navigation.workerStart > 0;
