@@ -212,6 +212,7 @@
         answers[item.id] = answer;
         if (answer.ok) {
           remember(item, answer.sentVersion, answer.versions);
+          tellWorker({ written: [item.url] });
           return drop(item.id).then(function () { return next(items); });
         }
         item.state = answer.conflict ? "conflict" : "refused";
@@ -491,27 +492,43 @@
   }, true);
 
   // ---- offline pages -------------------------------------------------------------------------------
-  /* Pages the technician will need on site today are fetched once and kept by the service worker: this
-     page, each job on 我的任务, every step of a report, the van stock. */
+  /* Pages the technician will need on site today, kept by the service worker: each job on 我的任务, every
+     step of a report, the van stock. It fetches only those it has no fresh copy of. This page is not
+     listed when the worker kept it on its way here; it is when it did not come through the worker (the
+     first visit, the worker not yet installed). `serviceWorker.controller` cannot tell: the worker claims
+     this page as soon as it starts, after the page came from the network. */
   function pagesToKeep() {
-    var urls = [location.pathname + location.search];
+    var navigation = window.performance && performance.getEntriesByType("navigation")[0];
+    var throughWorker = navigation && navigation.workerStart > 0;
+    var urls = throughWorker ? [] : [location.pathname + location.search];
     document.querySelectorAll("[data-prefetch]").forEach(function (node) {
       (node.dataset.prefetch || node.getAttribute("href") || "").split(/\s+/).forEach(function (url) {
-        if (url && urls.indexOf(url) < 0) urls.push(new URL(url, location.href).pathname + new URL(url, location.href).search);
+        if (!url) return;
+        var address = new URL(url, location.href);
+        if (urls.indexOf(address.pathname + address.search) < 0) urls.push(address.pathname + address.search);
       });
     });
     return urls;
   }
 
   // Only the technician's pages are kept for offline use (the desk's have no business on a tablet).
-  if ("serviceWorker" in navigator && body.hasAttribute("data-field-app")) {
+  var fieldApp = "serviceWorker" in navigator && body.hasAttribute("data-field-app");
+  function tellWorker(message) {
+    if (!fieldApp) return;
+    // Waits for the worker installed on the first visit; messages of one page arrive in order.
+    navigator.serviceWorker.ready.then(function (registration) { registration.active.postMessage(message); });
+  }
+  /* Asked once the outbox is sent (a page kept before a write the outbox just sent would be stale), and
+     again when the network is back. */
+  function keepPagesForOffline() {
+    if (!navigator.onLine) return;
+    tellWorker({ keep: pagesToKeep(), jobs: Boolean(document.querySelector("[data-all-jobs]")) });
+  }
+  if (fieldApp) {
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data === "kept") body.dataset.offlineReady = "1";
     });
     navigator.serviceWorker.register("/sw.js", { scope: "/" });
-    navigator.serviceWorker.ready.then(function (registration) {
-      if (navigator.onLine) registration.active.postMessage({ keep: pagesToKeep() });
-    });
   }
 
   // ---- start ---------------------------------------------------------------------------------------
@@ -525,11 +542,15 @@
     restore(items);
     offerOfflineSignature(items);
     return render();
-  }).then(function () { if (navigator.onLine) return flush(); });
+  }).then(function (items) {
+    // An empty outbox sends nothing: no second read of it, no second drawing of the panel.
+    if (items.length && navigator.onLine) return flush();
+  }).then(keepPagesForOffline, keepPagesForOffline);
   window.addEventListener("online", function () {
     flush().then(function (answers) {
       var sent = Object.keys(answers).filter(function (id) { return answers[id].ok; }).length;
       if (sent) say(interpolate(gettext("网络已恢复:离线时保存的 %s 项操作已提交并由服务器确认。"), [sent]), "success");
+      keepPagesForOffline();
     });
   });
   window.addEventListener("offline", render);

@@ -200,15 +200,14 @@ def air_conditioner(reference_data):
     )
 
 
-@pytest.fixture
-def job(people, air_conditioner) -> RepairTicket:
-    """A call logged by 王芳 and dispatched to 李强, through the services."""
+def dispatched_call(people, product_model, customer: str, fault: str) -> RepairTicket:
+    """A call logged by 王芳 for `customer`'s unit and dispatched to 李强, through the services."""
     dispatcher, technician = people
-    unit = UnitFactory(owner__branch=dispatcher.branch, owner__name="张伟", product_model=air_conditioner)
+    unit = UnitFactory(owner__branch=dispatcher.branch, owner__name=customer, product_model=product_model)
     ticket = log_call(
         user=dispatcher,
         unit=unit,
-        details=CallDetails(fault_category="appliance", fault_description="开机五分钟后停机"),
+        details=CallDetails(fault_category="appliance", fault_description=fault),
     )
     return apply_transition(
         ticket_id=ticket.pk,
@@ -217,3 +216,9 @@ def job(people, air_conditioner) -> RepairTicket:
         expected_version=ticket.version,
         technician=technician,
     )
+
+
+@pytest.fixture
+def job(people, air_conditioner) -> RepairTicket:
+    """张伟's air conditioner stops after five minutes: logged by 王芳, dispatched to 李强."""
+    return dispatched_call(people, air_conditioner, "张伟", "开机五分钟后停机")
