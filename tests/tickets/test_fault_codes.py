@@ -149,7 +149,6 @@ class TestSearchAsYouType:
         assert "别的型号" in page and page.count("<option") == 1
         assert client.get(url, {"product_model": "x' or 1=1"}).content.decode().strip() == ""
 
-
     def test_one_query_for_the_first_twenty_and_none_without_a_model(
         self, client, dispatcher, django_assert_num_queries
     ):
