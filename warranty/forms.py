@@ -58,3 +58,5 @@ class WarrantyPolicyAdminForm(forms.ModelForm):
     class Meta:
         model = WarrantyPolicy
         fields = "__all__"  # noqa: DJ007 - the admin form shows every field of the policy
+        # but its version: read-only, raised by the admin on every save (warranty.admin).
+        exclude = ["version"]  # noqa: DJ006
