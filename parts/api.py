@@ -189,12 +189,24 @@ class RequisitionFilterSerializer(serializers.Serializer):
 
 
 def _requisition(user, pk) -> Requisition:
-    access_requisition(user, object_id(pk))  # 404 outside the user's scope
-    return (
-        Requisition.objects.select_related("branch", "ticket", "warehouse")
-        .prefetch_related("lines__part")
-        .get(pk=object_id(pk))
+    """The requisition with its lines in one read (404 outside the user's scope)."""
+    return access_requisition(
+        user,
+        object_id(pk),
+        queryset=Requisition.objects.select_related("branch", "ticket", "warehouse").prefetch_related(
+            "lines__part"
+        ),
     )
+
+
+def _active_parts(lines: list[dict]) -> dict[str, Part]:
+    """The active parts the lines name by code, by code; a code of no active part is the lines' 400."""
+    codes = [line["part"] for line in lines]
+    parts = {part.code: part for part in Part.objects.active().filter(code__in=codes)}
+    unknown = [code for code in codes if code not in parts]
+    if unknown:
+        raise ValidationError({"lines": [_("没有编码为“%(code)s”的配件。") % {"code": unknown[0]}]})
+    return parts
 
 
 @extend_schema(tags=["parts"])
@@ -252,13 +264,7 @@ class RequisitionViewSet(BodyFirstMixin, viewsets.GenericViewSet):
         warehouse = requisition_warehouses(ticket).filter(code=data["warehouse"]).first()
         if warehouse is None:
             raise ValidationError({"warehouse": [_("请选择发料的仓库。")]})
-        parts = {
-            part.code: part
-            for part in Part.objects.active().filter(code__in=[line["part"] for line in data["lines"]])
-        }
-        unknown = [line["part"] for line in data["lines"] if line["part"] not in parts]
-        if unknown:
-            raise ValidationError({"lines": [_("没有编码为“%(code)s”的配件。") % {"code": unknown[0]}]})
+        parts = _active_parts(data["lines"])
         requisition = submit_requisition(
             user=request.user,
             ticket=ticket,
@@ -482,8 +488,8 @@ class ReceivingNoteViewSet(BodyFirstMixin, viewsets.GenericViewSet):
 
     @extend_schema(parameters=[FIELDS_PARAMETER])
     def retrieve(self, request: Request, pk=None) -> Response:
-        access_receiving_note(request.user, object_id(pk))  # 404 outside the user's warehouses
-        return Response(self.get_serializer(self.get_queryset().get(pk=object_id(pk))).data)
+        note = access_receiving_note(request.user, object_id(pk), queryset=self.get_queryset())
+        return Response(self.get_serializer(note).data)
 
     @extend_schema(
         request=ReceivingNoteCreateSerializer,
@@ -518,13 +524,7 @@ class ReceivingNoteViewSet(BodyFirstMixin, viewsets.GenericViewSet):
                 raise ValidationError(
                     {"supplier": [_("没有代码为“%(code)s”的供应商。") % {"code": data["supplier"]}]}
                 )
-        parts = {
-            part.code: part
-            for part in Part.objects.active().filter(code__in=[line["part"] for line in data["lines"]])
-        }
-        unknown = [line["part"] for line in data["lines"] if line["part"] not in parts]
-        if unknown:
-            raise ValidationError({"lines": [_("没有编码为“%(code)s”的配件。") % {"code": unknown[0]}]})
+        parts = _active_parts(data["lines"])
         note = receive_parts(
             user=request.user,
             warehouse=warehouse,

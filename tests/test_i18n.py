@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django.views.i18n import JavaScriptCatalog
 
 from customers.phones import format_phone
 from tests.conftest import require
@@ -304,6 +305,31 @@ def test_the_scripts_catalogue_is_served_in_the_readers_language(client):
     assert "Saved on this device" in english.content.decode()
     client.cookies["django_language"] = "zh-hans"
     assert "Saved on this device" not in client.get(reverse("javascript-catalog")).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_scripts_catalogue_is_built_once_per_language(client, monkeypatch):
+    """Every page loads /jsi18n/: the second request of a language is answered from the cache (the
+    catalogue is not built again), each language keeps its own, and no browser keeps a language it may
+    switch away from."""
+    built = []
+    original = JavaScriptCatalog.get_catalog
+
+    def counted(self):
+        built.append(translation.get_language())
+        return original(self)
+
+    monkeypatch.setattr(JavaScriptCatalog, "get_catalog", counted)
+    url = reverse("javascript-catalog")
+    chinese = [client.get(url) for _ in range(2)]
+    assert built == ["zh-hans"] and chinese[0].content == chinese[1].content
+    client.cookies["django_language"] = "en"
+    english = [client.get(url) for _ in range(2)]
+    assert built == ["zh-hans", "en"] and "Saved on this device" in english[1].content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    assert "Saved on this device" not in client.get(url).content.decode() and len(built) == 2
+    for response in (*chinese, *english):
+        assert "no-cache" in response["Cache-Control"] and "max-age=0" in response["Cache-Control"]
 
 
 def test_the_service_worker_keeps_the_scripts_catalogue_for_offline_pages(client):
