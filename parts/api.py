@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -81,12 +81,20 @@ class PartSearchSerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
-@extend_schema(parameters=[OpenApiParameter("search", str, description="code, name or specification")])
+@extend_schema(
+    parameters=[
+        OpenApiParameter("search", str, description="code, name or specification"),
+        ordering_parameter("code", "name"),
+    ]
+)
 class PartList(generics.ListAPIView):
     """The active catalogue (配件目录) for the technician's tablet: no cost price, which only the roles of
     `parts.permissions.COST_PRICE_VIEWERS` see, in the office."""
 
     serializer_class = PartSerializer
+    pagination_class = Cursor
+    ordering_fields = ("code", "name")
+    default_ordering = "code"
 
     def get_queryset(self):
         parts = Part.objects.active().select_related("supplier").prefetch_related("compatible_models")
@@ -104,6 +112,8 @@ class MyVanStock(generics.ListAPIView):
     """What is in the signed-in technician's van (empty when they have none)."""
 
     serializer_class = VanStockSerializer
+    pagination_class = Cursor
+    default_ordering = "part_code"  # by the part's code (annotated: a cursor's position is a row's own field)
 
     def get_queryset(self):
         van = van_of(self.request.user)
@@ -111,9 +121,9 @@ class MyVanStock(generics.ListAPIView):
             return StockLevel.objects.none()
         return (
             StockLevel.objects.filter(warehouse=van, on_hand__gt=0)
+            .annotate(part_code=F("part__code"))
             .select_related("warehouse", "part__supplier")
             .prefetch_related("part__compatible_models")
-            .order_by("part__code")
         )
 
 

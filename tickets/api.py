@@ -29,6 +29,7 @@ from aftersales.drf import (
     form_errors,
     if_match_version,
     object_id,
+    ordering_parameter,
 )
 from customers.models import Customer, FaultCategory, Unit
 from tickets.access import access_ticket
@@ -42,6 +43,7 @@ from tickets.models import (
     RepairTicket,
     ServiceReport,
     ServiceReportPart,
+    State,
     TicketEvent,
 )
 from tickets.permissions import TRANSITION_ACTORS
@@ -76,7 +78,7 @@ class TicketEventSerializer(serializers.ModelSerializer):
         fields = ["at", "actor", "action", "from_state", "to_state", "note"]
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     serial_number = serializers.CharField(source="unit.serial_number", read_only=True)
     branch = serializers.CharField(source="branch.code", read_only=True)
@@ -297,18 +299,43 @@ class ReportSignatureSerializer(serializers.Serializer):
     )
 
 
+TICKET_ORDERING = ("due_at", "reported_at", "number", "state", "priority")
+
+
+@extend_schema(tags=["tickets"])
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TicketSerializer
+    pagination_class = Cursor
+    ordering_fields = TICKET_ORDERING
+    default_ordering = "due_at"  # the ticket list page's default: the next deadline first
 
     def get_queryset(self):
         return RepairTicket.objects.visible_to(self.request.user).for_list()
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="number, customer, phone (any form), serial, fault text"),
+            OpenApiParameter(
+                "state", str, enum=["open", *State.values], description="a state, or `open`: not finished"
+            ),
+            OpenApiParameter("branch", int, description="a branch's id (headquarters only)"),
+            OpenApiParameter("technician", int, description="the assigned technician's user id"),
+            OpenApiParameter("category", str, enum=FaultCategory.values, description="the fault category"),
+            OpenApiParameter("overdue", bool, description="only open tickets past their deadline"),
+            OpenApiParameter("month", str, pattern=r"^\d{4}-\d{2}$", description="reported in (YYYY-MM)"),
+            OpenApiParameter("product_model", int, description="the unit's product model id"),
+            ordering_parameter(*TICKET_ORDERING),
+            FIELDS_PARAMETER,
+        ],
+    )
     def list(self, request: Request, *args, **kwargs) -> Response:
+        """The ticket list page's filters and scope (tickets.selectors.filtered_tickets), a cursor page
+        at a time like every list."""
         form = TicketFilterForm(request.query_params or None, user=request.user)
         if form.is_bound and not form.is_valid():
             raise form_errors(form)
         page = self.paginate_queryset(filtered_tickets(request.user, form))
-        return self.get_paginated_response(TicketSerializer(page, many=True).data)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         responses={

@@ -20,6 +20,7 @@ import sys
 import urllib.request
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
@@ -35,6 +36,11 @@ from tests.tickets.factories import TicketFactory, signature_png
 from warranty.models import WarrantyPolicy
 
 PACKAGE = "aftersales_api_client"
+BINARY_TYPES = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/csv",
+)
 
 
 @pytest.fixture
@@ -48,9 +54,11 @@ def api_client_package(transactional_db, live_server, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("generated")
     with urllib.request.urlopen(f"{live_server.url}/api/schema?format=json") as response:
         (workdir / "schema.json").write_bytes(response.read())
-    # PDFs (the voucher) are binary downloads to the generator; no formatter run on the output.
+    # PDFs (the voucher, the monthly report) and spreadsheets are binary downloads to the generator; no
+    # formatter run on the output.
     (workdir / "config.yml").write_text(
-        "post_hooks: []\ncontent_type_overrides:\n  application/pdf: application/octet-stream\n"
+        "post_hooks: []\ncontent_type_overrides:\n"
+        + "".join(f"  {kind}: application/octet-stream\n" for kind in BINARY_TYPES)
     )
     result = subprocess.run(
         [
@@ -127,6 +135,17 @@ def shop(reference_data, branch_a):
         for role in (Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR)
     }
     return users
+
+
+def every_page(g: Generated, operation: str, **kwargs) -> list:
+    """Every row of a list, following its cursor (`next`) page after page as a client does."""
+    rows, cursor = [], None
+    while True:
+        page = call(g, operation, **kwargs, **({"cursor": cursor} if cursor else {})).parsed
+        rows += page.results
+        if not page.next_:
+            return rows
+        (cursor,) = parse_qs(urlsplit(page.next_).query)["cursor"]
 
 
 def token_for(g: Generated, base_url: str, username: str) -> str:
@@ -220,6 +239,20 @@ def test_a_whole_repair_through_the_generated_client(api_client_package, live_se
         expect=m.Ticket,
     ).parsed
     assert dispatched.state == m.TicketStateEnum.DISPATCHED
+    # The technician's open jobs, a cursor page of two at a time: this one among the others, each once.
+    TicketFactory.create_batch(
+        2, unit__owner__branch=shop[Role.DISPATCHER].branch, dispatched=True, technician=shop[Role.TECHNICIAN]
+    )
+    jobs = every_page(
+        g,
+        "v1_tickets_list",
+        client=technician,
+        technician=shop[Role.TECHNICIAN].pk,
+        state=m.V1TicketsListState.OPEN,
+        ordering=m.V1TicketsListOrdering.REPORTED_AT,
+        page_size=2,
+    )
+    assert len(jobs) == len({job.id for job in jobs}) == 3 and ticket.id in {job.id for job in jobs}
     # A write with the old ETag is refused with the one error shape.
     stale = call(
         g,
@@ -446,3 +479,21 @@ def test_a_large_claim_and_a_requisition_through_the_generated_client(
         g, "v1_parts_my_van_list", client=clients[Role.TECHNICIAN], expect=m.PaginatedVanStockList
     ).parsed
     assert [(row.part.code, row.on_hand) for row in van.results] == [("CMP-35", 2)]
+
+    # The month's figures: the general manager (every branch) and the supervisor (their own) read the
+    # KPIs, with the approved claim in the warranty cost; the general manager exports the monthly report.
+    month = f"{timezone.localdate():%Y-%m}"
+    figures = call(g, "v1_kpis_retrieve", client=clients["gm"], month=month, expect=m.KpiReport).parsed
+    assert figures.branch is None and figures.summary.warranty_claims == "3800.00"
+    own = call(g, "v1_kpis_retrieve", client=clients[Role.SUPERVISOR], month=month, expect=m.KpiReport).parsed
+    assert own.branch.code == "SH" and [row.name for row in own.by_branch] == ["上海分公司"]
+    refused = call(g, "v1_kpis_retrieve", client=clients[Role.DISPATCHER], expect=m.Error)
+    assert refused.status_code == 403
+    report = call(g, "v1_monthly_report_retrieve", client=clients["gm"], month=month, expect=m.MonthlyReport)
+    assert report.parsed.summary.warranty_cost == figures.summary.warranty_cost
+    for operation, magic in (
+        ("v1_monthly_report_pdf_retrieve", b"%PDF"),
+        ("v1_monthly_report_xlsx_retrieve", b"PK"),
+    ):
+        download = call(g, operation, client=clients["gm"], month=month, expect=g.types.File)
+        assert download.parsed.payload.read().startswith(magic)
