@@ -116,12 +116,12 @@ class MyVanStock(generics.ListAPIView):
     default_ordering = "part_code"  # by the part's code (annotated: a cursor's position is a row's own field)
 
     def get_queryset(self):
+        levels = StockLevel.objects.annotate(part_code=F("part__code"))
         van = van_of(self.request.user)
         if van is None:
-            return StockLevel.objects.none()
+            return levels.none()
         return (
-            StockLevel.objects.filter(warehouse=van, on_hand__gt=0)
-            .annotate(part_code=F("part__code"))
+            levels.filter(warehouse=van, on_hand__gt=0)
             .select_related("warehouse", "part__supplier")
             .prefetch_related("part__compatible_models")
         )
