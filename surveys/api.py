@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -38,6 +38,7 @@ from surveys.models import (
     FollowUpCall,
     Outcome,
     Severity,
+    Survey,
 )
 from surveys.permissions import (
     COMPLAINT_ACTORS,
@@ -46,6 +47,7 @@ from surveys.permissions import (
     may_view_calls,
     may_view_complaints,
 )
+from surveys.scoring import QUESTION_FIELDS as SURVEY_QUESTIONS
 from surveys.scoring import Level
 from tickets.access import access_ticket
 
@@ -60,6 +62,15 @@ class SurveyAnswersSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class SurveyReadSerializer(serializers.ModelSerializer):
+    """The customer's answers (by phone or by the texted link), once given."""
+
+    class Meta:
+        model = Survey
+        fields = [*SURVEY_QUESTIONS, "comment", "answered_at", "answered_via"]
+        read_only_fields = fields
+
+
 class FollowUpCallSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     ticket_number = serializers.CharField(source="ticket.number", read_only=True)
     branch = serializers.CharField(source="branch.code", read_only=True)
@@ -67,6 +78,7 @@ class FollowUpCallSerializer(SparseFieldsMixin, serializers.ModelSerializer):
         help_text="This call must record the survey (unless the customer answered by link)."
     )
     survey_answered = serializers.SerializerMethodField()
+    survey = serializers.SerializerMethodField(help_text="The ticket's survey, once answered (else null).")
 
     class Meta:
         model = FollowUpCall
@@ -85,6 +97,7 @@ class FollowUpCallSerializer(SparseFieldsMixin, serializers.ModelSerializer):
             "done_at",
             "carries_survey",
             "survey_answered",
+            "survey",
         ]
         read_only_fields = fields
 
@@ -94,6 +107,11 @@ class FollowUpCallSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     def get_survey_answered(self, call: FollowUpCall) -> bool:
         survey = getattr(call.ticket, "survey", None)
         return bool(survey and survey.is_answered)
+
+    @extend_schema_field(SurveyReadSerializer(allow_null=True))
+    def get_survey(self, call: FollowUpCall) -> dict | None:
+        survey = getattr(call.ticket, "survey", None)
+        return SurveyReadSerializer(survey).data if survey and survey.is_answered else None
 
 
 class CallRecordSerializer(serializers.Serializer):

@@ -359,6 +359,8 @@ def test_a_whole_repair_through_the_generated_client(api_client_package, live_se
         expect=m.FollowUpCall,
     ).parsed
     assert recorded.outcome == m.OutcomeEnum.REACHED and recorded.survey_answered
+    # The survey reads back with the call, as a CRM would show it.
+    assert (recorded.survey.attitude, recorded.survey.punctuality) == (level.VALUE_4, level.VALUE_3)
     closed = call(g, "v1_tickets_retrieve", ticket.id, client=supervisor, expect=m.TicketDetail).parsed
     assert closed.state == m.TicketStateEnum.CLOSED
     # The technician may not record calls: the screens' rule, in the API's error shape.
