@@ -439,14 +439,16 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         methods=["GET"],
         responses={200: ServiceReportSerializer, 404: None},
-        description="This visit's report.",
+        description="This visit's report; its ETag is the report's version, for If-Match on the next save "
+        "or the signature.",
     )
     @extend_schema(
         methods=["PATCH"],
         request=ServiceReportPatchSerializer,
         responses={200: ServiceReportSerializer},
+        parameters=[IF_MATCH_PARAMETER],
         description="Save draft fields: 400 with field errors, 403 if not the assigned technician on site, "
-        "409 once signed or on a stale version.",
+        "409 once signed or on a stale version (If-Match or `version`: the report's).",
     )
     @action(detail=True, methods=["get", "patch"], url_path="report")
     @idempotent
@@ -456,11 +458,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             report = current_report(ticket)
             if report is None:
                 raise NotFound(_("本次上门尚未填写服务报告。"))
-            return Response(ServiceReportSerializer(report).data)
+            return Response(ServiceReportSerializer(report).data, headers={"ETag": etag(report.version)})
         serializer = ServiceReportPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
-        expected_version = changes.pop("version", None)
+        expected_version = if_match_version(request, changes.pop("version", None))
         idempotency_key = changes.pop("idempotency_key", None) or uuid.uuid4()
         report = save_report(
             ticket_id=ticket.pk,
@@ -469,11 +471,17 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             expected_version=expected_version,
             changes=changes,
         )
-        return Response(ServiceReportSerializer(current_report(report.ticket)).data)
+        return self._report_answer(report.ticket)
+
+    @staticmethod
+    def _report_answer(ticket: RepairTicket) -> Response:
+        report = current_report(ticket)
+        return Response(ServiceReportSerializer(report).data, headers={"ETag": etag(report.version)})
 
     @extend_schema(
         request=ReportSignatureSerializer,
         responses={200: ServiceReportSerializer},
+        parameters=[IF_MATCH_PARAMETER],
         description="The customer signs the complete report on the technician's device (the assigned "
         "technician, on site); the report is frozen. 409 when something is missing, once signed, or when "
         "the report changed after `version` (the version the customer read).",
@@ -492,9 +500,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             user=request.user,
             signer_name=data["signer_name"],
             signature_png=decode_signature(data["signature"]),
-            expected_version=data.get("version"),
+            expected_version=if_match_version(request, data.get("version")),
         )
-        return Response(ServiceReportSerializer(current_report(report.ticket)).data)
+        return self._report_answer(report.ticket)
 
     @extend_schema(
         responses={
