@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -172,6 +172,20 @@ class RequestedLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "a compressor",
+            value={
+                "ticket": 42,
+                "warehouse": "SH-STORE",
+                "reason": "压缩机不启动,需更换",
+                "lines": [{"part": "CMP-35", "quantity": 1}],
+            },
+            request_only=True,
+        )
+    ]
+)
 class RequisitionCreateSerializer(serializers.Serializer):
     ticket = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
     warehouse = serializers.CharField(max_length=40, help_text="the store's code (station or central)")
@@ -179,6 +193,9 @@ class RequisitionCreateSerializer(serializers.Serializer):
     lines = RequestedLineSerializer(many=True, min_length=1, max_length=50)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("approve", value={"approve": True, "note": "同意"}, request_only=True)]
+)
 class RequisitionDecisionSerializer(serializers.Serializer):
     approve = RequiredBooleanField()
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -189,6 +206,9 @@ class IssuedLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("issue all", value={"lines": [{"line": 15, "quantity": 1}]}, request_only=True)]
+)
 class RequisitionIssueSerializer(serializers.Serializer):
     lines = IssuedLineSerializer(many=True, min_length=1, max_length=50)
 
@@ -585,6 +605,9 @@ class OldPartFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("into the store", value={"warehouse": "SH-STORE"}, request_only=True)]
+)
 class OldPartReceiveSerializer(serializers.Serializer):
     warehouse = serializers.CharField(max_length=40, help_text="the store's code (not a van)")
 

@@ -249,7 +249,7 @@ MONTHLY_EXAMPLE = {
         "problems": [
             {
                 "key": "punctuality",
-                "label": "准时",
+                "label": "到达时间",
                 "count": 1,
                 "truncated": False,
                 "items": [{"ticket": "SH-20261012-0003", "text": "迟到一小时", "level": "不满意"}],

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -245,6 +251,20 @@ class ComplaintSerializer(SparseFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "a complaint on a ticket",
+            value={
+                "ticket": 42,
+                "severity": "general",
+                "service_at_fault": True,
+                "description": "技术员迟到两小时,未提前告知",
+            },
+            request_only=True,
+        )
+    ]
+)
 class ComplaintOpenSerializer(serializers.Serializer):
     ticket = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2_147_483_647)
     branch = serializers.CharField(
@@ -258,18 +278,47 @@ class ComplaintOpenSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=4000)
 
 
+@extend_schema_serializer(examples=[OpenApiExample("close", value={"version": 4}, request_only=True)])
 class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, help_text="The complaint version you saw.", **VERSION_RANGE
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "plan",
+            value={
+                "version": 1,
+                "plan": "主任上门致歉,调整派工",
+                "severity": "general",
+                "service_at_fault": True,
+            },
+            request_only=True,
+        )
+    ]
+)
 class ComplaintPlanSerializer(VersionSerializer):
     plan = serializers.CharField(max_length=4000)
     severity = serializers.ChoiceField(choices=Severity.choices)
     service_at_fault = serializers.BooleanField(default=False)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "visit",
+            value={
+                "version": 2,
+                "visited_by": 7,
+                "visited_at": "2026-10-12T15:00:00+08:00",
+                "notes": "已上门致歉,客户接受",
+            },
+            request_only=True,
+        )
+    ]
+)
 class ComplaintVisitSerializer(VersionSerializer):
     visited_by = serializers.IntegerField(
         min_value=1, max_value=2_147_483_647, help_text="the visitor's user id"
@@ -278,6 +327,15 @@ class ComplaintVisitSerializer(VersionSerializer):
     notes = serializers.CharField(max_length=4000)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "answer",
+            value={"version": 3, "answer_channel": "phone", "answer_text": "已致电客户说明处理结果"},
+            request_only=True,
+        )
+    ]
+)
 class ComplaintAnswerSerializer(VersionSerializer):
     answer_channel = serializers.ChoiceField(choices=AnswerChannel.choices)
     answer_text = serializers.CharField(max_length=4000)

@@ -10,7 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import NotFound, ValidationError
@@ -125,6 +131,20 @@ class TicketDetailSerializer(TicketSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "a call",
+            value={
+                "unit": 12,
+                "fault_category": "appliance",
+                "fault_description": "开机五分钟后停机",
+                "priority": "normal",
+            },
+            request_only=True,
+        )
+    ]
+)
 class TicketCreateSerializer(serializers.Serializer):
     unit = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.select_related("owner", "product_model__warranty_policy")
@@ -263,6 +283,21 @@ class ServiceReportSerializer(serializers.ModelSerializer):
         return [str(label) for label in missing_for_signature(report)]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "the findings",
+            value={
+                "version": 2,
+                "findings": "室外机电容鼓包",
+                "cause": "电容老化",
+                "work_done": "更换启动电容,试机正常",
+                "labour_hours": "1.50",
+            },
+            request_only=True,
+        )
+    ]
+)
 class ServiceReportPatchSerializer(serializers.Serializer):
     """A draft save: only the fields given change. `version` is the report version you saw."""
 
@@ -289,6 +324,15 @@ class ServiceReportPatchSerializer(serializers.Serializer):
     fee_reason_note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "signed",
+            value={"signer_name": "王芳", "signature": "data:image/png;base64,iVBORw0KGgo…", "version": 3},
+            request_only=True,
+        )
+    ]
+)
 class ReportSignatureSerializer(serializers.Serializer):
     signer_name = serializers.CharField(
         max_length=60, help_text="The customer's name (not the technician's)."

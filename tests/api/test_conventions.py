@@ -229,3 +229,16 @@ def test_every_list_of_the_schema_pages_by_cursor(client):
             assert {"cursor", "page_size"} <= names, path
             lists.append(path)
     assert {"/api/v1/tickets", "/api/v1/parts", "/api/v1/parts/my-van"} <= set(lists)
+
+
+def test_every_write_documents_an_example_body(client):
+    """A client's author sees a request that works, for every operation that takes a body."""
+    schema = client.get("/api/schema", {"format": "json"}).json()
+    bare = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+        and not operation["requestBody"]["content"]["application/json"].get("examples")
+    ]
+    assert bare == []
