@@ -6,7 +6,12 @@ the follow-up call with the survey.
 
 The client is generated afresh for each run into a temporary directory (never committed) and only its
 models are used: a response that does not match the schema fails to parse (a missing field, a wrong type,
-an undocumented status raises), so the test fails whenever the schema and the behaviour disagree.
+an undocumented status raises), and every answer is also checked whole against the schema's response
+(the models let a number pass where the schema says text, or an optional field go missing), so the test
+fails whenever the schema and the behaviour disagree.
+
+The roles: the dispatcher, the technician, the supervisor, the warehouse keeper and the general manager,
+each with their own token, each doing their own part (a refusal of another's part is in the error shape).
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
+import schemathesis
 from django.utils import timezone
 
 from accounts.models import Role
@@ -93,6 +100,9 @@ class Generated:
 
     def __init__(self, package):
         self.package = package
+        # The schema the package was generated from (beside it), to check every answer against it whole:
+        # the models tolerate a missing optional field, the schema's response check does not.
+        self.schema = schemathesis.openapi.from_path(Path(package.__file__).parent.parent / "schema.json")
         self.models = importlib.import_module(f"{package.__name__}.models")
         self.errors = importlib.import_module(f"{package.__name__}.errors")
         self.types = importlib.import_module(f"{package.__name__}.types")
@@ -120,6 +130,14 @@ def call(g: Generated, operation: str, *args, expect=None, **kwargs):
     if "idempotency_key" in signature and "idempotency_key" not in kwargs:
         kwargs["idempotency_key"] = str(uuid.uuid4())
     response = module.sync_detailed(*args, **kwargs)
+    answer = httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=response.content,
+        request=httpx.Request("GET", f"http://testserver/{operation}"),
+    )
+    answer.elapsed = datetime.timedelta(0)
+    g.schema.find_operation_by_id(operation).validate_response(answer)  # raises on any mismatch
     parsed = response.parsed
     if expect is not None:
         assert isinstance(parsed, expect), (operation, response.status_code, response.content[:500])
