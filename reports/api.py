@@ -55,19 +55,21 @@ class KpiFiguresSerializer(serializers.Serializer):
 
     name = serializers.CharField()
     volume = serializers.DictField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(read_only=True),
         help_text=f"tickets reported, by service category {', '.join(CATEGORIES)}",
     )
-    reported = serializers.IntegerField(help_text="tickets reported (all categories)")
-    arrivals = serializers.IntegerField(help_text="arrival deadlines met in the month")
-    arrivals_in_time = serializers.IntegerField(help_text="of which in time")
+    reported = serializers.IntegerField(read_only=True, help_text="tickets reported (all categories)")
+    arrivals = serializers.IntegerField(read_only=True, help_text="arrival deadlines met in the month")
+    arrivals_in_time = serializers.IntegerField(read_only=True, help_text="of which in time")
     timeliness = _percent("arrivals_in_time / arrivals, %")
-    surveys = serializers.IntegerField(help_text="surveys answered in the month")
-    satisfied_answers = serializers.IntegerField(source="satisfaction_tally.satisfied")
-    answers = serializers.IntegerField(source="satisfaction_tally.answers")
+    surveys = serializers.IntegerField(read_only=True, help_text="surveys answered in the month")
+    satisfied_answers = serializers.IntegerField(read_only=True, source="satisfaction_tally.satisfied")
+    answers = serializers.IntegerField(read_only=True, source="satisfaction_tally.answers")
     satisfaction = _percent("satisfied_answers / answers, %")
-    finished = serializers.IntegerField(help_text="services finished in the month")
-    complaints = serializers.IntegerField(help_text="service-caused complaints received in the month")
+    finished = serializers.IntegerField(read_only=True, help_text="services finished in the month")
+    complaints = serializers.IntegerField(
+        read_only=True, help_text="service-caused complaints received in the month"
+    )
     complaint_rate = _percent("complaints / finished, %")
     warranty_hours = _decimal(2, help_text="labour hours on free (C) service reports signed in the month")
     warranty_labour_cost = _decimal(2, help_text="the hours valued at the labour rate, yuan")
@@ -83,7 +85,9 @@ class KpiFiguresSerializer(serializers.Serializer):
 
 
 class KpiGroupSerializer(KpiFiguresSerializer):
-    id = serializers.IntegerField(source="key", allow_null=True, help_text="null: no technician / no ticket")
+    id = serializers.IntegerField(
+        read_only=True, source="key", allow_null=True, help_text="null: no technician / no ticket"
+    )
 
 
 class KpiMonthSerializer(KpiFiguresSerializer):
@@ -99,7 +103,7 @@ class TargetSerializer(serializers.Serializer):
 
 
 class BranchSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(read_only=True)
     code = serializers.CharField()
     name = serializers.CharField()
 
@@ -155,7 +159,7 @@ class FindingSerializer(serializers.Serializer):
 class FindingGroupSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
-    count = serializers.IntegerField(help_text="every finding of the group")
+    count = serializers.IntegerField(read_only=True, help_text="every finding of the group")
     truncated = serializers.BooleanField(help_text=f"more than the {exports.PRINTED_FINDINGS} listed")
     items = FindingSerializer(many=True)
 

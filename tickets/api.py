@@ -84,7 +84,7 @@ class TicketEventSerializer(serializers.ModelSerializer):
         fields = ["at", "actor", "action", "from_state", "to_state", "note"]
 
 
-class TicketSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+class TicketSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     serial_number = serializers.CharField(source="unit.serial_number", read_only=True)
     branch = serializers.CharField(source="branch.code", read_only=True)
@@ -120,6 +120,10 @@ class TicketSerializer(SparseFieldsMixin, serializers.ModelSerializer):
             "closed_at",
         ]
         read_only_fields = fields
+
+
+class TicketRowSerializer(SparseFieldsMixin, TicketSerializer):
+    """A row of the ticket list: `?fields=` keeps only those (the answers to a write carry every field)."""
 
 
 class TicketDetailSerializer(TicketSerializer):
@@ -348,7 +352,7 @@ TICKET_ORDERING = ("due_at", "reported_at", "number", "state", "priority")
 
 @extend_schema(tags=["tickets"])
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = TicketSerializer
+    serializer_class = TicketRowSerializer
     pagination_class = Cursor
     ordering_fields = TICKET_ORDERING
     default_ordering = "due_at"  # the ticket list page's default: the next deadline first
