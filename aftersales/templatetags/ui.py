@@ -10,7 +10,7 @@ register = template.Library()
 def bootstrap(bound_field):
     """Render a form field's widget with the Bootstrap class its widget type needs."""
     widget = bound_field.field.widget
-    if isinstance(widget, forms.CheckboxInput):
+    if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):  # radio buttons are not text boxes
         css = "form-check-input"
     elif isinstance(widget, forms.Select):
         css = "form-select"
