@@ -10,7 +10,7 @@ register = template.Library()
 def bootstrap(bound_field):
     """Render a form field's widget with the Bootstrap class its widget type needs."""
     widget = bound_field.field.widget
-    if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):  # radio buttons are not text boxes
+    if isinstance(widget, forms.CheckboxInput):
         css = "form-check-input"
     elif isinstance(widget, forms.Select):
         css = "form-select"
@@ -19,6 +19,14 @@ def bootstrap(bound_field):
     if bound_field.errors:
         css += " is-invalid"
     return bound_field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def check_input(choice) -> str:
+    """One choice of a radio or checkbox list as Bootstrap's check input (a class of its own kept)."""
+    attrs = choice.data["attrs"]
+    choice.data["attrs"] = {**attrs, "class": attrs.get("class") or "form-check-input"}
+    return choice.tag()
 
 
 @register.simple_tag

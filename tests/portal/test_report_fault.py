@@ -178,6 +178,6 @@ def test_each_window_is_a_radio_button_beside_its_label(signed_in, unit):
     radios = tree.xpath('//input[@name="window"]')
     assert radios
     for radio in radios:
-        assert radio.get("type") == "radio" and "form-check-input" in radio.get("class").split()
-        assert "form-control" not in radio.get("class").split()
-        assert radio.getparent().tag == "label" and "–" in radio.getparent().text_content()
+        assert radio.get("type") == "radio" and radio.get("class") == "form-check-input"
+        (label,) = tree.xpath(f'//label[@for="{radio.get("id")}"]')
+        assert "–" in label.text_content() and radio.getparent() is label.getparent()
