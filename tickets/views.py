@@ -114,6 +114,7 @@ class SearchPaginator(Paginator):
 
     open_ended = False  # more matches after this page: the total is not known
     is_capped = False
+    MAX_OFFSET = CappedCountPaginator.COUNT_CAP  # as deep as the unfiltered list pages
 
     def __init__(self, object_list, per_page, *, rows):
         super().__init__(object_list, per_page)
@@ -123,6 +124,8 @@ class SearchPaginator(Paginator):
         try:
             number = max(int(number), 1)
         except (TypeError, ValueError):
+            number = 1
+        if (number - 1) * self.per_page > self.MAX_OFFSET:
             number = 1
         rows = self._rows(number)
         if not rows and number > 1:  # a link past the last page (matches went away): the first page
