@@ -6,7 +6,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -62,6 +62,7 @@ from tickets.selectors import (
     offered_fault_codes,
     open_tickets_of_unit,
     sort_tickets,
+    ticket_rows,
     timeline_board,
     unit_tickets_for_intake,
 )
@@ -91,6 +92,7 @@ class CappedCountPaginator(Paginator):
     ten thousand a dispatcher narrows the list with the filters rather than paging (docs/performance.md)."""
 
     COUNT_CAP = 10_000
+    open_ended = False
 
     @cached_property
     def count(self) -> int:
@@ -101,26 +103,43 @@ class CappedCountPaginator(Paginator):
         return self.count > self.COUNT_CAP
 
 
-class SearchPaginator(CappedCountPaginator):
-    """A search counts at most a hundred matches (four pages), in the list's own order: the plan that
-    finds the page also stops at the cap, where a count over every match of a common word (漏水: a
-    fifth of the tickets) would read tens of thousands of rows. A search that finds more is narrowed
-    by another word or a filter, not paged through (docs/performance.md)."""
+class SearchPaginator(Paginator):
+    """A search's pages. `object_list` is the matching tickets' ids in the list's order; `rows` turns a
+    page of them into the list's rows.
 
-    COUNT_CAP = 100
+    It does not count: it reads the page's ids and one more, and knows from that id whether there is a
+    next page. A count in the list's order walks as far as its cap, which for a rare term (the end of a
+    ticket number: a match every ~170 rows) cost more than the page itself. The page's ids are chosen
+    before the rows are joined to customers, units and technicians, so a term found through its index
+    sorts its matches' ids rather than their joined rows. One query: the ids are its subquery. The last
+    page knows the exact total; the others say there are more (docs/performance.md)."""
 
-    @cached_property
-    def found(self) -> int:
-        # Without the joins of the row (the ticket's own columns decide what matches).
-        return self.object_list.select_related(None).values("pk")[: self.COUNT_CAP + 1].count()
+    open_ended = False  # more matches after this page: the total is not known
+    is_capped = False
+    MAX_OFFSET = CappedCountPaginator.COUNT_CAP  # as deep as the unfiltered list pages
 
-    @cached_property
-    def count(self) -> int:
-        return min(self.found, self.COUNT_CAP)
+    def __init__(self, object_list, per_page, *, rows):
+        super().__init__(object_list, per_page)
+        self.rows = rows
 
-    @property
-    def is_capped(self) -> bool:
-        return self.found > self.COUNT_CAP
+    def get_page(self, number) -> Page:
+        try:
+            number = max(int(number), 1)
+        except (TypeError, ValueError):
+            number = 1
+        if (number - 1) * self.per_page > self.MAX_OFFSET:
+            number = 1
+        rows = self._rows(number)
+        if not rows and number > 1:  # a link past the last page (matches went away): the first page
+            number, rows = 1, self._rows(1)
+        self.open_ended = len(rows) > self.per_page
+        # What Paginator derives the page's numbers from (num_pages, has_next, end_index).
+        self.count = (number - 1) * self.per_page + len(rows)
+        return self._get_page(rows[: self.per_page], number, self)
+
+    def _rows(self, number: int) -> list:
+        bottom = (number - 1) * self.per_page
+        return list(self.rows(self.object_list[bottom : bottom + self.per_page + 1]))
 
 
 # Transitions that are not the workflow's next step: the ticket page lists them below its action bar.
@@ -304,10 +323,13 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = TicketFilterForm(request.GET or None, user=user)
     sort = clean_sort(request.GET.get("sort", ""))
-    tickets = sort_tickets(filtered_tickets(user, form).list_rows_only(), sort)
+    tickets = sort_tickets(filtered_tickets(user, form), sort)
     searching = form.is_valid() and bool(form.cleaned_data["q"].strip())
-    paginator = SearchPaginator if searching else CappedCountPaginator
-    page = paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    if searching:
+        paginator = SearchPaginator(tickets.values("pk"), PAGE_SIZE, rows=lambda ids: ticket_rows(ids, sort))
+    else:
+        paginator = CappedCountPaginator(tickets.list_rows_only(), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     query = _list_query(request, form)
     sort_headers = {}
     for key in SORTS:
