@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.bounds import DatePicker
 from customers.models import Customer, ProductModel, Unit
 from customers.phones import InvalidPhone, format_phone, normalize_phone
 
@@ -75,7 +76,7 @@ class NewUnitForm(forms.ModelForm):
             "sales_channel",
             "warranty_card_no",
         ]
-        widgets = {"purchase_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"purchase_date": DatePicker()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,7 +112,7 @@ class UnitEditForm(forms.ModelForm):
     class Meta:
         model = Unit
         fields = ["purchase_date", "purchase_place", "sales_channel", "dealer", "warranty_card_no"]
-        widgets = {"purchase_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"purchase_date": DatePicker()}
 
     def clean_purchase_date(self):
         return check_purchase_date(self.cleaned_data.get("purchase_date"))
