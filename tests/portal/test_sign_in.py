@@ -210,3 +210,15 @@ def test_the_demo_sms_log_shows_the_code_under_a_worker_logging_warnings_only(cl
         root.setLevel(level)
     code = re.search(rf"SMS to {PHONE}: .*?(\d{{6}})", caplog.text, re.DOTALL).group(1)
     assert client.post("/p/login/code/", {"code": code}).url == "/p/"
+
+
+def test_a_page_not_found_in_the_channel_leads_back_to_the_customers_tickets(
+    client, sms, customer, others_ticket
+):
+    sign_in(client, sms)
+    response = client.get(f"/p/t/{others_ticket.pk}/")
+    page = response.content.decode()
+    assert response.status_code == 404 and "不是您的报修" in page
+    assert 'href="/p/"' in page and "网点范围" not in page  # not the staff page and its way to /login/
+    staff = client.get("/tickets/999999/")
+    assert staff.status_code in (302, 404) and "不是您的报修" not in staff.content.decode()
