@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.bounds import DatePicker
-from customers.models import Customer, ProductModel, Unit
+from customers.models import Customer, ProductModel, Unit, normal_serial
 from customers.phones import InvalidPhone, format_phone, normalize_phone
 
 
@@ -84,7 +84,7 @@ class NewUnitForm(forms.ModelForm):
         self.fields["serial_number"].error_messages["unique"] = _("序列号已登记,请在上方搜索并选择该产品。")
 
     def clean_serial_number(self) -> str:
-        return self.cleaned_data["serial_number"].strip().upper()
+        return normal_serial(self.cleaned_data["serial_number"])
 
     def clean_purchase_date(self):
         return check_purchase_date(self.cleaned_data.get("purchase_date"))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_noop
 from aftersales.bounds import BoundedDateField, DatePicker
 from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, prepare_photo
+from customers.models import normal_serial
 from portal.windows import VisitWindow
 from surveys.services import MAX_CHANNEL_COMPLAINT
 
@@ -180,7 +181,7 @@ class RegistrationForm(forms.Form):
     invoice = InvoiceField(label=_("发票照片"))
 
     def clean_serial_number(self) -> str:
-        return self.cleaned_data["serial_number"].strip()
+        return normal_serial(self.cleaned_data["serial_number"])
 
     def clean_purchase_date(self):
         day = self.cleaned_data["purchase_date"]
