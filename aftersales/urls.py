@@ -46,6 +46,7 @@ api_v1 = [
     path("", include("warranty.api_urls")),
     path("", include("tickets.api_urls")),
     path("", include("parts.api_urls")),
+    path("", include("reports.api_urls")),
     path("", include(router.urls)),
 ]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -81,12 +81,20 @@ class PartSearchSerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
-@extend_schema(parameters=[OpenApiParameter("search", str, description="code, name or specification")])
+@extend_schema(
+    parameters=[
+        OpenApiParameter("search", str, description="code, name or specification"),
+        ordering_parameter("code", "name"),
+    ]
+)
 class PartList(generics.ListAPIView):
     """The active catalogue (配件目录) for the technician's tablet: no cost price, which only the roles of
     `parts.permissions.COST_PRICE_VIEWERS` see, in the office."""
 
     serializer_class = PartSerializer
+    pagination_class = Cursor
+    ordering_fields = ("code", "name")
+    default_ordering = "code"
 
     def get_queryset(self):
         parts = Part.objects.active().select_related("supplier").prefetch_related("compatible_models")
@@ -104,16 +112,18 @@ class MyVanStock(generics.ListAPIView):
     """What is in the signed-in technician's van (empty when they have none)."""
 
     serializer_class = VanStockSerializer
+    pagination_class = Cursor
+    default_ordering = "part_code"  # by the part's code (annotated: a cursor's position is a row's own field)
 
     def get_queryset(self):
+        levels = StockLevel.objects.annotate(part_code=F("part__code"))
         van = van_of(self.request.user)
         if van is None:
-            return StockLevel.objects.none()
+            return levels.none()
         return (
-            StockLevel.objects.filter(warehouse=van, on_hand__gt=0)
+            levels.filter(warehouse=van, on_hand__gt=0)
             .select_related("warehouse", "part__supplier")
             .prefetch_related("part__compatible_models")
-            .order_by("part__code")
         )
 
 
@@ -162,6 +172,20 @@ class RequestedLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "a compressor",
+            value={
+                "ticket": 42,
+                "warehouse": "SH-STORE",
+                "reason": "压缩机不启动,需更换",
+                "lines": [{"part": "CMP-35", "quantity": 1}],
+            },
+            request_only=True,
+        )
+    ]
+)
 class RequisitionCreateSerializer(serializers.Serializer):
     ticket = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
     warehouse = serializers.CharField(max_length=40, help_text="the store's code (station or central)")
@@ -169,6 +193,9 @@ class RequisitionCreateSerializer(serializers.Serializer):
     lines = RequestedLineSerializer(many=True, min_length=1, max_length=50)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("approve", value={"approve": True, "note": "同意"}, request_only=True)]
+)
 class RequisitionDecisionSerializer(serializers.Serializer):
     approve = RequiredBooleanField()
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -179,6 +206,9 @@ class IssuedLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("issue all", value={"lines": [{"line": 15, "quantity": 1}]}, request_only=True)]
+)
 class RequisitionIssueSerializer(serializers.Serializer):
     lines = IssuedLineSerializer(many=True, min_length=1, max_length=50)
 
@@ -575,6 +605,9 @@ class OldPartFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("into the store", value={"warehouse": "SH-STORE"}, request_only=True)]
+)
 class OldPartReceiveSerializer(serializers.Serializer):
     warehouse = serializers.CharField(max_length=40, help_text="the store's code (not a van)")
 

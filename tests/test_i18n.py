@@ -380,14 +380,45 @@ CHINESE_DATA_LITERALS = {
         "请求超过了限速。",
     },
     # The API's documentation is written for integrators in English and names the Chinese document or
-    # rule it serves; its examples are data as a Chinese service desk types it.
-    "claims/api.py": {"审批意见 (printed on the write-off form) or the reason.", "维修延误造成客户损失"},
-    "customers/api.py": {"王芳", "浦东新区张江路 1 号"},
-    "surveys/api.py": {
-        "登记投诉: on a ticket (its branch), or for a branch; the plan is due in 72 hours.",
-        "§7-二十八: the supervisor's (or a delegate's) visit to the customer.",
+    # rule it serves; its examples are data as a Chinese service desk types it (and, for the reports, the
+    # labels a caller without Accept-Language reads).
+    "claims/api.py": {
+        "审批意见 (printed on the write-off form) or the reason.",
+        "客户撤回诉求",
+        "已与客户协商一致",
+        "维修延误造成客户损失",
     },
-    "tickets/api.py": {"服务凭证 (A4 PDF)", "上午到"},
+    "customers/api.py": {"京东自营", "浦东新区张江路 1 号", "王先生", "王芳"},
+    "parts/api.py": {"压缩机不启动,需更换", "同意"},
+    "reports/api.py": {
+        "KFR-35GW 壁挂式空调",
+        "上海分公司",
+        "不满意",
+        "到达时间",
+        "及时率",
+        "合计",
+        "张伟",
+        "满意率",
+        "表扬与满意",
+        "迟到一小时",
+    },
+    "surveys/api.py": {
+        "§7-二十八: the supervisor's (or a delegate's) visit to the customer.",
+        "主任上门致歉,调整派工",
+        "已上门致歉,客户接受",
+        "已致电客户说明处理结果",
+        "技术员迟到两小时,未提前告知",
+        "登记投诉: on a ticket (its branch), or for a branch; the plan is due in 72 hours.",
+    },
+    "tickets/api.py": {
+        "上午到",
+        "室外机电容鼓包",
+        "开机五分钟后停机",
+        "更换启动电容,试机正常",
+        "服务凭证 (A4 PDF)",
+        "王芳",
+        "电容老化",
+    },
 }
 
 
