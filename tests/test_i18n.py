@@ -369,7 +369,16 @@ CHINESE_DATA_LITERALS = {
     "parts/models.py": {"个"},
     # Finds the Chinese login button of the default language, and the language's own name in the account
     # menu to switch back, to take the screenshots.
-    "aftersales/management/commands/screenshots.py": {"登录", "简体中文"},
+    "aftersales/management/commands/screenshots.py": {
+        "登录",
+        "简体中文",
+        # The customer's channel, signed in on a phone as the customer would (its labels and headings).
+        "手机号码",
+        "获取验证码",
+        "输入验证码",
+        "验证码",
+        "我的报修",
+    },
     # The schema's error examples: what a caller without Accept-Language receives (the default language).
     "aftersales/drf.py": {
         "请输入有效的手机号(11 位)或带区号的座机号。",
