@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.exceptions import ValidationError
@@ -38,6 +38,11 @@ class TokenView(APIView):
                 "TokenResponse", {"token": serializers.CharField(), "expires": serializers.DateTimeField()}
             ),
         },
+        examples=[
+            OpenApiExample(
+                "the ERP's account", value={"username": "erp_sync", "password": "********"}, request_only=True
+            )
+        ],
         auth=[],
     )
     def post(self, request: Request) -> Response:

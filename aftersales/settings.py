@@ -368,8 +368,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 25,
+    # Every list names its pagination: aftersales.drf.Cursor (`?cursor=`, `?ordering=`, `?page_size=`).
+    # No default (a page-number one slipped into the ticket and parts lists); it cannot be the Cursor
+    # itself, whose module DRF's settings would import while DRF is still loading.
+    "DEFAULT_PAGINATION_CLASS": None,
     "DEFAULT_SCHEMA_CLASS": "aftersales.drf.AutoSchema",
     "EXCEPTION_HANDLER": "aftersales.drf.exception_handler",
 }

@@ -1,7 +1,10 @@
+import time
+
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.cache import cache_page, never_cache
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -15,6 +18,15 @@ from surveys.api import ComplaintViewSet, FollowUpCallViewSet
 from tickets import pwa_views
 from tickets import views as ticket_views
 from tickets.api import TicketViewSet
+
+# /jsi18n/ is the same for every reader of a language until the next deploy: built once per language and
+# kept in the cache (cache_page keys it by the request's language); the prefix names this start of the
+# server, so that a deploy with new translations is never answered from an older catalogue. Browsers are
+# told not to keep it (never_cache): its address does not name the language, and a reader may switch.
+CATALOG_CACHE_PREFIX = f"jsi18n-{time.time_ns()}"
+javascript_catalog = never_cache(
+    cache_page(60 * 60 * 24, key_prefix=CATALOG_CACHE_PREFIX)(JavaScriptCatalog.as_view())
+)
 
 router = DefaultRouter(trailing_slash=False)
 router.register("tickets", TicketViewSet, basename="ticket")
@@ -34,6 +46,7 @@ api_v1 = [
     path("", include("warranty.api_urls")),
     path("", include("tickets.api_urls")),
     path("", include("parts.api_urls")),
+    path("", include("reports.api_urls")),
     path("", include(router.urls)),
 ]
 
@@ -48,7 +61,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The texts of static/js in the reader's language (djangojs.po), loaded by a script tag (no inline
     # script: CSP) before the page's scripts, and kept by the service worker for offline pages.
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("jsi18n/", javascript_catalog, name="javascript-catalog"),
     path("tickets/", include("tickets.urls")),
     path("customers/", include("customers.urls")),
     path("customers/", include("tickets.history_urls")),

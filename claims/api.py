@@ -13,7 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -127,6 +133,11 @@ class ClaimCreateSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("approve", value={"approve": True, "note": "已与客户协商一致"}, request_only=True)
+    ]
+)
 class DecisionSerializer(serializers.Serializer):
     approve = RequiredBooleanField()
     note = serializers.CharField(
@@ -137,6 +148,9 @@ class DecisionSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("withdraw", value={"reason": "客户撤回诉求", "version": 2}, request_only=True)]
+)
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     version = serializers.IntegerField(required=False, **VERSION_RANGE)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from customers.models import Customer, CustomerChange, CustomerPhone, ProductModel, Unit
-from customers.services import save_customer
+from customers.services import file_changed
 
 
 class CustomerPhoneInline(admin.TabularInline):
@@ -17,8 +17,13 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["branch"]
     inlines = [CustomerPhoneInline]
 
-    def save_model(self, request, obj, form, change) -> None:
-        save_customer(obj, changed_fields=form.changed_data if change else ())
+    def save_related(self, request, form, formsets, change) -> None:
+        """After the phones (an inline, saved after the customer): the open tickets' deadlines and the
+        ticket list's search follow the edit, as after an edit on the customer page (file_changed)."""
+        super().save_related(request, form, formsets, change)
+        if change:
+            phones = ["phones"] if any(formset.has_changed() for formset in formsets) else []
+            file_changed(form.instance, changed_fields=[*form.changed_data, *phones])
 
 
 @admin.register(ProductModel)
@@ -36,6 +41,11 @@ class UnitAdmin(admin.ModelAdmin):
     list_select_related = ["product_model", "owner"]
     raw_id_fields = ["owner"]
     date_hierarchy = "purchase_date"
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            file_changed(obj, changed_fields=form.changed_data)  # a new serial: the tickets' search
 
 
 @admin.register(CustomerChange)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -116,6 +116,15 @@ class CustomerCreateSerializer(serializers.Serializer):
     distance_km = serializers.DecimalField(**DISTANCE, default=Decimal(0))
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "a new number",
+            value={"phones": ["13800138000", "021 6123 4567"], "contact_person": "王先生"},
+            request_only=True,
+        )
+    ]
+)
 class CustomerEditSerializer(serializers.Serializer):
     """Only the fields given change; `phones` replaces the list of numbers."""
 
@@ -143,6 +152,15 @@ class UnitCreateSerializer(serializers.Serializer):
     warranty_card_no = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "the invoice found",
+            value={"purchase_date": "2026-03-15", "purchase_place": "京东自营"},
+            request_only=True,
+        )
+    ]
+)
 class UnitEditSerializer(serializers.Serializer):
     purchase_date = serializers.DateField(required=False, allow_null=True)
     purchase_place = serializers.CharField(max_length=100, required=False, allow_blank=True)

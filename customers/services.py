@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -10,7 +12,8 @@ from customers.phones import format_phone
 from customers.signals import location_changed, search_fields_changed
 
 LOCATION_FIELDS = frozenset({"service_zone", "distance_km"})
-SEARCHED_FIELDS = frozenset({"name", "phones"})  # what the ticket list's search matches of a customer
+# What the ticket list's search matches of a customer and a unit (tickets.search).
+SEARCHED_FIELDS = frozenset({"name", "phones", "serial_number"})
 # The office keeps the customer file (DESIGN §1: the dispatcher finds the customer, the supervisor visits).
 EDITORS = frozenset({Role.DISPATCHER, Role.SUPERVISOR})
 
@@ -27,12 +30,27 @@ def register_unit(*, owner: Customer, **fields) -> Unit:
     return Unit.objects.create(owner=owner, **fields)
 
 
+def file_changed(record: Customer | Unit, *, changed_fields: Iterable[str]) -> None:
+    """Every write of a customer's or a unit's fields ends here, whatever its path (the services below,
+    the API and the portal through them, the admin), inside the write's transaction: the apps that keep
+    what they read of the file follow it. A new zone or distance moves the open tickets' deadlines; a
+    new name, phone number or serial number is found by the ticket list's search. `changed_fields`: the
+    model's field names, and "phones" for the customer's phone numbers."""
+    changed = set(changed_fields)
+    if isinstance(record, Customer):
+        if LOCATION_FIELDS & changed:
+            location_changed.send(sender=Customer, customer=record)
+        if SEARCHED_FIELDS & changed:
+            search_fields_changed.send(sender=Customer, customer=record)
+    elif SEARCHED_FIELDS & changed:
+        search_fields_changed.send(sender=Unit, unit=record)
+
+
 @transaction.atomic
-def save_customer(customer: Customer, *, changed_fields) -> Customer:
-    """Save an edited customer; when the zone or distance changed, tell the apps that keep deadlines."""
+def save_customer(customer: Customer, *, changed_fields: Iterable[str]) -> Customer:
+    """Save an edited customer and tell the apps that keep what changed (file_changed)."""
     customer.save()
-    if LOCATION_FIELDS & set(changed_fields):
-        location_changed.send(sender=Customer, customer=customer)
+    file_changed(customer, changed_fields=changed_fields)
     return customer
 
 
@@ -67,14 +85,14 @@ def _apply(instance, fields: dict) -> list[dict]:
 
 def edit_customer(*, user, customer_id: int, fields: dict, phones: list[str]) -> CustomerChange | None:
     """Correct a customer's details and phone numbers (normal form) in one transaction,
-    with a history row; a new zone or distance moves the open tickets' deadlines (save_customer).
+    with a history row; the apps that keep what changed follow (file_changed).
     Returns None when nothing changed."""
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer_id)
         _check_editor(user, customer)
         changes = _apply(customer, fields)
         if changes:
-            save_customer(customer, changed_fields=[change["field"] for change in changes])
+            customer.save()
         old_phones = list(customer.phones.values_list("number", flat=True))
         if old_phones != phones:
             customer.phones.exclude(number__in=phones).delete()
@@ -90,8 +108,7 @@ def edit_customer(*, user, customer_id: int, fields: dict, phones: list[str]) ->
             )
         if not changes:
             return None
-        if SEARCHED_FIELDS & {change["field"] for change in changes}:
-            search_fields_changed.send(sender=Customer, customer=customer)
+        file_changed(customer, changed_fields=[change["field"] for change in changes])
         return CustomerChange.objects.create(customer=customer, actor=user, changes=changes)
 
 
@@ -105,4 +122,5 @@ def edit_unit(*, user, unit_id: int, fields: dict) -> CustomerChange | None:
         if not changes:
             return None
         unit.save()
+        file_changed(unit, changed_fields=[change["field"] for change in changes])
         return CustomerChange.objects.create(customer=unit.owner, unit=unit, actor=user, changes=changes)

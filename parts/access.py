@@ -50,29 +50,31 @@ def access_warehouse(user, pk: int) -> Warehouse:
         raise Http404("No such warehouse") from exc
 
 
-def access_requisition(user, pk: int) -> Requisition:
-    try:
-        return (
-            Requisition.objects.visible_to(user)
-            .select_related(
-                "ticket__unit__product_model",
-                "requested_by",
-                "technician",
-                "warehouse",
-                "decided_by",
-                "branch",
-            )
-            .get(pk=pk)
+def access_requisition(user, pk: int, *, queryset=None) -> Requisition:
+    """The requisition in the user's scope, or 404; `queryset`: the rows to read it with (the API's
+    lines and parts), so that the scope check is the read itself."""
+    base = (
+        queryset
+        if queryset is not None
+        else Requisition.objects.select_related(
+            "ticket__unit__product_model", "requested_by", "technician", "warehouse", "decided_by", "branch"
         )
+    )
+    try:
+        return base.visible_to(user).get(pk=pk)
     except Requisition.DoesNotExist as exc:
         raise Http404("No such requisition") from exc
 
 
-def access_receiving_note(user, pk: int) -> ReceivingNote:
+def access_receiving_note(user, pk: int, *, queryset=None) -> ReceivingNote:
+    """The receiving note of a warehouse the user sees, or 404; `queryset`: as access_requisition."""
+    base = (
+        queryset
+        if queryset is not None
+        else ReceivingNote.objects.select_related("warehouse__branch", "supplier", "received_by")
+    )
     try:
-        return ReceivingNote.objects.select_related("warehouse__branch", "supplier", "received_by").get(
-            pk=pk, warehouse__in=Warehouse.objects.visible_to(user)
-        )
+        return base.get(pk=pk, warehouse__in=Warehouse.objects.visible_to(user))
     except ReceivingNote.DoesNotExist as exc:
         raise Http404("No such receiving note") from exc
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -81,12 +81,20 @@ class PartSearchSerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
-@extend_schema(parameters=[OpenApiParameter("search", str, description="code, name or specification")])
+@extend_schema(
+    parameters=[
+        OpenApiParameter("search", str, description="code, name or specification"),
+        ordering_parameter("code", "name"),
+    ]
+)
 class PartList(generics.ListAPIView):
     """The active catalogue (配件目录) for the technician's tablet: no cost price, which only the roles of
     `parts.permissions.COST_PRICE_VIEWERS` see, in the office."""
 
     serializer_class = PartSerializer
+    pagination_class = Cursor
+    ordering_fields = ("code", "name")
+    default_ordering = "code"
 
     def get_queryset(self):
         parts = Part.objects.active().select_related("supplier").prefetch_related("compatible_models")
@@ -104,16 +112,18 @@ class MyVanStock(generics.ListAPIView):
     """What is in the signed-in technician's van (empty when they have none)."""
 
     serializer_class = VanStockSerializer
+    pagination_class = Cursor
+    default_ordering = "part_code"  # by the part's code (annotated: a cursor's position is a row's own field)
 
     def get_queryset(self):
+        levels = StockLevel.objects.annotate(part_code=F("part__code"))
         van = van_of(self.request.user)
         if van is None:
-            return StockLevel.objects.none()
+            return levels.none()
         return (
-            StockLevel.objects.filter(warehouse=van, on_hand__gt=0)
+            levels.filter(warehouse=van, on_hand__gt=0)
             .select_related("warehouse", "part__supplier")
             .prefetch_related("part__compatible_models")
-            .order_by("part__code")
         )
 
 
@@ -162,6 +172,20 @@ class RequestedLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "a compressor",
+            value={
+                "ticket": 42,
+                "warehouse": "SH-STORE",
+                "reason": "压缩机不启动,需更换",
+                "lines": [{"part": "CMP-35", "quantity": 1}],
+            },
+            request_only=True,
+        )
+    ]
+)
 class RequisitionCreateSerializer(serializers.Serializer):
     ticket = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
     warehouse = serializers.CharField(max_length=40, help_text="the store's code (station or central)")
@@ -169,6 +193,9 @@ class RequisitionCreateSerializer(serializers.Serializer):
     lines = RequestedLineSerializer(many=True, min_length=1, max_length=50)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("approve", value={"approve": True, "note": "同意"}, request_only=True)]
+)
 class RequisitionDecisionSerializer(serializers.Serializer):
     approve = RequiredBooleanField()
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -179,6 +206,9 @@ class IssuedLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("issue all", value={"lines": [{"line": 15, "quantity": 1}]}, request_only=True)]
+)
 class RequisitionIssueSerializer(serializers.Serializer):
     lines = IssuedLineSerializer(many=True, min_length=1, max_length=50)
 
@@ -189,12 +219,24 @@ class RequisitionFilterSerializer(serializers.Serializer):
 
 
 def _requisition(user, pk) -> Requisition:
-    access_requisition(user, object_id(pk))  # 404 outside the user's scope
-    return (
-        Requisition.objects.select_related("branch", "ticket", "warehouse")
-        .prefetch_related("lines__part")
-        .get(pk=object_id(pk))
+    """The requisition with its lines in one read (404 outside the user's scope)."""
+    return access_requisition(
+        user,
+        object_id(pk),
+        queryset=Requisition.objects.select_related("branch", "ticket", "warehouse").prefetch_related(
+            "lines__part"
+        ),
     )
+
+
+def _active_parts(lines: list[dict]) -> dict[str, Part]:
+    """The active parts the lines name by code, by code; a code of no active part is the lines' 400."""
+    codes = [line["part"] for line in lines]
+    parts = {part.code: part for part in Part.objects.active().filter(code__in=codes)}
+    unknown = [code for code in codes if code not in parts]
+    if unknown:
+        raise ValidationError({"lines": [_("没有编码为“%(code)s”的配件。") % {"code": unknown[0]}]})
+    return parts
 
 
 @extend_schema(tags=["parts"])
@@ -252,13 +294,7 @@ class RequisitionViewSet(BodyFirstMixin, viewsets.GenericViewSet):
         warehouse = requisition_warehouses(ticket).filter(code=data["warehouse"]).first()
         if warehouse is None:
             raise ValidationError({"warehouse": [_("请选择发料的仓库。")]})
-        parts = {
-            part.code: part
-            for part in Part.objects.active().filter(code__in=[line["part"] for line in data["lines"]])
-        }
-        unknown = [line["part"] for line in data["lines"] if line["part"] not in parts]
-        if unknown:
-            raise ValidationError({"lines": [_("没有编码为“%(code)s”的配件。") % {"code": unknown[0]}]})
+        parts = _active_parts(data["lines"])
         requisition = submit_requisition(
             user=request.user,
             ticket=ticket,
@@ -482,8 +518,8 @@ class ReceivingNoteViewSet(BodyFirstMixin, viewsets.GenericViewSet):
 
     @extend_schema(parameters=[FIELDS_PARAMETER])
     def retrieve(self, request: Request, pk=None) -> Response:
-        access_receiving_note(request.user, object_id(pk))  # 404 outside the user's warehouses
-        return Response(self.get_serializer(self.get_queryset().get(pk=object_id(pk))).data)
+        note = access_receiving_note(request.user, object_id(pk), queryset=self.get_queryset())
+        return Response(self.get_serializer(note).data)
 
     @extend_schema(
         request=ReceivingNoteCreateSerializer,
@@ -518,13 +554,7 @@ class ReceivingNoteViewSet(BodyFirstMixin, viewsets.GenericViewSet):
                 raise ValidationError(
                     {"supplier": [_("没有代码为“%(code)s”的供应商。") % {"code": data["supplier"]}]}
                 )
-        parts = {
-            part.code: part
-            for part in Part.objects.active().filter(code__in=[line["part"] for line in data["lines"]])
-        }
-        unknown = [line["part"] for line in data["lines"] if line["part"] not in parts]
-        if unknown:
-            raise ValidationError({"lines": [_("没有编码为“%(code)s”的配件。") % {"code": unknown[0]}]})
+        parts = _active_parts(data["lines"])
         note = receive_parts(
             user=request.user,
             warehouse=warehouse,
@@ -575,6 +605,9 @@ class OldPartFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("into the store", value={"warehouse": "SH-STORE"}, request_only=True)]
+)
 class OldPartReceiveSerializer(serializers.Serializer):
     warehouse = serializers.CharField(max_length=40, help_text="the store's code (not a van)")
 

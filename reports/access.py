@@ -10,6 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from accounts.models import Branch, Role
+from reports.forms import MonthForm
+from reports.kpis import Scope
+from reports.periods import Month
 
 DASHBOARD_ROLES = (Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER, Role.ADMIN)
 # The monthly satisfaction report is the admins' export (DESIGN §1); the managers read it too.
@@ -73,3 +76,16 @@ def report_branch(user, chosen: Branch | None) -> Branch | None:
     if user.branch_id is None:
         raise PermissionDenied(_("您的账号没有所属网点,无法查看报表。"))
     return user.branch
+
+
+def month_scope(user, data, default_month: Month) -> tuple[MonthForm, Scope]:
+    """The month and branch a report covers for `user` from its query (`month`, `branch`): the picker
+    (with any errors) and the scope, the defaults standing in for bad input. The pages and the API
+    both read their scope here."""
+    form = MonthForm(data, user=user, default_month=default_month)
+    month, chosen = form.values()
+    return form, Scope(month=month, branch=report_branch(user, chosen))
+
+
+def scope_label(branch: Branch | None) -> str:
+    return branch.name if branch else _("全部网点")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from operator import itemgetter
 
-from django.http import StreamingHttpResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,8 +20,10 @@ from import_export import resources
 from import_export.fields import Field
 
 from aftersales.exports import csv_response, xlsx_response
-from reports.findings import Findings
-from reports.kpis import CATEGORIES, Dashboard, KpiRow
+from reports.access import scope_label
+from reports.documents import monthly_pdf
+from reports.findings import Findings, monthly_findings
+from reports.kpis import CATEGORIES, Dashboard, KpiRow, Scope, dashboard
 from surveys.models import AnsweredVia, Survey
 from surveys.scoring import QUESTION_FIELDS, QUESTIONS, SATISFIED_LEVELS, Level
 
@@ -218,3 +221,38 @@ def monthly_xlsx(
 
 def monthly_csv(surveys, *, filename: str) -> StreamingHttpResponse:
     return csv_response(SurveyAnswerResource().rows(surveys), filename)
+
+
+# The findings the printed report (and its figures over the API) lists per group; the spreadsheet lists all.
+PRINTED_FINDINGS = 100
+MONTHLY_FORMATS = ("csv", "xlsx", "pdf")
+
+
+def monthly_report_file(scope: Scope, fmt: str) -> HttpResponse:
+    """The monthly satisfaction report of `scope` as a download (csv, xlsx or pdf), for the report page's
+    buttons and the API alike."""
+    if fmt not in MONTHLY_FORMATS:
+        raise Http404("Unknown format")
+    filename = f"satisfaction-{scope.month}-{scope.branch.code if scope.branch else 'ALL'}.{fmt}"
+    surveys = SurveyAnswerResource.month_queryset(scope)
+    if fmt == "csv":
+        return monthly_csv(surveys, filename=filename)
+    board = dashboard(scope)
+    branch_name = scope_label(scope.branch)
+    if fmt == "xlsx":
+        return monthly_xlsx(
+            board,
+            monthly_findings(scope),
+            surveys,
+            company=settings.COMPANY_NAME,
+            branch_name=branch_name,
+            filename=filename,
+        )
+    pdf = monthly_pdf(board, monthly_findings(scope, limit=PRINTED_FINDINGS), branch_name=branch_name)
+    return download(pdf, "application/pdf", filename)
+
+
+def download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -18,10 +18,10 @@ from aftersales.exports import spreadsheet_response, xlsx_response
 from reports import access, exports, manufacturing
 from reports.charts import dashboard_charts, quality_charts
 from reports.daily import branch_day, technician_day
-from reports.documents import branch_day_pdf, monthly_pdf, technician_day_pdf
+from reports.documents import branch_day_pdf, technician_day_pdf
 from reports.findings import monthly_findings
 from reports.forms import DateRangeForm, DayForm, MonthForm
-from reports.kpis import Scope, dashboard
+from reports.kpis import dashboard
 from reports.periods import Month
 from reports.quality import quality_report
 from reports.register import register_rows, register_tickets
@@ -34,26 +34,16 @@ PAGE_SIZE = 50
 PREVIEW_FINDINGS = 20
 
 
-def _scope(request: HttpRequest, default_month: Month) -> tuple[MonthForm, Scope]:
-    form = MonthForm(request.GET, user=request.user, default_month=default_month)
-    month, chosen = form.values()
-    return form, Scope(month=month, branch=access.report_branch(request.user, chosen))
-
-
-def _branch_label(scope_branch) -> str:
-    return scope_branch.name if scope_branch else _("全部网点")
-
-
 @login_required
 @require_GET
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     access.require_dashboard(request.user)
-    form, scope = _scope(request, Month.of(timezone.localdate()))
+    form, scope = access.month_scope(request.user, request.GET, Month.of(timezone.localdate()))
     board = dashboard(scope)
     context = {
         "form": form,
         "board": board,
-        "scope_label": _branch_label(scope.branch),
+        "scope_label": access.scope_label(scope.branch),
         "charts": dashboard_charts(board),
         "categories": ServiceCategory.choices,
         "may_export": access.may_export_monthly(request.user),
@@ -66,12 +56,12 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 def quality(request: HttpRequest) -> HttpResponse:
     """Quality analytics (reports.quality): who may open it mirrors the KPI dashboard."""
     access.require_dashboard(request.user)
-    form, scope = _scope(request, Month.of(timezone.localdate()))
+    form, scope = access.month_scope(request.user, request.GET, Month.of(timezone.localdate()))
     report = quality_report(scope)
     context = {
         "form": form,
         "report": report,
-        "scope_label": _branch_label(scope.branch),
+        "scope_label": access.scope_label(scope.branch),
         "charts": quality_charts(report),
         "list_url": reverse("tickets:list"),
         "may_export": access.may_export_manufacturing(request.user),
@@ -96,21 +86,21 @@ def quality_export(request: HttpRequest, fmt: str) -> HttpResponse:
         return xlsx_response(
             manufacturing.sheets(report, company=settings.COMPANY_NAME), manufacturing.filename(month, fmt)
         )
-    return _download(manufacturing.pdf(report), "application/pdf", manufacturing.filename(month, fmt))
+    return exports.download(manufacturing.pdf(report), "application/pdf", manufacturing.filename(month, fmt))
 
 
 @login_required
 @require_GET
 def monthly(request: HttpRequest) -> HttpResponse:
     access.require_monthly(request.user)
-    form, scope = _scope(request, Month.previous(timezone.localdate()))
+    form, scope = access.month_scope(request.user, request.GET, Month.previous(timezone.localdate()))
     board = dashboard(scope)
     query = request.GET.copy()
     query["month"] = str(scope.month)
     context = {
         "form": form,
         "board": board,
-        "scope_label": _branch_label(scope.branch),
+        "scope_label": access.scope_label(scope.branch),
         "findings": monthly_findings(scope, limit=PREVIEW_FINDINGS),
         "query": query.urlencode(),
     }
@@ -121,34 +111,10 @@ def monthly(request: HttpRequest) -> HttpResponse:
 @require_GET
 def monthly_export(request: HttpRequest, fmt: str) -> HttpResponse:
     access.require_monthly(request.user)
-    form, scope = _scope(request, Month.previous(timezone.localdate()))
+    form, scope = access.month_scope(request.user, request.GET, Month.previous(timezone.localdate()))
     if form.errors:
         return bad_filter_response(form)
-    filename = f"satisfaction-{scope.month}-{scope.branch.code if scope.branch else 'ALL'}.{fmt}"
-    surveys = exports.SurveyAnswerResource.month_queryset(scope)
-    if fmt == "csv":
-        return exports.monthly_csv(surveys, filename=filename)
-    board = dashboard(scope)
-    branch_name = _branch_label(scope.branch)
-    if fmt == "xlsx":
-        return exports.monthly_xlsx(
-            board,
-            monthly_findings(scope),
-            surveys,
-            company=settings.COMPANY_NAME,
-            branch_name=branch_name,
-            filename=filename,
-        )
-    if fmt == "pdf":
-        pdf = monthly_pdf(board, monthly_findings(scope, limit=PREVIEW_FINDINGS * 5), branch_name=branch_name)
-        return _download(pdf, "application/pdf", filename)
-    raise Http404("Unknown format")
-
-
-def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return exports.monthly_report_file(scope, fmt)
 
 
 def _technician_day(request: HttpRequest):
@@ -187,7 +153,7 @@ def technician_daily_pdf(request: HttpRequest) -> HttpResponse:
     if report is None:
         raise Http404("No technician chosen")
     filename = f"technician-daily-{report.technician.username}-{day:%Y%m%d}.pdf"
-    return _download(technician_day_pdf(report), "application/pdf", filename)
+    return exports.download(technician_day_pdf(report), "application/pdf", filename)
 
 
 def _branch_day(request: HttpRequest):
@@ -220,7 +186,7 @@ def branch_daily_pdf(request: HttpRequest) -> HttpResponse:
     if report is None:
         raise Http404("No branch chosen")
     filename = f"supervisor-daily-{report.branch.code}-{day:%Y%m%d}.pdf"
-    return _download(branch_day_pdf(report), "application/pdf", filename)
+    return exports.download(branch_day_pdf(report), "application/pdf", filename)
 
 
 def _register(request: HttpRequest):

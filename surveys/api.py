@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -39,6 +45,7 @@ from surveys.models import (
     FollowUpCall,
     Outcome,
     Severity,
+    Survey,
 )
 from surveys.permissions import (
     COMPLAINT_ACTORS,
@@ -47,6 +54,7 @@ from surveys.permissions import (
     may_view_calls,
     may_view_complaints,
 )
+from surveys.scoring import QUESTION_FIELDS as SURVEY_QUESTIONS
 from surveys.scoring import Level
 from tickets.access import access_ticket
 
@@ -61,6 +69,15 @@ class SurveyAnswersSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class SurveyReadSerializer(serializers.ModelSerializer):
+    """The customer's answers (by phone or by the texted link), once given."""
+
+    class Meta:
+        model = Survey
+        fields = [*SURVEY_QUESTIONS, "comment", "answered_at", "answered_via"]
+        read_only_fields = fields
+
+
 class FollowUpCallSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     ticket_number = serializers.CharField(source="ticket.number", read_only=True)
     branch = serializers.CharField(source="branch.code", read_only=True)
@@ -68,6 +85,7 @@ class FollowUpCallSerializer(SparseFieldsMixin, serializers.ModelSerializer):
         help_text="This call must record the survey (unless the customer answered by link)."
     )
     survey_answered = serializers.SerializerMethodField()
+    survey = serializers.SerializerMethodField(help_text="The ticket's survey, once answered (else null).")
 
     class Meta:
         model = FollowUpCall
@@ -86,6 +104,7 @@ class FollowUpCallSerializer(SparseFieldsMixin, serializers.ModelSerializer):
             "done_at",
             "carries_survey",
             "survey_answered",
+            "survey",
         ]
         read_only_fields = fields
 
@@ -95,6 +114,11 @@ class FollowUpCallSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     def get_survey_answered(self, call: FollowUpCall) -> bool:
         survey = getattr(call.ticket, "survey", None)
         return bool(survey and survey.is_answered)
+
+    @extend_schema_field(SurveyReadSerializer(allow_null=True))
+    def get_survey(self, call: FollowUpCall) -> dict | None:
+        survey = getattr(call.ticket, "survey", None)
+        return SurveyReadSerializer(survey).data if survey and survey.is_answered else None
 
 
 class CallRecordSerializer(serializers.Serializer):
@@ -228,6 +252,20 @@ class ComplaintSerializer(SparseFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "a complaint on a ticket",
+            value={
+                "ticket": 42,
+                "severity": "general",
+                "service_at_fault": True,
+                "description": "技术员迟到两小时,未提前告知",
+            },
+            request_only=True,
+        )
+    ]
+)
 class ComplaintOpenSerializer(serializers.Serializer):
     ticket = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2_147_483_647)
     branch = serializers.CharField(
@@ -241,18 +279,47 @@ class ComplaintOpenSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=4000)
 
 
+@extend_schema_serializer(examples=[OpenApiExample("close", value={"version": 4}, request_only=True)])
 class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, help_text="The complaint version you saw.", **VERSION_RANGE
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "plan",
+            value={
+                "version": 1,
+                "plan": "主任上门致歉,调整派工",
+                "severity": "general",
+                "service_at_fault": True,
+            },
+            request_only=True,
+        )
+    ]
+)
 class ComplaintPlanSerializer(VersionSerializer):
     plan = serializers.CharField(max_length=4000)
     severity = serializers.ChoiceField(choices=Severity.choices)
     service_at_fault = serializers.BooleanField(default=False)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "visit",
+            value={
+                "version": 2,
+                "visited_by": 7,
+                "visited_at": "2026-10-12T15:00:00+08:00",
+                "notes": "已上门致歉,客户接受",
+            },
+            request_only=True,
+        )
+    ]
+)
 class ComplaintVisitSerializer(VersionSerializer):
     visited_by = serializers.IntegerField(
         min_value=1, max_value=2_147_483_647, help_text="the visitor's user id"
@@ -261,6 +328,15 @@ class ComplaintVisitSerializer(VersionSerializer):
     notes = serializers.CharField(max_length=4000)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "answer",
+            value={"version": 3, "answer_channel": "phone", "answer_text": "已致电客户说明处理结果"},
+            request_only=True,
+        )
+    ]
+)
 class ComplaintAnswerSerializer(VersionSerializer):
     answer_channel = serializers.ChoiceField(choices=AnswerChannel.choices)
     answer_text = serializers.CharField(max_length=4000)

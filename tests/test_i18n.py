@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django.views.i18n import JavaScriptCatalog
 
 from customers.phones import format_phone
 from tests.conftest import require
@@ -306,6 +307,31 @@ def test_the_scripts_catalogue_is_served_in_the_readers_language(client):
     assert "Saved on this device" not in client.get(reverse("javascript-catalog")).content.decode()
 
 
+@pytest.mark.django_db
+def test_the_scripts_catalogue_is_built_once_per_language(client, monkeypatch):
+    """Every page loads /jsi18n/: the second request of a language is answered from the cache (the
+    catalogue is not built again), each language keeps its own, and no browser keeps a language it may
+    switch away from."""
+    built = []
+    original = JavaScriptCatalog.get_catalog
+
+    def counted(self):
+        built.append(translation.get_language())
+        return original(self)
+
+    monkeypatch.setattr(JavaScriptCatalog, "get_catalog", counted)
+    url = reverse("javascript-catalog")
+    chinese = [client.get(url) for _ in range(2)]
+    assert built == ["zh-hans"] and chinese[0].content == chinese[1].content
+    client.cookies["django_language"] = "en"
+    english = [client.get(url) for _ in range(2)]
+    assert built == ["zh-hans", "en"] and "Saved on this device" in english[1].content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    assert "Saved on this device" not in client.get(url).content.decode() and len(built) == 2
+    for response in (*chinese, *english):
+        assert "no-cache" in response["Cache-Control"] and "max-age=0" in response["Cache-Control"]
+
+
 def test_the_service_worker_keeps_the_scripts_catalogue_for_offline_pages(client):
     worker = client.get(reverse("service_worker")).content.decode()
     assert f'var CATALOG = "{reverse("javascript-catalog")}"' in worker
@@ -343,7 +369,16 @@ CHINESE_DATA_LITERALS = {
     "parts/models.py": {"个"},
     # Finds the Chinese login button of the default language, and the language's own name in the account
     # menu to switch back, to take the screenshots.
-    "aftersales/management/commands/screenshots.py": {"登录", "简体中文"},
+    "aftersales/management/commands/screenshots.py": {
+        "登录",
+        "简体中文",
+        # The customer's channel, signed in on a phone as the customer would (its labels and headings).
+        "手机号码",
+        "获取验证码",
+        "输入验证码",
+        "验证码",
+        "我的报修",
+    },
     # The schema's error examples: what a caller without Accept-Language receives (the default language).
     "aftersales/drf.py": {
         "请输入有效的手机号(11 位)或带区号的座机号。",
@@ -354,14 +389,45 @@ CHINESE_DATA_LITERALS = {
         "请求超过了限速。",
     },
     # The API's documentation is written for integrators in English and names the Chinese document or
-    # rule it serves; its examples are data as a Chinese service desk types it.
-    "claims/api.py": {"审批意见 (printed on the write-off form) or the reason.", "维修延误造成客户损失"},
-    "customers/api.py": {"王芳", "浦东新区张江路 1 号"},
-    "surveys/api.py": {
-        "登记投诉: on a ticket (its branch), or for a branch; the plan is due in 72 hours.",
-        "§7-二十八: the supervisor's (or a delegate's) visit to the customer.",
+    # rule it serves; its examples are data as a Chinese service desk types it (and, for the reports, the
+    # labels a caller without Accept-Language reads).
+    "claims/api.py": {
+        "审批意见 (printed on the write-off form) or the reason.",
+        "客户撤回诉求",
+        "已与客户协商一致",
+        "维修延误造成客户损失",
     },
-    "tickets/api.py": {"服务凭证 (A4 PDF)", "上午到"},
+    "customers/api.py": {"京东自营", "浦东新区张江路 1 号", "王先生", "王芳"},
+    "parts/api.py": {"压缩机不启动,需更换", "同意"},
+    "reports/api.py": {
+        "KFR-35GW 壁挂式空调",
+        "上海分公司",
+        "不满意",
+        "到达时间",
+        "及时率",
+        "合计",
+        "张伟",
+        "满意率",
+        "表扬与满意",
+        "迟到一小时",
+    },
+    "surveys/api.py": {
+        "§7-二十八: the supervisor's (or a delegate's) visit to the customer.",
+        "主任上门致歉,调整派工",
+        "已上门致歉,客户接受",
+        "已致电客户说明处理结果",
+        "技术员迟到两小时,未提前告知",
+        "登记投诉: on a ticket (its branch), or for a branch; the plan is due in 72 hours.",
+    },
+    "tickets/api.py": {
+        "上午到",
+        "室外机电容鼓包",
+        "开机五分钟后停机",
+        "更换启动电容,试机正常",
+        "服务凭证 (A4 PDF)",
+        "王芳",
+        "电容老化",
+    },
 }
 
 

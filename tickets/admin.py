@@ -25,6 +25,7 @@ from tickets.models import (
     TicketHelper,
 )
 from tickets.resources import FaultCodeResource
+from tickets.services import refresh_search_text
 
 
 class TicketEventInline(admin.TabularInline):
@@ -101,6 +102,11 @@ class RepairTicketAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "unit", "technician", "reported_by"]
     date_hierarchy = "reported_at"
     inlines = [TicketEventInline, TicketDeadlineInline, ClockPauseInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        # Its customer, unit or fault description may have changed: the list's search finds what it shows.
+        refresh_search_text(RepairTicket.objects.filter(pk=obj.pk))
 
 
 @admin.register(TicketHelper)

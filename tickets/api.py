@@ -10,7 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import NotFound, ValidationError
@@ -29,6 +35,7 @@ from aftersales.drf import (
     form_errors,
     if_match_version,
     object_id,
+    ordering_parameter,
 )
 from customers.models import Customer, FaultCategory, Unit
 from tickets.access import access_ticket
@@ -42,6 +49,7 @@ from tickets.models import (
     RepairTicket,
     ServiceReport,
     ServiceReportPart,
+    State,
     TicketEvent,
 )
 from tickets.permissions import TRANSITION_ACTORS
@@ -114,6 +122,10 @@ class TicketSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TicketRowSerializer(SparseFieldsMixin, TicketSerializer):
+    """A row of the ticket list: `?fields=` keeps only those (the answers to a write carry every field)."""
+
+
 class TicketDetailSerializer(TicketSerializer):
     events = TicketEventSerializer(many=True, read_only=True)
     helpers = serializers.PrimaryKeyRelatedField(many=True, read_only=True, help_text="Helpers of the lead.")
@@ -123,6 +135,20 @@ class TicketDetailSerializer(TicketSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "a call",
+            value={
+                "unit": 12,
+                "fault_category": "appliance",
+                "fault_description": "开机五分钟后停机",
+                "priority": "normal",
+            },
+            request_only=True,
+        )
+    ]
+)
 class TicketCreateSerializer(serializers.Serializer):
     unit = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.select_related("owner", "product_model__warranty_policy")
@@ -261,6 +287,21 @@ class ServiceReportSerializer(serializers.ModelSerializer):
         return [str(label) for label in missing_for_signature(report)]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "the findings",
+            value={
+                "version": 2,
+                "findings": "室外机电容鼓包",
+                "cause": "电容老化",
+                "work_done": "更换启动电容,试机正常",
+                "labour_hours": "1.50",
+            },
+            request_only=True,
+        )
+    ]
+)
 class ServiceReportPatchSerializer(serializers.Serializer):
     """A draft save: only the fields given change. `version` is the report version you saw."""
 
@@ -287,6 +328,15 @@ class ServiceReportPatchSerializer(serializers.Serializer):
     fee_reason_note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "signed",
+            value={"signer_name": "王芳", "signature": "data:image/png;base64,iVBORw0KGgo…", "version": 3},
+            request_only=True,
+        )
+    ]
+)
 class ReportSignatureSerializer(serializers.Serializer):
     signer_name = serializers.CharField(
         max_length=60, help_text="The customer's name (not the technician's)."
@@ -297,18 +347,43 @@ class ReportSignatureSerializer(serializers.Serializer):
     )
 
 
+TICKET_ORDERING = ("due_at", "reported_at", "number", "state", "priority")
+
+
+@extend_schema(tags=["tickets"])
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = TicketSerializer
+    serializer_class = TicketRowSerializer
+    pagination_class = Cursor
+    ordering_fields = TICKET_ORDERING
+    default_ordering = "due_at"  # the ticket list page's default: the next deadline first
 
     def get_queryset(self):
         return RepairTicket.objects.visible_to(self.request.user).for_list()
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="number, customer, phone (any form), serial, fault text"),
+            OpenApiParameter(
+                "state", str, enum=["open", *State.values], description="a state, or `open`: not finished"
+            ),
+            OpenApiParameter("branch", int, description="a branch's id (headquarters only)"),
+            OpenApiParameter("technician", int, description="the assigned technician's user id"),
+            OpenApiParameter("category", str, enum=FaultCategory.values, description="the fault category"),
+            OpenApiParameter("overdue", bool, description="only open tickets past their deadline"),
+            OpenApiParameter("month", str, pattern=r"^\d{4}-\d{2}$", description="reported in (YYYY-MM)"),
+            OpenApiParameter("product_model", int, description="the unit's product model id"),
+            ordering_parameter(*TICKET_ORDERING),
+            FIELDS_PARAMETER,
+        ],
+    )
     def list(self, request: Request, *args, **kwargs) -> Response:
+        """The ticket list page's filters and scope (tickets.selectors.filtered_tickets), a cursor page
+        at a time like every list."""
         form = TicketFilterForm(request.query_params or None, user=request.user)
         if form.is_bound and not form.is_valid():
             raise form_errors(form)
         page = self.paginate_queryset(filtered_tickets(request.user, form))
-        return self.get_paginated_response(TicketSerializer(page, many=True).data)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         responses={
@@ -412,14 +487,16 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         methods=["GET"],
         responses={200: ServiceReportSerializer, 404: None},
-        description="This visit's report.",
+        description="This visit's report; its ETag is the report's version, for If-Match on the next save "
+        "or the signature.",
     )
     @extend_schema(
         methods=["PATCH"],
         request=ServiceReportPatchSerializer,
         responses={200: ServiceReportSerializer},
+        parameters=[IF_MATCH_PARAMETER],
         description="Save draft fields: 400 with field errors, 403 if not the assigned technician on site, "
-        "409 once signed or on a stale version.",
+        "409 once signed or on a stale version (If-Match or `version`: the report's).",
     )
     @action(detail=True, methods=["get", "patch"], url_path="report")
     @idempotent
@@ -429,11 +506,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             report = current_report(ticket)
             if report is None:
                 raise NotFound(_("本次上门尚未填写服务报告。"))
-            return Response(ServiceReportSerializer(report).data)
+            return Response(ServiceReportSerializer(report).data, headers={"ETag": etag(report.version)})
         serializer = ServiceReportPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
-        expected_version = changes.pop("version", None)
+        expected_version = if_match_version(request, changes.pop("version", None))
         idempotency_key = changes.pop("idempotency_key", None) or uuid.uuid4()
         report = save_report(
             ticket_id=ticket.pk,
@@ -442,11 +519,17 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             expected_version=expected_version,
             changes=changes,
         )
-        return Response(ServiceReportSerializer(current_report(report.ticket)).data)
+        return self._report_answer(report.ticket)
+
+    @staticmethod
+    def _report_answer(ticket: RepairTicket) -> Response:
+        report = current_report(ticket)
+        return Response(ServiceReportSerializer(report).data, headers={"ETag": etag(report.version)})
 
     @extend_schema(
         request=ReportSignatureSerializer,
         responses={200: ServiceReportSerializer},
+        parameters=[IF_MATCH_PARAMETER],
         description="The customer signs the complete report on the technician's device (the assigned "
         "technician, on site); the report is frozen. 409 when something is missing, once signed, or when "
         "the report changed after `version` (the version the customer read).",
@@ -465,9 +548,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             user=request.user,
             signer_name=data["signer_name"],
             signature_png=decode_signature(data["signature"]),
-            expected_version=data.get("version"),
+            expected_version=if_match_version(request, data.get("version")),
         )
-        return Response(ServiceReportSerializer(current_report(report.ticket)).data)
+        return self._report_answer(report.ticket)
 
     @extend_schema(
         responses={

@@ -20,7 +20,7 @@ from tickets.models import (
     TicketEvent,
     TicketKind,
 )
-from tickets.services import allocate_ticket_number
+from tickets.services import allocate_ticket_number, search_text_of
 from warranty.models import MaintenanceContract
 
 # Visits are generated this many days ahead of their planned day, so that dispatch can book them.
@@ -107,8 +107,9 @@ def _log_maintenance_ticket(
             "days": pgettext("list separator", "、").join(str(missed_day) for missed_day in missed)
         }
     due_at = datetime.datetime.combine(day, DUE_TIME, tzinfo=timezone.get_default_timezone())
+    number = allocate_ticket_number(branch)
     ticket = RepairTicket.objects.create(
-        number=allocate_ticket_number(branch),
+        number=number,
         branch=branch,
         customer=contract.customer,
         unit=unit,
@@ -117,6 +118,9 @@ def _log_maintenance_ticket(
         priority=Priority.NORMAL,
         fault_category=unit.product_model.category,
         fault_description=description,
+        search_text=search_text_of(
+            number=number, customer=contract.customer, unit=unit, fault_description=description
+        ),
         fault_cause=FaultCause.NONE,
         service_category=ServiceCategory.CONTRACT,
         reported_at=now,

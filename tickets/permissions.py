@@ -79,23 +79,15 @@ def permission_for(transition_name: str):
     return check
 
 
-def may_write_report(ticket, user) -> bool:
-    """The service report is written on site by the assigned technician (DESIGN §3, complete visit)."""
+def may_write_report(ticket, user, *, before_check_in: bool = False) -> bool:
+    """The service report is written on site by the assigned technician (DESIGN §3, complete visit).
+
+    `before_check_in`: the assigned technician before 到达签到 instead. The report pages are kept for
+    offline use in that state, and the outbox opens their steps once a check-in is queued on the device
+    (the server receives the check-in first, so each step is still checked on site when it arrives)."""
     return (
         user.is_active
-        and ticket.state == "on_site"
-        and ticket.technician_id == user.pk
-        and user.has_role(Role.TECHNICIAN)
-    )
-
-
-def may_write_report_after_check_in(ticket, user) -> bool:
-    """The assigned technician before 到达签到: the report pages are kept for offline use in this state,
-    and the outbox opens their steps once a check-in is queued on the device (the server receives the
-    check-in first, so each step is still checked against `may_write_report` when it arrives)."""
-    return (
-        user.is_active
-        and ticket.state == "dispatched"
+        and ticket.state == ("dispatched" if before_check_in else "on_site")
         and ticket.technician_id == user.pk
         and user.has_role(Role.TECHNICIAN)
     )

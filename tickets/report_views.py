@@ -28,14 +28,13 @@ from tickets.forms import (
     offer_fault_codes,
 )
 from tickets.models import (
-    FaultCode,
     FaultPhoto,
     RepairTicket,
     ServiceCategory,
     ServiceReport,
     ServiceReportPhoto,
 )
-from tickets.permissions import may_add_addendum, may_write_report, may_write_report_after_check_in
+from tickets.permissions import may_add_addendum, may_write_report
 from tickets.report_services import (
     PARTS_AND_PHOTOS_STEP,
     REPORT_STEPS,
@@ -59,11 +58,10 @@ from tickets.report_services import (
     step_fields,
     usual_parts_to_add,
 )
-from tickets.selectors import signed_report
+from tickets.selectors import offered_fault_codes, signed_report
 from tickets.signals import report_parts_step
 
 FINDINGS_STEP = 3  # 查: where the fault code is picked
-FAULT_CODE_OPTIONS = 20
 
 
 def _step_url(ticket: RepairTicket, step: int) -> str:
@@ -85,7 +83,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     service_report = current_report(ticket)
     writable = may_write_report(ticket, request.user) and not (service_report and service_report.is_signed)
     step = _requested_step(request)
-    if may_write_report_after_check_in(ticket, request.user):
+    if may_write_report(ticket, request.user, before_check_in=True):
         # Kept for offline use before the technician arrives: the steps of the coming visit's report,
         # opened by the outbox once a check-in is queued on the device (report.html).
         return _render_report(request, ticket, None, writable=True, step=step, before_check_in=True)
@@ -172,9 +170,7 @@ def _render_report(
             initial={"fault_code": ticket.fault_code.code if ticket.fault_code else ""}
         )
         offer_fault_codes(context["fault_code_form"].fields["fault_code"], ticket.unit.product_model_id)
-        context["fault_codes"] = FaultCode.objects.for_model(ticket.unit.product_model_id)[
-            :FAULT_CODE_OPTIONS
-        ]
+        context["fault_codes"] = offered_fault_codes(ticket.unit.product_model_id)
     if writable and step == PARTS_AND_PHOTOS_STEP:
         context["usual_parts"] = usual_parts_to_add(ticket, service_report)
         for _receiver, extra in report_parts_step.send(

@@ -12,15 +12,17 @@ from django.db.models import Count, Func, Q, TextField, Value
 from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Branch, TechnicianLeave, TechnicianProfile, TechnicianSkill, User
 from aftersales.categories import ServiceZone
-from customers.models import Customer, FaultCategory, Unit
+from customers.models import Customer, FaultCategory, ProductModel, Unit
 from tickets import dispatch_rules
 from tickets.models import (
     OPEN_STATES,
     TECHNICIAN_ACTIVE_STATES,
     FaultCause,
+    FaultCode,
     GoodsRegisterEntry,
     MaintenanceVisit,
     RepairTicket,
@@ -106,6 +108,51 @@ def _drill_down(tickets, data: dict):
     if data.get("failures"):
         tickets = tickets.filter(fault_cause=FaultCause.QUALITY).exclude(state=State.CANCELLED)
     return tickets
+
+
+FAULT_CODE_OPTIONS = 20  # the codes a fault code field offers at a time
+
+
+def offered_fault_codes(product_model_id: int | None, text: str = "") -> list[FaultCode]:
+    """What a fault code field offers (intake, the report's 查 step, the search as one types): the
+    product model's active codes matching `text`, the first FAULT_CODE_OPTIONS, in one query."""
+    if not product_model_id:
+        return []
+    return list(FaultCode.objects.for_model(product_model_id).matching(text)[:FAULT_CODE_OPTIONS])
+
+
+def drill_down_labels(data: dict) -> list[str]:
+    """The quality page's group a drill-down lists (_drill_down), as the reader names it: the month,
+    the product model's name, the batch, the fault code's symptom, not their ids (one query each for
+    the model and the code)."""
+    labels = []
+    if data.get("month"):
+        year, month = data["month"]
+        labels.append(_("%(label)s:%(value)s") % {"label": _("报修月份"), "value": f"{year}-{month:02d}"})
+    if data.get("product_model"):
+        model = ProductModel.objects.filter(pk=data["product_model"]).first()
+        labels.append(
+            _("%(label)s:%(value)s")
+            % {"label": ProductModel._meta.verbose_name, "value": model or data["product_model"]}
+        )
+    if data.get("batch"):
+        batch = _("未填批次") if data["batch"] == "-" else data["batch"]
+        labels.append(
+            _("%(label)s:%(value)s") % {"label": Unit._meta.get_field("batch").verbose_name, "value": batch}
+        )
+    if data.get("fault_code"):
+        code = (
+            _("无故障代码")
+            if data["fault_code"] == "-"
+            else FaultCode.objects.filter(pk=int(data["fault_code"])).first() or data["fault_code"]
+        )
+        labels.append(
+            _("%(label)s:%(value)s")
+            % {"label": RepairTicket._meta.get_field("fault_code").verbose_name, "value": code}
+        )
+    if data.get("failures"):
+        labels.append(_("仅质量故障"))
+    return labels
 
 
 # The ticket list's sortable columns (?sort=<key>, "-<key>" descending), also used by its export:

@@ -51,10 +51,23 @@ def allocate_ticket_number(branch) -> str:
     return DocumentSequence.document_number(kind="ticket", branch=branch)
 
 
+def search_text_of(*, number: str, customer: Customer, unit: Unit, fault_description: str) -> str:
+    """A new ticket's search text (tickets.search), whoever logs it (the desk, the customer, a
+    maintenance plan)."""
+    return search_document(
+        number=number,
+        customer_name=customer.name,
+        phones=customer.phones.order_by("pk").values_list("number", flat=True),
+        serial_number=unit.serial_number,
+        fault_description=fault_description,
+    )
+
+
 def refresh_search_text(tickets) -> int:
     """Write the search text (tickets.search) of `tickets` (a queryset) again from their customer and
-    unit as they are now: after a customer's name or phones changed (customers.signals), and for
-    tickets made without log_call (tests' factories). Returns how many changed."""
+    unit as they are now: after a customer's name or phones or a unit's serial number changed, by any
+    path (customers.services.file_changed), and after the admin edited a ticket. Returns how many
+    changed."""
     rows = list(tickets.select_related("customer", "unit").prefetch_related("customer__phones").order_by())
     changed = []
     for ticket in rows:
@@ -95,10 +108,13 @@ def fill_all_search_texts() -> int:
         return cursor.rowcount
 
 
-def customer_file_changed(sender, *, customer, **kwargs) -> None:
-    """`customers.signals.search_fields_changed`: the customer's tickets are found by the new name
-    and phones (inside the edit's transaction)."""
-    refresh_search_text(RepairTicket.objects.filter(customer=customer))
+def customer_file_changed(sender, *, customer=None, unit=None, **kwargs) -> None:
+    """`customers.signals.search_fields_changed`: the customer's tickets are found by the new name and
+    phones, the unit's by its new serial number (inside the edit's transaction)."""
+    if customer is not None:
+        refresh_search_text(RepairTicket.objects.filter(customer=customer))
+    if unit is not None:
+        refresh_search_text(RepairTicket.objects.filter(unit=unit))
 
 
 def service_category_for(decision: rules.WarrantyDecision) -> str:
@@ -196,12 +212,8 @@ def _register_call(
         fault_category=fault_category,
         fault_description=details.fault_description,
         fault_code=fault_code,
-        search_text=search_document(
-            number=number,
-            customer_name=customer.name,
-            phones=customer.phones.order_by("pk").values_list("number", flat=True),
-            serial_number=unit.serial_number,
-            fault_description=details.fault_description,
+        search_text=search_text_of(
+            number=number, customer=customer, unit=unit, fault_description=details.fault_description
         ),
         fault_cause=details.fault_cause,
         conditions=sorted(details.conditions),

@@ -44,7 +44,6 @@ from tickets.models import (
     TRANSITION_LABELS,
     Channel,
     ClockPause,
-    FaultCode,
     Priority,
     RepairTicket,
     SavedTicketFilter,
@@ -58,7 +57,9 @@ from tickets.selectors import (
     SORTS,
     clean_sort,
     dispatch_suggestions,
+    drill_down_labels,
     filtered_tickets,
+    offered_fault_codes,
     open_tickets_of_unit,
     sort_tickets,
     timeline_board,
@@ -79,9 +80,9 @@ from tickets.services import (
     set_appointment,
     take_call,
 )
+from tickets.templatetags.ticket_tags import window
 
 PAGE_SIZE = 25
-DRILL_DOWN = ("month", "product_model", "batch", "fault_code", "failures")
 BULK_EDITORS = (Role.DISPATCHER, Role.SUPERVISOR)
 
 
@@ -164,9 +165,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/home.html", {"counts": counts})
 
 
-FAULT_CODE_OPTIONS = 20
-
-
 def _int_param(request: HttpRequest, *names: str) -> int | None:
     for name in names:
         raw = request.GET.get(name, "")
@@ -181,8 +179,8 @@ def fault_code_options(request: HttpRequest) -> HttpResponse:
     """Search as you type for a fault code (intake, the report's 查 step): the `<option>`s of the
     field's datalist for the product model's library, matching the typed code or symptom."""
     product_model_id = _int_param(request, "product_model", "unit-product_model")
-    codes = FaultCode.objects.for_model(product_model_id).matching(request.GET.get("fault_code", ""))
-    return render(request, "tickets/_fault_code_options.html", {"fault_codes": codes[:FAULT_CODE_OPTIONS]})
+    codes = offered_fault_codes(product_model_id, request.GET.get("fault_code", ""))
+    return render(request, "tickets/_fault_code_options.html", {"fault_codes": codes})
 
 
 @login_required
@@ -268,9 +266,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             "selected_unit": selected_unit,
             "selected_customer": selected_customer,
             "open_tickets": open_tickets,
-            "fault_codes": FaultCode.objects.for_model(selected_unit.product_model_id)[:FAULT_CODE_OPTIONS]
-            if selected_unit
-            else [],
+            "fault_codes": offered_fault_codes(selected_unit.product_model_id) if selected_unit else [],
             "search_customers": find_customers(user, request.GET["q"]) if request.GET.get("q") else None,
             **(unit_tickets_for_intake(user, selected_unit) if selected_unit else {}),
         },
@@ -330,9 +326,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "sort_headers": sort_headers,
         "saved_filters": list(user.ticket_filters.all()),
         "bulk_form": BulkActionForm(technicians=form.fields["technician"].queryset) if may_bulk else None,
-        "drill_down": " · ".join(
-            f"{name}={request.GET[name]}" for name in DRILL_DOWN if request.GET.get(name) and form.is_valid()
-        ),
+        "drill_down": " · ".join(drill_down_labels(form.cleaned_data)) if form.is_valid() else "",
     }
     template = "tickets/ticket_list.html#results" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)
@@ -635,23 +629,17 @@ def ticket_appointment(request: HttpRequest, pk: int) -> HttpResponse:
     if ticket.appointment is None:
         done = _("已取消预约时间,到达期限恢复按时限规则计算。")
     else:
-        done = _("预约时间已定为 %(window)s,到达期限以此为准。") % {"window": appointment_text(ticket)}
+        done = _("预约时间已定为 %(window)s,到达期限以此为准。") % {"window": window(*ticket.appointment)}
     return answers.done(
         request, done, ticket.get_absolute_url(), written=answers.versions(ticket, bumped_ticket=True)
     )
-
-
-def appointment_text(ticket: RepairTicket) -> str:
-    start, end = (timezone.localtime(moment) for moment in ticket.appointment)
-    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
 
 
 @login_required
 @require_GET
 def dispatch_board(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not user.has_role(Role.DISPATCHER, Role.SUPERVISOR):
-        raise PermissionDenied(_("只有客服/调度和服务主任可以派工。"))
+    _may_dispatch(user)
     # Urgent calls first; then the calls customers reported themselves (issue #17: nobody at the desk has
     # spoken to them yet, so they are confirmed first); then (§7-十八) calls left undispatched at the end
     # of a day go first in the next day's queue; each part by deadline (one query each on the
@@ -791,7 +779,7 @@ def timeline_drop(request: HttpRequest, pk: int) -> HttpResponse:
     return answers.done(
         request,
         _("已派工:工单 %(number)s 交给 %(technician)s,预约 %(window)s。")
-        % {"number": ticket.number, "technician": ticket.technician, "window": appointment_text(ticket)},
+        % {"number": ticket.number, "technician": ticket.technician, "window": window(*ticket.appointment)},
         back,
         written=answers.versions(ticket, bumped_ticket=True),
     )

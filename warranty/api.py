@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -14,6 +14,20 @@ from warranty.serializers import DECISION_RESPONSE
 DATE_FORMAT = ["%Y-%m-%d"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "a quality fault",
+            value={
+                "policy": "manufacturer",
+                "purchase_date": "2026-03-15",
+                "report_date": "2026-10-12",
+                "fault": "quality",
+            },
+            request_only=True,
+        )
+    ]
+)
 class WarrantyCheckSerializer(serializers.Serializer):
     policy = serializers.SlugField(max_length=40)
     purchase_date = serializers.DateField(input_formats=DATE_FORMAT)

@@ -42,7 +42,6 @@ class WarrantyPolicyAdminForm(forms.ModelForm):
     """Exclusions as checkboxes of the known conditions, not raw JSON where a typo goes unseen; every
     number bounded at both ends."""
 
-    version = _bounded_integer("version", min_value=1, max_value=2_147_483_647)
     no_reason_return_amount = _bounded_integer("no_reason_return_amount")
     refund_amount = _bounded_integer("refund_amount")
     replace_amount = _bounded_integer("replace_amount")
@@ -59,3 +58,5 @@ class WarrantyPolicyAdminForm(forms.ModelForm):
     class Meta:
         model = WarrantyPolicy
         fields = "__all__"  # noqa: DJ007 - the admin form shows every field of the policy
+        # but its version: read-only, raised by the admin on every save (warranty.admin).
+        exclude = ["version"]  # noqa: DJ006

@@ -21,6 +21,14 @@ def bootstrap(bound_field):
     return bound_field.as_widget(attrs={"class": css})
 
 
+@register.filter
+def check_input(choice) -> str:
+    """One choice of a radio or checkbox list as Bootstrap's check input (a class of its own kept)."""
+    attrs = choice.data["attrs"]
+    choice.data["attrs"] = {**attrs, "class": attrs.get("class") or "form-check-input"}
+    return choice.tag()
+
+
 @register.simple_tag
 def idempotency_input():
     """The hidden key of one write (accounts/idempotency.py): a new UUID each time a form is rendered."""

@@ -14,6 +14,7 @@ from customers.models import Customer, CustomerChange
 from notifications.models import Notification
 from tests.customers.factories import CustomerFactory, ProductModelFactory, UnitFactory
 from tests.tickets.factories import TicketFactory
+from tickets.models import RepairTicket
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +170,75 @@ def test_the_schema_documents_the_error_shape_with_examples_on_every_operation(c
                 content = operation["responses"][status]["content"]["application/json"]
                 assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (method, path)
                 assert content["example"]["code"], (method, path)
+
+
+def test_the_ticket_list_pages_by_cursor_with_the_pages_filters(
+    dispatcher, branch_a, branch_b, django_assert_max_num_queries
+):
+    """The ticket list paged by number (`?page=`, a COUNT over the scope, rows shifting between pages while
+    calls came in); now it is cursor-paged like every list, with the list page's filters and scope."""
+    for _n in range(12):
+        TicketFactory(unit__owner__branch=branch_a)
+    for _n in range(3):
+        TicketFactory(unit__owner__branch=branch_a, closed=True)
+    TicketFactory(unit__owner__branch=branch_b)
+    api = api_for(dispatcher)
+    numbers, url = [], "/api/v1/tickets?page_size=5&ordering=-number&state=open"
+    while url:
+        with django_assert_max_num_queries(6):  # the same few queries on every page
+            page = api.get(url).json()
+        assert "count" not in page and len(page["results"]) <= 5
+        numbers += [row["number"] for row in page["results"]]
+        url = page["next"]
+    mine = RepairTicket.objects.filter(branch=branch_a).exclude(state="closed")
+    assert numbers == sorted(mine.values_list("number", flat=True), reverse=True)
+    # A new call between two pages neither repeats a row nor hides one (a page number shifted them).
+    first = api.get("/api/v1/tickets", {"page_size": 5, "ordering": "reported_at"}).json()
+    TicketFactory(unit__owner__branch=branch_a)
+    rest, url = [], first["next"]
+    while url:
+        page = api.get(url).json()
+        rest += [row["id"] for row in page["results"]]
+        url = page["next"]
+    seen = [row["id"] for row in first["results"]] + rest
+    assert len(seen) == len(set(seen)) == RepairTicket.objects.filter(branch=branch_a).count()
+    # Sparse fields, and the page's filters' errors in the one shape.
+    rows = api.get("/api/v1/tickets", {"state": "closed", "fields": "number,state"}).json()["results"]
+    assert [set(row) for row in rows] == [{"id", "number", "state"}] * 3
+    bad = api.get("/api/v1/tickets", {"q": "1"})
+    assert bad.status_code == 400 and bad.json()["field"] == "q"
+
+
+def test_every_list_of_the_schema_pages_by_cursor(client):
+    """No list pages by number (the tickets, the catalogue and the van did): every operation answering a
+    list takes `cursor` and `page_size`, none takes `page`; a customer's short history is the one list
+    given whole."""
+    schema = client.get("/api/schema", {"format": "json"}).json()
+    components = schema["components"]["schemas"]
+    lists = []
+    for path, operations in schema["paths"].items():
+        operation = operations.get("get")
+        if operation is None:
+            continue
+        body = operation["responses"]["200"]["content"].get("application/json", {}).get("schema", {})
+        names = {parameter["name"] for parameter in operation.get("parameters", [])}
+        assert "page" not in names, path
+        if body.get("type") == "array":
+            assert path == "/api/v1/customers/{id}/changes", f"{path}: a list without a cursor"
+        elif "results" in components.get(body.get("$ref", "").rsplit("/", 1)[-1], {}).get("properties", {}):
+            assert {"cursor", "page_size"} <= names, path
+            lists.append(path)
+    assert {"/api/v1/tickets", "/api/v1/parts", "/api/v1/parts/my-van"} <= set(lists)
+
+
+def test_every_write_documents_an_example_body(client):
+    """A client's author sees a request that works, for every operation that takes a body."""
+    schema = client.get("/api/schema", {"format": "json"}).json()
+    bare = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+        and not operation["requestBody"]["content"]["application/json"].get("examples")
+    ]
+    assert bare == []

@@ -6,7 +6,12 @@ the follow-up call with the survey.
 
 The client is generated afresh for each run into a temporary directory (never committed) and only its
 models are used: a response that does not match the schema fails to parse (a missing field, a wrong type,
-an undocumented status raises), so the test fails whenever the schema and the behaviour disagree.
+an undocumented status raises), and every answer is also checked whole against the schema's response
+(the models let a number pass where the schema says text, or an optional field go missing), so the test
+fails whenever the schema and the behaviour disagree.
+
+The roles: the dispatcher, the technician, the supervisor, the warehouse keeper and the general manager,
+each with their own token, each doing their own part (a refusal of another's part is in the error shape).
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ import sys
 import urllib.request
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
+import schemathesis
 from django.utils import timezone
 
 from accounts.models import Role
@@ -35,6 +43,11 @@ from tests.tickets.factories import TicketFactory, signature_png
 from warranty.models import WarrantyPolicy
 
 PACKAGE = "aftersales_api_client"
+BINARY_TYPES = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/csv",
+)
 
 
 @pytest.fixture
@@ -48,9 +61,11 @@ def api_client_package(transactional_db, live_server, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("generated")
     with urllib.request.urlopen(f"{live_server.url}/api/schema?format=json") as response:
         (workdir / "schema.json").write_bytes(response.read())
-    # PDFs (the voucher) are binary downloads to the generator; no formatter run on the output.
+    # PDFs (the voucher, the monthly report) and spreadsheets are binary downloads to the generator; no
+    # formatter run on the output.
     (workdir / "config.yml").write_text(
-        "post_hooks: []\ncontent_type_overrides:\n  application/pdf: application/octet-stream\n"
+        "post_hooks: []\ncontent_type_overrides:\n"
+        + "".join(f"  {kind}: application/octet-stream\n" for kind in BINARY_TYPES)
     )
     result = subprocess.run(
         [
@@ -85,6 +100,9 @@ class Generated:
 
     def __init__(self, package):
         self.package = package
+        # The schema the package was generated from (beside it), to check every answer against it whole:
+        # the models tolerate a missing optional field, the schema's response check does not.
+        self.schema = schemathesis.openapi.from_path(Path(package.__file__).parent.parent / "schema.json")
         self.models = importlib.import_module(f"{package.__name__}.models")
         self.errors = importlib.import_module(f"{package.__name__}.errors")
         self.types = importlib.import_module(f"{package.__name__}.types")
@@ -112,6 +130,14 @@ def call(g: Generated, operation: str, *args, expect=None, **kwargs):
     if "idempotency_key" in signature and "idempotency_key" not in kwargs:
         kwargs["idempotency_key"] = str(uuid.uuid4())
     response = module.sync_detailed(*args, **kwargs)
+    answer = httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=response.content,
+        request=httpx.Request("GET", f"http://testserver/{operation}"),
+    )
+    answer.elapsed = datetime.timedelta(0)
+    g.schema.find_operation_by_id(operation).validate_response(answer)  # raises on any mismatch
     parsed = response.parsed
     if expect is not None:
         assert isinstance(parsed, expect), (operation, response.status_code, response.content[:500])
@@ -127,6 +153,17 @@ def shop(reference_data, branch_a):
         for role in (Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR)
     }
     return users
+
+
+def every_page(g: Generated, operation: str, **kwargs) -> list:
+    """Every row of a list, following its cursor (`next`) page after page as a client does."""
+    rows, cursor = [], None
+    while True:
+        page = call(g, operation, **kwargs, **({"cursor": cursor} if cursor else {})).parsed
+        rows += page.results
+        if not page.next_:
+            return rows
+        (cursor,) = parse_qs(urlsplit(page.next_).query)["cursor"]
 
 
 def token_for(g: Generated, base_url: str, username: str) -> str:
@@ -220,6 +257,20 @@ def test_a_whole_repair_through_the_generated_client(api_client_package, live_se
         expect=m.Ticket,
     ).parsed
     assert dispatched.state == m.TicketStateEnum.DISPATCHED
+    # The technician's open jobs, a cursor page of two at a time: this one among the others, each once.
+    TicketFactory.create_batch(
+        2, unit__owner__branch=shop[Role.DISPATCHER].branch, dispatched=True, technician=shop[Role.TECHNICIAN]
+    )
+    jobs = every_page(
+        g,
+        "v1_tickets_list",
+        client=technician,
+        technician=shop[Role.TECHNICIAN].pk,
+        state=m.V1TicketsListState.OPEN,
+        ordering=m.V1TicketsListOrdering.REPORTED_AT,
+        page_size=2,
+    )
+    assert len(jobs) == len({job.id for job in jobs}) == 3 and ticket.id in {job.id for job in jobs}
     # A write with the old ETag is refused with the one error shape.
     stale = call(
         g,
@@ -326,6 +377,8 @@ def test_a_whole_repair_through_the_generated_client(api_client_package, live_se
         expect=m.FollowUpCall,
     ).parsed
     assert recorded.outcome == m.OutcomeEnum.REACHED and recorded.survey_answered
+    # The survey reads back with the call, as a CRM would show it.
+    assert (recorded.survey.attitude, recorded.survey.punctuality) == (level.VALUE_4, level.VALUE_3)
     closed = call(g, "v1_tickets_retrieve", ticket.id, client=supervisor, expect=m.TicketDetail).parsed
     assert closed.state == m.TicketStateEnum.CLOSED
     # The technician may not record calls: the screens' rule, in the API's error shape.
@@ -446,3 +499,21 @@ def test_a_large_claim_and_a_requisition_through_the_generated_client(
         g, "v1_parts_my_van_list", client=clients[Role.TECHNICIAN], expect=m.PaginatedVanStockList
     ).parsed
     assert [(row.part.code, row.on_hand) for row in van.results] == [("CMP-35", 2)]
+
+    # The month's figures: the general manager (every branch) and the supervisor (their own) read the
+    # KPIs, with the approved claim in the warranty cost; the general manager exports the monthly report.
+    month = f"{timezone.localdate():%Y-%m}"
+    figures = call(g, "v1_kpis_retrieve", client=clients["gm"], month=month, expect=m.KpiReport).parsed
+    assert figures.branch is None and figures.summary.warranty_claims == "3800.00"
+    own = call(g, "v1_kpis_retrieve", client=clients[Role.SUPERVISOR], month=month, expect=m.KpiReport).parsed
+    assert own.branch.code == "SH" and [row.name for row in own.by_branch] == ["上海分公司"]
+    refused = call(g, "v1_kpis_retrieve", client=clients[Role.DISPATCHER], expect=m.Error)
+    assert refused.status_code == 403
+    report = call(g, "v1_monthly_report_retrieve", client=clients["gm"], month=month, expect=m.MonthlyReport)
+    assert report.parsed.summary.warranty_cost == figures.summary.warranty_cost
+    for operation, magic in (
+        ("v1_monthly_report_pdf_retrieve", b"%PDF"),
+        ("v1_monthly_report_xlsx_retrieve", b"PK"),
+    ):
+        download = call(g, operation, client=clients["gm"], month=month, expect=g.types.File)
+        assert download.parsed.payload.read().startswith(magic)

@@ -208,4 +208,8 @@ def test_the_inbox_speaks_english_when_asked(client, office, branch_a):
         page = client.get(INBOX).content.decode()
     finally:
         translation.activate(settings.LANGUAGE_CODE)  # the middleware leaves the thread's language set
-    assert "Awaiting my approval" in page and "Level 1 of 3: Service supervisor" in page and "Reject claim" in page
+    assert (
+        "Awaiting my approval" in page
+        and "Level 1 of 3: Service supervisor" in page
+        and "Reject claim" in page
+    )

@@ -170,3 +170,14 @@ def test_a_link_session_cannot_report_for_the_account(client, customer, own_tick
     client.post(issue_ticket_link(ticket=own_ticket, purpose="test"))
     response = client.get(f"/p/report/?unit={unit.pk}")
     assert response.status_code == 302 and response.url.startswith("/p/login/")
+
+
+def test_each_window_is_a_radio_button_beside_its_label(signed_in, unit):
+    """Not a radio button styled as a text box above its label (as on a phone before)."""
+    tree = lxml.html.fromstring(signed_in.get(f"/p/report/?unit={unit.pk}").content)
+    radios = tree.xpath('//input[@name="window"]')
+    assert radios
+    for radio in radios:
+        assert radio.get("type") == "radio" and radio.get("class") == "form-check-input"
+        (label,) = tree.xpath(f'//label[@for="{radio.get("id")}"]')
+        assert "–" in label.text_content() and radio.getparent() is label.getparent()

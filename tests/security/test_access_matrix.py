@@ -347,6 +347,12 @@ ACCESS: dict[str, R] = {
     "old-part-receive": API(ALL, method="POST", objects={"pk": "old_part"}),
     "api-stock-levels": API(ALL),
     "api-stock-movements": API(ALL),
+    # The KPI figures and the monthly report: as the dashboard and the monthly report page (reports/access.py).
+    "api-kpis": API({S, M, G, A}),
+    "api-monthly-report": API({M, G, A}),
+    "api-monthly-report-pdf": API({M, G, A}),
+    "api-monthly-report-xlsx": API({M, G, A}),
+    "api-monthly-report-csv": API({M, G, A}),
     # One's own messages only: somebody else's is a 404 for everyone, headquarters too.
     "notification-list": API(ALL),
     "notification-read": API(

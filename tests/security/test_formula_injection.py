@@ -46,6 +46,7 @@ class Export:
     admin_form: bool = False  # django-import-export's admin: POST the format and the columns
     resource: type = PartResource  # the admin form's resource (its columns are posted)
     other_formats: tuple[str, ...] = ()  # what the URL also serves that is no spreadsheet
+    fmt_in_url: bool = True  # False: one URL per format (the API's), no `fmt` to fill
 
 
 EXPORTS: dict[str, Export] = {
@@ -53,6 +54,9 @@ EXPORTS: dict[str, Export] = {
     "parts:counts_export": Export(("csv", "xlsx"), kwargs={"pk": "warehouse"}),
     "reports:monthly_export": Export(("csv", "xlsx"), query={"month": "2026-10"}, other_formats=("pdf",)),
     "reports:quality_export": Export(("xlsx",), query={"month": "2026-10"}, other_formats=("pdf",)),
+    # The same monthly report over the API (reports/api.py).
+    "api-monthly-report-csv": Export(("csv",), query={"month": "2026-10"}, fmt_in_url=False),
+    "api-monthly-report-xlsx": Export(("xlsx",), query={"month": "2026-10"}, fmt_in_url=False),
     "reports:call_register_export": Export(
         ("csv", "xlsx"), query={"date_from": "2026-10-01", "date_to": "2026-10-31"}
     ),
@@ -122,7 +126,9 @@ def download(client, world, name: str, export: Export, fmt: str) -> bytes:
         )
     else:
         kwargs = {key: world[value].pk for key, value in export.kwargs.items()}
-        response = client.get(reverse(name, kwargs={**kwargs, "fmt": fmt}), export.query)
+        if export.fmt_in_url:
+            kwargs["fmt"] = fmt
+        response = client.get(reverse(name, kwargs=kwargs), export.query)
     assert response.status_code == 200, response.content[:500]
     return b"".join(response.streaming_content) if response.streaming else response.content
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from tests.accounts.factories import UserFactory
 from tests.customers.factories import UnitFactory
 from tickets.models import RepairTicket, ServiceReport, State
-from tickets.search import search_document
+from tickets.services import search_text_of
 
 
 class TicketFactory(factory.django.DjangoModelFactory):
@@ -28,11 +28,10 @@ class TicketFactory(factory.django.DjangoModelFactory):
     fault_description = "开机无反应"
     # What log_call writes (tickets.services), so that the list's search finds factory-made tickets.
     search_text = factory.LazyAttribute(
-        lambda ticket: search_document(
+        lambda ticket: search_text_of(
             number=ticket.number,
-            customer_name=ticket.customer.name,
-            phones=ticket.customer.phones.order_by("pk").values_list("number", flat=True),
-            serial_number=ticket.unit.serial_number,
+            customer=ticket.customer,
+            unit=ticket.unit,
             fault_description=ticket.fault_description,
         )
     )

@@ -149,6 +149,21 @@ class TestSearchAsYouType:
         assert "别的型号" in page and page.count("<option") == 1
         assert client.get(url, {"product_model": "x' or 1=1"}).content.decode().strip() == ""
 
+    def test_one_query_for_the_first_twenty_and_none_without_a_model(
+        self, client, dispatcher, django_assert_num_queries
+    ):
+        model = ProductModelFactory()
+        for number in range(25):
+            make_code(model, f"E{number:02d}", symptom="停机")
+        client.force_login(dispatcher)
+        url = reverse("tickets:fault_code_options")
+        client.get(url)  # the session and user, read once per request, are not what this counts
+        with django_assert_num_queries(4):  # the session, the user, their roles, the codes
+            page = client.get(url, {"product_model": model.pk, "fault_code": "e"}).content.decode()
+        assert page.count("<option") == 20
+        with django_assert_num_queries(3):  # no model chosen yet: no codes to look up
+            assert client.get(url, {"fault_code": "e"}).content.decode().strip() == ""
+
 
 @pytest.mark.django_db
 class TestIntake:

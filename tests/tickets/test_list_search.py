@@ -8,17 +8,23 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django import forms
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from customers.models import CustomerPhone
 from customers.services import edit_customer
 from tests.customers.factories import UnitFactory
 from tests.tickets.factories import TicketFactory
+from tickets.maintenance_services import generate_visits
 from tickets.models import RepairTicket
 from tickets.services import CallDetails, fill_all_search_texts, log_call
+from warranty.models import MaintenanceContract
 
 
 @pytest.fixture
@@ -189,3 +195,117 @@ def test_a_search_runs_the_same_queries_for_3_and_for_30_matches(client, dispatc
     few = queries()
     TicketFactory.create_batch(30, unit__owner__branch=branch_a, fault_description="室内机漏水")
     assert queries() == few <= 10
+
+
+# Every write path of what the search matches refreshes the tickets' search text (customers.services
+# file_changed → tickets.services.refresh_search_text): the customer pages and the API above, the admin here.
+
+
+@pytest.fixture
+def superuser_client(django_user_model):
+    """The admin in a browser of its own (its "changed successfully" message names the ticket)."""
+    admin = Client()
+    admin.force_login(django_user_model.objects.create_superuser("root", "root@example.cn", "pw-1"))
+    return admin
+
+
+def _posted(form) -> dict:
+    """What the browser posts for an unbound form: each field's value, a split date and time in two."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        widget = getattr(field.widget, "widget", field.widget)  # the admin's related-field wrapper
+        if isinstance(widget, forms.MultiWidget):
+            for index, part in enumerate(widget.decompress(value)):
+                data[form.add_prefix(f"{name}_{index}")] = "" if part is None else str(part)
+        elif isinstance(value, list | tuple):
+            data[form.add_prefix(name)] = [str(item) for item in value]
+        elif value is not None:
+            data[form.add_prefix(name)] = value.pk if hasattr(value, "pk") else value
+    return data
+
+
+def admin_form(client, url: str) -> dict:
+    """The admin change form as the browser would post it back unchanged: the fields and every inline."""
+    context = client.get(url).context
+    data = _posted(context["adminform"].form)
+    for inline in context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(
+            {f"{formset.prefix}-{key}": value for key, value in formset.management_form.initial.items()}
+        )
+        for form in formset.initial_forms:
+            data.update(_posted(form))
+    return data
+
+
+def admin_save(client, url: str, data: dict) -> None:
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("admin_page", "of", "field", "value", "found_by", "no_longer_by"),
+    [
+        ("customers_customer", "customer_id", "name", "浦东公交集团", "浦东公交", "申通巴士"),
+        ("customers_unit", "unit_id", "serial_number", "KFR35-Z999", "Z999", "A001"),
+        ("tickets_repairticket", "pk", "fault_description", "室内机结霜,制冷效果差", "结霜", "压缩机"),
+    ],
+    ids=["customer name", "unit serial", "ticket fault"],
+)
+def test_a_field_corrected_in_the_admin_is_found_by_its_new_words(
+    client, superuser_client, dispatcher, tickets, admin_page, of, field, value, found_by, no_longer_by
+):
+    wanted, _other = tickets
+    url = reverse(f"admin:{admin_page}_change", args=[getattr(wanted, of)])
+    admin_save(superuser_client, url, {**admin_form(superuser_client, url), field: value})
+    client.force_login(dispatcher)
+    assert wanted.number in search(client, found_by)
+    assert wanted.number not in search(client, no_longer_by)
+
+
+@pytest.mark.django_db
+def test_a_phone_added_in_the_admin_finds_the_customers_tickets(
+    client, superuser_client, dispatcher, tickets
+):
+    wanted, _other = tickets
+    url = reverse("admin:customers_customer_change", args=[wanted.customer_id])
+    data = admin_form(superuser_client, url)
+    total = int(data["phones-TOTAL_FORMS"])
+    data.update({"phones-TOTAL_FORMS": str(total + 1), f"phones-{total}-number": "02161234567"})
+    admin_save(superuser_client, url, data)
+    client.force_login(dispatcher)
+    assert wanted.number in search(client, "021-6123 4567")
+
+
+@pytest.mark.django_db
+def test_a_customer_renamed_over_the_api_is_found_by_the_new_name(client, dispatcher, tickets):
+    wanted, _other = tickets
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(dispatcher)[1]}")
+    response = api.patch(f"/api/v1/customers/{wanted.customer_id}", {"name": "浦东公交集团"}, format="json")
+    assert response.status_code == 200, response.content
+    client.force_login(dispatcher)
+    assert wanted.number in search(client, "浦东公交")
+
+
+@pytest.mark.django_db
+def test_a_maintenance_visit_is_found_by_its_customer(client, dispatcher, branch_a):
+    unit = UnitFactory(
+        owner__branch=branch_a, owner__name="浦东公交集团", product_model__category="appliance"
+    )
+    today = timezone.localdate()
+    MaintenanceContract.objects.create(
+        number="MC-2027-001",
+        customer=unit.owner,
+        unit=unit,
+        start_date=today,
+        end_date=today + datetime.timedelta(days=365),
+        visit_every_months=3,
+        coordinator=dispatcher,
+    )
+    assert generate_visits(today) == 1
+    ticket = RepairTicket.objects.get(unit=unit)
+    client.force_login(dispatcher)
+    assert ticket.number in search(client, "浦东公交")

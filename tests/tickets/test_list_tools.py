@@ -4,6 +4,7 @@ bulk cancel with reasons; the dispatch board's facts. Through the Django client,
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.tickets.factories import TicketFactory
-from tickets.models import SavedTicketFilter, State, TicketEvent
+from tickets.models import FaultCode, RepairTicket, SavedTicketFilter, State, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,50 @@ def test_the_board_shows_priority_zone_distance_and_verdict(client, dispatcher, 
     page = client.get(reverse("tickets:dispatch_board")).content.decode()
     facts = page[page.index(f'data-testid="board-facts-{ticket.number}"') :].split("</div>")[0]
     assert "紧急" in facts and "郊区" in facts and "23.5 km" in facts and "免费维修" in facts
+
+
+class TestDrillDown:
+    """The quality page's links (reports.quality) open the list on one group: the badge names it as the
+    reader does, not by the link's parameters."""
+
+    def test_the_badge_names_the_model_batch_and_fault_code(self, client, dispatcher, branch_a):
+        ticket = TicketFactory(
+            unit__owner__branch=branch_a,
+            unit__product_model__name="变频空调",
+            unit__product_model__code="KFR-35GW",
+            unit__batch="B2610",
+            reported_at=timezone.now(),
+        )
+        code = FaultCode.objects.create(product_model=ticket.unit.product_model, code="E1", symptom="不制冷")
+        RepairTicket.objects.filter(pk=ticket.pk).update(fault_code=code, fault_cause="quality")
+        client.force_login(dispatcher)
+        month = timezone.localdate().strftime("%Y-%m")
+        query = {
+            "month": month,
+            "product_model": ticket.unit.product_model_id,
+            "batch": "B2610",
+            "fault_code": code.pk,
+            "failures": "on",
+        }
+        page = client.get(reverse("tickets:list"), query).content.decode()
+        badge = re.search(r'data-testid="drill-down">(.*?)</span>', page)[1]
+        assert ticket.number in page
+        assert "product_model=" not in badge and f"={code.pk}" not in badge
+        for label in (
+            f"报修月份:{month}",
+            "产品型号:变频空调 KFR-35GW",
+            "生产批次:B2610",
+            "故障代码:E1 不制冷",
+        ):
+            assert label in badge, badge
+        assert "仅质量故障" in badge
+
+    def test_none_reads_as_none_and_english_reads_english(self, client, dispatcher):
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:list"), {"batch": "-", "fault_code": "-"}).content.decode()
+        badge = re.search(r'data-testid="drill-down">(.*?)</span>', page)[1]
+        assert "未填批次" in badge and "无故障代码" in badge and "=-" not in badge
+        client.cookies["django_language"] = "en"
+        page = client.get(reverse("tickets:list"), {"batch": "-", "failures": "on"}).content.decode()
+        badge = re.search(r'data-testid="drill-down">(.*?)</span>', page)[1]
+        assert "No batch" in badge and "Quality failures only" in badge, badge

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import pytest
@@ -93,3 +94,24 @@ def test_only_the_assigned_technician_writes_and_outsiders_get_404(on_site, pers
     assert api_for(stranger).patch(url(on_site), {"findings": "x"}, format="json").status_code == 404
     assert api_for(persona(Role.DISPATCHER, branch=branch_b)).get(url(on_site)).status_code == 404
     assert not ServiceReport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_report_carries_an_etag_and_its_writes_honour_if_match(on_site):
+    """As on the ticket: the ETag of a read is the If-Match of the next save or of the signature (the
+    report's version), so a client need not copy `version` into every body."""
+    api = api_for(on_site.technician)
+    created = api.patch(url(on_site), {"idempotency_key": str(uuid.uuid4()), **COMPLETE}, format="json")
+    read = api.get(url(on_site))
+    assert created["ETag"] == read["ETag"] == f'"{read.json()["version"]}"'
+    saved = api.patch(url(on_site), {"cause": "焊点渗漏"}, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert saved.status_code == 200 and saved["ETag"] == f'"{saved.json()["version"]}"' != read["ETag"]
+    stale = api.patch(url(on_site), {"cause": "别的"}, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert stale.status_code == 409 and stale.json()["code"] == "conflict"
+    signature = "data:image/png;base64," + base64.b64encode(signature_png()).decode()
+    sign = {"signer_name": "王芳", "signature": signature}
+    refused = api.post(f"{url(on_site)}/sign", sign, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert refused.status_code == 409  # the customer read an older report than the one there now
+    signed = api.post(f"{url(on_site)}/sign", sign, format="json", HTTP_IF_MATCH=saved["ETag"])
+    assert signed.status_code == 200 and signed.json()["is_signed"]
+    assert ServiceReport.objects.get(pk=saved.json()["id"]).cause == "焊点渗漏"

@@ -57,7 +57,7 @@ class TestOutsiders:
             ).status_code
             == 404
         )
-        assert api.get("/api/v1/tickets").json()["count"] == 0
+        assert api.get("/api/v1/tickets").json()["results"] == []
         assert api.get(f"/api/v1/units/{ticket.unit.serial_number}/warranty").status_code == 404
 
     def test_another_technician_cannot_see_the_job(self, client, persona, ticket):

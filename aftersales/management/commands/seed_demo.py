@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from faker import Faker
 from PIL import Image, ImageDraw
@@ -49,7 +50,7 @@ from tickets.return_services import (
     approve_return,
     finish_factory_repair,
 )
-from tickets.services import CallDetails, apply_transition, log_call, set_appointment
+from tickets.services import CallDetails, apply_transition, depart, log_call, set_appointment
 from warranty.models import WarrantyPolicy
 
 BRANCHES = [
@@ -294,6 +295,7 @@ class Command(BaseCommand):
                 )
             self._drive(ticket, target, users, branch.code == "HZ", logged_at)
         self._appointments(users, now)
+        self._on_the_way(users, models, now)
         # The overdue tickets get their warnings and breach alerts, as the beat would have sent them.
         sla_services.sweep(now)
 
@@ -315,6 +317,34 @@ class Command(BaseCommand):
                 requested_by="customer",
                 reason="",
             )
+
+    @staticmethod
+    def _on_the_way(users: dict[str, User], models: list[ProductModel], now: datetime.datetime) -> None:
+        """A Shanghai customer whose technician has set off (在途, texted an ETA), to a visit with no agreed
+        window if there is one, and who owns a second appliance with no open ticket: the customer's channel then shows
+        a timeline with 派工 and 在途, and a fault report form with its verdict (`make screenshots`)."""
+        ticket = (
+            RepairTicket.objects.filter(state=State.DISPATCHED, branch__code="SH")
+            .select_related("customer", "unit__product_model")
+            .order_by(F("appointment_start").asc(nulls_first=True), "pk")
+            .first()
+        )
+        if ticket is None:
+            return
+        depart(ticket_id=ticket.pk, user=ticket.technician, expected_version=ticket.version, eta_minutes=30)
+        other = next(
+            model
+            for model in models
+            if model.category == FaultCategory.APPLIANCE and model != ticket.unit.product_model
+        )
+        register_unit(
+            owner=ticket.customer,
+            product_model=other,
+            serial_number=f"SN{now:%y}900001",
+            purchase_date=timezone.localdate(now) - datetime.timedelta(days=60),
+            purchase_place="京东自营",
+            warranty_card_no="WC90000001",
+        )
 
     @staticmethod
     def _location(branch_code: str, fake: Faker, rng: random.Random) -> dict:
