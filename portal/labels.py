@@ -18,7 +18,8 @@ def parse_serials(text: str) -> tuple[list[str], list[str]]:
     """(serials in order without repeats, lines that are no serial) from what was pasted."""
     serials: list[str] = []
     wrong: list[str] = []
-    for line in re.split(r"[\s,;,;，；、]+", text):
+    # Also the full-width comma and semicolon and the enumeration comma a Chinese input method types.
+    for line in re.split(r"[\s,;\uff0c\uff1b\u3001]+", text):
         if not line:
             continue
         serial = normal_serial(line)  # as units keep it: ｌｂｌ－１ is LBL-1
