@@ -72,6 +72,17 @@ class BoundedDateField(forms.DateField):
         check_date_range(self, value, self.shown_as)
 
 
+class DatePicker(forms.DateInput):
+    """`<input type="date">`. Its value must be ISO (2026-12-10) whatever the language: Django's default is
+    the language's first input format (zh-hans: 2026/12/10), which the browser drops, so a form opened
+    on a record showed the date blank and saving it lost the date."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class BoundedDateTimeField(forms.DateTimeField):
     """A moment whose date is within the accepted dates."""
 

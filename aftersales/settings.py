@@ -417,4 +417,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # The default SMS backend (LoggingSmsBackend) has no other output: a customer's sign-in code must reach
+    # the log even where the root logs warnings only (`make run`'s worker: --loglevel=WARNING).
+    "loggers": {"notifications.channels": {"level": "INFO"}},
 }

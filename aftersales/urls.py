@@ -86,3 +86,6 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+# A missing page inside the customer's channel (/p/) answers in the channel; elsewhere Django's 404.html.
+handler404 = "portal.views.not_found"

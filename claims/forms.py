@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.bounds import VERSION_RANGE, BoundedDateField
+from aftersales.bounds import VERSION_RANGE, BoundedDateField, DatePicker
 from claims.models import ClaimKind, ClaimStatus, WriteOffStatus
 
 
@@ -127,7 +127,7 @@ class InvoiceForm(forms.Form):
     )
     invoice_date = BoundedDateField(
         label=_("开票日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DatePicker(),
         error_messages={"required": _("请填写开票日期。"), "invalid": _("开票日期格式应为 2026-11-27。")},
     )
 
@@ -136,7 +136,7 @@ class DayForm(forms.Form):
     day = BoundedDateField(
         label=_("日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DatePicker(),
         error_messages={"invalid": _("日期格式应为 2026-11-27。")},
     )
 

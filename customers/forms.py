@@ -4,7 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, ProductModel, Unit
+from aftersales.bounds import DatePicker
+from customers.models import Customer, ProductModel, Unit, normal_serial
 from customers.phones import InvalidPhone, format_phone, normalize_phone
 
 
@@ -75,7 +76,7 @@ class NewUnitForm(forms.ModelForm):
             "sales_channel",
             "warranty_card_no",
         ]
-        widgets = {"purchase_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"purchase_date": DatePicker()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,7 +84,7 @@ class NewUnitForm(forms.ModelForm):
         self.fields["serial_number"].error_messages["unique"] = _("序列号已登记,请在上方搜索并选择该产品。")
 
     def clean_serial_number(self) -> str:
-        return self.cleaned_data["serial_number"].strip().upper()
+        return normal_serial(self.cleaned_data["serial_number"])
 
     def clean_purchase_date(self):
         return check_purchase_date(self.cleaned_data.get("purchase_date"))
@@ -111,7 +112,7 @@ class UnitEditForm(forms.ModelForm):
     class Meta:
         model = Unit
         fields = ["purchase_date", "purchase_place", "sales_channel", "dealer", "warranty_card_no"]
-        widgets = {"purchase_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"purchase_date": DatePicker()}
 
     def clean_purchase_date(self):
         return check_purchase_date(self.cleaned_data.get("purchase_date"))

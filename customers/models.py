@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
@@ -129,6 +130,12 @@ class ProductModel(models.Model):
         """The fault categories this product can have: an air conditioner has no bus body or engine, so
         it never gets the bus's deadlines (§1-3.2.2)."""
         return FAULT_CATEGORIES_OF_PRODUCT.get(self.category, frozenset(FaultCategory.values))
+
+
+def normal_serial(raw: str) -> str:
+    """A serial as units keep it: upper case, half-width (a Chinese input method types ｋｆｒ３５－０００１),
+    no surrounding blanks. The desk's form and the customer's registration both use it, so the two meet."""
+    return unicodedata.normalize("NFKC", raw or "").strip().upper()
 
 
 class Unit(models.Model):

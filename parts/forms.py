@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.bounds import BoundedDateField, BoundedMonthField, quantity_field
+from aftersales.bounds import BoundedDateField, BoundedMonthField, DatePicker, quantity_field
 from parts.models import Backorder, OldPart, Part, Requisition, Supplier, SupplierClaim, Warehouse
 
 
@@ -173,7 +173,7 @@ class PostageForm(forms.Form):
     carrier = forms.CharField(label=_("承运方"), max_length=60)
     tracking_number = forms.CharField(label=_("运单号"), max_length=60, required=False)
     amount = forms.DecimalField(label=_("邮费/运费(元)"), min_value=0.01, max_digits=10, decimal_places=2)
-    shipped_on = BoundedDateField(label=_("发运日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    shipped_on = BoundedDateField(label=_("发运日期"), widget=DatePicker())
     ticket_number = forms.CharField(label=_("工单号"), max_length=24, required=False)
 
 
@@ -186,9 +186,7 @@ class BackorderForm(forms.Form):
 
 
 class BackorderStepForm(forms.Form):
-    expected_on = BoundedDateField(
-        label=_("确认到货日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    expected_on = BoundedDateField(label=_("确认到货日期"), required=False, widget=DatePicker())
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
 

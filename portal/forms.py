@@ -5,9 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from aftersales.bounds import BoundedDateField
+from aftersales.bounds import BoundedDateField, DatePicker
 from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, prepare_photo
+from customers.models import normal_serial
 from portal.windows import VisitWindow
 from surveys.services import MAX_CHANNEL_COMPLAINT
 
@@ -175,12 +176,12 @@ class RegistrationForm(forms.Form):
     serial_number = forms.CharField(
         label=_("序列号"), max_length=60, widget=forms.TextInput(attrs={"autocapitalize": "characters"})
     )
-    purchase_date = BoundedDateField(label=_("购买日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    purchase_date = BoundedDateField(label=_("购买日期"), widget=DatePicker())
     purchase_place = forms.CharField(label=_("购买地点"), max_length=100)
     invoice = InvoiceField(label=_("发票照片"))
 
     def clean_serial_number(self) -> str:
-        return self.cleaned_data["serial_number"].strip()
+        return normal_serial(self.cleaned_data["serial_number"])
 
     def clean_purchase_date(self):
         day = self.cleaned_data["purchase_date"]
@@ -190,9 +191,7 @@ class RegistrationForm(forms.Form):
 
 
 class ConfirmRegistrationForm(forms.Form):
-    purchase_date = BoundedDateField(
-        label=_("发票上的购买日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    purchase_date = BoundedDateField(label=_("发票上的购买日期"), widget=DatePicker())
 
     def clean_purchase_date(self):
         day = self.cleaned_data["purchase_date"]

@@ -7,6 +7,7 @@ import re
 
 from django.urls import reverse
 
+from customers.models import normal_serial
 from tickets.documents import qr_data_url, render_pdf
 
 MAX_LABELS = 210  # ten sheets
@@ -17,13 +18,15 @@ def parse_serials(text: str) -> tuple[list[str], list[str]]:
     """(serials in order without repeats, lines that are no serial) from what was pasted."""
     serials: list[str] = []
     wrong: list[str] = []
-    for line in re.split(r"[\s,;,;]+", text):
+    # Also the full-width comma and semicolon and the enumeration comma a Chinese input method types.
+    for line in re.split(r"[\s,;\uff0c\uff1b\u3001]+", text):
         if not line:
             continue
-        if not SERIAL.match(line):
+        serial = normal_serial(line)  # as units keep it: ｌｂｌ－１ is LBL-1
+        if not SERIAL.match(serial):
             wrong.append(line)
-        elif line not in serials:
-            serials.append(line)
+        elif serial not in serials:
+            serials.append(serial)
     return serials, wrong
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.defaults import page_not_found
 
 from accounts.calendars import calendar_for_branch
 from accounts.idempotency import idempotent
@@ -74,6 +75,14 @@ logger = logging.getLogger(__name__)
 def _render(request: HttpRequest, template: str, context: dict | None = None, status: int = 200):
     context = {"company_name": settings.COMPANY_NAME, **(context or {})}
     return private(render(request, f"portal/{template}", context, status=status))
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 (handler404). In the customer's pages it is the channel's page, leading back to their
+    tickets: the staff one spoke of 网点范围 and its 返回首页 led to the staff sign-in."""
+    if request.path.startswith("/p/") and not request.path.startswith("/p/staff/"):
+        return _render(request, "not_found.html", status=404)
+    return page_not_found(request, exception)
 
 
 def _next_url(request: HttpRequest, candidate: str | None) -> str:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
-from aftersales.bounds import BoundedDateField, BoundedMonthField
+from aftersales.bounds import BoundedDateField, BoundedMonthField, DatePicker
 from reports.periods import Month
 
 MAX_REGISTER_DAYS = 366
@@ -58,7 +58,7 @@ class MonthForm(BranchChoiceMixin, forms.Form):
 
 
 class DayForm(BranchChoiceMixin, forms.Form):
-    day = BoundedDateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    day = BoundedDateField(label=_("日期"), required=False, widget=DatePicker())
     technician = forms.ModelChoiceField(
         label=_("技术员"), queryset=User.objects.none(), required=False, empty_label=_("请选择技术员")
     )
@@ -79,10 +79,8 @@ class DayForm(BranchChoiceMixin, forms.Form):
 
 
 class DateRangeForm(BranchChoiceMixin, forms.Form):
-    date_from = BoundedDateField(
-        label=_("报修日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = BoundedDateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateField(label=_("报修日期自"), required=False, widget=DatePicker())
+    date_to = BoundedDateField(label=_("至"), required=False, widget=DatePicker())
     branch = _branch_field()
 
     def __init__(self, *args, user: User, **kwargs):

@@ -28,6 +28,8 @@ cat <<MSG
 
   aftersales is running at http://$HOST:$PORT/   (API docs: http://$HOST:$PORT/api/docs)
   Worker and beat logs: var/worker.log, var/beat.log; web log: var/web.log. Ctrl-C stops all three.
+  Customers' channel: http://$HOST:$PORT/p/ (a customer's phone from /customers/); the demo SMS,
+  sign-in codes included, are written to var/worker.log: grep -A1 "SMS to" var/worker.log
 
   Demo logins (password: ${DEMO_PASSWORD:-demo12345}):
     admin        系统管理员 (headquarters, Django admin at /admin/)

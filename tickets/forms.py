@@ -11,7 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
-from aftersales.bounds import EARLIEST_DATE, LATEST_DATE, VERSION_RANGE, BoundedDateField, quantity_field
+from aftersales.bounds import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    VERSION_RANGE,
+    BoundedDateField,
+    DatePicker,
+    quantity_field,
+)
 from customers.models import Customer, FaultCategory, Unit
 from tickets.choices import AppointmentRequester
 from tickets.models import TRANSITION_LABELS, Channel, FaultCause, Priority, ServiceReport, State
@@ -57,9 +64,7 @@ def offer_fault_codes(field: forms.Field, product_model_id: int | None) -> None:
 class AppointmentFields(forms.Form):
     """预约时间段 as a day and two times (Asia/Shanghai); all three blank is no window."""
 
-    appointment_date = BoundedDateField(
-        label=_("预约日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    appointment_date = BoundedDateField(label=_("预约日期"), required=False, widget=DatePicker())
     appointment_start = forms.TimeField(
         label=_("预约开始"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
@@ -505,10 +510,8 @@ class ShipBackForm(forms.Form):
 
 
 class GoodsRegisterFilterForm(forms.Form):
-    date_from = BoundedDateField(
-        label=_("入库日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = BoundedDateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateField(label=_("入库日期自"), required=False, widget=DatePicker())
+    date_to = BoundedDateField(label=_("至"), required=False, widget=DatePicker())
     branch = forms.ModelChoiceField(
         label=_("网点"), queryset=Branch.objects.none(), required=False, empty_label=_("全部网点")
     )

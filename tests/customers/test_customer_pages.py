@@ -175,3 +175,11 @@ class TestEditUnit:
         )
         assert "购买日期不能晚于报修日期" in response.content.decode()
         assert not CustomerChange.objects.exists()
+
+    def test_the_edit_form_opens_with_the_purchase_date_in_chinese(self, client, dispatcher, branch_a):
+        """zh-hans formats dates 2026/10/14, which `<input type="date">` drops: the form opened blank and
+        saving it unchanged erased the purchase date (the warranty then counted from nothing)."""
+        unit = UnitFactory(owner__branch=branch_a, purchase_date=datetime.date(2026, 10, 14))
+        client.force_login(dispatcher)
+        page = client.get(reverse("customers:unit_edit", args=[unit.pk])).content.decode()
+        assert 'type="date" name="purchase_date" value="2026-10-14"' in page

@@ -100,6 +100,7 @@ def test_cancel_asks_for_confirmation_and_a_reason_then_is_done_once(client, sms
     assert cancel.note == "客户在自助服务中取消报修:故障已自行排除(重启后好了)"
     page = client.get(f"/p/t/{reported.pk}/")
     assert "改约时间" not in text(page)
+    assert "您预约的上门时间" not in text(page)  # no visit is booked any more
     assert [li.get("data-step") for li in lxml.html.fromstring(page.content).xpath("//ol/li")] == [
         "accepted",
         "cancelled",

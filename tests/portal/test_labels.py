@@ -54,3 +54,12 @@ def test_what_is_no_serial_is_refused(client, persona):
     assert response.status_code == 200 and "不是序列号:&lt;script&gt;" in response.content.decode()
     client.force_login(persona(Role.TECHNICIAN))
     assert client.post("/p/staff/labels/", {"serials": "LBL-1"}).status_code == 403
+
+
+def test_serials_pasted_in_lower_case_or_with_chinese_punctuation_print_as_kept_on_file(client, persona):
+    """Labels printed lower-case opened /p/u/lbl-0001/, which matches no unit (serials are kept upper-case);
+    a list separated with ； or typed full width was refused whole."""
+    client.force_login(persona(Role.DISPATCHER))
+    response = client.post("/p/staff/labels/", {"serials": "lbl-0001；ＬＢＬ－０００２，LBL-0001"})
+    assert response["Content-Type"] == "application/pdf", response.content.decode()
+    assert [url.rsplit("/p/u/")[1] for url in decoded_labels(response.content)] == ["LBL-0001/", "LBL-0002/"]

@@ -240,3 +240,12 @@ def test_a_qr_label_opens_the_units_page_for_its_owner_only(client, sms, custome
     page = client.get(response.url).content.decode()
     assert 'value="KFR35-0001"' in page and old_unit.product_model.name not in page
     assert Unit.objects.get(pk=old_unit.pk).owner == customer
+
+
+def test_a_serial_typed_in_lower_case_or_full_width_finds_the_unit_on_file(signed_in, old_unit):
+    """The desk keeps serials upper-case; a customer typing kfr35-0001 (or with a Chinese input method,
+    ｋｆｒ３５－０００１) got 序列号未建档 and the office could not confirm a unit it had on file."""
+    register(signed_in, " kfr35-0001 ", days_ago(30))
+    register(signed_in, "ｋｆｒ３５－０００１", days_ago(30))  # the same registration: refused as a repeat
+    registration = ProductRegistration.objects.get()
+    assert registration.unit == old_unit and registration.serial_number == "KFR35-0001"

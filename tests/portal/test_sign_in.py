@@ -4,6 +4,8 @@ the number is locked, limits per number and per address, only a keyed digest sto
 from __future__ import annotations
 
 import datetime
+import logging
+import re
 
 import pytest
 import time_machine
@@ -193,3 +195,30 @@ def test_a_double_tap_on_text_me_a_code_sends_one_code(client, sms, customer):
     assert first.status_code == second.status_code == 302 and second.url == "/p/login/code/"
     retry_deliveries.run()
     assert SignInCode.objects.filter(phone=PHONE).count() == 1 and len(sms) == 1
+
+
+def test_the_demo_sms_log_shows_the_code_under_a_worker_logging_warnings_only(client, customer, caplog):
+    """`make run` starts the worker with --loglevel=WARNING and the default SMS backend only logs: the code
+    was logged at INFO and dropped, and the stored SMS forgets it, so nobody could sign in to the channel."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)  # what `celery worker --loglevel=WARNING` does to the root logger
+    try:
+        ask_code(client)
+        retry_deliveries.run()
+    finally:
+        root.setLevel(level)
+    code = re.search(rf"SMS to {PHONE}: .*?(\d{{6}})", caplog.text, re.DOTALL).group(1)
+    assert client.post("/p/login/code/", {"code": code}).url == "/p/"
+
+
+def test_a_page_not_found_in_the_channel_leads_back_to_the_customers_tickets(
+    client, sms, customer, others_ticket
+):
+    sign_in(client, sms)
+    response = client.get(f"/p/t/{others_ticket.pk}/")
+    page = response.content.decode()
+    assert response.status_code == 404 and "不是您的报修" in page
+    assert 'href="/p/"' in page and "网点范围" not in page  # not the staff page and its way to /login/
+    staff = client.get("/tickets/999999/")
+    assert staff.status_code in (302, 404) and "不是您的报修" not in staff.content.decode()
