@@ -174,7 +174,10 @@ class InvoiceField(forms.FileField):
 
 class RegistrationForm(forms.Form):
     serial_number = forms.CharField(
-        label=_("序列号"), max_length=60, widget=forms.TextInput(attrs={"autocapitalize": "characters"})
+        label=_("序列号"),
+        max_length=60,
+        # data-scan: js/scanner.js adds a button that reads the unit's QR label (or the serial's barcode).
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "data-scan": ""}),
     )
     purchase_date = BoundedDateField(label=_("购买日期"), widget=DatePicker())
     purchase_place = forms.CharField(label=_("购买地点"), max_length=100)

@@ -386,8 +386,15 @@ def report_fault(request: HttpRequest) -> HttpResponse:
     if not access.whole_account:
         return private(redirect(reverse("portal:sign_in") + "?next=" + request.path))
     unit_id = request.GET.get("unit") or request.POST.get("unit")
+    serial = request.GET.get("serial", "").strip()[:60]
+    if serial and not unit_id:
+        # Scanned from the unit's QR label (or typed): the customer's own unit of that serial, if any.
+        unit = selectors.customer_units(access).filter(serial_number__iexact=serial).first()
+        if unit is not None:
+            return private(redirect(reverse("portal:report") + f"?unit={unit.pk}"))
     if not (unit_id and str(unit_id).isdigit()):
-        return _render(request, "report_choose.html", {"units": list(selectors.customer_units(access))})
+        units = list(selectors.customer_units(access))
+        return _render(request, "report_choose.html", {"units": units, "serial": serial})
     unit = selectors.access_customer_unit(access, int(unit_id))
     duplicate = selectors.open_ticket_of_unit(unit)
     if duplicate is not None:

@@ -1,7 +1,9 @@
 /* Scan a serial number's barcode or a unit's QR label into a field (the report's removed/fitted serial,
-   我的任务's search): with the camera, or from a photo when the camera is broken or refused.
+   我的任务's search; the channel's product registration and its 报修 unit choice): with the camera, or from
+   a photo when the camera is broken or refused.
    BarcodeDetector where the browser has it; otherwise the vendored zxing build, loaded on first use.
-   Every input marked `data-scan` gets a scan button; the dialog is tickets/_scanner.html. */
+   Every input marked `data-scan` gets a scan button; `data-scan="submit"` also sends its form once a code
+   is read. The dialog is templates/_scanner.html. */
 (function () {
   "use strict";
   var dialog = document.getElementById("scanner");
@@ -18,6 +20,17 @@
   var photoChosen = false;
   var photoCount = 0; // only the last photo chosen answers: an earlier one still being read is ignored
 
+  /* Our own label's link (…/p/u/<serial>/, portal.labels), the serial where the dialog's pattern has "~". */
+  function labelSerial(url) {
+    var pattern = (dialog.dataset.labelUrl || "").split("~");
+    if (pattern.length !== 2 || !url.pathname.endsWith(pattern[1])) return null;
+    var at = url.pathname.lastIndexOf(pattern[0]);
+    if (at < 0) return null; // the labels' site may be served under a prefix: the path's end is compared
+    var serial = url.pathname.slice(at + pattern[0].length, url.pathname.length - pattern[1].length);
+    if (!serial || serial.indexOf("/") >= 0) return null;
+    try { return decodeURIComponent(serial).trim(); } catch (error) { return null; }
+  }
+
   /* A label's QR code may hold a link (a service card, a product page) with the serial in it. */
   function serialFrom(text) {
     try {
@@ -26,6 +39,8 @@
       for (var i = 0; i < names.length; i++) {
         if (url.searchParams.get(names[i])) return url.searchParams.get(names[i]).trim();
       }
+      var serial = labelSerial(url);
+      if (serial) return serial;
     } catch (error) { /* not a link: the text is the serial */ }
     return text.trim();
   }
@@ -82,6 +97,7 @@
     target.dispatchEvent(new Event("change", { bubbles: true }));
     close();
     target.focus();
+    if (target.dataset.scan === "submit" && target.form) target.form.requestSubmit();
   }
 
   function stop() {

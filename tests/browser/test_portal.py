@@ -18,11 +18,13 @@ from playwright.sync_api import Page, expect
 import notifications.services
 from accounts.models import Role
 from notifications.tasks import deliver
+from portal.labels import unit_url
 from portal.models import ProductRegistration
 from portal.services import MAX_TRIES
 from surveys.models import AnsweredVia, Complaint, Survey
 from tests.accounts.factories import UserFactory
 from tests.browser.support import assert_no_horizontal_scroll, log_in
+from tests.browser.test_scanner import qr_photo
 from tests.customers.factories import CustomerFactory, UnitFactory
 from tests.surveys.factories import RecordingSms
 from tests.tickets.factories import ServiceReportFactory
@@ -243,6 +245,36 @@ def test_a_unit_registered_without_scanning_with_an_invoice_photo_is_confirmed_b
     expect(page.get_by_test_id("portal-unit-purchase-date")).to_have_text("2026-02-28")
     expect(page.get_by_text("已确认")).to_be_visible()
     assert str(customer.units.get().purchase_date) == "2026-02-28"
+
+
+def test_the_units_qr_label_scanned_in_the_channel_fills_the_serial_and_picks_the_unit(
+    open_page, live_server, sms, customer
+):
+    """The label's QR (a link to the unit's page, portal.labels) read from a photo, as with a phone whose
+    camera is refused: the registration's serial field gets the serial, not the link; in 报修 the scan
+    opens the customer's own unit, and a unit not theirs is said so."""
+    page = open_page(**PHONE_390)
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    sign_in(page, sms)
+    page.get_by_test_id("portal-register-link").tap()
+    page.get_by_test_id("scan-serial_number").tap()
+    expect(page.locator("dialog#scanner")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    page.get_by_test_id("scan-photo").set_input_files(qr_photo(unit_url(live_server.url, "KFR35-0009")))
+    expect(page.get_by_label("序列号")).to_have_value("KFR35-0009", timeout=20_000)
+    expect(page.locator("dialog#scanner")).to_be_hidden()
+
+    page.goto("/p/report/")
+    page.get_by_test_id("scan-serial").tap()
+    page.get_by_test_id("scan-photo").set_input_files(qr_photo(unit_url(live_server.url, "KFR99-7777")))
+    expect(page.get_by_test_id("portal-unit-not-found")).to_contain_text("没有序列号为 KFR99-7777 的产品")
+    assert_no_horizontal_scroll(page)
+    page.get_by_test_id("scan-serial").tap()
+    page.get_by_test_id("scan-photo").set_input_files(qr_photo(unit_url(live_server.url, "KFR35-0001")))
+    expect(page.get_by_test_id("portal-verdict")).to_be_visible(timeout=20_000)
+    assert page.url.endswith(f"/p/report/?unit={customer.units.get().pk}")
+    assert violations == []
 
 
 def self_reported_ticket(customer) -> RepairTicket:

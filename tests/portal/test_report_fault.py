@@ -67,6 +67,23 @@ def test_the_customer_chooses_among_their_own_units(signed_in, unit, other_custo
     assert signed_in.get(f"/p/report/?unit={others.pk}").status_code == 404
 
 
+def test_a_scanned_serial_picks_the_customers_unit_and_another_customers_is_not_found(
+    signed_in, unit, other_customer
+):
+    """The 报修 unit choice takes a serial scanned from the QR label (or typed): the customer's own unit
+    opens its report; another customer's unit is answered like a serial not on file (nothing disclosed)."""
+    found = signed_in.get("/p/report/", {"serial": f" {unit.serial_number.lower()} "})
+    assert found.status_code == 302 and found["Location"] == f"/p/report/?unit={unit.pk}"
+    others = UnitFactory(owner=other_customer)
+    for serial in (others.serial_number, "NOT-ON-FILE-1"):
+        page = signed_in.get("/p/report/", {"serial": serial})
+        tree = lxml.html.fromstring(page.content.decode())
+        said = tree.xpath('//*[@data-testid="portal-unit-not-found"]')[0]
+        assert f"您登记的产品中没有序列号为 {serial} 的产品" in said.text_content()
+        assert said.xpath(".//a/@href") == [f"/p/register/?serial={serial}"]
+        assert unit.serial_number in page.content.decode()  # the list to choose from is still there
+
+
 def test_the_verdict_shows_at_once_with_its_reasons(signed_in, unit):
     page = signed_in.get(f"/p/report/?unit={unit.pk}").content.decode()
     tree = lxml.html.fromstring(page)
