@@ -67,6 +67,13 @@ class KpiFiguresSerializer(serializers.Serializer):
     answers = serializers.IntegerField(read_only=True, source="satisfaction_tally.answers")
     satisfaction = _percent("satisfied_answers / answers, %")
     finished = serializers.IntegerField(read_only=True, help_text="services finished in the month")
+    helped = serializers.IntegerField(
+        read_only=True,
+        help_text="jobs completed as a helper on a two-person job (a technician's; not in `finished`)",
+    )
+    attended = serializers.IntegerField(
+        read_only=True, help_text="finished + helped: the jobs a technician attended (the dashboard's 完工)"
+    )
     complaints = serializers.IntegerField(
         read_only=True, help_text="service-caused complaints received in the month"
     )
