@@ -72,7 +72,8 @@ class KpiFiguresSerializer(serializers.Serializer):
         help_text="jobs completed as a helper on a two-person job (a technician's; not in `finished`)",
     )
     attended = serializers.IntegerField(
-        read_only=True, help_text="finished + helped: the jobs a technician attended (the dashboard's 完工)"
+        read_only=True,
+        help_text="finished + helped: the jobs a technician attended (the dashboard's finished column)",
     )
     complaints = serializers.IntegerField(
         read_only=True, help_text="service-caused complaints received in the month"
