@@ -5,7 +5,9 @@ marked self-reported, lands on the dispatch board; a unit with an open ticket sh
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
+import os
 
 import lxml.html
 import pytest
@@ -17,11 +19,11 @@ from PIL import Image
 from accounts.models import Role
 from portal.services import issue_ticket_link
 from tests.customers.factories import UnitFactory
-from tests.portal.conftest import sign_in
-from tests.security.test_hostile_uploads import PHOTO_CASES
+from tests.portal.conftest import OTHER_PHONE, sign_in
+from tests.security.test_hostile_uploads import PHOTO_CASES, VIDEO_CASES, media_files, mp4_header
 from tests.tickets.factories import TicketFactory
 from tickets.choices import Channel
-from tickets.models import FaultPhoto, RepairTicket, State
+from tickets.models import FaultPhoto, FaultVideo, RepairTicket, State
 from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
 
 pytestmark = pytest.mark.django_db
@@ -51,12 +53,14 @@ def offered_windows(page: str) -> list[tuple[str, str]]:
     ]
 
 
-def report(client, unit, *, window=None, photos=(), description="开机后不制冷,外机不转"):
+def report(client, unit, *, window=None, photos=(), video=None, description="开机后不制冷,外机不转"):
     page = client.get(f"/p/report/?unit={unit.pk}").content.decode()
     window = window or offered_windows(page)[0][0]
     body = {"unit": unit.pk, "fault_description": description, "window": window}
     if photos:
         body["photos"] = list(photos)
+    if video is not None:
+        body["video"] = video
     return client.post("/p/report/", body)
 
 
@@ -198,3 +202,82 @@ def test_each_window_is_a_radio_button_beside_its_label(signed_in, unit):
         assert radio.get("type") == "radio" and radio.get("class") == "form-check-input"
         (label,) = tree.xpath(f'//label[@for="{radio.get("id")}"]')
         assert "–" in label.text_content() and radio.getparent() is label.getparent()
+
+
+# --- a short video (issue #17 item 3) -----------------------------------------------------------------
+
+
+def video(name="fault.mp4", content=None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content or mp4_header() + b"\0" * 2048, content_type="video/mp4")
+
+
+def test_the_report_form_offers_one_video_from_the_camera(signed_in, unit):
+    tree = lxml.html.fromstring(signed_in.get(f"/p/report/?unit={unit.pk}").content)
+    (field,) = tree.xpath('//input[@name="video"]')
+    assert (field.get("type"), field.get("accept"), field.get("capture")) == (
+        "file",
+        "video/*",
+        "environment",
+    )
+    assert field.get("multiple") is None
+
+
+def test_a_report_with_a_video_shows_it_to_the_customer_and_the_branch_staff(signed_in, unit, persona):
+    content = mp4_header() + os.urandom(4096)
+    response = report(signed_in, unit, photos=[jpeg(size=(64, 64))], video=video(content=content))
+    ticket = RepairTicket.objects.get(unit=unit)
+    assert response.status_code == 302
+    stored = FaultVideo.objects.get(ticket=ticket)
+    assert stored.file.name.startswith("fault-videos/") and stored.file.name.endswith(".mp4")
+    assert stored.sha256 == hashlib.sha256(content).hexdigest()
+
+    tree = lxml.html.fromstring(signed_in.get(f"/p/t/{ticket.pk}/").content)
+    (player,) = tree.xpath('//video[@data-testid="portal-video"]')
+    assert player.get("src") == f"/p/t/{ticket.pk}/video/" and player.get("preload") == "none"
+    assert "controls" in player.attrib
+    served = signed_in.get(f"/p/t/{ticket.pk}/video/")
+    assert served.status_code == 200 and served["Content-Type"] == "video/mp4"
+    assert b"".join(served.streaming_content) == content
+
+    dispatcher = persona(Role.DISPATCHER)  # the branch's desk
+    signed_in.force_login(dispatcher)
+    tree = lxml.html.fromstring(signed_in.get(f"/tickets/{ticket.pk}/").content)
+    (player,) = tree.xpath('//video[@data-testid="fault-video"]')
+    assert player.get("src") == f"/tickets/{ticket.pk}/fault-video/" and player.get("preload") == "none"
+    served = signed_in.get(f"/tickets/{ticket.pk}/fault-video/")
+    assert served.status_code == 200 and b"".join(served.streaming_content) == content
+
+
+def test_another_customer_cannot_see_the_video(signed_in, unit, other_customer, sms):
+    report(signed_in, unit, video=video())
+    ticket = RepairTicket.objects.get(unit=unit)
+    signed_in.post("/p/logout/")
+    sign_in(signed_in, sms, OTHER_PHONE)
+    assert signed_in.get(f"/p/t/{ticket.pk}/video/").status_code == 404
+
+
+def test_a_quicktime_video_is_taken_by_its_content(signed_in, unit):
+    quicktime = mp4_header(b"qt  ", b"qt  ")
+    response = report(signed_in, unit, video=video("IMG_0001.MOV", quicktime))
+    assert response.status_code == 302
+    stored = FaultVideo.objects.get()
+    assert stored.file.name.endswith(".mov")
+    served = signed_in.get(response.url.rstrip("/") + "/video/")
+    assert served["Content-Type"] == "video/quicktime"
+
+
+def test_a_report_without_a_video_has_none(signed_in, unit):
+    assert report(signed_in, unit).status_code == 302
+    ticket = RepairTicket.objects.get(unit=unit)
+    assert not FaultVideo.objects.exists()
+    assert 'data-testid="portal-video"' not in signed_in.get(f"/p/t/{ticket.pk}/").content.decode()
+    assert signed_in.get(f"/p/t/{ticket.pk}/video/").status_code == 404
+
+
+@pytest.mark.parametrize("case", VIDEO_CASES, ids=lambda case: case.id)
+def test_a_hostile_video_is_refused_with_the_reason_and_nothing_is_saved(signed_in, unit, settings, case):
+    response = report(signed_in, unit, video=case.upload())
+    assert response.status_code == 200
+    assert case.message in response.content.decode()
+    assert not RepairTicket.objects.exists() and not FaultVideo.objects.exists()
+    assert not media_files(settings)
