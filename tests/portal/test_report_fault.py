@@ -256,14 +256,28 @@ def test_another_customer_cannot_see_the_video(signed_in, unit, other_customer, 
     assert signed_in.get(f"/p/t/{ticket.pk}/video/").status_code == 404
 
 
-def test_a_quicktime_video_is_taken_by_its_content(signed_in, unit):
-    quicktime = mp4_header(b"qt  ", b"qt  ")
-    response = report(signed_in, unit, video=video("IMG_0001.MOV", quicktime))
+# The start of a WebM file: an EBML header whose DocType is "webm", then the Segment.
+WEBM_HEADER = (
+    b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
+    b"\x42\x82\x84webm\x42\x87\x81\x04\x42\x85\x81\x02\x18\x53\x80\x67"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "extension", "content_type"),
+    [
+        ("IMG_0001.MOV", mp4_header(b"qt  ", b"qt  "), ".mov", "video/quicktime"),
+        ("录像.webm", WEBM_HEADER, ".webm", "video/webm"),
+        ("clip.bin", mp4_header(b"mp42", b"mp42isom"), ".mp4", "video/mp4"),  # the name does not matter
+    ],
+)
+def test_a_quicktime_or_webm_video_is_taken_by_its_content(
+    signed_in, unit, name, content, extension, content_type
+):
+    response = report(signed_in, unit, video=video(name, content + os.urandom(512)))
     assert response.status_code == 302
-    stored = FaultVideo.objects.get()
-    assert stored.file.name.endswith(".mov")
-    served = signed_in.get(response.url.rstrip("/") + "/video/")
-    assert served["Content-Type"] == "video/quicktime"
+    assert FaultVideo.objects.get().file.name.endswith(extension)
+    assert signed_in.get(f"{response.url}video/")["Content-Type"] == content_type
 
 
 def test_a_report_without_a_video_has_none(signed_in, unit):
