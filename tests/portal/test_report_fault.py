@@ -231,7 +231,11 @@ def test_a_report_with_a_video_shows_it_to_the_customer_and_the_branch_staff(sig
     assert stored.file.name.startswith("fault-videos/") and stored.file.name.endswith(".mp4")
     assert stored.sha256 == hashlib.sha256(content).hexdigest()
 
-    tree = lxml.html.fromstring(signed_in.get(f"/p/t/{ticket.pk}/").content)
+    page = signed_in.get(f"/p/t/{ticket.pk}/")
+    # The player loads from this site: the policy's default-src 'self' stands for media-src.
+    policy = page["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "media-src" not in policy
+    tree = lxml.html.fromstring(page.content)
     (player,) = tree.xpath('//video[@data-testid="portal-video"]')
     assert player.get("src") == f"/p/t/{ticket.pk}/video/" and player.get("preload") == "none"
     assert "controls" in player.attrib
