@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The one short video a customer may add when reporting a fault in the portal (aftersales.uploads.prepare_video).
+MAX_FAULT_VIDEO_BYTES = env_int("MAX_FAULT_VIDEO_MB", 30) * 1024 * 1024
+
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images from our own static files only;
 # no inline script, event handler attribute or style attribute (behaviour lives in static/js/). `data:`
 # images: Bootstrap's icons in its CSS; `blob:` images: photos waiting in the technician's outbox.

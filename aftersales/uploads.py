@@ -16,7 +16,10 @@ import zipfile
 from collections.abc import Iterable
 
 from django import forms
-from django.core.files.base import ContentFile
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from import_export.forms import ImportForm
 from PIL import Image, ImageFile, ImageOps
@@ -35,6 +38,16 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDE = 1600
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# Videos are kept as sent (not re-encoded); their type is read from the first bytes. MP4 and QuickTime
+# files start with an `ftyp` box naming their brands; a brand of an image (HEIC, AVIF) or of sound is no video.
+VIDEO_BRANDS = {
+    b"qt  ": "mov",
+    **dict.fromkeys(
+        (b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"mmp4", b"MSNV"),
+        "mp4",
+    ),
+}
+VIDEO_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
 
 
 class UploadRefused(UserError):
@@ -162,6 +175,48 @@ def prepare_photo(upload, *, field: str = "photo", wrong_type: str | None = None
     data = buffer.getvalue()
     name = f"{uuid.uuid4().hex}.{PHOTO_FORMATS[image_format]}"
     return ContentFile(data, name=name), hashlib.sha256(data).hexdigest()
+
+
+def video_kind(head: bytes) -> str | None:
+    """ "mp4", "mov" or "webm" by a file's first bytes (its magic), else None."""
+    if head[4:8] == b"ftyp":
+        box_size = int.from_bytes(head[:4], "big")
+        brands = [head[8:12], *(head[i : i + 4] for i in range(16, min(box_size, len(head)) - 3, 4))]
+        for brand in brands:
+            if brand in VIDEO_BRANDS:
+                return VIDEO_BRANDS[brand]
+        return None
+    # WebM is Matroska: an EBML header whose DocType element (0x4282) says "webm".
+    if head.startswith(b"\x1a\x45\xdf\xa3") and b"\x42\x82\x84webm" in head[:64]:
+        return "webm"
+    return None
+
+
+def prepare_video(upload, *, field: str = "video") -> tuple[File, str]:
+    """Check size (MAX_FAULT_VIDEO_BYTES, before reading) and type (MP4, MOV or WebM by content);
+    (file under a new name, sha256). A refusal names `field`."""
+    limit = settings.MAX_FAULT_VIDEO_BYTES
+    try:
+        check_size(upload, limit, _("视频不能超过 %(limit)d MB。") % {"limit": limit // (1024 * 1024)})
+        upload.seek(0)
+        kind = video_kind(upload.read(64))
+        if kind is None:
+            raise UploadRefused(_("视频必须是 MP4、MOV 或 WebM 格式。"))
+    except UploadRefused as exc:
+        raise UploadRefused(str(exc), field=field) from exc
+    upload.seek(0)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return File(upload, name=f"{uuid.uuid4().hex}.{kind}"), digest.hexdigest()
+
+
+def video_response(file: FieldFile | None) -> FileResponse:
+    """A stored video (prepare_video named it by its kind), with its type; 404 when there is none."""
+    if not file:
+        raise Http404("No video")
+    return FileResponse(file.open("rb"), content_type=VIDEO_TYPES[file.name.rsplit(".", 1)[-1]])
 
 
 class CheckedImportForm(ImportForm):

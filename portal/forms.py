@@ -7,7 +7,7 @@ from django.utils.translation import gettext_noop
 
 from aftersales.bounds import BoundedDateField, DatePicker
 from aftersales.texts import Text
-from aftersales.uploads import UploadRefused, prepare_photo
+from aftersales.uploads import UploadRefused, prepare_photo, prepare_video
 from customers.models import normal_serial
 from portal.windows import VisitWindow
 from surveys.services import MAX_CHANNEL_COMPLAINT
@@ -60,6 +60,21 @@ class PhotosField(forms.FileField):
         return prepared
 
 
+class VideoField(forms.FileField):
+    """One short video, its type checked by content and its size bounded (aftersales.uploads.prepare_video)."""
+
+    widget = forms.ClearableFileInput(attrs={"accept": "video/*", "capture": "environment"})
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        try:
+            return prepare_video(upload, field="video")
+        except UploadRefused as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
 class WindowForm(forms.Form):
     """A visit window chosen among the branch's coming working periods (portal.windows)."""
 
@@ -75,7 +90,7 @@ class WindowForm(forms.Form):
 
 
 class FaultReportForm(WindowForm):
-    field_order = ["fault_description", "photos", "window"]
+    field_order = ["fault_description", "photos", "video", "window"]
 
     fault_description = forms.CharField(
         label=_("故障描述"),
@@ -85,6 +100,7 @@ class FaultReportForm(WindowForm):
         ),
     )
     photos = PhotosField(label=_("照片(可选,最多3张)"), required=False)
+    video = VideoField(label=_("短视频(可选,1段)"), required=False)
 
     def clean_fault_description(self) -> str:
         text = self.cleaned_data["fault_description"].strip()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("report/", views.report_fault, name="report"),
     path("t/<int:pk>/", views.ticket_detail, name="ticket"),
     path("t/<int:pk>/photos/<int:photo_id>/", views.fault_photo, name="photo"),
+    path("t/<int:pk>/video/", views.fault_video, name="video"),
     path("t/<int:pk>/vouchers/<int:report_id>/", views.voucher, name="voucher"),
     path("t/<int:pk>/survey/", views.answer_survey, name="survey"),
     path("t/<int:pk>/reschedule/", views.reschedule, name="reschedule"),

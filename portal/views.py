@@ -26,6 +26,7 @@ from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.errors import Conflict, UserError
 from aftersales.texts import Text
+from aftersales.uploads import video_response
 from customers.services import EDITORS
 from notifications.channels import wechat_backend
 from portal import labels, registrations, selectors, services
@@ -57,7 +58,7 @@ from surveys.services import answer_in_channel, raise_in_channel
 from tickets.access import access_ticket
 from tickets.choices import AppointmentRequester
 from tickets.documents import pdf_response, service_voucher_pdf
-from tickets.models import FaultPhoto, ServiceReport
+from tickets.models import FaultPhoto, FaultVideo, ServiceReport
 from tickets.permissions import customer_may_change_visit
 from tickets.services import (
     CallDetails,
@@ -213,6 +214,7 @@ def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None = 
         {
             "ticket": ticket,
             "photos": list(ticket.fault_photos.all()),
+            "video": FaultVideo.objects.filter(ticket=ticket).first(),
             "steps": selectors.customer_progress(ticket, survey),
             "reports": selectors.signed_reports(ticket),
             "survey_form": survey_form,
@@ -409,6 +411,7 @@ def report_fault(request: HttpRequest) -> HttpResponse:
                 details=CallDetails(fault_category="", fault_description=data["fault_description"]),
                 visit_window=(data["window"].start, data["window"].end),
                 photos=data["photos"],
+                video=data["video"],
             )
         except DuplicateCall as exc:
             return _render(request, "report_duplicate.html", {"unit": unit, "ticket": exc.ticket}, status=409)
@@ -431,6 +434,14 @@ def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     if photo is None:
         raise Http404("No photo")
     return FileResponse(photo.image.open("rb"))
+
+
+@require_GET
+@customer_required
+def fault_video(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.access_customer_ticket(request.customer, pk)
+    video = FaultVideo.objects.filter(ticket=ticket).first()
+    return video_response(video and video.file)
 
 
 @require_http_methods(["GET", "POST"])

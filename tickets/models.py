@@ -119,6 +119,7 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
             "reported_by",
             "fault_code",
             "maintenance_visit__contract",
+            "fault_video",
         ).prefetch_related(
             "customer__phones",
             "helpers",
@@ -622,6 +623,27 @@ class FaultPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.image.name
+
+
+def fault_video_path(instance, filename: str) -> str:
+    return f"fault-videos/{timezone.now():%Y/%m}/{filename}"
+
+
+class FaultVideo(models.Model):
+    """The one short video of the fault the customer may add when reporting it (portal); its type checked
+    by content and its size bounded on upload (aftersales.uploads.prepare_video), kept as sent."""
+
+    ticket = models.OneToOneField(RepairTicket, on_delete=models.CASCADE, related_name="fault_video")
+    file = models.FileField(_("视频"), upload_to=fault_video_path)
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("故障视频")
+        verbose_name_plural = _("故障视频")
+
+    def __str__(self) -> str:
+        return self.file.name
 
 
 class SavedTicketFilter(models.Model):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.idempotency import idempotent
 from aftersales.errors import Conflict, UserError
+from aftersales.uploads import video_response
 from tickets import answers
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
@@ -29,6 +30,7 @@ from tickets.forms import (
 )
 from tickets.models import (
     FaultPhoto,
+    FaultVideo,
     RepairTicket,
     ServiceCategory,
     ServiceReport,
@@ -477,3 +479,12 @@ def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
     if photo is None:
         raise Http404("No photo")
     return FileResponse(photo.image.open("rb"))
+
+
+@login_required
+@require_GET
+def fault_video(request: HttpRequest, pk: int) -> FileResponse:
+    """The short video the customer added when reporting the fault in their channel."""
+    ticket = access_ticket(request.user, pk)
+    video = FaultVideo.objects.filter(ticket=ticket).first()
+    return video_response(video and video.file)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from tickets.models import (
     TRANSITION_LABELS,
     FaultCode,
     FaultPhoto,
+    FaultVideo,
     Priority,
     RepairTicket,
     ServiceCategory,
@@ -278,9 +279,10 @@ def log_self_reported_call(
     details: CallDetails,
     visit_window: tuple[datetime.datetime, datetime.datetime],
     photos: list[tuple[ContentFile, str]],
+    video: tuple[File, str] | None = None,
 ) -> RepairTicket:
     """The customer reports a fault of their unit (the caller checked the unit is theirs): the desk's
-    intake with channel 客户自助报修, the chosen window and the photos; refused with the open ticket when
+    intake with channel 客户自助报修, the chosen window, the photos and the video; refused with the open ticket when
     the unit has one. The unit's row lock makes two reports at once (a double tap on two devices) one."""
     unit = Unit.objects.select_for_update().select_related("owner__branch", "product_model").get(pk=unit_id)
     open_tickets = open_tickets_of_unit(unit)
@@ -308,6 +310,8 @@ def log_self_reported_call(
     FaultPhoto.objects.bulk_create(
         FaultPhoto(ticket=ticket, image=image, sha256=sha256) for image, sha256 in photos
     )
+    if video is not None:
+        FaultVideo.objects.create(ticket=ticket, file=video[0], sha256=video[1])
     return ticket
 
 

@@ -55,5 +55,6 @@ urlpatterns = [
     ),
     path("<int:pk>/photos/<int:photo_id>/", report_views.report_photo, name="report_photo"),
     path("<int:pk>/fault-photos/<int:photo_id>/", report_views.fault_photo, name="fault_photo"),
+    path("<int:pk>/fault-video/", report_views.fault_video, name="fault_video"),
     path("<int:pk>/reports/<int:report_id>/voucher.pdf", report_views.report_voucher, name="report_voucher"),
 ]

@@ -5,7 +5,9 @@ marked self-reported, lands on the dispatch board; a unit with an open ticket sh
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
+import os
 
 import lxml.html
 import pytest
@@ -17,11 +19,11 @@ from PIL import Image
 from accounts.models import Role
 from portal.services import issue_ticket_link
 from tests.customers.factories import UnitFactory
-from tests.portal.conftest import sign_in
-from tests.security.test_hostile_uploads import PHOTO_CASES
+from tests.portal.conftest import OTHER_PHONE, sign_in
+from tests.security.test_hostile_uploads import PHOTO_CASES, VIDEO_CASES, media_files, mp4_header
 from tests.tickets.factories import TicketFactory
 from tickets.choices import Channel
-from tickets.models import FaultPhoto, RepairTicket, State
+from tickets.models import FaultPhoto, FaultVideo, RepairTicket, State
 from tickets.services import CallDetails, DuplicateCall, log_self_reported_call
 
 pytestmark = pytest.mark.django_db
@@ -51,12 +53,14 @@ def offered_windows(page: str) -> list[tuple[str, str]]:
     ]
 
 
-def report(client, unit, *, window=None, photos=(), description="开机后不制冷,外机不转"):
+def report(client, unit, *, window=None, photos=(), video=None, description="开机后不制冷,外机不转"):
     page = client.get(f"/p/report/?unit={unit.pk}").content.decode()
     window = window or offered_windows(page)[0][0]
     body = {"unit": unit.pk, "fault_description": description, "window": window}
     if photos:
         body["photos"] = list(photos)
+    if video is not None:
+        body["video"] = video
     return client.post("/p/report/", body)
 
 
@@ -198,3 +202,100 @@ def test_each_window_is_a_radio_button_beside_its_label(signed_in, unit):
         assert radio.get("type") == "radio" and radio.get("class") == "form-check-input"
         (label,) = tree.xpath(f'//label[@for="{radio.get("id")}"]')
         assert "–" in label.text_content() and radio.getparent() is label.getparent()
+
+
+# --- a short video (issue #17 item 3) -----------------------------------------------------------------
+
+
+def video(name="fault.mp4", content=None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content or mp4_header() + b"\0" * 2048, content_type="video/mp4")
+
+
+def test_the_report_form_offers_one_video_from_the_camera(signed_in, unit):
+    tree = lxml.html.fromstring(signed_in.get(f"/p/report/?unit={unit.pk}").content)
+    (field,) = tree.xpath('//input[@name="video"]')
+    assert (field.get("type"), field.get("accept"), field.get("capture")) == (
+        "file",
+        "video/*",
+        "environment",
+    )
+    assert field.get("multiple") is None
+
+
+def test_a_report_with_a_video_shows_it_to_the_customer_and_the_branch_staff(signed_in, unit, persona):
+    content = mp4_header() + os.urandom(4096)
+    response = report(signed_in, unit, photos=[jpeg(size=(64, 64))], video=video(content=content))
+    ticket = RepairTicket.objects.get(unit=unit)
+    assert response.status_code == 302
+    stored = FaultVideo.objects.get(ticket=ticket)
+    assert stored.file.name.startswith("fault-videos/") and stored.file.name.endswith(".mp4")
+    assert stored.sha256 == hashlib.sha256(content).hexdigest()
+
+    page = signed_in.get(f"/p/t/{ticket.pk}/")
+    # The player loads from this site: the policy's default-src 'self' stands for media-src.
+    policy = page["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "media-src" not in policy
+    tree = lxml.html.fromstring(page.content)
+    (player,) = tree.xpath('//video[@data-testid="portal-video"]')
+    assert player.get("src") == f"/p/t/{ticket.pk}/video/" and player.get("preload") == "none"
+    assert "controls" in player.attrib
+    served = signed_in.get(f"/p/t/{ticket.pk}/video/")
+    assert served.status_code == 200 and served["Content-Type"] == "video/mp4"
+    assert b"".join(served.streaming_content) == content
+
+    dispatcher = persona(Role.DISPATCHER)  # the branch's desk
+    signed_in.force_login(dispatcher)
+    tree = lxml.html.fromstring(signed_in.get(f"/tickets/{ticket.pk}/").content)
+    (player,) = tree.xpath('//video[@data-testid="fault-video"]')
+    assert player.get("src") == f"/tickets/{ticket.pk}/fault-video/" and player.get("preload") == "none"
+    served = signed_in.get(f"/tickets/{ticket.pk}/fault-video/")
+    assert served.status_code == 200 and b"".join(served.streaming_content) == content
+
+
+def test_another_customer_cannot_see_the_video(signed_in, unit, other_customer, sms):
+    report(signed_in, unit, video=video())
+    ticket = RepairTicket.objects.get(unit=unit)
+    signed_in.post("/p/logout/")
+    sign_in(signed_in, sms, OTHER_PHONE)
+    assert signed_in.get(f"/p/t/{ticket.pk}/video/").status_code == 404
+
+
+# The start of a WebM file: an EBML header whose DocType is "webm", then the Segment.
+WEBM_HEADER = (
+    b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08"
+    b"\x42\x82\x84webm\x42\x87\x81\x04\x42\x85\x81\x02\x18\x53\x80\x67"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "extension", "content_type"),
+    [
+        ("IMG_0001.MOV", mp4_header(b"qt  ", b"qt  "), ".mov", "video/quicktime"),
+        ("录像.webm", WEBM_HEADER, ".webm", "video/webm"),
+        ("clip.bin", mp4_header(b"mp42", b"mp42isom"), ".mp4", "video/mp4"),  # the name does not matter
+    ],
+)
+def test_a_quicktime_or_webm_video_is_taken_by_its_content(
+    signed_in, unit, name, content, extension, content_type
+):
+    response = report(signed_in, unit, video=video(name, content + os.urandom(512)))
+    assert response.status_code == 302
+    assert FaultVideo.objects.get().file.name.endswith(extension)
+    assert signed_in.get(f"{response.url}video/")["Content-Type"] == content_type
+
+
+def test_a_report_without_a_video_has_none(signed_in, unit):
+    assert report(signed_in, unit).status_code == 302
+    ticket = RepairTicket.objects.get(unit=unit)
+    assert not FaultVideo.objects.exists()
+    assert 'data-testid="portal-video"' not in signed_in.get(f"/p/t/{ticket.pk}/").content.decode()
+    assert signed_in.get(f"/p/t/{ticket.pk}/video/").status_code == 404
+
+
+@pytest.mark.parametrize("case", VIDEO_CASES, ids=lambda case: case.id)
+def test_a_hostile_video_is_refused_with_the_reason_and_nothing_is_saved(signed_in, unit, settings, case):
+    response = report(signed_in, unit, video=case.upload())
+    assert response.status_code == 200
+    assert case.message in response.content.decode()
+    assert not RepairTicket.objects.exists() and not FaultVideo.objects.exists()
+    assert not media_files(settings)

@@ -81,9 +81,11 @@ def _build() -> World:
     from portal.services import issue_ticket_link
     from surveys.models import Complaint, FollowUpCall, Survey
     from surveys.services import issue_link
+    from tests.security.test_hostile_uploads import mp4_header
     from tests.tickets.factories import signature_png
     from tickets.models import (
         FaultPhoto,
+        FaultVideo,
         GoodsRegisterEntry,
         RepairTicket,
         ServiceReport,
@@ -269,6 +271,9 @@ def _build() -> World:
             ticket=scope["ticket_on_site"],
             image=ContentFile(signature_png(), name="fault.png"),
             sha256="0" * 64,
+        )
+        FaultVideo.objects.create(
+            ticket=scope["ticket_on_site"], file=ContentFile(mp4_header(), name="fault.mp4"), sha256="0" * 64
         )
     path = issue_ticket_link(ticket=own["ticket_on_site"], purpose="test")
     own["portal_token"] = other["portal_token"] = path.rstrip("/").rsplit("/", 1)[-1]

@@ -101,6 +101,7 @@ ACCESS: dict[str, R] = {
     "tickets:report_signature": GET(ALL, objects={**DONE, "report_id": "report"}),
     "tickets:report_photo": GET(ALL, objects={**DONE, "photo_id": "photo"}),
     "tickets:fault_photo": GET(ALL, objects={**ON_SITE, "photo_id": "fault_photo"}),
+    "tickets:fault_video": GET(ALL, objects=ON_SITE),
     # A staff action of the customer's channel: the role is checked before the ticket's scope.
     "portal:send_link": POST({D, S}, objects=ON_SITE, outsider_denied=403),
     # The office's queue of product registrations and the QR label sheet: the role before the branch.
@@ -426,6 +427,7 @@ PORTAL: dict[str, P] = {
     "portal:home": P(),
     "portal:ticket": P(objects={"pk": "ticket_on_site"}),
     "portal:photo": P(objects={"pk": "ticket_on_site", "photo_id": "fault_photo"}),
+    "portal:video": P(objects={"pk": "ticket_on_site"}),
     "portal:report": P(),
     "portal:voucher": P(objects={"pk": "ticket_awaiting_acceptance", "report_id": "report"}),
     # An empty answer: the page again with what is missing.

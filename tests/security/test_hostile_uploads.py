@@ -4,6 +4,7 @@ malformed import files, empty files. Each is refused with a Chinese message nami
 nothing is half-saved: no row of any model the action writes, no file under MEDIA_ROOT.
 
 Entry points (grep of FileField / request.FILES / data URLs): the report photo, the report signature,
+the customer's fault photos and fault video (portal; PHOTO_CASES and VIDEO_CASES, tests/portal),
 the signed addendum, the hand-over signature (page and API), a new claim's attachments, more
 attachments on a claim, the parts catalogue import, the stock-count import, and the Django admin's
 catalogue import (django-import-export).
@@ -138,6 +139,28 @@ ATTACHMENT_CASES = [
         "PDF 文件已损坏或不完整",
     ),
     Case("encrypted-pdf", "协议.pdf", ENCRYPTED_PDF, "PDF 文件设置了密码"),
+]
+
+
+def mp4_header(brand: bytes = b"isom", compatible: bytes = b"isomiso2avc1mp41") -> bytes:
+    """The start of an MP4 file as a phone writes it: an `ftyp` box (major brand, minor version,
+    compatible brands) and an empty `mdat` box."""
+    ftyp = brand + b"\0\0\2\0" + compatible
+    return struct.pack(">I", 8 + len(ftyp)) + b"ftyp" + ftyp + struct.pack(">I", 8) + b"mdat"
+
+
+VIDEO_TYPES = "视频必须是 MP4、MOV 或 WebM 格式"
+VIDEO_CASES = [
+    # One byte over the limit (settings.MAX_FAULT_VIDEO_BYTES, 30 MB), refused before it is read.
+    Case(
+        "oversized", "big.mp4", mp4_header() + b"\0" * (30 * MB + 1 - len(mp4_header())), "视频不能超过 30 MB"
+    ),
+    Case("text-named-mp4", "fault.mp4", "这不是视频,只是改了名字的文本。\n".encode() * 20, VIDEO_TYPES),
+    Case("html-named-mov", "fault.mov", HTML, VIDEO_TYPES),
+    Case("executable-named-webm", "fault.webm", ELF, VIDEO_TYPES),
+    # An HEIC photo is an `ftyp` box too, of an image brand.
+    Case("heic-photo-named-mp4", "fault.mp4", mp4_header(b"heic", b"mif1heicmiaf"), VIDEO_TYPES),
+    Case("empty", "empty.mp4", b"", EMPTY_FILE),
 ]
 
 
