@@ -1,5 +1,7 @@
 """`make bench BENCH_ARGS="--part http"`: the bench's pages through gunicorn, as office and field users.
 
+`--part throughput` plays the same users with no think time, and `Floor` alone against the floor view.
+
 Read by locust in its own process (never in Django's). The plan, a JSON file named by BENCH_HTTP_PLAN and
 written by `loadtest.bench.http`, gives the users (one password for all), and per branch the tickets,
 units and phone prefixes to ask for, so every request is one the user may make and answers 200 (302 for
@@ -13,18 +15,20 @@ import json
 import os
 import random
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, constant, task
 
 with open(os.environ["BENCH_HTTP_PLAN"], encoding="utf-8") as plan_file:
     PLAN = json.load(plan_file)
 FAULTS = ["不制冷,外机不转", "漏水", "开机无反应", "异响很大", "显示故障代码 E4"]
 NEXT_PERSON = {role: itertools.count() for role in PLAN["users"]}
+# BENCH_HTTP_THINK=0 (`--part throughput`): no pause between clicks, the server saturated.
+THINK = os.environ.get("BENCH_HTTP_THINK", "1") != "0"
 
 
 class BenchUser(HttpUser):
     abstract = True
     role = ""
-    wait_time = between(0.5, 2.0)  # a person reading the page before the next click
+    wait_time = between(0.5, 2.0) if THINK else constant(0)  # a person reading the page before the next click
 
     def on_start(self) -> None:
         people = PLAN["users"][self.role]
@@ -47,6 +51,18 @@ class BenchUser(HttpUser):
 
     def pick(self, kind: str):
         return random.choice(PLAN[kind][self.branch])
+
+
+class Floor(BenchUser):
+    """A dispatcher asking for the floor view (a logged-in view that does nothing, loadtest.bench.pages),
+    served only by `--part throughput`, whose gunicorn adds it to the app's URLs. Named on locust's
+    command line; the other parts name the office and field users."""
+
+    role = "dispatcher"
+
+    @task
+    def floor(self) -> None:
+        self.client.get(PLAN["floor"], name="floor: trivial logged-in view")
 
 
 class Dispatcher(BenchUser):

@@ -32,6 +32,7 @@ BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12")
 P95_TARGETS = {"call intake POST (existing unit)": 80, "KPI dashboard (this month)": 300}
 READ_TARGET = 50
 SAMPLES_PER_BRANCH = 200
+MIXED = ("Dispatcher", "Technician", "Supervisor")  # the benchfile's office and field users
 
 
 def plan() -> dict:
@@ -72,7 +73,14 @@ def plan() -> dict:
                 " JOIN customers_customer c ON c.id = p.customer_id WHERE c.branch_id = %s",
                 branch_id,
             )
-    return {"password": PASSWORD, "users": users, "tickets": tickets, "units": units, "phones": phones}
+    return {
+        "password": PASSWORD,
+        "floor": pages.FLOOR_PATH,
+        "users": users,
+        "tickets": tickets,
+        "units": units,
+        "phones": phones,
+    }
 
 
 def _rows(cursor, query: str, branch_id: int) -> list:
@@ -86,11 +94,7 @@ def _column(cursor, query: str, branch_id: int) -> list:
 
 def run(*, users: int, minutes: float, log: Callable[[str], None]) -> bool:
     """Serve, load, report; True when every target was met and nothing failed."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_repairticket")
-        last_seeded_ticket = cursor.fetchone()[0]
-    out = pathlib.Path(tempfile.mkdtemp(prefix="bench-http-", dir=settings.BASE_DIR / "var"))
-    (out / "plan.json").write_text(json.dumps(plan()), encoding="utf-8")
+    out, last_seeded_ticket = prepare("bench-http-")
     database_url = os.environ["DATABASE_URL"]
     stack = Stack(database_url, BROKER_URL, log_dir=out, beat=False)
     log(
@@ -99,26 +103,49 @@ def run(*, users: int, minutes: float, log: Callable[[str], None]) -> bool:
     )
     try:
         with stack:
-            command = [
-                str(BIN / "locust"), "-f", str(ROOT / "loadtest" / "benchfile.py"), "--headless",
-                "--users", str(users), "--spawn-rate", "10", "--run-time", f"{round(minutes * 60)}s",
-                "--host", stack.url, "--csv", str(out / "locust"), "--only-summary", "--stop-timeout", "10",
-            ]  # fmt: skip
-            with open(out / "locust.log", "w") as locust_log:
-                subprocess.run(
-                    command,
-                    cwd=ROOT,
-                    env={**os.environ, "BENCH_HTTP_PLAN": str(out / "plan.json")},
-                    stdout=locust_log,
-                    stderr=subprocess.STDOUT,
-                    check=False,
-                )
+            run_locust(stack, out, users=users, seconds=round(minutes * 60), classes=MIXED, name="locust")
     finally:
         pages.forget_tickets_after(last_seeded_ticket, log)
     lines, ok = table(out / "locust_stats.csv")
     for line in lines:
         log(line)
     return ok
+
+
+def prepare(prefix: str) -> tuple[pathlib.Path, int]:
+    """A log directory under var/ holding the plan, and the last seeded ticket (the calls a run logs come
+    after it: `pages.forget_tickets_after` removes them)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_repairticket")
+        last_seeded_ticket = cursor.fetchone()[0]
+    out = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir=settings.BASE_DIR / "var"))
+    (out / "plan.json").write_text(json.dumps(plan()), encoding="utf-8")
+    return out, last_seeded_ticket
+
+
+def run_locust(
+    stack: Stack,
+    out: pathlib.Path,
+    *,
+    users: int,
+    seconds: int,
+    classes: tuple[str, ...],
+    name: str,
+    think: bool = True,
+    spawn_rate: int = 10,
+) -> pathlib.Path:
+    """Play `users` of the benchfile's `classes` against the stack for `seconds`, in locust's own process;
+    `think`: each user pauses 0.5–2 s between clicks, else none. The plan is `out`/plan.json; locust's
+    statistics go to `out`/`name`_stats.csv (returned), its output to `out`/`name`.log."""
+    command = [
+        str(BIN / "locust"), "-f", str(ROOT / "loadtest" / "benchfile.py"), "--headless",
+        "--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", f"{seconds}s",
+        "--host", stack.url, "--csv", str(out / name), "--only-summary", "--stop-timeout", "10", *classes,
+    ]  # fmt: skip
+    env = {**os.environ, "BENCH_HTTP_PLAN": str(out / "plan.json"), "BENCH_HTTP_THINK": "1" if think else "0"}
+    with open(out / f"{name}.log", "w") as locust_log:
+        subprocess.run(command, cwd=ROOT, env=env, stdout=locust_log, stderr=subprocess.STDOUT, check=False)
+    return out / f"{name}_stats.csv"
 
 
 def table(stats_csv: pathlib.Path) -> tuple[list[str], bool]:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection, models, transaction
@@ -29,7 +30,7 @@ from accounts.models import Branch, Role, User
 from aftersales.demo import FAULTS
 from customers.models import Customer, CustomerPhone, ProductModel, Unit
 from loadtest.bench.seed import BRANCHES, quoted_table
-from tickets.models import OPEN_STATES, ClockPause, RepairTicket, SlaAlert, State, TicketDeadline, TicketEvent
+from tickets.models import OPEN_STATES, RepairTicket, State
 
 # --- the floor ---------------------------------------------------------------------------------
 
@@ -354,19 +355,35 @@ def measure(
 
 
 def forget_tickets_after(last_seeded_ticket: int, log: Callable[[str], None]) -> None:
-    """Remove the calls logged during a measurement, so the next run measures the same data."""
+    """Remove the calls logged during a measurement, so the next run measures the same data: the tickets
+    after the last seeded one, and every row that refers to them, directly or through another such row
+    (events, deadlines and their alerts, portal links…: whatever the app's models add later)."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            for model in (SlaAlert, TicketDeadline, ClockPause, TicketEvent):
-                column = (
-                    "deadline_id IN (SELECT id FROM tickets_ticketdeadline WHERE ticket_id > %s)"
-                    if model is SlaAlert
-                    else "ticket_id > %s"
-                )
-                cursor.execute(f"DELETE FROM {quoted_table(model)} WHERE {column}", [last_seeded_ticket])
-            cursor.execute(f"DELETE FROM {quoted_table(RepairTicket)} WHERE id > %s", [last_seeded_ticket])
+            _delete_with_referrers(cursor, RepairTicket, '"id" > %s', [last_seeded_ticket])
     except DatabaseError as exc:
         log(f"  (the tickets logged during the measurement stay: {exc})")
+
+
+def _delete_with_referrers(
+    cursor, model: type[models.Model], where: str, params: list, depth: int = 0
+) -> None:
+    """DELETE the rows of `model` matching `where`, the rows pointing at them first (Django's foreign keys
+    are checked at commit, so only completeness matters, not order). Self-references are left out: the rows
+    a new ticket points at are older, the ones pointing at it are new too."""
+    if depth > 5:
+        raise DatabaseError(f"references to {model.__name__} nest deeper than expected")
+    selected = (
+        f"SELECT {connection.ops.quote_name(model._meta.pk.column)} FROM {quoted_table(model)} WHERE {where}"
+    )
+    for referrer in django_apps.get_models(include_auto_created=True):
+        if referrer is model or referrer._meta.proxy or not referrer._meta.managed:
+            continue
+        for fk in referrer._meta.concrete_fields:
+            if fk.is_relation and fk.many_to_one and fk.remote_field.model is model:
+                column = connection.ops.quote_name(fk.column)
+                _delete_with_referrers(cursor, referrer, f"{column} IN ({selected})", params, depth + 1)
+    cursor.execute(f"DELETE FROM {quoted_table(model)} WHERE {where}", params)
 
 
 def _follow(client: Client, response) -> None:

@@ -1,5 +1,5 @@
 """`manage.py bench` on its bench database: create, migrate and seed it, then run the parts asked for in
-order (pages, sweep, rules, reports, http), printing each as it finishes (see docs/performance.md)."""
+order (pages, sweep, rules, reports, http, throughput), printing each as it finishes (see docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from collections.abc import Callable
 from django.core.management import call_command
 from django.db import connection
 
-from loadtest.bench import clocks, http, pages, quality, reports, seed
+from loadtest.bench import clocks, http, pages, quality, reports, seed, throughput
 
-PARTS = ("pages", "sweep", "rules", "reports", "http")
+PARTS = ("pages", "sweep", "rules", "reports", "http", "throughput")
 
 
 def run(
@@ -31,6 +31,8 @@ def run(
     log: Callable[[str], None],
     warn: Callable[[str], None],
     only_pages: str = "",
+    throughput_users: int = 20,
+    throughput_seconds: int = 60,
 ) -> None:
     """`bench_db`: the settings dict of the database this process uses; `part`: one of PARTS or "all"."""
     name = bench_db["NAME"]
@@ -68,6 +70,10 @@ def run(
         log("\nThrough gunicorn under load (locust on loopback):")
         if not http.run(users=http_users, minutes=http_minutes, log=log):
             warn("Some targets were missed or requests failed.")
+    if part in ("all", "throughput"):
+        log("\nThroughput at saturation, the mixed workload against the floor (locust on loopback):")
+        if not throughput.run(users=throughput_users, seconds=throughput_seconds, log=log):
+            warn("The mixed workload missed its share of the floor, or requests failed.")
 
 
 def _sweep(log: Callable[[str], None]) -> None:

@@ -13,7 +13,7 @@ def test_the_bench_command_is_the_loadtest_apps_and_its_help_lists_the_parts(cap
     with pytest.raises(SystemExit) as exited:
         call_command("bench", "--help")
     assert exited.value.code == 0
-    assert "{all,pages,sweep,rules,reports,http}" in capsys.readouterr().out
+    assert "{all,pages,sweep,rules,reports,http,throughput}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -47,10 +47,16 @@ class Command(BaseCommand):
             "--part",
             choices=["all", *suite.PARTS],
             default="all",
-            help="what to measure: the pages in-process, the SLA sweep, the pure rules, the KPI dashboard and monthly exports, the pages through gunicorn under load (http), or all (default)",
+            help="what to measure: the pages in-process, the SLA sweep, the pure rules, the KPI dashboard and monthly exports, the pages through gunicorn under load (http), requests/s at saturation against the floor (throughput), or all (default)",
         )
         parser.add_argument("--http-users", type=int, default=50, help="simulated users of --part http (50)")
         parser.add_argument("--http-minutes", type=float, default=5, help="minutes of --part http (5)")
+        parser.add_argument(
+            "--throughput-users", type=int, default=20, help="simulated users of --part throughput (20)"
+        )
+        parser.add_argument(
+            "--throughput-seconds", type=int, default=60, help="seconds of each run of --part throughput (60)"
+        )
         parser.add_argument(
             "--pages",
             default="",
@@ -64,8 +70,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        if options["tickets"] < 1 or options["requests"] < 1 or options["warmup"] < 1:
-            raise CommandError("--tickets, --requests and --warmup must be at least 1")
+        if (
+            min(
+                options[key]
+                for key in ("tickets", "requests", "warmup", "throughput_users", "throughput_seconds")
+            )
+            < 1
+        ):
+            raise CommandError(
+                "--tickets, --requests, --warmup and the throughput options must be at least 1"
+            )
         bench_db = self._parse(options["database_url"])
         if self._is_default(bench_db):
             self._run(bench_db, options)
@@ -105,6 +119,8 @@ class Command(BaseCommand):
             f"--part={options['part']}",
             f"--http-users={options['http_users']}",
             f"--http-minutes={options['http_minutes']}",
+            f"--throughput-users={options['throughput_users']}",
+            f"--throughput-seconds={options['throughput_seconds']}",
             f"--pages={options['pages']}",
         ]
         argv += ["--reseed"] * options["reseed"] + ["--explain"] * options["explain"]
@@ -132,6 +148,8 @@ class Command(BaseCommand):
                 only_pages=options["pages"],
                 http_users=options["http_users"],
                 http_minutes=options["http_minutes"],
+                throughput_users=options["throughput_users"],
+                throughput_seconds=options["throughput_seconds"],
                 log=self.stdout.write,
                 warn=lambda text: self.stdout.write(self.style.WARNING(text)),
             )
