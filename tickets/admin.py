@@ -8,6 +8,7 @@ from tickets.models import (
     ClockPause,
     FaultCode,
     FaultPhoto,
+    FaultVideo,
     GoodsRegisterEntry,
     MaintenanceVisit,
     PickupReceipt,
@@ -212,8 +213,10 @@ class SavedTicketFilterAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
 
 
-@admin.register(FaultPhoto)
-class FaultPhotoAdmin(ReadOnlyAdmin):
+@admin.register(FaultPhoto, FaultVideo)
+class FaultMediaAdmin(ReadOnlyAdmin):
+    """What the customer sent with a fault report (the portal): read only, found by the ticket."""
+
     list_display = ["ticket", "uploaded_at"]
     search_fields = ["ticket__number"]
     raw_id_fields = ["ticket"]
