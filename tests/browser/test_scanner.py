@@ -21,6 +21,13 @@ def qr_photo(text: str) -> dict:
     return {"name": "label.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
 
 
+def blank_photo() -> dict:
+    """A white picture with no code on it."""
+    buffer = io.BytesIO()
+    qrcode.make("x").get_image().convert("L").point(lambda _: 255).save(buffer, format="PNG")
+    return {"name": "blank.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
+
+
 def test_a_scanned_qr_label_fills_the_fitted_serial(open_page, job):
     tablet = checked_in_tablet(open_page, job)
     for step in (1, 2, 3):
@@ -55,11 +62,7 @@ def test_a_photo_without_a_code_says_so_and_my_jobs_search_takes_a_scan(open_pag
     tablet = open_page(**TABLET)
     log_in(tablet, "liqiang")
     tablet.get_by_test_id("scan-q").tap()
-    blank = io.BytesIO()
-    qrcode.make("x").get_image().convert("L").point(lambda _: 255).save(blank, format="PNG")
-    tablet.get_by_test_id("scan-photo").set_input_files(
-        {"name": "blank.png", "mimeType": "image/png", "buffer": blank.getvalue()}
-    )
+    tablet.get_by_test_id("scan-photo").set_input_files(blank_photo())
     expect(tablet.get_by_test_id("scan-status")).to_contain_text("没有识别出条码或二维码")
     tablet.get_by_test_id("scan-photo").set_input_files(qr_photo(job.unit.serial_number))
     # Decoding a photo is slow on a loaded machine; if it fails, the scanner's own words say why.
@@ -98,11 +101,7 @@ def test_a_camera_refused_late_does_not_overwrite_what_the_photo_said(open_page,
     tablet.add_init_script(LATE_CAMERA % "false")
     log_in(tablet, "liqiang")
     tablet.get_by_test_id("scan-q").tap()
-    blank = io.BytesIO()
-    qrcode.make("x").get_image().convert("L").point(lambda _: 255).save(blank, format="PNG")
-    tablet.get_by_test_id("scan-photo").set_input_files(
-        {"name": "blank.png", "mimeType": "image/png", "buffer": blank.getvalue()}
-    )
+    tablet.get_by_test_id("scan-photo").set_input_files(blank_photo())
     expect(tablet.get_by_test_id("scan-status")).to_contain_text("没有识别出条码或二维码")
     tablet.wait_for_timeout(2000)  # past the camera's refusal
     expect(tablet.get_by_test_id("scan-status")).to_contain_text("没有识别出条码或二维码")
