@@ -38,6 +38,17 @@ def log_in(page: Page, username: str) -> None:
     expect(page.locator("form[action='/logout/']")).to_be_attached()
 
 
+def switch_language(page: Page, language: str) -> None:
+    """Through the account menu, as a person would: the technician's service worker hears of it (a cookie
+    set behind its back would leave it giving back pages kept in the other language)."""
+    names = {"zh-hans": "简体中文", "en": "English"}
+    if page.locator("html").get_attribute("lang") == language:
+        return
+    page.get_by_test_id("account-menu").click()
+    page.get_by_role("button", name=names[language]).click()
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
 def assert_no_horizontal_scroll(page: Page) -> None:
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"

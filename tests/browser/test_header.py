@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Role
 from tests.accounts.factories import BranchFactory, UserFactory
-from tests.browser.support import log_in
+from tests.browser.support import log_in, switch_language
 
 pytestmark = pytest.mark.browser
 
@@ -106,9 +106,7 @@ def test_the_header_is_one_line_for_every_role_language_and_width(open_page, use
     page = open_page(viewport={"width": 1366, "height": 768})
     log_in(page, users_by_role[role].username)
     for language in LANGUAGES:
-        page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
-        page.reload()
-        expect(page.locator("html")).to_have_attribute("lang", language)
+        switch_language(page, language)
         for width, height in VIEWPORTS:
             page.set_viewport_size({"width": width, "height": height})
             where = f"{role}, {language}, {width}×{height}"

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from tests.accounts.factories import UserFactory
-from tests.browser.support import log_in
+from tests.browser.support import log_in, switch_language
 from tests.tickets.factories import TicketFactory
 from tickets.models import State
 
@@ -30,7 +30,7 @@ WORK = {
 
 
 @pytest.mark.parametrize("role", list(WORK))
-def test_the_next_action_is_visible_without_scrolling(role, open_page, live_server, reference_data, branch_a):
+def test_the_next_action_is_visible_without_scrolling(role, open_page, reference_data, branch_a):
     state, action = WORK[role]
     user = UserFactory(
         username=f"u_{role}", last_name="欧阳", first_name="明远", branch=branch_a, roles=[role]
@@ -45,7 +45,8 @@ def test_the_next_action_is_visible_without_scrolling(role, open_page, live_serv
     page = open_page()
     log_in(page, user.username)
     for language in ("zh-hans", "en"):
-        page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        page.goto(f"/tickets/{ticket.pk}/")
+        switch_language(page, language)
         for viewport in VIEWPORTS:
             page.set_viewport_size(viewport)
             page.goto(f"/tickets/{ticket.pk}/")

@@ -32,6 +32,8 @@ var JOB_PAGES = /^\/tickets\/\d+\//;
 // When this device last wrote what (see noteWrite), kept across restarts of this worker.
 var STATE_CACHE = "kept-state";
 var WRITES_KEY = "/sw/writes";
+// A write here (the language switch) changes every page.
+var EVERY_PAGE = "/i18n/";
 
 function today() {
   return new Date().toLocaleDateString("sv-SE");  // YYYY-MM-DD on the device's clock
@@ -100,9 +102,10 @@ function keptToday(request) {
 }
 
 // ---- writes: what they make stale ---------------------------------------------------------------
-/* {"/tickets/7/": time, "*": time}: the last write this device made to a job, and to anything. A job's
-   pages are stale after a write to that job; the other pages (我的任务, the van stock) sum up many
-   jobs and are stale after any write. */
+/* {"/tickets/7/": time, "*": time, "all": time}: the last write this device made to a job, to anything,
+   and the last that changes every page. A job's pages are stale after a write to that job; the other
+   pages (我的任务, the van stock) sum up many jobs and are stale after any write; every page is stale
+   after a language switch (a copy kept in the other language must not be given back). */
 var writes = {};
 var writesLoaded = null;
 /* Once per start of this worker. Everything reading or noting writes waits on this one promise, so a
@@ -120,6 +123,7 @@ function noteWrite(path) {
   return loadWrites().then(function (known) {
     Object.keys(known).forEach(function (key) { if (now - known[key] > FRESH_FOR) delete known[key]; });
     known["*"] = now;
+    if (path.indexOf(EVERY_PAGE) === 0) known.all = now;
     var job = path.match(JOB_PAGES);
     if (job) known[job[0]] = now;
     return caches.open(STATE_CACHE).then(function (cache) {
@@ -130,7 +134,7 @@ function noteWrite(path) {
 
 function writtenAt(url) {
   var job = new URL(url).pathname.match(JOB_PAGES);
-  return (job ? writes[job[0]] : writes["*"]) || 0;
+  return Math.max((job ? writes[job[0]] : writes["*"]) || 0, writes.all || 0);
 }
 
 function fresh(copy, url) {
