@@ -36,7 +36,15 @@ from tickets.permissions import TRANSITION_ACTORS
 
 MARKER = re.compile(r"soak:[0-9a-f]{32}")
 # Ticket events that add one to the ticket's version (the others only record something beside it).
-VERSION_BUMPING_EVENTS = {"revise_verdict", "pause_clock", "resume_clock", "sign_report"}
+VERSION_BUMPING_EVENTS = {
+    "revise_verdict",
+    "pause_clock",
+    "resume_clock",
+    "sign_report",
+    "depart",
+    "set_appointment",
+    "fault_code",
+}
 
 
 def run_checks(

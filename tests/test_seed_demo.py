@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from aftersales.demo import MODEL_FAULTS, ZONE_DISTANCES
 from customers.models import Customer, FaultCategory, Unit
+from loadtest import checks
 from surveys.models import FollowUpCall
 from tickets.models import RepairTicket, SlaAlert, State, TicketEvent
 
@@ -36,6 +37,10 @@ def test_demo_data_has_a_login_per_role_tickets_in_every_state_and_is_idempotent
     completed = RepairTicket.objects.filter(events__action="complete_visit")
     assert completed.exists()
     assert all(ticket.reports.get().content_sha256 for ticket in completed)
+    # The soak's check of every history against its ticket's state and version holds for the demo's too
+    # (it missed the appointments, 出发 and fault codes once: every version-bumping event must be known there).
+    history = checks.check_history()
+    assert history.ok, history.detail
     call_command("seed_demo", customers=20)
     assert (User.objects.count(), RepairTicket.objects.count(), TicketEvent.objects.count()) == counts
 
