@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from accounts import ldap_backend
+from accounts import ldap_backend, wecom
 from accounts.models import IdempotencyRecord
 
 
@@ -27,4 +27,6 @@ def sync_directory() -> dict[str, dict[str, int]]:
     counts = {}
     if settings.LDAP_SERVER_URI:
         counts["ldap"] = ldap_backend.sync_directory()
+    if settings.WECOM_CORP_ID:
+        counts["wecom"] = wecom.sync_members()
     return counts
