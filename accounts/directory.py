@@ -7,10 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.core.exceptions import ImproperlyConfigured
-
-from accounts.models import Role
-
 
 @dataclass(frozen=True)
 class Assignment:
@@ -20,14 +16,6 @@ class Assignment:
     roles: frozenset[str] | None
     branch_code: str | None = None
     decides_branch: bool = False
-
-
-def check_role_map(role_map: Mapping[str, str], setting: str) -> None:
-    unknown = sorted(set(role_map.values()) - set(Role.values))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"{setting}: unknown roles {', '.join(unknown)} (roles: {', '.join(Role.values)})"
-        )
 
 
 def assignment_for(

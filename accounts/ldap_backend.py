@@ -14,7 +14,7 @@ import ldap
 from django.conf import settings
 from django_auth_ldap.backend import LDAPBackend, _LDAPUser
 
-from accounts.directory import assignment_for, check_role_map
+from accounts.directory import assignment_for
 from accounts.models import User
 from accounts.services import apply_assignment, deactivate_from_directory
 
@@ -59,7 +59,6 @@ class DirectoryBackend(LDAPBackend):
             user.source = User.Source.LDAP
             user.save(update_fields=["source"])
         role_map, branch_map = settings.LDAP_ROLE_GROUPS, settings.LDAP_BRANCH_GROUPS
-        check_role_map(role_map, "LDAP_ROLE_GROUPS")
         groups = ldap_user.group_dns if (role_map or branch_map) else set()
         branch_values = None
         if settings.LDAP_BRANCH_ATTRIBUTE:
@@ -67,7 +66,8 @@ class DirectoryBackend(LDAPBackend):
             attrs = ldap_user.attrs or {}
             branch_values = next((values for name, values in attrs.items() if name.lower() == attribute), [])
         apply_assignment(
-            user, assignment_for(groups, role_map=role_map, branch_map=branch_map, branch_values=branch_values)
+            user,
+            assignment_for(groups, role_map=role_map, branch_map=branch_map, branch_values=branch_values),
         )
 
     def _deactivate_if_gone(self, ldap_user) -> None:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from accounts.directory import assignment_for, check_role_map
+from accounts.directory import assignment_for
 from accounts.models import User
 from accounts.services import apply_assignment
 
@@ -47,7 +47,8 @@ class OidcBackend(OIDCAuthenticationBackend):
     def update_user(self, user: User, claims) -> User:
         names = {
             "first_name": claims.get("given_name", ""),
-            "last_name": claims.get("family_name", "") or ("" if claims.get("given_name") else claims.get("name", "")),
+            "last_name": claims.get("family_name", "")
+            or ("" if claims.get("given_name") else claims.get("name", "")),
             "email": claims.get("email", ""),
         }
         changed = [field for field, value in names.items() if value and getattr(user, field) != value]
@@ -55,7 +56,6 @@ class OidcBackend(OIDCAuthenticationBackend):
             setattr(user, field, names[field][: user._meta.get_field(field).max_length])
         if changed:
             user.save(update_fields=changed)
-        check_role_map(settings.OIDC_ROLE_GROUPS, "OIDC_ROLE_GROUPS")
         apply_assignment(
             user,
             assignment_for(

@@ -108,7 +108,8 @@ class WeComBackend(BaseBackend):
             return None, _("只有本企业的企业微信成员才能登录。")
         user = User.objects.filter(wecom_userid=userid).first()
         if user is None:
-            return None, _("您的企业微信账号(%(userid)s)尚未关联本系统的用户,请联系系统管理员。") % {"userid": userid}
+            unknown = _("您的企业微信账号(%(userid)s)尚未关联本系统的用户,请联系系统管理员。")
+            return None, unknown % {"userid": userid}
         if not user.is_active:
             return None, _("您的账号已停用,请联系系统管理员。")
         member = client.member(userid)

@@ -4,6 +4,7 @@ starts, stopped after."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -35,9 +36,8 @@ access to * by * read
 
 
 def slapd_path() -> str | None:
-    return shutil.which("slapd") or next(
-        (path for path in ("/usr/sbin/slapd",) if Path(path).exists()), None
-    )
+    # Debian puts slapd in /usr/sbin, which is on root's PATH only.
+    return shutil.which("slapd", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
 
 
 @dataclass(frozen=True)

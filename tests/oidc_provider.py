@@ -78,10 +78,17 @@ class Provider:
             "exp": now + 300,
             "nonce": grant["nonce"],
         }
-        id_token = jwt.encode(claims, self.sign_with or self.key, algorithm="RS256", headers={"kid": self.kid})
+        id_token = jwt.encode(
+            claims, self.sign_with or self.key, algorithm="RS256", headers={"kid": self.kid}
+        )
         access_token = secrets.token_urlsafe(16)
         self.access_tokens[access_token] = grant["claims"]
-        return 200, {"access_token": access_token, "token_type": "Bearer", "expires_in": 300, "id_token": id_token}
+        return 200, {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "id_token": id_token,
+        }
 
 
 def _handler(provider: Provider) -> type[JsonHandler]:

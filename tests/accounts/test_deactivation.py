@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 def signed_in(user) -> tuple[Client, APIClient]:
     """A browser that logged in with the password form, and a program holding an API token."""
     browser = Client()
-    assert browser.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+    assert (
+        browser.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+    )
     _token, key = ApiToken.issue(user, client="扫码枪")
     program = APIClient()
     program.credentials(HTTP_AUTHORIZATION=f"Token {key}")
@@ -85,7 +87,11 @@ def test_a_password_change_keeps_the_session_it_was_made_in_after_access_was_end
     browser, _program = signed_in(user)
     response = browser.post(
         reverse("accounts:password_change"),
-        {"old_password": PASSWORD, "new_password1": "a-new-pw-for-tests-2", "new_password2": "a-new-pw-for-tests-2"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-pw-for-tests-2",
+            "new_password2": "a-new-pw-for-tests-2",
+        },
     )
     assert response.status_code == 302
     assert browser.get(reverse("tickets:list")).status_code == 200

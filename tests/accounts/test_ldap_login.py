@@ -65,7 +65,9 @@ DIRECTORY = "\n".join(
 
 @pytest.fixture
 def directory(tmp_path):
-    require(slapd_path() is not None, "Debian's slapd and ldap-utils (scripts/system-packages.sh installs them)")
+    require(
+        slapd_path() is not None, "Debian's slapd and ldap-utils (scripts/system-packages.sh installs them)"
+    )
     with running_slapd(tmp_path / "slapd", DIRECTORY) as server:
         yield server
 

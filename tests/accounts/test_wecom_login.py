@@ -10,7 +10,7 @@ import pytest
 import requests
 from django.urls import reverse
 
-from accounts.models import ApiToken, Role, User
+from accounts.models import ApiToken, Role
 from accounts.tasks import sync_directory
 from tests.accounts.factories import BranchFactory, UserFactory
 from tests.accounts.sso import configure_sso
