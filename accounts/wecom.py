@@ -106,7 +106,7 @@ class WeComBackend(BaseBackend):
         userid = client.userid_for_code(code)
         if not userid:
             return None, _("只有本企业的企业微信成员才能登录。")
-        user = User.objects.filter(wecom_userid=userid).first()
+        user = User.objects.filter(wecom_userid__iexact=userid).first()  # WeCom UserIDs ignore case
         if user is None:
             unknown = _("您的企业微信账号(%(userid)s)尚未关联本系统的用户,请联系系统管理员。")
             return None, unknown % {"userid": userid}

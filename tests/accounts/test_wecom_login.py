@@ -65,10 +65,7 @@ class FakeWeCom:
         return {"errcode": 404, "errmsg": "no such API"}
 
 
-@pytest.fixture
-def wecom(settings, monkeypatch):
-    fake = FakeWeCom()
-
+def wecom_handler(fake: FakeWeCom) -> type[JsonHandler]:
     class Handler(JsonHandler):
         def do_GET(self):  # noqa: N802 - http.server's name
             url = urlsplit(self.path)
@@ -81,9 +78,15 @@ def wecom(settings, monkeypatch):
             else:
                 self.answer_json(fake.api(url.path, query))
 
+    return Handler
+
+
+@pytest.fixture
+def wecom(settings, monkeypatch):
+    fake = FakeWeCom()
     BranchFactory(code="SH", name="上海分公司")
     BranchFactory(code="HZ", name="杭州服务站")
-    with serving(Handler) as url:
+    with serving(wecom_handler(fake)) as url:
         fake.url = url
         configure_sso(
             settings,
