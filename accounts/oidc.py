@@ -45,15 +45,19 @@ class OidcBackend(OIDCAuthenticationBackend):
         return self.update_user(user, claims)
 
     def update_user(self, user: User, claims) -> User:
-        names = {
-            "first_name": claims.get("given_name", ""),
-            "last_name": claims.get("family_name", "")
-            or ("" if claims.get("given_name") else claims.get("name", "")),
-            "email": claims.get("email", ""),
-        }
-        changed = [field for field, value in names.items() if value and getattr(user, field) != value]
+        names = {}
+        if claims.get("family_name") or claims.get("given_name"):
+            names = {"last_name": claims.get("family_name", ""), "first_name": claims.get("given_name", "")}
+        elif claims.get("name"):
+            # Only a full name: kept whole as the family part, which reads first (User.get_full_name).
+            names = {"last_name": claims["name"], "first_name": ""}
+        if claims.get("email"):
+            names["email"] = claims["email"]
+        limits = {field: User._meta.get_field(field).max_length for field in names}
+        names = {field: str(value)[: limits[field]] for field, value in names.items()}
+        changed = [field for field, value in names.items() if getattr(user, field) != value]
         for field in changed:
-            setattr(user, field, names[field][: user._meta.get_field(field).max_length])
+            setattr(user, field, names[field])
         if changed:
             user.save(update_fields=changed)
         apply_assignment(

@@ -5,6 +5,7 @@ account the directory no longer has loses its access (issue #21)."""
 from __future__ import annotations
 
 import base64
+import shutil
 
 import pytest
 from django.urls import reverse
@@ -66,7 +67,8 @@ DIRECTORY = "\n".join(
 @pytest.fixture
 def directory(tmp_path):
     require(
-        slapd_path() is not None, "Debian's slapd and ldap-utils (scripts/system-packages.sh installs them)"
+        slapd_path() is not None and shutil.which("ldapmodify") is not None,
+        "Debian's slapd and ldap-utils (scripts/system-packages.sh --tests installs them)",
     )
     with running_slapd(tmp_path / "slapd", DIRECTORY) as server:
         yield server
@@ -202,3 +204,15 @@ def test_a_directory_that_cannot_be_reached_deactivates_nobody(client, ldap_logi
     assert sync_directory() == {"ldap": {"refreshed": 0, "deactivated": 0, "unreachable": 1}}
     assert log_in(type(client)(), "zhangsan", "zhang-directory-pw").status_code == 200
     assert User.objects.get(username="zhangsan").is_active
+
+
+def test_an_account_disabled_in_the_directory_is_deactivated_at_its_next_login(client, ldap_login, directory):
+    """Disabled accounts are left out by the user search filter (Active Directory: the
+    userAccountControl bit; here an attribute the directory's administrators set)."""
+    ldap_login(LDAP_USER_SEARCH_FILTER="(&(uid=%(user)s)(!(employeeType=disabled)))")
+    log_in(client, "zhangsan", "zhang-directory-pw")
+    directory.modify(f"dn: {ZHANG}\nchangetype: modify\nadd: employeeType\nemployeeType: disabled\n")
+    assert log_in(type(client)(), "zhangsan", "zhang-directory-pw").status_code == 200
+    assert not User.objects.get(username="zhangsan").is_active
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))

@@ -132,3 +132,12 @@ def test_without_configuration_there_is_no_button_and_no_way_in(client):
     assert 'data-testid="sso-oidc"' not in client.get(reverse("login")).content.decode()
     assert client.get(reverse("accounts:oidc_start")).status_code == 404
     assert client.get(reverse("accounts:oidc_callback"), {"code": "x", "state": "y"}).status_code == 404
+
+
+def test_a_provider_sending_only_a_full_name_names_the_user_by_it(client, provider):
+    UserFactory(username="zhaoliu", last_name="赵", first_name="小六", roles=[Role.DISPATCHER])
+    provider.signed_in = {"sub": "77-zhao", "preferred_username": "zhaoliu", "name": "赵六"}
+    sign_in(client, provider)
+    user = User.objects.get(username="zhaoliu")
+    assert str(user) == "赵六" and user.branch is None  # OIDC_BRANCH_CLAIM is set, the claim absent
+    assert user.roles == frozenset()  # the role map decides: no mapped group, no role
