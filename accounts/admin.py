@@ -137,7 +137,7 @@ class TechnicianLeaveInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
     list_display = ["username", "last_name", "first_name", "branch", "is_active", "is_staff"]
-    list_filter = ["branch", "groups", "is_active", "is_staff"]
+    list_filter = ["branch", "groups", "is_active", "is_staff", "source"]
     search_fields = ["username", "first_name", "last_name", "phone", "email", "wecom_userid"]
     list_select_related = ["branch"]
     fieldsets = (

@@ -79,10 +79,16 @@ class DirectoryBackend(LDAPBackend):
 
 def sync_directory() -> dict[str, int]:
     """Every active directory account: deactivated when the directory no longer has it, else its name,
-    roles and branch refreshed. Returns the counts."""
+    roles and branch refreshed. Returns the counts.
+
+    When more than half of the accounts (two or more) seem gone at once, that is rather a search base or
+    filter changed by mistake than people leaving: nobody is deactivated, and the log says why (each
+    one's next login still checks)."""
     backend = DirectoryBackend()
-    counts = {"refreshed": 0, "deactivated": 0, "unreachable": 0}
-    for user in User.objects.filter(source=User.Source.LDAP, is_active=True).order_by("pk"):
+    counts = {"refreshed": 0, "deactivated": 0, "unreachable": 0, "held_back": 0}
+    gone = []
+    users = list(User.objects.filter(source=User.Source.LDAP, is_active=True).order_by("pk"))
+    for user in users:
         found = backend.in_directory(backend.django_to_ldap_username(user.username))
         if found is None:
             counts["unreachable"] += 1
@@ -90,6 +96,18 @@ def sync_directory() -> dict[str, int]:
             backend.populate_user(backend.django_to_ldap_username(user.username))
             counts["refreshed"] += 1
         else:
-            deactivate_from_directory(user, reason="not found in the LDAP directory by the sync")
-            counts["deactivated"] += 1
+            gone.append(user)
+    if len(gone) >= 2 and len(gone) * 2 > len(users):
+        logger.error(
+            "LDAP sync: %d of %d directory accounts not found; none deactivated (check LDAP_USER_SEARCH_BASE "
+            "and LDAP_USER_SEARCH_FILTER): %s",
+            len(gone),
+            len(users),
+            ", ".join(user.username for user in gone),
+        )
+        counts["held_back"] = len(gone)
+        return counts
+    for user in gone:
+        deactivate_from_directory(user, reason="not found in the LDAP directory by the sync")
+        counts["deactivated"] += 1
     return counts

@@ -191,7 +191,7 @@ def test_the_sync_deactivates_accounts_gone_from_the_directory_and_refreshes_the
         f"dn: {LI}\nchangetype: delete\n\n"
         f"dn: cn=finance,{GROUPS}\nchangetype: modify\nadd: member\nmember: {ZHANG}\n"
     )
-    assert sync_directory() == {"ldap": {"refreshed": 1, "deactivated": 1, "unreachable": 0}}
+    assert sync_directory() == {"ldap": {"refreshed": 1, "deactivated": 1, "unreachable": 0, "held_back": 0}}
     assert not User.objects.get(username="lisi").is_active
     zhang = User.objects.get(username="zhangsan")
     assert zhang.is_active and zhang.roles == {Role.DISPATCHER, Role.FINANCE}
@@ -201,7 +201,7 @@ def test_the_sync_deactivates_accounts_gone_from_the_directory_and_refreshes_the
 def test_a_directory_that_cannot_be_reached_deactivates_nobody(client, ldap_login, settings):
     log_in(client, "zhangsan", "zhang-directory-pw")
     settings.AUTH_LDAP_SERVER_URI = "ldap://127.0.0.1:9"  # nothing listens there
-    assert sync_directory() == {"ldap": {"refreshed": 0, "deactivated": 0, "unreachable": 1}}
+    assert sync_directory() == {"ldap": {"refreshed": 0, "deactivated": 0, "unreachable": 1, "held_back": 0}}
     assert log_in(type(client)(), "zhangsan", "zhang-directory-pw").status_code == 200
     assert User.objects.get(username="zhangsan").is_active
 
@@ -216,3 +216,12 @@ def test_an_account_disabled_in_the_directory_is_deactivated_at_its_next_login(c
     assert not User.objects.get(username="zhangsan").is_active
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_a_search_that_suddenly_finds_most_accounts_gone_deactivates_nobody(client, ldap_login, caplog):
+    log_in(client, "zhangsan", "zhang-directory-pw")
+    log_in(type(client)(), "lisi", "li-directory-pw")
+    ldap_login(LDAP_USER_SEARCH_FILTER="(employeeNumber=%(user)s)")  # a filter changed by mistake
+    assert sync_directory() == {"ldap": {"refreshed": 0, "deactivated": 0, "unreachable": 0, "held_back": 2}}
+    assert User.objects.filter(username__in=["zhangsan", "lisi"], is_active=True).count() == 2
+    assert "2 of 2 directory accounts not found; none deactivated" in caplog.text
