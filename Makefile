@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench soak faults lint messages clean backup restore screenshots
 
+# Debian's packages first: pip builds python-ldap against the OpenLDAP headers they bring.
 $(STAMP): pyproject.toml
+	./scripts/system-packages.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
@@ -18,7 +20,7 @@ run: $(STAMP)
 	./scripts/run.sh
 
 test: $(STAMP)
-	./scripts/system-packages.sh
+	./scripts/system-packages.sh --tests
 	mkdir -p var
 	SECRET_KEY=test-only $(PY) manage.py compilemessages -v 0 --ignore=.venv
 	SECRET_KEY=test-only $(PY) manage.py makemigrations --check --dry-run

@@ -137,10 +137,15 @@ class TechnicianLeaveInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
     list_display = ["username", "last_name", "first_name", "branch", "is_active", "is_staff"]
-    list_filter = ["branch", "groups", "is_active", "is_staff"]
-    search_fields = ["username", "first_name", "last_name", "phone", "email"]
+    list_filter = ["branch", "groups", "is_active", "is_staff", "source"]
+    search_fields = ["username", "first_name", "last_name", "phone", "email", "wecom_userid"]
     list_select_related = ["branch"]
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("网点"), {"fields": ("branch", "phone")}))
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("网点"), {"fields": ("branch", "phone")}),
+        (_("单点登录"), {"fields": ("source", "wecom_userid", "sessions_ended_at")}),
+    )
+    readonly_fields = ["source", "sessions_ended_at"]
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("网点"), {"fields": ("branch", "phone")}))
     # A technician's dispatch facts (issue #18): zones and days, skills, leave; on a technician's page only
     # (give the user the technician role and save first).
@@ -152,7 +157,7 @@ class UserAdmin(BaseUserAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
-            ApiToken.revoke_all(obj)
+            obj.end_access()
 
 
 @admin.register(IdempotencyRecord)

@@ -78,6 +78,13 @@ class Branch(models.Model):
 
 
 class User(AbstractUser):
+    class Source(models.TextChoices):
+        """Where the account is kept: a directory account's roles and branch follow the directory."""
+
+        LOCAL = "local", _("本地账号")
+        LDAP = "ldap", _("LDAP/AD 目录")
+        OIDC = "oidc", _("单点登录 (OIDC)")
+
     branch = models.ForeignKey(
         Branch,
         verbose_name=_("所属网点"),
@@ -87,10 +94,26 @@ class User(AbstractUser):
         related_name="users",
     )
     phone = models.CharField(_("手机"), max_length=20, blank=True)
+    source = models.CharField(_("账号来源"), max_length=10, choices=Source.choices, default=Source.LOCAL)
+    wecom_userid = models.CharField(
+        _("企业微信账号"),
+        max_length=64,
+        blank=True,
+        help_text=_("企业微信通讯录中成员的账号 (UserID),填写后可用企业微信登录"),
+    )
+    # Set by `end_access`: every session begun before it is no longer valid (see _get_session_auth_hash).
+    sessions_ended_at = models.DateTimeField(_("会话终止时间"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wecom_userid"],
+                condition=~models.Q(wecom_userid=""),
+                name="accounts_user_unique_wecom_userid",
+            ),
+        ]
 
     def __str__(self) -> str:
         full = self.get_full_name()
@@ -99,6 +122,26 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         # Chinese names read family name first, with no space.
         return f"{self.last_name}{self.first_name}".strip()
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's hash of the password, sealed with `sessions_ended_at` once access was ended: a session
+        stores the hash at login and is flushed at its next request when the hash differs, whatever the
+        session engine and backend (the fallback hashes of SECRET_KEY_FALLBACKS go through here too)."""
+        password_hash = super()._get_session_auth_hash(secret=secret)
+        if self.sessions_ended_at is None:
+            return password_hash
+        return salted_hmac(
+            "accounts.User.sessions_ended_at",
+            f"{password_hash}{self.sessions_ended_at.isoformat()}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def end_access(self) -> None:
+        """End every session and revoke every API token of the user (on deactivation, by any path)."""
+        self.sessions_ended_at = timezone.now()
+        type(self).objects.filter(pk=self.pk).update(sessions_ended_at=self.sessions_ended_at)
+        ApiToken.revoke_all(self)
 
     @cached_property
     def roles(self) -> frozenset[str]:

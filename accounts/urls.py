@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import sso_views, views
 
 app_name = "accounts"
 
@@ -26,4 +26,9 @@ urlpatterns = [
     ),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/revoke/", views.revoke_token, name="revoke_token"),
+    # Single sign-on (issue #21): 404 while not configured.
+    path("sso/oidc/", sso_views.oidc_start, name="oidc_start"),
+    path("sso/oidc/callback/", sso_views.oidc_callback, name="oidc_callback"),
+    path("sso/wecom/", sso_views.wecom_start, name="wecom_start"),
+    path("sso/wecom/callback/", sso_views.wecom_callback, name="wecom_callback"),
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from aftersales.env import env_bool, env_float, env_int, env_list, env_str
+from aftersales.env import env_bool, env_float, env_int, env_list, env_mapping, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("AFTERSALES_VAR_DIR", str(BASE_DIR / "var")))
@@ -125,6 +125,85 @@ if env_bool("BEHIND_TLS_PROXY", False):
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR",)
     AXES_IPWARE_PROXY_COUNT = 0
     IPWARE_STRICT = False
+
+# Single sign-on (issue #21, README "Single sign-on"): each way in is on when its settings are set; local
+# passwords (ModelBackend) always stay. A directory's groups decide roles and branch at every login.
+# LDAP / Active Directory (accounts.ldap_backend, django-auth-ldap), before the local passwords.
+LDAP_SERVER_URI = env_str("LDAP_SERVER_URI", "")
+LDAP_ROLE_GROUPS = env_mapping("LDAP_ROLE_GROUPS")
+LDAP_BRANCH_GROUPS = env_mapping("LDAP_BRANCH_GROUPS")
+LDAP_BRANCH_ATTRIBUTE = env_str("LDAP_BRANCH_ATTRIBUTE", "")
+if LDAP_SERVER_URI:
+    import ldap
+    from django_auth_ldap.config import (
+        GroupOfNamesType,
+        GroupOfUniqueNamesType,
+        LDAPSearch,
+        NestedActiveDirectoryGroupType,
+    )
+
+    AUTH_LDAP_SERVER_URI = LDAP_SERVER_URI
+    AUTH_LDAP_BIND_DN = env_str("LDAP_BIND_DN", "")
+    AUTH_LDAP_BIND_PASSWORD = env_str("LDAP_BIND_PASSWORD", "")
+    AUTH_LDAP_START_TLS = env_bool("LDAP_START_TLS", False)
+    AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: 5, ldap.OPT_TIMEOUT: 10, ldap.OPT_REFERRALS: 0}
+    # Active Directory: (sAMAccountName=%(user)s), and leave disabled accounts out of the search with
+    # (&(sAMAccountName=%(user)s)(!(userAccountControl:1.2.840.113556.1.4.803:=2))).
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(
+        env_str("LDAP_USER_SEARCH_BASE", ""),
+        ldap.SCOPE_SUBTREE,
+        env_str("LDAP_USER_SEARCH_FILTER", "(uid=%(user)s)"),
+    )
+    AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+    if env_str("LDAP_GROUP_SEARCH_BASE", ""):
+        AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+            env_str("LDAP_GROUP_SEARCH_BASE", ""),
+            ldap.SCOPE_SUBTREE,
+            env_str("LDAP_GROUP_SEARCH_FILTER", "(objectClass=*)"),
+        )
+        _group_types = {
+            "groupOfNames": GroupOfNamesType,
+            "groupOfUniqueNames": GroupOfUniqueNamesType,
+            "activeDirectory": NestedActiveDirectoryGroupType,
+        }
+        _group_type = env_str("LDAP_GROUP_TYPE", "groupOfNames")
+        if _group_type not in _group_types:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(f"LDAP_GROUP_TYPE must be one of {', '.join(_group_types)}")
+        AUTH_LDAP_GROUP_TYPE = _group_types[_group_type]()
+    AUTHENTICATION_BACKENDS.insert(1, "accounts.ldap_backend.DirectoryBackend")
+
+# Generic OpenID Connect (accounts.oidc, mozilla-django-oidc): the 单点登录 button.
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile email")
+OIDC_CREATE_USER = env_bool("OIDC_CREATE_USER", True)
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ROLE_GROUPS = env_mapping("OIDC_ROLE_GROUPS")
+OIDC_BRANCH_GROUPS = env_mapping("OIDC_BRANCH_GROUPS")
+OIDC_BRANCH_CLAIM = env_str("OIDC_BRANCH_CLAIM", "")
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.OidcBackend")
+
+# 企业微信 login in the WeCom app (OAuth) and by QR code in a browser (accounts.wecom): a member's
+# UserID opens the account that carries it (the user's 企业微信账号 in the admin).
+WECOM_CORP_ID = env_str("WECOM_CORP_ID", "")
+WECOM_AGENT_ID = env_str("WECOM_AGENT_ID", "")
+WECOM_SECRET = env_str("WECOM_SECRET", "")
+WECOM_API_BASE = env_str("WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+WECOM_OAUTH_URL = env_str("WECOM_OAUTH_URL", "https://open.weixin.qq.com/connect/oauth2/authorize")
+WECOM_QR_LOGIN_URL = env_str("WECOM_QR_LOGIN_URL", "https://login.work.weixin.qq.com/wwlogin/sso/login")
+WECOM_BRANCH_DEPARTMENTS = env_mapping("WECOM_BRANCH_DEPARTMENTS")
+if WECOM_CORP_ID:
+    AUTHENTICATION_BACKENDS.append("accounts.wecom.WeComBackend")
 
 ROOT_URLCONF = "aftersales.urls"
 WSGI_APPLICATION = "aftersales.wsgi.application"
@@ -285,6 +364,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Directory accounts no longer in LDAP (or disabled in WeCom) deactivated, the others' roles refreshed.
+    "accounts-sync-directory": {"task": "accounts.tasks.sync_directory", "schedule": 3600.0},
     "parts-backorder-contact": {
         "task": "parts.tasks.backorder_contact_reminders",
         "schedule": crontab(hour=9, minute=0),

@@ -9,6 +9,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from accounts import sso_views
 from accounts.api import TokenView
 from claims.api import ClaimViewSet, FeeViewSet
 from customers.api import CustomerViewSet, UnitViewSet
@@ -55,7 +56,7 @@ urlpatterns = [
     # At the root, so that the service worker's scope covers every page of the technician's app.
     path("sw.js", pwa_views.service_worker, name="service_worker"),
     path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", sso_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.models import ApiToken, Role, User
+from accounts.models import Role, User
 from aftersales.errors import UserError
 from aftersales.texts import Text, record
 from parts import ledger
@@ -225,7 +225,7 @@ def deactivate(*, user: User, by: User) -> None:
             raise UserError(refusal)
         locked.is_active = False
         locked.save(update_fields=["is_active"])
-        ApiToken.revoke_all(locked)
+        locked.end_access()
         Warehouse.objects.filter(technician=locked, kind=Warehouse.Kind.VAN).update(is_active=False)
 
 

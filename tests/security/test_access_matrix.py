@@ -43,9 +43,20 @@ OWN, OTHER, OTHER_TECH = "own", "other", "other_tech"
 ANONYMOUS = "anonymous"
 
 # Not in the matrix: the Django admin (staff only, tests/test_admin.py), login/logout/language
-# switch (public by nature) and the API schema/docs (public by design).
+# switch and the single sign-on steps (public by nature: tests/accounts/test_*_login.py) and the API
+# schema/docs (public by design).
 SKIPPED_NAMESPACES = {"admin"}
-SKIPPED_NAMES = {"login", "logout", "set_language", "api-schema", "api-docs"}
+SKIPPED_NAMES = {
+    "login",
+    "logout",
+    "set_language",
+    "api-schema",
+    "api-docs",
+    "accounts:oidc_start",
+    "accounts:oidc_callback",
+    "accounts:wecom_start",
+    "accounts:wecom_callback",
+}
 
 
 @dataclass(frozen=True)
