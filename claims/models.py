@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from accounts.scoping import BranchScopedQuerySet
+from aftersales.fsm import ThreadSafeRefreshMixin
 from claims import routing
 
 
@@ -137,7 +138,7 @@ def claim_file_path(instance, filename: str) -> str:
     return f"claims/{timezone.now():%Y/%m}/{filename}"
 
 
-class Claim(models.Model):
+class Claim(ThreadSafeRefreshMixin, models.Model):
     """A compensation claim on a ticket. `levels` is the route stored when it was submitted;
     `awaiting_role` / `current_level` say who decides next (blank once decided)."""
 

@@ -81,3 +81,22 @@ def test_ten_calls_at_once_get_ten_different_consecutive_numbers(postgres, refer
     )
     numbers = sorted(outcome.number for outcome in outcomes)
     assert [number.rsplit("-", 1)[1] for number in numbers] == [f"{n:04d}" for n in range(1, 11)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_of_one_worker_read_their_tickets_anew_at_once(postgres, reference_data, branch_a):
+    """A gunicorn worker's threads refresh tickets at the same moment (the signature's answer does): none
+    may fail. django-fsm-2 lifted the state's protection for the whole class during a refresh, so one
+    thread's refresh put it back under another's feet ("Direct state modification", a 500 in make soak)."""
+    tickets = [TicketFactory(unit__owner__branch=branch_a) for _ in range(2)]
+
+    def refresh_many(ticket):
+        def attempt():
+            for _ in range(300):
+                ticket.refresh_from_db()
+            return ticket.state
+
+        return attempt
+
+    outcomes = race(*(refresh_many(RepairTicket.objects.get(pk=t.pk)) for t in tickets))
+    assert outcomes == [State.REPORTED, State.REPORTED]
