@@ -17,7 +17,8 @@ import pytest
 
 from aftersales.env import env_file_storage
 from tests.conftest import require
-from tests.portal.conftest import customer, sms  # noqa: F401 (the customer's channel, for fault photos)
+from tests.portal.conftest import customer, sms  # noqa: F401 (fixtures: the customer's channel, for fault photos)
+from tests.test_backup import restored_database  # noqa: F401 (a fixture: a second database to restore into)
 
 KEYS = {"AWS_ACCESS_KEY_ID": "aftersales-test", "AWS_SECRET_ACCESS_KEY": "aftersales-test-secret"}
 REGION = "cn-north-1"
