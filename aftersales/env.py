@@ -54,13 +54,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_file_storage() -> dict | None:
+def env_file_storage(*, link_seconds: int) -> dict | None:
     """The STORAGES["default"] entry for an S3-compatible bucket (MinIO, Alibaba OSS, Tencent COS, AWS)
     when STORAGE_URL=s3://bucket[/prefix] is set, else None (files stay under MEDIA_ROOT).
 
     The bucket stays private: objects are written without an ACL (the bucket's own, private, applies)
-    and read back only through the app's access checks (aftersales.uploads.file_response). A name in
-    use gets a new one, as on the filesystem, instead of overwriting the object."""
+    and read back only through the app's access checks (aftersales.uploads.file_response); a link the
+    storage signs itself (the admin's file links) lives `link_seconds`. A name in use gets a new one,
+    as on the filesystem, instead of overwriting the object."""
     url = env_str("STORAGE_URL", "").strip()
     if not url:
         return None
@@ -90,6 +91,9 @@ def env_file_storage() -> dict | None:
             "default_acl": None,
             "file_overwrite": False,
             "querystring_auth": True,
+            "querystring_expire": link_seconds,
+            # A file streamed through the app is first fetched whole: past 5 MB (a video) onto the disk.
+            "max_memory_size": 5 * 1024 * 1024,
         },
     }
 

@@ -208,8 +208,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Either way a file reaches a browser only through a view that checked access (uploads.file_response):
 # streamed through the app, or, with STORAGE_SIGNED_URL_SECONDS > 0, as a redirect to a link into the
 # bucket signed for that many seconds (the bucket must then be reachable by the browsers).
-FILE_STORAGE = env_file_storage()
 STORAGE_SIGNED_URL_SECONDS = env_int("STORAGE_SIGNED_URL_SECONDS", 0)
+FILE_STORAGE = env_file_storage(link_seconds=STORAGE_SIGNED_URL_SECONDS or 300)
 if FILE_STORAGE:
     STORAGES["default"] = FILE_STORAGE
     if STORAGE_SIGNED_URL_SECONDS > 0:

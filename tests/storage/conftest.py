@@ -112,5 +112,5 @@ def bucket(s3_server, settings, monkeypatch) -> Bucket:
     bucket = make_bucket(s3_server)
     for key, value in bucket.environment.items():
         monkeypatch.setenv(key, value)
-    settings.STORAGES = {**settings.STORAGES, "default": env_file_storage()}
+    settings.STORAGES = {**settings.STORAGES, "default": env_file_storage(link_seconds=300)}
     return bucket

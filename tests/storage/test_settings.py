@@ -42,6 +42,8 @@ def test_a_bucket_by_storage_url_private_and_never_overwritten(monkeypatch):
         "default_acl": None,
         "file_overwrite": False,
         "querystring_auth": True,
+        "querystring_expire": 300,  # the admin's file links
+        "max_memory_size": 5 * 1024 * 1024,
     }
     # Streamed through the app: the pages load nothing from the bucket.
     assert "media-src" not in settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
