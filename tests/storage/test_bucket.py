@@ -20,6 +20,8 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Role
+from claims.models import Claim
+from tests.claims.test_claims import pdf_upload
 from tests.portal.conftest import sign_in
 from tests.portal.test_report_fault import jpeg, report, video
 from tests.security.test_hostile_uploads import mp4_header
@@ -161,3 +163,36 @@ def test_the_customers_fault_photo_and_video_go_to_the_bucket_and_reach_the_bran
     client.force_login(persona(Role.DISPATCHER, branch=branch_b))
     assert client.get(reverse("tickets:fault_video", args=[ticket.pk])).status_code == 404
     assert client.get(reverse("tickets:fault_photo", args=[ticket.pk, photo.pk])).status_code == 404
+
+
+def test_a_claim_attachment_keeps_its_chinese_name_and_its_checked_type_behind_a_signed_link(
+    client, bucket, dispatcher, persona, branch_a, branch_b, settings
+):
+    settings.STORAGE_SIGNED_URL_SECONDS = 60
+    ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True)
+    client.force_login(dispatcher)
+    response = client.post(
+        reverse("claims:claim_new", args=[ticket.pk]),
+        {
+            "kind": "replacement",
+            "amount": "300.00",
+            "reason": "整机更换",
+            "attachments": [pdf_upload("鉴定.pdf")],
+        },
+    )
+    assert response.status_code == 302
+    attachment = Claim.objects.get().attachments.get()
+    assert bucket.objects()[attachment.file.name].startswith(b"%PDF")
+
+    answer = client.get(reverse("claims:claim_attachment", args=[attachment.claim_id, attachment.pk]))
+    assert answer.status_code == 302
+    with urllib.request.urlopen(answer["Location"], timeout=10) as served:
+        assert served.headers["Content-Type"] == "application/pdf"
+        assert served.headers["Content-Disposition"] == "inline; filename*=utf-8''%E9%89%B4%E5%AE%9A.pdf"
+        assert served.read().startswith(b"%PDF")
+
+    client.force_login(persona(Role.DISPATCHER, branch=branch_b))
+    assert (
+        client.get(reverse("claims:claim_attachment", args=[attachment.claim_id, attachment.pk])).status_code
+        == 404
+    )
