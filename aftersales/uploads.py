@@ -3,7 +3,8 @@
 A file is judged by its content, never by its name or the type the browser declares; its size is
 checked before anything is decoded, and an image's pixel count is read from its header before its
 pixels are (a small PNG that claims 30000 × 30000 pixels is refused without allocating them).
-`UploadRefused` carries the Chinese message the user sees.
+`UploadRefused` carries the Chinese message the user sees. `file_response` is the one way a stored file
+leaves the app, whatever the storage (disk or bucket), after the view's access check.
 """
 
 from __future__ import annotations
