@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 
 from accounts.models import Role
-from tests.storage.conftest import make_bucket
+from tests.s3 import make_bucket
 from tests.test_backup import manage
 from tests.tickets.factories import ServiceReportFactory, signature_png
 
