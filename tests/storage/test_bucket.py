@@ -196,3 +196,13 @@ def test_a_claim_attachment_keeps_its_chinese_name_and_its_checked_type_behind_a
         client.get(reverse("claims:claim_attachment", args=[attachment.claim_id, attachment.pk])).status_code
         == 404
     )
+
+
+def test_a_refused_upload_leaves_nothing_in_the_bucket(client, bucket, on_site):
+    client.force_login(on_site.technician)
+    fill_all(client, on_site)
+    fake = io.BytesIO(b"GIF89a not really a photo")
+    fake.name = "p.jpg"
+    page = client.post(reverse("tickets:report_add_photo", args=[on_site.pk]), {"photo": fake}, follow=True)
+    assert "照片必须是 JPEG、PNG 或 WebP 图片。" in page.content.decode()
+    assert bucket.objects() == {}
