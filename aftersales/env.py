@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -78,3 +79,57 @@ def env_mapping(name: str) -> dict[str, str]:
             raise ImproperlyConfigured(f"{name}: {pair.strip()!r} is not `key:value`")
         mapping[key.strip()] = value.strip()
     return mapping
+
+
+def env_file_storage(*, link_seconds: int) -> dict | None:
+    """The STORAGES["default"] entry for an S3-compatible bucket (MinIO, Alibaba OSS, Tencent COS, AWS)
+    when STORAGE_URL=s3://bucket[/prefix] is set, else None (files stay under MEDIA_ROOT).
+
+    The bucket stays private: objects are written without an ACL (the bucket's own, private, applies)
+    and read back only through the app's access checks (aftersales.uploads.file_response); a link the
+    storage signs itself (the admin's file links) lives `link_seconds`. A name in use gets a new one,
+    as on the filesystem, instead of overwriting the object."""
+    url = env_str("STORAGE_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperlyConfigured(
+            f"STORAGE_URL must look like s3://bucket or s3://bucket/prefix, got {url!r}"
+        )
+    addressing_style = env_str("AWS_S3_ADDRESSING_STYLE", "").strip() or None
+    if addressing_style not in (None, "auto", "path", "virtual"):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ADDRESSING_STYLE must be auto, path or virtual, got {addressing_style!r}"
+        )
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": parts.netloc,
+            "location": parts.path.strip("/"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": env_str("AWS_S3_REGION_NAME", "").strip() or None,
+            # Empty: boto3's own chain (its environment variables, an instance role).
+            "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
+            "addressing_style": addressing_style,
+            # MinIO, OSS and COS all take version 4 signatures.
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": link_seconds,
+            # A file streamed through the app is first fetched whole: past 5 MB (a video) onto the disk.
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+
+
+def bucket_origins(storage: dict) -> list[str]:
+    """The origins a browser fetches a signed link of `storage` from (for the Content-Security-Policy):
+    the endpoint, path- or virtual-host-addressed; AWS's own hosts when no endpoint is given."""
+    endpoint = storage["OPTIONS"]["endpoint_url"]
+    if not endpoint:
+        return ["https://*.amazonaws.com", "https://*.amazonaws.com.cn"]
+    parts = urlsplit(endpoint)
+    return [f"{parts.scheme}://{parts.netloc}", f"{parts.scheme}://*.{parts.netloc}"]

@@ -12,7 +12,16 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from aftersales.env import env_bool, env_float, env_int, env_list, env_mapping, env_str
+from aftersales.env import (
+    bucket_origins,
+    env_bool,
+    env_file_storage,
+    env_float,
+    env_int,
+    env_list,
+    env_mapping,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("AFTERSALES_VAR_DIR", str(BASE_DIR / "var")))
@@ -282,6 +291,23 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploaded and generated files (signatures, photos, videos, attachments) go through Django's storage API:
+# under MEDIA_ROOT, or in a private S3-compatible bucket when STORAGE_URL=s3://bucket[/prefix] is set.
+# Either way a file reaches a browser only through a view that checked access (uploads.file_response):
+# streamed through the app, or, with STORAGE_SIGNED_URL_SECONDS > 0, as a redirect to a link into the
+# bucket signed for that many seconds (the bucket must then be reachable by the browsers).
+STORAGE_SIGNED_URL_SECONDS = env_int("STORAGE_SIGNED_URL_SECONDS", 0)
+FILE_STORAGE = env_file_storage(link_seconds=STORAGE_SIGNED_URL_SECONDS or 300)
+if FILE_STORAGE:
+    STORAGES["default"] = FILE_STORAGE
+    if STORAGE_SIGNED_URL_SECONDS > 0:
+        # Photos and videos in the pages follow the redirect to the bucket; the technician's service
+        # worker fetches them too (connect-src).
+        _bucket = bucket_origins(FILE_STORAGE)
+        _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]
+        _directives["img-src"] = [*_directives["img-src"], *_bucket]
+        _directives["media-src"] = ["'self'", *_bucket]
+        _directives["connect-src"] = [*_directives["connect-src"], *_bucket]
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -3,13 +3,15 @@
 A file is judged by its content, never by its name or the type the browser declares; its size is
 checked before anything is decoded, and an image's pixel count is read from its header before its
 pixels are (a small PNG that claims 30000 × 30000 pixels is refused without allocating them).
-`UploadRefused` carries the Chinese message the user sees.
+`UploadRefused` carries the Chinese message the user sees. `file_response` is the one way a stored file
+leaves the app, whatever the storage (disk or bucket), after the view's access check.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import mimetypes
 import uuid
 import warnings
 import zipfile
@@ -19,7 +21,8 @@ from django import forms
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from import_export.forms import ImportForm
 from PIL import Image, ImageFile, ImageOps
@@ -212,11 +215,39 @@ def prepare_video(upload, *, field: str = "video") -> tuple[File, str]:
     return File(upload, name=f"{uuid.uuid4().hex}.{kind}"), digest.hexdigest()
 
 
-def video_response(file: FieldFile | None) -> FileResponse:
+def video_response(file: FieldFile | None) -> HttpResponse:
     """A stored video (prepare_video named it by its kind), with its type; 404 when there is none."""
     if not file:
         raise Http404("No video")
-    return FileResponse(file.open("rb"), content_type=VIDEO_TYPES[file.name.rsplit(".", 1)[-1]])
+    return file_response(file, content_type=VIDEO_TYPES[file.name.rsplit(".", 1)[-1]])
+
+
+def file_response(
+    file: FieldFile, *, content_type: str | None = None, filename: str | None = None
+) -> HttpResponse:
+    """A stored file for a user the view has just checked may see it, whatever the storage.
+
+    With a bucket that signs its links (S3) and STORAGE_SIGNED_URL_SECONDS > 0: a redirect to a link
+    that works for that many seconds, answering with this type and name; the redirect itself is not
+    cached (a later look asks the app, and its access check, again). Otherwise the bytes stream through
+    the app. The type is given by the caller or read from the stored name (which the server chose after
+    checking the content), never from the uploader's file name."""
+    content_type = content_type or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    name = filename or file.name.rsplit("/", 1)[-1]
+    seconds = settings.STORAGE_SIGNED_URL_SECONDS
+    if seconds > 0 and getattr(file.storage, "querystring_auth", False):
+        link = file.storage.url(
+            file.name,
+            parameters={
+                "ResponseContentType": content_type,
+                "ResponseContentDisposition": content_disposition_header(False, name),
+            },
+            expire=seconds,
+        )
+        response = HttpResponseRedirect(link)
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return FileResponse(file.open("rb"), content_type=content_type, filename=name)
 
 
 class CheckedImportForm(ImportForm):

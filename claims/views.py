@@ -3,14 +3,12 @@ decision, attachments and the 产品质量处理核销申报表 PDF."""
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.idempotency import idempotent
 from aftersales.errors import UserError
+from aftersales.uploads import file_response
 from claims.forms import ClaimFilterForm, ClaimForm, DecisionForm, ReassignForm, WithdrawForm
 from claims.models import Claim, ClaimApproval, ClaimStatus
 from claims.money import rmb_upper
@@ -254,17 +253,14 @@ def claim_attach(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def claim_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+def claim_attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     claim = access_claim(request.user, pk)
     attachment = claim.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("No such attachment")
-    # The type comes from the stored file (named by the server after its checked content), never from
-    # the uploader's file name: a PDF uploaded as "x.html" must not be served as a page.
-    content_type = mimetypes.guess_type(attachment.file.name)[0] or "application/octet-stream"
-    return FileResponse(
-        attachment.file.open("rb"), filename=attachment.original_name, content_type=content_type
-    )
+    # file_response takes the type from the stored file (named by the server after its checked content),
+    # never from the uploader's file name: a PDF uploaded as "x.html" must not be served as a page.
+    return file_response(attachment.file, filename=attachment.original_name)
 
 
 @login_required

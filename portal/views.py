@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from accounts.idempotency import idempotent
 from accounts.models import Role
 from aftersales.errors import Conflict, UserError
 from aftersales.texts import Text
-from aftersales.uploads import video_response
+from aftersales.uploads import file_response, video_response
 from customers.services import EDITORS
 from notifications.channels import wechat_backend
 from portal import labels, registrations, selectors, services
@@ -433,7 +433,7 @@ def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     photo = FaultPhoto.objects.filter(ticket=ticket, pk=photo_id).first()
     if photo is None:
         raise Http404("No photo")
-    return FileResponse(photo.image.open("rb"))
+    return file_response(photo.image)
 
 
 @require_GET
@@ -526,7 +526,7 @@ def registration_queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 def registration_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     registration = _staff_registration(request, pk)
-    return FileResponse(registration.invoice.open("rb"))
+    return file_response(registration.invoice)
 
 
 @login_required

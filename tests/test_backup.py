@@ -27,7 +27,9 @@ def database_url(name: str) -> str:
     )
 
 
-def manage(*args: str, database: str, media: Path, tmp_path: Path) -> str:
+def manage(*args: str, database: str, media: Path, tmp_path: Path, environment: dict | None = None) -> str:
+    """manage.py in its own process on `database`, with the files in `media` or, by `environment`
+    (STORAGE_URL…), in a bucket."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url(database),
@@ -35,6 +37,7 @@ def manage(*args: str, database: str, media: Path, tmp_path: Path) -> str:
         "SECRET_KEY": "backup-test",
         "ALLOWED_HOSTS": "testserver",
         "AFTERSALES_VAR_DIR": str(tmp_path / "var"),
+        **(environment or {}),
     }
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300

@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.idempotency import idempotent
 from aftersales.errors import Conflict, UserError
-from aftersales.uploads import video_response
+from aftersales.uploads import file_response, video_response
 from tickets import answers
 from tickets.access import access_ticket
 from tickets.documents import pdf_response, service_voucher_pdf
@@ -451,39 +451,39 @@ def report_voucher(request: HttpRequest, pk: int, report_id: int) -> HttpRespons
 
 @login_required
 @require_GET
-def report_signature(request: HttpRequest, pk: int, report_id: int) -> FileResponse:
+def report_signature(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
     """The customer's signature: personal data, served only to those who may see the ticket."""
     ticket = access_ticket(request.user, pk)
     service_report = ServiceReport.objects.filter(ticket=ticket, pk=report_id).exclude(signature="").first()
     if service_report is None:
         raise Http404("No signature")
-    return FileResponse(service_report.signature.open("rb"), content_type="image/png")
+    return file_response(service_report.signature, content_type="image/png")
 
 
 @login_required
 @require_GET
-def report_photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
+def report_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     ticket = access_ticket(request.user, pk)
     photo = ServiceReportPhoto.objects.filter(report__ticket=ticket, pk=photo_id).first()
     if photo is None:
         raise Http404("No photo")
-    return FileResponse(photo.image.open("rb"))
+    return file_response(photo.image)
 
 
 @login_required
 @require_GET
-def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
+def fault_photo(request: HttpRequest, pk: int, photo_id: int) -> HttpResponse:
     """A photo the customer added when reporting the fault in their channel."""
     ticket = access_ticket(request.user, pk)
     photo = FaultPhoto.objects.filter(ticket=ticket, pk=photo_id).first()
     if photo is None:
         raise Http404("No photo")
-    return FileResponse(photo.image.open("rb"))
+    return file_response(photo.image)
 
 
 @login_required
 @require_GET
-def fault_video(request: HttpRequest, pk: int) -> FileResponse:
+def fault_video(request: HttpRequest, pk: int) -> HttpResponse:
     """The short video the customer added when reporting the fault in their channel."""
     ticket = access_ticket(request.user, pk)
     video = FaultVideo.objects.filter(ticket=ticket).first()

@@ -31,6 +31,7 @@ from accounts.models import Role
 from tests.accounts.factories import UserFactory
 from tests.browser.support import CAMERA_LABEL, CHROMIUM_ARGS, DESKTOP, qr_y4m
 from tests.customers.factories import ProductModelFactory, UnitFactory
+from tests.s3 import bucket, s3_server  # noqa: F401 (fixtures: a local S3 server, tests/storage)
 from tickets.models import RepairTicket
 from tickets.services import CallDetails, apply_transition, log_call
 from warranty.models import WarrantyPolicy

@@ -1,15 +1,23 @@
 """`make backup`: the database (pg_dump custom format, or SQLite's online backup) and the uploaded files
-(signatures, photos, attachments) into one directory under var/backups/, with a manifest."""
+(signatures, photos, videos, attachments) into one directory under var/backups/, with a manifest.
+
+The files are read through Django's storage API, so the same archive (media.tar.gz, every file under
+media/<its name in the storage>) is written from the media directory and from an S3 bucket, and either
+restores into either: `backup` on the disk, then `restore` with STORAGE_URL set, moves the files into
+a bucket."""
 
 from __future__ import annotations
 
 import json
+import posixpath
 import sqlite3
 import subprocess
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import Storage, default_storage
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
@@ -28,6 +36,25 @@ def pg_environment() -> tuple[list[str], dict[str, str]]:
     ]
     env = {"PGPASSWORD": db.get("PASSWORD") or ""}
     return options, env
+
+
+def stored_names(storage: Storage, directory: str = "") -> Iterator[str]:
+    """The name of every file in `storage`, under `directory`, at any depth."""
+    try:
+        directories, files = storage.listdir(directory)
+    except FileNotFoundError:  # no media directory yet: nothing uploaded
+        return
+    for name in files:
+        yield posixpath.join(directory, name)
+    for name in directories:
+        yield from stored_names(storage, posixpath.join(directory, name))
+
+
+def storage_label(storage: Storage) -> str:
+    """Where the uploaded files are, for an operator: the bucket (and prefix) or the media directory."""
+    if bucket := getattr(storage, "bucket_name", None):
+        return f"s3://{posixpath.join(bucket, storage.location)}".rstrip("/")
+    return str(storage.location)
 
 
 class Command(BaseCommand):
@@ -64,14 +91,22 @@ class Command(BaseCommand):
             with sqlite3.connect(db["NAME"]) as source, sqlite3.connect(target / "database.sqlite3") as copy:
                 source.backup(copy)
             database = "database.sqlite3"
-        media = Path(settings.MEDIA_ROOT)
+        files = 0
         with tarfile.open(target / "media.tar.gz", "w:gz") as archive:
-            if media.exists():
-                archive.add(media, arcname="media")
+            for name in stored_names(default_storage):
+                with default_storage.open(name, "rb") as stored:
+                    entry = tarfile.TarInfo(f"media/{name}")
+                    entry.size = stored.size
+                    archive.addfile(entry, stored)
+                files += 1
         manifest = {
             "created_at": timezone.now().isoformat(),
             "vendor": connection.vendor,
             "database": database,
+            "files": files,
+            "files_from": storage_label(default_storage),
         }
         (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        self.stdout.write(self.style.SUCCESS(f"Backup written to {target}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Backup written to {target} ({files} files from {manifest['files_from']})")
+        )

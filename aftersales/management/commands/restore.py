@@ -1,22 +1,22 @@
 """`make restore BACKUP=<dir>`: put a backup made by `manage.py backup` back, replacing the database's
-content and the uploaded files."""
+content and the uploaded files (in the media directory or the bucket, whichever STORAGE_URL chooses)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import tarfile
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from aftersales.management.commands.backup import pg_environment
+from aftersales.management.commands.backup import pg_environment, storage_label, stored_names
 
 
 class Command(BaseCommand):
@@ -36,7 +36,9 @@ class Command(BaseCommand):
             raise CommandError(f"The backup is of {manifest['vendor']}, this database is {connection.vendor}")
         db = settings.DATABASES["default"]
         if not no_input:
-            answer = input(f"Replace everything in database {db['NAME']} and {settings.MEDIA_ROOT}? [y/N] ")
+            answer = input(
+                f"Replace everything in database {db['NAME']} and {storage_label(default_storage)}? [y/N] "
+            )
             if answer.strip().lower() != "y":
                 raise CommandError("Restore cancelled.")
         connection.close()
@@ -63,18 +65,29 @@ class Command(BaseCommand):
                 sqlite3.connect(db["NAME"]) as target,
             ):
                 copy.backup(target)
-        media = Path(settings.MEDIA_ROOT)
-        media.parent.mkdir(parents=True, exist_ok=True)
-        unpacked = Path(tempfile.mkdtemp(dir=media.parent, prefix=".restore-"))
-        try:
-            with tarfile.open(source / "media.tar.gz") as archive:
-                archive.extractall(unpacked, filter="data")
-            if media.exists():
-                shutil.rmtree(media)
-            if (unpacked / "media").exists():
-                (unpacked / "media").rename(media)
-            else:
-                media.mkdir()
-        finally:
-            shutil.rmtree(unpacked, ignore_errors=True)
+        restored = restore_files(source / "media.tar.gz")
+        self.stdout.write(f"{restored} files put back into {storage_label(default_storage)}")
         self.stdout.write(self.style.SUCCESS(f"Restored {source}"))
+
+
+def restore_files(archive_path: Path) -> int:
+    """The files of the archive written into the storage under their own names, and every file the
+    backup did not have removed; the number of files written. A file is written over by deleting it
+    first: the storage would otherwise save the backup's copy under a new name."""
+    names = set()
+    with tarfile.open(archive_path) as archive:
+        for member in archive:
+            if not (member.isfile() and member.name.startswith("media/")):
+                continue
+            name = member.name.removeprefix("media/")
+            # The storage refuses a name that leaves it (`../x`, an absolute path), as on upload.
+            if default_storage.exists(name):
+                default_storage.delete(name)
+            saved = default_storage.save(name, File(archive.extractfile(member), name=name))
+            if saved != name:
+                raise CommandError(f"{name} was written as {saved}: is another process writing files?")
+            names.add(name)
+    for name in list(stored_names(default_storage)):
+        if name not in names:
+            default_storage.delete(name)
+    return len(names)
