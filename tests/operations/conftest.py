@@ -39,7 +39,9 @@ def redis_answers(url: str) -> bool:
 def redis_broker() -> str:
     """The test run's broker (CELERY_BROKER_URL), which must be a Redis that answers."""
     url = django_settings.CELERY_BROKER_URL
-    require(url.startswith("redis://") and redis_answers(url), "Redis as the broker: CELERY_BROKER_URL=redis://…")
+    require(
+        url.startswith("redis://") and redis_answers(url), "Redis as the broker: CELERY_BROKER_URL=redis://…"
+    )
     return url
 
 
@@ -102,7 +104,9 @@ class Processes:
         return (self.log_dir / f"{name}.log").read_text()
 
     def logs(self) -> str:
-        return "\n".join(f"--- {path.name}\n{path.read_text()}" for path in sorted(self.log_dir.glob("*.log")))
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text()}" for path in sorted(self.log_dir.glob("*.log"))
+        )
 
     def wait_for(self, condition, *, seconds: float, what: str):
         deadline = time.monotonic() + seconds
