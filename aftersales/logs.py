@@ -1,8 +1,9 @@
 """Log lines that can be followed across processes: a request id on every record, JSON when asked.
 
 The id comes from the request's `X-Request-ID` header when it is a sane token (a proxy or load balancer
-in front usually sets one), otherwise it is made here; the response carries it back. While the request
-runs it sits in a context variable, which a logging filter copies onto every record. Celery tasks the
+in front usually sets one), otherwise it is made here; the response carries it back. From Django's
+request_started to request_finished it sits in a context variable (one per thread), which a logging
+filter copies onto every record. Celery tasks the
 request queues carry it in a message header (`before_task_publish`) and the worker puts it back into the
 context while the task runs (`task_prerun`), so the task's lines carry the id of the request that queued it.
 """
@@ -36,19 +37,29 @@ def valid_request_id(value: str | None) -> str | None:
     return value if value and _VALID_ID.fullmatch(value) else None
 
 
+def start_request(environ: dict, **_kwargs) -> str:
+    """request_started: the id is set before any middleware runs, and stays until request_finished, so
+    that Django's own "Not Found"/"Internal Server Error" lines (logged after the middleware returned)
+    carry it too."""
+    current = valid_request_id(environ.get("HTTP_X_REQUEST_ID")) or new_request_id()
+    request_id.set(current)
+    return current
+
+
+def finish_request(**_kwargs) -> None:
+    """request_finished: the thread serves the next request (or idles) without this one's id."""
+    request_id.set(None)
+
+
 class RequestIdMiddleware:
-    """First in MIDDLEWARE: every line logged while the request runs, by any middleware or view, has the id."""
+    """Sends the id back in the response (a client or proxy can quote it when reporting a problem)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        current = valid_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
-        token = request_id.set(current)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id.reset(token)
+        current = request_id.get() or start_request(request.META)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = current
         return response
 
