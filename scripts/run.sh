@@ -7,6 +7,10 @@ PORT="${PORT:-8000}"
 # The demo superuser's password is public: only this machine can reach the app unless HOST=0.0.0.0 says so.
 HOST="${HOST:-127.0.0.1}"
 mkdir -p var/broker/out var/broker/processed var/broker/control
+# /metrics adds up the values every process (gunicorn's workers, the Celery worker) writes here; emptied
+# before they start, never while they run (aftersales/metrics.py). Scrape it with METRICS_TOKEN set.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 if [ -z "${SECRET_KEY:-}" ]; then
   [ -s var/secret_key ] || "$PY/python" -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
   SECRET_KEY="$(cat var/secret_key)"
@@ -27,6 +31,7 @@ sleep 2
 cat <<MSG
 
   aftersales is running at http://$HOST:$PORT/   (API docs: http://$HOST:$PORT/api/docs)
+  Probes: http://$HOST:$PORT/healthz, http://$HOST:$PORT/readyz; metrics at /metrics when METRICS_TOKEN is set.
   Worker and beat logs: var/worker.log, var/beat.log; web log: var/web.log. Ctrl-C stops all three.
   Customers' channel: http://$HOST:$PORT/p/ (a customer's phone from /customers/); the demo SMS,
   sign-in codes included, are written to var/worker.log: grep -A1 "SMS to" var/worker.log
