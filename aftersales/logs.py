@@ -17,6 +17,7 @@ import logging
 import re
 import uuid
 
+from celery import current_task
 from django.conf import settings
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -73,8 +74,8 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id, and the
-    traceback when there is one. A log collector (Loki, ELK, Alibaba SLS) reads it without a pattern."""
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id, the task and
+    its id in a worker, and the traceback when there is one. A log collector (Loki, ELK, Alibaba SLS) reads it without a pattern."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -87,6 +88,10 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", None) or request_id.get() or "-",
             "process": record.process,
         }
+        task = current_task  # in a worker, while a task runs: which one (Celery's text format shows it too)
+        if task and task.request.id:
+            entry["task"] = task.name
+            entry["task_id"] = task.request.id
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:

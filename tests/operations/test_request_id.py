@@ -78,3 +78,4 @@ def test_the_task_a_request_queues_logs_with_the_requests_id(redis_broker, proce
     (task_line,) = processes.wait_for(task_lines, seconds=120, what="the task's log line")
     assert task_line["request_id"] == "req-2026-ops"
     assert task_line["logger"] == "tests.operations.tasks" and task_line["level"] == "WARNING"
+    assert task_line["task"] == "tests.operations.tasks.log_a_line" and task_line["task_id"]
