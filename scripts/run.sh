@@ -7,10 +7,6 @@ PORT="${PORT:-8000}"
 # The demo superuser's password is public: only this machine can reach the app unless HOST=0.0.0.0 says so.
 HOST="${HOST:-127.0.0.1}"
 mkdir -p var/broker/out var/broker/processed var/broker/control
-# /metrics adds up the values every process (gunicorn's workers, the Celery worker) writes here; emptied
-# before they start, never while they run (aftersales/metrics.py). Scrape it with METRICS_TOKEN set.
-export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}"
-rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 if [ -z "${SECRET_KEY:-}" ]; then
   [ -s var/secret_key ] || "$PY/python" -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
   SECRET_KEY="$(cat var/secret_key)"
@@ -21,6 +17,10 @@ fi
 "$PY/python" manage.py collectstatic --no-input -v 0
 "$PY/python" manage.py seed_demo
 
+# /metrics adds up the values every process (gunicorn's workers, the Celery worker) writes here; emptied
+# before they start, never while they run (aftersales/metrics.py). Scrape it with METRICS_TOKEN set.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM

@@ -36,4 +36,4 @@ def test_make_run_starts_its_processes_with_one_fresh_metrics_folder():
     assert export < script.index('"$PY/celery" -A aftersales worker') and export < script.index(
         '"$PY/gunicorn"'
     )
-    assert 'rm -rf "$PROMETHEUS_MULTIPROC_DIR"' in script
+    assert """find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete""" in script
