@@ -99,6 +99,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+def tag_sentry_event(event: dict, hint: dict) -> dict:
+    """Sentry's before_send: the error is found in the logs by its request's id."""
+    current = request_id.get()
+    if current:
+        event.setdefault("tags", {})["request_id"] = current
+    return event
+
+
 # --- Celery: the id travels with the tasks a request queues ---
 
 _task_tokens: dict[str, contextvars.Token] = {}

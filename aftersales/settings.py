@@ -459,6 +459,8 @@ if SENTRY_DSN:
     from sentry_sdk.integrations.celery import CeleryIntegration
     from sentry_sdk.integrations.django import DjangoIntegration
 
+    from aftersales.logs import tag_sentry_event
+
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         integrations=[DjangoIntegration(), CeleryIntegration()],
@@ -466,4 +468,5 @@ if SENTRY_DSN:
         environment=env_str("SENTRY_ENVIRONMENT", "production"),
         release=env_str("SENTRY_RELEASE", "") or None,
         traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        before_send=tag_sentry_event,
     )

@@ -78,6 +78,7 @@ def test_an_exception_in_a_view_reaches_sentry_without_personal_data():
     assert "a view that fails on purpose" in event
     assert '"environment":"ops-test"' in event.replace(" ", "")
     assert '"release":"aftersales@20.2"' in event.replace(" ", "")
+    assert '"request_id":"req-sentry"' in event.replace(" ", "")  # the same id as the request's log lines
     assert "secret-session-value" not in event  # send_default_pii=False: no cookies, no user
 
 
