@@ -35,7 +35,8 @@ UNMATCHED_VIEW = "<unmatched>"
 
 
 class RequestMetricsMiddleware:
-    """Early in MIDDLEWARE: times everything after it, labelled by the resolved view's name."""
+    """Early in MIDDLEWARE: times everything after it, labelled by the resolved view's name. A streamed
+    response (a large export) is timed until its first byte is ready, not until the last is sent."""
 
     def __init__(self, get_response):
         self.get_response = get_response
