@@ -13,7 +13,7 @@ RUN pip install --upgrade pip && pip install .
 COPY . .
 RUN SECRET_KEY=build-only python manage.py compilemessages -v 0 \
  && SECRET_KEY=build-only python manage.py collectstatic --no-input -v 0 \
- && useradd --system --home /app aftersales && mkdir -p /app/var /app/media && chown -R aftersales /app/var /app/media
+ && useradd --system --home /app aftersales && mkdir -p /app/var/prometheus /app/media && chown -R aftersales /app/var /app/media
 USER aftersales
 EXPOSE 8000
 CMD ["gunicorn", "aftersales.wsgi", "--config", "python:aftersales.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]

@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished, request_started
+
+from aftersales import logs
 
 
 class AftersalesConfig(AppConfig):
@@ -6,3 +9,7 @@ class AftersalesConfig(AppConfig):
 
     name = "aftersales"
     verbose_name = "aftersales"
+
+    def ready(self) -> None:
+        request_started.connect(logs.start_request, dispatch_uid="aftersales.logs.start_request")
+        request_finished.connect(logs.finish_request, dispatch_uid="aftersales.logs.finish_request")

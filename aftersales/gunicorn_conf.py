@@ -4,9 +4,16 @@
 No `Server: gunicorn` banner: it tells a scanner which exploits to try and a user nothing. gunicorn has no
 setting for it (benoitc/gunicorn#825), so its response headers are filtered here, in the master, before
 the workers fork.
+
+Metrics: with PROMETHEUS_MULTIPROC_DIR set, each worker writes its values into that folder and a scrape
+adds them up (aftersales.metrics); a worker that exits is marked dead there, so gauges of live processes
+leave it with the process (counters and histograms keep counting: they are totals).
 """
 
+import os
+
 from gunicorn.http import wsgi
+from prometheus_client import multiprocess
 
 _default_headers = wsgi.Response.default_headers
 
@@ -16,3 +23,8 @@ def _default_headers_without_server(response) -> list[str]:
 
 
 wsgi.Response.default_headers = _default_headers_without_server
+
+
+def child_exit(server, worker) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

@@ -15,11 +15,13 @@ from celery.schedules import crontab
 from aftersales.env import (
     bucket_origins,
     env_bool,
+    env_choice,
     env_file_storage,
     env_float,
     env_int,
     env_list,
     env_mapping,
+    env_networks,
     env_str,
 )
 
@@ -74,6 +76,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id; the timing covers all that follows.
+    "aftersales.logs.RequestIdMiddleware",
+    "aftersales.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -255,6 +260,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # A database host that is down must not hold a request (or the readiness probe) for the operating
+    # system's TCP timeout (minutes): libpq gives up after this many seconds (at least 2).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -313,6 +324,8 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Probes and the scrape come straight to the instance over plain HTTP (load balancer, Prometheus).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -522,12 +535,47 @@ QUALITY_REPORT_RECIPIENTS = env_list("QUALITY_REPORT_RECIPIENTS", [])
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo12345")
 TICKET_DEFAULT_DUE_HOURS = env_int("TICKET_DEFAULT_DUE_HOURS", 24)
 
+# Prometheus' scrape of /metrics (aftersales.operations): a bearer token and/or the networks it may come
+# from; with neither, there is no /metrics (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
+
+# Logs: readable text by default (`make run`), one JSON object per line with LOG_FORMAT=json (docker-compose);
+# every line has the request id (aftersales.logs), also in the Celery tasks a request queued.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ["text", "json"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "aftersales.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "aftersales.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # The default SMS backend (LoggingSmsBackend) has no other output: a customer's sign-in code must reach
     # the log even where the root logs warnings only (`make run`'s worker: --loglevel=WARNING).
     "loggers": {"notifications.channels": {"level": "INFO"}},
 }
+
+# Errors to Sentry (or a compatible server, e.g. GlitchTip) when SENTRY_DSN is set; otherwise sentry-sdk
+# is not even imported. No personal data (send_default_pii=False): customers' names and phones stay here.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    from aftersales.logs import tag_sentry_event
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=False,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE", "") or None,
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        before_send=tag_sentry_event,
+    )

@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import sso_views
 from accounts.api import TokenView
+from aftersales import operations
 from claims.api import ClaimViewSet, FeeViewSet
 from customers.api import CustomerViewSet, UnitViewSet
 from notifications.api import NotificationViewSet
@@ -53,6 +54,10 @@ api_v1 = [
 
 urlpatterns = [
     path("", ticket_views.home, name="home"),
+    # For machines (aftersales.operations): liveness, readiness and the Prometheus scrape, without login.
+    path("healthz", operations.healthz, name="healthz"),
+    path("readyz", operations.readyz, name="readyz"),
+    path("metrics", operations.metrics, name="metrics"),
     # At the root, so that the service worker's scope covers every page of the technician's app.
     path("sw.js", pwa_views.service_worker, name="service_worker"),
     path("manifest.webmanifest", pwa_views.manifest, name="manifest"),

@@ -145,6 +145,13 @@ class Delivery(models.Model):
                 condition=Q(status="pending"),
                 name="notifications_pending_idx",
             ),
+            # The failed deliveries gauge of /metrics (notifications.selectors.delivery_backlog), counted
+            # at every scrape: the failed rows only, not the sent ones.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="failed"),
+                name="notifications_failed_idx",
+            ),
         ]
 
     def __str__(self) -> str:

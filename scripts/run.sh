@@ -17,6 +17,10 @@ fi
 "$PY/python" manage.py collectstatic --no-input -v 0
 "$PY/python" manage.py seed_demo
 
+# /metrics adds up the values every process (gunicorn's workers, the Celery worker) writes here; emptied
+# before they start, never while they run (aftersales/metrics.py). Scrape it with METRICS_TOKEN set.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
@@ -27,6 +31,7 @@ sleep 2
 cat <<MSG
 
   aftersales is running at http://$HOST:$PORT/   (API docs: http://$HOST:$PORT/api/docs)
+  Probes: http://$HOST:$PORT/healthz, http://$HOST:$PORT/readyz; metrics at /metrics when METRICS_TOKEN is set.
   Worker and beat logs: var/worker.log, var/beat.log; web log: var/web.log. Ctrl-C stops all three.
   Customers' channel: http://$HOST:$PORT/p/ (a customer's phone from /customers/); the demo SMS,
   sign-in codes included, are written to var/worker.log: grep -A1 "SMS to" var/worker.log

@@ -26,10 +26,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Role
+from tests.conftest import require
+from tests.operations.conftest import redis_answers
 from tests.security.conftest import OTHER_TECHNICIAN, ROLE_USER
 
 D, T, S, W = Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR, Role.WAREHOUSE
@@ -455,6 +458,12 @@ PORTAL: dict[str, P] = {
 # The tickets the signed-in customer owns (their phone is on each one's customer).
 PORTAL_TICKETS = ("ticket_on_site", "ticket_awaiting_acceptance", "survey_ticket", "ticket_reported")
 
+# --- for machines (issue #20): the load balancer's probes and Prometheus' scrape ---
+# The same answer for everybody, signed in or not: no login (a probe has none), and a staff or customer
+# session opens nothing more. /metrics exists only where METRICS_TOKEN or METRICS_ALLOWED_NETWORKS is set,
+# neither of which is here (with them: tests/operations/test_metrics.py).
+MACHINES: dict[str, int] = {"healthz": 200, "readyz": 200, "metrics": 404}
+
 
 def url_patterns(resolver=None, namespace=""):
     """(name, pattern) of every URL of the project outside the skipped ones."""
@@ -471,14 +480,14 @@ def url_patterns(resolver=None, namespace=""):
 
 def test_every_url_and_api_operation_is_in_the_table():
     names = {name for name, _pattern in url_patterns()}
-    tables = ACCESS.keys() | PORTAL.keys()
+    tables = ACCESS.keys() | PORTAL.keys() | MACHINES.keys()
     assert names - tables == set(), "new URLs: add them to ACCESS (PORTAL) with who may use them"
     assert tables - names == set(), "ACCESS or PORTAL names URLs that no longer exist"
     for name, pattern in url_patterns():
         # Every kwarg is filled by the table (the DRF format suffix variants are the same views).
         kwargs = set(pattern.pattern.regex.groupindex) - {"format"}
-        rule = ACCESS.get(name) or PORTAL[name]
-        assert kwargs <= rule.objects.keys(), f"{name}: map {kwargs} in ACCESS"
+        rule = ACCESS.get(name) or PORTAL.get(name)
+        assert kwargs <= (rule.objects.keys() if rule else set()), f"{name}: map {kwargs} in ACCESS"
 
 
 def expected(rule: R, role: str, scope: str) -> int:
@@ -666,3 +675,19 @@ def test_every_staff_url_refuses_a_customer_session(world, customer_client, name
         assert response.status_code in (401, 403)
     else:
         assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name, who",
+    [
+        pytest.param(name, who, id=f"{name}-{who}")
+        for name in MACHINES
+        for who in (ANONYMOUS, *ROLE_USER, CUSTOMER)
+    ],
+)
+def test_machine_endpoint_access(world, clients, customer_client, name, who):
+    if name == "readyz":  # ready needs the broker to answer, besides the database
+        require(redis_answers(settings.CELERY_BROKER_URL), "Redis as the broker: CELERY_BROKER_URL=redis://…")
+    client = customer_client() if who == CUSTOMER else clients[ROLE_USER.get(who)]
+    assert client.get(reverse(name)).status_code == MACHINES[name]
