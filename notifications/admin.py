@@ -47,6 +47,7 @@ class ChannelPreferenceAdmin(admin.ModelAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("接收地址"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("订阅的事件"), choices=EventType.choices, widget=forms.CheckboxSelectMultiple
     )
