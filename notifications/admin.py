@@ -72,7 +72,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.display(description=_("订阅的事件"))
     def event_names(self, endpoint: WebhookEndpoint) -> str:
         labels = dict(EventType.choices)
-        return "、".join(str(labels.get(event, event)) for event in endpoint.events)
+        return ", ".join(str(labels.get(event, event)) for event in endpoint.events)
 
     def save_model(self, request, obj: WebhookEndpoint, form, change: bool) -> None:
         if not obj.secret:

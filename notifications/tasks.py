@@ -74,6 +74,11 @@ def send_webhook(delivery_id: int) -> None:
         )
         if delivery is None:  # sent already, or another worker holds it
             return
+        if not delivery.endpoint.active:  # switched off since: given up (a replay can send it later)
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.last_error = "endpoint switched off"
+            delivery.save(update_fields=["status", "last_error"])
+            return
         try:
             answer = webhooks.post(delivery)
         except webhooks.WebhookError as exc:

@@ -14,11 +14,13 @@ from accounts.models import Role
 from claims.services import decide_claim, submit_claim
 from notifications import webhooks
 from notifications.models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from parts import ledger
+from parts.models import MovementKind
 from parts.services import decide_requisition, issue_requisition, submit_requisition
 from surveys.services import answer_in_channel
 from tests.claims.test_claims import sh_rule
 from tests.customers.factories import UnitFactory
-from tests.parts.conftest import keeper, part, stock, store, van  # noqa: F401 (fixtures)
+from tests.parts.factories import PartFactory, WarehouseFactory
 from tests.surveys.factories import ALL_SATISFIED, accepted_ticket
 from tests.tickets.factories import TicketFactory
 from tickets.services import CallDetails, apply_transition, log_call
@@ -125,25 +127,19 @@ class TestOtherEvents:
         assert_matches(schema, "ClaimPayload", payload)
 
     def test_each_issue_of_parts_with_what_it_handed_over(
-        self,
-        subscribed,
-        branch_a,
-        technician,
-        supervisor,
-        keeper,
-        store,
-        van,
-        part,
-        stock,
-        schema,  # noqa: F811
+        self, subscribed, branch_a, technician, supervisor, persona, schema
     ):
+        keeper = persona(Role.WAREHOUSE)
+        store = WarehouseFactory(code="SH-STORE", branch=branch_a)
+        WarehouseFactory(code="VAN-TECH", branch=branch_a, kind="van", technician=technician)
+        part = PartFactory(code="CMP-35", name="压缩机")
+        ledger.move([ledger.Change(part, store, 5)], kind=MovementKind.RECEIPT, actor=keeper, reference="T")
         ticket = TicketFactory(unit__owner__branch=branch_a, on_site=True, technician=technician)
         requisition = submit_requisition(
             user=technician, ticket=ticket, warehouse=store, lines=[(part, 2)], reason="压缩机不启动"
         )
         decide_requisition(requisition_id=requisition.pk, user=supervisor, approve=True)
         line = requisition.lines.get()
-        stock(part, store, 5)
         issue_requisition(requisition_id=requisition.pk, user=keeper, quantities={line.pk: 1})
         issue_requisition(requisition_id=requisition.pk, user=keeper, quantities={line.pk: 1})
         first, second = events("part.issued")

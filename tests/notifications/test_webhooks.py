@@ -195,6 +195,20 @@ class TestWhoGetsWhat:
         assert receiver.received == []
         assert not WebhookEvent.objects.exists()
 
+    def test_switching_an_endpoint_off_gives_up_what_is_pending_for_it(self, receiver):
+        erp = endpoint(receiver.url, [EventType.TICKET_ACCEPTED])
+        emit_event(EventType.TICKET_ACCEPTED, lambda: {"id": 1})
+        erp.active = False
+        erp.save()
+        retry_deliveries.run()
+        delivery = WebhookDelivery.objects.get()
+        assert receiver.received == []
+        assert (delivery.status, delivery.attempts, delivery.last_error) == (
+            "failed",
+            0,
+            "endpoint switched off",
+        )
+
     def test_each_subscribed_endpoint_gets_its_own_signature(
         self, client, dispatcher, technician, branch_a, receiver
     ):
