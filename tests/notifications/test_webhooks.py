@@ -6,11 +6,8 @@ get nothing; the receiver's answers are listed; addresses and schemes are checke
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
 import json
 import time
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 import time_machine
@@ -22,49 +19,16 @@ from notifications import webhooks
 from notifications.models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications.services import emit_event
 from notifications.tasks import MAX_ATTEMPTS, retry_deliveries
-from tests.fake_http import serving
+from tests.fake_http import WebhookReceiver as Receiver
+from tests.fake_http import serving, verify
 from tests.tickets.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def verify(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
-    """The receiver's check, as docs/webhooks.md shows it."""
-    fields = dict(part.split("=", 1) for part in header.split(","))
-    timestamp = int(fields["t"])
-    if abs(time.time() - timestamp) > tolerance:
-        return False
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, fields["v1"])
-
-
-class Receiver(BaseHTTPRequestHandler):
-    """Records each request; answers with the next of `answers` (status, body), then 200."""
-
-    received: list[dict] = []
-    answers: list[tuple[int, str]] = []
-    delay = 0.0
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Receiver.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-        if Receiver.delay:
-            time.sleep(Receiver.delay)
-        status, text = Receiver.answers.pop(0) if Receiver.answers else (200, "ok")
-        payload = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def receiver(settings):
-    Receiver.received, Receiver.answers, Receiver.delay = [], [], 0.0
+    Receiver.reset()
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the receiver listens on 127.0.0.1
     settings.WEBHOOK_TIMEOUT_SECONDS = 2
     with serving(Receiver) as base_url:
