@@ -79,7 +79,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             obj.secret = webhooks.new_secret()
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("重新生成签名密钥"))
+    @admin.action(description=_("重新生成签名密钥"), permissions=["change"])
     def rotate_secret(self, request, queryset) -> None:
         for endpoint in queryset:
             endpoint.secret = webhooks.new_secret()
@@ -167,7 +167,12 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def event_id(self, delivery: WebhookDelivery) -> str:
         return str(delivery.event.event_id)
 
-    @admin.action(description=_("重新发送(相同事件编号与内容,重新签名)"))
+    def has_replay_permission(self, request) -> bool:
+        """Replaying writes a delivery: for those who may change deliveries, not those who may only look
+        (the rows themselves are never edited by hand)."""
+        return request.user.has_perm("notifications.change_webhookdelivery")
+
+    @admin.action(description=_("重新发送(相同事件编号与内容,重新签名)"), permissions=["replay"])
     def replay(self, request, queryset) -> None:
         chosen = list(queryset.select_related("endpoint"))
         with transaction.atomic():

@@ -11,6 +11,7 @@ import time
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -291,6 +292,18 @@ class TestAdmin:
             follow=True,
         )
         assert "1 条的接收端已停用" in response.content.decode()
+        assert WebhookDelivery.objects.count() == 1
+
+    def test_a_staff_member_who_may_only_look_cannot_replay(self, receiver, django_user_model):
+        endpoint(receiver.url, [EventType.TICKET_ACCEPTED])
+        emit_event(EventType.TICKET_ACCEPTED, lambda: {"id": 1})
+        viewer = django_user_model.objects.create_user("viewer", password="pw-1", is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_webhookdelivery"))
+        client = Client()
+        client.force_login(viewer)
+        url = reverse("admin:notifications_webhookdelivery_changelist")
+        assert client.get(url).status_code == 200
+        client.post(url, {"action": "replay", "_selected_action": [WebhookDelivery.objects.get().pk]})
         assert WebhookDelivery.objects.count() == 1
 
     def test_deliveries_list_in_a_constant_number_of_queries(
