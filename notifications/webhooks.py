@@ -94,44 +94,56 @@ def _allowed(address: str) -> bool:
     return ip.is_global or settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
 
 
-def _address_for(host: str, port: int) -> str:
-    """The first address of the host that may be connected to; refuses when none may."""
+def _addresses_for(host: str, port: int) -> list[str]:
+    """The host's addresses that may be connected to; refuses when none may."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise WebhookError(f"cannot resolve {host}: {exc}") from exc
-    addresses = [info[4][0] for info in infos]
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    allowed = [address for address in addresses if _allowed(address)]
+    if not allowed:
+        raise WebhookError(
+            f"{host} resolves to {', '.join(addresses)}: not a public address "
+            "(WEBHOOK_ALLOW_PRIVATE_ADDRESSES is off)"
+        )
+    return allowed
+
+
+def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """A socket to the first of the checked addresses that answers (IPv6 and IPv4 alike)."""
+    error: OSError | None = None
     for address in addresses:
-        if _allowed(address):
-            return address
-    raise WebhookError(
-        f"{host} resolves to {', '.join(sorted(set(addresses)))}: not a public address "
-        "(WEBHOOK_ALLOW_PRIVATE_ADDRESSES is off)"
-    )
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error or OSError("no address")
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the checked address; the Host header still names the host."""
+    """Connects only to the checked addresses; the Host header still names the host."""
 
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = _connect(self.addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As above, with TLS verified against the host's name (not the address)."""
 
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
         self.tls = ssl.create_default_context()
         super().__init__(host, port, timeout=timeout, context=self.tls)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self) -> None:
-        raw = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(
+            _connect(self.addresses, self.port, self.timeout), server_hostname=self.host
+        )
 
 
 def post(delivery: WebhookDelivery) -> Answer:
@@ -142,10 +154,10 @@ def post(delivery: WebhookDelivery) -> Answer:
     if parts.scheme not in WEBHOOK_SCHEMES or not parts.hostname:
         raise WebhookError(f"not an http(s) URL: {endpoint.url}")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = _address_for(parts.hostname, port)
+    addresses = _addresses_for(parts.hostname, port)
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(
-        parts.hostname, port, address=address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+        parts.hostname, port, addresses=addresses, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
     )
     body = envelope_body(delivery)
     headers = {

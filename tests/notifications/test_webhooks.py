@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import ssl
 import time
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -188,7 +190,36 @@ class TestWhoGetsWhat:
         assert {verify(second.secret, s, bodies[0]) for s in signatures} == {True, False}
 
 
+TLS = Path(__file__).parent / "tls"
+
+
 class TestAddresses:
+    @pytest.fixture
+    def tls_receiver(self, settings):
+        """The receiver behind TLS, with a self-signed certificate for `localhost` (tests/notifications/tls)."""
+        Receiver.reset()
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(TLS / "localhost-cert.pem", TLS / "localhost-key.pem")
+        with serving(Receiver, tls=context) as base_url:
+            yield base_url
+
+    def test_https_is_verified_against_the_hosts_name(self, tls_receiver, monkeypatch):
+        endpoint(f"{tls_receiver}/in", [EventType.TICKET_ACCEPTED])
+        emit_event(EventType.TICKET_ACCEPTED, lambda: {"id": 1})
+        retry_deliveries.run()
+        delivery = WebhookDelivery.objects.get()
+        assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error and Receiver.received == []
+
+        # Trusted (as a company CA would be): connected to the checked address, verified as `localhost`.
+        monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "localhost-cert.pem"))
+        with time_machine.travel(delivery.next_attempt_at):
+            retry_deliveries.run()
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.response_status) == ("sent", 200)
+        [request] = Receiver.received
+        assert request["headers"]["Host"].startswith("localhost:")
+
     def test_a_private_address_is_refused_unless_allowed(self, settings, receiver):
         settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
         endpoint(receiver.url, [EventType.TICKET_ACCEPTED])
