@@ -17,6 +17,7 @@ import pytest
 from celery import Celery
 from django.db import connection
 from django.urls import reverse
+from kombu import pools
 
 from accounts.models import Role
 from notifications.models import Delivery, Notification, WebhookDelivery, WebhookEndpoint
@@ -237,6 +238,9 @@ def dead_broker_app(monkeypatch):
     app.pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps connection pools per broker URL for the whole process: the test broker's pool was closed
+    # above, and a later test's probe app would be handed it ("Acquire on closed pool").
+    pools.reset()
 
 
 def test_a_call_logged_while_the_broker_is_down_is_saved_and_its_alert_goes_out_when_it_returns(
