@@ -463,6 +463,12 @@ WECHAT_TEMPLATE_ID = env_str("WECHAT_TEMPLATE_ID", "")
 # The template's field that carries the message's text ({{first.DATA}} in a classic template).
 WECHAT_TEMPLATE_FIELD = env_str("WECHAT_TEMPLATE_FIELD", "first")
 
+# Outbound webhooks (notifications.webhooks): seconds to connect and to wait for each read of the
+# receiver's answer; and whether endpoints on loopback, private or link-local addresses (an ERP on the
+# intranet) may be sent to — off, a registered URL cannot reach the server's own network.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+
 # One write per intent (accounts/idempotency.py): the answer to a form's key is kept this many days.
 IDEMPOTENCY_KEY_DAYS = env_int("IDEMPOTENCY_KEY_DAYS", 7)
 

@@ -42,6 +42,7 @@ from aftersales.drf import (
     ordering_parameter,
 )
 from aftersales.errors import Conflict
+from claims import webhooks
 from claims.fee_services import FEE_READERS, billable_reports, check_finance, invoice_fee, receive_fee
 from claims.forms import ClaimFilterForm
 from claims.models import Claim, ClaimApproval, ClaimAttachment, ClaimKind, ClaimStatus, FeeHandover
@@ -259,6 +260,7 @@ class ClaimViewSet(BodyFirstMixin, viewsets.GenericViewSet):
         parameters=[IF_MATCH_PARAMETER],
         description="Decide the current level (its role in the claim's branch or headquarters, or the "
         "person assigned; never one's own claim, never two levels).",
+        callbacks=webhooks.CALLBACKS,
     )
     @action(detail=True, methods=["post"])
     @idempotent

@@ -38,6 +38,7 @@ from claims.models import (
     WriteOff,
     WriteOffStatus,
 )
+from claims.webhooks import emit_claim_approved
 from notifications.services import mark_work_done, notify
 from tickets.models import RepairTicket, State
 
@@ -454,6 +455,7 @@ def _check_version(claim: Claim, expected_version: int | None) -> None:
 
 
 def _approved(claim: Claim) -> None:
+    emit_claim_approved(claim)
     WriteOff.objects.create(
         claim=claim,
         number=DocumentSequence.document_number(kind="write_off", prefix="HX", branch=claim.branch),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -180,3 +181,121 @@ class ChannelPreference(models.Model):
 
     def channels(self) -> list[str]:
         return [channel for channel in (Channel.EMAIL, Channel.WECOM, Channel.SMS) if getattr(self, channel)]
+
+
+# --- Outbound webhooks (issue #21 item 2): events sent to the company's other systems (ERP, CRM). ---
+
+
+WEBHOOK_SCHEMES = ("http", "https")
+
+
+class EventType(models.TextChoices):
+    """The events an endpoint may subscribe to; the value is the `type` of the payload and the
+    `X-Aftersales-Event` header. Where each one is emitted: notifications.webhooks."""
+
+    TICKET_LOGGED = "ticket.logged", _("工单已登记")
+    TICKET_DISPATCHED = "ticket.dispatched", _("工单已派工")
+    TICKET_COMPLETED = "ticket.completed", _("维修已完成")
+    TICKET_ACCEPTED = "ticket.accepted", _("工单已验收")
+    TICKET_CLOSED = "ticket.closed", _("工单已回访关闭")
+    CLAIM_APPROVED = "claim.approved", _("赔偿申请已批准")
+    PART_ISSUED = "part.issued", _("配件已发放")
+    SURVEY_ANSWERED = "survey.answered", _("满意度调查已答复")
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver registered by an administrator: the URL, the events it wants, and the secret that signs
+    each request to it (kept in clear: signing needs it; only administrators see it)."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    url = models.URLField(
+        _("接收地址"), max_length=500, validators=[URLValidator(schemes=list(WEBHOOK_SCHEMES))]
+    )
+    secret = models.CharField(_("签名密钥"), max_length=100, editable=False)
+    events = models.JSONField(_("订阅的事件"), default=list)
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Webhook 接收端")
+        verbose_name_plural = _("Webhook 接收端")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookEvent(models.Model):
+    """One event, stored in the transaction of the change it reports. `event_id` is what receivers
+    de-duplicate on: every delivery of the event, replays included, carries it and the same payload."""
+
+    event_id = models.UUIDField(_("事件编号"), unique=True, editable=False)
+    type = models.CharField(_("事件"), max_length=40, choices=EventType.choices)
+    payload = models.JSONField(_("内容"))
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Webhook 事件")
+        verbose_name_plural = _("Webhook 事件")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} · {self.event_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or to be sent) to one endpoint, with the receiver's last answer. A replay is a new
+    row (`replay_of`), so the history of what was sent stays."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("失败")
+
+    event = models.ForeignKey(
+        WebhookEvent, verbose_name=_("事件"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("接收端"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    replay_of = models.ForeignKey(
+        "self",
+        verbose_name=_("重发自"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replays",
+    )
+    status = models.CharField(_("结果"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    response_status = models.PositiveSmallIntegerField(_("响应状态码"), null=True, blank=True)
+    response_body = models.TextField(_("响应内容(截断)"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("耗时(毫秒)"), null=True, blank=True)
+    last_error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Webhook 发送记录")
+        verbose_name_plural = _("Webhook 发送记录")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # An event goes to an endpoint once; only a replay (an administrator's action) adds another.
+            models.UniqueConstraint(
+                fields=["event", "endpoint"],
+                condition=Q(replay_of__isnull=True),
+                name="notifications_webhookdelivery_once",
+            ),
+        ]
+        indexes = [
+            # notifications.tasks.retry_deliveries: the pending webhook deliveries that are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="notifications_webhook_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event.get_type_display()} → {self.endpoint} · {self.get_status_display()}"

@@ -8,7 +8,8 @@ minute) sends whatever is still pending, so a broker that was down only delays t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,8 +21,16 @@ from django.utils import timezone
 from accounts.models import User
 from aftersales.texts import Lines, Text, as_json, record
 from customers.models import Customer
-from notifications.models import Channel, ChannelPreference, Delivery, Notification
-from notifications.tasks import deliver
+from notifications.models import (
+    Channel,
+    ChannelPreference,
+    Delivery,
+    Notification,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from notifications.tasks import deliver, deliver_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -212,9 +221,13 @@ def notify_customer(
 
 
 def queue_deliveries(delivery_ids: list[int]) -> None:
+    _hand_to_worker(deliver, delivery_ids)
+
+
+def _hand_to_worker(task, delivery_ids: list[int]) -> None:
     """Hand the deliveries to the worker; if the broker is unreachable they wait for the retry sweep."""
     try:
-        deliver.apply_async(args=[delivery_ids], retry=False)
+        task.apply_async(args=[delivery_ids], retry=False)
     except Exception:  # broker down: never fail the request that caused the message
         logger.warning("Broker unreachable; %d deliveries wait for the retry sweep.", len(delivery_ids))
 
@@ -226,3 +239,44 @@ def mark_read(*, user: User, notification_id: int | None = None) -> int:
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
     return unread.update(read_at=timezone.now())
+
+
+# --- outbound webhooks (notifications.webhooks says where each event is emitted) ---
+
+
+def emit_event(event_type: str, payload: Callable[[], Mapping]) -> WebhookEvent | None:
+    """Store the event with one delivery per active endpoint subscribed to it, in the caller's
+    transaction, and queue the deliveries after the commit; nothing is stored when no endpoint wants it.
+
+    `payload` builds the event's data as JSON values, only when some endpoint wants it (each app's
+    webhooks.py builds it with the serializer that also documents it in the OpenAPI schema)."""
+    endpoint_ids = [
+        pk
+        for pk, events in WebhookEndpoint.objects.filter(active=True).values_list("pk", "events")
+        if event_type in events
+    ]
+    if not endpoint_ids:
+        return None
+    event = WebhookEvent.objects.create(event_id=uuid.uuid4(), type=event_type, payload=dict(payload()))
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(event=event, endpoint_id=pk) for pk in endpoint_ids
+    )
+    _queue_webhooks_on_commit([delivery.pk for delivery in deliveries])
+    return event
+
+
+def replay_deliveries(deliveries: Iterable[WebhookDelivery]) -> list[WebhookDelivery]:
+    """An administrator sends events again: a new delivery of the same event (same id and payload, signed
+    afresh when it goes) to the same endpoint, unless the endpoint was switched off."""
+    replays = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(event_id=delivery.event_id, endpoint_id=delivery.endpoint_id, replay_of=delivery)
+        for delivery in deliveries
+        if delivery.endpoint.active
+    )
+    _queue_webhooks_on_commit([replay.pk for replay in replays])
+    return replays
+
+
+def _queue_webhooks_on_commit(delivery_ids: list[int]) -> None:
+    if delivery_ids:
+        transaction.on_commit(lambda: _hand_to_worker(deliver_webhooks, delivery_ids))

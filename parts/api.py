@@ -28,6 +28,7 @@ from aftersales.drf import (
     object_id,
     ordering_parameter,
 )
+from parts import webhooks
 from parts.access import access_receiving_note, access_requisition
 from parts.models import (
     OldPart,
@@ -328,6 +329,7 @@ class RequisitionViewSet(BodyFirstMixin, viewsets.GenericViewSet):
         request=RequisitionIssueSerializer,
         responses={200: RequisitionSerializer},
         description="The store's keeper issues (all or part) into the technician's van.",
+        callbacks=webhooks.CALLBACKS,
     )
     @action(detail=True, methods=["post"])
     @idempotent

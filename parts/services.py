@@ -38,6 +38,7 @@ from parts.models import (
     SupplierClaim,
     Warehouse,
 )
+from parts.webhooks import emit_parts_issued
 from tickets.models import OPEN_STATES, RepairTicket
 
 
@@ -243,7 +244,7 @@ def issue_requisition(*, requisition_id: int, user: User, quantities: dict[int, 
         lines = {
             line.pk: line for line in requisition.lines.select_related("part").select_for_update(of=("self",))
         }
-        issued_any = False
+        issued: list[tuple[RequisitionLine, int]] = []
         for line_id, quantity in sorted(quantities.items()):
             if not quantity:
                 continue
@@ -266,12 +267,13 @@ def issue_requisition(*, requisition_id: int, user: User, quantities: dict[int, 
             )
             line.issued += quantity
             line.save(update_fields=["issued"])
-            issued_any = True
-        if not issued_any:
+            issued.append((line, quantity))
+        if not issued:
             raise UserError(_("请填写本次发放的数量。"), field="lines")
         complete = all(line.outstanding == 0 for line in lines.values())
         requisition.state = Requisition.State.ISSUED if complete else Requisition.State.PARTIALLY_ISSUED
         requisition.save(update_fields=["state"])
+        emit_parts_issued(requisition, lines=issued, issued_by=user.username)
     return requisition
 
 

@@ -34,7 +34,8 @@ from aftersales.drf import (
     object_id,
     ordering_parameter,
 )
-from surveys import services
+from notifications.models import EventType
+from surveys import services, webhooks
 from surveys.access import access_call, access_complaint
 from surveys.models import (
     STAFF_SOURCES,
@@ -56,6 +57,7 @@ from surveys.permissions import (
 )
 from surveys.scoring import QUESTION_FIELDS as SURVEY_QUESTIONS
 from surveys.scoring import Level
+from tickets import webhooks as ticket_webhooks
 from tickets.access import access_ticket
 
 
@@ -193,6 +195,7 @@ class FollowUpCallViewSet(BodyFirstMixin, viewsets.GenericViewSet):
             )
         ],
         tags=["follow-up"],
+        callbacks=[*webhooks.CALLBACKS, ticket_webhooks.CALLBACKS[EventType.TICKET_CLOSED]],
     )
     @action(detail=True, methods=["post"])
     @idempotent

@@ -39,6 +39,7 @@ from surveys.models import (
 )
 from surveys.permissions import may_act_on_complaint, may_call
 from surveys.scoring import QUESTION_FIELDS, Level
+from surveys.webhooks import emit_survey_answered
 from tickets.models import RepairTicket, State, TicketEvent, event_note
 from tickets.services import apply_transition
 
@@ -233,6 +234,7 @@ def store_answers(
     survey.answered_via = via
     survey.answered_by = by
     survey.save()
+    emit_survey_answered(survey)
 
 
 def answer_by_link(*, token: str, answers: SurveyAnswers) -> Survey:

@@ -71,6 +71,7 @@ from tickets.return_services import (
 )
 from tickets.selectors import filtered_tickets, latest_goods_entry, signed_report, verdict_for_unit
 from tickets.services import CallDetails, apply_transition, log_call
+from tickets.webhooks import LOGGED_CALLBACKS, TRANSITION_CALLBACKS
 from warranty import rules
 from warranty.rules import ALL_CONDITIONS
 from warranty.serializers import DECISION_RESPONSE
@@ -401,7 +402,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
         return Response(TicketDetailSerializer(ticket).data, headers={"ETag": tag})
 
-    @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
+    @extend_schema(
+        request=TicketCreateSerializer, responses={201: TicketSerializer}, callbacks=LOGGED_CALLBACKS
+    )
     @idempotent
     def create(self, request: Request) -> Response:
         serializer = TicketCreateSerializer(data=request.data, context={"request": request})
@@ -425,6 +428,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         examples=[
             OpenApiExample("dispatch", request_only=True, value={"technician": 7, "note": "上午到"}),
         ],
+        callbacks=TRANSITION_CALLBACKS,
     )
     @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[a-z_]+)")
     @idempotent

@@ -45,6 +45,7 @@ from tickets.permissions import (
 from tickets.search import search_document
 from tickets.selectors import open_tickets_of_unit, verdict_for_unit
 from tickets.signals import tell_customer, ticket_transitioned
+from tickets.webhooks import emit_ticket_event
 from warranty import rules
 
 
@@ -254,6 +255,7 @@ def _register_call(
         )
     sla_services.set_deadlines(ticket, now)
     _tell_supervisors_of_pressing_call(ticket)
+    emit_ticket_event(ticket, "log_call")
     tell_customer(
         ticket,
         kind="ticket_logged",
@@ -533,6 +535,7 @@ def apply_transition(
         )
         sla_services.after_transition(ticket, name, now, undone_at=undone_at)
         _tell_customer_of_step(ticket, event)
+        emit_ticket_event(ticket, name)
         if name == "dispatch":
             notify(
                 [ticket.technician, *crew],

@@ -4,6 +4,7 @@ say what is missing and skip)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,11 +17,14 @@ import pytest
 from celery import Celery
 from django.db import connection
 from django.urls import reverse
+from kombu import pools
 
 from accounts.models import Role
-from notifications.models import Delivery, Notification
+from notifications.models import Delivery, Notification, WebhookDelivery, WebhookEndpoint
+from notifications.webhooks import new_secret
 from tests.conftest import require
 from tests.customers.factories import UnitFactory
+from tests.fake_http import WebhookReceiver, serving, verify
 from tickets.models import AlertLevel, RepairTicket, SlaAlert, TicketDeadline
 from tickets.services import CallDetails, apply_transition, log_call
 
@@ -234,6 +238,9 @@ def dead_broker_app(monkeypatch):
     app.pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps connection pools per broker URL for the whole process: the test broker's pool was closed
+    # above, and a later test's probe app would be handed it ("Acquire on closed pool").
+    pools.reset()
 
 
 def test_a_call_logged_while_the_broker_is_down_is_saved_and_its_alert_goes_out_when_it_returns(
@@ -289,3 +296,37 @@ def test_a_call_logged_while_the_broker_is_down_is_saved_and_its_alert_goes_out_
         server.wait(timeout=10)
     mails = "".join(path.read_text() for path in (tmp_path / "mail").glob("*"))
     assert ticket.number in mails and "zhang@example.cn" in mails
+
+
+def test_a_dispatch_reaches_a_webhook_receiver_through_the_worker(celery_processes, team, branch_a):
+    """Issue #21 item 2 through the real machinery: the dispatch commits, the outbox queues the delivery on
+    Redis, a worker process posts it, signed, to a receiver on a real socket."""
+    WebhookReceiver.reset()
+    with serving(WebhookReceiver) as base_url:
+        erp = WebhookEndpoint.objects.create(
+            name="ERP", url=f"{base_url}/in", events=["ticket.dispatched"], secret=new_secret()
+        )
+        celery_processes.env["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = "1"
+        celery_processes.worker("hooks")
+        wait_for_workers(["hooks"], BROKER, celery_processes)
+        ticket = log_call(
+            user=team[Role.DISPATCHER],
+            unit=UnitFactory(owner__branch=branch_a),
+            details=CallDetails(fault_category="appliance", fault_description="不制冷"),
+        )
+        apply_transition(
+            ticket_id=ticket.pk,
+            user=team[Role.DISPATCHER],
+            name="dispatch",
+            expected_version=None,
+            technician=team[Role.TECHNICIAN],
+        )
+        wait_for(
+            lambda: WebhookDelivery.objects.filter(status="sent").exists(),
+            seconds=60,
+            processes=celery_processes,
+            what="the webhook delivery",
+        )
+    [request] = WebhookReceiver.received
+    assert verify(erp.secret, request["headers"]["X-Aftersales-Signature"], request["body"])
+    assert json.loads(request["body"])["data"]["number"] == ticket.number
