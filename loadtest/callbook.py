@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import openpyxl
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Branch
 from customers.models import ImportBatch
@@ -41,7 +42,7 @@ def generate_rows(
 ) -> list[list[str]]:
     """The header and `count` data rows."""
     rng = random.Random(seed)
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     customers = max(1, count // 2)
     header = [column.header for column in COLUMNS]
     rows = [header]

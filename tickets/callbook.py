@@ -30,10 +30,9 @@ import openpyxl
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from accounts.models import Branch
 from aftersales.errors import UserError
@@ -612,7 +611,7 @@ def undo_batch(*, batch_id: int, user) -> dict[str, int]:
                     "不能撤销:导入之后已有数据建立在本批导入的记录上(%(what)s)。请先处理这些记录,或保留本批数据。"
                 )
                 % {
-                    "what": "、".join(
+                    "what": pgettext("list separator", "、").join(
                         _("%(name)s %(count)d 条") % {"name": name, "count": count}
                         for name, count in blockers
                     )

@@ -36,7 +36,11 @@ SECONDS = 60 + ROWS / 150
 
 
 def test_a_generated_call_book_goes_through_the_worker_with_progress_and_is_undone(
-    celery_processes, persona, headquarters, branch_a, client
+    celery_processes,  # noqa: F811 - the fixture imported above
+    persona,
+    headquarters,
+    branch_a,
+    client,
 ):
     admin = persona(Role.ADMIN, branch=headquarters, username="admin")
     ProductModelFactory(code="BENCH-KFR35")
@@ -67,7 +71,9 @@ def test_a_generated_call_book_goes_through_the_worker_with_progress_and_is_undo
 
     wait_for(imported, seconds=SECONDS, processes=celery_processes, what="the import")
     elapsed = time.monotonic() - started
-    print(f"{ROWS} rows checked and imported through the worker in {elapsed:.1f} s: {ROWS / elapsed:.0f} rows/s")
+    print(
+        f"{ROWS} rows checked and imported through the worker in {elapsed:.1f} s: {ROWS / elapsed:.0f} rows/s"
+    )
     # The page saw the import move: progress below the total while it was still running.
     assert any(state == ImportBatch.State.IMPORTING and 0 < done < ROWS for state, done in seen), seen
     assert RepairTicket.objects.filter(import_batch=batch, state=State.CLOSED).count() == ROWS
