@@ -243,12 +243,13 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
     }
     plan.model_categories = dict(models.values())
     plan.technicians = _technicians()
-    known_phones = dict(
-        _lookup(
-            (row.phone for row in rows),
-            lambda chunk: CustomerPhone.objects.filter(number__in=chunk).values_list("number", "customer_id"),
-        )
-    )
+    # A number several customers share (a family, a company's switchboard): the oldest customer.
+    known_phones: dict[str, int] = {}
+    for number, customer_id in _lookup(
+        (row.phone for row in rows),
+        lambda chunk: CustomerPhone.objects.filter(number__in=chunk).values_list("number", "customer_id"),
+    ):
+        known_phones[number] = min(customer_id, known_phones.get(number, customer_id))
     known_units = {
         serial: (pk, owner, model)
         for serial, pk, owner, model in _lookup(

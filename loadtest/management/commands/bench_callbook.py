@@ -23,8 +23,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         policy = WarrantyPolicy.objects.filter(slug="manufacturer").first()
-        if policy is None or not Branch.objects.exists():
-            raise CommandError("needs a migrated database with a branch (e.g. manage.py seed_demo)")
+        if policy is None:
+            raise CommandError("needs a migrated database (manage.py migrate)")
+        if not Branch.objects.exists():
+            Branch.objects.create(code="BK", name="基准测试网点", kind=Branch.Kind.BRANCH_COMPANY)
         ProductModel.objects.get_or_create(
             code=MODEL_CODE,
             defaults={"name": "基准测试空调", "category": FaultCategory.APPLIANCE, "warranty_policy": policy},
