@@ -251,6 +251,8 @@ def test_a_historical_ticket_makes_the_next_repair_a_repeat_and_starts_no_clock(
     assert historical.imported_technician == "李强" and str(historical.imported_fee) == "1280.00"
     assert historical.closed_at == historical.completed_at
     assert not TicketDeadline.objects.exists()
+    page = client_admin.get(historical.get_absolute_url()).content.decode()
+    assert "李强" in page and "¥1,280.00" in page and f"历史数据导入(批次 {batch.pk})" in page
     unit = Unit.objects.get(serial_number=unit_serial)
     verdict = verdict_for_unit(unit, report_date=today, fault="quality", fault_category="appliance")
     assert [
