@@ -16,9 +16,11 @@ from accounts.models import Role
 from aftersales.celery import app
 from customers.models import Customer, CustomerPhone, ImportBatch, Unit
 from loadtest.callbook import as_csv, as_xlsx
+from notifications.models import Notification
 from reports.kpis import summarise
 from reports.models import KpiMonth
 from reports.periods import Month
+from surveys.models import FollowUpCall, Survey
 from tests.customers.factories import CustomerFactory, ProductModelFactory, UnitFactory
 from tickets import callbook
 from tickets.callbook_rules import COLUMNS, SAMPLE_ROW
@@ -250,7 +252,9 @@ def test_a_historical_ticket_makes_the_next_repair_a_repeat_and_starts_no_clock(
     assert historical.state == State.CLOSED and historical.technician is None
     assert historical.imported_technician == "李强" and str(historical.imported_fee) == "1280.00"
     assert historical.closed_at == historical.completed_at
-    assert not TicketDeadline.objects.exists()
+    # History starts no clock and tells nobody: no deadlines, notifications, follow-up calls or surveys.
+    assert not TicketDeadline.objects.exists() and not Notification.objects.exists()
+    assert not FollowUpCall.objects.exists() and not Survey.objects.exists()
     page = client_admin.get(historical.get_absolute_url()).content.decode()
     assert "李强" in page and "¥1,280.00" in page and f"历史数据导入(批次 {batch.pk})" in page
     unit = Unit.objects.get(serial_number=unit_serial)
