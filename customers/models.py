@@ -36,6 +36,7 @@ class ImportBatch(models.Model):
         IMPORTING = "importing", _("导入中")
         DONE = "done", _("已导入")
         FAILED = "failed", _("导入失败")
+        UNDOING = "undoing", _("撤销中")
         UNDONE = "undone", _("已撤销")
 
     file_name = models.CharField(_("文件名"), max_length=200)
@@ -88,12 +89,14 @@ class ImportBatch(models.Model):
 
     @property
     def is_running(self) -> bool:
-        return self.state in (self.State.CHECKING, self.State.IMPORTING)
+        return self.state in (self.State.CHECKING, self.State.IMPORTING, self.State.UNDOING)
 
     @property
     def percent(self) -> int:
         if self.state in (self.State.DONE, self.State.CHECKED, self.State.UNDONE):
             return 100
+        if self.state == self.State.UNDOING:
+            return 0
         return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
 
 

@@ -125,7 +125,8 @@ def run(*, rows: int, user, model_code: str, undo: bool, log: Callable[[str], No
     )
     if undo:
         started = time.monotonic()
-        removed = callbook.undo_batch(batch_id=batch.pk, user=user)
+        callbook.start_undo(batch_id=batch.pk, user=user)
+        removed = callbook.undo_batch(batch.pk)
         result["undo_s"] = time.monotonic() - started
         log(f"undo: {result['undo_s']:.1f} s, removed {removed}")
     result["peak_mb"] = peak_memory_mb()

@@ -598,41 +598,62 @@ def built_on(batch: ImportBatch) -> list[tuple[str, int]]:
     return found
 
 
-def undo_batch(*, batch_id: int, user) -> dict[str, int]:
-    """Remove every customer, unit and ticket the batch imported, in one transaction; refused (UserError
-    naming what) when anything made since refers to them — e.g. a new ticket on an imported unit."""
+def _refusal(blockers: list[tuple[str, int]]) -> str:
+    return _(
+        "不能撤销:导入之后已有数据建立在本批导入的记录上(%(what)s)。请先处理这些记录,或保留本批数据。"
+    ) % {
+        "what": pgettext("list separator", "、").join(
+            _("%(name)s %(count)d 条") % {"name": name, "count": count} for name, count in blockers
+        )
+    }
+
+
+def start_undo(*, batch_id: int, user) -> ImportBatch:
+    """Claim an imported batch for the worker's undo (done → undoing), once; refused (UserError naming
+    what) when anything made since refers to its rows — e.g. a new ticket on an imported unit."""
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().filter(pk=batch_id).first()
+        batch = ImportBatch.objects.select_for_update().defer("content").filter(pk=batch_id).first()
         if batch is None or batch.state != ImportBatch.State.DONE:
             raise UserError(_("只有“已导入”的批次可以撤销。"))
         blockers = built_on(batch)
         if blockers:
-            raise UserError(
-                _(
-                    "不能撤销:导入之后已有数据建立在本批导入的记录上(%(what)s)。请先处理这些记录,或保留本批数据。"
-                )
-                % {
-                    "what": pgettext("list separator", "、").join(
-                        _("%(name)s %(count)d 条") % {"name": name, "count": count}
-                        for name, count in blockers
-                    )
-                }
-            )
+            raise UserError(_refusal(blockers))
+        batch.state = ImportBatch.State.UNDOING
+        batch.undone_by = user
+        batch.save(update_fields=["state", "undone_by"])
+    return batch
+
+
+def undo_batch(batch_id: int) -> dict[str, int]:
+    """The worker's undo: remove every customer, unit and ticket the batch imported, in one transaction,
+    after checking again under the batch's lock that nothing made since refers to them (else the batch
+    stays imported, with the reason on it). Customers and units it found, not created, stay."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().defer("content").filter(pk=batch_id).first()
+        if batch is None or batch.state != ImportBatch.State.UNDOING:
+            return {}
+        blockers = built_on(batch)
+        if blockers:
+            batch.state = ImportBatch.State.DONE
+            batch.errors = [
+                {"row": 0, "column": "", "message": {"id": _refusal(blockers), "params": {}}},
+            ]
+            batch.error_count = 1
+            batch.save(update_fields=["state", "errors", "error_count"])
+            return {}
         removed = {}
         for key, model in (("tickets", RepairTicket), ("units", Unit), ("customers", Customer)):
-            rows = model.objects.filter(import_batch=batch)
             if model is Customer:
                 CustomerPhone.objects.filter(customer__import_batch=batch).delete()
-            removed[key] = rows.count()
             with connection.cursor() as cursor:
                 # Plain DELETEs: built_on() found nothing referring to these rows, and the foreign keys
                 # (checked at commit) are the second guard. Django's cascade collector would load
                 # every row first.
                 cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE import_batch_id = %s", [batch.pk])
+                removed[key] = cursor.rowcount
         batch.state = ImportBatch.State.UNDONE
         batch.undone_at = timezone.now()
-        batch.undone_by = user
-        batch.save(update_fields=["state", "undone_at", "undone_by"])
+        batch.save(update_fields=["state", "undone_at"])
     months = {(int(text[:4]), int(text[5:])) for text in batch.months}
     history_imported.send(sender=ImportBatch, months=months)
     return removed

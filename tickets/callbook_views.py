@@ -132,14 +132,12 @@ def callbook_undo(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request.user, pk)
     if request.method == "POST":
         try:
-            removed = callbook.undo_batch(batch_id=batch.pk, user=request.user)
+            callbook.start_undo(batch_id=batch.pk, user=request.user)
         except UserError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(
-                request,
-                _("已撤销:删除了 %(customers)d 位客户、%(units)d 台产品、%(tickets)d 张历史工单。") % removed,
-            )
+            transaction.on_commit(partial(tasks.undo_callbook.delay, batch.pk))
+            messages.info(request, _("正在撤销本批导入:全部删除后才生效。"))
         return redirect(batch)
     return render(
         request,

@@ -184,3 +184,9 @@ def import_callbook(batch_id: int) -> str:
     """The real import of a checked call book, all or nothing; a no-op unless the batch was claimed
     for it and not imported yet, so a retried task writes nothing twice."""
     return callbook.import_batch(batch_id)
+
+
+@shared_task
+def undo_callbook(batch_id: int) -> dict[str, int]:
+    """Remove an imported batch claimed for undoing (tickets.callbook.undo_batch); a no-op otherwise."""
+    return callbook.undo_batch(batch_id)

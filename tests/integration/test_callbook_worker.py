@@ -12,7 +12,6 @@ import os
 import time
 
 import pytest
-from django.urls import reverse
 
 from accounts.models import Role
 from customers.models import Customer, ImportBatch, Unit
@@ -40,7 +39,6 @@ def test_a_generated_call_book_goes_through_the_worker_with_progress_and_is_undo
     persona,
     headquarters,
     branch_a,
-    client,
 ):
     admin = persona(Role.ADMIN, branch=headquarters, username="admin")
     ProductModelFactory(code="BENCH-KFR35")
@@ -80,8 +78,13 @@ def test_a_generated_call_book_goes_through_the_worker_with_progress_and_is_undo
     assert Customer.objects.filter(import_batch=batch).count() == ROWS // 2
     assert Unit.objects.filter(import_batch=batch).count() == ROWS // 2
 
-    client.force_login(admin)
-    response = client.post(reverse("tickets:callbook_undo", args=[batch.pk]))
-    assert response.status_code == 302
+    callbook.start_undo(batch_id=batch.pk, user=admin)
+    probe.send_task("tickets.tasks.undo_callbook", args=[batch.pk])
+    wait_for(
+        lambda: ImportBatch.objects.get(pk=batch.pk).state == ImportBatch.State.UNDONE,
+        seconds=SECONDS,
+        processes=celery_processes,
+        what="the undo",
+    )
     assert not RepairTicket.objects.exists() and not Unit.objects.exists() and not Customer.objects.exists()
     assert ImportBatch.objects.get(pk=batch.pk).state == ImportBatch.State.UNDONE

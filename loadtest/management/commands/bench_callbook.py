@@ -33,7 +33,8 @@ class Command(BaseCommand):
         )
         user, _created = User.objects.get_or_create(username="bench-callbook")
         for batch in ImportBatch.objects.filter(created_by=user, state=ImportBatch.State.DONE):
-            tickets_callbook.undo_batch(batch_id=batch.pk, user=user)  # a run with --keep before
+            tickets_callbook.start_undo(batch_id=batch.pk, user=user)  # a run with --keep before
+            tickets_callbook.undo_batch(batch.pk)
         callbook.run(
             rows=options["rows"],
             user=user,
