@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench soak faults lint messages clean backup restore screenshots
+.PHONY: run test bench bench-callbook soak faults lint messages clean backup restore screenshots
 
 # Debian's packages first: pip builds python-ldap against the OpenLDAP headers they bring.
 $(STAMP): pyproject.toml
@@ -37,6 +37,17 @@ bench: $(LOAD_STAMP)
 	./scripts/system-packages.sh
 	./scripts/services.sh
 	SECRET_KEY=bench-only $(PY) manage.py bench $(BENCH_ARGS)
+
+# The call book import (tickets.callbook): a generated book of CALLBOOK_ROWS rows checked, imported and
+# undone on DATABASE_URL; prints rows/s and peak memory.
+CALLBOOK_ROWS ?= 100000
+CALLBOOK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aftersales_callbook
+bench-callbook: $(STAMP)
+	./scripts/services.sh
+	createdb -h 127.0.0.1 -U postgres aftersales_callbook 2>/dev/null || true
+	DATABASE_URL=$(CALLBOOK_DATABASE_URL) SECRET_KEY=bench-only $(PY) manage.py migrate -v0
+	DATABASE_URL=$(CALLBOOK_DATABASE_URL) CELERY_TASK_ALWAYS_EAGER=true SECRET_KEY=bench-only \
+	  $(PY) manage.py bench_callbook --rows $(CALLBOOK_ROWS)
 
 # 50 users for 10 minutes through gunicorn + worker + beat on PostgreSQL and Redis, then consistency checks.
 soak: $(LOAD_STAMP)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from customers.models import Customer, CustomerChange, CustomerPhone, ProductModel, Unit
+from customers.models import Customer, CustomerChange, CustomerPhone, ImportBatch, ProductModel, Unit
 from customers.services import file_changed
 
 
@@ -56,6 +56,26 @@ class CustomerChangeAdmin(admin.ModelAdmin):
     search_fields = ["customer__name", "unit__serial_number", "actor__username"]
     list_select_related = ["customer", "unit", "actor"]
     date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Read-only: the call books imported (tickets.callbook); importing and undoing happen on its pages."""
+
+    list_display = ["pk", "file_name", "state", "rows_total", "created_by", "created_at", "undone_at"]
+    list_filter = ["state"]
+    search_fields = ["file_name", "created_by__username"]
+    list_select_related = ["created_by"]
+    exclude = ["content"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -24,6 +24,94 @@ FAULT_CATEGORIES_OF_PRODUCT = {
 }
 
 
+class ImportBatch(models.Model):
+    """One upload of a department's call book (tickets.callbook): the customers, units and historical
+    tickets it created carry it, so that the whole batch can be undone. Kept after an undo, as the
+    record of who brought what in and who took it out again."""
+
+    class State(models.TextChoices):
+        CHECKING = "checking", _("试导入检查中")
+        REJECTED = "rejected", _("检查未通过")
+        CHECKED = "checked", _("检查通过,待导入")
+        IMPORTING = "importing", _("导入中")
+        DONE = "done", _("已导入")
+        FAILED = "failed", _("导入失败")
+        UNDOING = "undoing", _("撤销中")
+        UNDONE = "undone", _("已撤销")
+
+    file_name = models.CharField(_("文件名"), max_length=200)
+    # The uploaded file itself, read by the worker (the web and the worker may not share a disk);
+    # emptied once the batch is imported or given up.
+    content = models.BinaryField(_("文件内容"), default=bytes, editable=False)
+    branch = models.ForeignKey(
+        "accounts.Branch",
+        verbose_name=_("默认服务网点"),
+        on_delete=models.PROTECT,
+        related_name="import_batches",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.CHECKING)
+    rows_total = models.PositiveIntegerField(_("数据行数"), default=0)
+    # Progress of the check or the import (written from the worker on a connection of its own, so
+    # the page sees it while the import's transaction is still open).
+    rows_done = models.PositiveIntegerField(_("已处理"), default=0)
+    # {"customers": n, "customers_reused": n, "units": n, "units_reused": n, "tickets": n}
+    counts = models.JSONField(_("数量"), default=dict, blank=True)
+    # The first errors of the dry run: [{"row": 12, "column": "购买日期", "message": Text json}, ...]
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    # Months ("2024-03") whose KPIs the historical tickets changed.
+    months = models.JSONField(_("涉及月份"), default=list, blank=True)
+    imported_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.file_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:callbook_batch", args=[self.pk])
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in (self.State.CHECKING, self.State.IMPORTING, self.State.UNDOING)
+
+    @property
+    def percent(self) -> int:
+        if self.state in (self.State.DONE, self.State.CHECKED, self.State.UNDONE):
+            return 100
+        if self.state == self.State.UNDOING:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
+
+
+def _import_batch_field():
+    return models.ForeignKey(
+        ImportBatch,
+        verbose_name=_("导入批次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+
 class CustomerQuerySet(BranchScopedQuerySet):
     technician_field = None
 
@@ -60,6 +148,7 @@ class Customer(models.Model):
     # The customer's openid with the company's WeChat Official Account: recorded when they sign in to
     # their channel from the account's menu (portal.views.wechat_entry); template messages go to it.
     wechat_openid = models.CharField(_("微信 openid"), max_length=64, blank=True, editable=False)
+    import_batch = _import_batch_field()
 
     objects = CustomerQuerySet.as_manager()
 
@@ -171,6 +260,7 @@ class Unit(models.Model):
     warranty_card_no = models.CharField(_("保修卡号"), max_length=40, blank=True)
     service_card_registered_on = models.DateField(_("服务卡登记日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+    import_batch = _import_batch_field()
 
     class Meta:
         verbose_name = _("产品(机器)")

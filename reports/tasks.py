@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from reports import manufacturing, quality
-from reports.kpis import TREND_MONTHS, summarisable_months, summarise
+from reports.kpis import TREND_MONTHS, summarisable_months, summarise, summarised_months
 from reports.periods import Month
 
 
@@ -38,3 +39,25 @@ def send_quality_report() -> bool:
     """On the 1st: e-mail last month's quality report to manufacturing (QUALITY_REPORT_RECIPIENTS).
     Safe to run twice: the month's delivery row is claimed once (reports.manufacturing)."""
     return manufacturing.send_quality_report(Month.previous(timezone.localdate()))
+
+
+@shared_task
+def summarise_again(months: list[str]) -> list[str]:
+    """After a call book's history was imported or its batch undone (tickets.callbook): the stored KPI
+    and quality counts of those of `months` ("2024-03") that were summarised already are made again, and
+    the units in the field counted again; months never summarised are counted live or by the periodic
+    tasks. Safe to run twice (replaces)."""
+    wanted = [Month(int(text[:4]), int(text[5:7])) for text in months]
+    kpi_months = sorted(summarised_months(wanted), key=lambda month: month.start)
+    for month in kpi_months:
+        summarise(month)
+    for month in sorted(quality.summarised_months(wanted), key=lambda month: month.start):
+        quality.summarise(month)
+    quality.count_field_units()
+    return [str(month) for month in kpi_months]
+
+
+def on_history_imported(sender, *, months, **kwargs) -> None:
+    """tickets.signals.history_imported: summarise the months again once the import has committed."""
+    texts = sorted(f"{year:04d}-{month:02d}" for year, month in months)
+    transaction.on_commit(lambda: summarise_again.delay(texts))

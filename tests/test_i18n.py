@@ -359,6 +359,10 @@ CHINESE_DATA_MODULES = {
     "surveys/demo.py": "demo records",
     "aftersales/management/commands/seed_demo.py": "demo records",
     "claims/money.py": "the amount in Chinese capital numerals (大写) that Chinese finance forms require",
+    "tickets/callbook_rules.py": "the call book's Chinese column headers, the words departments write in its "
+    "cells, and the template's sample row: what the spreadsheet holds, in any UI language",
+    "loadtest/callbook.py": "a generated call book, as a Chinese service desk keeps it",
+    "loadtest/management/commands/bench_callbook.py": "the bench's product model and branch: records",
 }
 CHINESE_DATA_LITERALS = {
     # Each language named in itself, in the language switch (DESIGN §9).

@@ -300,6 +300,22 @@ class RepairTicket(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Mod
     # Kept by tickets.report_services.sign_report, cleared by check_in: lets the complete_visit guard
     # stay a pure check on this row (§1-3.3.2, no completion without the customer's signature).
     report_signed = models.BooleanField(_("服务报告已签字"), default=False, editable=False)
+    # A historical ticket brought in from a department's call book (tickets.callbook): closed or
+    # cancelled from the start, with the technician's name as written there when no user has it, and
+    # the fee it recorded (it has no service report).
+    import_batch = models.ForeignKey(
+        "customers.ImportBatch",
+        verbose_name=_("导入批次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    imported_technician = models.CharField(_("技术员(导入)"), max_length=60, blank=True, editable=False)
+    imported_fee = models.DecimalField(
+        _("服务费(导入,元)"), max_digits=10, decimal_places=2, null=True, blank=True, editable=False
+    )
 
     objects = RepairTicketQuerySet.as_manager()
 
@@ -352,7 +368,8 @@ class RepairTicket(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Mod
         constraints = [
             models.CheckConstraint(
                 condition=Q(state__in=["reported", "cancelled", "rma_requested"])
-                | Q(technician__isnull=False),
+                | Q(technician__isnull=False)
+                | Q(import_batch__isnull=False),
                 name="tickets_repairticket_assigned_when_dispatched",
             ),
             models.CheckConstraint(

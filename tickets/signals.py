@@ -22,3 +22,9 @@ customer_told = Signal()
 
 def tell_customer(ticket, *, kind: str, key: str, text) -> None:
     customer_told.send(sender=type(ticket), ticket=ticket, kind=kind, key=key, text=text)
+
+
+# Sent after a call book's historical tickets were imported or their batch undone (tickets.callbook), with
+# `months`: the (year, month) pairs whose reported or completed tickets changed. The reports app
+# summarises those months again.
+history_imported = Signal()

@@ -18,7 +18,7 @@ from accounts.models import Role, User
 from aftersales.metrics import SLA_SWEEP_DURATION
 from aftersales.texts import Text
 from notifications.services import notify, used_keys
-from tickets import maintenance_services, sla_services
+from tickets import callbook, maintenance_services, sla_services
 from tickets.models import Milestone, RepairTicket, State, TicketDeadline, TicketEvent, event_note
 from tickets.return_services import send_pickup_notice
 from tickets.signals import tell_customer
@@ -175,3 +175,22 @@ def generate_maintenance_visits() -> int:
     """Daily: log the preventive maintenance visits of the contracts' plans due within the lead time
     (tickets.maintenance_services). Safe to run twice: a unique row claims each visit."""
     return maintenance_services.generate_visits()
+
+
+@shared_task
+def check_callbook(batch_id: int) -> str:
+    """The dry run of an uploaded call book (tickets.callbook.check_batch); a no-op unless it is due."""
+    return callbook.check_batch(batch_id)
+
+
+@shared_task
+def import_callbook(batch_id: int) -> str:
+    """The real import of a checked call book, all or nothing; a no-op unless the batch was claimed
+    for it and not imported yet, so a retried task writes nothing twice."""
+    return callbook.import_batch(batch_id)
+
+
+@shared_task
+def undo_callbook(batch_id: int) -> dict[str, int]:
+    """Remove an imported batch claimed for undoing (tickets.callbook.undo_batch); a no-op otherwise."""
+    return callbook.undo_batch(batch_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import report_views, return_views, sla_views, verdict_views, views
+from tickets import callbook_views, report_views, return_views, sla_views, verdict_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -12,6 +12,11 @@ urlpatterns = [
     path("fault-codes/", views.fault_code_options, name="fault_code_options"),
     path("new/verdict/", verdict_views.verdict_preview, name="verdict_preview"),
     path("board/", views.dispatch_board, name="dispatch_board"),
+    path("callbook/", callbook_views.callbook_index, name="callbook"),
+    path("callbook/template.<slug:fmt>", callbook_views.callbook_template, name="callbook_template"),
+    path("callbook/<int:pk>/", callbook_views.callbook_batch, name="callbook_batch"),
+    path("callbook/<int:pk>/import/", callbook_views.callbook_run, name="callbook_run"),
+    path("callbook/<int:pk>/undo/", callbook_views.callbook_undo, name="callbook_undo"),
     path("timeline/", views.timeline, name="timeline"),
     path("<int:pk>/timeline-drop/", views.timeline_drop, name="timeline_drop"),
     path("mine/", views.my_jobs, name="my_jobs"),

@@ -63,7 +63,7 @@ def _twin(obj, **changes):
 
 def _build() -> World:
     from claims.models import Claim, ClaimAttachment, FeeHandover, WriteOff
-    from customers.models import Customer, Unit
+    from customers.models import Customer, ImportBatch, Unit
     from notifications.models import Notification
     from parts.models import (
         Backorder,
@@ -291,6 +291,11 @@ def _build() -> World:
             invoice=ContentFile(signature_png(), name="invoice.png"),
             invoice_sha256="0" * 64,
         )
+
+    # A call book batch (tickets.callbook) is not branch-scoped: the admin role sees every batch.
+    own["import_batch"] = other["import_batch"] = ImportBatch.objects.create(
+        file_name="叫修登记簿.csv", branch=sh, created_by=users["admin"], state=ImportBatch.State.DONE
+    )
 
     # Notifications belong to one person: "own" is the user's own message, "other" somebody else's.
     for username, user in users.items():

@@ -169,6 +169,12 @@ ACCESS: dict[str, R] = {
     "tickets:save_filter": POST(ALL),
     "tickets:delete_filter": POST(ALL, objects={"pk": "=1"}),
     "tickets:bulk": POST({D, S}),
+    # Moving in from spreadsheets (issue #21 item 3): the admin role only, whatever the batch.
+    "tickets:callbook": GET({A}),
+    "tickets:callbook_template": GET({A}, objects={"fmt": "=xlsx"}),
+    "tickets:callbook_batch": GET({A}, objects={"pk": "import_batch"}, outsider_denied=403),
+    "tickets:callbook_run": POST({A}, objects={"pk": "import_batch"}, outsider_denied=403),
+    "tickets:callbook_undo": GET({A}, objects={"pk": "import_batch"}, outsider_denied=403),
     "reports:ticket_export": GET(ALL, objects={"fmt": "=csv"}),
     "customers:search": GET(ALL),
     "customers:list": GET(ALL),

@@ -6,8 +6,8 @@ nothing is half-saved: no row of any model the action writes, no file under MEDI
 Entry points (grep of FileField / request.FILES / data URLs): the report photo, the report signature,
 the customer's fault photos and fault video (portal; PHOTO_CASES and VIDEO_CASES, tests/portal),
 the signed addendum, the hand-over signature (page and API), a new claim's attachments, more
-attachments on a claim, the parts catalogue import, the stock-count import, and the Django admin's
-catalogue import (django-import-export).
+attachments on a claim, the parts catalogue import, the stock-count import, the Django admin's
+catalogue import (django-import-export), and the call book import (tickets.callbook).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from claims.models import Claim, ClaimAttachment
+from customers.models import ImportBatch
 from notifications.models import Notification
 from parts.models import Part, StockMovement
 from tests.api_errors import error_message
@@ -473,6 +474,21 @@ def upload_csv(
     dataset: tablib.Dataset, *, encoding: str = "utf-8", name: str = "parts.csv"
 ) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, dataset.export("csv").encode(encoding), content_type="text/csv")
+
+
+@pytest.mark.django_db
+class TestCallbookImport:
+    """The call book's upload (issue #21 item 3) refuses what the other imports refuse, before any batch is
+    made; its size limit is its own (tickets.callbook.MAX_CALLBOOK_BYTES, lowered here)."""
+
+    @pytest.mark.parametrize("case", IMPORT_CASES, ids=lambda case: case.id)
+    def test_upload(self, client, settings, persona, headquarters, branch_a, monkeypatch, case):
+        monkeypatch.setattr("tickets.callbook.MAX_CALLBOOK_BYTES", 10 * MB)
+        client.force_login(persona(Role.ADMIN, branch=headquarters))
+        response = client.post(reverse("tickets:callbook"), {"file": case.upload(), "branch": branch_a.pk})
+        assert response.status_code == 200
+        assert case.message in page_text(response)
+        assert not ImportBatch.objects.exists()
 
 
 @pytest.mark.django_db

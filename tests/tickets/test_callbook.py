@@ -1,0 +1,376 @@
+"""Moving in from spreadsheets (issue #21 item 3): the call book import through its pages and services —
+the dry run names each bad row and column and writes nothing, GBK csv and xlsx both read, customers are
+found again by phone, a historical ticket makes the next repair a repeat, the KPIs of its month are
+summarised again, and a batch is undone (or refused when something was built on it)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from aftersales.celery import app
+from customers.models import Customer, CustomerPhone, ImportBatch, Unit
+from loadtest.callbook import as_csv, as_xlsx
+from notifications.models import Notification
+from reports.kpis import summarise
+from reports.models import KpiMonth
+from reports.periods import Month
+from surveys.models import FollowUpCall, Survey
+from tests.customers.factories import CustomerFactory, ProductModelFactory, UnitFactory
+from tickets import callbook
+from tickets.callbook_rules import COLUMNS, SAMPLE_ROW
+from tickets.models import RepairTicket, State, TicketDeadline
+from tickets.selectors import verdict_for_unit
+from tickets.services import CallDetails, log_call
+
+pytestmark = pytest.mark.postgres
+
+HEADER = [column.header for column in COLUMNS]
+
+
+def row(**values) -> list[str]:
+    cells = {**SAMPLE_ROW, **values}
+    return [cells[column.key] for column in COLUMNS]
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    """Tasks run in the test's process when they are queued (tests/integration/test_callbook_worker.py
+    runs them through a real worker)."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def admin_user(persona, headquarters):
+    return persona(Role.ADMIN, branch=headquarters, username="admin")
+
+
+@pytest.fixture
+def air_conditioner(db):
+    return ProductModelFactory(code="KFR-35GW", name="壁挂式空调", category="appliance")
+
+
+@pytest.fixture
+def client_admin(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def upload(client, name: str, content: bytes, branch, django_capture_on_commit_callbacks) -> ImportBatch:
+    """Upload through the page; the dry run task runs at the commit (as the worker would)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("tickets:callbook"),
+            {"file": SimpleUploadedFile(name, content), "branch": branch.pk},
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return ImportBatch.objects.latest("pk")
+
+
+def run_import(client, batch, django_capture_on_commit_callbacks) -> ImportBatch:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("tickets:callbook_run", args=[batch.pk]))
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    return batch
+
+
+def test_the_dry_run_names_each_bad_row_and_column_and_writes_nothing(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    rows = [
+        HEADER,
+        row(),
+        row(phone="12345", serial="SN-2"),
+        row(purchase_date="2023-13-45", serial="SN-3", phone="13900000003"),
+        row(model_code="NO-SUCH", serial="SN-4", phone="13900000004"),
+        row(purchase_date="2024-05-01", reported_at="2024-03-05", serial="SN-5", phone="13900000005"),
+        row(fee="一百", serial="SN-6", phone="13900000006"),
+    ]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.REJECTED
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert "行 3" in page and "「联系电话」" in page and "电话号码「12345」无法识别" in page
+    assert "行 4" in page and "「购买日期」" in page and "日期格式无法识别:「2023-13-45」" in page
+    assert "行 5" in page and "产品型号「NO-SUCH」不存在" in page
+    assert "行 6" in page and "购买日期不能晚于报修日期" in page
+    assert "行 7" in page and "「服务费」" in page and "金额无法识别" in page
+    assert [(error["row"], error["column"]) for error in batch.errors] == [
+        (3, "联系电话"),
+        (4, "购买日期"),
+        (5, "产品型号"),
+        (6, "购买日期"),
+        (7, "服务费"),
+    ]
+    assert "发现 5 处错误,未写入任何数据" in page
+    assert not Customer.objects.exists() and not Unit.objects.exists() and not RepairTicket.objects.exists()
+    # No import from a rejected batch.
+    client_admin.post(reverse("tickets:callbook_run", args=[batch.pk]))
+    assert not Customer.objects.exists()
+
+
+def test_a_missing_required_column_is_named(client_admin, branch_a, django_capture_on_commit_callbacks):
+    content = as_csv([["客户名称", "地址"], ["张伟", "上海"]])
+    batch = upload(client_admin, "book.csv", content, branch_a, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.REJECTED
+    assert batch.errors[0]["row"] == 1 and batch.errors[0]["column"] == "联系电话"
+
+
+def test_errors_read_in_english_for_an_english_reader(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    batch = upload(
+        client_admin,
+        "book.csv",
+        as_csv([HEADER, row(purchase_date="昨天")]),
+        branch_a,
+        django_capture_on_commit_callbacks,
+    )
+    client_admin.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert "Row 2" in page and "“购买日期”" in page and "Date not recognised: “昨天”" in page
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8", "utf-8-sig"])
+def test_csv_in_gbk_or_utf8_with_or_without_bom(
+    encoding, client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    content = as_csv([HEADER, row(customer_name="欧阳娜娜", address="杭州市西湖区")], encoding)
+    batch = upload(client_admin, "book.csv", content, branch_a, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.CHECKED, batch.errors
+    batch = run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.DONE
+    customer = Customer.objects.get()
+    assert (customer.name, customer.address, customer.import_batch_id) == (
+        "欧阳娜娜",
+        "杭州市西湖区",
+        batch.pk,
+    )
+
+
+def test_xlsx_with_date_cells_and_numbers(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    rows = [HEADER, row()]
+    sample = rows[1]
+    sample[HEADER.index("联系电话")] = 13800138000  # a phone typed into a number cell
+    sample[HEADER.index("购买日期")] = datetime.datetime(2023, 6, 18)  # a date cell  # noqa: DTZ001 - a spreadsheet's dates have no zone
+    sample[HEADER.index("报修日期")] = datetime.datetime(2024, 3, 5, 14, 30)  # noqa: DTZ001 - a spreadsheet's dates have no zone
+    sample[HEADER.index("服务费")] = 120.5
+    batch = upload(client_admin, "book.xlsx", as_xlsx(rows), branch_a, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.CHECKED, batch.errors
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    ticket = RepairTicket.objects.get()
+    assert timezone.localtime(ticket.reported_at).replace(tzinfo=None) == datetime.datetime(  # noqa: DTZ001 - a spreadsheet's dates have no zone
+        2024, 3, 5, 14, 30
+    )
+    assert ticket.unit.purchase_date == datetime.date(2023, 6, 18)
+    assert str(ticket.imported_fee) == "120.50"
+    assert CustomerPhone.objects.get().number == "13800138000"
+
+
+def test_customers_are_found_again_by_phone_in_the_file_and_in_the_database(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    known = CustomerFactory(name="老客户", branch=branch_a, phone__number="13911112222")
+    rows = [
+        HEADER,
+        row(phone="138 0013 8000", serial="SN-1"),
+        row(phone="+86 138-0013-8000", serial="SN-2", customer_name="张伟(重复)"),
+        row(
+            phone="8613800138000",
+            serial="SN-1",
+            reported_at="2024-05-01",
+            fault_description="漏水",
+            completed_at="2024-05-02",
+            closed_at="2024-05-03",
+        ),
+        row(phone="139-1111-2222", serial="SN-3", customer_name="老客户"),
+    ]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert batch.counts == {
+        "customers": 1,
+        "customers_reused": 1,
+        "units": 3,
+        "units_reused": 0,
+        "tickets": 4,
+    }
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    assert Customer.objects.count() == 2
+    imported = Customer.objects.get(import_batch=batch)
+    assert imported.name == "张伟" and list(imported.phones.values_list("number", flat=True)) == [
+        "13800138000"
+    ]
+    assert sorted(imported.units.values_list("serial_number", flat=True)) == ["SN-1", "SN-2"]
+    known.refresh_from_db()
+    assert known.name == "老客户" and known.import_batch is None
+    assert known.units.get().serial_number == "SN-3"
+    assert RepairTicket.objects.filter(unit__serial_number="SN-1").count() == 2
+
+
+def test_a_serial_of_another_customer_is_refused(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    UnitFactory(serial_number="SN-1", product_model=air_conditioner, owner__phone__number="13911112222")
+    rows = [
+        HEADER,
+        row(serial="SN-1"),
+        row(serial="SN-9", phone="13700000000"),
+        row(serial="SN-9", fault_description="漏水"),
+    ]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert [(error["row"], error["column"]) for error in batch.errors] == [(2, "序列号"), (4, "序列号")]
+
+
+def test_a_historical_ticket_makes_the_next_repair_a_repeat_and_starts_no_clock(
+    client_admin, branch_a, dispatcher, air_conditioner, django_capture_on_commit_callbacks
+):
+    today = timezone.localdate()
+    reported = today - datetime.timedelta(days=40)
+    rows = [
+        HEADER,
+        row(
+            purchase_date=(today - datetime.timedelta(days=200)).isoformat(),
+            reported_at=reported.isoformat(),
+            completed_at=(reported + datetime.timedelta(days=1)).isoformat(),
+            closed_at="",
+            technician="李强",
+            fee="¥1,280.00",
+        ),
+    ]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    unit_serial = SAMPLE_ROW["serial"].upper()
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    historical = RepairTicket.objects.get()
+    assert historical.state == State.CLOSED and historical.technician is None
+    assert historical.imported_technician == "李强" and str(historical.imported_fee) == "1280.00"
+    assert historical.closed_at == historical.completed_at
+    # History starts no clock and tells nobody: no deadlines, notifications, follow-up calls or surveys.
+    assert not TicketDeadline.objects.exists() and not Notification.objects.exists()
+    assert not FollowUpCall.objects.exists() and not Survey.objects.exists()
+    page = client_admin.get(historical.get_absolute_url()).content.decode()
+    assert "李强" in page and "¥1,280.00" in page and f"历史数据导入(批次 {batch.pk})" in page
+    unit = Unit.objects.get(serial_number=unit_serial)
+    verdict = verdict_for_unit(unit, report_date=today, fault="quality", fault_category="appliance")
+    assert [
+        dict(reason.params)["count"] for reason in verdict.reasons if reason.code == "repeat_extension"
+    ] == [1]
+    ticket = log_call(
+        user=dispatcher,
+        unit=unit,
+        details=CallDetails(fault_category="appliance", fault_description="又不制冷"),
+    )
+    reasons = {reason["code"]: reason["params"] for reason in ticket.warranty_decision["reasons"]}
+    assert reasons["repeat_extension"]["count"] == 1
+
+
+def test_the_months_of_the_history_are_summarised_again(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    march = Month(2024, 3)
+    summarise(march)
+    assert not KpiMonth.objects.filter(month=march.first_day).exists()
+    batch = upload(
+        client_admin, "book.csv", as_csv([HEADER, row()]), branch_a, django_capture_on_commit_callbacks
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    assert batch.months == ["2024-03"]
+    stored = KpiMonth.objects.get(month=march.first_day)
+    assert (stored.volume_c, stored.finished) == (1, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_admin.post(reverse("tickets:callbook_undo", args=[batch.pk]))
+    assert not KpiMonth.objects.filter(month=march.first_day).exists()
+
+
+def test_undo_removes_the_batch_but_not_the_customers_it_found(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    known = CustomerFactory(branch=branch_a, phone__number="13911112222")
+    rows = [HEADER, row(), row(phone="13911112222", serial="SN-2")]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    assert RepairTicket.objects.count() == 2
+    confirm = client_admin.get(reverse("tickets:callbook_undo", args=[batch.pk])).content.decode()
+    assert "将删除本批新建的 1 位客户、2 台产品和 2 张历史工单" in confirm
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_admin.post(reverse("tickets:callbook_undo", args=[batch.pk]))
+    assert response.status_code == 302
+    assert "撤销本批导入,导入的数据已删除" in client_admin.get(batch.get_absolute_url()).content.decode()
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.UNDONE and batch.undone_by.username == "admin"
+    assert list(Customer.objects.all()) == [known] and not Unit.objects.exists()
+    assert not RepairTicket.objects.exists() and not CustomerPhone.objects.exclude(customer=known).exists()
+
+
+def test_undo_is_refused_when_a_new_ticket_was_logged_on_an_imported_unit(
+    client_admin, branch_a, dispatcher, air_conditioner, django_capture_on_commit_callbacks
+):
+    batch = upload(
+        client_admin, "book.csv", as_csv([HEADER, row()]), branch_a, django_capture_on_commit_callbacks
+    )
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    log_call(
+        user=dispatcher,
+        unit=Unit.objects.get(),
+        details=CallDetails(fault_category="appliance", fault_description="又不制冷"),
+    )
+    confirm = client_admin.get(reverse("tickets:callbook_undo", args=[batch.pk])).content.decode()
+    assert "不能撤销" in confirm and "维修工单 1 条" in confirm
+    response = client_admin.post(reverse("tickets:callbook_undo", args=[batch.pk]), follow=True)
+    assert "不能撤销:导入之后已有数据建立在本批导入的记录上(维修工单 1 条、" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE and RepairTicket.objects.count() == 2
+
+
+def test_the_same_book_twice_is_refused_the_second_time(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    content = as_csv([HEADER, row()])
+    run_import(
+        client_admin,
+        upload(client_admin, "a.csv", content, branch_a, django_capture_on_commit_callbacks),
+        django_capture_on_commit_callbacks,
+    )
+    again = upload(client_admin, "a.csv", content, branch_a, django_capture_on_commit_callbacks)
+    assert again.state == ImportBatch.State.REJECTED
+    assert again.errors[0]["column"] == "报修日期" and "已经导入过" in again.errors[0]["message"]["id"]
+
+
+def test_the_template_downloads_and_imports_as_it_is(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    for fmt in ("xlsx", "csv"):
+        response = client_admin.get(reverse("tickets:callbook_template", args=[fmt]))
+        assert response.status_code == 200
+        content = b"".join(response.streaming_content)
+        batch = upload(client_admin, f"template.{fmt}", content, branch_a, django_capture_on_commit_callbacks)
+        assert batch.state == ImportBatch.State.CHECKED, batch.errors
+        assert batch.counts["tickets"] == 1
+
+
+def test_only_the_admin_role_may_import(client, persona, branch_a):
+    for role in (Role.DISPATCHER, Role.SUPERVISOR, Role.MANAGER):
+        client.force_login(persona(role))
+        assert client.get(reverse("tickets:callbook")).status_code == 403
+
+
+def test_the_plan_runs_a_bounded_number_of_queries(
+    admin_user, branch_a, air_conditioner, django_assert_max_num_queries
+):
+    from loadtest.callbook import generate_rows
+
+    content = as_csv(generate_rows(3000, model_code="KFR-35GW"))
+    batch = ImportBatch.objects.create(
+        file_name="big.csv", content=content, branch=branch_a, created_by=admin_user
+    )
+    with django_assert_max_num_queries(12):
+        plan = callbook.make_plan(batch)
+    assert not plan.errors and plan.counts["tickets"] == 3000
