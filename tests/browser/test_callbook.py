@@ -30,6 +30,7 @@ ROWS = 3000
 @pytest.fixture
 def worker(transactional_db):
     require(str(app.conf.broker_url).startswith("redis://"), "a Redis broker: CELERY_BROKER_URL=redis://…")
+    app.control.purge()  # what other tests left queued on the shared broker is not this test's work
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         yield
 
