@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -51,3 +52,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def replica_database(url: str, *, conn_max_age: int) -> dict:
+    """DATABASES["replica"] for REPLICA_DATABASE_URL (aftersales.replica). Its test database is the
+    primary's (TEST MIRROR): a streaming replica copies the whole cluster, so the test database created
+    on the primary appears on the replica by itself, read only."""
+    database = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+    database["TEST"] = {"MIRROR": "default"}
+    return database

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from aftersales.env import env_bool, env_float, env_int, env_list, env_str
+from aftersales.env import env_bool, env_float, env_int, env_list, env_str, replica_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("AFTERSALES_VAR_DIR", str(BASE_DIR / "var")))
@@ -167,6 +167,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Reads that may lag (reports, exports) go to a streaming replica when there is one: aftersales.replica.
+if env_str("REPLICA_DATABASE_URL", ""):
+    DATABASES["replica"] = replica_database(
+        env_str("REPLICA_DATABASE_URL", ""), conn_max_age=env_int("CONN_MAX_AGE", 60)
+    )
+DATABASE_ROUTERS = ["aftersales.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

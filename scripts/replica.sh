@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# A streaming read replica of the machine's PostgreSQL (127.0.0.1:5432) on 127.0.0.1:${REPLICA_PORT:-5433},
+# for REPLICA_DATABASE_URL (tests/replica, `make scale`). Idempotent: a replica already streaming is left
+# alone; one that is stopped is started; one that no longer streams (it fell behind the primary's WAL,
+# or its data directory is gone) is made again with pg_basebackup.
+#
+# What it changes on the primary, once: a `host replication all 127.0.0.1/32 trust` line in pg_hba.conf
+# (reloaded), so that pg_basebackup and the replica's WAL receiver may connect. wal_level=replica and
+# max_wal_senders>0 are PostgreSQL's defaults; the script stops with a message if they were lowered.
+#
+# Runs as root (it switches to the postgres user) or as postgres. The replica's data directory is
+# /var/lib/postgresql/<major>/replica-<port>, its log replica.log in it.
+set -euo pipefail
+
+PRIMARY_HOST=127.0.0.1
+PRIMARY_PORT=${PRIMARY_PORT:-5432}
+PORT=${REPLICA_PORT:-5433}
+LOCK=/tmp/aftersales-replica-${PORT}.lock
+
+as_postgres() {
+  if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
+}
+primary_sql() { psql -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U postgres -d postgres -XAtqc "$1"; }
+replica_sql() { psql -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -XAtqc "$1" 2>/dev/null; }
+streaming() { [ "$(replica_sql "SELECT status FROM pg_stat_wal_receiver")" = streaming ]; }
+wait_streaming() {
+  for _ in $(seq 60); do streaming && return 0; sleep 0.5; done
+  return 1
+}
+
+if [ "$(id -un)" != root ] && [ "$(id -un)" != postgres ]; then
+  echo "scripts/replica.sh must run as root or postgres (it starts a PostgreSQL cluster)." >&2
+  exit 1
+fi
+pg_isready -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -q || {
+  echo "The primary PostgreSQL does not answer on $PRIMARY_HOST:$PRIMARY_PORT (scripts/services.sh)." >&2
+  exit 1
+}
+
+# One run at a time on this machine (two test sessions may ask for the replica together).
+exec 9>"$LOCK"
+flock 9
+
+if streaming; then
+  echo "Replica streaming on 127.0.0.1:$PORT."
+  exit 0
+fi
+
+MAJOR=$(primary_sql "SELECT current_setting('server_version_num')::int / 10000")
+BIN=/usr/lib/postgresql/$MAJOR/bin
+[ -x "$BIN/pg_ctl" ] || BIN=$(dirname "$(command -v pg_ctl || command -v pg_basebackup)")
+DATA=/var/lib/postgresql/$MAJOR/replica-$PORT
+LOG=$DATA/replica.log
+
+if [ "$(primary_sql "SHOW wal_level")" = minimal ] || [ "$(primary_sql "SHOW max_wal_senders")" = 0 ]; then
+  echo "The primary cannot stream: set wal_level=replica and max_wal_senders>0, then restart it." >&2
+  exit 1
+fi
+if [ "$(primary_sql "SELECT count(*) FROM pg_hba_file_rules WHERE 'replication' = ANY(database)
+      AND address = '127.0.0.1' AND auth_method = 'trust'")" = 0 ]; then
+  HBA=$(primary_sql "SHOW hba_file")
+  echo "Allowing replication connections from 127.0.0.1 in $HBA."
+  # First in the file: pg_hba.conf is read top down and the first matching line wins.
+  sed -i '1i host replication all 127.0.0.1/32 trust  # aftersales scripts/replica.sh' "$HBA"
+  primary_sql "SELECT pg_reload_conf()" >/dev/null
+fi
+
+# A directory that exists but does not stream: try starting it; if it still does not stream, make it again.
+if [ -f "$DATA/standby.signal" ]; then
+  if ! as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+    echo "Starting the replica on 127.0.0.1:$PORT…"
+    as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null 9>&- || true
+  fi
+  if wait_streaming; then
+    echo "Replica streaming on 127.0.0.1:$PORT."
+    exit 0
+  fi
+  echo "The replica in $DATA does not stream (see $LOG): making it again."
+  as_postgres "$BIN/pg_ctl" -D "$DATA" -m immediate stop >/dev/null 2>&1 || true
+fi
+
+echo "Copying the primary into $DATA (pg_basebackup)…"
+rm -rf "$DATA"
+install -d -m 700 -o postgres -g postgres "$DATA"
+as_postgres "$BIN/pg_basebackup" -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U postgres -D "$DATA" -R -X stream -c fast
+# Debian keeps the configuration outside the data directory, so the copy has none: give it its own.
+as_postgres tee "$DATA/postgresql.conf" >/dev/null <<EOF
+# aftersales scripts/replica.sh: a hot standby of $PRIMARY_HOST:$PRIMARY_PORT
+port = $PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '/var/run/postgresql'
+hot_standby = on
+hot_standby_feedback = on
+max_connections = 100
+shared_buffers = 64MB
+EOF
+as_postgres tee "$DATA/pg_hba.conf" >/dev/null <<EOF
+local all all trust
+host all all 127.0.0.1/32 trust
+EOF
+as_postgres touch "$DATA/pg_ident.conf"
+echo "Starting the replica on 127.0.0.1:$PORT…"
+as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null 9>&-
+wait_streaming || {
+  echo "The replica started but does not stream from the primary (see $LOG)." >&2
+  exit 1
+}
+echo "Replica streaming on 127.0.0.1:$PORT."
