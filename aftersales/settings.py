@@ -248,6 +248,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Two beats may run (two nodes): one leads through a lock in the broker's Redis; when it dies, another
+# takes over within this many seconds and a third of them (aftersales.beat).
+CELERY_BEAT_SCHEDULER = "aftersales.beat:LeaderScheduler"
+BEAT_LOCK_SECONDS = env_float("BEAT_LOCK_SECONDS", 30.0)
 # A request that queues a task must not hang when Redis is down: fail fast, the retry sweep catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

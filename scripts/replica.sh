@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A streaming read replica of the machine's PostgreSQL (127.0.0.1:5432) on 127.0.0.1:${REPLICA_PORT:-5433},
-# for REPLICA_DATABASE_URL (tests/replica, `make scale`). Idempotent: a replica already streaming is left
+# for REPLICA_DATABASE_URL (tests/integration/test_read_replica.py, `make scale`). Idempotent: a replica already streaming is left
 # alone; one that is stopped is started; one that no longer streams (it fell behind the primary's WAL,
 # or its data directory is gone) is made again with pg_basebackup.
 #
