@@ -23,8 +23,10 @@ as_postgres() {
 primary_sql() { psql -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U postgres -d postgres -XAtqc "$1"; }
 replica_sql() { psql -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -XAtqc "$1" 2>/dev/null; }
 streaming() { [ "$(replica_sql "SELECT status FROM pg_stat_wal_receiver")" = streaming ]; }
+# A standby accepts connections once it has a consistent snapshot of the primary's transactions: a long
+# transaction with many savepoints open on the primary (a busy test run) can hold that back for minutes.
 wait_streaming() {
-  for _ in $(seq 60); do streaming && return 0; sleep 0.5; done
+  for _ in $(seq "${READY_SECONDS:-300}"); do streaming && return 0; sleep 1; done
   return 1
 }
 
@@ -65,17 +67,27 @@ if [ "$(primary_sql "SELECT count(*) FROM pg_hba_file_rules WHERE 'replication' 
   primary_sql "SELECT pg_reload_conf()" >/dev/null
 fi
 
-# A directory that exists but does not stream: try starting it; if it still does not stream, make it again.
+running() { as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+start() {
+  echo "Starting the replica on 127.0.0.1:$PORT…"
+  # -W: do not wait here for connections (wait_streaming does); 9>&-: the server must not keep the lock.
+  as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -W start >/dev/null 9>&-
+}
+
+# A directory that exists but does not stream: start it if it is stopped and wait for it; make it again
+# only if it cannot run or no longer can catch up (the primary has recycled the WAL it needs).
 if [ -f "$DATA/standby.signal" ]; then
-  if ! as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
-    echo "Starting the replica on 127.0.0.1:$PORT…"
-    as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null 9>&- || true
-  fi
-  if wait_streaming; then
+  running || start || true
+  sleep 1
+  if running && wait_streaming; then
     echo "Replica streaming on 127.0.0.1:$PORT."
     exit 0
   fi
-  echo "The replica in $DATA does not stream (see $LOG): making it again."
+  if running && ! grep -q "has already been removed" "$LOG"; then
+    echo "The replica in $DATA runs but is not ready to read yet (see $LOG)." >&2
+    exit 1
+  fi
+  echo "The replica in $DATA cannot catch up (see $LOG): making it again."
   as_postgres "$BIN/pg_ctl" -D "$DATA" -m immediate stop >/dev/null 2>&1 || true
 fi
 
@@ -91,16 +103,18 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '/var/run/postgresql'
 hot_standby = on
 hot_standby_feedback = on
-max_connections = 100
 shared_buffers = 64MB
 EOF
+# A hot standby needs at least the primary's values of these, else it pauses instead of serving reads.
+for setting in max_connections max_worker_processes max_wal_senders max_prepared_transactions max_locks_per_transaction; do
+  echo "$setting = $(primary_sql "SHOW $setting")" | as_postgres tee -a "$DATA/postgresql.conf" >/dev/null
+done
 as_postgres tee "$DATA/pg_hba.conf" >/dev/null <<EOF
 local all all trust
 host all all 127.0.0.1/32 trust
 EOF
 as_postgres touch "$DATA/pg_ident.conf"
-echo "Starting the replica on 127.0.0.1:$PORT…"
-as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null 9>&-
+start
 wait_streaming || {
   echo "The replica started but does not stream from the primary (see $LOG)." >&2
   exit 1

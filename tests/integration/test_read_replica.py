@@ -44,27 +44,37 @@ def replica_dsn(database: str = "postgres") -> str:
     return f"host=127.0.0.1 port={REPLICA_PORT} user=postgres dbname={database}"
 
 
+SYSTEM_ID = "SELECT system_identifier FROM pg_control_system()"
+
+
 def replica_streams() -> bool:
+    """Whether the server on REPLICA_PORT streams from the test's primary (the same cluster identity)."""
     try:
         with (
             contextlib.closing(psycopg2.connect(replica_dsn(), connect_timeout=2)) as replica,
             replica.cursor() as cursor,
         ):
-            cursor.execute("SELECT status FROM pg_stat_wal_receiver")
+            cursor.execute(f"SELECT status, ({SYSTEM_ID}) FROM pg_stat_wal_receiver")
             row = cursor.fetchone()
-        return row is not None and row[0] == "streaming"
     except psycopg2.OperationalError:
         return False
+    with connection.cursor() as cursor:
+        cursor.execute(SYSTEM_ID)
+        (primary,) = cursor.fetchone()
+    return row is not None and row == ("streaming", primary)
 
 
 @pytest.fixture(scope="session")
 def streaming_replica(django_db_setup, django_db_blocker) -> None:
     """The replica server: started (or made) by scripts/replica.sh unless it already streams."""
+    primary = connection.settings_dict
+    require(
+        connection.vendor == "postgresql" and primary["HOST"] in ("127.0.0.1", "localhost"),
+        "PostgreSQL on this machine: DATABASE_URL=postgres://postgres@127.0.0.1:5432/… (its replica is made here)",
+    )
     with django_db_blocker.unblock():
-        primary = connection.settings_dict
-    require(connection.vendor == "postgresql", "PostgreSQL: set DATABASE_URL=postgres://…")
-    if replica_streams():
-        return
+        if replica_streams():
+            return
     result = subprocess.run(
         ["./scripts/replica.sh"],
         cwd=ROOT,
@@ -73,8 +83,10 @@ def streaming_replica(django_db_setup, django_db_blocker) -> None:
         text=True,
         timeout=600,
     )
+    with django_db_blocker.unblock():
+        streams = replica_streams()
     require(
-        result.returncode == 0 and replica_streams(),
+        result.returncode == 0 and streams,
         f"a streaming replica on 127.0.0.1:{REPLICA_PORT} (scripts/replica.sh failed: {result.stderr.strip()})",
     )
 
