@@ -8,6 +8,11 @@
 # (reloaded), so that pg_basebackup and the replica's WAL receiver may connect. wal_level=replica and
 # max_wal_senders>0 are PostgreSQL's defaults; the script stops with a message if they were lowered.
 #
+# And, once, wal_keep_size=512MB (ALTER SYSTEM, reloaded) if it was 0: a primary that checkpoints often (every
+# CREATE/DROP DATABASE of a test run does) otherwise recycles the WAL a new or briefly disconnected replica
+# still needs ("requested WAL segment … has already been removed"). No replication slot: a stopped
+# replica must not make the primary keep WAL without bound.
+#
 # Runs as root (it switches to the postgres user) or as postgres. The replica's data directory is
 # /var/lib/postgresql/<major>/replica-<port>, its log replica.log in it.
 set -euo pipefail
@@ -73,6 +78,12 @@ start() {
   # -W: do not wait here for connections (wait_streaming does); 9>&-: the server must not keep the lock.
   as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -W start >/dev/null 9>&-
 }
+
+if [ "$(primary_sql "SHOW wal_keep_size")" = 0 ]; then
+  echo "Keeping 512MB of WAL on the primary for the replica (wal_keep_size)."
+  primary_sql "ALTER SYSTEM SET wal_keep_size = '512MB'" >/dev/null
+  primary_sql "SELECT pg_reload_conf()" >/dev/null
+fi
 
 # A directory that exists but does not stream: start it if it is stopped and wait for it; make it again
 # only if it cannot run or no longer can catch up (the primary has recycled the WAL it needs).

@@ -178,6 +178,7 @@ REPORTS = [
     reverse("reports:monthly_export", args=["xlsx"]),
     reverse("reports:quality_export", args=["xlsx"]),
     reverse("reports:ticket_export", args=["csv"]),
+    reverse("reports:call_register_export", args=["csv"]),
     reverse("api-kpis"),
     reverse("api-monthly-report"),
 ]
