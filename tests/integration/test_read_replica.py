@@ -10,6 +10,7 @@ a TestCase's rolled-back rows never reach a replica.
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import time
 import uuid
@@ -25,6 +26,7 @@ from django.urls import reverse
 from accounts.models import Role, User
 from aftersales.env import replica_database
 from aftersales.replica import REPLICA_DB_ALIAS, ReplicaRouter, replica_reads
+from reports.tasks import send_quality_report
 from tests.conftest import require
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, State
@@ -154,15 +156,12 @@ def headquarters_manager(persona, headquarters):
     return persona(Role.MANAGER, branch=headquarters)
 
 
+APP_TABLE = re.compile(r'"((?:tickets|reports|customers|surveys|parts|warranty|claims)_[a-z_]+)"')
+
+
 def tables(queries: list[dict]) -> set[str]:
     """The application tables (not accounts', auth's or sessions') that the queries name."""
-    apps = ("tickets_", "reports_", "customers_", "surveys_", "parts_", "warranty_", "claims_")
-    return {
-        word.strip('"')
-        for query in queries
-        for word in query["sql"].replace(",", " ").split()
-        if word.strip('"').startswith(apps)
-    }
+    return {table for query in queries for table in APP_TABLE.findall(query["sql"])}
 
 
 def read(client, url: str) -> bytes:
@@ -242,3 +241,18 @@ def test_the_router_keeps_identity_and_transactions_on_the_primary(replica):
             assert router.db_for_read(RepairTicket) == "default"
         assert router.db_for_write(RepairTicket) == "default"
     assert router.allow_migrate(REPLICA_DB_ALIAS, "tickets") is False
+
+
+def test_the_monthly_quality_email_reads_the_replica_and_claims_its_month_on_the_primary(
+    replica, settings, mailoutbox
+):
+    settings.QUALITY_REPORT_RECIPIENTS = ["qa@factory.example.cn"]
+    TicketFactory(closed=True)
+    replayed()
+    with CaptureQueriesContext(connection) as primary, CaptureQueriesContext(replica) as standby:
+        assert send_quality_report() is True
+    assert "tickets_repairticket" in tables(standby.captured_queries)
+    # The claim (get_or_create and a conditional UPDATE in one transaction) and the mark it was sent.
+    assert tables(primary.captured_queries) == {"reports_qualityreportdelivery"}
+    assert not any("reports_qualityreportdelivery" in query["sql"] for query in standby.captured_queries)
+    assert len(mailoutbox) == 1
