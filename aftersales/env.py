@@ -7,6 +7,7 @@ import json
 import os
 from urllib.parse import urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -149,3 +150,12 @@ def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Networ
         return [ipaddress.ip_network(item, strict=False) for item in env_list(name, [])]
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must list addresses or networks (10.0.0.0/8), got {exc}") from exc
+
+
+def replica_database(url: str, *, conn_max_age: int) -> dict:
+    """DATABASES["replica"] for REPLICA_DATABASE_URL (aftersales.replica). Its test database is the
+    primary's (TEST MIRROR): a streaming replica copies the whole cluster, so the test database created
+    on the primary appears on the replica by itself, read only."""
+    database = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+    database["TEST"] = {"MIRROR": "default"}
+    return database

@@ -23,6 +23,7 @@ from aftersales.env import (
     env_mapping,
     env_networks,
     env_str,
+    replica_database,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -266,6 +267,12 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3)
     )
+# Reads that may lag (reports, exports) go to a streaming replica when there is one: aftersales.replica.
+if env_str("REPLICA_DATABASE_URL", ""):
+    DATABASES["replica"] = replica_database(
+        env_str("REPLICA_DATABASE_URL", ""), conn_max_age=env_int("CONN_MAX_AGE", 60)
+    )
+DATABASE_ROUTERS = ["aftersales.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -360,6 +367,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Two beats may run (two nodes): one leads through a lock in the broker's Redis; when it dies, another
+# takes over within this many seconds and a third of them (aftersales.beat).
+CELERY_BEAT_SCHEDULER = "aftersales.beat:LeaderScheduler"
+BEAT_LOCK_SECONDS = env_float("BEAT_LOCK_SECONDS", 30.0)
 # A request that queues a task must not hang when Redis is down: fail fast, the retry sweep catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from aftersales.drf import form_errors
 from aftersales.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
+from aftersales.replica import reads_from_replica
 from reports import access, exports
 from reports.findings import Findings, monthly_findings
 from reports.kpis import CATEGORIES, Dashboard, KpiRow, Scope, dashboard
@@ -288,6 +289,7 @@ class KpiView(APIView):
     """The KPI dashboard's figures (default: this month): supervisors, managers, the general manager and
     admins, each for the branches they see."""
 
+    @reads_from_replica
     def get(self, request: Request) -> Response:
         access.require_dashboard(request.user)
         board = dashboard(_scope(request, Month.of(timezone.localdate())))
@@ -304,6 +306,7 @@ class MonthlyReportView(APIView):
     """The monthly satisfaction report's figures (default: last month), for those who may export it:
     admins, managers and the general manager."""
 
+    @reads_from_replica
     def get(self, request: Request) -> Response:
         access.require_monthly(request.user)
         scope = _scope(request, Month.previous(timezone.localdate()))
@@ -318,6 +321,7 @@ class MonthlyReportFile(APIView):
 
     fmt = ""
 
+    @reads_from_replica
     def get(self, request: Request):
         access.require_monthly(request.user)
         return exports.monthly_report_file(_scope(request, Month.previous(timezone.localdate())), self.fmt)

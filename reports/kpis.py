@@ -34,20 +34,20 @@ Definitions (shown on the dashboard and in the monthly report):
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch
+from aftersales.replica import read_snapshot
 from claims.models import Claim, ClaimStatus
 from parts.models import PartUsage
 from reports.metrics import Change, Target, change, kpi_targets, percent
@@ -715,13 +715,7 @@ def dashboard(scope: Scope) -> Dashboard:
     """The month's tables and trend, read from one snapshot of the database: the watermarks, the stored
     counts and the live rows after them must agree, even when `summarise` commits meanwhile (else the
     rows between the old and the new watermark would be counted twice)."""
-    # Inside a caller's transaction the isolation is the caller's to choose (SET TRANSACTION must be a
-    # transaction's first statement); SQLite's transactions are serialised anyway.
-    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with transaction.atomic() if snapshot else contextlib.nullcontext():
-        if snapshot:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    with read_snapshot():
         summarised = summarised_months(scope.month.minus(offset) for offset in range(TREND_MONTHS))
         tables = kpi_tables(scope, summarised=summarised)
         months = trend(scope, summarised=summarised)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.exports import XLSX_CONTENT_TYPE, stream_xlsx
+from aftersales.replica import replica_reads
 from parts.models import SupplierClaim
 from reports.charts import quality_charts
 from reports.kpis import Scope
@@ -367,7 +368,13 @@ def send_quality_report(month: Month) -> bool:
         return False
     mine = QualityReportDelivery.objects.filter(month=month.first_day, claimed_at=claimed_at)
     try:
-        report = manufacturing_report(month)
+        # Last month is complete: the replica (when there is one) has it all.
+        with replica_reads():
+            report = manufacturing_report(month)
+            attachments = [
+                (filename(month, "xlsx"), workbook(report, company=settings.COMPANY_NAME), XLSX_CONTENT_TYPE),
+                (filename(month, "pdf"), pdf(report), "application/pdf"),
+            ]
         message = EmailMessage(
             subject=_("%(company)s 月度质量报告 %(month)s")
             % {"company": settings.COMPANY_NAME, "month": month},
@@ -376,11 +383,8 @@ def send_quality_report(month: Month) -> bool:
             )
             % {"month": month},
             to=recipients,
+            attachments=attachments,
         )
-        message.attach(
-            filename(month, "xlsx"), workbook(report, company=settings.COMPANY_NAME), XLSX_CONTENT_TYPE
-        )
-        message.attach(filename(month, "pdf"), pdf(report), "application/pdf")
         message.send()
     except BaseException:
         mine.filter(sent_at__isnull=True).update(claimed_at=None)

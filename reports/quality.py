@@ -24,14 +24,13 @@ are computed per ticket in Python (the calendar is not SQL).
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.lookups import IsNull
 from django.utils import timezone
@@ -39,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.calendars import calendar_for_branch
 from accounts.models import Branch
+from aftersales.replica import read_snapshot
 from aftersales.workcalendar import working_hours_between
 from customers.models import ProductModel, Unit
 from parts.models import PartUsage
@@ -403,11 +403,7 @@ def trend(
 
 def quality_report(scope: Scope) -> QualityReport:
     """Everything the quality page shows, from one snapshot of the database (as reports.kpis.dashboard)."""
-    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with transaction.atomic() if snapshot else contextlib.nullcontext():
-        if snapshot:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    with read_snapshot():
         summarised = summarised_months(scope.month.minus(offset) for offset in range(TREND_MONTHS))
         calendars: dict = {}  # the branches' working calendars, built once for the whole page
         cells = month_cells(scope, summarised, calendars)

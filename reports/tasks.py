@@ -16,7 +16,9 @@ def summarise_months() -> list[str]:
     """Every 15 minutes: store the KPI counts of the current month to date, of the last complete month
     again (entries made late) and of every month of the dashboard's trend not summarised yet. The
     dashboard counts live only what came after, so it stays exact; a row entered with an earlier time
-    than the last run's waits for the next run. Safe to run twice (replaces)."""
+    than the last run's waits for the next run. Safe to run twice (replaces). Reads the primary, not the
+    replica (aftersales.replica): the counts it stores stand for every row before their watermark, which
+    a lagging replica might not have yet."""
     months = summarisable_months(timezone.localdate(), TREND_MONTHS)
     for month in months:
         summarise(month)
@@ -26,7 +28,7 @@ def summarise_months() -> list[str]:
 @shared_task
 def summarise_quality_months() -> list[str]:
     """Hourly: the same for the quality page's counts (reports.quality), and the units in the field.
-    Safe to run twice (replaces)."""
+    Safe to run twice (replaces). Reads the primary, as summarise_months."""
     months = quality.summarisable_months(timezone.localdate())
     for month in months:
         quality.summarise(month)

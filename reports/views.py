@@ -1,5 +1,9 @@
 """Report screens: the KPI dashboard, the monthly satisfaction report and its downloads, the daily
-reports and the call register. Thin: pick the scope, call the report module, render or download."""
+reports and the call register. Thin: pick the scope, call the report module, render or download.
+
+The dashboard, the quality and monthly reports and the downloads read the replica when there is one
+(`reads_from_replica`: they may lag a moment). The daily reports and the call register page do not:
+a technician or a dispatcher reads them right after acting and must see what they just did."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from aftersales.bounds import bad_filter_response, filter_status
 from aftersales.exports import spreadsheet_response, xlsx_response
+from aftersales.replica import reads_from_replica
 from reports import access, exports, manufacturing
 from reports.charts import dashboard_charts, quality_charts
 from reports.daily import branch_day, technician_day
@@ -36,6 +41,7 @@ PREVIEW_FINDINGS = 20
 
 @login_required
 @require_GET
+@reads_from_replica
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     access.require_dashboard(request.user)
     form, scope = access.month_scope(request.user, request.GET, Month.of(timezone.localdate()))
@@ -53,6 +59,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def quality(request: HttpRequest) -> HttpResponse:
     """Quality analytics (reports.quality): who may open it mirrors the KPI dashboard."""
     access.require_dashboard(request.user)
@@ -71,6 +78,7 @@ def quality(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def quality_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The monthly quality report for manufacturing (reports.manufacturing), every branch, one click:
     headquarters' only (a branch's supervisor would otherwise read every other branch's tickets)."""
@@ -91,6 +99,7 @@ def quality_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def monthly(request: HttpRequest) -> HttpResponse:
     access.require_monthly(request.user)
     form, scope = access.month_scope(request.user, request.GET, Month.previous(timezone.localdate()))
@@ -109,6 +118,7 @@ def monthly(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def monthly_export(request: HttpRequest, fmt: str) -> HttpResponse:
     access.require_monthly(request.user)
     form, scope = access.month_scope(request.user, request.GET, Month.previous(timezone.localdate()))
@@ -224,6 +234,7 @@ def call_register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def call_register_export(request: HttpRequest, fmt: str) -> HttpResponse:
     form, tickets = _register(request)
     if tickets is None:
@@ -239,6 +250,7 @@ def call_register_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def ticket_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The ticket list's rows for its filters and sort, as CSV or xlsx, streamed (any length)."""
     form = TicketFilterForm(request.GET or None, user=request.user)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start the machine's PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) when they are installed but
 # not running, and wait for them. Used by CI (.ci/run), `make bench` and `make soak`.
+# The streaming read replica on 127.0.0.1:5433 is scripts/replica.sh's (tests/integration/test_read_replica.py
+# runs it when the replica is absent; it allows replication connections in pg_hba.conf once).
 set -euo pipefail
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from aftersales.env import env_bool, env_int, env_list
+from tests.env_example import settings_from
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,3 +60,22 @@ def test_texted_links_follow_the_port_make_run_serves_on_unless_site_url_is_set(
         survey_link_with(PORT="9000", SITE_URL="https://fw.example.cn")
         == "https://fw.example.cn/surveys/s/T/"
     )
+
+
+def test_a_replica_url_adds_the_replica_alias_as_a_mirror_of_the_test_database(monkeypatch):
+    """REPLICA_DATABASE_URL (aftersales.replica): the `replica` alias, whose test database is the primary's
+    (a streaming replica copies the test database by itself); unset, there is no second alias."""
+    monkeypatch.delenv("REPLICA_DATABASE_URL", raising=False)
+    assert set(settings_from(monkeypatch).DATABASES) == {"default"}
+    configured = settings_from(
+        monkeypatch, REPLICA_DATABASE_URL="postgres://reader@standby.example.cn:5433/as"
+    )
+    replica = configured.DATABASES["replica"]
+    assert (replica["HOST"], replica["PORT"], replica["NAME"], replica["USER"]) == (
+        "standby.example.cn",
+        5433,
+        "as",
+        "reader",
+    )
+    assert replica["TEST"] == {"MIRROR": "default"}
+    assert configured.DATABASE_ROUTERS == ["aftersales.replica.ReplicaRouter"]

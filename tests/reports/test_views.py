@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,8 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from aftersales.replica import ReplicaRouter, replica_reads
 from reports.access import require_dashboard
 from tests.accounts.factories import BranchFactory
+from tickets.models import RepairTicket
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +115,20 @@ def test_the_dashboard_query_count_does_not_grow_with_the_data(client, persona, 
     with CaptureQueriesContext(connection) as many:
         client.get(url, {"month": "2026-10"})
     assert len(few) == len(many)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_replica_the_reports_read_the_primary(client, persona, reference_data):
+    """REPLICA_DATABASE_URL unset: the reports' replica reads (aftersales.replica) fall back to the
+    primary. Transactional, so that no open transaction is what keeps them there. With a replica:
+    tests/integration/test_read_replica.py."""
+    assert "replica" not in settings.DATABASES
+    client.force_login(persona(Role.MANAGER))
+    with CaptureQueriesContext(connection) as primary:
+        assert client.get(reverse("reports:dashboard")).status_code == 200
+    assert any('"tickets_repairticket"' in query["sql"] for query in primary.captured_queries)
+    with replica_reads():
+        assert ReplicaRouter().db_for_read(RepairTicket) == "default"
 
 
 def test_the_monthly_page_is_for_admins_and_managers(client, persona, october):
