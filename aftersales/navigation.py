@@ -122,7 +122,14 @@ AREAS = (
             Item(_("叫修登记簿"), "reports:call_register", _roles(D, *REPORT_READERS)),
         ),
     ),
-    Area(_("系统管理"), "admin", (Item(_("系统管理"), "admin:index", lambda who: who.is_staff),)),
+    Area(
+        _("系统管理"),
+        "admin",
+        (
+            Item(_("系统管理"), "admin:index", lambda who: who.is_staff),
+            Item(_("审计日志"), "audit:log", lambda who: who.is_superuser or who.any(A)),
+        ),
+    ),
 )
 
 

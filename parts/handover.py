@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import ApiToken, Role, User
 from aftersales.errors import UserError
 from aftersales.texts import Text, record
+from audit.services import record as record_audit
 from parts import ledger
 from parts.models import (
     Handover,
@@ -226,6 +227,7 @@ def deactivate(*, user: User, by: User) -> None:
         locked.is_active = False
         locked.save(update_fields=["is_active"])
         ApiToken.revoke_all(locked)
+        record_audit(by, "auth.deactivate", locked, {"is_active": [True, False]})
         Warehouse.objects.filter(technician=locked, kind=Warehouse.Kind.VAN).update(is_active=False)
 
 
