@@ -38,7 +38,7 @@ class AuditEntry(models.Model):
     ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True, editable=False)
     verb = models.CharField(_("操作代码"), max_length=60, editable=False)
     # The Chinese label at the time; shown translated when the catalogue knows it.
-    verb_label = models.CharField(_("操作"), max_length=100, editable=False)
+    verb_label = models.CharField(_("动作"), max_length=100, editable=False)
     # `app_label.model` of the object (its model's label), its primary key and what it was called.
     object_type = models.CharField(_("对象类型"), max_length=100, blank=True, editable=False)
     object_id = models.CharField(_("对象编号"), max_length=64, blank=True, editable=False)

@@ -63,7 +63,7 @@ def export_rows(entries: QuerySet[AuditEntry]) -> Iterator[list]:
         _("操作人"),
         _("用户编号"),
         _("IP 地址"),
-        _("操作"),
+        _("动作"),
         _("操作代码"),
         _("对象类型"),
         _("对象编号"),

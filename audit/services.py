@@ -17,7 +17,7 @@ from audit.models import AuditEntry
 # Verb code → label (Chinese, shown translated). A caller with its own label for a family of verbs (the
 # ticket's transitions, the kinds of stock movement) passes it as `label`.
 VERBS = {
-    "auth.login": _("登录"),
+    "auth.login": _("登录成功"),
     "auth.logout": _("退出登录"),
     "auth.login_failed": _("登录失败"),
     "auth.groups_changed": _("角色变更"),
@@ -29,10 +29,10 @@ VERBS = {
     "admin.delete": _("后台删除"),
     "ticket.log_call": _("叫修登记"),
     "ticket.revise_fault": _("修改故障信息"),
-    "ticket.set_appointment": _("修改预约时间"),
+    "ticket.set_appointment": _("预约时间变更"),
     "requisition.approve": _("批准领料单"),
     "requisition.reject": _("驳回领料单"),
-    "claim.submit": _("提交赔偿申请"),
+    "claim.submit": _("赔偿申请提交"),
     "claim.approve": _("批准赔偿申请"),
     "claim.reject": _("驳回赔偿申请"),
     "claim.withdraw": _("撤回赔偿申请"),
