@@ -189,6 +189,8 @@ def _transfer(
             ),
             data={"technician": successor.pk, "technician_name": str(successor), "handover": handover.pk},
         )
+        details = {"technician": [str(technician), str(successor)], "handover": handover.number}
+        record_audit(supervisor, "ticket.handover", ticket, details)
     elif item.kind == HandoverItem.Kind.STOCK:
         level = StockLevel.objects.select_related("part", "warehouse").get(pk=item.object_id)
         target = van_of(successor)
