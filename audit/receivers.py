@@ -28,7 +28,7 @@ from audit.services import record
 
 HIDDEN = "***"
 # Fields whose values never go into the trail (only the fact that they changed).
-SECRET_FIELDS = {"password", "password_seal", "digest", "secret"}
+SECRET_FIELDS = {"password", "password_seal", "digest", "secret", "token_hash", "code_hash"}
 
 
 def connect() -> None:
