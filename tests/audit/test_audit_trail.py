@@ -350,3 +350,17 @@ class TestWhatIsHeard:
         assert client.get(reverse("admin:audit_auditentry_delete", args=[entry.pk])).status_code == 403
         page = client.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).content.decode()
         assert 'name="_save"' not in page
+
+    def test_a_failed_sign_in_with_an_unknown_name_keeps_the_name_and_no_password(self, client):
+        client.post(
+            reverse("login"), {"username": "=cmd|calc", "password": "secret-typed"}, REMOTE_ADDR="10.9.8.7"
+        )
+        entry = AuditEntry.objects.get(verb="auth.login_failed")
+        assert (entry.actor, entry.actor_name, entry.object_label, entry.ip_address) == (
+            None,
+            "=cmd|calc",
+            "=cmd|calc",
+            "10.9.8.7",
+        )
+        assert entry.object_type == "accounts.user" and entry.object_id == ""
+        assert "secret-typed" not in json.dumps(entry.details)
