@@ -20,9 +20,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from audit import context
 from audit.services import record
 
@@ -35,6 +35,9 @@ def connect() -> None:
     user_logged_in.connect(on_login, dispatch_uid="audit.login")
     user_logged_out.connect(on_logout, dispatch_uid="audit.logout")
     user_login_failed.connect(on_login_failed, dispatch_uid="audit.login_failed")
+    post_save.connect(on_password_changed, sender=User, dispatch_uid="audit.password_changed")
+    post_save.connect(on_token_issued, sender=ApiToken, dispatch_uid="audit.token_issued")
+    post_delete.connect(on_token_revoked, sender=ApiToken, dispatch_uid="audit.token_revoked")
     m2m_changed.connect(on_user_groups, sender=User.groups.through, dispatch_uid="audit.user_groups")
     m2m_changed.connect(
         on_user_permissions, sender=User.user_permissions.through, dispatch_uid="audit.user_permissions"
@@ -72,6 +75,32 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
         actor_name=username,
         object_type="" if target else User._meta.label_lower,
         object_label="" if target else username,
+    )
+
+
+def on_password_changed(sender, instance: User, created: bool, raw=False, **kwargs) -> None:
+    """Any path that sets a password (the account page, a reset link, the admin, the shell): `set_password`
+    leaves the new hash in `_password` until the save completes. Never the password itself."""
+    if created or raw or getattr(instance, "_password", None) is None:
+        return
+    record(_acting_user() or instance, "auth.password_changed", instance)
+
+
+def on_token_issued(sender, instance: ApiToken, created: bool, raw=False, **kwargs) -> None:
+    if created and not raw:
+        details = {"prefix": instance.prefix, "client": instance.client, "expires_at": instance.expires_at}
+        record(_acting_user() or instance.user, "auth.token_issued", instance.user, details)
+
+
+def on_token_revoked(sender, instance: ApiToken, **kwargs) -> None:
+    """A token deleted: revoked by its user, by a deactivation, or cleared when dead at the next issue."""
+    record(
+        _acting_user(),
+        "auth.token_revoked",
+        object_type=User._meta.label_lower,
+        object_id=str(instance.user_id),
+        object_label="",
+        details={"prefix": instance.prefix},
     )
 
 

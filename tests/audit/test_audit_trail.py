@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import CalendarException, Role, User
+from accounts.models import ApiToken, CalendarException, Role, User
 from audit.models import AuditEntry
 from audit.services import record
 from claims.models import Claim, ClaimStatus
@@ -364,3 +364,35 @@ class TestWhatIsHeard:
         )
         assert entry.object_type == "accounts.user" and entry.object_id == ""
         assert "secret-typed" not in json.dumps(entry.details)
+
+    def test_a_password_change_and_api_tokens(self, client, dispatcher):
+        client.force_login(dispatcher)
+        response = client.post(
+            reverse("accounts:password_change"),
+            {
+                "old_password": PASSWORD,
+                "new_password1": "Lq-8fj3-new-pass",
+                "new_password2": "Lq-8fj3-new-pass",
+            },
+        )
+        assert response.status_code == 302
+        changed = AuditEntry.objects.filter(verb="auth.password_changed").order_by("pk").last()
+        assert (changed.actor, changed.object_id) == (dispatcher, str(dispatcher.pk))
+        assert "Lq-8fj3" not in json.dumps(changed.details) and dispatcher.password not in json.dumps(
+            changed.details
+        )
+        token, _key = ApiToken.issue(dispatcher, client="扫码枪")
+        ApiToken.revoke_all(dispatcher)
+        verbs = list(
+            AuditEntry.objects.filter(verb__startswith="auth.token")
+            .order_by("pk")
+            .values_list("verb", "object_id", "details")
+        )
+        assert verbs == [
+            (
+                "auth.token_issued",
+                str(dispatcher.pk),
+                {"prefix": token.prefix, "client": "扫码枪", "expires_at": verbs[0][2]["expires_at"]},
+            ),
+            ("auth.token_revoked", str(dispatcher.pk), {"prefix": token.prefix}),
+        ]
