@@ -248,7 +248,7 @@ class TestScreen:
             "ticket.log_call"
         ]
         assert verbs(date_from="2026-11-05", date_to="2026-11-05") == ["ticket.revise_fault"]
-        assert verbs(date_from="2026-11-06", user=supervisor.pk) == ["claim.approve"]
+        assert verbs(date_from="2026-11-06", date_to="2026-11-30", user=supervisor.pk) == ["claim.approve"]
         page = admin.get(LOG, {"user": dispatcher.pk, "area": "ticket"}).content.decode()
         assert "叫修登记" in page and ticket.number in page and "修改故障信息" not in page
         response = admin.get(LOG, {"date_from": "2026-11-06", "date_to": "2026-11-05"})
