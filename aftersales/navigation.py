@@ -129,6 +129,7 @@ AREAS = (
             Item(_("系统管理"), "admin:index", lambda who: who.is_staff),
             # Moving in from spreadsheets (tickets.callbook): the views let the admin role only.
             Item(_("导入历史数据"), "tickets:callbook", lambda who: who.is_superuser or who.any(A)),
+            Item(_("审计日志"), "audit:log", lambda who: who.is_superuser or who.any(A)),
         ),
     ),
 )

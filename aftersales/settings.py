@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "csp",
     "aftersales",
     "accounts",
+    "audit",
     "customers",
     "warranty",
     "tickets",
@@ -87,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request's IP address and user for the audit trail (audit.services.record).
+    "audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "aftersales.middleware.PrivateResponseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

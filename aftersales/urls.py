@@ -64,6 +64,7 @@ urlpatterns = [
     path("login/", sso_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The texts of static/js in the reader's language (djangojs.po), loaded by a script tag (no inline
     # script: CSP) before the page's scripts, and kept by the service worker for offline pages.

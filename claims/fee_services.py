@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from aftersales.errors import Conflict, UserError
+from audit.services import record
 from claims.models import FeeHandover, FeeQuote
 from tickets.models import RepairTicket, ServiceReport, State
 
@@ -71,6 +72,7 @@ def record_fee_quote(
         # The technician's fee step starts from the latest quote (tickets cannot read this app).
         ticket.quoted_fee = amount
         ticket.save(update_fields=["quoted_fee"])
+        record(user, "fee.quote", quote, {"ticket": ticket.number, "amount": amount, "agreed_by": agreed_by})
         return quote
 
 
@@ -112,7 +114,7 @@ def receive_fee(*, user: User, report_id: int) -> FeeHandover:
             raise Conflict(_("工单 %(number)s 的服务费已确认收款。") % {"number": report.ticket.number})
         try:
             with transaction.atomic():
-                return FeeHandover.objects.create(
+                handover = FeeHandover.objects.create(
                     report=report,
                     branch_id=report.ticket.branch_id,
                     technician_id=report.technician_id,
@@ -124,6 +126,8 @@ def receive_fee(*, user: User, report_id: int) -> FeeHandover:
             raise Conflict(
                 _("工单 %(number)s 的服务费已确认收款。") % {"number": report.ticket.number}
             ) from exc
+        record(user, "fee.receive", handover, {"ticket": report.ticket.number, "amount": handover.amount})
+        return handover
 
 
 def invoice_fee(
@@ -145,4 +149,7 @@ def invoice_fee(
         handover.invoice_date = invoice_date
         handover.invoiced_by = user
         handover.save()
+        record(
+            user, "fee.invoice", handover, {"invoice_number": invoice_number, "invoice_date": invoice_date}
+        )
     return handover

@@ -25,6 +25,7 @@ from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
 from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, check_pdf, check_size, prepare_photo
+from audit.services import record
 from claims import routing
 from claims.models import (
     ApprovalRule,
@@ -276,6 +277,7 @@ def submit_claim(
             awaiting_role=planned.levels[0].role,
         )
         _save_attachments(claim, files, user)
+        record(user, "claim.submit", claim, {"kind": kind, "amount": amount, "ticket": ticket.number})
         _ask_next_level(claim)
     return claim
 
@@ -351,6 +353,8 @@ def decide_claim(
             IntegrityError
         ) as exc:  # the row lock makes this unreachable; the constraint stays the last word
             raise Conflict(_("该级已由他人审批,请刷新页面。")) from exc
+        details = {"level": level, "role": role, "status": claim.status, "amount": claim.amount, "note": note}
+        record(user, "claim.approve" if approve else "claim.reject", claim, details)
         if claim.status == ClaimStatus.PENDING:
             _ask_next_level(claim)
         elif claim.status == ClaimStatus.APPROVED:
@@ -388,6 +392,7 @@ def withdraw_claim(*, user: User, claim_id: int, expected_version: int | None, r
         claim.version += 1
         claim.save()
         mark_work_done(_level_work(claim, level))
+        record(user, "claim.withdraw", claim, {"reason": reason})
         notify(
             asked,
             kind="claim_withdrawn",
@@ -433,6 +438,7 @@ def reassign_claim(
         level["assignment_note"] = note.strip()
         claim.version += 1
         claim.save(update_fields=["assigned_to", "levels", "version"])
+        record(user, "claim.reassign", claim, {"level": claim.current_level, "approver": str(approver)})
         notify(
             [approver],
             kind="claim_approval",
@@ -500,4 +506,5 @@ def book_write_off(*, user: User, write_off_id: int, voucher_number: str) -> Wri
         claim.write_off()
         claim.version += 1
         claim.save()
+        record(user, "write_off.book", entry, {"claim": claim.number, "voucher_number": voucher_number})
     return entry

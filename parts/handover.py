@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import Role, User
 from aftersales.errors import UserError
 from aftersales.texts import Text, record
+from audit.services import record as record_audit
 from parts import ledger
 from parts.models import (
     Handover,
@@ -188,6 +189,8 @@ def _transfer(
             ),
             data={"technician": successor.pk, "technician_name": str(successor), "handover": handover.pk},
         )
+        details = {"technician": [str(technician), str(successor)], "handover": handover.number}
+        record_audit(supervisor, "ticket.handover", ticket, details)
     elif item.kind == HandoverItem.Kind.STOCK:
         level = StockLevel.objects.select_related("part", "warehouse").get(pk=item.object_id)
         target = van_of(successor)
@@ -226,6 +229,7 @@ def deactivate(*, user: User, by: User) -> None:
         locked.is_active = False
         locked.save(update_fields=["is_active"])
         locked.end_access()
+        record_audit(by, "auth.deactivate", locked, {"is_active": [True, False]})
         Warehouse.objects.filter(technician=locked, kind=Warehouse.Kind.VAN).update(is_active=False)
 
 

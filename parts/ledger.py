@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 from aftersales.bounds import MAX_QUANTITY
 from aftersales.errors import Conflict, UserError
 from aftersales.texts import Text
+from audit.services import record
 from parts.models import Condition, MovementKind, Part, StockLevel, StockMovement, Warehouse
 
 
@@ -110,7 +111,15 @@ def move(
                         reason=reason.strip(),
                     )
                 )
-            return StockMovement.objects.bulk_create(movements)
+            movements = StockMovement.objects.bulk_create(movements)
+            record(
+                actor,
+                f"stock.{kind}",
+                movements[0],
+                _entry_details(movements),
+                label=MovementKind(kind).label,
+            )
+            return movements
     except IntegrityError as exc:
         # Second guard: the database refused a negative on-hand.
         change = next((c for c in changes if c.quantity < 0), changes[0])
@@ -123,6 +132,26 @@ def move(
             or 0
         )
         raise InsufficientStock(change.part, change.warehouse, available, change.condition) from exc
+
+
+def _entry_details(movements: list[StockMovement]) -> dict:
+    """A ledger entry in the audit trail: its reference, reason and lines (part, warehouse, ± quantity)."""
+    first = movements[0]
+    return {
+        "reference": first.reference,
+        "reason": first.reason,
+        "lines": [
+            {
+                "movement": m.pk,
+                "part": str(m.part),
+                "warehouse": str(m.warehouse),
+                "condition": m.condition,
+                "quantity": m.quantity,
+                "balance_after": m.balance_after,
+            }
+            for m in movements
+        ],
+    }
 
 
 def transfer(

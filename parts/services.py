@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import UserError
 from aftersales.texts import Text
+from audit.services import record
 from notifications.services import mark_work_done, notify
 from parts import ledger, rules
 from parts.ledger import Change, InsufficientStock
@@ -207,6 +208,7 @@ def decide_requisition(*, requisition_id: int, user: User, approve: bool, note: 
         requisition.decided_at = timezone.now()
         requisition.decision_note = note
         requisition.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        record(user, "requisition.approve" if approve else "requisition.reject", requisition, {"note": note})
         mark_work_done(f"requisition:{requisition.pk}")
         notify(
             [requisition.technician],

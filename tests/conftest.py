@@ -25,6 +25,7 @@ ROLE_MIGRATIONS = [
     "customers.migrations.0004_role_permissions",
     "tickets.migrations.0009_role_permissions",
     "warranty.migrations.0007_role_permissions",
+    "audit.migrations.0002_append_only",
 ]
 
 # Hypothesis in CI draws the same examples on every run (seeded from each test), so a red build is

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-PROJECT_APPS = ("accounts", "customers", "tickets", "warranty", "parts", "surveys", "notifications")
+PROJECT_APPS = ("accounts", "audit", "customers", "tickets", "warranty", "parts", "surveys", "notifications")
 
 
 def project_models():

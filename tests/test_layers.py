@@ -16,6 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 APPS = [
     "aftersales",
     "accounts",
+    "audit",
     "customers",
     "warranty",
     "notifications",

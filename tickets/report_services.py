@@ -28,6 +28,7 @@ from accounts.models import User
 from aftersales.errors import Conflict, UserError
 from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, open_image, prepare_photo
+from audit.services import record
 from tickets.faultcode_rules import UsualPart
 from tickets.fee_rules import FeeStep, fee_step_problems, reason_needed
 from tickets.models import (
@@ -570,6 +571,7 @@ def sign_report(
             **event_note(Text(gettext_noop("客户 %(name)s 签字确认服务报告。")) % {"name": signer_name}),
             data={"report": report.pk, "content_sha256": report.content_sha256},
         )
+        record(user, "ticket.sign_report", ticket, {"report": report.pk, "fee": report.fee})
     return report
 
 
@@ -636,6 +638,7 @@ def add_addendum(
             note=text,
             data={"report": report.pk, "addendum": addendum.pk, "content_sha256": addendum.content_sha256},
         )
+        record(user, "ticket.report_addendum", ticket, {"report": report.pk, "addendum": addendum.pk})
     return addendum
 
 

@@ -17,6 +17,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
 from aftersales.texts import Text
+from audit.services import record
 from customers.models import Customer, FaultCategory, Unit
 from customers.services import register_customer, register_unit
 from notifications.services import notify
@@ -253,6 +254,7 @@ def _register_call(
                 **(event_data or {}),
             },
         )
+    record(reported_by, "ticket.log_call", ticket, {"unit": unit.pk, **(event_data or {})})
     sla_services.set_deadlines(ticket, now)
     _tell_supervisors_of_pressing_call(ticket)
     emit_ticket_event(ticket, "log_call")
@@ -533,6 +535,13 @@ def apply_transition(
             data=data,
             **note_fields,
         )
+        record(
+            user,
+            f"ticket.{name}",
+            ticket,
+            {"from": from_state, "to": ticket.state, **data},
+            label=TRANSITION_LABELS[name],
+        )
         sla_services.after_transition(ticket, name, now, undone_at=undone_at)
         _tell_customer_of_step(ticket, event)
         emit_ticket_event(ticket, name)
@@ -676,6 +685,7 @@ def revise_fault(
             exclude_ticket_id=ticket.pk,
         )
         previous = ticket.warranty_decision
+        previous_cause = ticket.fault_cause
         ticket.fault_cause = fault_cause
         ticket.conditions = sorted(conditions)
         ticket.warranty_decision = _stored_decision(decision)
@@ -701,6 +711,7 @@ def revise_fault(
             note=note,
             data={"before": previous, "after": _stored_decision(decision)},
         )
+        record(user, "ticket.revise_fault", ticket, {"fault_cause": [previous_cause, fault_cause]})
     return ticket
 
 
@@ -875,6 +886,7 @@ def set_appointment(
                 **({"by": "customer"} if user is None else {}),
             },
         )
+        record(user, "ticket.set_appointment", ticket, {"appointment": [before, _window_data(ticket)]})
         sla_services.apply_appointment(ticket)
     return ticket
 

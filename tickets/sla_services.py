@@ -23,6 +23,7 @@ from accounts.calendars import calendar_for_branch
 from accounts.models import Role, User
 from aftersales.errors import Conflict, UserError
 from aftersales.texts import Lines, Text
+from audit.services import record
 from notifications.services import Message, send_messages
 from tickets import sla
 from tickets.models import (
@@ -271,6 +272,7 @@ def pause_clock(*, ticket_id: int, user: User, reason: str, note: str = "") -> C
             else Text.label(reason_label)
         ),
     )
+    record(user, "ticket.pause_clock", ticket, {"reason": pause.reason, "note": pause.note})
     return pause
 
 
@@ -321,6 +323,7 @@ def resume_clock(*, ticket_id: int, user: User) -> RepairTicket:
         from_state=ticket.state,
         to_state=ticket.state,
     )
+    record(user, "ticket.resume_clock", ticket)
     return ticket
 
 

@@ -288,6 +288,9 @@ ACCESS: dict[str, R] = {
     ),
     "notifications:mark_all_read": POST(ALL),
     # --- the user's own account (issue #15): password change, API tokens; the reset is public ---
+    # --- audit trail (issue #21): the admins' screen, every branch ---
+    "audit:log": GET({A}),
+    "audit:export": GET({A}, objects={"fmt": "=csv"}),
     "accounts:password_change": GET(ALL),
     "accounts:password_change_done": GET(ALL),
     "accounts:tokens": GET(ALL),

@@ -1,0 +1,85 @@
+"""Reads of the audit trail: who may read it, and the rows of the screen and its export."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from audit.models import AuditEntry
+
+EXPORT_CHUNK = 2000
+
+
+def may_read_audit(user) -> bool:
+    """The admins' screen (DESIGN §1: admin configures policies and users): every branch's rows."""
+    return user.is_active and (user.is_superuser or user.has_role(Role.ADMIN))
+
+
+def require_audit_reader(user) -> None:
+    if not may_read_audit(user):
+        raise PermissionDenied(_("只有系统管理员可以查看审计日志。"))
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def audit_entries(
+    *,
+    actor=None,
+    area: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> QuerySet[AuditEntry]:
+    """The rows matching the filters, newest first; dates are whole days in Asia/Shanghai, both included."""
+    entries = AuditEntry.objects.all()
+    if actor is not None:
+        entries = entries.filter(actor=actor)
+    if area:
+        entries = entries.filter(verb__startswith=f"{area}.")
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    if object_id:
+        entries = entries.filter(object_id=object_id)
+    if date_from is not None:
+        entries = entries.filter(at__gte=_day_start(date_from))
+    if date_to is not None:
+        entries = entries.filter(at__lt=_day_start(date_to + datetime.timedelta(days=1)))
+    return entries.order_by("-at", "-pk")
+
+
+def export_rows(entries: QuerySet[AuditEntry]) -> Iterator[list]:
+    """The header, then one line per row (read in chunks: any length streams)."""
+    yield [
+        _("时间"),
+        _("操作人"),
+        _("用户编号"),
+        _("IP 地址"),
+        _("动作"),
+        _("操作代码"),
+        _("对象类型"),
+        _("对象编号"),
+        _("对象"),
+        _("详情"),
+    ]
+    for entry in entries.iterator(chunk_size=EXPORT_CHUNK):
+        yield [
+            timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
+            entry.actor_display,
+            entry.actor_id or "",
+            entry.ip_address or "",
+            entry.verb_display,
+            entry.verb,
+            entry.object_type_display,
+            entry.object_id,
+            entry.object_label,
+            entry.details_text if entry.details else "",
+        ]
