@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from kombu import Queue
 
 from aftersales.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -242,6 +243,20 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Queues (issue #20): the alerts a person waits for (SLA sweeps, reminders, the outbox's e-mail and SMS)
+# never wait behind a long report or export. Workers consume the queues named with -Q (scripts/run.sh,
+# docker-compose.yml); a worker started without -Q consumes all three (the load-test stacks, the tests).
+CELERY_TASK_QUEUES = (Queue("alerts"), Queue("default"), Queue("reports"))
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Exact names win over patterns (Celery's MapRoute); anything not listed goes to `default`.
+CELERY_TASK_ROUTES = {
+    "tickets.tasks.generate_maintenance_visits": {"queue": "default"},
+    "tickets.tasks.*": {"queue": "alerts"},
+    "notifications.tasks.*": {"queue": "alerts"},
+    "surveys.tasks.*": {"queue": "alerts"},
+    "parts.tasks.backorder_contact_reminders": {"queue": "alerts"},
+    "reports.tasks.*": {"queue": "reports"},
+}
 # A request that queues a task must not hang when Redis is down: fail fast, the retry sweep catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -285,6 +300,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Long exports (reports.export_jobs): files older than EXPORT_KEEP_DAYS removed, lost ones sent again.
+    "reports-purge-exports": {"task": "reports.tasks.purge_exports", "schedule": crontab(minute="*/10")},
     "parts-backorder-contact": {
         "task": "parts.tasks.backorder_contact_reminders",
         "schedule": crontab(hour=9, minute=0),
@@ -314,6 +331,11 @@ SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 30)
 COMPLAINT_PLAN_HOURS = env_int("COMPLAINT_PLAN_HOURS", 72)
 # Maintenance contracts (§7-二十): expiry notice this many days before the end.
 CONTRACT_EXPIRY_NOTICE_DAYS = env_int("CONTRACT_EXPIRY_NOTICE_DAYS", 30)
+
+# Long exports (issue #20): a ticket list longer than this is exported by a worker with a progress bar
+# (shorter ones stream at once); an export's file is kept this many days.
+EXPORT_DIRECT_MAX_ROWS = env_int("EXPORT_DIRECT_MAX_ROWS", 2000)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 
 # KPI targets in percent (§1-3.2.1): timeliness and satisfaction at least, service-caused complaints below.
 KPI_TARGETS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from reports import manufacturing, quality
+from reports import export_jobs, manufacturing, quality
 from reports.kpis import TREND_MONTHS, summarisable_months, summarise
 from reports.periods import Month
 
@@ -38,3 +38,19 @@ def send_quality_report() -> bool:
     """On the 1st: e-mail last month's quality report to manufacturing (QUALITY_REPORT_RECIPIENTS).
     Safe to run twice: the month's delivery row is claimed once (reports.manufacturing)."""
     return manufacturing.send_quality_report(Month.previous(timezone.localdate()))
+
+
+@shared_task
+def run_export(export_id: int) -> str:
+    """A long export (reports.export_jobs), on the `reports` queue. Safe to run twice (the claim)."""
+    return export_jobs.run(export_id)
+
+
+@shared_task
+def purge_exports() -> int:
+    """Daily: exports older than EXPORT_KEEP_DAYS removed with their files, stalled ones failed, and
+    the ones whose message never reached a worker sent again."""
+    now = timezone.now()
+    for export_id in export_jobs.waiting(now):
+        run_export.apply_async(args=[export_id], retry=False)
+    return export_jobs.purge(now)
