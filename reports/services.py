@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 def _queue(export_id: int) -> None:
     try:
         run_export.apply_async(args=[export_id], retry=False)
-    except Exception:  # broker down: the request still succeeds; purge_exports sends it again
-        logger.warning("Broker unreachable; export %s waits for the next purge_exports run.", export_id)
+    except Exception as exc:  # broker down: the request still succeeds; purge_exports sends it again
+        logger.warning("Broker unreachable (%s); export %s waits for purge_exports.", exc, export_id)
 
 
 def _start(**fields) -> Export:

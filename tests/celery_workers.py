@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from kombu import pools
 
 ROOT = Path(__file__).resolve().parents[1]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -126,5 +127,6 @@ def wait_for_workers(names: list[str], broker: str, processes: Processes) -> Cel
 def reset_producer_pool(app) -> None:
     """Forget the app's broker connections, so the next message goes to the broker the environment names."""
     app.pool.force_close_all()
+    pools.reset()  # kombu's own registries of pools keep the closed one for the same URL
     app._pool = None
     app.amqp._producer_pool = None
