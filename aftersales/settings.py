@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from aftersales.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -246,7 +246,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Queues (issue #20): the alerts a person waits for (SLA sweeps, reminders, the outbox's e-mail and SMS)
 # never wait behind a long report or export. Workers consume the queues named with -Q (scripts/run.sh,
 # docker-compose.yml); a worker started without -Q consumes all three (the load-test stacks, the tests).
-CELERY_TASK_QUEUES = (Queue("alerts"), Queue("default"), Queue("reports"))
+# Each queue on its own exchange and key: a message goes to its queue only.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name), routing_key=name) for name in ("alerts", "default", "reports")
+)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Exact names win over patterns (Celery's MapRoute); anything not listed goes to `default`.
 CELERY_TASK_ROUTES = {

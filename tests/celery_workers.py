@@ -111,7 +111,7 @@ def wait_for(condition, *, seconds: float, processes: Processes, what: str):
 
 
 def wait_for_workers(names: list[str], broker: str, processes: Processes) -> Celery:
-    app = Celery("probe", broker=broker)
+    app = Celery("probe", broker=broker, set_as_current=False)  # the project's tasks keep their app
     wait_for(
         lambda: (
             {name for reply in app.control.ping(timeout=0.5) for name in reply}
