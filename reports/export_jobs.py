@@ -3,9 +3,9 @@
 so S3 when configured) and downloaded from the export's page once done.
 
 A run claims its export with one conditional UPDATE (queued → running), so a task delivered twice
-builds the file once; the claim also takes over a running export whose heartbeat stopped (its worker
-died: acks_late redelivers the task). While rows are written, the progress and the heartbeat are saved
-about once a second, outside any transaction, so the page's bar moves as the file grows.
+builds the file once. While rows are written, the progress and the heartbeat are saved about once a
+second, outside any transaction, so the page's bar moves as the file grows; an export whose worker died
+stops beating and `purge` marks it failed, asking the user to export again.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.core.files import File
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone, translation
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from aftersales.exports import csv_lines, stream_xlsx
 from reports.exports import monthly_report_chunks, monthly_survey_count
@@ -35,8 +35,8 @@ from tickets.selectors import clean_sort, filtered_tickets, sort_tickets
 logger = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 1.0
-# A running export whose heartbeat is older than this lost its worker: a redelivered task takes it over.
-STALE_AFTER = datetime.timedelta(minutes=10)
+# A running export without progress for this long lost its worker (a month's PDF renders in seconds).
+STALLED_AFTER = datetime.timedelta(minutes=30)
 # A queued export no worker took for this long (the broker was down when it was asked for) is sent again.
 REQUEUE_AFTER = datetime.timedelta(minutes=5)
 FAILED_TEXT = gettext_noop("导出失败,请稍后重试;如果一再失败,请联系系统管理员。")
@@ -47,7 +47,7 @@ class Progress:
     """Counts the rows that go through `rows()` and saves the count about once a second."""
 
     def __init__(self, export_id: int) -> None:
-        self.export_id, self.done, self._saved_at = export_id, 0, time.monotonic()
+        self.export_id, self.done, self.total, self._saved_at = export_id, 0, 0, time.monotonic()
 
     def step(self) -> None:
         self.done += 1
@@ -56,7 +56,9 @@ class Progress:
 
     def save(self) -> None:
         self._saved_at = time.monotonic()
-        Export.objects.filter(pk=self.export_id).update(progress_done=self.done, heartbeat_at=timezone.now())
+        # Rows added after the count are written too; the bar stops at the count (a check constraint).
+        done = min(self.done, self.total) if self.total else self.done
+        Export.objects.filter(pk=self.export_id).update(progress_done=done, heartbeat_at=timezone.now())
 
     def rows(self, rows: Iterable) -> Iterator:
         """The listing's rows, the header included (it is the first row a worker writes)."""
@@ -66,12 +68,8 @@ class Progress:
 
 
 def claim(export_id: int, now: datetime.datetime) -> Export | None:
-    claimed = (
-        Export.objects.filter(pk=export_id)
-        .filter(
-            Q(state=Export.State.QUEUED) | Q(state=Export.State.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-        )
-        .update(state=Export.State.RUNNING, started_at=now, heartbeat_at=now, progress_done=0)
+    claimed = Export.objects.filter(pk=export_id, state=Export.State.QUEUED).update(
+        state=Export.State.RUNNING, started_at=now, heartbeat_at=now
     )
     return Export.objects.select_related("user", "branch").get(pk=export_id) if claimed else None
 
@@ -91,7 +89,7 @@ def _ticket_list(export: Export, progress: Progress) -> tuple[int, Iterator[byte
     rows = progress.rows(ticket_rows(with_first_phone(tickets)))
     if export.fmt == "csv":
         return total, (line.encode() for line in csv_lines(rows))
-    return total, stream_xlsx([(str(Export.Kind.TICKET_LIST.label), rows)])
+    return total, stream_xlsx([(gettext("工单"), rows)])
 
 
 BUILDERS = {Export.Kind.MONTHLY_REPORT: _monthly, Export.Kind.TICKET_LIST: _ticket_list}
@@ -106,6 +104,7 @@ def run(export_id: int) -> str:
     try:
         with translation.override(export.parameters.get("language") or settings.LANGUAGE_CODE):
             total, chunks = BUILDERS[export.kind](export, progress)
+            progress.total = total
             Export.objects.filter(pk=export.pk).update(progress_total=total)
             with tempfile.TemporaryFile() as spool:
                 for chunk in chunks:
@@ -131,7 +130,7 @@ def run(export_id: int) -> str:
 def purge(now: datetime.datetime) -> int:
     """Beat: remove exports (row and file) older than EXPORT_KEEP_DAYS, and fail the running ones whose
     worker stopped beating long ago. Returns how many were removed."""
-    Export.objects.filter(state=Export.State.RUNNING, heartbeat_at__lt=now - 3 * STALE_AFTER).update(
+    Export.objects.filter(state=Export.State.RUNNING, heartbeat_at__lt=now - STALLED_AFTER).update(
         state=Export.State.FAILED, error=STALLED_TEXT, finished_at=now
     )
     old = Export.objects.filter(created_at__lt=now - datetime.timedelta(days=settings.EXPORT_KEEP_DAYS))
