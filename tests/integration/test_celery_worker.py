@@ -5,7 +5,6 @@ say what is missing and skip)."""
 from __future__ import annotations
 
 import subprocess
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -21,8 +20,8 @@ from tests.celery_workers import (
     wait_for_workers,
 )
 from tests.customers.factories import UnitFactory
-from tickets.models import AlertLevel, RepairTicket, SlaAlert, TicketDeadline
-from tickets.services import CallDetails, apply_transition, log_call
+from tests.integration.conftest import breached_ticket
+from tickets.models import AlertLevel, RepairTicket, SlaAlert
 
 DEAD_BROKER_PORT = 6391
 
@@ -34,38 +33,6 @@ def sweeps_done(processes: Processes) -> int:
     return sum(
         "tickets.tasks.sla_sweep[" in line and " succeeded " in line for line in processes.logs().splitlines()
     )
-
-
-@pytest.fixture
-def team(persona, branch_a):
-    return {role: persona(role) for role in (Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR)}
-
-
-def breached_ticket(team, branch) -> RepairTicket:
-    unit = UnitFactory(
-        owner__branch=branch,
-        owner__distance_km=10,
-        product_model__name="城市客车",
-        product_model__category="body",
-    )
-    ticket = log_call(
-        user=team[Role.DISPATCHER],
-        unit=unit,
-        details=CallDetails(fault_category="body", fault_description="车门关不上"),
-    )
-    apply_transition(
-        ticket_id=ticket.pk,
-        user=team[Role.DISPATCHER],
-        name="dispatch",
-        expected_version=None,
-        technician=team[Role.TECHNICIAN],
-    )
-    arrival = TicketDeadline.objects.get(ticket=ticket, milestone="arrival")
-    past = arrival.due_at - timedelta(hours=30)
-    TicketDeadline.objects.filter(pk=arrival.pk).update(
-        warn_at=past - timedelta(hours=5), due_at=past, escalate_at=past + timedelta(days=30)
-    )
-    return ticket
 
 
 def test_beat_and_two_workers_send_a_breach_alert_exactly_once(celery_processes, team, branch_a):

@@ -16,7 +16,7 @@ from reports.periods import Month
 from reports.services import start_monthly_export
 from tests.accounts.factories import BranchFactory, UserFactory
 from tests.celery_workers import BROKER, wait_for, wait_for_workers
-from tests.integration.test_celery_worker import breached_ticket, team  # noqa: F401 (team: a fixture)
+from tests.integration.conftest import breached_ticket
 from tests.reports.factories import october_data
 from tickets.models import AlertLevel, SlaAlert
 from tickets.tasks import sla_sweep
