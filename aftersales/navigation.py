@@ -120,6 +120,8 @@ AREAS = (
                 lambda who: who.any(T) and not who.any(*REPORT_READERS),
             ),
             Item(_("叫修登记簿"), "reports:call_register", _roles(D, *REPORT_READERS)),
+            # Long exports (the monthly report, a long ticket list): whoever may start one, no technician.
+            Item(_("我的导出"), "reports:exports", _roles(D, S, W, F, M, GM, A)),
         ),
     ),
     Area(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from kombu import Exchange, Queue
 
 from aftersales.env import (
     bucket_origins,
@@ -374,6 +375,23 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # takes over within this many seconds and a third of them (aftersales.beat).
 CELERY_BEAT_SCHEDULER = "aftersales.beat:LeaderScheduler"
 BEAT_LOCK_SECONDS = env_float("BEAT_LOCK_SECONDS", 30.0)
+# Queues (issue #20): the alerts a person waits for (SLA sweeps, reminders, the outbox's e-mail and SMS)
+# never wait behind a long report or export. Workers consume the queues named with -Q (scripts/run.sh,
+# docker-compose.yml); a worker started without -Q consumes all three (the load-test stacks, the tests).
+# Each queue on its own exchange and key: a message goes to its queue only.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name), routing_key=name) for name in ("alerts", "default", "reports")
+)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Exact names win over patterns (Celery's MapRoute); anything not listed goes to `default`.
+CELERY_TASK_ROUTES = {
+    "tickets.tasks.generate_maintenance_visits": {"queue": "default"},
+    "tickets.tasks.*": {"queue": "alerts"},
+    "notifications.tasks.*": {"queue": "alerts"},
+    "surveys.tasks.*": {"queue": "alerts"},
+    "parts.tasks.backorder_contact_reminders": {"queue": "alerts"},
+    "reports.tasks.*": {"queue": "reports"},
+}
 # A request that queues a task must not hang when Redis is down: fail fast, the retry sweep catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -419,6 +437,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Directory accounts no longer in LDAP (or disabled in WeCom) deactivated, the others' roles refreshed.
     "accounts-sync-directory": {"task": "accounts.tasks.sync_directory", "schedule": 3600.0},
+    # Long exports (reports.export_jobs): files older than EXPORT_KEEP_DAYS removed, lost ones sent again.
+    "reports-purge-exports": {"task": "reports.tasks.purge_exports", "schedule": crontab(minute="*/10")},
     "parts-backorder-contact": {
         "task": "parts.tasks.backorder_contact_reminders",
         "schedule": crontab(hour=9, minute=0),
@@ -448,6 +468,11 @@ SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 30)
 COMPLAINT_PLAN_HOURS = env_int("COMPLAINT_PLAN_HOURS", 72)
 # Maintenance contracts (§7-二十): expiry notice this many days before the end.
 CONTRACT_EXPIRY_NOTICE_DAYS = env_int("CONTRACT_EXPIRY_NOTICE_DAYS", 30)
+
+# Long exports (issue #20): a ticket list longer than this is exported by a worker with a progress bar
+# (shorter ones stream at once); an export's file is kept this many days.
+EXPORT_DIRECT_MAX_ROWS = env_int("EXPORT_DIRECT_MAX_ROWS", 2000)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 
 # KPI targets in percent (§1-3.2.1): timeliness and satisfaction at least, service-caused complaints below.
 KPI_TARGETS = {

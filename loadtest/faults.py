@@ -533,7 +533,8 @@ class Run:
         try:
             make_due(self.db, ids, now_utc() - datetime.timedelta(minutes=5))
             with Celery("faults", broker=self.redis.url(0)) as app:
-                app.send_task("tickets.tasks.sla_sweep")
+                # A bare app knows no routes: name the queue the project routes the sweep to.
+                app.send_task("tickets.tasks.sla_sweep", queue="alerts")
             partial = len(ids) > self.batch  # then wait until one batch is committed and the next one open
             self.log(f"[worker] {len(ids)} deadlines due, sweep sent (batch {self.batch}); watching it")
             caught = wait_until(lambda: sweep_in_flight(self.db, ids, partial), seconds=120, step=0.02)

@@ -360,6 +360,8 @@ class Stack:
                 "--loglevel=WARNING",
                 "--concurrency",
                 str(self.worker_concurrency),
+                # No --queues: the one worker consumes every queue of CELERY_TASK_QUEUES (alerts,
+                # default, reports), as make run's two workers do between them.
                 "--hostname",
                 f"loadtest-{self.port}@%h",
                 "--without-gossip",

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from import_export import resources
 from import_export.fields import Field
 
-from aftersales.exports import csv_response, xlsx_response
+from aftersales.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_lines, stream_xlsx
 from reports.access import scope_label
 from reports.documents import monthly_pdf
 from reports.findings import Findings, monthly_findings
@@ -203,53 +203,68 @@ def findings_rows(findings: Findings) -> Iterator[list]:
             yield [group.label, item.ticket, item.level, item.text]
 
 
-def monthly_xlsx(
-    board: Dashboard, findings: Findings, surveys, *, company: str, branch_name: str, filename: str
-) -> StreamingHttpResponse:
-    resource = SurveyAnswerResource()
-    sheets = [
+def monthly_sheets(
+    board: Dashboard, findings: Findings, survey_rows, *, company: str, branch_name: str
+) -> list:
+    """The seven sheets of the monthly workbook; `survey_rows` is the listing (`SurveyAnswerResource.rows`)."""
+    return [
         (_("汇总"), summary_rows(board, company=company, branch_name=branch_name)),
         (_("按网点"), [kpi_header(_("网点")), *map(kpi_line, board.tables["branch"])]),
         (_("按技术员"), [kpi_header(_("技术员")), *map(kpi_line, board.tables["technician"])]),
         (_("按产品型号"), [kpi_header(_("产品型号")), *map(kpi_line, board.tables["product_model"])]),
         (_("按月趋势"), [kpi_header(_("月份")), *map(kpi_line, board.months)]),
-        (_("调查明细"), resource.rows(surveys)),
+        (_("调查明细"), survey_rows),
         (_("回访发现"), findings_rows(findings)),
     ]
-    return xlsx_response(sheets, filename)
-
-
-def monthly_csv(surveys, *, filename: str) -> StreamingHttpResponse:
-    return csv_response(SurveyAnswerResource().rows(surveys), filename)
 
 
 # The findings the printed report (and its figures over the API) lists per group; the spreadsheet lists all.
 PRINTED_FINDINGS = 100
 MONTHLY_FORMATS = ("csv", "xlsx", "pdf")
+CONTENT_TYPES = {"csv": CSV_CONTENT_TYPE, "xlsx": XLSX_CONTENT_TYPE, "pdf": "application/pdf"}
 
 
-def monthly_report_file(scope: Scope, fmt: str) -> HttpResponse:
-    """The monthly satisfaction report of `scope` as a download (csv, xlsx or pdf), for the report page's
-    buttons and the API alike."""
+def monthly_filename(scope: Scope, fmt: str) -> str:
+    return f"satisfaction-{scope.month}-{scope.branch.code if scope.branch else 'ALL'}.{fmt}"
+
+
+def monthly_report_chunks(scope: Scope, fmt: str, *, counted=iter) -> Iterator[bytes]:
+    """The monthly satisfaction report of `scope` as bytes, produced as the survey rows are read; each
+    listing row passes through `counted` (the export task counts them for its progress bar)."""
     if fmt not in MONTHLY_FORMATS:
         raise Http404("Unknown format")
-    filename = f"satisfaction-{scope.month}-{scope.branch.code if scope.branch else 'ALL'}.{fmt}"
-    surveys = SurveyAnswerResource.month_queryset(scope)
+    survey_rows = counted(SurveyAnswerResource().rows(SurveyAnswerResource.month_queryset(scope)))
     if fmt == "csv":
-        return monthly_csv(surveys, filename=filename)
+        return (line.encode() for line in csv_lines(survey_rows))
     board = dashboard(scope)
     branch_name = scope_label(scope.branch)
     if fmt == "xlsx":
-        return monthly_xlsx(
+        sheets = monthly_sheets(
             board,
             monthly_findings(scope),
-            surveys,
+            survey_rows,
             company=settings.COMPANY_NAME,
             branch_name=branch_name,
-            filename=filename,
         )
+        return stream_xlsx(sheets)
     pdf = monthly_pdf(board, monthly_findings(scope, limit=PRINTED_FINDINGS), branch_name=branch_name)
-    return download(pdf, "application/pdf", filename)
+    return iter([pdf])
+
+
+def monthly_survey_count(scope: Scope) -> int:
+    """The rows of the listing: what the export task's progress counts up to (the PDF lists none)."""
+    return SurveyAnswerResource.month_queryset(scope).count()
+
+
+def monthly_report_file(scope: Scope, fmt: str) -> HttpResponse:
+    """The monthly satisfaction report of `scope` as a download streamed as it is written (csv, xlsx or
+    pdf), for the API and scripts; the report page runs it as a task instead (reports.export_jobs)."""
+    chunks, filename = monthly_report_chunks(scope, fmt), monthly_filename(scope, fmt)
+    if fmt == "pdf":  # one piece anyway
+        return download(b"".join(chunks), CONTENT_TYPES[fmt], filename)
+    response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def download(data: bytes, content_type: str, filename: str) -> HttpResponse:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 COUNT_FIELDS = ("arrivals", "arrivals_in_time", "surveys", "satisfied_answers", "finished", "complaints")
@@ -182,3 +185,101 @@ class FieldUnits(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id}/{self.product_model_id}/{self.batch}: {self.units}"
+
+
+def export_path(export: Export, filename: str) -> str:
+    """Under exports/ by month; the name a user downloads is `Export.filename`, not this one."""
+    return f"exports/{timezone.localdate():%Y/%m}/{export.pk}-{filename}"
+
+
+class Export(models.Model):
+    """A long export (the monthly report, the ticket list) built by a Celery task on the `reports` queue
+    (reports.export_jobs): who asked, for what, how far the task is, and the file in the default storage
+    once it is done. Anyone may see it who asked for it, or who may run the same export over the same
+    branch (reports.selectors.access_export). Files older than EXPORT_KEEP_DAYS are removed by beat."""
+
+    class Kind(models.TextChoices):
+        MONTHLY_REPORT = "monthly_report", _("月度满意度报告")
+        TICKET_LIST = "ticket_list", _("工单列表")
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel (.xlsx)"
+        CSV = "csv", "CSV"
+        PDF = "pdf", "PDF"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    kind = models.CharField(_("导出内容"), max_length=20, choices=Kind.choices)
+    fmt = models.CharField(_("格式"), max_length=4, choices=Format.choices)
+    # The branch the rows cover (None: every branch); who besides the requester may download depends on it.
+    branch = models.ForeignKey(
+        "accounts.Branch", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # What the task needs to build the same rows again: the month, the list's filters and sort.
+    parameters = models.JSONField(_("参数"), default=dict, blank=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    progress_done = models.PositiveIntegerField(_("已完成"), default=0)
+    progress_total = models.PositiveIntegerField(_("总数"), default=0)
+    file = models.FileField(_("文件"), upload_to=export_path, blank=True, max_length=300)
+    filename = models.CharField(_("文件名"), max_length=200)
+    error = models.CharField(_("错误信息"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    # Written with each progress step: a running export whose task died stops beating (purge_exports).
+    heartbeat_at = models.DateTimeField(_("最近进度时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导出任务")
+        verbose_name_plural = _("导出任务")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress_done__lte=models.F("progress_total"))
+                | models.Q(progress_total=0),
+                name="reports_export_progress_within_total",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="done") | ~models.Q(file=""),
+                name="reports_export_done_has_file",
+            ),
+        ]
+        indexes = [
+            # "我的导出" (reports.selectors.exports_of): the user's newest first.
+            models.Index(fields=["user", "-created_at"], name="reports_export_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_fmt_display()}, {self.get_state_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:export_detail", args=[self.pk])
+
+    @property
+    def title(self) -> str:
+        """What the export covers, in the reader's language: the month of a report, the time of a list."""
+        if self.kind == self.Kind.MONTHLY_REPORT:
+            return f"{self.get_kind_display()} · {self.parameters.get('month', '')}"
+        return f"{self.get_kind_display()} · {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def error_text(self) -> str:
+        """The stored message (Chinese, as written) in the reader's language."""
+        return gettext(self.error) if self.error else ""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(99, self.progress_done * 100 // self.progress_total)

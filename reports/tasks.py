@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from reports import manufacturing, quality
+from reports import export_jobs, manufacturing, quality
 from reports.kpis import TREND_MONTHS, summarisable_months, summarise, summarised_months
 from reports.periods import Month
 
@@ -63,3 +63,19 @@ def on_history_imported(sender, *, months, **kwargs) -> None:
     """tickets.signals.history_imported: summarise the months again once the import has committed."""
     texts = sorted(f"{year:04d}-{month:02d}" for year, month in months)
     transaction.on_commit(lambda: summarise_again.delay(texts))
+
+
+@shared_task
+def run_export(export_id: int) -> str:
+    """A long export (reports.export_jobs), on the `reports` queue. Safe to run twice (the claim)."""
+    return export_jobs.run(export_id)
+
+
+@shared_task
+def purge_exports() -> int:
+    """Daily: exports older than EXPORT_KEEP_DAYS removed with their files, stalled ones failed, and
+    the ones whose message never reached a worker sent again."""
+    now = timezone.now()
+    for export_id in export_jobs.waiting(now):
+        run_export.apply_async(args=[export_id], retry=False)
+    return export_jobs.purge(now)

@@ -16,4 +16,9 @@ urlpatterns = [
     path("call-register/", views.call_register, name="call_register"),
     path("call-register/register.<str:fmt>", views.call_register_export, name="call_register_export"),
     path("tickets.<str:fmt>", views.ticket_export, name="ticket_export"),
+    path("monthly/export/", views.monthly_export_start, name="monthly_export_start"),
+    path("tickets/export/", views.ticket_export_start, name="ticket_export_start"),
+    path("exports/", views.my_exports, name="exports"),
+    path("exports/<int:pk>/", views.export_detail, name="export_detail"),
+    path("exports/<int:pk>/download", views.export_download, name="export_download"),
 ]

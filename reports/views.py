@@ -10,23 +10,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from accounts.idempotency import idempotent
 from aftersales.bounds import bad_filter_response, filter_status
 from aftersales.exports import spreadsheet_response, xlsx_response
 from aftersales.replica import reads_from_replica
-from reports import access, exports, manufacturing
+from reports import access, exports, manufacturing, selectors, services
 from reports.charts import dashboard_charts, quality_charts
 from reports.daily import branch_day, technician_day
 from reports.documents import branch_day_pdf, technician_day_pdf
 from reports.findings import monthly_findings
 from reports.forms import DateRangeForm, DayForm, MonthForm
 from reports.kpis import dashboard
+from reports.models import Export
 from reports.periods import Month
 from reports.quality import quality_report
 from reports.register import register_rows, register_tickets
@@ -36,6 +38,7 @@ from tickets.models import ServiceCategory
 from tickets.selectors import clean_sort, filtered_tickets, sort_tickets
 
 PAGE_SIZE = 50
+TICKET_FORMATS = ("csv", "xlsx")
 PREVIEW_FINDINGS = 20
 
 
@@ -261,3 +264,65 @@ def ticket_export(request: HttpRequest, fmt: str) -> HttpResponse:
         title=_("工单"),
         filename=f"tickets-{timezone.localtime():%Y%m%d-%H%M}",
     )
+
+
+# --- long exports as tasks (reports.export_jobs) ----------------------------------------------------
+
+
+@login_required
+@require_POST
+@idempotent
+def monthly_export_start(request: HttpRequest) -> HttpResponse:
+    """The report page's buttons: the report is built by a worker; its page shows the progress."""
+    access.require_monthly(request.user)
+    fmt = request.POST.get("fmt", "")
+    form, scope = access.month_scope(request.user, request.POST, Month.previous(timezone.localdate()))
+    if form.errors:
+        return bad_filter_response(form)
+    if fmt not in exports.MONTHLY_FORMATS:
+        return HttpResponseBadRequest("Unknown format")
+    export = services.start_monthly_export(user=request.user, scope=scope, fmt=fmt)
+    return redirect(export)
+
+
+@login_required
+@require_POST
+@idempotent
+def ticket_export_start(request: HttpRequest) -> HttpResponse:
+    """The ticket list's export when the list is long: the same rows, built by a worker."""
+    fmt = request.POST.get("fmt", "")
+    if fmt not in TICKET_FORMATS:
+        return HttpResponseBadRequest("Unknown format")
+    query = QueryDict(request.POST.get("query", "")).urlencode()  # only a query string, re-encoded
+    export = services.start_ticket_export(user=request.user, query=query, fmt=fmt)
+    return redirect(export)
+
+
+@login_required
+@require_GET
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The export's progress bar and, once done, its download; htmx polls the partial while it runs."""
+    export = selectors.access_export(request.user, pk)
+    template = "reports/export_detail.html#progress" if request.htmx else "reports/export_detail.html"
+    return render(request, template, {"export": export})
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    export = selectors.access_export(request.user, pk)
+    if export.state != Export.State.DONE:
+        raise Http404("Not ready")
+    return FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=export.filename,
+        content_type=exports.CONTENT_TYPES[export.fmt],
+    )
+
+
+@login_required
+@require_GET
+def my_exports(request: HttpRequest) -> HttpResponse:
+    context = {"exports": selectors.exports_of(request.user), "keep_days": settings.EXPORT_KEEP_DAYS}
+    return render(request, "reports/exports.html", context)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: web (gunicorn), Celery worker and beat on the embedded default, stopped together.
+# `make run`: web (gunicorn), two Celery workers (alerts, reports) and beat on the embedded default, stopped together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin
@@ -24,7 +24,10 @@ mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && find "$PROMETHEUS_MULTIPROC_DIR" -maxdep
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-"$PY/celery" -A aftersales worker --loglevel=WARNING --concurrency=2 > var/worker.log 2>&1 & pids+=($!)
+# Two workers: alerts and the rest on one, reports and exports on their own, so a long export never
+# delays an SLA alert or a text message (CELERY_TASK_ROUTES in aftersales/settings.py).
+"$PY/celery" -A aftersales worker --queues=alerts,default --hostname=alerts@%h --loglevel=WARNING --concurrency=2 > var/worker.log 2>&1 & pids+=($!)
+"$PY/celery" -A aftersales worker --queues=reports --hostname=reports@%h --loglevel=WARNING --concurrency=1 > var/worker-reports.log 2>&1 & pids+=($!)
 "$PY/celery" -A aftersales beat --loglevel=WARNING > var/beat.log 2>&1 & pids+=($!)
 "$PY/gunicorn" aftersales.wsgi --config python:aftersales.gunicorn_conf --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - > var/web.log 2>&1 & pids+=($!)
 sleep 2
@@ -32,7 +35,8 @@ cat <<MSG
 
   aftersales is running at http://$HOST:$PORT/   (API docs: http://$HOST:$PORT/api/docs)
   Probes: http://$HOST:$PORT/healthz, http://$HOST:$PORT/readyz; metrics at /metrics when METRICS_TOKEN is set.
-  Worker and beat logs: var/worker.log, var/beat.log; web log: var/web.log. Ctrl-C stops all three.
+  Worker and beat logs: var/worker.log (alerts), var/worker-reports.log (reports, exports), var/beat.log;
+  web log: var/web.log. Ctrl-C stops them all.
   Customers' channel: http://$HOST:$PORT/p/ (a customer's phone from /customers/); the demo SMS,
   sign-in codes included, are written to var/worker.log: grep -A1 "SMS to" var/worker.log
 

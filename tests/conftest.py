@@ -70,6 +70,36 @@ def reference_data(transactional_db):
 
 
 @pytest.fixture
+def shared_database(reference_data):
+    """The test database as a URL for processes started by the test (its rows committed: transactional)."""
+    require(connection.vendor == "postgresql", "PostgreSQL: set DATABASE_URL=postgres://…")
+    settings = connection.settings_dict
+    return f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+
+
+@pytest.fixture
+def celery_processes(shared_database, tmp_path, monkeypatch):
+    """Start real Celery workers and beat (tests/celery_workers.py) on the test's database and broker; this
+    process's app sends to the same broker while the test runs."""
+    import redis
+
+    from aftersales.celery import app
+    from tests.celery_workers import BROKER, Processes, environment, redis_answers, reset_producer_pool
+
+    require(redis_answers(BROKER), "Redis on 127.0.0.1:6379")
+    # Celery reads CELERY_BROKER_URL from the environment before any configuration (CI sets it), so
+    # this process's apps talk to the test's broker only if the variable says so.
+    monkeypatch.setenv("CELERY_BROKER_URL", BROKER)
+    reset_producer_pool(app)
+    redis.Redis.from_url(BROKER).flushdb()
+    processes = Processes(environment(shared_database, BROKER, tmp_path), tmp_path)
+    yield processes
+    processes.stop()
+    reset_producer_pool(app)
+    redis.Redis.from_url(BROKER).flushdb()
+
+
+@pytest.fixture
 def branch_a(db):
     return BranchFactory(code="SH", name="上海分公司")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -349,6 +350,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "saved_filters": list(user.ticket_filters.all()),
         "bulk_form": BulkActionForm(technicians=form.fields["technician"].queryset) if may_bulk else None,
         "drill_down": " · ".join(drill_down_labels(form.cleaned_data)) if form.is_valid() else "",
+        # A long list is exported by a worker (reports.export_jobs, its page shows the progress); a short
+        # one streams at once, as before.
+        "export_in_background": paginator.open_ended or paginator.count > settings.EXPORT_DIRECT_MAX_ROWS,
     }
     template = "tickets/ticket_list.html#results" if request.htmx else "tickets/ticket_list.html"
     return render(request, template, context)

@@ -1,5 +1,5 @@
-"""An admin opens the monthly satisfaction report from the menu, picks the month and downloads the three
-files (xlsx, csv, PDF); a supervisor reads the KPI dashboard with the KPIs below target in red."""
+"""An admin opens the monthly satisfaction report from the menu, picks the month and exports the three
+files (xlsx, csv, PDF), each built by a worker behind a progress bar; a supervisor reads the KPI dashboard with the KPIs below target in red."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from tests.accounts.factories import BranchFactory, UserFactory
 from tests.browser.support import log_in
+from tests.celery_workers import BROKER, wait_for_workers
 from tests.reports.factories import october_data
 
 pytestmark = pytest.mark.browser
@@ -25,7 +26,12 @@ def october(reference_data, branch_a, branch_b):
     return october_data(branch_a=branch_a, branch_b=branch_b, clerk=clerk)
 
 
-def test_an_admin_exports_the_monthly_report_as_three_files(open_page, october, tmp_path):
+def test_an_admin_exports_the_monthly_report_as_three_files(open_page, october, celery_processes, tmp_path):
+    """Each file is built by a real Celery worker (rows written slowly: tests/slow_exports.py), while the
+    export's page shows the bar; the download appears when it is done."""
+    celery_processes.env["SLOW_EXPORT_ROW_SECONDS"] = "0.5"
+    celery_processes.worker("exports", "-Q", "reports", "-I", "tests.slow_exports")
+    wait_for_workers(["exports"], BROKER, celery_processes)
     hq = BranchFactory(code="HQ", name="总部", headquarters=True)
     UserFactory(username="boss", last_name="周", first_name="总", branch=hq, roles=[Role.ADMIN])
     page = open_page()
@@ -38,12 +44,22 @@ def test_an_admin_exports_the_monthly_report_as_three_files(open_page, october, 
     expect(page.get_by_role("heading", level=1)).to_contain_text("月度满意度报告 · 2026-10")
     expect(page.get_by_test_id("kpi-timeliness")).to_contain_text("75.0 %")
     expect(page.get_by_test_id("findings")).to_contain_text("师傅很专业")
+    report_page = page.url
 
     files = {}
     for fmt in ("xlsx", "csv", "pdf"):
+        page.goto(report_page)
+        page.get_by_test_id(f"export-{fmt}").click()
+        expect(page).to_have_url(re.compile(r"/reports/exports/\d+/$"))
+        expect(page.get_by_role("heading", level=1)).to_contain_text("月度满意度报告 · 2026-10")
+        expect(page.get_by_test_id("export-bar")).to_be_visible()
+        if fmt == "xlsx":  # 1 header + 3 surveys at half a second each: the bar is seen moving
+            expect(page.get_by_test_id("export-state")).to_contain_text("正在生成", timeout=60_000)
+        link = page.get_by_test_id("export-download")
+        expect(link).to_be_visible(timeout=60_000)
+        expect(page.get_by_test_id("export-percent")).to_have_text("100%")
         with page.expect_download() as info:
-            page.get_by_test_id(f"export-{fmt}").click()
-        expect(page.get_by_role("status")).to_contain_text("正在生成文件")
+            link.click()
         download = info.value
         assert download.failure() is None
         assert download.suggested_filename == f"satisfaction-2026-10-ALL.{fmt}"
@@ -57,6 +73,8 @@ def test_an_admin_exports_the_monthly_report_as_three_files(open_page, october, 
     rows = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig"))))
     assert rows[0][0] == "工单号" and len(rows) == 4
     assert files["pdf"].startswith(b"%PDF")
+    page.goto("/reports/exports/")
+    expect(page.get_by_test_id("exports").locator("tbody tr")).to_have_count(3)
 
 
 def test_a_supervisor_sees_the_kpis_below_target_in_red(open_page, october, branch_a):

@@ -5,140 +5,31 @@ say what is missing and skip)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from celery import Celery
-from django.db import connection
 from django.urls import reverse
-from kombu import pools
 
 from accounts.models import Role
 from notifications.models import Delivery, Notification, WebhookDelivery, WebhookEndpoint
 from notifications.webhooks import new_secret
-from tests.conftest import require
+from tests.celery_workers import (
+    BROKER,
+    Processes,
+    redis_answers,
+    reset_producer_pool,
+    wait_for,
+    wait_for_workers,
+)
 from tests.customers.factories import UnitFactory
 from tests.fake_http import WebhookReceiver, serving, verify
-from tickets.models import AlertLevel, RepairTicket, SlaAlert, TicketDeadline
+from tests.integration.conftest import breached_ticket
+from tickets.models import AlertLevel, RepairTicket, SlaAlert
 from tickets.services import CallDetails, apply_transition, log_call
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).with_name("celery"))
-BROKER = "redis://127.0.0.1:6379/15"  # a database of its own, flushed around each test
 DEAD_BROKER_PORT = 6391
 
 pytestmark = pytest.mark.postgres
-
-
-def redis_answers(url: str) -> bool:
-    import redis
-
-    try:
-        return redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        return False
-
-
-@pytest.fixture
-def shared_database(reference_data):
-    require(connection.vendor == "postgresql", "PostgreSQL: set DATABASE_URL=postgres://…")
-    settings = connection.settings_dict
-    return f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
-
-
-class Processes:
-    """Celery processes started for one test, stopped (and reaped) at its end."""
-
-    def __init__(self, env: dict[str, str], tmp_path: Path):
-        self.env, self.tmp_path, self.running = env, tmp_path, []
-
-    def start(self, *args: str, name: str) -> subprocess.Popen:
-        log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen(
-            [CELERY, "-A", "aftersales", *args], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        self.running.append((process, log))
-        return process
-
-    def worker(self, name: str) -> None:
-        self.start(
-            "worker",
-            "-l",
-            "info",
-            "-c",
-            "1",
-            "-n",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            name=name,
-        )
-
-    def beat(self) -> None:
-        self.start("beat", "-l", "info", "-s", str(self.tmp_path / "beat-schedule"), name="beat")
-
-    def stop(self) -> None:
-        for process, _log in self.running:
-            process.send_signal(signal.SIGTERM)
-        for process, log in self.running:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
-        self.running = []
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text()}" for p in sorted(self.tmp_path.glob("*.log")))
-
-
-def environment(database_url: str, broker: str, tmp_path: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": broker,
-        "SECRET_KEY": "celery-tests",
-        "SLA_SWEEP_SECONDS": "1",
-        "DELIVERY_RETRY_SECONDS": "1",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-        "AFTERSALES_VAR_DIR": str(tmp_path / "var"),
-    }
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    return env
-
-
-@pytest.fixture
-def celery_processes(shared_database, tmp_path, monkeypatch):
-    require(redis_answers(BROKER), "Redis on 127.0.0.1:6379")
-    import redis
-
-    # Celery reads CELERY_BROKER_URL from the environment before any configuration (CI sets it), so
-    # this process's apps talk to the test's broker only if the variable says so.
-    monkeypatch.setenv("CELERY_BROKER_URL", BROKER)
-
-    redis.Redis.from_url(BROKER).flushdb()
-    processes = Processes(environment(shared_database, BROKER, tmp_path), tmp_path)
-    yield processes
-    processes.stop()
-    redis.Redis.from_url(BROKER).flushdb()
-
-
-def wait_for(condition, *, seconds: float, processes: Processes, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    pytest.fail(f"{what} did not happen within {seconds} s\n{processes.logs()}")
 
 
 def sweeps_done(processes: Processes) -> int:
@@ -148,52 +39,6 @@ def sweeps_done(processes: Processes) -> int:
     )
 
 
-def wait_for_workers(names: list[str], broker: str, processes: Processes) -> Celery:
-    app = Celery("probe", broker=broker)
-    wait_for(
-        lambda: (
-            {name for reply in app.control.ping(timeout=0.5) for name in reply}
-            >= {f"{n}@{os.uname().nodename}" for n in names}
-        ),
-        seconds=180,  # a busy 2-core machine takes a while to boot two workers
-        processes=processes,
-        what=f"workers {names} answering",
-    )
-    return app
-
-
-@pytest.fixture
-def team(persona, branch_a):
-    return {role: persona(role) for role in (Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR)}
-
-
-def breached_ticket(team, branch) -> RepairTicket:
-    unit = UnitFactory(
-        owner__branch=branch,
-        owner__distance_km=10,
-        product_model__name="城市客车",
-        product_model__category="body",
-    )
-    ticket = log_call(
-        user=team[Role.DISPATCHER],
-        unit=unit,
-        details=CallDetails(fault_category="body", fault_description="车门关不上"),
-    )
-    apply_transition(
-        ticket_id=ticket.pk,
-        user=team[Role.DISPATCHER],
-        name="dispatch",
-        expected_version=None,
-        technician=team[Role.TECHNICIAN],
-    )
-    arrival = TicketDeadline.objects.get(ticket=ticket, milestone="arrival")
-    past = arrival.due_at - timedelta(hours=30)
-    TicketDeadline.objects.filter(pk=arrival.pk).update(
-        warn_at=past - timedelta(hours=5), due_at=past, escalate_at=past + timedelta(days=30)
-    )
-    return ticket
-
-
 def test_beat_and_two_workers_send_a_breach_alert_exactly_once(celery_processes, team, branch_a):
     ticket = breached_ticket(team, branch_a)
     celery_processes.worker("sweeper1")
@@ -201,7 +46,7 @@ def test_beat_and_two_workers_send_a_breach_alert_exactly_once(celery_processes,
     probe = wait_for_workers(["sweeper1", "sweeper2"], BROKER, celery_processes)
     # Two explicit sweeps at once on the two workers, then beat fires one every second.
     for _ in range(4):
-        probe.send_task("tickets.tasks.sla_sweep")
+        probe.send_task("tickets.tasks.sla_sweep", queue="alerts")  # a bare app knows no routes
     celery_processes.beat()
     wait_for(
         lambda: SlaAlert.objects.filter(deadline__ticket=ticket, level=AlertLevel.BREACH).exists(),
@@ -229,18 +74,11 @@ def dead_broker_app(monkeypatch):
     """This process's Celery app pointed at a port where no broker listens (as when Redis is down)."""
     from aftersales.celery import app
 
-    app.pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+    reset_producer_pool(app)
     monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{DEAD_BROKER_PORT}/0")  # wins over conf
     assert app.conf.broker_url.endswith(f":{DEAD_BROKER_PORT}/0")
     yield app
-    app.pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-    # kombu keeps connection pools per broker URL for the whole process: the test broker's pool was closed
-    # above, and a later test's probe app would be handed it ("Acquire on closed pool").
-    pools.reset()
+    reset_producer_pool(app)
 
 
 def test_a_call_logged_while_the_broker_is_down_is_saved_and_its_alert_goes_out_when_it_returns(

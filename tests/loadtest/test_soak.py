@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 import urllib.request
 
 import pytest
+from celery import Celery
 from django.db import connection
 
 from loadtest import soak
@@ -74,11 +76,23 @@ def test_the_stack_never_drops_someone_elses_database(name):
         check_disposable(name)
 
 
+def consumed_queues(broker: str, seconds: float = 120) -> set[str]:
+    """The queues the Celery workers on `broker` consume, once one answers."""
+    with Celery("probe", broker=broker, set_as_current=False) as probe:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            answers = probe.control.inspect(timeout=1).active_queues() or {}
+            if answers:
+                return {queue["name"] for queues in answers.values() for queue in queues}
+        return set()
+
+
 @pytest.mark.postgres
-def test_the_stack_serves_the_login_page_and_stops_everything(postgres, tmp_path):
+def test_the_stack_serves_the_login_page_and_stops_everything(postgres, tmp_path, monkeypatch):
     import redis
 
     broker = "redis://127.0.0.1:6379/14"
+    monkeypatch.setenv("CELERY_BROKER_URL", broker)  # Celery prefers it to the probe's own broker
     try:
         redis.Redis.from_url(broker, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
@@ -92,6 +106,8 @@ def test_the_stack_serves_the_login_page_and_stops_everything(postgres, tmp_path
         workers = stack.web_worker_pids()
         assert len(workers) == 1
         assert stack.rss_mb(workers[0]) > 10
+        # The one worker consumes every queue (issue #20: alerts, default, reports), as make run's two do.
+        assert consumed_queues(broker) == {"alerts", "default", "reports"}
         worker = stack.processes["worker"]
         stack.kill_worker(signal.SIGKILL)
         assert worker.poll() == -signal.SIGKILL

@@ -79,6 +79,7 @@ def _build() -> World:
     )
     from portal.models import ProductRegistration
     from portal.services import issue_ticket_link
+    from reports.models import Export
     from surveys.models import Complaint, FollowUpCall, Survey
     from surveys.services import issue_link
     from tests.security.test_hostile_uploads import mp4_header
@@ -296,6 +297,18 @@ def _build() -> World:
     own["import_batch"] = other["import_batch"] = ImportBatch.objects.create(
         file_name="叫修登记簿.csv", branch=sh, created_by=users["admin"], state=ImportBatch.State.DONE
     )
+    # A finished export of the monthly report in each branch (issue #20), asked for by its manager.
+    for scope, branch, requester in ((own, sh, users["manager"]), (other, hz, users["hz_dispatcher"])):
+        scope["export"] = Export.objects.create(
+            user=requester,
+            kind=Export.Kind.MONTHLY_REPORT,
+            fmt="csv",
+            branch=branch,
+            parameters={"month": "2026-10"},
+            state=Export.State.DONE,
+            file=ContentFile(b"\xef\xbb\xbf", name="satisfaction.csv"),
+            filename=f"satisfaction-2026-10-{branch.code}.csv",
+        )
 
     # Notifications belong to one person: "own" is the user's own message, "other" somebody else's.
     for username, user in users.items():

@@ -280,6 +280,13 @@ ACCESS: dict[str, R] = {
     "reports:branch_daily_pdf": GET({S, M, G, A}, query={"branch": "branch:SH"}),
     "reports:call_register": GET({D, S, M, G, A}),
     "reports:call_register_export": GET({D, S, M, G, A}, objects={"fmt": "=csv"}),
+    # Long exports (issue #20): starting one is the export's own right (an empty body: 400); an export is
+    # opened by its requester and by whoever may run it in its branch, anyone else gets a 404.
+    "reports:monthly_export_start": POST({M, G, A}),
+    "reports:ticket_export_start": POST(ALL),
+    "reports:exports": GET(ALL),
+    "reports:export_detail": GET({M, G, A}, objects={"pk": "export"}, denied=404),
+    "reports:export_download": GET({M, G, A}, objects={"pk": "export"}, denied=404),
     # --- notifications (own = the user's own message, other = somebody else's) ---
     "notifications:inbox": GET(ALL),
     "notifications:preferences": GET(ALL),
