@@ -386,6 +386,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Exact names win over patterns (Celery's MapRoute); anything not listed goes to `default`.
 CELERY_TASK_ROUTES = {
     "tickets.tasks.generate_maintenance_visits": {"queue": "default"},
+    # A call book of 100,000 rows is checked, imported or undone for minutes: beside the exports.
+    "tickets.tasks.check_callbook": {"queue": "reports"},
+    "tickets.tasks.import_callbook": {"queue": "reports"},
+    "tickets.tasks.undo_callbook": {"queue": "reports"},
     "tickets.tasks.*": {"queue": "alerts"},
     "notifications.tasks.*": {"queue": "alerts"},
     "surveys.tasks.*": {"queue": "alerts"},

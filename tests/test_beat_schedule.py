@@ -27,6 +27,7 @@ ALERTS = {
     "tickets.tasks.late_repair_notices",
     "tickets.tasks.contract_expiry_notices",
     "notifications.tasks.deliver",
+    "notifications.tasks.deliver_webhooks",
     "notifications.tasks.retry_deliveries",
     "surveys.tasks.morning_call_queue",
     "surveys.tasks.complaint_plan_reminders",
@@ -38,6 +39,10 @@ REPORTS = {
     "reports.tasks.summarise_months",
     "reports.tasks.summarise_quality_months",
     "reports.tasks.send_quality_report",
+    "reports.tasks.summarise_again",
+    "tickets.tasks.check_callbook",
+    "tickets.tasks.import_callbook",
+    "tickets.tasks.undo_callbook",
 }
 
 

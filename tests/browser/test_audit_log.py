@@ -29,7 +29,8 @@ def test_an_admin_finds_a_failed_sign_in_and_downloads_it(open_page, reference_d
     expect(page.locator(".alert, .errorlist").first).to_be_visible()
 
     log_in(page, "it_admin")
-    page.get_by_role("link", name="审计日志").click()  # the admin role's only 系统管理 link: no dropdown
+    page.get_by_test_id("nav-admin").click()  # the header's 系统管理 menu
+    page.get_by_role("link", name="审计日志").click()
     expect(page).to_have_url(re.compile(r"/audit/$"))
     page.get_by_label("类别").select_option("auth")
     page.get_by_role("button", name="筛选").click()

@@ -48,7 +48,7 @@ def test_the_admin_imports_a_call_book_watches_it_finish_and_undoes_it(
 
     page = open_page()
     log_in(page, "boss")
-    # Not staff: the admin area has this one link for the admin role (staff also get the Django admin).
+    page.get_by_test_id("nav-admin").click()  # the header's 系统管理 menu
     page.get_by_role("link", name="导入历史数据").click()
     page.get_by_label("叫修登记簿文件(xlsx 或 csv)").set_input_files(str(tmp_path / "wrong.csv"))
     page.get_by_label("默认服务网点").select_option(label=str(branch_a))

@@ -18,14 +18,14 @@ import pytest
 import redis
 
 from aftersales.beat import LOCK_KEY
+from tests.celery_workers import Processes, environment, redis_answers
 from tests.conftest import require
-from tests.integration.test_celery_worker import Processes, environment, redis_answers
 
 # The test's broker: the Redis database this test session was given (else the one the worker tests
 # flush), flushed around each test.
 BROKER = os.environ.get("CELERY_BROKER_URL", "")
 if not BROKER.startswith("redis://"):
-    BROKER = "redis://127.0.0.1:6379/15"  # as tests/integration/test_celery_worker.py
+    BROKER = "redis://127.0.0.1:6379/15"  # as tests/celery_workers.py
 PERIOD = datetime.timedelta(seconds=1)  # SLA_SWEEP_SECONDS and DELIVERY_RETRY_SECONDS in environment()
 SENT = re.compile(r"^\[([\d-]+ [\d:,]+): INFO/MainProcess\] Scheduler: Sending due task ([\w-]+) ", re.M)
 

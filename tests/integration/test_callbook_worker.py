@@ -16,15 +16,9 @@ import pytest
 from accounts.models import Role
 from customers.models import Customer, ImportBatch, Unit
 from loadtest.callbook import as_csv, generate_rows
+from tests.celery_workers import BROKER, wait_for, wait_for_workers
 from tests.customers.factories import ProductModelFactory
-from tests.integration.test_celery_worker import (  # noqa: F401 - fixtures
-    BROKER,
-    celery_processes,
-    shared_database,
-    wait_for,
-    wait_for_workers,
-)
-from tickets import callbook
+from tickets import callbook, tasks
 from tickets.models import RepairTicket, State
 
 pytestmark = pytest.mark.postgres
@@ -35,7 +29,7 @@ SECONDS = 60 + ROWS / 150
 
 
 def test_a_generated_call_book_goes_through_the_worker_with_progress_and_is_undone(
-    celery_processes,  # noqa: F811 - the fixture imported above
+    celery_processes,
     persona,
     headquarters,
     branch_a,
@@ -47,10 +41,10 @@ def test_a_generated_call_book_goes_through_the_worker_with_progress_and_is_undo
         file_name="call-book.csv", content=content, branch=branch_a, created_by=admin
     )
     celery_processes.worker("importer")
-    probe = wait_for_workers(["importer"], BROKER, celery_processes)
+    wait_for_workers(["importer"], BROKER, celery_processes)
 
     started = time.monotonic()
-    probe.send_task("tickets.tasks.check_callbook", args=[batch.pk])
+    tasks.check_callbook.delay(batch.pk)  # the project's app: routed to its queue
     wait_for(
         lambda: ImportBatch.objects.get(pk=batch.pk).state == ImportBatch.State.CHECKED,
         seconds=SECONDS,
@@ -59,7 +53,7 @@ def test_a_generated_call_book_goes_through_the_worker_with_progress_and_is_undo
     )
     assert not Customer.objects.exists()  # a dry run writes nothing
     callbook.start_import(batch_id=batch.pk, user=admin)
-    probe.send_task("tickets.tasks.import_callbook", args=[batch.pk])
+    tasks.import_callbook.delay(batch.pk)
     seen = set()
 
     def imported() -> bool:
@@ -79,7 +73,7 @@ def test_a_generated_call_book_goes_through_the_worker_with_progress_and_is_undo
     assert Unit.objects.filter(import_batch=batch).count() == ROWS // 2
 
     callbook.start_undo(batch_id=batch.pk, user=admin)
-    probe.send_task("tickets.tasks.undo_callbook", args=[batch.pk])
+    tasks.undo_callbook.delay(batch.pk)
     wait_for(
         lambda: ImportBatch.objects.get(pk=batch.pk).state == ImportBatch.State.UNDONE,
         seconds=SECONDS,
