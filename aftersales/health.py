@@ -40,8 +40,10 @@ def database_ready() -> bool:
     """The database answers and every migration on disk is applied (a new release whose migrate job has
     not run yet is not ready: its code would query columns that do not exist)."""
     try:
-        executor = MigrationExecutor(connection)
-        return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+        loader = MigrationExecutor(connection).loader
+        # Every migration on disk, not only the plan to the leaves: a plan is empty for a leaf recorded
+        # as applied even when one before it is not.
+        return set(loader.graph.nodes) <= set(loader.applied_migrations)
     except DatabaseError:
         logger.warning("readiness: database unavailable", exc_info=True)
         return False

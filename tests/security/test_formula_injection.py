@@ -87,6 +87,14 @@ NOT_FILES = {
 }
 
 
+# Downloads walked with formula text elsewhere, or holding nobody's text.
+WALKED_ELSEWHERE = {
+    # Its rows are written by the services, not by the poisoned world's factories.
+    "audit:export": "tests/audit/test_audit_trail.py::TestScreen::test_the_export_is_streamed_and_neutralises_formulas",
+    "tickets:callbook_template": "the call book's headers and one fixed sample row",
+}
+
+
 def url_patterns(resolver=None, namespace=""):
     for entry in (resolver or get_resolver()).url_patterns:
         if isinstance(entry, URLResolver):
@@ -102,7 +110,11 @@ def is_export(name: str, pattern: URLPattern) -> bool:
 
 
 def test_every_export_url_is_in_the_table():
-    found = {name for name, pattern in url_patterns() if is_export(name, pattern)} - NOT_FILES
+    found = (
+        {name for name, pattern in url_patterns() if is_export(name, pattern)}
+        - NOT_FILES
+        - WALKED_ELSEWHERE.keys()
+    )
     assert found - EXPORTS.keys() == set(), "a new download: add it to EXPORTS so the poison walks it"
     assert EXPORTS.keys() - found == set(), "EXPORTS names a URL that is gone"
 
