@@ -270,7 +270,10 @@ def test_the_units_qr_label_scanned_in_the_channel_fills_the_serial_and_picks_th
     page.get_by_test_id("scan-photo").set_input_files(qr_photo(unit_url(live_server.url, "KFR99-7777")))
     expect(page.get_by_test_id("portal-unit-not-found")).to_contain_text("没有序列号为 KFR99-7777 的产品")
     assert_no_horizontal_scroll(page)
+    # The answer is a new page: its scanner script runs by the load event (a tap before it does nothing).
+    page.wait_for_load_state("load")
     page.get_by_test_id("scan-serial").tap()
+    expect(page.locator("dialog#scanner")).to_be_visible()
     page.get_by_test_id("scan-photo").set_input_files(qr_photo(unit_url(live_server.url, "KFR35-0001")))
     expect(page.get_by_test_id("portal-verdict")).to_be_visible(timeout=20_000)
     assert page.url.endswith(f"/p/report/?unit={customer.units.get().pk}")
