@@ -49,6 +49,8 @@ VERBS = {
     "fee.quote": _("服务费报价"),
     "fee.receive": _("服务费交财务"),
     "fee.invoice": _("服务费开票"),
+    "callbook.import": _("导入历史数据"),
+    "callbook.undo": _("撤销导入批次"),
 }
 
 # The areas of the screen's filter: the first part of a verb code.
@@ -59,6 +61,7 @@ AREAS = {
     "stock": _("库存"),
     "write_off": _("核销"),
     "fee": _("服务费"),
+    "callbook": _("历史数据导入"),
     "admin": _("后台设置"),
     "auth": _("用户与权限"),
 }

@@ -38,6 +38,7 @@ from accounts.models import Branch
 from aftersales.errors import UserError
 from aftersales.texts import Text
 from aftersales.uploads import UploadRefused, check_size, check_xlsx, decode_csv
+from audit.services import record as record_audit
 from customers.models import Customer, CustomerPhone, ImportBatch, ProductModel, Unit
 from tickets import callbook_rules as rules
 from tickets.models import RepairTicket, ServiceCategory, State
@@ -558,6 +559,9 @@ def import_batch(batch_id: int) -> str:
             batch.rows_done = batch.rows_total
             batch.content = b""
             batch.save(update_fields=["state", "counts", "months", "imported_at", "rows_done", "content"])
+            record_audit(
+                batch.created_by, "callbook.import", batch, {"file": batch.file_name, "counts": batch.counts}
+            )
     except Exception:
         ImportBatch.objects.filter(pk=batch.pk).update(
             state=ImportBatch.State.FAILED,
@@ -654,6 +658,7 @@ def undo_batch(batch_id: int) -> dict[str, int]:
         batch.state = ImportBatch.State.UNDONE
         batch.undone_at = timezone.now()
         batch.save(update_fields=["state", "undone_at"])
+        record_audit(batch.undone_by, "callbook.undo", batch, {"file": batch.file_name, "removed": removed})
     months = {(int(text[:4]), int(text[5:])) for text in batch.months}
     history_imported.send(sender=ImportBatch, months=months)
     return removed

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from aftersales.celery import app
+from audit.models import AuditEntry
 from customers.models import Customer, CustomerPhone, ImportBatch, Unit
 from loadtest.callbook import as_csv, as_xlsx
 from notifications.models import Notification
@@ -308,6 +309,16 @@ def test_undo_removes_the_batch_but_not_the_customers_it_found(
     assert batch.state == ImportBatch.State.UNDONE and batch.undone_by.username == "admin"
     assert list(Customer.objects.all()) == [known] and not Unit.objects.exists()
     assert not RepairTicket.objects.exists() and not CustomerPhone.objects.exclude(customer=known).exists()
+    # Both one-way steps are in the audit trail, with who, the file and what they wrote or removed.
+    imported, undone = AuditEntry.objects.filter(object_type="customers.importbatch").order_by("pk")
+    assert (imported.verb, imported.actor.username, imported.object_id) == (
+        "callbook.import",
+        "admin",
+        str(batch.pk),
+    )
+    assert imported.details["file"] == "book.csv" and imported.details["counts"]
+    assert (undone.verb, undone.actor.username) == ("callbook.undo", "admin")
+    assert undone.details["removed"] == {"tickets": 2, "units": 2, "customers": 1}
 
 
 def test_undo_is_refused_when_a_new_ticket_was_logged_on_an_imported_unit(
