@@ -8,8 +8,6 @@ relies on the admin and the code having no path that changes a row.
 
 from __future__ import annotations
 
-import json
-
 from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -17,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from audit.details import readable
 
 
 class AuditEntry(models.Model):
@@ -72,8 +72,9 @@ class AuditEntry(models.Model):
         return gettext(self.verb_label) if self.verb_label else self.verb
 
     @property
-    def details_text(self) -> str:
-        return json.dumps(self.details, ensure_ascii=False, cls=DjangoJSONEncoder)
+    def details_pairs(self) -> list[tuple[str, str]]:
+        """The details as label: value pairs in the reader's language (audit.details)."""
+        return readable(self.details, self.object_type)
 
     @property
     def object_type_display(self) -> str:
