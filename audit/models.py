@@ -57,6 +57,9 @@ class AuditEntry(models.Model):
             models.Index(fields=["actor", "-at"], name="audit_entry_actor_at_idx"),
             # The same, filtered by one object (or one kind of object).
             models.Index(fields=["object_type", "object_id", "-at"], name="audit_entry_object_at_idx"),
+            # The object types that have rows, and the verbs of each: the screen's object-type filter
+            # (audit.selectors.object_type_choices reads them with a skip scan, one probe per pair).
+            models.Index(fields=["object_type", "verb"], name="audit_entry_type_verb_idx"),
         ]
 
     def __str__(self) -> str:

@@ -412,13 +412,13 @@ class TestWhatIsHeard:
         ]
 
     def test_the_admin_shows_rows_and_changes_none(self, client, admin_user, dispatcher):
-        entry = record(dispatcher, "auth.login", dispatcher)
+        entry = record(dispatcher, "auth.groups_changed", dispatcher, {"added": ["supervisor"]})
         client.force_login(admin_user)
         assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
         assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
         assert client.get(reverse("admin:audit_auditentry_delete", args=[entry.pk])).status_code == 403
         page = client.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).content.decode()
-        assert 'name="_save"' not in page
+        assert 'name="_save"' not in page and "新增: 服务主任" in page and "supervisor" not in page
 
     def test_a_failed_sign_in_with_an_unknown_name_keeps_the_name_and_no_password(self, client):
         client.post(
