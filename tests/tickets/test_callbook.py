@@ -416,6 +416,14 @@ def test_a_historical_ticket_shows_what_the_book_said_and_claims_nothing_it_has_
     assert 'data-testid="book-remedy">免费维修<' in record and 'data-testid="book-fee">¥280.00<' in record
     assert "2024-03-05" in record and "2024-03-10" in record and "12:00" not in page
     assert "选择已登记的产品" not in page  # the intake desk's hint
+    lists = (
+        f"{reverse('tickets:list')}?state=closed",
+        dated.unit.get_absolute_url(),
+        dated.customer.get_absolute_url(),
+    )
+    for url in lists:
+        listed = client_admin.get(url).content.decode()
+        assert 'state-closed">已关闭(历史导入)<' in listed and 'state-closed">已回访关闭<' not in listed, url
     page = client_admin.get(timed.get_absolute_url()).content.decode()
     assert "2024-04-01 09:30" in page and "2024-04-01 16:45" in page
     assert 'data-testid="book-remedy">—<' in page and 'data-testid="book-fee">—<' in page
