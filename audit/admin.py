@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEntry
 
@@ -24,8 +27,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = False
     show_full_result_count = False
-    fields = list_display + ["actor", "details"]
+    fields = list_display + ["actor", "details_readable"]
     readonly_fields = fields
+
+    @admin.display(description=_("详情"))
+    def details_readable(self, entry: AuditEntry) -> str:
+        """As on the screen: label: value pairs in the reader's language, not the stored JSON."""
+        return format_html_join(mark_safe("<br>"), "{}: {}", entry.details_pairs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

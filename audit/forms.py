@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.apps import apps
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from aftersales.bounds import BoundedDateField, DatePicker
-from audit.services import AREAS
-
-
-def object_type_choices() -> list[tuple[str, str]]:
-    """The project's models and Django's groups, by their names: what the trail's rows are about."""
-    project = str(settings.BASE_DIR)
-    models = [
-        model
-        for model in apps.get_models()
-        if model._meta.app_label == "auth"
-        or apps.get_app_config(model._meta.app_label).path.startswith(project)
-    ]
-    choices = sorted((str(model._meta.verbose_name), model._meta.label_lower) for model in models)
-    return [("", _("全部"))] + [(label, name) for name, label in choices]
+from audit.areas import AREAS
 
 
 class AuditFilterForm(forms.Form):
@@ -35,10 +20,11 @@ class AuditFilterForm(forms.Form):
     date_from = BoundedDateField(label=_("开始日期"), required=False, widget=DatePicker())
     date_to = BoundedDateField(label=_("结束日期"), required=False, widget=DatePicker())
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, object_types: list, **kwargs) -> None:
+        """`object_types`: the grouped choices of audit.selectors.object_type_choices."""
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", _("全部"))] + list(AREAS.items())
-        self.fields["object_type"].choices = object_type_choices()
+        self.fields["area"].choices = [("", _("全部")), *AREAS.items()]
+        self.fields["object_type"].choices = [("", _("全部")), *object_types]
 
     def clean(self) -> dict:
         data = super().clean()

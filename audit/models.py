@@ -8,8 +8,6 @@ relies on the admin and the code having no path that changes a row.
 
 from __future__ import annotations
 
-import json
-
 from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -17,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from audit.details import readable
 
 
 class AuditEntry(models.Model):
@@ -57,6 +57,9 @@ class AuditEntry(models.Model):
             models.Index(fields=["actor", "-at"], name="audit_entry_actor_at_idx"),
             # The same, filtered by one object (or one kind of object).
             models.Index(fields=["object_type", "object_id", "-at"], name="audit_entry_object_at_idx"),
+            # The object types that have rows, and the verbs of each: the screen's object-type filter
+            # (audit.selectors.object_type_choices reads them with a skip scan, one probe per pair).
+            models.Index(fields=["object_type", "verb"], name="audit_entry_type_verb_idx"),
         ]
 
     def __str__(self) -> str:
@@ -72,8 +75,9 @@ class AuditEntry(models.Model):
         return gettext(self.verb_label) if self.verb_label else self.verb
 
     @property
-    def details_text(self) -> str:
-        return json.dumps(self.details, ensure_ascii=False, cls=DjangoJSONEncoder)
+    def details_pairs(self) -> list[tuple[str, str]]:
+        """The details as label: value pairs in the reader's language (audit.details)."""
+        return readable(self.details, self.object_type)
 
     @property
     def object_type_display(self) -> str:

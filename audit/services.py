@@ -53,19 +53,6 @@ VERBS = {
     "callbook.undo": _("撤销导入批次"),
 }
 
-# The areas of the screen's filter: the first part of a verb code.
-AREAS = {
-    "ticket": _("工单"),
-    "claim": _("赔偿审批"),
-    "requisition": _("领料审批"),
-    "stock": _("库存"),
-    "write_off": _("核销"),
-    "fee": _("服务费"),
-    "callbook": _("历史数据导入"),
-    "admin": _("后台设置"),
-    "auth": _("用户与权限"),
-}
-
 MAX_LABEL = 200
 
 

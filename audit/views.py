@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from aftersales.bounds import bad_filter_response, filter_status
 from aftersales.exports import spreadsheet_response
 from audit.forms import AuditFilterForm
-from audit.selectors import audit_entries, export_rows, require_audit_reader
+from audit.selectors import audit_entries, export_rows, object_type_choices, require_audit_reader
 
 PAGE_SIZE = 50
 
@@ -22,8 +22,13 @@ PAGE_SIZE = 50
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
     require_audit_reader(request.user)
-    form = AuditFilterForm(request.GET or None)
-    entries = audit_entries(**form.filters()) if form.is_valid() else audit_entries()
+    form = AuditFilterForm(request.GET or None, object_types=object_type_choices())
+    if not form.is_bound:
+        entries = audit_entries()
+    elif form.is_valid():
+        entries = audit_entries(**form.filters())
+    else:  # a wrong filter lists nothing until it is put right (not everything, as if there were none)
+        entries = audit_entries().none()
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -40,7 +45,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The rows of the screen's filters, every page."""
     require_audit_reader(request.user)
-    form = AuditFilterForm(request.GET or None)
+    form = AuditFilterForm(request.GET or None, object_types=object_type_choices())
     if form.is_bound and not form.is_valid():
         return bad_filter_response(form)
     entries = audit_entries(**form.filters()) if form.is_bound else audit_entries()

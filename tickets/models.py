@@ -109,6 +109,7 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
             "technician__username",
             "technician__first_name",
             "technician__last_name",
+            "import_batch",  # a historical ticket's state reads 已关闭(历史导入)
         )
 
     def for_detail(self) -> RepairTicketQuerySet:

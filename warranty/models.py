@@ -8,8 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from warranty import rules
 from warranty.maintenance_plan import MAX_EVERY_MONTHS, parse_dates, planned_dates
@@ -19,6 +19,19 @@ TERMS_ERRORS = {
     "failed_repairs_for_choice": _("“修理几次仍有故障可选退换”至少为 1 次;不适用时请留空。"),
     "exclusions_without_fault_only": _("须为“排除退换货的情形”的子集。"),
 }
+
+
+# The built-in policies' names (migration 0002), in the catalogue: shown in the reader's language while
+# an admin has not renamed them. A name typed in the admin is shown as typed.
+BUILTIN_NAMES = (
+    gettext_noop("厂家保修(§3 产品售后服务流程)"),
+    gettext_noop("门店三包(§5 门店售后服务管理制度)"),
+    gettext_noop("国家三包(部分商品修理更换退货责任规定)"),
+)
+
+
+def policy_name(name: str) -> str:
+    return gettext(name) if name in BUILTIN_NAMES else name
 
 
 class WarrantyPolicy(models.Model):

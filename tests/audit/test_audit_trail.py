@@ -172,15 +172,17 @@ def test_a_sample_day_of_three_roles_and_an_admin_is_in_the_export(
     dispatched = find(
         "ticket.dispatch", 用户编号=str(dispatcher.pk), 对象编号=str(ticket.pk), 对象类型="维修工单"
     )
-    assert dispatched["IP 地址"] == "10.0.0.11" and str(technician.pk) in dispatched["详情"]
+    assert dispatched["IP 地址"] == "10.0.0.11"
+    assert f"技术员编号: {technician.pk}" in dispatched["详情"] and "新状态: 已派工" in dispatched["详情"]
     find("requisition.approve", 用户编号=str(supervisor.pk), 对象编号=str(requisition.pk))
     issue = find("stock.issue", 用户编号=str(keeper.pk), **{"IP 地址": "10.0.0.22"})
     assert requisition.number in issue["详情"] and "CMP-35" in issue["详情"]
     find("claim.approve", 用户编号=str(manager.pk), 对象编号=str(claim.pk), 对象=str(claim))
     sla = find("admin.change", 用户编号=str(admin_user.pk), 对象类型="时限规则", 对象编号=str(policy.pk))
-    assert json.loads(sla["详情"])["changes"]["contact_hours"] == ["2.0", "1"]  # hours, decimals as text
+    hours = SlaPolicy._meta.get_field("contact_hours").verbose_name
+    assert f"{hours}: 2.0 → 1" in sla["详情"]  # hours, decimals as text
     groups = find("auth.groups_changed", 用户编号=str(admin_user.pk), 对象编号=str(technician.pk))
-    assert json.loads(groups["详情"]) == {"added": ["supervisor"]}
+    assert groups["详情"] == "新增: 服务主任"
     find("auth.logout", 用户编号=str(dispatcher.pk))
     # Newest first.
     times = [row["时间"] for row in rows]
@@ -255,6 +257,71 @@ class TestScreen:
         assert response.status_code == 400 and "结束日期不能早于开始日期。" in response.content.decode()
         response = admin.get(reverse("audit:export", args=["csv"]), {"date_from": "0001-01-01"})
         assert response.status_code == 400
+
+    def test_a_user_filter_finds_the_failed_sign_ins_under_their_name(self, admin, dispatcher, supervisor):
+        Client().post(reverse("login"), {"username": dispatcher.username, "password": "guess-1"})
+        Client().post(reverse("login"), {"username": supervisor.username, "password": "guess-2"})
+        record(dispatcher, "ticket.log_call", dispatcher)
+        rows = as_dicts(export(admin, user=dispatcher.pk))
+        assert [row["操作代码"] for row in rows[:2]] == ["ticket.log_call", "auth.login_failed"]
+        assert rows[1]["操作人"] == dispatcher.username and rows[1]["用户编号"] == ""
+        assert [row["操作人"] for row in rows if row["操作代码"] == "auth.login_failed"] == [
+            dispatcher.username
+        ]
+        page = admin.get(LOG, {"user": dispatcher.pk, "area": "login"}).content.decode()
+        assert "登录失败" in page and "共 1 条" in page
+
+    def test_details_read_as_labels_and_values_in_the_readers_language(self, admin, dispatcher, branch_a):
+        ticket = TicketFactory(unit__owner__branch=branch_a)
+        record(dispatcher, "ticket.dispatch", ticket, {"from": "reported", "to": "dispatched"}, label="派工")
+        record(None, "auth.groups_changed", dispatcher, {"added": ["supervisor", "finance"]})
+        cells = [
+            cell.strip()
+            for cell in admin.get(LOG).content.decode().split('data-testid="audit-details">')[1:3]
+        ]
+        assert "原状态:</span> 已报修" in cells[1] and "新状态:</span> 已派工" in cells[1]
+        assert "新增:</span> 服务主任、会计" in cells[0]
+        assert "{" not in "".join(cells) and "dispatched" not in "".join(cells)
+        rows = as_dicts(export(admin, fmt="xlsx"))
+        assert [row["详情"] for row in rows[:2]] == ["新增: 服务主任、会计", "原状态: 已报修; 新状态: 已派工"]
+        admin.cookies["django_language"] = "en"
+        rows = as_dicts(export(admin))
+        assert rows[1]["Details"] == "From status: Reported; To status: Dispatched"
+        assert rows[0]["Details"] == "Added: Service supervisor, Finance"
+
+    def test_object_types_are_offered_by_area_and_only_with_rows(self, admin, dispatcher, branch_a):
+        record(dispatcher, "ticket.log_call", TicketFactory(unit__owner__branch=branch_a))
+        Client().post(reverse("login"), {"username": dispatcher.username, "password": "guess-1"})
+        page = admin.get(LOG).content.decode()
+        select = page.split('name="object_type"')[1].split("</select>")[0]
+        groups = [part.split('"')[0] for part in select.split('<optgroup label="')[1:]]
+        assert groups == ["工单", "用户与角色", "登录"]  # the factory gave the dispatcher their group
+        assert select.count("<option") == 4  # 全部, 维修工单, 用户 (roles), 用户 (logins)
+        assert 'value="tickets.repairticket">维修工单' in select and "claims.claim" not in select
+        assert "Permission" not in page and "log entry" not in page
+        rows = as_dicts(export(admin, area="login"))  # the admin's sign-in (force_login) and the failed one
+        assert [row["操作代码"] for row in rows] == ["auth.login_failed", "auth.login"]
+        rows = as_dicts(export(admin, area="users"))
+        assert {row["操作代码"] for row in rows} == {"auth.groups_changed", "auth.password_changed"}
+
+    @pytest.mark.parametrize(
+        ("dates", "field", "message"),
+        [
+            ({"date_from": "2026-13-45"}, "date_from", "输入一个有效的日期。"),
+            ({"date_from": "2026-11-06", "date_to": "2026-11-05"}, "date_to", "结束日期不能早于开始日期。"),
+        ],
+    )
+    def test_a_bad_date_is_named_at_its_field_and_lists_nothing(
+        self, admin, dispatcher, dates, field, message
+    ):
+        record(dispatcher, "auth.login", dispatcher)
+        response = admin.get(LOG, dates)
+        page = response.content.decode()
+        assert response.status_code == 400
+        at_field = page.split(f'data-testid="filter-{field}"')[1].split('data-testid="filter-')[0]
+        assert message in at_field and "is-invalid" in at_field
+        assert "登录成功" not in page.split('data-testid="audit-log"')[1] and "共 0 条" in page
+        assert admin.get(reverse("audit:export", args=["csv"]), dates).status_code == 400
 
     def test_constant_queries_whatever_the_number_of_rows(self, admin, dispatcher):
         def count() -> int:
@@ -345,13 +412,13 @@ class TestWhatIsHeard:
         ]
 
     def test_the_admin_shows_rows_and_changes_none(self, client, admin_user, dispatcher):
-        entry = record(dispatcher, "auth.login", dispatcher)
+        entry = record(dispatcher, "auth.groups_changed", dispatcher, {"added": ["supervisor"]})
         client.force_login(admin_user)
         assert client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200
         assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
         assert client.get(reverse("admin:audit_auditentry_delete", args=[entry.pk])).status_code == 403
         page = client.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).content.decode()
-        assert 'name="_save"' not in page
+        assert 'name="_save"' not in page and "新增: 服务主任" in page and "supervisor" not in page
 
     def test_a_failed_sign_in_with_an_unknown_name_keeps_the_name_and_no_password(self, client):
         client.post(

@@ -385,3 +385,45 @@ def test_the_plan_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(12):
         plan = callbook.make_plan(batch)
     assert not plan.errors and plan.counts["tickets"] == 3000
+
+
+def test_a_historical_ticket_shows_what_the_book_said_and_claims_nothing_it_has_not(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: C 免费服务 beside a fee of ¥280, 已回访关闭 without a follow-up, the
+    intake desk's hint on a closed ticket, and 12:00 invented for a row that gave dates only."""
+    rows = [
+        HEADER,
+        row(reported_at="2024-03-05", completed_at="2024-03-06", closed_at="2024-03-10", fee="280"),
+        row(
+            serial="KFR35-2023-000999",
+            reported_at="2024-04-01 09:30",
+            completed_at="2024-04-01 16:45",
+            closed_at="",
+            remedy="",
+            fee="",
+        ),
+    ]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    dated, timed = RepairTicket.objects.order_by("reported_at")
+    page = client_admin.get(dated.get_absolute_url()).content.decode()
+    state = page.split('data-testid="ticket-state">')[1].split("</span></span>")[0]
+    assert "已关闭(历史导入)" in state and "已回访关闭" not in page
+    assert "C 免费服务" not in page and "服务费(导入)" not in page
+    record = page.split('data-testid="callbook-record"')[1].split("</div>\n</div>")[0]
+    assert "登记簿记录(历史导入,批次" in record
+    assert 'data-testid="book-remedy">免费维修<' in record and 'data-testid="book-fee">¥280.00<' in record
+    assert "2024-03-05" in record and "2024-03-10" in record and "12:00" not in page
+    assert "选择已登记的产品" not in page  # the intake desk's hint
+    lists = (
+        f"{reverse('tickets:list')}?state=closed",
+        dated.unit.get_absolute_url(),
+        dated.customer.get_absolute_url(),
+    )
+    for url in lists:
+        listed = client_admin.get(url).content.decode()
+        assert 'state-closed">已关闭(历史导入)<' in listed and 'state-closed">已回访关闭<' not in listed, url
+    page = client_admin.get(timed.get_absolute_url()).content.decode()
+    assert "2024-04-01 09:30" in page and "2024-04-01 16:45" in page
+    assert 'data-testid="book-remedy">—<' in page and 'data-testid="book-fee">—<' in page

@@ -107,6 +107,13 @@ class TestIntake:
         assert (event.action, event.actor, event.to_state) == ("log_call", dispatcher, State.REPORTED)
         page = client.get(response.url).content.decode()
         assert "已登记报修" in page and ticket.number in page and "退货退款" in page
+        # The policy by its name and version in the reader's language, not its code ("manufacturer v1").
+        policy = page.split('data-testid="verdict-policy">')[1].split("</span>")[0]
+        assert policy == "(厂家保修(§3 产品售后服务流程),第 1 版)"
+        client.cookies["django_language"] = "en"
+        page = client.get(response.url).content.decode()
+        policy = page.split('data-testid="verdict-policy">')[1].split("</span>")[0]
+        assert policy == "(Manufacturer warranty (§3 after-sales service process), version 1)"
 
     def test_a_returning_customer_is_logged_from_the_unit(self, client, dispatcher, branch_a):
         unit = UnitFactory(owner__branch=branch_a)

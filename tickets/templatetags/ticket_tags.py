@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from tickets import sla
+from tickets.callbook_rules import NOON
 from tickets.choices import AppointmentRequester
 from tickets.models import TRANSITION_LABELS, State
 
@@ -20,6 +21,26 @@ register = template.Library()
 def state_badge(state: str) -> str:
     label = State(state).label if state in State.values else state
     return format_html('<span class="state-badge state-{}">{}</span>', state, label)
+
+
+@register.filter
+def ticket_state_badge(ticket) -> str:
+    """The ticket's state; a historical ticket says it was imported closed (or cancelled), not that it
+    went through this system's steps (已回访关闭 claims a follow-up it never had)."""
+    if not ticket.import_batch_id:
+        return state_badge(ticket.state)
+    label = _("已关闭(历史导入)") if ticket.state == State.CLOSED else _("已取消(历史导入)")
+    return format_html('<span class="state-badge state-{}">{}</span>', ticket.state, label)
+
+
+@register.filter
+def book_moment(moment: datetime.datetime | None) -> str:
+    """A moment from a call book: the date alone when the book gave no time (the import puts such a date
+    at noon, tickets.callbook_rules.NOON), else the date and time."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    return f"{local:%Y-%m-%d}" if local.time() == NOON else f"{local:%Y-%m-%d %H:%M}"
 
 
 @register.filter

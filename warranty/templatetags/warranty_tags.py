@@ -1,7 +1,8 @@
 from django import template
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
+from warranty.models import WarrantyPolicy, policy_name
 from warranty.rules import reason_text
 
 register = template.Library()
@@ -49,3 +50,15 @@ def reason(stored: dict) -> str:
         except (KeyError, TypeError, ValueError):
             pass
     return stored.get("text", "")
+
+
+@register.simple_tag
+def policy_label(decision: dict) -> str:
+    """The policy a verdict was given under, by its name and version in the reader's language (the verdict
+    keeps the policy's code, "manufacturer", which is no word of the page's)."""
+    slug = decision.get("policy")
+    name = WarrantyPolicy.objects.filter(slug=slug).values_list("name", flat=True).first()
+    return gettext("%(name)s,第 %(version)s 版") % {
+        "name": policy_name(name) if name else slug,
+        "version": decision.get("policy_version"),
+    }
