@@ -34,6 +34,7 @@ def register_tickets(first: datetime.date, last: datetime.date, branch: Branch |
             "reported_at",
             "fault_description",
             "state",
+            "import_batch",  # a historical ticket's state reads 已关闭(历史导入)
             "branch__code",
             "customer__name",
             "customer__address",
@@ -77,7 +78,7 @@ def register_line(ticket: RepairTicket) -> list[str]:
         ticket.unit.serial_number,
         ticket.fault_description,
         str(ticket.technician or ""),
-        str(ticket.get_state_display()),
+        str(ticket.state_label),
     ]
 
 

@@ -387,6 +387,14 @@ class RepairTicket(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Mod
         return reverse("tickets:detail", args=[self.pk])
 
     @property
+    def state_label(self) -> str:
+        """The state as people read it; a historical ticket says it was imported closed (or cancelled), not
+        that it went through this system's steps (已回访关闭 claims a follow-up it never had)."""
+        if not self.import_batch_id:
+            return self.get_state_display()
+        return str(_("已关闭(历史导入)") if self.state == State.CLOSED else _("已取消(历史导入)"))
+
+    @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 

@@ -25,12 +25,8 @@ def state_badge(state: str) -> str:
 
 @register.filter
 def ticket_state_badge(ticket) -> str:
-    """The ticket's state; a historical ticket says it was imported closed (or cancelled), not that it
-    went through this system's steps (已回访关闭 claims a follow-up it never had)."""
-    if not ticket.import_batch_id:
-        return state_badge(ticket.state)
-    label = _("已关闭(历史导入)") if ticket.state == State.CLOSED else _("已取消(历史导入)")
-    return format_html('<span class="state-badge state-{}">{}</span>', ticket.state, label)
+    """The ticket's state badge, as RepairTicket.state_label reads it (a historical ticket's included)."""
+    return format_html('<span class="state-badge state-{}">{}</span>', ticket.state, ticket.state_label)
 
 
 @register.filter
