@@ -16,7 +16,7 @@ from accounts.models import Role
 from aftersales.celery import app
 from audit.models import AuditEntry
 from customers.models import Customer, CustomerPhone, ImportBatch, Unit
-from loadtest.callbook import as_csv, as_xlsx
+from loadtest.callbook import as_csv, as_xlsx, generate_rows
 from notifications.models import Notification
 from reports.kpis import summarise
 from reports.models import KpiMonth
@@ -376,8 +376,6 @@ def test_only_the_admin_role_may_import(client, persona, branch_a):
 def test_the_plan_runs_a_bounded_number_of_queries(
     admin_user, branch_a, air_conditioner, django_assert_max_num_queries
 ):
-    from loadtest.callbook import generate_rows
-
     content = as_csv(generate_rows(3000, model_code="KFR-35GW"))
     batch = ImportBatch.objects.create(
         file_name="big.csv", content=content, branch=branch_a, created_by=admin_user
