@@ -32,6 +32,15 @@ OUTCOMES = ("更换电容,试机正常", "清洗滤网", "补充冷媒", "更换
 PHONE_FORMS = ("{p}", "+86 {a} {b} {c}", "{a}-{b}-{c}", "86{p}", "{a} {b} {c}")
 
 
+def customer_name(customer: int) -> str:
+    """The same name on every call of a customer (two names on one phone are warned about)."""
+    return (
+        SURNAMES[customer % len(SURNAMES)]
+        + GIVEN[customer // len(SURNAMES) % len(GIVEN)]
+        + GIVEN[customer // (len(SURNAMES) * len(GIVEN)) % len(GIVEN)]
+    )
+
+
 def phone_form(number: str, rng: random.Random) -> str:
     form = rng.choice(PHONE_FORMS)
     return form.format(p=number, a=number[:3], b=number[3:7], c=number[7:])
@@ -53,7 +62,7 @@ def generate_rows(
         purchased = reported - datetime.timedelta(days=rng.randrange(0, 700))
         completed = reported + datetime.timedelta(days=rng.randrange(0, 5))
         values = {
-            "customer_name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+            "customer_name": customer_name(customer),
             "phone": phone_form(number, rng),
             "address": f"上海市浦东新区张江路 {customer % 900 + 1} 号",
             "model_code": model_code,
