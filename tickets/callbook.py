@@ -144,6 +144,10 @@ class Plan:
 
     rows_total: int = 0
     errors: list[rules.RowError] = field(default_factory=list)
+    # What the import does that the admin may not expect (it does not block the import).
+    warnings: list[rules.RowError] = field(default_factory=list)
+    skipped: int = 0  # rows whose historical ticket is on file already (the book imported before)
+    known_names: dict[str, str] = field(default_factory=dict)  # phone → the known customer's name
     new_customers: dict[str, NewCustomer] = field(default_factory=dict)  # by phone
     known_customers: dict[str, int] = field(default_factory=dict)  # phone → id
     new_units: dict[str, NewUnit] = field(default_factory=dict)  # by serial
@@ -162,6 +166,8 @@ class Plan:
             "units": len(self.new_units),
             "units_reused": len(self.known_units),
             "tickets": len(self.tickets),
+            "skipped": self.skipped,
+            "warnings": len(self.warnings),
         }
 
     @property
@@ -233,10 +239,13 @@ def make_plan(batch: ImportBatch, *, progress: Callable[..., None] = lambda done
 
 
 def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: dict[str, str]) -> None:
-    def fail(row: rules.CallbookRow, key: str, message: Text) -> None:
-        plan.errors.append(
+    def fail(row: rules.CallbookRow, key: str, message: Text, *, to: list | None = None) -> None:
+        (plan.errors if to is None else to).append(
             rules.RowError(row.row, headers.get(key, rules.COLUMN_BY_KEY[key].header), message)
         )
+
+    def warn(row: rules.CallbookRow, key: str, message: Text) -> None:
+        fail(row, key, message, to=plan.warnings)
 
     branches, plan.branch_codes = _branches()
     models = {
@@ -247,11 +256,15 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
     plan.technicians = _technicians()
     # A number several customers share (a family, a company's switchboard): the oldest customer.
     known_phones: dict[str, int] = {}
-    for number, customer_id in _lookup(
+    for number, customer_id, name in _lookup(
         (row.phone for row in rows),
-        lambda chunk: CustomerPhone.objects.filter(number__in=chunk).values_list("number", "customer_id"),
+        lambda chunk: CustomerPhone.objects.filter(number__in=chunk).values_list(
+            "number", "customer_id", "customer__name"
+        ),
     ):
-        known_phones[number] = min(customer_id, known_phones.get(number, customer_id))
+        if customer_id <= known_phones.get(number, customer_id):
+            known_phones[number] = customer_id
+            plan.known_names[number] = name
     known_units = {
         serial: (pk, owner, model)
         for serial, pk, owner, model in _lookup(
@@ -261,7 +274,7 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
             ),
         )
     }
-    # Historical tickets of these units already imported: the same call book loaded twice.
+    # Historical tickets of these units already imported: the same call book loaded again (grown since).
     imported_before = {
         (unit, reported_at, description)
         for unit, reported_at, description in _lookup(
@@ -273,8 +286,10 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
     }
     zone = timezone.get_default_timezone()
     seen_tickets: dict[tuple, int] = {}
+    warned: set[tuple[str, str]] = set()
     for row in rows:
         errors_before = len(plan.errors)
+        on_file = False
         branch_id = (
             (branches.get(row.branch.upper()) or branches.get(rules.clean_header(row.branch)))
             if row.branch
@@ -334,11 +349,7 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
             reported_at = timezone.make_aware(row.reported_at, zone)
             key = (row.serial, reported_at, row.fault_description)
             if unit is not None and (unit, reported_at, row.fault_description) in imported_before:
-                fail(
-                    row,
-                    "reported_at",
-                    Text(gettext_noop("这张历史工单已经导入过(同一序列号、报修日期和故障描述)。")),
-                )
+                on_file = True  # same serial, report date and fault: skipped, not refused
             elif key in seen_tickets:
                 fail(
                     row,
@@ -350,12 +361,47 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
                 seen_tickets[key] = row.row
         if len(plan.errors) > errors_before:
             continue
+        if on_file:
+            plan.skipped += 1
+            continue
         # The row is good: what it adds.
         branch_id = branch_id or 0
         if customer_id is not None:
             plan.known_customers[row.phone] = customer_id
+            name = plan.known_names[row.phone]
+            if row.customer_name != name and (row.phone, row.customer_name) not in warned:
+                warned.add((row.phone, row.customer_name))
+                warn(
+                    row,
+                    "customer_name",
+                    Text(
+                        gettext_noop(
+                            "电话 %(phone)s 已是系统中的客户「%(known)s」,本行的名称「%(name)s」"
+                            "不会改变它:按电话视为同一位客户。"
+                        )
+                    )
+                    % {"phone": row.phone, "known": name, "name": row.customer_name},
+                )
         elif first is None:
             plan.new_customers[row.phone] = NewCustomer(row, branch_id)
+        elif row.customer_name != first.row.customer_name and (row.phone, row.customer_name) not in warned:
+            warned.add((row.phone, row.customer_name))
+            warn(
+                row,
+                "customer_name",
+                Text(
+                    gettext_noop(
+                        "电话 %(phone)s 在第 %(first)d 行是「%(first_name)s」,本行是「%(name)s」:"
+                        "按电话视为同一位客户,采用第一行的名称「%(first_name)s」。"
+                    )
+                )
+                % {
+                    "phone": row.phone,
+                    "first": first.row.row,
+                    "first_name": first.row.customer_name,
+                    "name": row.customer_name,
+                },
+            )
         if row.serial:
             if row.serial in known_units:
                 plan.known_units[row.serial] = known_units[row.serial][0]
@@ -526,7 +572,7 @@ def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set
         Unit.objects.filter(pk__in=list(plan.known_units.values())).values_list("pk", "product_model_id")
     )
     names = {phone: new.row.customer_name for phone, new in plan.new_customers.items()}
-    names.update(_known_customer_names(plan.known_customers))
+    names.update(plan.known_names)
     tickets = Rows(
         RepairTicket,
         (
@@ -604,19 +650,12 @@ def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set
     return months
 
 
-def _known_customer_names(known: dict[str, int]) -> dict[str, str]:
-    names = dict(
-        _lookup(
-            (str(pk) for pk in known.values()),
-            lambda chunk: Customer.objects.filter(pk__in=chunk).values_list("pk", "name"),
-        )
-    )
-    return {phone: names[pk] for phone, pk in known.items() if pk in names}
+def _kept(errors: list[rules.RowError]) -> list[dict]:
+    return [error.as_json() for error in sorted(errors, key=lambda error: error.row)[:KEPT_ERRORS]]
 
 
 def _store_errors(batch: ImportBatch, errors: list[rules.RowError]) -> None:
-    ordered = sorted(errors, key=lambda error: error.row)
-    batch.errors = [error.as_json() for error in ordered[:KEPT_ERRORS]]
+    batch.errors = _kept(errors)
     batch.error_count = len(errors)
 
 
@@ -640,12 +679,22 @@ def check_batch(batch_id: int) -> str:
     _store_errors(batch, plan.errors)
     batch.rows_total = plan.rows_total
     batch.rows_done = plan.rows_total
+    batch.warnings = _kept(plan.warnings)
     batch.counts = plan.counts
     batch.state = ImportBatch.State.REJECTED if plan.errors else ImportBatch.State.CHECKED
     if plan.errors:
         batch.content = b""
     batch.save(
-        update_fields=["errors", "error_count", "rows_total", "rows_done", "counts", "state", "content"]
+        update_fields=[
+            "errors",
+            "error_count",
+            "warnings",
+            "rows_total",
+            "rows_done",
+            "counts",
+            "state",
+            "content",
+        ]
     )
     return batch.state
 
