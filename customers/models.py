@@ -58,11 +58,15 @@ class ImportBatch(models.Model):
     # Progress of the check or the import (written from the worker on a connection of its own, so
     # the page sees it while the import's transaction is still open).
     rows_done = models.PositiveIntegerField(_("已处理"), default=0)
-    # {"customers": n, "customers_reused": n, "units": n, "units_reused": n, "tickets": n}
+    # {"customers": n, "customers_reused": n, "units": n, "units_reused": n, "tickets": n,
+    #  "skipped": rows already imported before, "warnings": n}
     counts = models.JSONField(_("数量"), default=dict, blank=True)
     # The first errors of the dry run: [{"row": 12, "column": "购买日期", "message": Text json}, ...]
     errors = models.JSONField(_("错误"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    # The dry run's first warnings (same form; they do not block the import): counts["warnings"] has
+    # how many.
+    warnings = models.JSONField(_("提示"), default=list, blank=True)
     # Months ("2024-03") whose KPIs the historical tickets changed.
     months = models.JSONField(_("涉及月份"), default=list, blank=True)
     imported_at = models.DateTimeField(_("导入时间"), null=True, blank=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -123,14 +124,14 @@ class Progress:
             self.connection.close()
 
 
-@dataclass
+@dataclass(slots=True)
 class NewCustomer:
     row: rules.CallbookRow
     branch_id: int
     id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class NewUnit:
     row: rules.CallbookRow
     model_id: int
@@ -143,6 +144,10 @@ class Plan:
 
     rows_total: int = 0
     errors: list[rules.RowError] = field(default_factory=list)
+    # What the import does that the admin may not expect (it does not block the import).
+    warnings: list[rules.RowError] = field(default_factory=list)
+    skipped: int = 0  # rows whose historical ticket is on file already (the book imported before)
+    known_names: dict[str, str] = field(default_factory=dict)  # phone → the known customer's name
     new_customers: dict[str, NewCustomer] = field(default_factory=dict)  # by phone
     known_customers: dict[str, int] = field(default_factory=dict)  # phone → id
     new_units: dict[str, NewUnit] = field(default_factory=dict)  # by serial
@@ -161,6 +166,8 @@ class Plan:
             "units": len(self.new_units),
             "units_reused": len(self.known_units),
             "tickets": len(self.tickets),
+            "skipped": self.skipped,
+            "warnings": len(self.warnings),
         }
 
     @property
@@ -232,10 +239,13 @@ def make_plan(batch: ImportBatch, *, progress: Callable[..., None] = lambda done
 
 
 def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: dict[str, str]) -> None:
-    def fail(row: rules.CallbookRow, key: str, message: Text) -> None:
-        plan.errors.append(
+    def fail(row: rules.CallbookRow, key: str, message: Text, *, to: list | None = None) -> None:
+        (plan.errors if to is None else to).append(
             rules.RowError(row.row, headers.get(key, rules.COLUMN_BY_KEY[key].header), message)
         )
+
+    def warn(row: rules.CallbookRow, key: str, message: Text) -> None:
+        fail(row, key, message, to=plan.warnings)
 
     branches, plan.branch_codes = _branches()
     models = {
@@ -246,11 +256,15 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
     plan.technicians = _technicians()
     # A number several customers share (a family, a company's switchboard): the oldest customer.
     known_phones: dict[str, int] = {}
-    for number, customer_id in _lookup(
+    for number, customer_id, name in _lookup(
         (row.phone for row in rows),
-        lambda chunk: CustomerPhone.objects.filter(number__in=chunk).values_list("number", "customer_id"),
+        lambda chunk: CustomerPhone.objects.filter(number__in=chunk).values_list(
+            "number", "customer_id", "customer__name"
+        ),
     ):
-        known_phones[number] = min(customer_id, known_phones.get(number, customer_id))
+        if customer_id <= known_phones.get(number, customer_id):
+            known_phones[number] = customer_id
+            plan.known_names[number] = name
     known_units = {
         serial: (pk, owner, model)
         for serial, pk, owner, model in _lookup(
@@ -260,7 +274,7 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
             ),
         )
     }
-    # Historical tickets of these units already imported: the same call book loaded twice.
+    # Historical tickets of these units already imported: the same call book loaded again (grown since).
     imported_before = {
         (unit, reported_at, description)
         for unit, reported_at, description in _lookup(
@@ -272,8 +286,10 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
     }
     zone = timezone.get_default_timezone()
     seen_tickets: dict[tuple, int] = {}
+    warned: set[tuple[str, str]] = set()
     for row in rows:
         errors_before = len(plan.errors)
+        on_file = False
         branch_id = (
             (branches.get(row.branch.upper()) or branches.get(rules.clean_header(row.branch)))
             if row.branch
@@ -333,11 +349,7 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
             reported_at = timezone.make_aware(row.reported_at, zone)
             key = (row.serial, reported_at, row.fault_description)
             if unit is not None and (unit, reported_at, row.fault_description) in imported_before:
-                fail(
-                    row,
-                    "reported_at",
-                    Text(gettext_noop("这张历史工单已经导入过(同一序列号、报修日期和故障描述)。")),
-                )
+                on_file = True  # same serial, report date and fault: skipped, not refused
             elif key in seen_tickets:
                 fail(
                     row,
@@ -349,12 +361,47 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
                 seen_tickets[key] = row.row
         if len(plan.errors) > errors_before:
             continue
+        if on_file:
+            plan.skipped += 1
+            continue
         # The row is good: what it adds.
         branch_id = branch_id or 0
         if customer_id is not None:
             plan.known_customers[row.phone] = customer_id
+            name = plan.known_names[row.phone]
+            if row.customer_name != name and (row.phone, row.customer_name) not in warned:
+                warned.add((row.phone, row.customer_name))
+                warn(
+                    row,
+                    "customer_name",
+                    Text(
+                        gettext_noop(
+                            "电话 %(phone)s 已是系统中的客户「%(known)s」,本行的名称「%(name)s」"
+                            "不会改变它:按电话视为同一位客户。"
+                        )
+                    )
+                    % {"phone": row.phone, "known": name, "name": row.customer_name},
+                )
         elif first is None:
             plan.new_customers[row.phone] = NewCustomer(row, branch_id)
+        elif row.customer_name != first.row.customer_name and (row.phone, row.customer_name) not in warned:
+            warned.add((row.phone, row.customer_name))
+            warn(
+                row,
+                "customer_name",
+                Text(
+                    gettext_noop(
+                        "电话 %(phone)s 在第 %(first)d 行是「%(first_name)s」,本行是「%(name)s」:"
+                        "按电话视为同一位客户,采用第一行的名称「%(first_name)s」。"
+                    )
+                )
+                % {
+                    "phone": row.phone,
+                    "first": first.row.row,
+                    "first_name": first.row.customer_name,
+                    "name": row.customer_name,
+                },
+            )
         if row.serial:
             if row.serial in known_units:
                 plan.known_units[row.serial] = known_units[row.serial][0]
@@ -365,12 +412,93 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
             plan.tickets.append(row)
 
 
-def _aware(value: datetime.datetime | None) -> datetime.datetime | None:
-    return None if value is None else timezone.make_aware(value, timezone.get_default_timezone())
+def _copy_text(value) -> str:
+    """A value in COPY's text format (PostgreSQL)."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+class Rows:
+    """New rows of one model written in chunks straight to the table: COPY on PostgreSQL (one
+    statement and no model instance per row; bulk_create spent most of an import building and
+    preparing instances), a multi-row executemany elsewhere. Ids are taken from the table's sequence
+    first, so that the rows referring to these can be written before them. Columns not given get the
+    model's defaults, computed once."""
+
+    def __init__(self, model, columns: tuple[str, ...]):
+        self.model = model
+        self.columns = ("id", *columns)
+        template = model()
+        fields = {field.attname: field for field in model._meta.concrete_fields}
+        self.rest = [field for name, field in fields.items() if name not in self.columns]
+        defaults = tuple(field.pre_save(template, add=True) for field in self.rest)
+        # COPY's text of the defaults, once (not once per row).
+        self.defaults = (
+            ("\t" + "\t".join(map(_copy_text, defaults)) if defaults else "")
+            if connection.vendor == "postgresql"
+            else defaults
+        )
+        self.fields = [fields[name] for name in self.columns] + self.rest
+        self.pending: list[tuple] = []
+        self.next_id: int | None = None  # SQLite (no sequence to take from): inside the write lock
+
+    def ids(self, count: int) -> list[int]:
+        table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, count],
+                )
+                return [pk for (pk,) in cursor.fetchall()]
+            if self.next_id is None:
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")  # noqa: S608 - our table
+                self.next_id = cursor.fetchone()[0]
+        self.next_id += count
+        return list(range(self.next_id - count, self.next_id))
+
+    def add(self, values: tuple) -> None:
+        self.pending.append(values)
+        if len(self.pending) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        table = self.model._meta.db_table
+        names = ", ".join(connection.ops.quote_name(field.column) for field in self.fields)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                data = io.StringIO(
+                    "".join(
+                        "\t".join(map(_copy_text, values)) + self.defaults + "\n" for values in self.pending
+                    )
+                )
+                cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", data)
+            else:
+                cursor.executemany(
+                    f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(self.fields))})",  # noqa: S608
+                    [
+                        [
+                            field.get_db_prep_save(value, connection)
+                            for field, value in zip(self.fields, values, strict=True)
+                        ]
+                        for values in (values + self.defaults for values in self.pending)
+                    ],
+                )
+        self.pending = []
 
 
 def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set[tuple[int, int]]:
-    """Insert the plan's rows in chunks (inside the caller's transaction); the months it touched."""
+    """Insert the plan's rows (inside the caller's transaction); the months it touched."""
     done = 0
 
     def advance(count: int) -> None:
@@ -378,121 +506,156 @@ def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set
         done += count
         progress(batch.rows_total * done // max(plan.writes, 1))
 
+    zone = timezone.get_default_timezone()
+
+    def aware(value: datetime.datetime | None) -> datetime.datetime | None:
+        return None if value is None else value.replace(tzinfo=zone)
+
     default_branch = batch.branch_id
-    customers = list(plan.new_customers.values())
-    for chunk in _chunks(customers, CHUNK):
-        created = Customer.objects.bulk_create(
-            Customer(
-                name=new.row.customer_name,
-                kind=new.row.customer_kind,
-                contact_person=new.row.contact_person,
-                address=new.row.address,
-                branch_id=new.branch_id or default_branch,
-                import_batch=batch,
+    customers = Rows(Customer, ("name", "kind", "contact_person", "address", "branch_id", "import_batch_id"))
+    phones = Rows(CustomerPhone, ("customer_id", "number"))
+    new_customers = list(plan.new_customers.values())
+    for new, pk, phone_pk in zip(
+        new_customers, customers.ids(len(new_customers)), phones.ids(len(new_customers)), strict=True
+    ):
+        new.id = pk
+        row = new.row
+        customers.add(
+            (
+                pk,
+                row.customer_name,
+                row.customer_kind,
+                row.contact_person,
+                row.address,
+                new.branch_id or default_branch,
+                batch.pk,
             )
-            for new in chunk
         )
-        for new, customer in zip(chunk, created, strict=True):
-            new.id = customer.pk
-        CustomerPhone.objects.bulk_create(
-            CustomerPhone(customer_id=new.id, number=new.row.phone) for new in chunk
-        )
-        advance(2 * len(chunk))
+        phones.add((phone_pk, pk, row.phone))
+        advance(2)
+    customers.flush()
+    phones.flush()
     customer_ids = {**plan.known_customers, **{phone: new.id for phone, new in plan.new_customers.items()}}
-    units = list(plan.new_units.values())
-    for chunk in _chunks(units, CHUNK):
-        created = Unit.objects.bulk_create(
-            Unit(
-                product_model_id=new.model_id,
-                serial_number=new.row.serial,
-                owner_id=customer_ids[new.row.phone],
-                purchase_date=new.row.purchase_date,
-                purchase_place=new.row.purchase_place,
-                warranty_card_no=new.row.warranty_card_no,
-                import_batch=batch,
+    units = Rows(
+        Unit,
+        (
+            "product_model_id",
+            "serial_number",
+            "owner_id",
+            "purchase_date",
+            "purchase_place",
+            "warranty_card_no",
+            "import_batch_id",
+        ),
+    )
+    new_units = list(plan.new_units.values())
+    for new, pk in zip(new_units, units.ids(len(new_units)), strict=True):
+        new.id = pk
+        row = new.row
+        units.add(
+            (
+                pk,
+                new.model_id,
+                row.serial,
+                customer_ids[row.phone],
+                row.purchase_date,
+                row.purchase_place,
+                row.warranty_card_no,
+                batch.pk,
             )
-            for new in chunk
         )
-        for new, unit in zip(chunk, created, strict=True):
-            new.id = unit.pk
-        advance(len(chunk))
+        advance(1)
+    units.flush()
     unit_ids = {**plan.known_units, **{serial: new.id for serial, new in plan.new_units.items()}}
-    unit_models = {serial: new.model_id for serial, new in plan.new_units.items()}
-    known_models = dict(
+    unit_models = {new.id: new.model_id for new in new_units}
+    unit_models.update(
         Unit.objects.filter(pk__in=list(plan.known_units.values())).values_list("pk", "product_model_id")
     )
     names = {phone: new.row.customer_name for phone, new in plan.new_customers.items()}
-    names.update(_known_customer_names(plan.known_customers))
+    names.update(plan.known_names)
+    tickets = Rows(
+        RepairTicket,
+        (
+            "number",
+            "branch_id",
+            "customer_id",
+            "unit_id",
+            "fault_category",
+            "fault_description",
+            "search_text",
+            "service_category",
+            "warranty_remedy",
+            "state",
+            "technician_id",
+            "imported_technician",
+            "imported_fee",
+            "due_at",
+            "reported_at",
+            "completed_at",
+            "accepted_at",
+            "closed_at",
+            "state_changed_at",
+            "work_summary",
+            "import_batch_id",
+        ),
+    )
     months: set[tuple[int, int]] = set()
-    for chunk in _chunks(plan.tickets, CHUNK):
-        tickets = []
-        for row in chunk:
-            unit_id = unit_ids[row.serial]
-            model_id = unit_models.get(row.serial) or known_models[unit_id]
-            branch_id = plan.row_branch[row.row] or default_branch
-            number = f"{plan.branch_codes[branch_id]}-H{batch.pk}-{row.row}"
-            reported_at = _aware(row.reported_at)
-            closed = row.state == State.CLOSED
-            completed_at = _aware(row.completed_at or row.closed_at) if closed else None
-            closed_at = (
-                _aware(row.closed_at or row.completed_at) if closed else _aware(row.closed_at) or reported_at
-            )
-            technician_id = plan.technicians.get(row.technician) if row.technician else None
-            tickets.append(
-                RepairTicket(
+    for row, pk in zip(plan.tickets, tickets.ids(len(plan.tickets)), strict=True):
+        branch_id = plan.row_branch[row.row] or default_branch
+        number = f"{plan.branch_codes[branch_id]}-H{batch.pk}-{row.row}"
+        reported_at = aware(row.reported_at)
+        closed = row.state == State.CLOSED
+        completed_at = aware(row.completed_at or row.closed_at) if closed else None
+        closed_at = (
+            aware(row.closed_at or row.completed_at) if closed else aware(row.closed_at) or reported_at
+        )
+        tickets.add(
+            (
+                pk,
+                number,
+                branch_id,
+                customer_ids[row.phone],
+                unit_ids[row.serial],
+                row.fault_category or plan.model_categories[unit_models[unit_ids[row.serial]]],
+                row.fault_description,
+                search_document(
                     number=number,
-                    branch_id=branch_id,
-                    customer_id=customer_ids[row.phone],
-                    unit_id=unit_id,
-                    fault_category=row.fault_category or plan.model_categories[model_id],
+                    customer_name=names.get(row.phone, row.customer_name),
+                    phones=[row.phone],
+                    serial_number=row.serial,
                     fault_description=row.fault_description,
-                    search_text=search_document(
-                        number=number,
-                        customer_name=names.get(row.phone, row.customer_name),
-                        phones=[row.phone],
-                        serial_number=row.serial,
-                        fault_description=row.fault_description,
-                    ),
-                    service_category=ServiceCategory.PAID
-                    if row.remedy == "paid_repair"
-                    else ServiceCategory.FREE,
-                    warranty_remedy=row.remedy,
-                    state=row.state,
-                    technician_id=technician_id,
-                    imported_technician=row.technician,
-                    imported_fee=row.fee,
-                    due_at=reported_at,
-                    reported_at=reported_at,
-                    completed_at=completed_at,
-                    accepted_at=closed_at if closed else None,
-                    closed_at=closed_at,
-                    state_changed_at=closed_at,
-                    work_summary=row.work_summary,
-                    import_batch=batch,
-                )
+                ),
+                ServiceCategory.PAID if row.remedy == "paid_repair" else ServiceCategory.FREE,
+                row.remedy,
+                row.state,
+                plan.technicians.get(row.technician) if row.technician else None,
+                row.technician,
+                row.fee,
+                reported_at,
+                reported_at,
+                completed_at,
+                closed_at if closed else None,
+                closed_at,
+                closed_at,
+                row.work_summary,
+                batch.pk,
             )
-            for moment in (reported_at, completed_at):
-                if moment is not None:
-                    local = timezone.localtime(moment)
-                    months.add((local.year, local.month))
-        RepairTicket.objects.bulk_create(tickets)
-        advance(len(chunk))
+        )
+        # The file's dates are local (Beijing) time: their months are the KPIs' months.
+        for moment in (row.reported_at, (row.completed_at or row.closed_at) if closed else None):
+            if moment is not None:
+                months.add((moment.year, moment.month))
+        advance(1)
+    tickets.flush()
     return months
 
 
-def _known_customer_names(known: dict[str, int]) -> dict[str, str]:
-    names = dict(
-        _lookup(
-            (str(pk) for pk in known.values()),
-            lambda chunk: Customer.objects.filter(pk__in=chunk).values_list("pk", "name"),
-        )
-    )
-    return {phone: names[pk] for phone, pk in known.items() if pk in names}
+def _kept(errors: list[rules.RowError]) -> list[dict]:
+    return [error.as_json() for error in sorted(errors, key=lambda error: error.row)[:KEPT_ERRORS]]
 
 
 def _store_errors(batch: ImportBatch, errors: list[rules.RowError]) -> None:
-    ordered = sorted(errors, key=lambda error: error.row)
-    batch.errors = [error.as_json() for error in ordered[:KEPT_ERRORS]]
+    batch.errors = _kept(errors)
     batch.error_count = len(errors)
 
 
@@ -516,12 +679,22 @@ def check_batch(batch_id: int) -> str:
     _store_errors(batch, plan.errors)
     batch.rows_total = plan.rows_total
     batch.rows_done = plan.rows_total
+    batch.warnings = _kept(plan.warnings)
     batch.counts = plan.counts
     batch.state = ImportBatch.State.REJECTED if plan.errors else ImportBatch.State.CHECKED
     if plan.errors:
         batch.content = b""
     batch.save(
-        update_fields=["errors", "error_count", "rows_total", "rows_done", "counts", "state", "content"]
+        update_fields=[
+            "errors",
+            "error_count",
+            "warnings",
+            "rows_total",
+            "rows_done",
+            "counts",
+            "state",
+            "content",
+        ]
     )
     return batch.state
 

@@ -49,11 +49,11 @@ def _batch(user, pk: int) -> ImportBatch:
     )
 
 
-def _errors(batch: ImportBatch) -> list[dict]:
-    """The stored errors, each read in the user's language: 行 12 列「购买日期」:…"""
+def _read(entries: list[dict]) -> list[dict]:
+    """The stored errors or warnings, each read in the user's language: 行 12 列「购买日期」:…"""
     return [
-        {"row": error["row"], "column": error["column"], "message": render_text(error["message"])}
-        for error in batch.errors
+        {"row": entry["row"], "column": entry["column"], "message": render_text(entry["message"])}
+        for entry in entries
     ]
 
 
@@ -103,7 +103,13 @@ def callbook_template(request: HttpRequest, fmt: str) -> HttpResponse:
 def callbook_batch(request: HttpRequest, pk: int) -> HttpResponse:
     """The batch's page; while it runs, htmx asks for its status partial every second until done."""
     batch = _batch(request.user, pk)
-    context = {"batch": batch, "errors": _errors(batch)}
+    context = {
+        "batch": batch,
+        "errors": _read(batch.errors),
+        "warnings": _read(batch.warnings),
+        # Whether an undo can work, said before its button is offered.
+        "blockers": callbook.built_on(batch) if batch.state == ImportBatch.State.DONE else [],
+    }
     if request.htmx:
         return render(request, "tickets/callbook/batch.html#status", context)
     return render(request, "tickets/callbook/batch.html", context)

@@ -272,7 +272,7 @@ def reason_text(code: str, params: dict) -> str:
         if case == "contract":
             return _("Purchase date unknown: the return and warranty periods cannot be checked")
         if case == "proof_required":
-            return _("Purchase date and place not provided: free warranty service needs both")
+            return _("Purchase place not provided: free warranty service needs the purchase date and place")
         return _(
             "Purchase date unknown: the return and warranty periods cannot be checked, the repair is paid"
         )

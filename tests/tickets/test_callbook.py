@@ -16,7 +16,7 @@ from accounts.models import Role
 from aftersales.celery import app
 from audit.models import AuditEntry
 from customers.models import Customer, CustomerPhone, ImportBatch, Unit
-from loadtest.callbook import as_csv, as_xlsx
+from loadtest.callbook import as_csv, as_xlsx, generate_rows
 from notifications.models import Notification
 from reports.kpis import summarise
 from reports.models import KpiMonth
@@ -28,6 +28,7 @@ from tickets.callbook_rules import COLUMNS, SAMPLE_ROW
 from tickets.models import RepairTicket, State, TicketDeadline
 from tickets.selectors import verdict_for_unit
 from tickets.services import CallDetails, log_call
+from warranty.rules import reason_text
 
 pytestmark = pytest.mark.postgres
 
@@ -202,6 +203,8 @@ def test_customers_are_found_again_by_phone_in_the_file_and_in_the_database(
         "units": 3,
         "units_reused": 0,
         "tickets": 4,
+        "skipped": 0,
+        "warnings": 1,  # 张伟(重复) on 张伟's phone
     }
     run_import(client_admin, batch, django_capture_on_commit_callbacks)
     assert Customer.objects.count() == 2
@@ -299,6 +302,8 @@ def test_undo_removes_the_batch_but_not_the_customers_it_found(
     batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
     run_import(client_admin, batch, django_capture_on_commit_callbacks)
     assert RepairTicket.objects.count() == 2
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert "可以整批撤销" in page and 'data-testid="callbook-undo"' in page
     confirm = client_admin.get(reverse("tickets:callbook_undo", args=[batch.pk])).content.decode()
     assert "将删除本批新建的 1 位客户、2 台产品和 2 张历史工单" in confirm
     with django_capture_on_commit_callbacks(execute=True):
@@ -333,6 +338,10 @@ def test_undo_is_refused_when_a_new_ticket_was_logged_on_an_imported_unit(
         unit=Unit.objects.get(),
         details=CallDetails(fault_category="appliance", fault_description="又不制冷"),
     )
+    # Said up front on the batch's page, with no button that could only fail.
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert "不能撤销:导入之后已有数据建立在本批导入的记录上" in page and "维修工单 1 条" in page
+    assert 'data-testid="callbook-undo"' not in page
     confirm = client_admin.get(reverse("tickets:callbook_undo", args=[batch.pk])).content.decode()
     assert "不能撤销" in confirm and "维修工单 1 条" in confirm
     response = client_admin.post(reverse("tickets:callbook_undo", args=[batch.pk]), follow=True)
@@ -341,18 +350,87 @@ def test_undo_is_refused_when_a_new_ticket_was_logged_on_an_imported_unit(
     assert batch.state == ImportBatch.State.DONE and RepairTicket.objects.count() == 2
 
 
-def test_the_same_book_twice_is_refused_the_second_time(
+def test_a_grown_book_imported_again_skips_the_rows_already_on_file(
     client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
 ):
-    content = as_csv([HEADER, row()])
+    """Found by the new-user trial: the same book with this month's calls added was refused row by row."""
+    first = [HEADER, row(), row(serial="SN-2", phone="13900000002", customer_name="李娜")]
     run_import(
         client_admin,
-        upload(client_admin, "a.csv", content, branch_a, django_capture_on_commit_callbacks),
+        upload(client_admin, "a.csv", as_csv(first), branch_a, django_capture_on_commit_callbacks),
         django_capture_on_commit_callbacks,
     )
-    again = upload(client_admin, "a.csv", content, branch_a, django_capture_on_commit_callbacks)
-    assert again.state == ImportBatch.State.REJECTED
-    assert again.errors[0]["column"] == "报修日期" and "已经导入过" in again.errors[0]["message"]["id"]
+    grown = [
+        *first,
+        row(fault_description="又不制冷", reported_at="2024-06-01", completed_at="2024-06-02", closed_at=""),
+        row(serial="SN-3", phone="13900000003", customer_name="王芳"),
+    ]
+    again = upload(client_admin, "a.csv", as_csv(grown), branch_a, django_capture_on_commit_callbacks)
+    assert again.state == ImportBatch.State.CHECKED, again.errors
+    assert again.counts["skipped"] == 2 and again.counts["tickets"] == 2 and again.counts["customers"] == 1
+    page = client_admin.get(again.get_absolute_url()).content.decode()
+    assert "已导入过 2 行,将跳过" in page
+    run_import(client_admin, again, django_capture_on_commit_callbacks)
+    assert again.state == ImportBatch.State.DONE
+    assert RepairTicket.objects.count() == 4 and Customer.objects.count() == 3
+    assert RepairTicket.objects.filter(import_batch=again).count() == 2
+    assert "已导入过 2 行,已跳过" in client_admin.get(again.get_absolute_url()).content.decode()
+
+
+def test_two_names_on_one_phone_are_warned_about_and_the_first_one_wins(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: the dry run merged two people on one number without a word."""
+    CustomerFactory(name="老客户", branch=branch_a, phone__number="13911112222")
+    rows = [
+        HEADER,
+        row(customer_name="张伟", phone="13800138000"),
+        row(customer_name="张薇", phone="138 0013 8000", serial="SN-2"),
+        row(customer_name="老客户的儿子", phone="13911112222", serial="SN-3"),
+    ]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.CHECKED  # a warning does not block the import
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert "2 条提示(不影响导入)" in page
+    assert "行 3" in page and (
+        "电话 13800138000 在第 2 行是「张伟」,本行是「张薇」:按电话视为同一位客户,采用第一行的名称「张伟」"
+        in page
+    )
+    assert "行 4" in page and "已是系统中的客户「老客户」,本行的名称「老客户的儿子」不会改变它" in page
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    assert sorted(Customer.objects.values_list("name", flat=True)) == ["张伟", "老客户"]
+
+
+def test_a_date_the_calendar_has_not_is_named_as_such(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: 2023-02-30 was called a format error."""
+    batch = upload(
+        client_admin,
+        "book.csv",
+        as_csv([HEADER, row(purchase_date="2023-02-30")]),
+        branch_a,
+        django_capture_on_commit_callbacks,
+    )
+    assert [(error["row"], error["column"]) for error in batch.errors] == [(2, "购买日期")]
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert "没有这一天:「2023-02-30」(2023 年 2 月没有 30 日)" in page
+    assert "日期格式无法识别" not in page
+
+
+def test_a_unit_without_a_purchase_place_is_told_the_place_is_missing(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: an imported unit with a purchase date but no place got a paid
+    verdict saying the purchase date was not given (the manufacturer's policy, §3 第十一条, needs both)."""
+    rows = [HEADER, row(purchase_date="2024-02-01", purchase_place="")]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    verdict = verdict_for_unit(
+        Unit.objects.get(), report_date=datetime.date(2024, 3, 1), fault="quality", fault_category="appliance"
+    )
+    texts = [reason_text(reason.code, dict(reason.params)) for reason in verdict.reasons]
+    assert texts == ["未提供购机地点:保修期内的免费维修需提供购机日期和地点"]
 
 
 def test_the_template_downloads_and_imports_as_it_is(
@@ -376,8 +454,6 @@ def test_only_the_admin_role_may_import(client, persona, branch_a):
 def test_the_plan_runs_a_bounded_number_of_queries(
     admin_user, branch_a, air_conditioner, django_assert_max_num_queries
 ):
-    from loadtest.callbook import generate_rows
-
     content = as_csv(generate_rows(3000, model_code="KFR-35GW"))
     batch = ImportBatch.objects.create(
         file_name="big.csv", content=content, branch=branch_a, created_by=admin_user

@@ -752,7 +752,7 @@ def test_validation_messages_in_english(en):
             "2026-07-11",
             {"purchase_proof": False},
             "no_purchase_proof",
-            "未提供购机日期和地点,不能享受保修期内的免费维修",
+            "未提供购机地点:保修期内的免费维修需提供购机日期和地点",
         ),
         (
             MANUFACTURER,
