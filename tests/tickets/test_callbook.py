@@ -500,7 +500,9 @@ def test_a_historical_ticket_shows_what_the_book_said_and_claims_nothing_it_has_
     for url in lists:
         listed = client_admin.get(url).content.decode()
         assert 'state-closed">已关闭(历史导入)<' in listed and 'state-closed">已回访关闭<' not in listed, url
-    register = client_admin.get(reverse("reports:call_register"), {"date_from": "2024-03-01"}).content.decode()
+    register = client_admin.get(
+        reverse("reports:call_register"), {"date_from": "2024-03-01"}
+    ).content.decode()
     assert "已关闭(历史导入)" in register and "已回访关闭" not in register
     page = client_admin.get(timed.get_absolute_url()).content.decode()
     assert "2024-04-01 09:30" in page and "2024-04-01 16:45" in page
