@@ -501,7 +501,7 @@ def test_a_historical_ticket_shows_what_the_book_said_and_claims_nothing_it_has_
         listed = client_admin.get(url).content.decode()
         assert 'state-closed">已关闭(历史导入)<' in listed and 'state-closed">已回访关闭<' not in listed, url
     register = client_admin.get(
-        reverse("reports:call_register"), {"date_from": "2024-03-01"}
+        reverse("reports:call_register"), {"date_from": "2024-03-01", "date_to": "2024-04-30"}
     ).content.decode()
     assert "已关闭(历史导入)" in register and "已回访关闭" not in register
     page = client_admin.get(timed.get_absolute_url()).content.decode()
