@@ -16,4 +16,4 @@ RUN SECRET_KEY=build-only python manage.py compilemessages -v 0 \
  && useradd --system --home /app aftersales && mkdir -p /app/var/prometheus /app/media && chown -R aftersales /app/var /app/media
 USER aftersales
 EXPOSE 8000
-CMD ["gunicorn", "aftersales.wsgi", "--config", "python:aftersales.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "aftersales.wsgi", "--config", "python:aftersales.gunicorn_conf", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

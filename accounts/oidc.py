@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from accounts.backends import signed_in
 from accounts.directory import assignment_for
 from accounts.models import User
 from accounts.services import apply_assignment
@@ -74,7 +75,7 @@ class OidcBackend(OIDCAuthenticationBackend):
         return user
 
     def get_user(self, user_id):
-        user = super().get_user(user_id)
+        user = signed_in(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
     @staticmethod

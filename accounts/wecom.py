@@ -15,6 +15,7 @@ from django.contrib.auth.backends import BaseBackend
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from accounts.backends import signed_in
 from accounts.directory import assignment_for
 from accounts.models import User
 from accounts.services import apply_assignment, deactivate_from_directory
@@ -99,7 +100,8 @@ class WeComBackend(BaseBackend):
         return user
 
     def get_user(self, user_id):
-        return User.objects.filter(pk=user_id, is_active=True).first()
+        user = signed_in(user_id)
+        return user if user is not None and user.is_active else None
 
     def _user_for_code(self, code: str) -> tuple[User | None, str | None]:
         client = WeComClient()

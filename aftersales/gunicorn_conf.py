@@ -8,12 +8,20 @@ the workers fork.
 Metrics: with PROMETHEUS_MULTIPROC_DIR set, each worker writes its values into that folder and a scrape
 adds them up (aftersales.metrics); a worker that exits is marked dead there, so gauges of live processes
 leave it with the process (counters and histograms keep counting: they are totals).
+
+Workers and threads: chosen by measurement on 2 cores beside PostgreSQL (docs/performance.md, "Serving
+set-up"); WEB_WORKERS and WEB_THREADS change them (one thread: gunicorn's sync worker, more: gthread).
 """
 
 import os
 
 from gunicorn.http import wsgi
 from prometheus_client import multiprocess
+
+from aftersales.env import env_int
+
+workers = env_int("WEB_WORKERS", 2)
+threads = env_int("WEB_THREADS", 4)
 
 _default_headers = wsgi.Response.default_headers
 

@@ -124,7 +124,8 @@ CONTENT_SECURITY_POLICY = {
 # the login is refused for AXES_COOLOFF_MINUTES; a successful login resets the count.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, its session user loaded with the branch and roles in one query.
+    "accounts.backends.PasswordBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
@@ -146,7 +147,7 @@ if env_bool("BEHIND_TLS_PROXY", False):
     IPWARE_STRICT = False
 
 # Single sign-on (issue #21, README "Single sign-on"): each way in is on when its settings are set; local
-# passwords (ModelBackend) always stay. A directory's groups decide roles and branch at every login.
+# passwords (PasswordBackend) always stay. A directory's groups decide roles and branch at every login.
 # LDAP / Active Directory (accounts.ldap_backend, django-auth-ldap), before the local passwords.
 LDAP_SERVER_URI = env_str("LDAP_SERVER_URI", "")
 LDAP_ROLE_GROUPS = env_mapping("LDAP_ROLE_GROUPS")

@@ -28,6 +28,8 @@ from django.apps import apps
 from django.db import connection
 from psycopg2 import sql
 
+from aftersales import gunicorn_conf
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = pathlib.Path(sys.executable).parent
 PYTHON = sys.executable
@@ -187,8 +189,8 @@ class Stack:
         *,
         log_dir: pathlib.Path,
         port: int | None = None,
-        web_workers: int = 2,
-        threads: int = 4,
+        web_workers: int | None = None,
+        threads: int | None = None,
         worker_concurrency: int = 2,
         beat: bool = True,
         extra_env: dict[str, str] | None = None,
@@ -197,7 +199,9 @@ class Stack:
         self.log_dir = pathlib.Path(log_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.web_workers, self.threads = web_workers, threads
+        # The serving set-up of aftersales.gunicorn_conf (WEB_WORKERS, WEB_THREADS) unless a run sets its own.
+        self.web_workers = web_workers or gunicorn_conf.workers
+        self.threads = threads or gunicorn_conf.threads
         self.worker_concurrency, self.beat = worker_concurrency, beat
         self.env = app_environment(
             database_url,

@@ -468,10 +468,15 @@ def total(rows: Iterable[KpiRow]) -> KpiRow:
 
 
 def trend(
-    scope: Scope, months: int = TREND_MONTHS, summarised: dict[Month, datetime.datetime] | None = None
+    scope: Scope,
+    months: int = TREND_MONTHS,
+    summarised: dict[Month, datetime.datetime] | None = None,
+    month_total: KpiRow | None = None,
 ) -> list[KpiRow]:
     """The KPIs of the `months` months up to the scope's month, oldest first: one query over the
-    stored months, one per measure over what is not stored (if anything)."""
+    stored months, one per measure over what is not stored (if anything). `month_total`: the scope's
+    month as the dashboard's tables already counted it (their total), taken instead of counted again —
+    the live rows of the current month were otherwise read twice per page (issue #19)."""
     first = scope.month.minus(months - 1)
     by_month = {}
     for offset in range(months):
@@ -484,8 +489,11 @@ def trend(
         )
     if summarised is None:
         summarised = summarised_months(by_month)
-    stored = [month for month in by_month if month in summarised]
-    windows = _live_windows(by_month, summarised)
+    counted = [month for month in by_month if month_total is None or month != scope.month]
+    stored = [month for month in counted if month in summarised]
+    windows = _live_windows(counted, summarised)
+    if month_total is not None:
+        by_month[scope.month].add(month_total)
     if stored:
         grouped = (
             _stored_rows(scope.branch)
@@ -718,11 +726,6 @@ def dashboard(scope: Scope) -> Dashboard:
     with read_snapshot():
         summarised = summarised_months(scope.month.minus(offset) for offset in range(TREND_MONTHS))
         tables = kpi_tables(scope, summarised=summarised)
-        months = trend(scope, summarised=summarised)
-    return Dashboard(
-        scope=scope,
-        targets=kpi_targets(),
-        tables=tables,
-        summary=total(tables["branch"]),
-        months=months,
-    )
+        summary = total(tables["branch"])
+        months = trend(scope, summarised=summarised, month_total=summary)
+    return Dashboard(scope=scope, targets=kpi_targets(), tables=tables, summary=summary, months=months)

@@ -29,7 +29,7 @@ trap cleanup EXIT INT TERM
 "$PY/celery" -A aftersales worker --queues=alerts,default --hostname=alerts@%h --loglevel=WARNING --concurrency=2 > var/worker.log 2>&1 & pids+=($!)
 "$PY/celery" -A aftersales worker --queues=reports --hostname=reports@%h --loglevel=WARNING --concurrency=1 > var/worker-reports.log 2>&1 & pids+=($!)
 "$PY/celery" -A aftersales beat --loglevel=WARNING > var/beat.log 2>&1 & pids+=($!)
-"$PY/gunicorn" aftersales.wsgi --config python:aftersales.gunicorn_conf --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - > var/web.log 2>&1 & pids+=($!)
+"$PY/gunicorn" aftersales.wsgi --config python:aftersales.gunicorn_conf --bind "$HOST:$PORT" --access-logfile - > var/web.log 2>&1 & pids+=($!)
 sleep 2
 cat <<MSG
 

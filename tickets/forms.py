@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch, Role, User
+from aftersales import forms as fields
 from aftersales.bounds import (
     EARLIEST_DATE,
     LATEST_DATE,
@@ -226,10 +227,10 @@ class TicketFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("状态"), choices=[("", _("全部状态")), ("open", _("未完结")), *State.choices], required=False
     )
-    branch = forms.ModelChoiceField(
+    branch = fields.ModelChoiceField(
         label=_("网点"), queryset=Branch.objects.none(), required=False, empty_label=_("全部网点")
     )
-    technician = forms.ModelChoiceField(
+    technician = fields.ModelChoiceField(
         label=_("技术员"), queryset=User.objects.none(), required=False, empty_label=_("全部技术员")
     )
     category = forms.ChoiceField(
@@ -539,7 +540,7 @@ class BulkActionForm(forms.Form):
         label=_("批量操作"),
         choices=[("dispatch", TRANSITION_LABELS["dispatch"]), ("cancel", TRANSITION_LABELS["cancel"])],
     )
-    technician = forms.ModelChoiceField(
+    technician = fields.ModelChoiceField(
         label=_("技术员"), queryset=User.objects.none(), required=False, empty_label=_("选择技术员")
     )
     note = forms.CharField(label=_("原因"), max_length=2000, required=False)

@@ -211,7 +211,7 @@ def build_pages(personas: Personas, samples: int) -> list[Page]:
             },
         )
 
-    list_target = Target(p95_ms=50, floor_ratio=10)
+    list_target = Target(p95_ms=50, floor_ratio=8)  # issue #19: 8× (issue #8 asked 10×)
     return [
         Page("floor: trivial logged-in view", "dispatcher", lambda i: ("get", FLOOR_PATH, None)),
         Page(
@@ -251,12 +251,12 @@ def build_pages(personas: Personas, samples: int) -> list[Page]:
             lambda i: ("get", "/warranty/approvals/", None),
             target=list_target,
         ),
-        # The issue gives the dashboard its own target: computed in SQL within 300 ms.
+        # Issue #8 gives the dashboard its own target, computed in SQL within 300 ms; issue #19 adds 8×.
         Page(
             "KPI dashboard (this month)",
             "supervisor",
             lambda i: ("get", "/reports/", None),
-            target=Target(p95_ms=300),
+            target=Target(p95_ms=300, floor_ratio=8),
         ),
         # Issue #18: the quality page within the KPI dashboard's targets (stored as the hourly task
         # leaves it: loadtest.bench.quality.prepare_page).

@@ -37,3 +37,15 @@ def test_make_run_starts_its_processes_with_one_fresh_metrics_folder():
         '"$PY/gunicorn"'
     )
     assert """find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete""" in script
+
+
+def test_every_launcher_serves_with_the_set_up_of_gunicorn_conf():
+    """Workers × threads are chosen once, by measurement (aftersales/gunicorn_conf.py, issue #19): `make run`,
+    the image that docker-compose's web service runs and the load tests' stack pass none of their own."""
+    for launcher in ("scripts/run.sh", "Dockerfile", "loadtest/stack.py"):
+        text = (ROOT / launcher).read_text()
+        assert "python:aftersales.gunicorn_conf" in text
+    for launcher in ("scripts/run.sh", "Dockerfile"):
+        text = (ROOT / launcher).read_text()
+        assert "--workers" not in text and "--threads" not in text
+    assert "command" not in compose()["services"]["web"]  # the image's CMD

@@ -261,6 +261,24 @@ def test_a_month_stored_to_date_adds_what_came_after_live(october, branch_a):
     assert dashboard(Scope(NOVEMBER)).summary.volume["A"] == 1
 
 
+def test_the_current_month_to_date_is_counted_live_once(october, branch_a):
+    """The usual page: the past months stored, this month stored to date. Its rows after the watermark
+    are read once, by the tables; the trend's last month is their total (issue #19: it read them again,
+    one query per measure), with the same figures and the newest ticket in both."""
+    counted = _everything(dashboard(Scope(NOVEMBER)))
+    for offset in range(1, 12):
+        summarise(NOVEMBER.minus(offset))
+    summarise(NOVEMBER, now=local(2026, 11, 15, 12))
+    with CaptureQueriesContext(connection) as queries:
+        board = dashboard(Scope(NOVEMBER))
+    assert _everything(board) == counted
+    # Which months are stored, the month per dimension, its live rows per measure, the stored trend.
+    assert len(queries) == 1 + 3 + len(MEASURES) + 1
+    TicketFactory(branch=branch_a, service_category="A", reported_at=local(2026, 11, 20, 9))
+    board = dashboard(Scope(NOVEMBER))
+    assert board.summary.volume["A"] == board.months[-1].volume["A"] == 1
+
+
 def test_a_month_that_has_not_begun_is_not_stored():
     with pytest.raises(ValueError, match="not begun"):
         summarise(NOVEMBER, now=local(2026, 10, 31, 23))

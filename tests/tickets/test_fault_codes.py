@@ -158,10 +158,10 @@ class TestSearchAsYouType:
         client.force_login(dispatcher)
         url = reverse("tickets:fault_code_options")
         client.get(url)  # the session and user, read once per request, are not what this counts
-        with django_assert_num_queries(4):  # the session, the user, their roles, the codes
+        with django_assert_num_queries(3):  # the session, the user with their roles, the codes
             page = client.get(url, {"product_model": model.pk, "fault_code": "e"}).content.decode()
         assert page.count("<option") == 20
-        with django_assert_num_queries(3):  # no model chosen yet: no codes to look up
+        with django_assert_num_queries(2):  # no model chosen yet: no codes to look up
             assert client.get(url, {"fault_code": "e"}).content.decode().strip() == ""
 
 

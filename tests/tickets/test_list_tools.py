@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from tests.tickets.factories import TicketFactory
 from tickets.models import FaultCode, RepairTicket, SavedTicketFilter, State, TicketEvent
 
@@ -219,3 +220,16 @@ class TestDrillDown:
         page = client.get(reverse("tickets:list"), {"batch": "-", "failures": "on"}).content.decode()
         badge = re.search(r'data-testid="drill-down">(.*?)</span>', page)[1]
         assert "No batch" in badge and "Quality failures only" in badge, badge
+
+
+@pytest.mark.django_db
+def test_the_technician_selects_are_read_without_a_server_side_cursor(client, persona, technician, branch_a):
+    """Django reads a ModelChoiceField's options through QuerySet.iterator(): on PostgreSQL a DECLARE …
+    WITH HOLD cursor per select, dearer than the few rows (issue #19). The filter's and the bulk
+    action's technician selects are plain queries, and still list the branch's technicians."""
+    TicketFactory(branch=branch_a)  # the bulk action shows with tickets to tick
+    client.force_login(persona(Role.SUPERVISOR))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("tickets:list")).content.decode()
+    assert not [query["sql"] for query in queries if query["sql"].startswith("DECLARE")]
+    assert page.count(f'<option value="{technician.pk}"') == 2  # the filter and the bulk action
