@@ -1,7 +1,10 @@
 import datetime
+import io
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -12,9 +15,25 @@ from surveys.models import FollowUpCall
 from tickets.models import RepairTicket, SlaAlert, State, TicketEvent
 
 
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data of 20 customers, seeded once for the module (each test only reads it, or writes in
+    its own transaction) and rolled back after it."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            MEDIA_ROOT=tmp_path_factory.mktemp("demo-media"),
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        ),
+        transaction.atomic(),
+    ):
+        call_command("seed_demo", customers=20, stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.mark.django_db
-def test_demo_data_has_a_login_per_role_tickets_in_every_state_and_is_idempotent(settings):
-    call_command("seed_demo", customers=20)
+def test_demo_data_has_a_login_per_role_tickets_in_every_state_and_is_idempotent(demo, settings):
     counts = (User.objects.count(), RepairTicket.objects.count(), TicketEvent.objects.count())
     for username in (
         "admin",
@@ -46,11 +65,10 @@ def test_demo_data_has_a_login_per_role_tickets_in_every_state_and_is_idempotent
 
 
 @pytest.mark.django_db
-def test_demo_data_makes_sense_as_a_service_department_would_see_it():
+def test_demo_data_makes_sense_as_a_service_department_would_see_it(demo):
     """Issue #16: addresses in the branch's city, faults that fit the product, no city bus owned by a
     private person, overdue tickets with their alerts, three months of history, and no follow-up call
     due before its ticket was logged."""
-    call_command("seed_demo", customers=20)
     now = timezone.now()
     for customer in Customer.objects.select_related("branch").filter(branch__code__in=["SH", "HZ"]):
         assert customer.address.startswith({"SH": "上海市", "HZ": "杭州市"}[customer.branch.code])
@@ -83,8 +101,7 @@ def test_demo_data_makes_sense_as_a_service_department_would_see_it():
 
 
 @pytest.mark.django_db
-def test_the_demo_has_open_visits_with_agreed_windows_for_the_timeline():
-    call_command("seed_demo", customers=20)
+def test_the_demo_has_open_visits_with_agreed_windows_for_the_timeline(demo):
     booked = RepairTicket.objects.filter(appointment_start__isnull=False)
     assert booked.filter(state=State.DISPATCHED).exists() and booked.filter(state=State.REPORTED).exists()
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)

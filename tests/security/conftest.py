@@ -1,5 +1,7 @@
-"""One world for the security tests, built once per module: the demo data (`seed_demo`, through the
+"""One world for the security tests, built once for the package: the demo data (`seed_demo`, through the
 real services) of the own branch SH, and a twin in the other branch HZ of every object a URL can name.
+Each module gets it as built (what a module's own fixtures write is rolled back after the module), and
+the modules that use it run after the others, which never see it.
 
 The demo gives SH one object of every kind; HZ has tickets but no claims, requisitions, complaints…, so
 the missing HZ objects are copies of the SH ones moved into HZ (same rows, other branch, an HZ ticket).
@@ -13,6 +15,7 @@ import datetime
 import io
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -321,7 +324,28 @@ def _build() -> World:
     return world
 
 
-@pytest.fixture(scope="module")
+@pytest.hookimpl(trylast=True)  # after pytest-django's order (database tests, transactional, the others)
+def pytest_collection_modifyitems(items):
+    """In each run of consecutive security tests, the modules that use the world after the others (each
+    keeping its own order): the world then lives from its first use to the end of the run, and no other
+    module runs inside it."""
+    package = Path(__file__).parent
+    in_package = [item.path.parent == package for item in items]
+    modules = {
+        item.path
+        for item, inside in zip(items, in_package, strict=True)
+        if inside and "world" in item.fixturenames
+    }
+    start = 0
+    while start < len(items):
+        end = start
+        while end < len(items) and in_package[end]:
+            end += 1
+        items[start:end] = sorted(items[start:end], key=lambda item: item.path in modules)
+        start = end + 1
+
+
+@pytest.fixture(scope="package")
 def media_root(tmp_path_factory):
     return tmp_path_factory.mktemp("media")
 
@@ -338,9 +362,9 @@ def test_settings(settings, media_root):
     }
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, media_root):
-    """The data above, rolled back after the module; PDFs are rendered as HTML only (no WeasyPrint
+@pytest.fixture(scope="package")
+def built_world(django_db_setup, django_db_blocker, media_root):
+    """The data above, rolled back after the package; PDFs are rendered as HTML only (no WeasyPrint
     layout: the tests are about who gets the page, not about how it prints)."""
     with (
         django_db_blocker.unblock(),
@@ -351,4 +375,13 @@ def world(django_db_setup, django_db_blocker, media_root):
         transaction.atomic(),
     ):
         yield _build()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def world(built_world, django_db_blocker):
+    """The world as built, for one module: what the module's own fixtures write (sessions, a customer's
+    phone) is rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield built_world
         transaction.set_rollback(True)
