@@ -1,7 +1,8 @@
 """Append-only tables in the database itself (the stock ledger, the audit trail): on PostgreSQL a trigger
-refuses any UPDATE or DELETE of a row, whatever code (or person at a SQL prompt) tries it. TRUNCATE, the
-test runner's way of emptying tables, is a table owner's act outside it. SQLite, used for development only,
-relies on the admin (read only) and on the code having no path that changes a row."""
+refuses any UPDATE or DELETE of a row, whatever code (or person at a SQL prompt) tries it. TRUNCATE, and
+the test runner's flush with triggers switched off (tests/conftest.py), are a superuser's acts outside it.
+SQLite, used for development only, relies on the admin (read only) and on the code having no path that
+changes a row."""
 
 from __future__ import annotations
 
