@@ -24,6 +24,7 @@ replica removed, however the run ends (Ctrl-C included).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import dataclasses
 import datetime
@@ -167,7 +168,11 @@ SIGN_PATH = re.compile(r"^/tickets/(\d+)/report/sign/$")
 
 
 def uploads_check(
-    answers: list[Answer], db: Database, sessions: dict[str, requests.Session], bucket: str
+    answers: list[Answer],
+    db: Database,
+    sessions: dict[str, requests.Session],
+    bucket: str,
+    names: dict[str, str],
 ) -> CheckResult:
     """Each signature saved (a 200 to its POST, through the proxy) is read through the other web
     instance than the one that wrote it, and is the bucket's object, byte for byte."""
@@ -191,9 +196,7 @@ def uploads_check(
             read[(writer[ticket], other)] += 1
     detail = (
         f"{len(writer)} signatures saved, {sum(read.values())} read through the other instance "
-        + ", ".join(
-            f"{w.rsplit(':', 1)[-1]}→{o.rsplit(':', 1)[-1]} {n}" for (w, o), n in sorted(read.items())
-        )
+        + ", ".join(f"{names[w]}→{names[o]} {n}" for (w, o), n in sorted(read.items()))
     )
     if wrong:
         detail = f"{len(wrong)} wrong: " + "; ".join(wrong[:5]) + f" — {detail}"
@@ -229,14 +232,16 @@ def replica_check(before: tuple[int, int], after: tuple[int, int], answers: list
     )
 
 
-def proxy_lines(answers: list[Answer], windows: list[tuple[float, float]]) -> list[str]:
-    by_backend = Counter(a.backend or "none" for a in answers)
+def proxy_lines(
+    answers: list[Answer], windows: list[tuple[float, float]], names: dict[str, str]
+) -> list[str]:
+    by_backend = Counter(names.get(a.backend, "no instance") for a in answers)
     retried = sum(1 for a in answers if a.tries > 1 and a.backend)
     errors = [a for a in answers if a.status >= 500]
     inside = sum(1 for a in errors if any(s <= a.t <= e for s, e in windows))
     return [
         f"proxy: {len(answers)} answers, "
-        + ", ".join(f"{n} from {b}" for b, n in sorted(by_backend.items()))
+        + ", ".join(f"{n} from {name}" for name, n in sorted(by_backend.items()))
         + f"; {retried} sent again to the other instance after a failure; {len(errors)} with status ≥ 500 "
         f"({inside} inside a kill window)"
     ]
@@ -306,8 +311,11 @@ def main(argv: list[str] | None = None) -> int:
         for stack in stacks:
             stack.log_dir.mkdir(parents=True)
             cleanup.callback(stack.stop)
-            stack.start()
+        with concurrent.futures.ThreadPoolExecutor(len(stacks)) as starting:  # both boot at once
+            for started in [starting.submit(stack.start) for stack in stacks]:
+                started.result()
         a, b = stacks
+        names = {a.url: "web A", b.url: "web B"}
         log(
             f"Web A {a.url}, web B {b.url}; each with a Celery worker and a beat (logs in {out.relative_to(ROOT)}/a, b)"
         )
@@ -397,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             file.writelines(json.dumps(dataclasses.asdict(answer)) + "\n" for answer in answers)
         reader = fixtures.usernames("supervisor")[0]
         sessions = {stack.url: login(stack.url, reader) for stack in stacks}
-        results.append(uploads_check(answers, db, sessions, bucket))
+        results.append(uploads_check(answers, db, sessions, bucket, names))
         results.append(replica_check(replica_before, replica_counts(replica_url), answers))
         watch.stopped.set()
         watch.join()
@@ -438,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "events (seconds from the start of the load):",
         *(f"  {line}" for line in events),
-        *proxy_lines(answers, windows),
+        *proxy_lines(answers, windows, names),
         "",
         *stats_table(csv_prefix),
         "",
