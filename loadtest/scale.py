@@ -70,9 +70,8 @@ REPLICA_PORT = int(os.environ.get("REPLICA_PORT", "5434"))
 SWEEP_SECONDS = 10.0  # the SLA sweep's and the delivery retry's period (beat)
 LOCK_SECONDS = 30.0  # BEAT_LOCK_SECONDS: a standby leads at most this long after the leader died
 DOWN_SECONDS = 20.0  # a killed process is started again this long after
-KILL_WINDOW = 10.0
+KILL_WINDOW = 10.0  # seconds after a web kill when a 5xx is expected (a request in flight on it)
 DUE_DEADLINES = 60  # made due in six steps from 20 s before the beat kill to 30 s after it
-SIGNATURE = "tickets_servicereport"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -116,9 +115,11 @@ class BeatWatch(threading.Thread):
                 if not self.sweeps or self.sweeps[-1] != moment:
                     self.sweeps.append(moment)
 
-    def leader_pid(self, client: redis.Redis) -> int | None:
-        token = (client.get(LOCK_KEY) or b"").decode()  # host:pid:random (aftersales.beat)
-        return int(token.split(":")[1]) if token.count(":") == 2 else None
+
+def leader_pid(client: redis.Redis) -> int | None:
+    """The process id of the beat that holds the lock (its token is host:pid:random, aftersales.beat)."""
+    token = (client.get(LOCK_KEY) or b"").decode()
+    return int(token.split(":")[1]) if token.count(":") == 2 else None
 
 
 def sweep_check(sweeps: list[float], holders: list[tuple[float, str]], killed: float | None) -> CheckResult:
@@ -171,6 +172,7 @@ def uploads_check(
     answers: list[Answer],
     db: Database,
     sessions: dict[str, requests.Session],
+    endpoint: str,
     bucket: str,
     names: dict[str, str],
 ) -> CheckResult:
@@ -182,10 +184,10 @@ def uploads_check(
         if found and answer.method == "POST" and answer.status == 200 and answer.backend:
             writer[int(found.group(1))] = answer.backend
     rows = db.rows(
-        f"SELECT id, ticket_id, signature FROM {SIGNATURE} WHERE signature <> '' AND ticket_id = ANY(%s)",
+        "SELECT id, ticket_id, signature FROM tickets_servicereport WHERE signature <> '' AND ticket_id = ANY(%s)",
         (list(writer),),
     )
-    client, wrong, read = s3_client(os.environ["AWS_S3_ENDPOINT_URL"]), [], Counter()
+    client, wrong, read = s3_client(endpoint), [], Counter()
     for report, ticket, name in rows:
         other = next(url for url in sessions if url != writer[ticket])
         response = sessions[other].get(f"{other}/tickets/{ticket}/reports/{report}/signature.png", timeout=30)
@@ -279,7 +281,6 @@ def main(argv: list[str] | None = None) -> int:
         cleanup.callback(s3.stop)
         bucket = f"aftersales-scale-{uuid.uuid4().hex[:8]}"
         storage_env = s3.create_bucket(bucket)
-        os.environ.update(storage_env)  # this process reads the bucket in uploads_check
         log(f"Local S3 server (moto) at {s3.endpoint}, bucket {bucket}")
         prepare_database(database_url, log=log, extra_env=storage_env)
         seed_env = app_environment(
@@ -372,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                 b.kill("worker")
                 event("worker B killed (SIGKILL, with its pool)")
             else:
-                pid = watch.leader_pid(broker)
+                pid = leader_pid(broker)
                 leader = next((s for s in stacks if s.pid("beat") == pid), None)
                 if leader is None:
                     event(f"no running beat holds the lock (pid {pid}): nothing to kill")
@@ -405,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
             file.writelines(json.dumps(dataclasses.asdict(answer)) + "\n" for answer in answers)
         reader = fixtures.usernames("supervisor")[0]
         sessions = {stack.url: login(stack.url, reader) for stack in stacks}
-        results.append(uploads_check(answers, db, sessions, bucket, names))
+        results.append(uploads_check(answers, db, sessions, s3.endpoint, bucket, names))
         results.append(replica_check(replica_before, replica_counts(replica_url), answers))
         watch.stopped.set()
         watch.join()
