@@ -313,8 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             stack.log_dir.mkdir(parents=True)
             cleanup.callback(stack.stop)
         with concurrent.futures.ThreadPoolExecutor(len(stacks)) as starting:  # both boot at once
-            for started in [starting.submit(stack.start) for stack in stacks]:
-                started.result()
+            for booting in [starting.submit(stack.start) for stack in stacks]:
+                booting.result()
         a, b = stacks
         names = {a.url: "web A", b.url: "web B"}
         log(
