@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-callbook soak faults lint messages clean backup restore screenshots
+.PHONY: run test bench bench-callbook soak faults scale lint messages clean backup restore screenshots
 
 # Debian's packages first: pip builds python-ldap against the OpenLDAP headers they bring.
 $(STAMP): pyproject.toml
@@ -57,6 +57,13 @@ soak: $(LOAD_STAMP)
 # Redis stopped, the worker killed mid-sweep, PostgreSQL restarted, each under load (private instances).
 faults: $(LOAD_STAMP)
 	SECRET_KEY=faults-only $(PY) -m loadtest.faults $(FAULTS_ARGS)
+
+# Two gunicorn instances behind a round-robin proxy, two Celery workers, two beats, PostgreSQL with a streaming
+# replica (127.0.0.1:5434), Redis and a local S3 server; the soak's load while one web instance, one worker
+# and the leading beat are killed; then the checks (docs/scaling.md). SCALE_ARGS="--users 20 --minutes 4".
+scale: $(LOAD_STAMP)
+	./scripts/services.sh
+	SECRET_KEY=scale-only $(PY) -m loadtest.scale $(SCALE_ARGS)
 
 # Database (pg_dump, or SQLite's backup) and uploaded files into var/backups/<timestamp>/.
 backup: $(STAMP)

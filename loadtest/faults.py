@@ -43,7 +43,7 @@ from celery import Celery
 from django.db import connections
 from redis import Redis
 
-from loadtest.results import read_writes
+from loadtest.results import CheckResult, read_writes
 from loadtest.services import PrivatePostgres, PrivateRedis, private_services, wait_until
 from loadtest.stack import BIN, PYTHON, ROOT, Stack, app_environment, prepare_database, use_database
 
@@ -110,13 +110,29 @@ def seed_due_tickets(count: int) -> None:
     dispatcher = User.objects.get(username="hz_dispatcher")
     units = list(Unit.objects.filter(owner__branch__code="HZ").order_by("pk"))
     for index in range(count):
-        details = CallDetails(fault_category="appliance", fault_description=MARK)
+        # No category given: the product's own (the HZ units are not all appliances).
+        details = CallDetails(fault_category="", fault_description=MARK)
         log_call(user=dispatcher, unit=units[index % len(units)], details=details)
     for user in User.objects.filter(email=""):
         user.email = f"{user.username}@faults.invalid"
         user.save(update_fields=["email"])
     deadlines = TicketDeadline.objects.filter(ticket__fault_description=MARK, active=True).count()
     print(json.dumps({"deadlines": deadlines, "batch": SWEEP_BATCH}))
+
+
+def seed_in_process(env: dict[str, str], count: int) -> dict:
+    """seed_due_tickets in a Django process of its own with `env`: its facts (deadlines, batch)."""
+    seeded = subprocess.run(
+        [PYTHON, "-c", f"from loadtest.faults import seed_due_tickets; seed_due_tickets({count})"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if seeded.returncode != 0:
+        raise RuntimeError(f"seeding the tickets to make due failed:\n{seeded.stderr}")
+    return json.loads(seeded.stdout.strip().splitlines()[-1])
 
 
 def take_deadlines(db: Database, count: int) -> list[int]:
@@ -159,6 +175,69 @@ def delivered(db: Database, ids: list[int], due_before: float) -> bool:
     """All of `ids` alerted, and every delivery due before `due_before` attempted (the load goes on
     queuing new ones meanwhile)."""
     return alerted(db, ids) == len(ids) and untried_deliveries(db, due_before) == 0
+
+
+def alert_checks(db: Database, ids: list[int]) -> list[CheckResult]:
+    """Each deadline of `ids` made due: one breach alert row, and each recipient (the HZ dispatchers and
+    supervisors) told about it once, in a message of its own or a line of a digest."""
+    alerts = Counter(
+        deadline
+        for (deadline,) in db.rows(
+            "SELECT deadline_id FROM tickets_slaalert WHERE level = %s AND deadline_id = ANY(%s)",
+            (BREACH, ids),
+        )
+    )
+    doubled = db.value(
+        "SELECT count(*) FROM (SELECT 1 FROM tickets_slaalert GROUP BY deadline_id, level"
+        " HAVING count(*) > 1) twice"
+    )
+    recipients = [
+        pk
+        for (pk,) in db.rows(
+            "SELECT DISTINCT u.id FROM accounts_user u JOIN accounts_branch b ON b.id = u.branch_id"
+            " JOIN accounts_user_groups ug ON ug.user_id = u.id JOIN auth_group g ON g.id = ug.group_id"
+            " WHERE u.is_active AND b.code = 'HZ' AND g.name IN ('dispatcher', 'supervisor')"
+        )
+    ]
+    notifications = db.rows(
+        "SELECT recipient_id, key, body FROM notifications_notification WHERE key = ANY(%s) OR key = ANY(%s)",
+        ([f"sla:{pk}:{BREACH}" for pk in ids], [f"sla-digest:sla:{pk}:{BREACH}" for pk in ids]),
+    )
+    return judge_alerts(ids, alerts, doubled, recipients, notifications)
+
+
+def judge_alerts(
+    ids: list[int],
+    alerts: Counter,
+    doubled: int,
+    recipients: list[int],
+    notifications: list[tuple[int, str, str]],
+) -> list[CheckResult]:
+    """`alerts`: breach alert rows per deadline of `ids`; `doubled`: deadline/level pairs alerted more
+    than once anywhere; `notifications`: (recipient, key, body) of the messages about them (a digest's
+    body has a line per deadline)."""
+    missing = [pk for pk in ids if not alerts[pk]]
+    twice = [pk for pk in ids if alerts[pk] > 1]
+    told: Counter[int] = Counter()
+    for recipient, key, body in notifications:
+        told[recipient] += len(body.splitlines()) if key.startswith("sla-digest:") else 1
+    wrong = {pk: told[pk] for pk in recipients if told[pk] != len(ids)}
+    return [
+        CheckResult(
+            "alerts",
+            not missing and not twice,
+            f"{len(ids)} deadlines due, {sum(alerts[pk] for pk in ids)} breach alerts"
+            + (f"; none for {len(missing)}" if missing else "")
+            + (f"; more than one for {len(twice)}" if twice else ""),
+        ),
+        CheckResult("no alert twice", doubled == 0, f"{doubled} deadline/level pairs alerted twice"),
+        CheckResult(
+            "each recipient told once per deadline",
+            bool(recipients) and not wrong,
+            f"{len(recipients)} recipients × {len(ids)} deadlines"
+            + (f"; told instead: {wrong}" if wrong else ""),
+        ),
+    ]
 
 
 def now_utc() -> datetime.datetime:
@@ -439,40 +518,9 @@ class Run:
                 outcome.expect(check.ok, check.name, check.detail)
 
     def check_alerts(self, outcome: Outcome, ids: list[int]) -> None:
-        """Each deadline made due: one breach alert row, and each recipient told about it once (a
-        message of its own, or a line of a digest)."""
         assert self.db is not None
-        count = alerted(self.db, ids)
-        outcome.expect(count == len(ids), "alerts", f"{len(ids)} deadlines due, {count} breach alerts")
-        duplicates = self.db.value(
-            "SELECT count(*) FROM (SELECT 1 FROM tickets_slaalert GROUP BY deadline_id, level"
-            " HAVING count(*) > 1) twice"
-        )
-        outcome.expect(duplicates == 0, "no alert twice", f"{duplicates} deadline/level pairs alerted twice")
-        recipients = [
-            pk
-            for (pk,) in self.db.rows(
-                "SELECT DISTINCT u.id FROM accounts_user u JOIN accounts_branch b ON b.id = u.branch_id"
-                " JOIN accounts_user_groups ug ON ug.user_id = u.id JOIN auth_group g ON g.id = ug.group_id"
-                " WHERE u.is_active AND b.code = 'HZ' AND g.name IN ('dispatcher', 'supervisor')"
-            )
-        ]
-        singles = [f"sla:{pk}:{BREACH}" for pk in ids]
-        digests = [f"sla-digest:sla:{pk}:{BREACH}" for pk in ids]
-        told: Counter[int] = Counter()
-        for recipient, key, body in self.db.rows(
-            "SELECT recipient_id, key, body FROM notifications_notification"
-            " WHERE key = ANY(%s) OR key = ANY(%s)",
-            (singles, digests),
-        ):
-            told[recipient] += len(body.splitlines()) if key.startswith("sla-digest:") else 1
-        wrong = {pk: told[pk] for pk in recipients if told[pk] != len(ids)}
-        outcome.expect(
-            bool(recipients) and not wrong,
-            "each recipient told once per deadline",
-            f"{len(recipients)} recipients × {len(ids)} deadlines"
-            + (f"; told instead: {wrong}" if wrong else ""),
-        )
+        for check in alert_checks(self.db, ids):
+            outcome.expect(check.ok, check.name, check.detail)
 
     def check_deliveries(self, outcome: Outcome) -> None:
         """No notification has two deliveries on a channel, and the e-mails the worker wrote are as many
@@ -717,21 +765,7 @@ def main(argv: list[str] | None = None) -> int:
         run.database_url = pg.url(DATABASE)
         prepare_database(run.database_url, log=log)
         env = app_environment(run.database_url, redis.url(0), AFTERSALES_VAR_DIR=str(out / "seed"))
-        seeded = subprocess.run(
-            [
-                PYTHON,
-                "-c",
-                f"from loadtest.faults import seed_due_tickets; seed_due_tickets({args.sweep_tickets})",
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if seeded.returncode != 0:
-            raise RuntimeError(f"seeding the tickets to make due failed:\n{seeded.stderr}")
-        facts = json.loads(seeded.stdout.strip().splitlines()[-1])
+        facts = seed_in_process(env, args.sweep_tickets)
         run.batch = facts["batch"]
         log(f"{args.sweep_tickets} extra HZ tickets with {facts['deadlines']} running deadlines to make due")
         run.db = Database(run.database_url)

@@ -1,6 +1,8 @@
-"""Private PostgreSQL and Redis servers that `make faults` may stop and restart at will.
+"""Servers a load run starts for itself: private PostgreSQL and Redis that `make faults` may stop and
+restart at will; the local S3 server and the streaming replica of `make scale` (LocalS3 is also the tests'
+bucket server, tests/s3.py).
 
-They listen on 127.0.0.1 on ports of their own (55432 and 56379 unless taken), keep their files under
+The private ones listen on 127.0.0.1 on ports of their own (55432 and 56379 unless taken), keep their files under
 the given directory and are removed at the end: the machine's own servers are never touched.
 PostgreSQL refuses to run as root, so as root its commands run as the `postgres` OS user.
 """
@@ -12,9 +14,13 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import boto3
 
 Log = Callable[[str], None]
 
@@ -218,3 +224,110 @@ def private_services(
     finally:
         redis.stop()
         postgres.remove()
+
+
+class LocalS3:
+    """moto's S3 server mode (`python -m moto.server`, from PyPI) as a child process on a free port: the
+    bucket of `make scale` and of the storage tests (tests/s3.py)."""
+
+    KEYS = {"AWS_ACCESS_KEY_ID": "aftersales-test", "AWS_SECRET_ACCESS_KEY": "aftersales-test-secret"}
+    REGION = "cn-north-1"
+
+    def __init__(self, logfile: Path) -> None:
+        self.logfile = logfile
+        self.port = free_port(0)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        self.logfile.parent.mkdir(parents=True, exist_ok=True)
+        with self.logfile.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        if not wait_until(self.is_up, seconds=timeout, step=0.1):
+            self.stop()
+            raise RuntimeError(f"moto_server did not start on {self.endpoint} (log: {self.logfile})")
+
+    def is_up(self) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def create_bucket(self, name: str, prefix: str = "media") -> dict[str, str]:
+        return create_bucket(self.endpoint, name, prefix)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+        self.process = None
+
+
+def s3_client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=LocalS3.REGION,
+        **{key.lower(): value for key, value in LocalS3.KEYS.items()},
+    )
+
+
+def create_bucket(endpoint: str, name: str, prefix: str = "media") -> dict[str, str]:
+    """A new private bucket on the S3 server at `endpoint`: the environment that makes the app keep its
+    files under `prefix` in it (aftersales.env.env_file_storage)."""
+    s3_client(endpoint).create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": LocalS3.REGION}
+    )
+    return {
+        "STORAGE_URL": f"s3://{name}/{prefix}",
+        "AWS_S3_ENDPOINT_URL": endpoint,
+        "AWS_S3_REGION_NAME": LocalS3.REGION,
+        **LocalS3.KEYS,
+    }
+
+
+class StreamingReplica:
+    """A streaming replica of the machine's PostgreSQL made by scripts/replica.sh on `port` through a
+    replication slot, removed by `remove` (its cluster stopped, its data directory deleted, its slot
+    dropped)."""
+
+    def __init__(self, port: int, *, log: Log = print) -> None:
+        self.port, self.log = port, log
+        self.script = Path(__file__).resolve().parents[1] / "scripts" / "replica.sh"
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str, timeout: float) -> None:
+        result = subprocess.run(
+            [str(self.script), *args],
+            # A slot: the primary keeps the WAL the replica needs however busy it is; `remove` drops it.
+            env={**os.environ, "REPLICA_PORT": str(self.port), "REPLICA_SLOT": "1"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        for line in result.stdout.strip().splitlines():
+            self.log(f"  {line}")
+        if result.returncode != 0:
+            raise RuntimeError(f"scripts/replica.sh {' '.join(args)} failed: {result.stderr.strip()}")
+
+    def create(self) -> None:
+        self._run(timeout=900)
+
+    def remove(self) -> None:
+        self._run("remove", timeout=120)

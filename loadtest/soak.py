@@ -179,6 +179,35 @@ def stats_table(csv_prefix: pathlib.Path) -> list[str]:
     return lines
 
 
+def locust_command(
+    url: str, users: int, spawn_rate: float, minutes: float, csv_prefix: pathlib.Path
+) -> list[str]:
+    """The soak workload (loadtest/locustfile.py) headless against `url` (also `make scale`'s)."""
+    return [
+        str(BIN / "locust"),
+        "-f",
+        str(ROOT / "loadtest" / "locustfile.py"),
+        "--headless",
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(spawn_rate),
+        "--run-time",
+        f"{round(minutes * 60)}s",
+        "--host",
+        url,
+        "--csv",
+        str(csv_prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+    ]
+
+
+def locust_environment(writes: pathlib.Path, users: int) -> dict[str, str]:
+    return {**os.environ, "LOADTEST_WRITES": str(writes), "LOADTEST_FIELD_USERS": str(field_users(users))}
+
+
 def machine() -> str:
     memory = next(
         (
@@ -210,35 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     with stack:
         sampler = MemorySampler(stack)
         sampler.start()
-        command = [
-            str(BIN / "locust"),
-            "-f",
-            str(ROOT / "loadtest" / "locustfile.py"),
-            "--headless",
-            "--users",
-            str(args.users),
-            "--spawn-rate",
-            str(args.spawn_rate),
-            "--run-time",
-            f"{round(args.minutes * 60)}s",
-            "--host",
-            stack.url,
-            "--csv",
-            str(csv_prefix),
-            "--only-summary",
-            "--stop-timeout",
-            "10",
-        ]
         print(f"Load: {args.users} users (spawn rate {args.spawn_rate}/s) for {args.minutes:g} min …")
+        load_started = time.time()
         with open(out / "locust.log", "w") as log:
             subprocess.run(
-                command,
+                locust_command(stack.url, args.users, args.spawn_rate, args.minutes, csv_prefix),
                 cwd=ROOT,
-                env={
-                    **os.environ,
-                    "LOADTEST_WRITES": str(writes),
-                    "LOADTEST_FIELD_USERS": str(field_users(args.users)),
-                },
+                env=locust_environment(writes, args.users),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -250,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     # soak's database (the line above), and the checks import the models.
     from loadtest.checks import delivery_counts, run_checks
 
-    results = run_checks(DATABASE_URL, writes, locust_csv=csv_prefix)
+    results = run_checks(DATABASE_URL, writes, locust_csv=csv_prefix, load_started=load_started)
     memory, memory_lines = memory_check(sampler.samples)
     results += [memory, races_check(writes), bursts_check(writes)]
     finished = datetime.datetime.now(datetime.UTC)

@@ -121,15 +121,16 @@ def recreate_database(database_url: str) -> None:
         template1.close()
 
 
-def prepare_database(database_url: str, *, log=print) -> None:
+def prepare_database(database_url: str, *, log=print, extra_env: dict[str, str] | None = None) -> None:
     """Drop and recreate the database, migrate, load the demo data and the load-run fixtures
-    (loadtest.fixtures: users with a known password, limited stock, tickets to race on)."""
+    (loadtest.fixtures: users with a known password, limited stock, tickets to race on). `extra_env`:
+    settings of the run's processes that matter to what is written (`make scale`'s bucket)."""
     name = database_name(database_url)
     check_disposable(name)
     started = time.monotonic()
     log(f"Recreating database {name} …")
     recreate_database(database_url)
-    env = app_environment(database_url)
+    env = app_environment(database_url, **(extra_env or {}))
     manage("migrate", "--no-input", "-v", "0", env=env, log=log)
     manage("seed_demo", env=env, log=log)
     result = subprocess.run(
@@ -203,15 +204,18 @@ class Stack:
         self.web_workers = web_workers or gunicorn_conf.workers
         self.threads = threads or gunicorn_conf.threads
         self.worker_concurrency, self.beat = worker_concurrency, beat
+        # extra_env may replace any of these (`make scale`: SITE_URL is the proxy's address).
         self.env = app_environment(
             database_url,
             broker_url,
-            SITE_URL=self.url,
-            AFTERSALES_VAR_DIR=str(self.log_dir / "var"),
-            MEDIA_ROOT=str(self.log_dir / "media"),
-            EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-            EMAIL_FILE_PATH=str(self.log_dir / "mail"),
-            **(extra_env or {}),
+            **{
+                "SITE_URL": self.url,
+                "AFTERSALES_VAR_DIR": str(self.log_dir / "var"),
+                "MEDIA_ROOT": str(self.log_dir / "media"),
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(self.log_dir / "mail"),
+                **(extra_env or {}),
+            },
         )
         self.processes: dict[str, subprocess.Popen] = {}
         self._logs: dict[str, object] = {}
@@ -256,6 +260,19 @@ class Stack:
         """Start web, worker and beat; return when the login page answers 200."""
         (self.log_dir / "var").mkdir(parents=True, exist_ok=True)
         collect_static(self.env)
+        self.start_web(wait=False)
+        self.start_worker()
+        if self.beat:
+            self.start_beat()
+        try:
+            self._wait_for_login_page()
+        except Exception:
+            self.stop()
+            raise
+
+    def start_web(self, *, wait: bool = True) -> None:
+        """gunicorn on this stack's port (again, after a kill); with `wait`, until the login page answers."""
+        self._reap("web")
         self._spawn(
             "web",
             [
@@ -282,25 +299,23 @@ class Stack:
                 "--no-control-socket",
             ],
         )
-        self.start_worker()
-        if self.beat:
-            self._spawn(
-                "beat",
-                [
-                    str(BIN / "celery"),
-                    "-A",
-                    "aftersales",
-                    "beat",
-                    "--loglevel=WARNING",
-                    "--schedule",
-                    str(self.log_dir / "celerybeat-schedule"),
-                ],
-            )
-        try:
+        if wait:
             self._wait_for_login_page()
-        except Exception:
-            self.stop()
-            raise
+
+    def start_beat(self) -> None:
+        self._reap("beat")
+        self._spawn(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "aftersales",
+                "beat",
+                "--loglevel=WARNING",
+                "--schedule",
+                str(self.log_dir / "celerybeat-schedule"),
+            ],
+        )
 
     def _wait_for_login_page(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -348,9 +363,16 @@ class Stack:
             return []
         return children(web.pid)
 
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Send `sig` to a process ("web", "worker", "beat") and all its children, and reap it."""
+        self._reap(name, sig=sig)
+
     def kill_worker(self, sig: int = signal.SIGKILL) -> None:
-        """Send `sig` to the Celery worker and all its pool processes, and reap it."""
-        self._reap("worker", sig=sig)
+        self.kill("worker", sig)
+
+    def pid(self, name: str) -> int | None:
+        process = self.processes.get(name)
+        return process.pid if process is not None and process.poll() is None else None
 
     def start_worker(self) -> None:
         self._reap("worker")

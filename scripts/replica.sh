@@ -15,6 +15,12 @@
 #
 # Runs as root (it switches to the postgres user) or as postgres. The replica's data directory is
 # /var/lib/postgresql/<major>/replica-<port>, its log replica.log in it.
+#
+# With REPLICA_SLOT=1 the replica streams through a physical replication slot on the primary
+# (aftersales_replica_<port>), so a primary writing WAL fast (other test runs creating databases) cannot
+# recycle what the new replica still needs; `make scale` uses it, for a replica it removes at the end.
+# `scripts/replica.sh remove` stops the replica on that port, deletes its data directory and drops its slot
+# (`make scale` cleans up this way); the primary's settings above stay.
 set -euo pipefail
 
 PRIMARY_HOST=127.0.0.1
@@ -48,16 +54,28 @@ pg_isready -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -q || {
 exec 9>"$LOCK"
 flock 9
 
-if streaming; then
-  echo "Replica streaming on 127.0.0.1:$PORT."
-  exit 0
-fi
-
 MAJOR=$(primary_sql "SELECT current_setting('server_version_num')::int / 10000")
 BIN=/usr/lib/postgresql/$MAJOR/bin
 [ -x "$BIN/pg_ctl" ] || BIN=$(dirname "$(command -v pg_ctl || command -v pg_basebackup)")
 DATA=/var/lib/postgresql/$MAJOR/replica-$PORT
 LOG=$DATA/replica.log
+
+if [ "${1:-}" = remove ]; then
+  if [ -f "$DATA/postmaster.pid" ]; then
+    as_postgres "$BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null 2>&1 ||
+      as_postgres "$BIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$DATA"
+  primary_sql "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+    WHERE slot_name = 'aftersales_replica_$PORT' AND NOT active" >/dev/null
+  echo "Replica on 127.0.0.1:$PORT stopped and removed."
+  exit 0
+fi
+
+if streaming; then
+  echo "Replica streaming on 127.0.0.1:$PORT."
+  exit 0
+fi
 
 if [ "$(primary_sql "SHOW wal_level")" = minimal ] || [ "$(primary_sql "SHOW max_wal_senders")" = 0 ]; then
   echo "The primary cannot stream: set wal_level=replica and max_wal_senders>0, then restart it." >&2
@@ -105,7 +123,13 @@ fi
 echo "Copying the primary into $DATA (pg_basebackup)…"
 rm -rf "$DATA"
 install -d -m 700 -o postgres -g postgres "$DATA"
-as_postgres "$BIN/pg_basebackup" -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U postgres -D "$DATA" -R -X stream -c fast
+SLOT=()
+if [ -n "${REPLICA_SLOT:-}" ]; then
+  primary_sql "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+    WHERE slot_name = 'aftersales_replica_$PORT' AND NOT active" >/dev/null
+  SLOT=(-C -S "aftersales_replica_$PORT")
+fi
+as_postgres "$BIN/pg_basebackup" -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U postgres -D "$DATA" -R -X stream -c fast "${SLOT[@]}"
 # Debian keeps the configuration outside the data directory, so the copy has none: give it its own.
 as_postgres tee "$DATA/postgresql.conf" >/dev/null <<EOF
 # aftersales scripts/replica.sh: a hot standby of $PRIMARY_HOST:$PRIMARY_PORT

@@ -5,28 +5,14 @@ folders that use them (tests/storage, tests/browser)."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 
-import boto3
 import pytest
 
 from aftersales.env import env_file_storage
+from loadtest.services import LocalS3, create_bucket, s3_client
 from tests.conftest import require
-
-KEYS = {"AWS_ACCESS_KEY_ID": "aftersales-test", "AWS_SECRET_ACCESS_KEY": "aftersales-test-secret"}
-REGION = "cn-north-1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -36,28 +22,13 @@ def s3_server(tmp_path_factory) -> str:
         import moto.server  # noqa: F401
     except ImportError:
         require(False, "moto's server mode: pip install -e '.[dev]'")
-    port = free_port()
-    log = (tmp_path_factory.mktemp("s3") / "moto.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"moto_server did not start on {endpoint} (log: {log.name})")
-            time.sleep(0.1)
-    yield endpoint
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    server = LocalS3(tmp_path_factory.mktemp("s3") / "moto.log")
+    try:
+        server.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server.endpoint
+    server.stop()
 
 
 @dataclass
@@ -69,7 +40,7 @@ class Bucket:
 
     @property
     def client(self):
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name=REGION, **_lower_keys(KEYS))
+        return s3_client(self.endpoint)
 
     def objects(self) -> dict[str, bytes]:
         """Every object under the prefix: its name in the app's storage → its bytes, read with boto3."""
@@ -83,25 +54,9 @@ class Bucket:
         }
 
 
-def _lower_keys(keys: dict[str, str]) -> dict[str, str]:
-    return {key.lower(): value for key, value in keys.items()}
-
-
 def make_bucket(endpoint: str) -> Bucket:
     name = f"aftersales-{uuid.uuid4().hex[:12]}"
-    bucket = Bucket(
-        name=name,
-        prefix="media",
-        endpoint=endpoint,
-        environment={
-            "STORAGE_URL": f"s3://{name}/media",
-            "AWS_S3_ENDPOINT_URL": endpoint,
-            "AWS_S3_REGION_NAME": REGION,
-            **KEYS,
-        },
-    )
-    bucket.client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    return bucket
+    return Bucket(name=name, prefix="media", endpoint=endpoint, environment=create_bucket(endpoint, name))
 
 
 @pytest.fixture

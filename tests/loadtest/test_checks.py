@@ -4,6 +4,7 @@ write that was kept anyway, stock off its ledger, a ticket whose history does no
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.db import connection
@@ -142,6 +143,21 @@ class TestIssuesAndStock:
         assert not result.ok
         assert "issued 2, clients were told 0" in result.detail
         assert not checks.check_issues([{**accepted, "lines": {k: 1 for k in accepted["lines"]}}]).ok
+
+    def test_what_was_issued_before_the_load_began_is_not_the_loads(self, scarce):
+        """The demo data issues part of a requisition the keepers then issue the rest of."""
+        line = scarce["requisition"].lines.get()
+        issue_requisition(
+            requisition_id=scarce["requisition"].pk, user=scarce["keeper"], quantities={line.pk: 1}
+        )
+        load_started = time.time()
+        issue_requisition(
+            requisition_id=scarce["requisition"].pk, user=scarce["keeper"], quantities={line.pk: 1}
+        )
+        accepted = write("issue", A, requisition=scarce["requisition"].pk, lines={str(line.pk): 1})
+        assert checks.check_issues([accepted], load_started=load_started).ok
+        result = checks.check_issues([accepted], load_started=load_started - 60)
+        assert not result.ok and "issued 2, clients were told 1" in result.detail
 
     def test_a_line_whose_issued_count_is_off_the_ledger_fails(self, scarce):
         accepted = self.issue(scarce)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -9,12 +10,25 @@ import socket
 import tempfile
 from pathlib import Path
 
+import pytest
 from django.core import mail
 from django.core.mail import send_mail, send_mass_mail
+from django.core.management import call_command
 
-from loadtest.faults import Tally, by_window, count_emails, first_success_after, page_kind
+from aftersales.categories import FaultCategory
+from customers.models import Unit
+from loadtest.faults import (
+    MARK,
+    Tally,
+    by_window,
+    count_emails,
+    first_success_after,
+    page_kind,
+    seed_due_tickets,
+)
 from loadtest.services import PrivatePostgres, PrivateRedis, free_port, postgres_bindir
 from tests.conftest import require
+from tickets.models import RepairTicket
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,3 +133,16 @@ def test_private_postgres_restarts_and_leaves_nothing_behind():
         stopped_and_removed = not listens(postgres.port) and not (root / "data").exists()
         shutil.rmtree(parent)
     assert stopped_and_removed
+
+
+@pytest.mark.django_db
+def test_the_tickets_to_make_due_are_logged_on_every_hz_unit_whatever_its_product(capsys):
+    """`make faults` and `make scale` log calls on every HZ demo unit, a bus chassis included: with the
+    product's own fault category, not one it cannot have."""
+    call_command("seed_demo", customers=20)
+    units = Unit.objects.filter(owner__branch__code="HZ")
+    assert units.exclude(product_model__category=FaultCategory.APPLIANCE).exists()
+    seed_due_tickets(units.count())
+    facts = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert facts["deadlines"] >= units.count()
+    assert RepairTicket.objects.filter(fault_description=MARK).count() == units.count()
