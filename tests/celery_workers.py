@@ -34,18 +34,21 @@ def redis_answers(url: str) -> bool:
 
 
 class Processes:
-    """Celery processes started for one test, stopped (and reaped) at its end."""
+    """Processes started for one test (Celery workers and beats here, gunicorn in tests/operations),
+    stopped (and reaped) at its end; each one's output in `<name>.log` of the test's folder."""
 
     def __init__(self, env: dict[str, str], tmp_path: Path):
         self.env, self.tmp_path, self.running = env, tmp_path, []
 
-    def start(self, *args: str, name: str) -> subprocess.Popen:
+    def run(self, name: str, *command: str) -> subprocess.Popen:
         log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen(
-            [CELERY, "-A", "aftersales", *args], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.running.append((process, log))
         return process
+
+    def start(self, *args: str, name: str) -> subprocess.Popen:
+        """`celery -A aftersales <args>`."""
+        return self.run(name, CELERY, "-A", "aftersales", *args)
 
     def worker(self, name: str, *extra: str) -> None:
         """A worker of one process; without `-Q` among `extra` it consumes every queue."""
@@ -68,15 +71,19 @@ class Processes:
 
     def stop(self) -> None:
         for process, _log in self.running:
-            process.send_signal(signal.SIGTERM)
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
         for process, log in self.running:
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
             log.close()
         self.running = []
+
+    def log(self, name: str) -> str:
+        return (self.tmp_path / f"{name}.log").read_text()
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text()}" for p in sorted(self.tmp_path.glob("*.log")))
@@ -100,12 +107,16 @@ def environment(database_url: str, broker: str, tmp_path: Path) -> dict[str, str
     return env
 
 
-def wait_for(condition, *, seconds: float, processes: Processes, what: str):
+def wait_for(condition, *, seconds: float, processes: Processes, what: str, all_running: bool = False):
+    """The condition's first true value within `seconds`; with `all_running`, fail as soon as one of the
+    processes has stopped (a server that died will not make it true)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
+        if all_running and any(process.poll() is not None for process, _log in processes.running):
+            pytest.fail(f"a process stopped while waiting for {what}\n{processes.logs()}")
         time.sleep(0.25)
     pytest.fail(f"{what} did not happen within {seconds} s\n{processes.logs()}")
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import redis
 
 from aftersales.beat import LOCK_KEY
-from tests.celery_workers import Processes, environment, redis_answers
+from tests.celery_workers import Processes, environment, redis_answers, wait_for
 from tests.conftest import require
 
 # The test's broker: the Redis database this test session was given (else the one the worker tests
@@ -36,13 +34,6 @@ def sent(log: Path) -> list[tuple[datetime.datetime, str]]:
         (datetime.datetime.strptime(at, "%Y-%m-%d %H:%M:%S,%f"), entry)  # noqa: DTZ007 (both logs' zone)
         for at, entry in SENT.findall(log.read_text())
     ]
-
-
-def wait_for(condition: Callable[[], object], seconds: float, what: str, processes: Processes) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} within {seconds} s\n{processes.logs()}"
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -72,17 +63,39 @@ def test_one_beat_sends_and_the_other_takes_over_within_the_lock_when_it_is_kill
     processes = beats(lock)
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = beat(processes, "first")
-    wait_for(lambda: "beat: leading" in first_log.read_text(), 60, "the first beat leads", processes)
+    wait_for(
+        lambda: "beat: leading" in first_log.read_text(),
+        seconds=60,
+        what="the first beat leads",
+        processes=processes,
+    )
     beat(processes, "second")
-    wait_for(lambda: "beat: standing by" in second_log.read_text(), 60, "the second stands by", processes)
+    wait_for(
+        lambda: "beat: standing by" in second_log.read_text(),
+        seconds=60,
+        what="the second stands by",
+        processes=processes,
+    )
     standing_by_since = len(sent(first_log))
-    wait_for(lambda: len(sent(first_log)) >= standing_by_since + 8, 30, "the leader sends", processes)
+    wait_for(
+        lambda: len(sent(first_log)) >= standing_by_since + 8,
+        seconds=30,
+        what="the leader sends",
+        processes=processes,
+    )
     assert sent(second_log) == []
 
     first.kill()  # SIGKILL: no clean shutdown, the lock stays until it expires
     first.wait()
-    wait_for(lambda: sent(second_log), lock * 3, "the second beat takes over", processes)
-    wait_for(lambda: len(sent(second_log)) >= 4, 10, "the new leader keeps sending", processes)
+    wait_for(
+        lambda: sent(second_log), seconds=lock * 3, what="the second beat takes over", processes=processes
+    )
+    wait_for(
+        lambda: len(sent(second_log)) >= 4,
+        seconds=10,
+        what="the new leader keeps sending",
+        processes=processes,
+    )
 
     by_first, by_second = sent(first_log), sent(second_log)
     handover = by_second[0][0] - by_first[-1][0]
@@ -102,11 +115,23 @@ def test_a_leader_stopped_cleanly_hands_over_before_its_lock_would_expire(beats,
     processes = beats(lock)
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = beat(processes, "first")
-    wait_for(lambda: "beat: leading" in first_log.read_text(), 60, "the first beat leads", processes)
+    wait_for(
+        lambda: "beat: leading" in first_log.read_text(),
+        seconds=60,
+        what="the first beat leads",
+        processes=processes,
+    )
     beat(processes, "second")
-    wait_for(lambda: "beat: standing by" in second_log.read_text(), 60, "the second stands by", processes)
+    wait_for(
+        lambda: "beat: standing by" in second_log.read_text(),
+        seconds=60,
+        what="the second stands by",
+        processes=processes,
+    )
     first.terminate()
     first.wait(timeout=20)
     assert "beat: gave up the lead" in first_log.read_text()
     # A standby asks every third of the lock: well before the 30 s the lock would have lasted.
-    wait_for(lambda: sent(second_log), lock / 3 + 5, "the second beat takes over", processes)
+    wait_for(
+        lambda: sent(second_log), seconds=lock / 3 + 5, what="the second beat takes over", processes=processes
+    )

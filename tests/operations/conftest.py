@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings as django_settings
 
+from tests.celery_workers import Processes, redis_answers, wait_for
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,13 +23,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def redis_answers(url: str) -> bool:
-    try:
-        return redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        return False
 
 
 @pytest.fixture
@@ -54,20 +44,11 @@ def get(url: str, headers: dict[str, str] | None = None, timeout: float = 30) ->
         return error.code, error.read().decode()
 
 
-class Processes:
-    """Processes started for one test, stopped (and reaped) at its end; their output in log files."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path):
-        self.env, self.log_dir, self.running = env, log_dir, []
-
-    def start(self, name: str, *command: str) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.running.append((process, log))
-        return process
+class Servers(Processes):
+    """The test's processes (tests/celery_workers.py), gunicorn among them."""
 
     def gunicorn(self, port: int, workers: int = 2) -> str:
-        self.start(
+        self.run(
             "gunicorn",
             str(BIN / "gunicorn"),
             "aftersales.wsgi",
@@ -79,58 +60,11 @@ class Processes:
             str(workers),
             "--no-control-socket",
         )
-        base = f"http://127.0.0.1:{port}"
         self.wait_for(lambda: _connects(port), seconds=120, what="gunicorn accepting connections")
-        return base
-
-    def worker(self, *extra: str) -> None:
-        self.start(
-            "worker",
-            str(BIN / "celery"),
-            "-A",
-            "aftersales",
-            "worker",
-            "-l",
-            "info",
-            "-P",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            *extra,
-        )
-
-    def log(self, name: str) -> str:
-        return (self.log_dir / f"{name}.log").read_text()
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {path.name}\n{path.read_text()}" for path in sorted(self.log_dir.glob("*.log"))
-        )
+        return f"http://127.0.0.1:{port}"
 
     def wait_for(self, condition, *, seconds: float, what: str):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            value = condition()
-            if value:
-                return value
-            if any(process.poll() is not None for process, _log in self.running):
-                pytest.fail(f"a process stopped while waiting for {what}\n{self.logs()}")
-            time.sleep(0.25)
-        pytest.fail(f"{what} did not happen within {seconds} s\n{self.logs()}")
-
-    def stop(self) -> None:
-        for process, _log in self.running:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process, log in self.running:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
-        self.running = []
+        return wait_for(condition, seconds=seconds, processes=self, what=what, all_running=True)
 
 
 def _connects(port: int) -> bool:
@@ -145,6 +79,6 @@ def _connects(port: int) -> bool:
 def processes(tmp_path):
     env = {**os.environ, "SECRET_KEY": "operations-tests", "AFTERSALES_VAR_DIR": str(tmp_path / "var")}
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    running = Processes(env, tmp_path)
+    running = Servers(env, tmp_path)
     yield running
     running.stop()

@@ -33,7 +33,7 @@ def test_every_process_counts_in_one_scrape(shared_database, redis_broker, proce
         "METRICS_TOKEN": TOKEN,
     }
     web = processes.gunicorn(free_port(), workers=2)
-    processes.worker()
+    processes.worker("worker")
 
     def scrape() -> str:
         status, text = get(f"{web}/metrics", {"Authorization": f"Bearer {TOKEN}"})

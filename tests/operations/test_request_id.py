@@ -64,7 +64,7 @@ def test_the_task_a_request_queues_logs_with_the_requests_id(redis_broker, proce
     """Through the real machinery: the message goes through Redis to a worker process started with
     LOG_FORMAT=json, which runs the task and writes its lines to its own log."""
     processes.env |= {"CELERY_BROKER_URL": redis_broker, "LOG_FORMAT": "json"}
-    processes.worker("--include", "tests.operations.tasks", "-Q", QUEUE)
+    processes.worker("worker", "--include", "tests.operations.tasks", "-Q", QUEUE)
 
     response = client.get("/queue", HTTP_X_REQUEST_ID="req-2026-ops")
     assert response.status_code == 200 and response["X-Request-ID"] == "req-2026-ops"
