@@ -31,6 +31,7 @@ import openpyxl
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext
@@ -54,6 +55,7 @@ CHUNK = 2000  # rows per INSERT
 KEPT_ERRORS = 500  # errors stored on the batch (the count is of all of them)
 LOOKUP_CHUNK = 5000  # values per `IN (…)` when looking up phones and serials
 PROGRESS_SECONDS = 0.5
+UNKNOWN_MODEL_ROWS_SHOWN = 10  # row numbers named in the one error of a missing product model
 
 
 def check_upload(upload) -> bytes:
@@ -174,6 +176,22 @@ class Plan:
     def writes(self) -> int:
         return 2 * len(self.new_customers) + len(self.new_units) + len(self.tickets)
 
+    @property
+    def months(self) -> set[tuple[int, int]]:
+        """(year, month) of every report and end of the tickets: the KPI months the import touches. The
+        file's dates are local (Beijing) time: their months are the KPIs' months."""
+        months = set()
+        for row in self.tickets:
+            end = (row.completed_at or row.closed_at) if row.state == State.CLOSED else None
+            for moment in (row.reported_at, end):
+                if moment is not None:
+                    months.add((moment.year, moment.month))
+        return months
+
+    @property
+    def month_texts(self) -> list[str]:
+        return sorted(f"{year:04d}-{month:02d}" for year, month in self.months)
+
 
 def _chunks(values: list, size: int) -> Iterator[list]:
     for start in range(0, len(values), size):
@@ -287,8 +305,9 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
     zone = timezone.get_default_timezone()
     seen_tickets: dict[tuple, int] = {}
     warned: set[tuple[str, str]] = set()
+    unknown_models: dict[str, list[int]] = {}
     for row in rows:
-        errors_before = len(plan.errors)
+        errors_before = len(plan.errors) + sum(map(len, unknown_models.values()))
         on_file = False
         branch_id = (
             (branches.get(row.branch.upper()) or branches.get(rules.clean_header(row.branch)))
@@ -303,12 +322,8 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
             )
         model = models.get(row.model_code) if row.model_code else None
         if row.model_code and model is None:
-            fail(
-                row,
-                "model_code",
-                Text(gettext_noop("产品型号「%(value)s」不存在,请先在系统中建立该型号。"))
-                % {"value": row.model_code},
-            )
+            # One error per missing model, naming its rows, not one per row (a file of 20 such rows).
+            unknown_models.setdefault(row.model_code, []).append(row.row)
         customer_id = known_phones.get(row.phone)
         first = plan.new_customers.get(row.phone)
         unit = None
@@ -351,15 +366,18 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
             if unit is not None and (unit, reported_at, row.fault_description) in imported_before:
                 on_file = True  # same serial, report date and fault: skipped, not refused
             elif key in seen_tickets:
-                fail(
-                    row,
-                    "reported_at",
-                    Text(gettext_noop("与第 %(row)d 行是同一张工单(序列号、报修日期和故障描述相同)。"))
-                    % {"row": seen_tickets[key]},
+                # The whole row repeats another: no column is at fault.
+                plan.errors.append(
+                    rules.RowError(
+                        row.row,
+                        "",
+                        Text(gettext_noop("与第 %(row)d 行是同一张工单(序列号、报修日期和故障描述相同)。"))
+                        % {"row": seen_tickets[key]},
+                    )
                 )
             else:
                 seen_tickets[key] = row.row
-        if len(plan.errors) > errors_before:
+        if len(plan.errors) + sum(map(len, unknown_models.values())) > errors_before:
             continue
         if on_file:
             plan.skipped += 1
@@ -407,9 +425,52 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
                 plan.known_units[row.serial] = known_units[row.serial][0]
             elif row.serial not in plan.new_units:
                 plan.new_units[row.serial] = NewUnit(row, model[0])
+                if row.purchase_date and not row.purchase_place:
+                    warn(
+                        row,
+                        "purchase_place",
+                        Text(
+                            gettext_noop(
+                                "有购买日期,没有购买地点:保修政策要求购机日期和地点时(如厂家政策),"
+                                "此产品在保修期内的报修将判为有偿维修。"
+                            )
+                        ),
+                    )
         if row.has_ticket:
             plan.row_branch[row.row] = branch_id
             plan.tickets.append(row)
+            if row.remedy == "free_repair" and row.fee:
+                plan.warnings.append(
+                    rules.RowError(
+                        row.row,
+                        pgettext("list separator", "、").join(
+                            headers.get(key, rules.COLUMN_BY_KEY[key].header) for key in ("remedy", "fee")
+                        ),
+                        Text(gettext_noop("保修结论是免费维修,服务费却是 %(fee)s 元:两者矛盾,请核对。"))
+                        % {"fee": f"{row.fee}"},
+                    )
+                )
+    for code, numbers in unknown_models.items():
+        shown = pgettext("list separator", "、").join(map(str, numbers[:UNKNOWN_MODEL_ROWS_SHOWN]))
+        plan.errors.append(
+            rules.RowError(
+                numbers[0],
+                headers.get("model_code", rules.COLUMN_BY_KEY["model_code"].header),
+                Text(
+                    gettext_noop(
+                        "产品型号「%(value)s」不存在(第 %(rows)s%(more)s 行,共 %(count)d 行),"
+                        "请先在 管理后台 → 客户与产品 → 产品型号(%(url)s)建立该型号。"
+                    )
+                )
+                % {
+                    "value": code,
+                    "rows": shown,
+                    "more": "…" if len(numbers) > UNKNOWN_MODEL_ROWS_SHOWN else "",
+                    "count": len(numbers),
+                    "url": reverse("admin:customers_productmodel_changelist"),
+                },
+            )
+        )
 
 
 def _copy_text(value) -> str:
@@ -497,8 +558,8 @@ class Rows:
         self.pending = []
 
 
-def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set[tuple[int, int]]:
-    """Insert the plan's rows (inside the caller's transaction); the months it touched."""
+def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> None:
+    """Insert the plan's rows (inside the caller's transaction)."""
     done = 0
 
     def advance(count: int) -> None:
@@ -599,7 +660,6 @@ def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set
             "import_batch_id",
         ),
     )
-    months: set[tuple[int, int]] = set()
     for row, pk in zip(plan.tickets, tickets.ids(len(plan.tickets)), strict=True):
         branch_id = plan.row_branch[row.row] or default_branch
         number = f"{plan.branch_codes[branch_id]}-H{batch.pk}-{row.row}"
@@ -641,13 +701,8 @@ def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set
                 batch.pk,
             )
         )
-        # The file's dates are local (Beijing) time: their months are the KPIs' months.
-        for moment in (row.reported_at, (row.completed_at or row.closed_at) if closed else None):
-            if moment is not None:
-                months.add((moment.year, moment.month))
         advance(1)
     tickets.flush()
-    return months
 
 
 def _kept(errors: list[rules.RowError]) -> list[dict]:
@@ -681,6 +736,7 @@ def check_batch(batch_id: int) -> str:
     batch.rows_done = plan.rows_total
     batch.warnings = _kept(plan.warnings)
     batch.counts = plan.counts
+    batch.months = plan.month_texts
     batch.state = ImportBatch.State.REJECTED if plan.errors else ImportBatch.State.CHECKED
     if plan.errors:
         batch.content = b""
@@ -692,6 +748,7 @@ def check_batch(batch_id: int) -> str:
             "rows_total",
             "rows_done",
             "counts",
+            "months",
             "state",
             "content",
         ]
@@ -724,10 +781,11 @@ def import_batch(batch_id: int) -> str:
             batch.save(update_fields=["errors", "error_count", "state", "counts"])
             return batch.state
         with transaction.atomic():
-            months = _write(plan, batch, progress)
+            _write(plan, batch, progress)
+            months = plan.months
             batch.state = ImportBatch.State.DONE
             batch.counts = plan.counts
-            batch.months = sorted(f"{year:04d}-{month:02d}" for year, month in months)
+            batch.months = plan.month_texts
             batch.imported_at = timezone.now()
             batch.rows_done = batch.rows_total
             batch.content = b""

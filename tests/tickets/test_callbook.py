@@ -430,7 +430,11 @@ def test_a_unit_without_a_purchase_place_is_told_the_place_is_missing(
         Unit.objects.get(), report_date=datetime.date(2024, 3, 1), fault="quality", fault_category="appliance"
     )
     texts = [reason_text(reason.code, dict(reason.params)) for reason in verdict.reasons]
-    assert texts == ["未提供购机地点:保修期内的免费维修需提供购机日期和地点"]
+    # The imported repair is an earlier one: its extension is named too (it is in the warranty's date).
+    assert texts == [
+        "未提供购机地点:保修期内的免费维修需提供购机日期和地点",
+        "同一故障已修理 1 次,保修期延长 2 个月至 2025-04-01",
+    ]
 
 
 def test_the_template_downloads_and_imports_as_it_is(
@@ -507,3 +511,66 @@ def test_a_historical_ticket_shows_what_the_book_said_and_claims_nothing_it_has_
     page = client_admin.get(timed.get_absolute_url()).content.decode()
     assert "2024-04-01 09:30" in page and "2024-04-01 16:45" in page
     assert 'data-testid="book-remedy">—<' in page and 'data-testid="book-fee">—<' in page
+
+
+def test_contradictions_in_a_row_are_warned_about_in_the_dry_run(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: 免费维修 with a fee of 150, and a purchase date without a place (which
+    later makes a verdict paid), were accepted without a word."""
+    rows = [HEADER, row(fee="150"), row(serial="SN-2", phone="13900000002", purchase_place="")]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.CHECKED, batch.errors
+    assert [(warning["row"], warning["column"]) for warning in batch.warnings] == [
+        (2, "保修结论、服务费"),
+        (3, "购买地点"),
+    ]
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert "保修结论是免费维修,服务费却是 150.00 元:两者矛盾,请核对。" in page
+    assert "有购买日期,没有购买地点" in page
+
+
+def test_a_repeated_row_is_a_whole_row_error(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    batch = upload(
+        client_admin, "book.csv", as_csv([HEADER, row(), row()]), branch_a, django_capture_on_commit_callbacks
+    )
+    assert [(error["row"], error["column"]) for error in batch.errors] == [(3, "")]
+
+
+def test_a_missing_model_is_one_error_naming_its_rows_and_the_failed_run_shows_no_counts(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: 20 near-identical lines for one missing model, and a refused dry run
+    showing 新建客户 7 / 历史工单 7 as if it would import."""
+    rows = [HEADER, row()] + [
+        row(model_code="NO-SUCH", serial=f"SN-{n}", phone=f"139000000{n:02d}") for n in range(12)
+    ]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.REJECTED
+    assert batch.error_count == 1
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert (
+        "产品型号「NO-SUCH」不存在(第 3、4、5、6、7、8、9、10、11、12… 行,共 12 行),"
+        "请先在 管理后台 → 客户与产品 → 产品型号(/admin/customers/productmodel/)建立该型号。"
+    ) in page
+    assert 'data-testid="callbook-counts"' not in page
+
+
+def test_the_dry_run_names_the_months_and_a_book_with_nothing_new_offers_no_import(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: 涉及月份 read "—" on every dry run, and the same file uploaded again
+    (every row skipped) still offered 确认导入."""
+    rows = [HEADER, row()]
+    batch = upload(client_admin, "a.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert '<td data-testid="callbook-months">2024-03</td>' in page
+    assert 'data-testid="callbook-run"' in page
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    again = upload(client_admin, "a.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert again.state == ImportBatch.State.CHECKED and again.counts["skipped"] == 1
+    page = client_admin.get(again.get_absolute_url()).content.decode()
+    assert "文件中没有新的数据" in page
+    assert 'data-testid="callbook-run"' not in page
