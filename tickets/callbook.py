@@ -714,8 +714,9 @@ def _store_errors(batch: ImportBatch, errors: list[rules.RowError]) -> None:
     batch.error_count = len(errors)
 
 
-def check_batch(batch_id: int) -> str:
-    """The dry run: read and check the file, store the errors or what it would write; writes no data."""
+def check_batch(batch_id: int, *, ip_address: str | None = None) -> str:
+    """The dry run: read and check the file, store the errors or what it would write; writes no data
+    but the audit row of the upload (a file of customers' data: who, which file, how many rows)."""
     batch = ImportBatch.objects.filter(pk=batch_id, state=ImportBatch.State.CHECKING).first()
     if batch is None:
         return "not due"
@@ -740,19 +741,27 @@ def check_batch(batch_id: int) -> str:
     batch.state = ImportBatch.State.REJECTED if plan.errors else ImportBatch.State.CHECKED
     if plan.errors:
         batch.content = b""
-    batch.save(
-        update_fields=[
-            "errors",
-            "error_count",
-            "warnings",
-            "rows_total",
-            "rows_done",
-            "counts",
-            "months",
-            "state",
-            "content",
-        ]
-    )
+    with transaction.atomic():
+        batch.save(
+            update_fields=[
+                "errors",
+                "error_count",
+                "warnings",
+                "rows_total",
+                "rows_done",
+                "counts",
+                "months",
+                "state",
+                "content",
+            ]
+        )
+        record_audit(
+            batch.created_by,
+            "callbook.upload",
+            batch,
+            {"file": batch.file_name, "rows": batch.rows_total, "state": batch.state},
+            ip_address=ip_address,
+        )
     return batch.state
 
 
@@ -766,7 +775,7 @@ def start_import(*, batch_id: int, user) -> ImportBatch:
     return ImportBatch.objects.get(pk=batch_id)
 
 
-def import_batch(batch_id: int) -> str:
+def import_batch(batch_id: int, *, ip_address: str | None = None) -> str:
     """The real run, all or nothing: check again, then write every row in one transaction."""
     batch = ImportBatch.objects.filter(pk=batch_id, state=ImportBatch.State.IMPORTING).first()
     if batch is None:
@@ -791,7 +800,11 @@ def import_batch(batch_id: int) -> str:
             batch.content = b""
             batch.save(update_fields=["state", "counts", "months", "imported_at", "rows_done", "content"])
             record_audit(
-                batch.created_by, "callbook.import", batch, {"file": batch.file_name, "counts": batch.counts}
+                batch.created_by,
+                "callbook.import",
+                batch,
+                {"file": batch.file_name, "counts": batch.counts},
+                ip_address=ip_address,
             )
     except Exception:
         ImportBatch.objects.filter(pk=batch.pk).update(
@@ -859,7 +872,7 @@ def start_undo(*, batch_id: int, user) -> ImportBatch:
     return batch
 
 
-def undo_batch(batch_id: int) -> dict[str, int]:
+def undo_batch(batch_id: int, *, ip_address: str | None = None) -> dict[str, int]:
     """The worker's undo: remove every customer, unit and ticket the batch imported, in one transaction,
     after checking again under the batch's lock that nothing made since refers to them (else the batch
     stays imported, with the reason on it). Customers and units it found, not created, stay."""
@@ -889,7 +902,13 @@ def undo_batch(batch_id: int) -> dict[str, int]:
         batch.state = ImportBatch.State.UNDONE
         batch.undone_at = timezone.now()
         batch.save(update_fields=["state", "undone_at"])
-        record_audit(batch.undone_by, "callbook.undo", batch, {"file": batch.file_name, "removed": removed})
+        record_audit(
+            batch.undone_by,
+            "callbook.undo",
+            batch,
+            {"file": batch.file_name, "removed": removed},
+            ip_address=ip_address,
+        )
     months = {(int(text[:4]), int(text[5:])) for text in batch.months}
     history_imported.send(sender=ImportBatch, months=months)
     return removed

@@ -307,6 +307,17 @@ class TestScreen:
             assert "customers" not in cell and "units" not in cell and "tickets" not in cell
         assert "已导入过而跳过的行: 0" in cells[1]
 
+    def test_the_english_screen_names_the_call_book_action_and_its_date_filters(self, admin, dispatcher):
+        """Found by the new-user trial: "Import history" was both the page and the action, and the dates
+        read "First day" / "End date"."""
+        record(dispatcher, "callbook.import", dispatcher, {"file": "book.csv"})
+        admin.cookies["django_language"] = "en"
+        page = admin.get(LOG).content.decode()
+        assert "Call book imported" in page and "Import history" not in page
+        assert ">From</label>" in page and ">To</label>" in page
+        assert "First day" not in page and "End date" not in page
+        assert "<title>Call book import" in admin.get(reverse("tickets:callbook")).content.decode()
+
     def test_object_types_are_offered_by_area_and_only_with_rows(self, admin, dispatcher, branch_a):
         record(dispatcher, "ticket.log_call", TicketFactory(unit__owner__branch=branch_a))
         Client().post(reverse("login"), {"username": dispatcher.username, "password": "guess-1"})

@@ -314,8 +314,16 @@ def test_undo_removes_the_batch_but_not_the_customers_it_found(
     assert batch.state == ImportBatch.State.UNDONE and batch.undone_by.username == "admin"
     assert list(Customer.objects.all()) == [known] and not Unit.objects.exists()
     assert not RepairTicket.objects.exists() and not CustomerPhone.objects.exclude(customer=known).exists()
-    # Both one-way steps are in the audit trail, with who, the file and what they wrote or removed.
-    imported, undone = AuditEntry.objects.filter(object_type="customers.importbatch").order_by("pk")
+    # The upload of customers' data and both one-way steps are in the audit trail, with who, the file,
+    # what they wrote or removed, and the browser's address although the worker wrote the rows (found by
+    # the new-user trial: no upload row, no IP address).
+    uploaded, imported, undone = AuditEntry.objects.filter(object_type="customers.importbatch").order_by("pk")
+    assert (uploaded.verb, uploaded.actor.username, uploaded.details) == (
+        "callbook.upload",
+        "admin",
+        {"file": "book.csv", "rows": 2, "state": "checked"},
+    )
+    assert [entry.ip_address for entry in (uploaded, imported, undone)] == ["127.0.0.1"] * 3
     assert (imported.verb, imported.actor.username, imported.object_id) == (
         "callbook.import",
         "admin",
