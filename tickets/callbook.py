@@ -761,6 +761,7 @@ def check_batch(batch_id: int, *, ip_address: str | None = None) -> str:
             batch,
             {"file": batch.file_name, "rows": batch.rows_total, "state": batch.state},
             ip_address=ip_address,
+            object_label=batch.file_name,  # the id is in its own column
         )
     return batch.state
 
@@ -805,6 +806,7 @@ def import_batch(batch_id: int, *, ip_address: str | None = None) -> str:
                 batch,
                 {"file": batch.file_name, "counts": batch.counts},
                 ip_address=ip_address,
+                object_label=batch.file_name,
             )
     except Exception:
         ImportBatch.objects.filter(pk=batch.pk).update(
@@ -908,6 +910,7 @@ def undo_batch(batch_id: int, *, ip_address: str | None = None) -> dict[str, int
             batch,
             {"file": batch.file_name, "removed": removed},
             ip_address=ip_address,
+            object_label=batch.file_name,  # the id is in its own column
         )
     months = {(int(text[:4]), int(text[5:])) for text in batch.months}
     history_imported.send(sender=ImportBatch, months=months)

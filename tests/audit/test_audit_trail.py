@@ -314,6 +314,8 @@ class TestScreen:
         admin.cookies["django_language"] = "en"
         page = admin.get(LOG).content.decode()
         assert "Call book imported" in page and "Import history" not in page
+        # The action in one line (at 1024 px its Chinese wrapped two characters a line).
+        assert '<td class="text-nowrap" title="callbook.import">Call book imported</td>' in page
         assert ">From</label>" in page and ">To</label>" in page
         assert "First day" not in page and "End date" not in page
         assert "<title>Call book import" in admin.get(reverse("tickets:callbook")).content.decode()

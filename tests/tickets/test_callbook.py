@@ -324,6 +324,8 @@ def test_undo_removes_the_batch_but_not_the_customers_it_found(
         {"file": "book.csv", "rows": 2, "state": "checked"},
     )
     assert [entry.ip_address for entry in (uploaded, imported, undone)] == ["127.0.0.1"] * 3
+    # The 对象 column names the file; the batch's id is in the 对象编号 column beside it.
+    assert {entry.object_label for entry in (uploaded, imported, undone)} == {"book.csv"}
     assert (imported.verb, imported.actor.username, imported.object_id) == (
         "callbook.import",
         "admin",
