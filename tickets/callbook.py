@@ -55,7 +55,8 @@ CHUNK = 2000  # rows per INSERT
 KEPT_ERRORS = 500  # errors stored on the batch (the count is of all of them)
 LOOKUP_CHUNK = 5000  # values per `IN (…)` when looking up phones and serials
 PROGRESS_SECONDS = 0.5
-UNKNOWN_MODEL_ROWS_SHOWN = 10  # row numbers named in the one error of a missing product model
+UNKNOWN_MODEL_ROWS_SHOWN = 10
+BLOCKERS_SHOWN = 10  # rows named, per table, when an undo is refused  # row numbers named in the one error of a missing product model
 
 
 def check_upload(upload) -> bytes:
@@ -825,10 +826,24 @@ def import_batch(batch_id: int, *, ip_address: str | None = None) -> str:
     return batch.state
 
 
-def built_on(batch: ImportBatch) -> list[tuple[str, int]]:
-    """What was made since on the batch's rows — (what, how many): every row of another table (or of
-    these tables outside the batch) referring to a customer, unit or ticket of the batch. One query per
-    referring table, whatever the batch's size. A customer's phones go with the customer."""
+@dataclass(frozen=True)
+class Blocker:
+    """Rows made since on a batch's rows, of one table: its name, how many, and the first few of them
+    (text, link or "") for the admin to find them — a new ticket by its number."""
+
+    name: str
+    count: int
+    examples: list[tuple[str, str]]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.examples)
+
+
+def built_on(batch: ImportBatch) -> list[Blocker]:
+    """What was made since on the batch's rows: every row of another table (or of these tables outside
+    the batch) referring to a customer, unit or ticket of the batch. Two queries per referring table that
+    has such rows, whatever the batch's size. A customer's phones go with the customer."""
     referring: dict[type, Q] = {}
     for model in (Customer, Unit, RepairTicket):
         for relation in model._meta.related_objects:
@@ -844,16 +859,21 @@ def built_on(batch: ImportBatch) -> list[tuple[str, int]]:
             rows = rows.exclude(import_batch=batch)
         count = rows.distinct().count()
         if count:
-            found.append((str(related._meta.verbose_name_plural), count))
+            examples = [
+                (str(row), row.get_absolute_url() if hasattr(row, "get_absolute_url") else "")
+                for row in rows.distinct().order_by("pk")[:BLOCKERS_SHOWN]
+            ]
+            found.append(Blocker(str(related._meta.verbose_name_plural), count, examples))
     return found
 
 
-def _refusal(blockers: list[tuple[str, int]]) -> str:
+def _refusal(blockers: list[Blocker]) -> str:
     return _(
         "不能撤销:导入之后已有数据建立在本批导入的记录上(%(what)s)。请先处理这些记录,或保留本批数据。"
     ) % {
         "what": pgettext("list separator", "、").join(
-            _("%(name)s %(count)d 条") % {"name": name, "count": count} for name, count in blockers
+            _("%(name)s %(count)d 条") % {"name": blocker.name, "count": blocker.count}
+            for blocker in blockers
         )
     }
 

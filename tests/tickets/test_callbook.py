@@ -352,6 +352,12 @@ def test_undo_is_refused_when_a_new_ticket_was_logged_on_an_imported_unit(
     page = client_admin.get(batch.get_absolute_url()).content.decode()
     assert "不能撤销:导入之后已有数据建立在本批导入的记录上" in page and "维修工单 1 条" in page
     assert 'data-testid="callbook-undo"' not in page
+    # Which ticket, by its number and linked; what the notification is (found by the new-user trial:
+    # "维修工单 1 条 / 通知 1 条" and nothing to find them by).
+    new = RepairTicket.objects.get(import_batch__isnull=True)
+    blocked = page.split('data-testid="callbook-undo-blocked"')[1].split("</div>")[0]
+    assert f'维修工单 1 条:<a href="{new.get_absolute_url()}">{new.number}</a>' in blocked
+    assert f"通知 1 条:「{Notification.objects.get().subject_text}」" in blocked
     confirm = client_admin.get(reverse("tickets:callbook_undo", args=[batch.pk])).content.decode()
     assert "不能撤销" in confirm and "维修工单 1 条" in confirm
     response = client_admin.post(reverse("tickets:callbook_undo", args=[batch.pk]), follow=True)
