@@ -590,3 +590,22 @@ def test_the_dry_run_names_the_months_and_a_book_with_nothing_new_offers_no_impo
     page = client_admin.get(again.get_absolute_url()).content.decode()
     assert "文件中没有新的数据" in page
     assert 'data-testid="callbook-run"' not in page
+
+
+def test_an_imported_ticket_page_claims_no_cause_channel_distance_or_follow_up(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: 质量问题 · 电话 in the header (the file has neither), "0.0 km", and
+    "验收后安排回访并发送满意度调查" on a ticket closed years ago."""
+    batch = upload(
+        client_admin, "book.csv", as_csv([HEADER, row()]), branch_a, django_capture_on_commit_callbacks
+    )
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    ticket = RepairTicket.objects.get()
+    page = client_admin.get(ticket.get_absolute_url()).content.decode()
+    heading = page.split('data-testid="fault-heading">')[1].split("</h2>")[0]
+    assert heading == "故障 · 家用电器"
+    assert " km" not in page
+    survey = page.split('data-testid="ticket-survey"')[1].split("</div></div>")[0]
+    assert "验收后安排回访" not in survey and "历史导入的工单:不安排回访" in survey
+    assert " km" not in client_admin.get(ticket.customer.get_absolute_url()).content.decode()
