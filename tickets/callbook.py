@@ -460,7 +460,7 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
                 Text(
                     gettext_noop(
                         "产品型号「%(value)s」不存在(第 %(rows)s%(more)s 行,共 %(count)d 行),"
-                        "请先在 管理后台 → 客户与产品 → 产品型号(%(url)s)建立该型号。"
+                        "请先在 系统管理 → 系统管理 → 客户与产品 → 产品型号(%(url)s)建立该型号。"
                     )
                 )
                 % {

@@ -569,7 +569,7 @@ def test_a_missing_model_is_one_error_naming_its_rows_and_the_failed_run_shows_n
     page = client_admin.get(batch.get_absolute_url()).content.decode()
     assert (
         "产品型号「NO-SUCH」不存在(第 3、4、5、6、7、8、9、10、11、12… 行,共 12 行),"
-        "请先在 管理后台 → 客户与产品 → 产品型号(/admin/customers/productmodel/)建立该型号。"
+        "请先在 系统管理 → 系统管理 → 客户与产品 → 产品型号(/admin/customers/productmodel/)建立该型号。"
     ) in page
     assert 'data-testid="callbook-counts"' not in page
 
