@@ -60,8 +60,18 @@ LABELS = {
     "unit": _("产品编号"),
     "technician": _("技术员编号"),
     "technician_name": _("技术员"),
+    "serial_number": _("序列号"),
     "file": _("文件"),
+    "rows": _("行数"),
     "counts": _("数量"),
+    # The call book import's counts (tickets.callbook.Plan.counts) and its undo's.
+    "customers": _("新建客户"),
+    "customers_reused": _("已有客户(按电话匹配)"),
+    "units": _("新建产品"),
+    "units_reused": _("已有产品(按序列号匹配)"),
+    "tickets": _("历史工单"),
+    "skipped": _("已导入过而跳过的行"),
+    "warnings": _("提示"),
 }
 # Keys whose codes are the values of another field of the row's model.
 VALUE_FIELDS = {"from": "state", "to": "state"}

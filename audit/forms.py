@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 from aftersales.bounds import BoundedDateField, DatePicker
@@ -17,8 +18,12 @@ class AuditFilterForm(forms.Form):
     area = forms.ChoiceField(label=_("类别"), required=False)
     object_type = forms.ChoiceField(label=_("对象类型"), required=False)
     object_id = forms.CharField(label=_("对象编号"), max_length=64, required=False)
-    date_from = BoundedDateField(label=_("开始日期"), required=False, widget=DatePicker())
-    date_to = BoundedDateField(label=_("结束日期"), required=False, widget=DatePicker())
+    date_from = BoundedDateField(
+        label=pgettext_lazy("date filter", "开始日期"), required=False, widget=DatePicker()
+    )
+    date_to = BoundedDateField(
+        label=pgettext_lazy("date filter", "结束日期"), required=False, widget=DatePicker()
+    )
 
     def __init__(self, *args, object_types: list, **kwargs) -> None:
         """`object_types`: the grouped choices of audit.selectors.object_type_choices."""

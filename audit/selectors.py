@@ -61,13 +61,20 @@ def _type_verb_pairs() -> list[tuple[str, str]]:
 
 
 def object_type_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The object types that have rows, by their names, grouped under the areas of their rows (a type
-    with rows in two areas, such as a user's sign-ins and role changes, is under both)."""
-    by_area: dict[str, set[str]] = {area: set() for area in AREAS}
+    """The object types that have rows, by their names, grouped under the areas of their rows. A type
+    with rows in two areas (a user's sign-ins and role changes) is offered once, under the first area:
+    the filter is by type, whatever the area, so a second option would be the same choice."""
+    order = list(AREAS)
+    first_area: dict[str, str] = {}
     for object_type, verb in _type_verb_pairs():
         area = area_of(verb, object_type)
         if area is not None and object_type:
-            by_area[area].add(object_type)
+            known = first_area.get(object_type)
+            if known is None or order.index(area) < order.index(known):
+                first_area[object_type] = area
+    by_area: dict[str, set[str]] = {area: set() for area in AREAS}
+    for object_type, area in first_area.items():
+        by_area[area].add(object_type)
     return [
         (str(AREAS[area]), sorted(((t, object_type_label(t)) for t in types), key=lambda c: c[1]))
         for area, types in by_area.items()

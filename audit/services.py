@@ -49,7 +49,9 @@ VERBS = {
     "fee.quote": _("服务费报价"),
     "fee.receive": _("服务费交财务"),
     "fee.invoice": _("服务费开票"),
-    "callbook.import": _("导入历史数据"),
+    "callbook.upload": _("上传叫修登记簿(试导入)"),
+    # Not the page's name (导入历史数据): the action's, read apart from it in English too.
+    "callbook.import": _("导入叫修登记簿"),
     "callbook.undo": _("撤销导入批次"),
 }
 
@@ -73,11 +75,13 @@ def record(
     object_id: str = "",
     object_label: str = "",
     actor_name: str = "",
+    ip_address: str | None = None,
 ) -> AuditEntry:
     """Append one row: `actor` did `verb` to `obj` (a model instance, or `object_type`/`object_id`/
     `object_label` for one that is not loaded or is gone). `actor` None is the system (a task, the
     customer's channel); `actor_name` names someone without an account (the name typed at a failed
-    sign-in). The IP address is the current web request's, if any."""
+    sign-in). The IP address is the current web request's, if any, else `ip_address`: that of the request
+    which started the task writing the row."""
     label = label if label is not None else VERBS.get(verb)
     if label is None:
         raise ValueError(f"Unknown audit verb {verb!r}: add it to audit.services.VERBS or pass a label")
@@ -93,7 +97,7 @@ def record(
     return AuditEntry.objects.create(
         actor=actor,
         actor_name=actor_name_of(actor) if actor is not None else actor_name[:150],
-        ip_address=request.ip_address if request else None,
+        ip_address=request.ip_address if request else ip_address,
         verb=verb,
         verb_label=verb_label[:100],
         object_type=object_type,

@@ -96,6 +96,11 @@ class ImportBatch(models.Model):
         return self.state in (self.State.CHECKING, self.State.IMPORTING, self.State.UNDOING)
 
     @property
+    def adds_nothing(self) -> bool:
+        """A checked file with no new customer, unit or ticket (the same book uploaded again)."""
+        return not any(self.counts.get(key) for key in ("customers", "units", "tickets"))
+
+    @property
     def percent(self) -> int:
         if self.state in (self.State.DONE, self.State.CHECKED, self.State.UNDONE):
             return 100

@@ -31,6 +31,7 @@ import openpyxl
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext
@@ -54,6 +55,8 @@ CHUNK = 2000  # rows per INSERT
 KEPT_ERRORS = 500  # errors stored on the batch (the count is of all of them)
 LOOKUP_CHUNK = 5000  # values per `IN (…)` when looking up phones and serials
 PROGRESS_SECONDS = 0.5
+UNKNOWN_MODEL_ROWS_SHOWN = 10
+BLOCKERS_SHOWN = 10  # rows named, per table, when an undo is refused  # row numbers named in the one error of a missing product model
 
 
 def check_upload(upload) -> bytes:
@@ -174,6 +177,22 @@ class Plan:
     def writes(self) -> int:
         return 2 * len(self.new_customers) + len(self.new_units) + len(self.tickets)
 
+    @property
+    def months(self) -> set[tuple[int, int]]:
+        """(year, month) of every report and end of the tickets: the KPI months the import touches. The
+        file's dates are local (Beijing) time: their months are the KPIs' months."""
+        months = set()
+        for row in self.tickets:
+            end = (row.completed_at or row.closed_at) if row.state == State.CLOSED else None
+            for moment in (row.reported_at, end):
+                if moment is not None:
+                    months.add((moment.year, moment.month))
+        return months
+
+    @property
+    def month_texts(self) -> list[str]:
+        return sorted(f"{year:04d}-{month:02d}" for year, month in self.months)
+
 
 def _chunks(values: list, size: int) -> Iterator[list]:
     for start in range(0, len(values), size):
@@ -287,8 +306,9 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
     zone = timezone.get_default_timezone()
     seen_tickets: dict[tuple, int] = {}
     warned: set[tuple[str, str]] = set()
+    unknown_models: dict[str, list[int]] = {}
     for row in rows:
-        errors_before = len(plan.errors)
+        errors_before = len(plan.errors) + sum(map(len, unknown_models.values()))
         on_file = False
         branch_id = (
             (branches.get(row.branch.upper()) or branches.get(rules.clean_header(row.branch)))
@@ -303,12 +323,8 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
             )
         model = models.get(row.model_code) if row.model_code else None
         if row.model_code and model is None:
-            fail(
-                row,
-                "model_code",
-                Text(gettext_noop("产品型号「%(value)s」不存在,请先在系统中建立该型号。"))
-                % {"value": row.model_code},
-            )
+            # One error per missing model, naming its rows, not one per row (a file of 20 such rows).
+            unknown_models.setdefault(row.model_code, []).append(row.row)
         customer_id = known_phones.get(row.phone)
         first = plan.new_customers.get(row.phone)
         unit = None
@@ -351,15 +367,18 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
             if unit is not None and (unit, reported_at, row.fault_description) in imported_before:
                 on_file = True  # same serial, report date and fault: skipped, not refused
             elif key in seen_tickets:
-                fail(
-                    row,
-                    "reported_at",
-                    Text(gettext_noop("与第 %(row)d 行是同一张工单(序列号、报修日期和故障描述相同)。"))
-                    % {"row": seen_tickets[key]},
+                # The whole row repeats another: no column is at fault.
+                plan.errors.append(
+                    rules.RowError(
+                        row.row,
+                        "",
+                        Text(gettext_noop("与第 %(row)d 行是同一张工单(序列号、报修日期和故障描述相同)。"))
+                        % {"row": seen_tickets[key]},
+                    )
                 )
             else:
                 seen_tickets[key] = row.row
-        if len(plan.errors) > errors_before:
+        if len(plan.errors) + sum(map(len, unknown_models.values())) > errors_before:
             continue
         if on_file:
             plan.skipped += 1
@@ -407,9 +426,52 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
                 plan.known_units[row.serial] = known_units[row.serial][0]
             elif row.serial not in plan.new_units:
                 plan.new_units[row.serial] = NewUnit(row, model[0])
+                if row.purchase_date and not row.purchase_place:
+                    warn(
+                        row,
+                        "purchase_place",
+                        Text(
+                            gettext_noop(
+                                "有购买日期,没有购买地点:保修政策要求购机日期和地点时(如厂家政策),"
+                                "此产品在保修期内的报修将判为有偿维修。"
+                            )
+                        ),
+                    )
         if row.has_ticket:
             plan.row_branch[row.row] = branch_id
             plan.tickets.append(row)
+            if row.remedy == "free_repair" and row.fee:
+                plan.warnings.append(
+                    rules.RowError(
+                        row.row,
+                        pgettext("list separator", "、").join(
+                            headers.get(key, rules.COLUMN_BY_KEY[key].header) for key in ("remedy", "fee")
+                        ),
+                        Text(gettext_noop("保修结论是免费维修,服务费却是 %(fee)s 元:两者矛盾,请核对。"))
+                        % {"fee": f"{row.fee}"},
+                    )
+                )
+    for code, numbers in unknown_models.items():
+        shown = pgettext("list separator", "、").join(map(str, numbers[:UNKNOWN_MODEL_ROWS_SHOWN]))
+        plan.errors.append(
+            rules.RowError(
+                numbers[0],
+                headers.get("model_code", rules.COLUMN_BY_KEY["model_code"].header),
+                Text(
+                    gettext_noop(
+                        "产品型号「%(value)s」不存在(第 %(rows)s%(more)s 行,共 %(count)d 行),"
+                        "请先在 系统管理 → 系统管理 → 客户与产品 → 产品型号(%(url)s)建立该型号。"
+                    )
+                )
+                % {
+                    "value": code,
+                    "rows": shown,
+                    "more": "…" if len(numbers) > UNKNOWN_MODEL_ROWS_SHOWN else "",
+                    "count": len(numbers),
+                    "url": reverse("admin:customers_productmodel_changelist"),
+                },
+            )
+        )
 
 
 def _copy_text(value) -> str:
@@ -497,8 +559,8 @@ class Rows:
         self.pending = []
 
 
-def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set[tuple[int, int]]:
-    """Insert the plan's rows (inside the caller's transaction); the months it touched."""
+def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> None:
+    """Insert the plan's rows (inside the caller's transaction)."""
     done = 0
 
     def advance(count: int) -> None:
@@ -599,7 +661,6 @@ def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set
             "import_batch_id",
         ),
     )
-    months: set[tuple[int, int]] = set()
     for row, pk in zip(plan.tickets, tickets.ids(len(plan.tickets)), strict=True):
         branch_id = plan.row_branch[row.row] or default_branch
         number = f"{plan.branch_codes[branch_id]}-H{batch.pk}-{row.row}"
@@ -641,13 +702,8 @@ def _write(plan: Plan, batch: ImportBatch, progress: Callable[..., None]) -> set
                 batch.pk,
             )
         )
-        # The file's dates are local (Beijing) time: their months are the KPIs' months.
-        for moment in (row.reported_at, (row.completed_at or row.closed_at) if closed else None):
-            if moment is not None:
-                months.add((moment.year, moment.month))
         advance(1)
     tickets.flush()
-    return months
 
 
 def _kept(errors: list[rules.RowError]) -> list[dict]:
@@ -659,8 +715,9 @@ def _store_errors(batch: ImportBatch, errors: list[rules.RowError]) -> None:
     batch.error_count = len(errors)
 
 
-def check_batch(batch_id: int) -> str:
-    """The dry run: read and check the file, store the errors or what it would write; writes no data."""
+def check_batch(batch_id: int, *, ip_address: str | None = None) -> str:
+    """The dry run: read and check the file, store the errors or what it would write; writes no data
+    but the audit row of the upload (a file of customers' data: who, which file, how many rows)."""
     batch = ImportBatch.objects.filter(pk=batch_id, state=ImportBatch.State.CHECKING).first()
     if batch is None:
         return "not due"
@@ -681,21 +738,32 @@ def check_batch(batch_id: int) -> str:
     batch.rows_done = plan.rows_total
     batch.warnings = _kept(plan.warnings)
     batch.counts = plan.counts
+    batch.months = plan.month_texts
     batch.state = ImportBatch.State.REJECTED if plan.errors else ImportBatch.State.CHECKED
     if plan.errors:
         batch.content = b""
-    batch.save(
-        update_fields=[
-            "errors",
-            "error_count",
-            "warnings",
-            "rows_total",
-            "rows_done",
-            "counts",
-            "state",
-            "content",
-        ]
-    )
+    with transaction.atomic():
+        batch.save(
+            update_fields=[
+                "errors",
+                "error_count",
+                "warnings",
+                "rows_total",
+                "rows_done",
+                "counts",
+                "months",
+                "state",
+                "content",
+            ]
+        )
+        record_audit(
+            batch.created_by,
+            "callbook.upload",
+            batch,
+            {"file": batch.file_name, "rows": batch.rows_total, "state": batch.state},
+            ip_address=ip_address,
+            object_label=batch.file_name,  # the id is in its own column
+        )
     return batch.state
 
 
@@ -709,7 +777,7 @@ def start_import(*, batch_id: int, user) -> ImportBatch:
     return ImportBatch.objects.get(pk=batch_id)
 
 
-def import_batch(batch_id: int) -> str:
+def import_batch(batch_id: int, *, ip_address: str | None = None) -> str:
     """The real run, all or nothing: check again, then write every row in one transaction."""
     batch = ImportBatch.objects.filter(pk=batch_id, state=ImportBatch.State.IMPORTING).first()
     if batch is None:
@@ -724,16 +792,22 @@ def import_batch(batch_id: int) -> str:
             batch.save(update_fields=["errors", "error_count", "state", "counts"])
             return batch.state
         with transaction.atomic():
-            months = _write(plan, batch, progress)
+            _write(plan, batch, progress)
+            months = plan.months
             batch.state = ImportBatch.State.DONE
             batch.counts = plan.counts
-            batch.months = sorted(f"{year:04d}-{month:02d}" for year, month in months)
+            batch.months = plan.month_texts
             batch.imported_at = timezone.now()
             batch.rows_done = batch.rows_total
             batch.content = b""
             batch.save(update_fields=["state", "counts", "months", "imported_at", "rows_done", "content"])
             record_audit(
-                batch.created_by, "callbook.import", batch, {"file": batch.file_name, "counts": batch.counts}
+                batch.created_by,
+                "callbook.import",
+                batch,
+                {"file": batch.file_name, "counts": batch.counts},
+                ip_address=ip_address,
+                object_label=batch.file_name,
             )
     except Exception:
         ImportBatch.objects.filter(pk=batch.pk).update(
@@ -752,10 +826,24 @@ def import_batch(batch_id: int) -> str:
     return batch.state
 
 
-def built_on(batch: ImportBatch) -> list[tuple[str, int]]:
-    """What was made since on the batch's rows — (what, how many): every row of another table (or of
-    these tables outside the batch) referring to a customer, unit or ticket of the batch. One query per
-    referring table, whatever the batch's size. A customer's phones go with the customer."""
+@dataclass(frozen=True)
+class Blocker:
+    """Rows made since on a batch's rows, of one table: its name, how many, and the first few of them
+    (text, link or "") for the admin to find them — a new ticket by its number."""
+
+    name: str
+    count: int
+    examples: list[tuple[str, str]]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.examples)
+
+
+def built_on(batch: ImportBatch) -> list[Blocker]:
+    """What was made since on the batch's rows: every row of another table (or of these tables outside
+    the batch) referring to a customer, unit or ticket of the batch. Two queries per referring table that
+    has such rows, whatever the batch's size. A customer's phones go with the customer."""
     referring: dict[type, Q] = {}
     for model in (Customer, Unit, RepairTicket):
         for relation in model._meta.related_objects:
@@ -771,16 +859,21 @@ def built_on(batch: ImportBatch) -> list[tuple[str, int]]:
             rows = rows.exclude(import_batch=batch)
         count = rows.distinct().count()
         if count:
-            found.append((str(related._meta.verbose_name_plural), count))
+            examples = [
+                (str(row), row.get_absolute_url() if hasattr(row, "get_absolute_url") else "")
+                for row in rows.distinct().order_by("pk")[:BLOCKERS_SHOWN]
+            ]
+            found.append(Blocker(str(related._meta.verbose_name_plural), count, examples))
     return found
 
 
-def _refusal(blockers: list[tuple[str, int]]) -> str:
+def _refusal(blockers: list[Blocker]) -> str:
     return _(
         "不能撤销:导入之后已有数据建立在本批导入的记录上(%(what)s)。请先处理这些记录,或保留本批数据。"
     ) % {
         "what": pgettext("list separator", "、").join(
-            _("%(name)s %(count)d 条") % {"name": name, "count": count} for name, count in blockers
+            _("%(name)s %(count)d 条") % {"name": blocker.name, "count": blocker.count}
+            for blocker in blockers
         )
     }
 
@@ -801,7 +894,7 @@ def start_undo(*, batch_id: int, user) -> ImportBatch:
     return batch
 
 
-def undo_batch(batch_id: int) -> dict[str, int]:
+def undo_batch(batch_id: int, *, ip_address: str | None = None) -> dict[str, int]:
     """The worker's undo: remove every customer, unit and ticket the batch imported, in one transaction,
     after checking again under the batch's lock that nothing made since refers to them (else the batch
     stays imported, with the reason on it). Customers and units it found, not created, stay."""
@@ -831,7 +924,14 @@ def undo_batch(batch_id: int) -> dict[str, int]:
         batch.state = ImportBatch.State.UNDONE
         batch.undone_at = timezone.now()
         batch.save(update_fields=["state", "undone_at"])
-        record_audit(batch.undone_by, "callbook.undo", batch, {"file": batch.file_name, "removed": removed})
+        record_audit(
+            batch.undone_by,
+            "callbook.undo",
+            batch,
+            {"file": batch.file_name, "removed": removed},
+            ip_address=ip_address,
+            object_label=batch.file_name,  # the id is in its own column
+        )
     months = {(int(text[:4]), int(text[5:])) for text in batch.months}
     history_imported.send(sender=ImportBatch, months=months)
     return removed

@@ -21,6 +21,7 @@ from accounts.models import Branch, Role
 from aftersales.errors import UserError
 from aftersales.exports import spreadsheet_response
 from aftersales.texts import render as render_text
+from audit.context import client_ip
 from customers.models import ImportBatch
 from tickets import callbook, tasks
 from tickets.callbook_rules import COLUMNS
@@ -78,7 +79,7 @@ def callbook_index(request: HttpRequest) -> HttpResponse:
                 branch=form.cleaned_data["branch"],
                 created_by=request.user,
             )
-            transaction.on_commit(partial(tasks.check_callbook.delay, batch.pk))
+            transaction.on_commit(partial(tasks.check_callbook.delay, batch.pk, client_ip(request)))
             messages.info(request, _("文件已上传,正在试导入检查(不会写入任何数据)。"))
             return redirect(batch)
     batches = ImportBatch.objects.select_related("branch", "created_by").defer("content")[:BATCHES_SHOWN]
@@ -125,7 +126,7 @@ def callbook_run(request: HttpRequest, pk: int) -> HttpResponse:
     except UserError as exc:
         messages.error(request, str(exc))
     else:
-        transaction.on_commit(partial(tasks.import_callbook.delay, batch.pk))
+        transaction.on_commit(partial(tasks.import_callbook.delay, batch.pk, client_ip(request)))
         messages.info(request, _("开始导入:全部成功才会写入,失败则一条也不写入。"))
     return redirect(batch)
 
@@ -142,7 +143,7 @@ def callbook_undo(request: HttpRequest, pk: int) -> HttpResponse:
         except UserError as exc:
             messages.error(request, str(exc))
         else:
-            transaction.on_commit(partial(tasks.undo_callbook.delay, batch.pk))
+            transaction.on_commit(partial(tasks.undo_callbook.delay, batch.pk, client_ip(request)))
             messages.info(request, _("正在撤销本批导入:全部删除后才生效。"))
         return redirect(batch)
     return render(

@@ -254,7 +254,9 @@ def _register_call(
                 **(event_data or {}),
             },
         )
-    record(reported_by, "ticket.log_call", ticket, {"unit": unit.pk, **(event_data or {})})
+    record(
+        reported_by, "ticket.log_call", ticket, {"serial_number": unit.serial_number, **(event_data or {})}
+    )
     sla_services.set_deadlines(ticket, now)
     _tell_supervisors_of_pressing_call(ticket)
     emit_ticket_event(ticket, "log_call")

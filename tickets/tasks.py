@@ -178,19 +178,20 @@ def generate_maintenance_visits() -> int:
 
 
 @shared_task
-def check_callbook(batch_id: int) -> str:
-    """The dry run of an uploaded call book (tickets.callbook.check_batch); a no-op unless it is due."""
-    return callbook.check_batch(batch_id)
+def check_callbook(batch_id: int, ip_address: str | None = None) -> str:
+    """The dry run of an uploaded call book (tickets.callbook.check_batch); a no-op unless it is due.
+    `ip_address`: the uploader's, for the audit trail (also below)."""
+    return callbook.check_batch(batch_id, ip_address=ip_address)
 
 
 @shared_task
-def import_callbook(batch_id: int) -> str:
+def import_callbook(batch_id: int, ip_address: str | None = None) -> str:
     """The real import of a checked call book, all or nothing; a no-op unless the batch was claimed
     for it and not imported yet, so a retried task writes nothing twice."""
-    return callbook.import_batch(batch_id)
+    return callbook.import_batch(batch_id, ip_address=ip_address)
 
 
 @shared_task
-def undo_callbook(batch_id: int) -> dict[str, int]:
+def undo_callbook(batch_id: int, ip_address: str | None = None) -> dict[str, int]:
     """Remove an imported batch claimed for undoing (tickets.callbook.undo_batch); a no-op otherwise."""
-    return callbook.undo_batch(batch_id)
+    return callbook.undo_batch(batch_id, ip_address=ip_address)

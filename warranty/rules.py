@@ -495,11 +495,15 @@ def _decide_quality_fault(
 
     if purchase is None or warranty_end is None:
         reasons.append(_reason("no_purchase_proof", case="contract" if request.under_contract else "paid"))
-    elif terms.purchase_proof_required and not request.purchase_proof:
-        # §3 第十一条: free warranty service needs the purchase date and place.
-        reasons.append(_reason("no_purchase_proof", case="proof_required"))
     else:
-        _decide_warranty_bands(terms, request, purchase, warranty_end, eligible, reasons)
+        if not terms.purchase_proof_required or request.purchase_proof:
+            _decide_warranty_bands(terms, request, purchase, warranty_end, eligible, reasons)
+        elif request.report_date <= warranty_end:
+            # §3 第十一条: free warranty service needs the purchase date and place; past the warranty the
+            # missing place changes nothing, the expiry is the reason.
+            reasons.append(_reason("no_purchase_proof", case="proof_required"))
+        else:
+            reasons.append(_out_of_warranty(terms, request, purchase, warranty_end))
         if terms.repeat_extension is not None and prior > 0:
             # §3 第八条: each repeated repair of the same fault extends the warranty by two months.
             extension = Period(prior * terms.repeat_extension.amount, terms.repeat_extension.unit)
@@ -552,12 +556,21 @@ def _decide_warranty_bands(
             eligible.extend([Remedy.REFUND, Remedy.REPLACE])
             reasons.append(_reason("failed_repairs_choice", count=prior))
 
-    limit = _period(terms.free_repair)
-    end = warranty_end.isoformat()
     if in_warranty:
         eligible.append(Remedy.FREE_REPAIR)
-        reasons.append(_reason("free_repair_window", days=days, limit=limit, end=end))
+        limit = _period(terms.free_repair)
+        reasons.append(_reason("free_repair_window", days=days, limit=limit, end=warranty_end.isoformat()))
     else:
-        reasons.append(
-            _reason("out_of_warranty", days=days, limit=limit, end=end, paid=not request.under_contract)
-        )
+        reasons.append(_out_of_warranty(terms, request, purchase, warranty_end))
+
+
+def _out_of_warranty(
+    terms: PolicyTerms, request: WarrantyRequest, purchase: date, warranty_end: date
+) -> Reason:
+    return _reason(
+        "out_of_warranty",
+        days=(request.report_date - purchase).days,
+        limit=_period(terms.free_repair),
+        end=warranty_end.isoformat(),
+        paid=not request.under_contract,
+    )

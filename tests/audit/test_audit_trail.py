@@ -162,13 +162,15 @@ def test_a_sample_day_of_three_roles_and_an_admin_is_in_the_export(
     failed = find("auth.login_failed", 操作人=dispatcher.username, **{"IP 地址": "10.0.0.66"})
     assert "guess-1" not in json.dumps(failed, ensure_ascii=False)
     find("auth.login", 用户编号=str(dispatcher.pk), **{"IP 地址": "10.0.0.11"})
-    find(
+    logged = find(
         "ticket.log_call",
         用户编号=str(dispatcher.pk),
         对象编号=str(ticket.pk),
         对象=str(ticket),
         动作="叫修登记",
     )
+    # The unit by the serial number a person reads, not its database id (found by the new-user trial).
+    assert "序列号: SN-2026-0001" in logged["详情"] and "产品编号" not in logged["详情"]
     dispatched = find(
         "ticket.dispatch", 用户编号=str(dispatcher.pk), 对象编号=str(ticket.pk), 对象类型="维修工单"
     )
@@ -289,14 +291,46 @@ class TestScreen:
         assert rows[1]["Details"] == "From status: Reported; To status: Dispatched"
         assert rows[0]["Details"] == "Added: Service supervisor, Finance"
 
+    def test_the_call_book_counts_read_as_labels(self, admin, dispatcher):
+        """Found by the new-user trial: customers: 29, customers_reused: 0 … on the Chinese page."""
+        counts = {"customers": 29, "customers_reused": 0, "units": 29, "units_reused": 0, "tickets": 30}
+        record(
+            dispatcher,
+            "callbook.import",
+            dispatcher,
+            {"file": "book.csv", "counts": {**counts, "skipped": 0}},
+        )
+        record(dispatcher, "callbook.undo", dispatcher, {"file": "book.csv", "removed": counts})
+        cells = admin.get(LOG).content.decode().split('data-testid="audit-details">')[1:3]
+        for cell in cells:
+            assert "新建客户: 29" in cell and "已有客户(按电话匹配): 0" in cell and "历史工单: 30" in cell
+            assert "customers" not in cell and "units" not in cell and "tickets" not in cell
+        assert "已导入过而跳过的行: 0" in cells[1]
+
+    def test_the_english_screen_names_the_call_book_action_and_its_date_filters(self, admin, dispatcher):
+        """Found by the new-user trial: "Import history" was both the page and the action, and the dates
+        read "First day" / "End date"."""
+        record(dispatcher, "callbook.import", dispatcher, {"file": "book.csv"})
+        admin.cookies["django_language"] = "en"
+        page = admin.get(LOG).content.decode()
+        assert "Call book imported" in page and "Import history" not in page
+        # The action in one line (at 1024 px its Chinese wrapped two characters a line).
+        assert '<td class="text-nowrap" title="callbook.import">Call book imported</td>' in page
+        assert ">From</label>" in page and ">To</label>" in page
+        assert "First day" not in page and "End date" not in page
+        assert "<title>Call book import" in admin.get(reverse("tickets:callbook")).content.decode()
+
     def test_object_types_are_offered_by_area_and_only_with_rows(self, admin, dispatcher, branch_a):
         record(dispatcher, "ticket.log_call", TicketFactory(unit__owner__branch=branch_a))
         Client().post(reverse("login"), {"username": dispatcher.username, "password": "guess-1"})
         page = admin.get(LOG).content.decode()
         select = page.split('name="object_type"')[1].split("</select>")[0]
         groups = [part.split('"')[0] for part in select.split('<optgroup label="')[1:]]
-        assert groups == ["工单", "用户与角色", "登录"]  # the factory gave the dispatcher their group
-        assert select.count("<option") == 4  # 全部, 维修工单, 用户 (roles), 用户 (logins)
+        # The factory gave the dispatcher their group; the user's sign-ins are under 用户与角色 too: one
+        # 用户, not two options of the same value (found by the new-user trial).
+        assert groups == ["工单", "用户与角色"]
+        assert select.count("<option") == 3  # 全部, 维修工单, 用户
+        assert select.count('value="accounts.user"') == 1
         assert 'value="tickets.repairticket">维修工单' in select and "claims.claim" not in select
         assert "Permission" not in page and "log entry" not in page
         rows = as_dicts(export(admin, area="login"))  # the admin's sign-in (force_login) and the failed one

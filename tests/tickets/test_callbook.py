@@ -314,8 +314,18 @@ def test_undo_removes_the_batch_but_not_the_customers_it_found(
     assert batch.state == ImportBatch.State.UNDONE and batch.undone_by.username == "admin"
     assert list(Customer.objects.all()) == [known] and not Unit.objects.exists()
     assert not RepairTicket.objects.exists() and not CustomerPhone.objects.exclude(customer=known).exists()
-    # Both one-way steps are in the audit trail, with who, the file and what they wrote or removed.
-    imported, undone = AuditEntry.objects.filter(object_type="customers.importbatch").order_by("pk")
+    # The upload of customers' data and both one-way steps are in the audit trail, with who, the file,
+    # what they wrote or removed, and the browser's address although the worker wrote the rows (found by
+    # the new-user trial: no upload row, no IP address).
+    uploaded, imported, undone = AuditEntry.objects.filter(object_type="customers.importbatch").order_by("pk")
+    assert (uploaded.verb, uploaded.actor.username, uploaded.details) == (
+        "callbook.upload",
+        "admin",
+        {"file": "book.csv", "rows": 2, "state": "checked"},
+    )
+    assert [entry.ip_address for entry in (uploaded, imported, undone)] == ["127.0.0.1"] * 3
+    # The 对象 column names the file; the batch's id is in the 对象编号 column beside it.
+    assert {entry.object_label for entry in (uploaded, imported, undone)} == {"book.csv"}
     assert (imported.verb, imported.actor.username, imported.object_id) == (
         "callbook.import",
         "admin",
@@ -342,6 +352,12 @@ def test_undo_is_refused_when_a_new_ticket_was_logged_on_an_imported_unit(
     page = client_admin.get(batch.get_absolute_url()).content.decode()
     assert "不能撤销:导入之后已有数据建立在本批导入的记录上" in page and "维修工单 1 条" in page
     assert 'data-testid="callbook-undo"' not in page
+    # Which ticket, by its number and linked; what the notification is (found by the new-user trial:
+    # "维修工单 1 条 / 通知 1 条" and nothing to find them by).
+    new = RepairTicket.objects.get(import_batch__isnull=True)
+    blocked = page.split('data-testid="callbook-undo-blocked"')[1].split("</div>")[0]
+    assert f'维修工单 1 条:<a href="{new.get_absolute_url()}">{new.number}</a>' in blocked
+    assert f"通知 1 条:「{Notification.objects.get().subject_text}」" in blocked
     confirm = client_admin.get(reverse("tickets:callbook_undo", args=[batch.pk])).content.decode()
     assert "不能撤销" in confirm and "维修工单 1 条" in confirm
     response = client_admin.post(reverse("tickets:callbook_undo", args=[batch.pk]), follow=True)
@@ -430,7 +446,11 @@ def test_a_unit_without_a_purchase_place_is_told_the_place_is_missing(
         Unit.objects.get(), report_date=datetime.date(2024, 3, 1), fault="quality", fault_category="appliance"
     )
     texts = [reason_text(reason.code, dict(reason.params)) for reason in verdict.reasons]
-    assert texts == ["未提供购机地点:保修期内的免费维修需提供购机日期和地点"]
+    # The imported repair is an earlier one: its extension is named too (it is in the warranty's date).
+    assert texts == [
+        "未提供购机地点:保修期内的免费维修需提供购机日期和地点",
+        "同一故障已修理 1 次,保修期延长 2 个月至 2025-04-01",
+    ]
 
 
 def test_the_template_downloads_and_imports_as_it_is(
@@ -507,3 +527,85 @@ def test_a_historical_ticket_shows_what_the_book_said_and_claims_nothing_it_has_
     page = client_admin.get(timed.get_absolute_url()).content.decode()
     assert "2024-04-01 09:30" in page and "2024-04-01 16:45" in page
     assert 'data-testid="book-remedy">—<' in page and 'data-testid="book-fee">—<' in page
+
+
+def test_contradictions_in_a_row_are_warned_about_in_the_dry_run(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: 免费维修 with a fee of 150, and a purchase date without a place (which
+    later makes a verdict paid), were accepted without a word."""
+    rows = [HEADER, row(fee="150"), row(serial="SN-2", phone="13900000002", purchase_place="")]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.CHECKED, batch.errors
+    assert [(warning["row"], warning["column"]) for warning in batch.warnings] == [
+        (2, "保修结论、服务费"),
+        (3, "购买地点"),
+    ]
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert "保修结论是免费维修,服务费却是 150.00 元:两者矛盾,请核对。" in page
+    assert "有购买日期,没有购买地点" in page
+
+
+def test_a_repeated_row_is_a_whole_row_error(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    batch = upload(
+        client_admin, "book.csv", as_csv([HEADER, row(), row()]), branch_a, django_capture_on_commit_callbacks
+    )
+    assert [(error["row"], error["column"]) for error in batch.errors] == [(3, "")]
+
+
+def test_a_missing_model_is_one_error_naming_its_rows_and_the_failed_run_shows_no_counts(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: 20 near-identical lines for one missing model, and a refused dry run
+    showing 新建客户 7 / 历史工单 7 as if it would import."""
+    rows = [HEADER, row()] + [
+        row(model_code="NO-SUCH", serial=f"SN-{n}", phone=f"139000000{n:02d}") for n in range(12)
+    ]
+    batch = upload(client_admin, "book.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert batch.state == ImportBatch.State.REJECTED
+    assert batch.error_count == 1
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert (
+        "产品型号「NO-SUCH」不存在(第 3、4、5、6、7、8、9、10、11、12… 行,共 12 行),"
+        "请先在 系统管理 → 系统管理 → 客户与产品 → 产品型号(/admin/customers/productmodel/)建立该型号。"
+    ) in page
+    assert 'data-testid="callbook-counts"' not in page
+
+
+def test_the_dry_run_names_the_months_and_a_book_with_nothing_new_offers_no_import(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: 涉及月份 read "—" on every dry run, and the same file uploaded again
+    (every row skipped) still offered 确认导入."""
+    rows = [HEADER, row()]
+    batch = upload(client_admin, "a.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    page = client_admin.get(batch.get_absolute_url()).content.decode()
+    assert '<td data-testid="callbook-months">2024-03</td>' in page
+    assert 'data-testid="callbook-run"' in page
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    again = upload(client_admin, "a.csv", as_csv(rows), branch_a, django_capture_on_commit_callbacks)
+    assert again.state == ImportBatch.State.CHECKED and again.counts["skipped"] == 1
+    page = client_admin.get(again.get_absolute_url()).content.decode()
+    assert "文件中没有新的数据" in page
+    assert 'data-testid="callbook-run"' not in page
+
+
+def test_an_imported_ticket_page_claims_no_cause_channel_distance_or_follow_up(
+    client_admin, branch_a, air_conditioner, django_capture_on_commit_callbacks
+):
+    """Found by the new-user trial: 质量问题 · 电话 in the header (the file has neither), "0.0 km", and
+    "验收后安排回访并发送满意度调查" on a ticket closed years ago."""
+    batch = upload(
+        client_admin, "book.csv", as_csv([HEADER, row()]), branch_a, django_capture_on_commit_callbacks
+    )
+    run_import(client_admin, batch, django_capture_on_commit_callbacks)
+    ticket = RepairTicket.objects.get()
+    page = client_admin.get(ticket.get_absolute_url()).content.decode()
+    heading = page.split('data-testid="fault-heading">')[1].split("</h2>")[0]
+    assert heading == "故障 · 家用电器"
+    assert " km" not in page
+    survey = page.split('data-testid="ticket-survey"')[1].split("</div></div>")[0]
+    assert "验收后安排回访" not in survey and "历史导入的工单:不安排回访" in survey
+    assert " km" not in client_admin.get(ticket.customer.get_absolute_url()).content.decode()

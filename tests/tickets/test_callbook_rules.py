@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from tickets.callbook_rules import map_headers, parse_datetime, parse_fee, read_row
 
@@ -78,3 +79,22 @@ def test_a_closed_ticket_needs_its_end_and_dates_in_order():
     assert [error.column for error in row.errors] == ["完工日期"]
     row = read_row(2, {**base, "reported_at": "2027-01-01", "fault_description": "x"}, {}, today)
     assert "报修日期" in [error.column for error in row.errors]
+
+
+def test_an_open_call_is_one_error_saying_it_is_logged_at_the_desk():
+    """Found by the new-user trial: 工单状态 "维修中" gave "无法识别,请填写:已关闭、已取消" and also
+    "已关闭的工单须填写完工日期或关闭日期"."""
+    cells = {
+        "customer_name": "张伟",
+        "phone": "13800138000",
+        "model_code": "KFR",
+        "serial": "SN1",
+        "reported_at": "2024-03-05",
+        "fault_description": "不制冷",
+        "state": "维修中",
+    }
+    row = read_row(2, cells, {}, datetime.date(2026, 12, 5))
+    with translation.override("zh-hans"):
+        assert [(error.column, str(error.message)) for error in row.errors] == [
+            ("工单状态", "「维修中」:只导入已关闭或已取消的历史工单;尚未结束的报修不导入,请在叫修台登记。")
+        ]

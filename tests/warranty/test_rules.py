@@ -488,6 +488,28 @@ def test_manufacturer_without_purchase_proof_is_paid(report):
     assert decision.warranty_end == d("2027-07-10")
 
 
+def test_manufacturer_past_the_warranty_gives_the_expiry_not_the_missing_place():
+    # A unit bought 2023-05-14 without a purchase place (an imported one), called in 2026: the warranty
+    # ended long ago, so the missing place is not why the repair is paid.
+    decision = decide(MANUFACTURER, "2023-05-14", "2026-12-06", purchase_proof=False)
+    assert decision.eligible == (P,)
+    assert codes(decision) == ["out_of_warranty"]
+    with translation.override("zh-hans"):
+        assert "2024-05-14" in decision.reasons[0].text
+
+
+def test_manufacturer_without_purchase_place_still_explains_the_extension():
+    decision = decide(
+        MANUFACTURER, "2023-05-14", "2026-12-06", purchase_proof=False, prior_repairs_same_fault=1
+    )
+    assert codes(decision) == ["out_of_warranty", "repeat_extension"]
+    assert decision.warranty_end == d("2024-07-14")
+    inside = decide(
+        MANUFACTURER, "2023-05-14", "2024-07-01", purchase_proof=False, prior_repairs_same_fault=1
+    )
+    assert codes(inside) == ["no_purchase_proof", "repeat_extension"]
+
+
 @pytest.mark.parametrize("terms", list(PRESETS.values()), ids=list(PRESETS))
 def test_unknown_purchase_date_is_paid_without_warranty_end(terms):
     decision = decide(terms, None, "2026-07-10")
