@@ -55,8 +55,8 @@ CHUNK = 2000  # rows per INSERT
 KEPT_ERRORS = 500  # errors stored on the batch (the count is of all of them)
 LOOKUP_CHUNK = 5000  # values per `IN (…)` when looking up phones and serials
 PROGRESS_SECONDS = 0.5
-UNKNOWN_MODEL_ROWS_SHOWN = 10
-BLOCKERS_SHOWN = 10  # rows named, per table, when an undo is refused  # row numbers named in the one error of a missing product model
+UNKNOWN_MODEL_ROWS_SHOWN = 10  # row numbers named in the one error of a missing product model
+BLOCKERS_SHOWN = 10  # rows named, per table, when an undo is refused
 
 
 def check_upload(upload) -> bytes:

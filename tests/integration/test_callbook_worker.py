@@ -40,7 +40,7 @@ def test_a_generated_call_book_goes_through_the_worker_with_progress_and_is_undo
     batch = ImportBatch.objects.create(
         file_name="call-book.csv", content=content, branch=branch_a, created_by=admin
     )
-    celery_processes.worker("importer")
+    celery_processes.worker("importer", "-I", "tests.slow_callbook")  # progress seen moving
     wait_for_workers(["importer"], BROKER, celery_processes)
 
     started = time.monotonic()
