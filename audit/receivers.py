@@ -140,33 +140,23 @@ def _m2m_targets(action: str, instance, reverse: bool, pk_set, model, forward_pk
     return [(instance, pk_set)]
 
 
-def on_user_groups(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
-    owners = _m2m_targets(action, instance, reverse, pk_set, model, "groups")
-    for user, pks in owners:
-        names = _group_names(pks if pks is not None else user.groups.values_list("pk", flat=True))
-        details = _m2m_details(action, names)
-        if details:
-            record(_acting_user(), "auth.groups_changed", user, details)
+def _m2m_receiver(field: str, names_of, verb: str):
+    """A receiver of `m2m_changed` on `field` (groups, permissions) that records who was given or lost what,
+    seen from either side of the relation."""
+
+    def receiver(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
+        for owner, pks in _m2m_targets(action, instance, reverse, pk_set, model, field):
+            names = names_of(pks if pks is not None else getattr(owner, field).values_list("pk", flat=True))
+            details = _m2m_details(action, names)
+            if details:
+                record(_acting_user(), verb, owner, details)
+
+    return receiver
 
 
-def on_user_permissions(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
-    owners = _m2m_targets(action, instance, reverse, pk_set, model, "user_permissions")
-    for user, pks in owners:
-        names = _permission_names(
-            pks if pks is not None else user.user_permissions.values_list("pk", flat=True)
-        )
-        details = _m2m_details(action, names)
-        if details:
-            record(_acting_user(), "auth.permissions_changed", user, details)
-
-
-def on_group_permissions(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
-    owners = _m2m_targets(action, instance, reverse, pk_set, model, "permissions")
-    for group, pks in owners:
-        names = _permission_names(pks if pks is not None else group.permissions.values_list("pk", flat=True))
-        details = _m2m_details(action, names)
-        if details:
-            record(_acting_user(), "auth.permissions_changed", group, details)
+on_user_groups = _m2m_receiver("groups", _group_names, "auth.groups_changed")
+on_user_permissions = _m2m_receiver("user_permissions", _permission_names, "auth.permissions_changed")
+on_group_permissions = _m2m_receiver("permissions", _permission_names, "auth.permissions_changed")
 
 
 # --- the Django admin ---------------------------------------------------------------------------------
