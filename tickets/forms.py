@@ -222,7 +222,13 @@ class TicketFilterForm(forms.Form):
         label=_("搜索"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"placeholder": _("工单号 / 客户 / 电话 / 序列号 / 故障描述")}),
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("工单号 / 客户 / 电话 / 序列号 / 故障描述"),
+                # tickets.search.number_end: three to six digits are the end of a number
+                "title": _("三至六位数字按结尾查找:单号后几位(0042)、电话尾号(8000)"),
+            }
+        ),
     )
     state = forms.ChoiceField(
         label=_("状态"), choices=[("", _("全部状态")), ("open", _("未完结")), *State.choices], required=False

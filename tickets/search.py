@@ -6,6 +6,12 @@ case, separated by spaces. A query is split at spaces into terms; a ticket is fo
 every term. Chinese has no spaces, so a term is a substring: on PostgreSQL a term of three characters or
 more is served by a trigram index on the text, a two-character term (漏水, 张伟) by an index of the text's
 two-character pieces (pg_trgm needs three), and a single character finds nothing — the form says so.
+
+A term of three to six digits is the end of a number (`number_end`): a ticket number's sequence (0042), a
+phone's last digits (尾号 8000), a serial's — found where the digits end a word, not inside one. Inside
+one, four digits are in thousands of phone numbers and dates (0250 in every number of 2025), and the list
+would walk its order through them (docs/performance.md). Digits a fault description follows with Chinese
+text or full-width punctuation (故障码302，…) are found with the words around them, not alone.
 """
 
 from __future__ import annotations
@@ -15,6 +21,12 @@ from collections.abc import Iterable
 
 MIN_TERM = 2  # 漏水, 异响, 张伟: two characters are a word in Chinese
 MAX_TERMS = 4
+NUMBER_END_DIGITS = range(3, 7)  # seven digits or more may be part of a phone number: found anywhere
+# What may follow the end of a number in the search text: the separators of the text and of a ticket
+# number, and ASCII punctuation. A trigram index reads them as a word's end; it cannot so read a class
+# with full-width characters (，。, measured) nor `$` (the end of the text: a suffix match instead).
+# "-" last: literal in a bracket expression (PostgreSQL and Python).
+WORD_END = " ,.;:)/-"
 _SPACES = re.compile(r"\s+")
 # What people type into a phone number or a ticket number and the stored text has not: 138-0013 8000.
 _PHONE_LIKE = re.compile(r"^[\d\s\-()\uff08\uff09+]+$")  # full-width brackets too
@@ -51,6 +63,11 @@ def search_terms(query: str) -> tuple[tuple[str, ...], ...]:
             return (tuple(dict.fromkeys([digits, text.replace(" ", "")])),)
     words = dict.fromkeys(word for word in text.split(" ") if word)
     return tuple((word,) for word in words)[:MAX_TERMS]
+
+
+def number_end(term: str) -> bool:
+    """True for a term found only where its digits end a word (three to six digits; see the module)."""
+    return term.isdigit() and term.isascii() and len(term) in NUMBER_END_DIGITS
 
 
 def ticket_number(term: str) -> bool:

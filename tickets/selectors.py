@@ -30,7 +30,7 @@ from tickets.models import (
     State,
     VisitStatus,
 )
-from tickets.search import MIN_TERM, search_terms, ticket_number
+from tickets.search import MIN_TERM, WORD_END, number_end, search_terms, ticket_number
 from warranty import rules
 from warranty.services import decide_for_unit
 
@@ -65,6 +65,10 @@ def _contains(text: str) -> Q:
             return Q(number=text)
         # 20261205-0042 without its branch: the number in any branch (one unique-index lookup each).
         return Q(number__in=Branch.objects.annotate(full=Concat("code", Value(f"-{text}"))).values("full"))
+    if number_end(text):
+        # Where the digits end a word: the regex names the characters that may follow (a trigram index
+        # reads them as a word's end; `$` it cannot), the suffix the end of the text.
+        return Q(search_text__regex=f"{text}[{WORD_END}]") | Q(search_text__endswith=text)
     if len(text) == MIN_TERM and connection.vendor == "postgresql":
         return Q(InText(F("search_text"), Value(text))) & Q(search_bigrams__contains=[text])
     return Q(search_text__contains=text)

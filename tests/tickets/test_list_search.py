@@ -67,7 +67,8 @@ def search(client, query: str) -> str:
         "启动",
         "138 0013 8000",  # a phone typed with spaces
         "+86 138-0013-8000",
-        "0138",  # part of a phone
+        "8000",  # a phone's last digits (尾号)
+        "138000",
         "kfr35",  # part of a serial, lower case
         "申通 风扇",  # two words, both in the ticket
     ],
@@ -77,6 +78,46 @@ def test_the_list_finds_names_numbers_phones_and_fault_words(client, dispatcher,
     client.force_login(dispatcher)
     page = search(client, query)
     assert wanted.number in page and other.number not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["0013", "0138", "6123", "2026"])
+def test_three_to_six_digits_are_found_where_a_number_ends_not_inside_it(client, dispatcher, tickets, query):
+    """Inside a word they are in thousands of phone numbers and dates (tickets.search.number_end)."""
+    client.force_login(dispatcher)
+    page = search(client, query)
+    assert "SH-20261205-0042" not in page and "SH-20261205-0043" not in page
+
+
+@pytest.mark.django_db
+def test_the_digits_before_a_ticket_numbers_dash_are_the_end_of_a_number(client, dispatcher, tickets):
+    client.force_login(dispatcher)
+    page = search(client, "1205")
+    assert "SH-20261205-0042" in page and "SH-20261205-0043" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fault", "found"),
+    [
+        ("故障码302,外机不转", True),
+        ("故障码302.", True),
+        ("故障码 302 外机不转", True),
+        ("故障码302", True),  # the end of the text
+        ("故障码302号", False),  # inside a word: 号 is a word character
+        ("故障码3021", False),
+    ],
+)
+def test_digits_in_a_fault_description_are_found_where_they_end(client, dispatcher, branch_a, fault, found):
+    ticket = TicketFactory(
+        unit__owner__branch=branch_a,
+        unit__owner__phone__number="13700000001",
+        unit__serial_number="XQB70-B009",
+        number="SH-20261205-0001",
+        fault_description=fault,
+    )
+    client.force_login(dispatcher)
+    assert (ticket.number in search(client, "302")) is found
 
 
 @pytest.mark.django_db
@@ -108,6 +149,7 @@ def test_the_search_box_says_what_it_finds(client, dispatcher):
     client.force_login(dispatcher)
     page = client.get(reverse("tickets:list")).content.decode()
     assert "工单号 / 客户 / 电话 / 序列号 / 故障描述" in page
+    assert "三至六位数字按结尾查找:单号后几位(0042)、电话尾号(8000)" in page
 
 
 @pytest.mark.django_db
