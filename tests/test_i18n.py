@@ -423,6 +423,8 @@ CHINESE_DATA_LITERALS = {
         "技术员迟到两小时,未提前告知",
         "登记投诉: on a ticket (its branch), or for a branch; the plan is due in 72 hours.",
     },
+    # The full-width punctuation that may end a number in a search text (，。；：、）).
+    "tickets/search.py": {" ,.;:)/\uff0c\u3002\uff1b\uff1a\u3001\uff09-"},
     "tickets/api.py": {
         "上午到",
         "室外机电容鼓包",

@@ -8,10 +8,10 @@ more is served by a trigram index on the text, a two-character term (漏水, 张
 two-character pieces (pg_trgm needs three), and a single character finds nothing — the form says so.
 
 A term of three to six digits is the end of a number (`number_end`): a ticket number's sequence (0042), a
-phone's last digits (尾号 8000), a serial's — found where the digits end a word, not inside one. Inside
-one, four digits are in thousands of phone numbers and dates (0250 in every number of 2025), and the list
-would walk its order through them (docs/performance.md). Digits a fault description follows with Chinese
-text or full-width punctuation (故障码302，…) are found with the words around them, not alone.
+phone's last digits (尾号 8000), a serial's — found where a run of digits ends a word (`number_ends`), not
+inside one. Inside one, four digits are in thousands of phone numbers and dates (0250 in every number of
+2025), and the list would walk its order through them; the ends of numbers are few and indexed
+(migration 0027, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from collections.abc import Iterable
 MIN_TERM = 2  # 漏水, 异响, 张伟: two characters are a word in Chinese
 MAX_TERMS = 4
 NUMBER_END_DIGITS = range(3, 7)  # seven digits or more may be part of a phone number: found anywhere
-# What may follow the end of a number in the search text: the separators of the text and of a ticket
-# number, and ASCII punctuation. A trigram index reads them as a word's end; it cannot so read a class
-# with full-width characters (，。, measured) nor `$` (the end of the text: a suffix match instead).
-# "-" last: literal in a bracket expression (PostgreSQL and Python).
-WORD_END = " ,.;:)/-"
+# What may follow the end of a number in the search text (or the text's end): its separators, a ticket
+# number's dash, punctuation (full-width ，。；：、） as escapes). "-" last: literal in a bracket expression.
+WORD_END = " ,.;:)/\uff0c\u3002\uff1b\uff1a\u3001\uff09-"
+_NUMBER_AT_WORD_END = re.compile(f"([0-9]+)(?=[{WORD_END}]|$)")
 _SPACES = re.compile(r"\s+")
 # What people type into a phone number or a ticket number and the stored text has not: 138-0013 8000.
 _PHONE_LIKE = re.compile(r"^[\d\s\-()\uff08\uff09+]+$")  # full-width brackets too
@@ -65,9 +64,26 @@ def search_terms(query: str) -> tuple[tuple[str, ...], ...]:
     return tuple((word,) for word in words)[:MAX_TERMS]
 
 
+def number_ends(text: str) -> set[str]:
+    """The last three to six digits of every number in a search text that ends a word — what a
+    `number_end` term finds. PostgreSQL computes the same (migration 0027's `tickets_number_ends`)."""
+    return {
+        run[-length:]
+        for run in _NUMBER_AT_WORD_END.findall(text)
+        for length in NUMBER_END_DIGITS
+        if len(run) >= length
+    }
+
+
 def number_end(term: str) -> bool:
     """True for a term found only where its digits end a word (three to six digits; see the module)."""
     return term.isdigit() and term.isascii() and len(term) in NUMBER_END_DIGITS
+
+
+def number_end_key(term: str, branch_id: int | None) -> str:
+    """What the index of the numbers' ends (migration 0027) holds for a `number_end` term: the end alone,
+    and the end within its branch, which a list limited to one branch reads."""
+    return term if branch_id is None else f"{branch_id}/{term}"
 
 
 def ticket_number(term: str) -> bool:

@@ -30,7 +30,7 @@ from tickets.models import (
     State,
     VisitStatus,
 )
-from tickets.search import MIN_TERM, WORD_END, number_end, search_terms, ticket_number
+from tickets.search import MIN_TERM, WORD_END, number_end, number_end_key, search_terms, ticket_number
 from warranty import rules
 from warranty.services import decide_for_unit
 
@@ -39,6 +39,14 @@ class Bigrams(Func):
     """The two-character pieces of a text (migration 0023's immutable `tickets_bigrams`; PostgreSQL)."""
 
     function = "tickets_bigrams"
+    output_field = ArrayField(TextField())
+
+
+class NumberEnds(Func):
+    """The ends of the numbers in a ticket's search text, alone and within its branch (migration 0027's
+    immutable `tickets_number_ends(branch_id, search_text)`; PostgreSQL)."""
+
+    function = "tickets_number_ends"
     output_field = ArrayField(TextField())
 
 
@@ -54,21 +62,25 @@ class InText(Func):
     output_field = BooleanField()
 
 
-def _contains(text: str) -> Q:
+def _contains(text: str, branch_id: int | None) -> Q:
     """Tickets whose search text contains `text` (upper case, at least tickets.search.MIN_TERM long).
 
     On PostgreSQL a LIKE '%…%' on the text's trigram index; a two-character term has no trigram and uses
-    the index of the text's two-character pieces instead, with `InText` beside it. Elsewhere (SQLite under
-    make run) a scan."""
+    the index of the text's two-character pieces instead, with `InText` beside it; three to six digits the
+    index of the numbers' ends (tickets.search.number_end), within `branch_id` when the rows are limited
+    to that branch. Elsewhere (SQLite under make run) a scan."""
     if ticket_number(text):
         if not text[0].isdigit():  # SH-20261205-0042
             return Q(number=text)
         # 20261205-0042 without its branch: the number in any branch (one unique-index lookup each).
         return Q(number__in=Branch.objects.annotate(full=Concat("code", Value(f"-{text}"))).values("full"))
     if number_end(text):
-        # Where the digits end a word: the regex names the characters that may follow (a trigram index
-        # reads them as a word's end; `$` it cannot), the suffix the end of the text.
-        return Q(search_text__regex=f"{text}[{WORD_END}]") | Q(search_text__endswith=text)
+        # The index of the numbers' ends; `InText` beside it, as for two characters, so that a walk in
+        # the list's order calls the SQL function only on the rows that hold the digits at all.
+        if connection.vendor == "postgresql":
+            key = number_end_key(text, branch_id)
+            return Q(InText(F("search_text"), Value(text))) & Q(number_ends__contains=[key])
+        return Q(search_text__regex=f"{text}(?=[{WORD_END}]|$)")
     if len(text) == MIN_TERM and connection.vendor == "postgresql":
         return Q(InText(F("search_text"), Value(text))) & Q(search_bigrams__contains=[text])
     return Q(search_text__contains=text)
@@ -94,12 +106,22 @@ def filtered_tickets(user: User, form):
     if data["overdue"]:
         tickets = tickets.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
     tickets = _drill_down(tickets, data)
+    # The one branch the rows are limited to, if any (RepairTicket.objects.visible_to; a technician's
+    # helped jobs may be another branch's).
+    if data.get("branch"):
+        only_branch = data["branch"].pk
+    elif user.sees_all_branches or user.is_technician_only:
+        only_branch = None
+    else:
+        only_branch = user.branch_id
     for alternatives in search_terms(data["q"]):
         # Every term must be in the ticket's search text (tickets.search); a term's alternatives: any.
         condition = Q()
         for text in alternatives:
-            condition |= _contains(text)
-        tickets = tickets.alias(search_bigrams=Bigrams("search_text")).filter(condition)
+            condition |= _contains(text, only_branch)
+        tickets = tickets.alias(
+            search_bigrams=Bigrams("search_text"), number_ends=NumberEnds("branch_id", "search_text")
+        ).filter(condition)
     return tickets
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Role
 from customers.models import CustomerPhone
 from customers.services import edit_customer
 from tests.customers.factories import UnitFactory
@@ -121,6 +121,23 @@ def test_digits_in_a_fault_description_are_found_where_they_end(client, dispatch
 
 
 @pytest.mark.django_db
+def test_the_end_of_a_number_is_found_in_every_branch_the_reader_sees(
+    client, persona, branch_a, branch_b, headquarters
+):
+    """The index keeps each end alone and within its branch (migration 0027): both must find."""
+    in_a = TicketFactory(unit__owner__branch=branch_a, number="SH-20261201-0077", fault_description="漏水")
+    in_b = TicketFactory(unit__owner__branch=branch_b, number="HZ-20261202-0077", fault_description="漏水")
+    client.force_login(persona(Role.DISPATCHER))
+    page = search(client, "0077")
+    assert in_a.number in page and in_b.number not in page
+    client.force_login(persona(Role.SUPERVISOR, branch=headquarters))
+    page = search(client, "0077")
+    assert in_a.number in page and in_b.number in page
+    page = client.get(reverse("tickets:list"), {"q": "0077", "branch": branch_b.pk}).content.decode()
+    assert in_b.number in page and in_a.number not in page
+
+
+@pytest.mark.django_db
 def test_a_two_character_name_finds_its_tickets(client, dispatcher, tickets):
     wanted, other = tickets
     client.force_login(dispatcher)
@@ -201,6 +218,7 @@ def test_the_search_indexes_exist_on_postgresql(postgres):
         indexes = dict(cursor.fetchall())
     assert "gin_trgm_ops" in indexes["tickets_search_trgm_idx"]
     assert "tickets_bigrams(search_text)" in indexes["tickets_search_bigram_idx"]
+    assert "tickets_number_ends(branch_id, search_text)" in indexes["tickets_number_ends_idx"]
     with connection.cursor() as cursor:
         cursor.execute("SELECT tickets_bigrams('漏水 AB')")
         assert sorted(cursor.fetchone()[0]) == ["AB", "漏水"]
