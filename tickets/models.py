@@ -131,9 +131,13 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
         )
 
     def for_board(self) -> RepairTicketQuerySet:
+        """The waiting tickets of the dispatch board and the timeline, with what their cards and the
+        dispatch suggestions read: not the search text, the stored verdict (JSON) and the rest of a wide
+        row, which cost more to fetch and build than the cards to draw (issue #19)."""
         return (
             self.filter(state=State.REPORTED)
-            .select_related("customer", "unit__product_model", "branch")
+            .select_related("customer", "unit__product_model")
+            .only(*BOARD_FIELDS)
             .order_by("due_at", "pk")
         )
 
@@ -158,6 +162,37 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
             .prefetch_related("customer__phones")
             .order_by("due_at", "pk")
         )
+
+
+# What a waiting ticket's card on the dispatch board and the timeline shows, and what the suggestions
+# (tickets.selectors.dispatch_suggestions) and the countdown (ticket_tags.due_countdown) read.
+BOARD_FIELDS = (
+    "number",
+    "branch_id",
+    "customer_id",
+    "unit_id",
+    "channel",
+    "priority",
+    "fault_category",
+    "fault_description",
+    "warranty_remedy",
+    "state",
+    "version",
+    "technician_id",
+    "due_at",
+    "warn_at",
+    "clock_paused",
+    "reported_at",
+    "appointment_start",
+    "appointment_end",
+    "customer__name",
+    "customer__service_zone",
+    "customer__distance_km",
+    "unit__product_model_id",
+    "unit__product_model__code",
+    "unit__product_model__name",
+    "unit__product_model__category",
+)
 
 
 def technician_loads(technicians) -> models.QuerySet:

@@ -333,9 +333,11 @@ def dispatch_suggestions(
     ):
         leave[technician_id].append((first, last))
     jobs: dict[int, list[dispatch_rules.Job]] = defaultdict(list)
-    for technician_id, start, end in RepairTicket.objects.filter(
-        technician_id__in=ids, state__in=TECHNICIAN_ACTIVE_STATES
-    ).values_list("technician_id", "appointment_start", "appointment_end"):
+    for technician_id, start, end in (
+        RepairTicket.objects.filter(technician_id__in=ids, state__in=TECHNICIAN_ACTIVE_STATES)
+        .values_list("technician_id", "appointment_start", "appointment_end")
+        .order_by()
+    ):
         booked = _window(start, end)
         jobs[technician_id].append(
             dispatch_rules.Job(booked, timezone.localdate(booked.start) if booked else None)
@@ -348,6 +350,8 @@ def dispatch_suggestions(
             Q(unit_id__in={t.unit_id for t in tickets}) | Q(customer_id__in={t.customer_id for t in tickets})
         )
         .values_list("technician_id", "unit_id", "customer_id")
+        # Unordered: the model's ordering would add due_at to the DISTINCT and sort every past job.
+        .order_by()
         .distinct()
     ):
         fixed_unit[unit_id].add(technician_id)

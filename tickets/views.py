@@ -717,6 +717,10 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     zones = {value: str(label) for value, label in ServiceZone.choices}
     categories = {value: str(label) for value, label in FaultCategory.choices}
     reason_texts: dict = {}
+    accept_labels = {
+        technician_name: _("派给%(name)s") % {"name": technician_name}
+        for technician_name in {str(technician) for technician in loads}
+    }
     rows = [
         {
             "ticket": ticket,
@@ -728,7 +732,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
             "carried_over": ticket.pk in carried_over,
             "technician_options": options.get(ticket.branch_id, no_technician),
             "suggestions": [
-                (suggestion, describe(suggestion.reasons, reason_texts))
+                (suggestion, describe(suggestion.reasons, reason_texts), accept_labels[suggestion.name])
                 for suggestion in suggestions.get(ticket.pk, ())
             ],
         }
