@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, FilteredRelation, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -193,23 +193,6 @@ BOARD_FIELDS = (
     "unit__product_model__name",
     "unit__product_model__category",
 )
-
-
-def technician_loads(technicians) -> models.QuerySet:
-    """Technicians annotated with their open job count, for the dispatch board.
-
-    The state test is in the join (FilteredRelation), not in a FILTER of the count, so PostgreSQL reads
-    the partial index tickets_tech_active_due_idx instead of every ticket a technician ever had.
-    """
-    return (
-        technicians.annotate(
-            active_tickets=FilteredRelation(
-                "assigned_tickets", condition=Q(assigned_tickets__state__in=TECHNICIAN_ACTIVE_STATES)
-            )
-        )
-        .annotate(open_jobs=Count("active_tickets"))
-        .order_by("open_jobs", "username")
-    )
 
 
 def has_signed_report(ticket: RepairTicket) -> bool:

@@ -51,13 +51,13 @@ from tickets.models import (
     RepairTicket,
     SavedTicketFilter,
     State,
-    technician_loads,
 )
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import SIGNATURE_STEP, current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
 from tickets.selectors import (
     SORTS,
+    board_technicians,
     clean_sort,
     dispatch_suggestions,
     drill_down_labels,
@@ -695,7 +695,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     )
     if not user.sees_all_branches:
         technicians = technicians.filter(branch_id=user.branch_id)
-    loads = list(technician_loads(technicians))
+    loads, jobs = board_technicians(technicians)
     by_branch: dict[int, list[User]] = defaultdict(list)
     for technician in loads:
         by_branch[technician.branch_id].append(technician)
@@ -710,7 +710,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
         "tickets/dispatch_board.html#technician_options", {"technicians": []}, request
     )
     now = timezone.now()
-    suggestions = dispatch_suggestions(waiting, loads, now)
+    suggestions = dispatch_suggestions(waiting, loads, now, jobs=jobs)
     # Fifty cards, each with a dozen labels and up to three suggestions of five reasons: every label is put
     # into words once per request (get_FOO_display rebuilds and hashes the lazy choices on each call).
     priorities = {value: str(label) for value, label in Priority.choices}
