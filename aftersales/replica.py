@@ -74,11 +74,16 @@ def reads_alias() -> str:
 
 
 @contextlib.contextmanager
-def read_snapshot() -> Iterator[None]:
+def read_snapshot(*, parallel: bool = True) -> Iterator[None]:
     """Several reads from one snapshot of the database they go to (REPEATABLE READ READ ONLY, which a
     hot standby allows), so that figures read one after the other agree. Inside a caller's transaction
     the isolation is the caller's to choose (SET TRANSACTION must be a transaction's first statement);
-    SQLite's transactions are serialised anyway."""
+    SQLite's transactions are serialised anyway.
+
+    `parallel=False`: no parallel workers for these reads (SET LOCAL, this transaction only). For
+    queries over a few thousand rows that the planner costs high because their rows are scattered (a
+    month's tickets), starting a worker process costs more than it saves: 30 of a query's 42 ms were
+    spent waiting in Gather on the 2-core bench machine (issue #19)."""
     alias = reads_alias()
     database = connections[alias]
     if database.vendor != "postgresql" or database.in_atomic_block:
@@ -86,7 +91,10 @@ def read_snapshot() -> Iterator[None]:
         return
     with transaction.atomic(using=alias):
         with database.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            settings = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+            if not parallel:
+                settings += "; SET LOCAL max_parallel_workers_per_gather = 0"
+            cursor.execute(settings)
         yield
 
 

@@ -722,8 +722,9 @@ class Dashboard:
 def dashboard(scope: Scope) -> Dashboard:
     """The month's tables and trend, read from one snapshot of the database: the watermarks, the stored
     counts and the live rows after them must agree, even when `summarise` commits meanwhile (else the
-    rows between the old and the new watermark would be counted twice)."""
-    with read_snapshot():
+    rows between the old and the new watermark would be counted twice). Without parallel workers: each
+    query reads at most a month of rows, or the stored groups (aftersales.replica.read_snapshot)."""
+    with read_snapshot(parallel=False):
         summarised = summarised_months(scope.month.minus(offset) for offset in range(TREND_MONTHS))
         tables = kpi_tables(scope, summarised=summarised)
         summary = total(tables["branch"])

@@ -225,5 +225,12 @@ def reason_text(reason: Reason) -> str:
     raise ValueError(f"unknown reason {code}")
 
 
-def describe(reasons: tuple[Reason, ...]) -> str:
-    return " · ".join(reason_text(reason) for reason in reasons)
+def describe(reasons: tuple[Reason, ...], texts: dict[Reason, str] | None = None) -> str:
+    """The reasons in one line. `texts`: the reasons already put into words in this request, reused (the
+    board's fifty tickets repeat 同区域, 今日 0 单 and the skills a hundred times)."""
+    if texts is None:
+        texts = {}
+    return " · ".join(
+        texts[reason] if reason in texts else texts.setdefault(reason, reason_text(reason))
+        for reason in reasons
+    )

@@ -11,7 +11,7 @@ A term of three to six digits is the end of a number (`number_end`): a ticket nu
 phone's last digits (尾号 8000), a serial's — found where a run of digits ends a word (`number_ends`), not
 inside one. Inside one, four digits are in thousands of phone numbers and dates (0250 in every number of
 2025), and the list would walk its order through them; the ends of numbers are few and indexed
-(migration 0027, docs/performance.md).
+(migration 0028, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def search_terms(query: str) -> tuple[tuple[str, ...], ...]:
 
 def number_ends(text: str) -> set[str]:
     """The last three to six digits of every number in a search text that ends a word — what a
-    `number_end` term finds. PostgreSQL computes the same (migration 0027's `tickets_number_ends`)."""
+    `number_end` term finds. PostgreSQL computes the same (migration 0028's `tickets_number_ends`)."""
     return {
         run[-length:]
         for run in _NUMBER_AT_WORD_END.findall(text)
@@ -81,7 +81,7 @@ def number_end(term: str) -> bool:
 
 
 def number_end_key(term: str, branch_id: int | None) -> str:
-    """What the index of the numbers' ends (migration 0027) holds for a `number_end` term: the end alone,
+    """What the index of the numbers' ends (migration 0028) holds for a `number_end` term: the end alone,
     and the end within its branch, which a list limited to one branch reads."""
     return term if branch_id is None else f"{branch_id}/{term}"
 

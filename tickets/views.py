@@ -21,12 +21,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.calendars import confirmed_years
 from accounts.idempotency import idempotent
 from accounts.models import Branch, Role, User
+from aftersales.categories import FaultCategory, ServiceZone
 from aftersales.errors import Conflict, UserError
 from aftersales.workcalendar import unconfirmed_note
 from customers.forms import NewCustomerForm, NewUnitForm
 from customers.selectors import find_customers
 from tickets import answers, sla_services
 from tickets.access import access_ticket
+from tickets.dispatch_rules import describe
 from tickets.forms import (
     AppointmentForm,
     ApproveReturnForm,
@@ -49,13 +51,13 @@ from tickets.models import (
     RepairTicket,
     SavedTicketFilter,
     State,
-    technician_loads,
 )
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import SIGNATURE_STEP, current_report
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
 from tickets.selectors import (
     SORTS,
+    board_technicians,
     clean_sort,
     dispatch_suggestions,
     drill_down_labels,
@@ -693,7 +695,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     )
     if not user.sees_all_branches:
         technicians = technicians.filter(branch_id=user.branch_id)
-    loads = list(technician_loads(technicians))
+    loads, jobs = board_technicians(technicians)
     by_branch: dict[int, list[User]] = defaultdict(list)
     for technician in loads:
         by_branch[technician.branch_id].append(technician)
@@ -708,13 +710,31 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
         "tickets/dispatch_board.html#technician_options", {"technicians": []}, request
     )
     now = timezone.now()
-    suggestions = dispatch_suggestions(waiting, loads, now)
+    suggestions = dispatch_suggestions(waiting, loads, now, jobs=jobs)
+    # Fifty cards, each with a dozen labels and up to three suggestions of five reasons: every label is put
+    # into words once per request (get_FOO_display rebuilds and hashes the lazy choices on each call).
+    priorities = {value: str(label) for value, label in Priority.choices}
+    zones = {value: str(label) for value, label in ServiceZone.choices}
+    categories = {value: str(label) for value, label in FaultCategory.choices}
+    reason_texts: dict = {}
+    accept_labels = {
+        technician_name: _("派给%(name)s") % {"name": technician_name}
+        for technician_name in {str(technician) for technician in loads}
+    }
     rows = [
         {
             "ticket": ticket,
+            "url": ticket.get_absolute_url(),
+            "dispatch_url": reverse("tickets:transition", args=[ticket.pk, "dispatch"]),
+            "priority": priorities.get(ticket.priority, ticket.priority),
+            "zone": zones.get(ticket.customer.service_zone, ticket.customer.service_zone),
+            "category": categories.get(ticket.fault_category, ticket.fault_category),
             "carried_over": ticket.pk in carried_over,
             "technician_options": options.get(ticket.branch_id, no_technician),
-            "suggestions": suggestions.get(ticket.pk, ()),
+            "suggestions": [
+                (suggestion, describe(suggestion.reasons, reason_texts), accept_labels[suggestion.name])
+                for suggestion in suggestions.get(ticket.pk, ())
+            ],
         }
         for ticket in waiting
     ]

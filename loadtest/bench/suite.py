@@ -103,6 +103,8 @@ def _pages(
     personas = pages.choose_personas()
     if only in "quality page (this month)":
         quality.prepare_page(log)
+    if only in "KPI dashboard (this month)" or only in "KPI dashboard (this month, not stored)":
+        reports.prepare_page(log)
     log(
         f"Measuring as {personas.dispatcher.username} (dispatcher, {personas.branch.code}) and "
         f"{personas.technician.username} (technician, {personas.technician_jobs} active jobs): "

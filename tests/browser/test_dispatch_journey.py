@@ -14,6 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from customers.models import Customer, Unit
+from tests.accounts.factories import TechnicianProfileFactory, TechnicianSkillFactory
 from tests.browser.support import TABLET, assert_no_horizontal_scroll, log_in
 from tickets.models import RepairTicket, State
 from tickets.services import CallDetails, take_call
@@ -156,6 +157,32 @@ def test_dispatch_from_the_board_in_one_click(open_page, people, air_conditioner
 
     desk.goto(ticket.get_absolute_url())
     expect(desk.get_by_test_id("ticket-state")).to_have_text("已派工")
+
+
+def test_one_tap_on_a_suggestion_dispatches_to_that_technician(open_page, people, air_conditioner):
+    """The card's suggestions share one form: the tapped button's technician is what is sent, although
+    app.js disables every button of the form once it is sent."""
+    dispatcher, technician = people
+    TechnicianProfileFactory(user=technician)
+    TechnicianSkillFactory(technician=technician, category="appliance")
+    ticket = take_call(
+        user=dispatcher,
+        details=CallDetails(fault_category="appliance", fault_description="遥控器无反应"),
+        new_customer={"name": "李娜", "phone": PHONE, "address": "上海市静安区", "service_zone": "city"},
+        new_unit={"product_model": air_conditioner, "serial_number": "SN-2026-0003"},
+    )
+
+    desk = open_page()
+    log_in(desk, "wangfang")
+    desk.goto("/tickets/board/")
+    suggestions = desk.get_by_test_id(f"suggestions-{ticket.number}")
+    expect(suggestions).to_contain_text(str(technician))
+    suggestions.get_by_test_id("accept-suggestion").first.click()
+
+    expect(desk).to_have_url(re.compile(r"/tickets/board/$"))
+    expect(desk.locator("#messages")).to_contain_text(f"“派工”已完成,工单 {ticket.number} 当前状态:已派工")
+    ticket.refresh_from_db()
+    assert (ticket.state, ticket.technician) == (State.DISPATCHED, technician)
 
 
 def test_invalid_intake_shows_chinese_errors_and_saves_nothing(open_page, people, air_conditioner):

@@ -31,14 +31,17 @@ def skilled(persona, username: str, *, zone: str = "city", categories=("applianc
 
 
 def suggestion_forms(page: str, number: str) -> list[dict[str, str]]:
-    """The one-click forms under the ticket's card, as the browser would send them."""
-    block = page.split(f'data-testid="suggestions-{number}"', 1)[1].split("</ol>", 1)[0]
-    forms = []
-    for form in re.findall(r"<form .*?</form>", block, re.S):
-        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
-        fields["action"] = html.unescape(re.search(r'action="([^"]+)"', form).group(1))
-        forms.append(fields)
-    return forms
+    """What each one-click button under the ticket's card sends, as the browser would: the card's
+    suggestion form (the one around its list) with the tapped button's technician."""
+    before, after = page.split(f'data-testid="suggestions-{number}"', 1)
+    form = before[before.rindex("<form ") :]
+    block = after.split("</ol>", 1)[0]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    fields["action"] = html.unescape(re.search(r'action="([^"]+)"', form).group(1))
+    return [
+        {**fields, "technician": technician}
+        for technician in re.findall(r'<button [^>]*name="technician" value="([^"]*)"', block)
+    ]
 
 
 def reasons(page: str, number: str) -> list[str]:

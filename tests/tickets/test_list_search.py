@@ -124,7 +124,7 @@ def test_digits_in_a_fault_description_are_found_where_they_end(client, dispatch
 def test_the_end_of_a_number_is_found_in_every_branch_the_reader_sees(
     client, persona, branch_a, branch_b, headquarters
 ):
-    """The index keeps each end alone and within its branch (migration 0027): both must find."""
+    """The index keeps each end alone and within its branch (migration 0028): both must find."""
     in_a = TicketFactory(unit__owner__branch=branch_a, number="SH-20261201-0077", fault_description="漏水")
     in_b = TicketFactory(unit__owner__branch=branch_b, number="HZ-20261202-0077", fault_description="漏水")
     client.force_login(persona(Role.DISPATCHER))

@@ -1,4 +1,4 @@
-"""The search box's rules (tickets.search), and PostgreSQL's copy of the numbers' ends (migration 0027)."""
+"""The search box's rules (tickets.search), and PostgreSQL's copy of the numbers' ends (migration 0028)."""
 
 from __future__ import annotations
 

@@ -370,6 +370,25 @@ class TestBoardAndJobs:
         assert page.index(early.number) < page.index(late.number)
         assert f"{technician} (1)" in page
 
+    def test_the_technicians_are_listed_fewest_open_jobs_first_then_by_username(
+        self, client, dispatcher, persona, branch_a
+    ):
+        busy = persona(Role.TECHNICIAN, username="a_busy")
+        free = persona(Role.TECHNICIAN, username="z_free")
+        closer = persona(Role.TECHNICIAN, username="m_closer")
+        idle = persona(Role.TECHNICIAN, username="b_idle")
+        TicketFactory(unit__owner__branch=branch_a, dispatched=True, technician=busy)
+        TicketFactory(unit__owner__branch=branch_a, in_factory=True, technician=busy)
+        TicketFactory(unit__owner__branch=branch_a, on_site=True, technician=closer)
+        # Finished or waiting on the customer's acceptance: not an open job.
+        TicketFactory(unit__owner__branch=branch_a, closed=True, technician=free)
+        TicketFactory(unit__owner__branch=branch_a, awaiting_acceptance=True, technician=free)
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:dispatch_board")).content.decode()
+        sidebar = page.split("技术员在办任务", 1)[1]
+        loads = re.findall(r"<span>(\w+) <small.*?<span class=\"badge[^>]*>(\d+)</span></li>", sidebar, re.S)
+        assert loads == [(str(idle), "0"), (str(free), "0"), (str(closer), "1"), (str(busy), "2")]
+
     def test_an_urgent_call_is_marked_and_heads_the_board(self, client, dispatcher, branch_a):
         """Urgent calls were not marked and sorted after every normal call with an earlier deadline."""
         now = timezone.now()

@@ -47,6 +47,6 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
 
-    dependencies = [("tickets", "0026_imported_history")]
+    dependencies = [("tickets", "0027_board_waiting_indexes")]
 
     operations = [migrations.RunPython(forward, backward)]
