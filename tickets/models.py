@@ -126,7 +126,8 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
             "customer__phones",
             "helpers",
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "pk")),
-            "deadlines",
+            # The page names each milestone's policy: joined here, not one query per milestone.
+            Prefetch("deadlines", queryset=TicketDeadline.objects.select_related("policy")),
             "fault_photos",
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -16,7 +17,8 @@ from accounts.models import Role
 from customers.models import Customer, Unit
 from tests.customers.factories import ProductModelFactory, UnitFactory
 from tests.tickets.factories import TicketFactory
-from tickets.models import RepairTicket, State, TicketEvent
+from tickets.models import RepairTicket, SlaPolicy, State, TicketDeadline, TicketEvent
+from warranty.models import WarrantyPolicy
 from tickets.services import apply_transition
 
 
@@ -280,6 +282,60 @@ class TestListAndDetail:
                 technician=ticket.technician,
             )
         assert self.queries_for(client, ticket.get_absolute_url()) == short
+
+    def test_the_detail_reads_its_milestones_policies_with_the_milestones(self, client, dispatcher, branch_a):
+        client.force_login(dispatcher)
+        ticket = TicketFactory(unit__owner__branch=branch_a)
+        now = timezone.now()
+
+        def milestone(name: str, policy: str) -> None:
+            TicketDeadline.objects.create(
+                ticket=ticket,
+                milestone=name,
+                policy=SlaPolicy.objects.create(name=policy, order=900, arrival_hours=Decimal(2)),
+                target_hours=Decimal(4),
+                basis="clock",
+                started_at=now,
+                warn_at=now + datetime.timedelta(hours=3),
+                due_at=now + datetime.timedelta(hours=4),
+                escalate_at=now + datetime.timedelta(hours=5),
+            )
+
+        milestone("contact", "规则甲")
+        one = self.queries_for(client, ticket.get_absolute_url())
+        milestone("arrival", "规则乙")
+        milestone("resolution", "规则丙")
+        assert self.queries_for(client, ticket.get_absolute_url()) == one
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert all(name in page for name in ("规则甲", "规则乙", "规则丙"))
+
+    def test_the_verdict_names_its_own_policy_not_the_products_current_one(
+        self, client, dispatcher, branch_a
+    ):
+        """The page passes the product's policy to the verdict card to save a query; a verdict given under
+        another policy (the product's changed since) still shows that one."""
+        client.force_login(dispatcher)
+        retail = WarrantyPolicy.objects.get(slug="manufacturer")
+        retail.pk, retail.slug, retail.name = None, "test-retail", "零售商保修(测试)"
+        retail.save()
+        ticket = TicketFactory(
+            unit__owner__branch=branch_a,
+            warranty_decision={
+                "policy": retail.slug,
+                "policy_version": 3,
+                "remedy": "free_repair",
+                "payer": "company",
+                "eligible": ["free_repair"],
+                "reasons": [],
+            },
+        )
+        assert ticket.unit.product_model.warranty_policy.slug == "manufacturer"
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert "零售商保修(测试),第 3 版" in page
+        ticket.warranty_decision = {**ticket.warranty_decision, "policy": "manufacturer", "policy_version": 1}
+        ticket.save(update_fields=["warranty_decision"])
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert "零售商保修" not in page and "厂家保修(§3 产品售后服务流程),第 1 版" in page
 
     def test_list_filters_and_search(self, client, dispatcher, branch_a):
         client.force_login(dispatcher)
