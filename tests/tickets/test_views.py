@@ -11,15 +11,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Role
-from customers.models import Customer, Unit
+from customers.models import Customer, FaultCategory, Unit
 from tests.customers.factories import ProductModelFactory, UnitFactory
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, SlaPolicy, State, TicketDeadline, TicketEvent
-from warranty.models import WarrantyPolicy
 from tickets.services import apply_transition
+from warranty.models import WarrantyPolicy
 
 
 def intake_data(**overrides) -> dict:
@@ -519,3 +519,18 @@ def test_a_very_long_list_says_it_is_capped_instead_of_counting_everything(
     page = client.get(reverse("tickets:list")).content.decode()
     assert "超过 3 张工单,请用上方的筛选缩小范围" in page
     assert "共 5 张工单" not in page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_ticket_reads_its_state_and_fault_as_djangos_display_would(language):
+    """RepairTicket's own get_state_display / get_fault_category_display (a lookup, not a dictionary of
+    every choice per call) say what Django's generated ones say, an unknown value included."""
+    state_field, fault_field = (RepairTicket._meta.get_field(name) for name in ("state", "fault_category"))
+    with translation.override(language):
+        for value in [*State.values, "no-such-state"]:
+            ticket = RepairTicket(state=value)
+            assert ticket.get_state_display() == ticket._get_FIELD_display(state_field)
+        for value in [*FaultCategory.values, "no-such-fault"]:
+            ticket = RepairTicket(fault_category=value)
+            assert ticket.get_fault_category_display() == ticket._get_FIELD_display(fault_field)
+    assert str(RepairTicket(state=State.ON_SITE).get_state_display()) != State.ON_SITE

@@ -12,14 +12,14 @@ from django.utils.translation import gettext as _
 from tickets import sla
 from tickets.callbook_rules import NOON
 from tickets.choices import AppointmentRequester
-from tickets.models import TRANSITION_LABELS, State
+from tickets.models import STATE_LABELS, TRANSITION_LABELS
 
 register = template.Library()
 
 
 @register.filter
 def state_badge(state: str) -> str:
-    label = State(state).label if state in State.values else state
+    label = STATE_LABELS.get(state, state)
     return format_html('<span class="state-badge state-{}">{}</span>', state, label)
 
 
