@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.forms.models import ModelChoiceIterator
+from django.forms.renderers import TemplatesSetting
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -25,47 +26,121 @@ class FetchedChoiceIterator(ModelChoiceIterator):
 def _attributes(attrs: dict) -> str:
     """HTML attributes as django/forms/widgets/attrs.html writes them: `True` bare, `False` left out."""
     return "".join(
-        f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{escape(value)}"'
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
 
 
+def _select(name, attrs: dict, groups) -> SafeString:
+    """templates/django/forms/widgets/select.html: `groups` as ChoiceWidget.optgroups gives them, (group
+    name, [(value, label, option attributes)])."""
+    parts = [f'<select name="{conditional_escape(name)}"{_attributes(attrs)}>']
+    for group_name, options in groups:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(localize(group_name))}">')
+        parts.extend(
+            f'\n  <option value="{conditional_escape(value)}"{_attributes(option_attrs)}>'
+            f"{conditional_escape(localize(label))}</option>"
+            for value, label, option_attrs in options
+        )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
+
+def _input(widget: dict) -> SafeString:
+    """django/forms/widgets/input.html (and the text, number, date… and checkbox templates that include it)."""
+    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
+    return mark_safe(  # noqa: S308 - escaped
+        f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+        f"{value}{_attributes(widget['attrs'])}>"
+    )
+
+
+def _textarea(widget: dict) -> SafeString:
+    """django/forms/widgets/textarea.html."""
+    value = conditional_escape(localize(widget["value"])) if widget["value"] else ""
+    return mark_safe(  # noqa: S308 - escaped
+        f'<textarea name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>\n{value}</textarea>'
+    )
+
+
+WIDGETS = "django/forms/widgets/"
+INPUT_TEMPLATES = frozenset(
+    f"{WIDGETS}{kind}.html"
+    for kind in (
+        "input",
+        "text",
+        "email",
+        "number",
+        "password",
+        "hidden",
+        "url",
+        "search",
+        "tel",
+        "date",
+        "datetime",
+        "time",
+        "color",
+        "checkbox",
+    )
+)
+
+
+class FormRenderer(TemplatesSetting):
+    """Widgets through TEMPLATES (templates/django/forms/ replaces Django's select), except the commonest,
+    written here in Python with the same markup: text and other inputs, checkboxes, text areas, selects.
+    A form of six fields cost a millisecond of template includes (input.html includes attrs.html, a
+    select one dictionary per option) on every page that shows one (issue #19: the ticket page's forms,
+    the list's filter). tests/test_select_widget.py holds each to its template's output."""
+
+    def render(self, template_name, context, request=None):
+        if template_name in INPUT_TEMPLATES:
+            return _input(context["widget"])
+        if template_name == f"{WIDGETS}textarea.html":
+            return _textarea(context["widget"])
+        if template_name == f"{WIDGETS}select.html":
+            widget = context["widget"]
+            groups = [
+                (name, [(option["value"], option["label"], option["attrs"]) for option in options])
+                for name, options, _index in widget["optgroups"]
+            ]
+            return _select(widget["name"], widget["attrs"], groups)
+        return super().render(template_name, context, request)
+
+
 class Select(forms.Select):
-    """Django's Select written in Python: the markup of templates/django/forms/widgets/select.html, without
-    the template engine and the option dictionaries `optgroups` builds (one per option, the attributes
-    copied for each). For the selects a busy page renders on every request (issue #19: the ticket list's
-    filter and bulk forms were a quarter of its time). tests/test_select_widget.py holds it to the
-    template's output."""
+    """A select that writes its options straight from its choices, without the dictionary per option
+    (the attributes copied for each) that ChoiceWidget.optgroups builds for the template: for the selects
+    a busy page renders on every request (issue #19: the ticket list's filter and bulk forms were a
+    quarter of its time). Its markup is the select template's (tests/test_select_widget.py)."""
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         if self.allow_multiple_selected:  # SelectMultiple and its kind: the template, as before
             return super().render(name, value, attrs, renderer)
         values = self.format_value(value)
-        parts = [
-            f'<select name="{conditional_escape(name)}"{_attributes(self.build_attrs(self.attrs, attrs))}>'
-        ]
-        selected_one = False
+        groups, selected_one = [], False
         for group_value, group_label in self.choices:
             if group_value is None:
                 group_value = ""
             if isinstance(group_label, (list, tuple)):
-                options, group = group_label, bool(group_value)  # the template's {% if group_name %}
+                group_name, choices = group_value, group_label
             else:
-                options, group = [(group_value, group_label)], False
-            if group:
-                parts.append(f'\n  <optgroup label="{conditional_escape(localize(group_value))}">')
-            for option_value, option_label in options:
+                group_name, choices = None, [(group_value, group_label)]
+            options = []
+            for option_value, option_label in choices:
                 selected = not selected_one and str(option_value) in values
                 selected_one |= selected
-                parts.append(
-                    f'\n  <option value="{escape(option_value)}"{" selected" if selected else ""}>'
-                    f"{conditional_escape(localize(option_label))}</option>"
-                )
-            if group:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+                options.append((option_value, option_label, SELECTED if selected else NOT_SELECTED))
+            groups.append((group_name, options))
+        return _select(name, self.build_attrs(self.attrs, attrs), groups)
+
+
+SELECTED, NOT_SELECTED = {"selected": True}, {}
 
 
 class ModelChoiceField(forms.ModelChoiceField):

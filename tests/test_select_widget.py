@@ -1,16 +1,24 @@
-"""aftersales.forms.Select writes in Python what Django's Select writes through the project's template
-(templates/django/forms/widgets/select.html): the same markup, byte for byte, whatever the choices."""
+"""The widgets aftersales.forms writes in Python (FormRenderer: inputs, checkboxes, text areas, selects;
+the Select widget) write what the templates write (Django's, and the project's
+templates/django/forms/widgets/select.html): the same markup, byte for byte, whatever the values."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django import forms
+from django.forms.renderers import TemplatesSetting
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy, override
 
 from accounts.models import Role, User
 from aftersales import forms as fields
 from tests.accounts.factories import UserFactory
+
+TEMPLATES = TemplatesSetting()
+PYTHON = fields.FormRenderer()
 
 CHOICES = [
     ("", "全部"),
@@ -25,51 +33,96 @@ CHOICES = [
     (None, "None is the empty value"),
 ]
 
-CASES = [
-    ("state", None, None),
-    ("state", "", {"id": "id_state"}),
-    ("state", "open", {"id": "id_state", "class": "form-select"}),
-    ("state", "a&b", {"class": "form-select is-invalid", "required": True, "disabled": False}),
-    ("state", "3", {"data-x": '"quoted" & <tag>'}),
-    ("state", 1500, {}),
-    ("state", "g2", {"id": "id_state"}),
-    ("state", ["g1", "open"], {}),
-    ("state", "missing", {}),
-    ("na<me>", "blank-group", {"aria-label": "语言"}),
+ATTRS = [
+    None,
+    {"id": "id_x"},
+    {"id": "id_x", "class": "form-select"},
+    {"class": "form-control is-invalid", "required": True, "disabled": False},
+    {"data-x": '"quoted" & <tag>', "placeholder": gettext_lazy("搜索"), "maxlength": 40},
+    {"aria-label": "语言", "step": Decimal("0.5")},
+]
+
+SELECT_VALUES = [None, "", "open", "a&b", "3", 1500, "g2", ["g1", "open"], "missing", "blank-group"]
+
+
+@pytest.fixture(params=["zh-hans", "en"])
+def language(request, settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    with override(request.param):
+        yield request.param
+
+
+@pytest.mark.parametrize("value", SELECT_VALUES)
+@pytest.mark.parametrize("attrs", ATTRS)
+def test_a_select_is_written_as_the_template_writes_it(value, attrs, language):
+    expected = forms.Select(attrs={"title": "t"}, choices=CHOICES).render("na<me>", value, attrs, TEMPLATES)
+    assert (
+        forms.Select(attrs={"title": "t"}, choices=CHOICES).render("na<me>", value, attrs, PYTHON) == expected
+    )
+    assert fields.Select(attrs={"title": "t"}, choices=CHOICES).render("na<me>", value, attrs) == expected
+
+
+WIDGETS = [
+    (forms.TextInput, ["", "张伟", 'a "b" <c> & d', 0, None, mark_safe("<i>safe</i>")]),
+    (forms.NumberInput, [None, 3, Decimal("12.50"), 1500.5, "1,5"]),
+    (forms.EmailInput, [None, "a&b@example.com"]),
+    (forms.PasswordInput, [None, "secret"]),
+    (forms.HiddenInput, [None, 7, "x<y"]),
+    (forms.URLInput, [None, "https://example.com/?a=1&b=2"]),
+    (forms.SearchInput, [None, "漏水"]),
+    (forms.TelInput, [None, "139 1234 5678"]),
+    (forms.DateInput, [None, datetime.date(2026, 12, 6), "2026-12-06"]),
+    (forms.DateTimeInput, [None, datetime.datetime(2026, 12, 6, 9, 30, tzinfo=datetime.UTC)]),
+    (forms.TimeInput, [None, datetime.time(9, 30), "09:30"]),
+    (forms.ColorInput, [None, "#ff0000"]),
+    (forms.CheckboxInput, [None, True, False, "", "on", "yes"]),
+    (forms.Textarea, [None, "", "两行\n<第二行> & more", 0, 1500, mark_safe("<b>x</b>")]),
 ]
 
 
-@pytest.mark.parametrize(("name", "value", "attrs"), CASES)
-@pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_the_python_select_writes_what_the_template_writes(name, value, attrs, language, settings):
-    settings.USE_THOUSAND_SEPARATOR = True
-    with override(language):
-        expected = forms.Select(attrs={"title": "t"}, choices=CHOICES).render(name, value, attrs)
-        written = fields.Select(attrs={"title": "t"}, choices=CHOICES).render(name, value, attrs)
-    assert written == expected
+@pytest.mark.parametrize(("widget_class", "values"), WIDGETS, ids=[w.__name__ for w, _v in WIDGETS])
+@pytest.mark.parametrize("attrs", ATTRS)
+def test_inputs_and_text_areas_are_written_as_the_templates_write_them(widget_class, values, attrs, language):
+    for value in values:
+        widget = widget_class(attrs={"title": "t"})
+        assert widget.render("f<x>", value, attrs, PYTHON) == widget.render("f<x>", value, attrs, TEMPLATES)
+
+
+def test_other_widgets_still_go_through_their_templates():
+    for widget in (
+        forms.RadioSelect(choices=[("a", "A"), ("b", "B")]),
+        forms.CheckboxSelectMultiple(choices=[("a", "A")]),
+        forms.SelectMultiple(choices=[("a", "A")]),
+        forms.ClearableFileInput(),
+        forms.SplitDateTimeWidget(),
+    ):
+        assert widget.render("x", None, {"id": "id_x"}, PYTHON) == widget.render(
+            "x", None, {"id": "id_x"}, TEMPLATES
+        )
 
 
 @pytest.mark.django_db
-def test_a_model_choice_field_with_the_python_select_as_its_template_would_render_it():
+def test_a_model_choice_field_renders_as_its_template_would():
     UserFactory.create_batch(3, roles=[Role.TECHNICIAN])
     UserFactory(username="o'brien&co", first_name="<王>", roles=[Role.TECHNICIAN])
     chosen = User.objects.order_by("pk").last()
 
-    def rendered(widget) -> str:
-        field = fields.ModelChoiceField(
+    def rendered(widget, data=None) -> str:
+        form = forms.Form(data=data)
+        form.renderer = TEMPLATES
+        form.fields["technician"] = fields.ModelChoiceField(
             queryset=User.objects.order_by("username"), empty_label="全部技术员", widget=widget
         )
-        form = forms.Form()
-        form.fields["technician"] = field
-        return forms.BoundField(form, field, "technician").as_widget(attrs={"class": "form-select"})
+        return form["technician"].as_widget(attrs={"class": "form-select"})
 
     assert rendered(fields.Select) == rendered(forms.Select)
-    form = forms.Form(data={"technician": str(chosen.pk)})
-    for widget in (fields.Select, forms.Select):
-        form.fields["technician"] = fields.ModelChoiceField(queryset=User.objects.all(), widget=widget)
-    assert f'<option value="{chosen.pk}" selected>' in str(form["technician"])
+    chosen_data = {"technician": str(chosen.pk)}
+    assert rendered(fields.Select, chosen_data) == rendered(forms.Select, chosen_data)
+    assert f'<option value="{chosen.pk}" selected>' in rendered(fields.Select, chosen_data)
 
 
-def test_a_multiple_select_keeps_the_template():
-    widget = type("Multiple", (fields.Select,), {"allow_multiple_selected": True})(choices=[("a", "A")])
-    assert widget.render("x", ["a"]) == forms.SelectMultiple(choices=[("a", "A")]).render("x", ["a"])
+def test_the_site_renders_forms_through_the_python_renderer(settings):
+    assert settings.FORM_RENDERER == "aftersales.forms.FormRenderer"
+    form = forms.Form()
+    form.fields["q"] = forms.CharField()
+    assert str(form["q"]) == '<input type="text" name="q" required id="id_q">'
