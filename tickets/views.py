@@ -52,7 +52,7 @@ from tickets.models import (
     technician_loads,
 )
 from tickets.permissions import may_revise_verdict, may_write_report
-from tickets.report_services import SIGNATURE_STEP, current_report
+from tickets.report_services import SIGNATURE_STEP, current_report_status
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
 from tickets.selectors import (
     SORTS,
@@ -464,7 +464,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "conditions": ticket.conditions,
             },
         )
-    service_report = current_report(ticket) if ticket.visit_count else None
+    service_report = current_report_status(ticket) if ticket.visit_count else None
     goods_entry = latest_entry(ticket) if ticket.state in GOODS_STATES else None
     finish_form = (
         FinishRepairForm(branch_id=ticket.branch_id, initial={"version": ticket.version})
