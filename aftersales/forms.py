@@ -19,7 +19,7 @@ class FetchedChoiceIterator(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
+        for obj in self.field.fetched_rows():
             yield self.choice(obj)
 
 
@@ -149,3 +149,22 @@ class ModelChoiceField(forms.ModelChoiceField):
 
     iterator = FetchedChoiceIterator
     widget = Select
+    _rows: list | None = None
+
+    def _set_queryset(self, queryset):
+        super()._set_queryset(queryset)
+        self._rows = None
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+    def fetched_rows(self) -> list:
+        """The options' rows, read on first use and kept while the queryset stays the same."""
+        if self._rows is None:
+            self._rows = list(self.queryset)
+        return self._rows
+
+    def share_rows(self, other: ModelChoiceField) -> None:
+        """Give `other`, a field of another form over the same rows, the rows this one read: one query for
+        two selects of the same list (the ticket list's filter and bulk action). Validation still reads
+        each field's own queryset."""
+        other._rows = self.fetched_rows()

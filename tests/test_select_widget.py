@@ -126,3 +126,19 @@ def test_the_site_renders_forms_through_the_python_renderer(settings):
     form = forms.Form()
     form.fields["q"] = forms.CharField()
     assert str(form["q"]) == '<input type="text" name="q" required id="id_q">'
+
+
+@pytest.mark.django_db
+def test_a_model_choice_field_reads_its_rows_once_and_again_after_a_new_queryset(django_assert_num_queries):
+    first, second = UserFactory(username="a-first"), UserFactory(username="b-second")
+    field = fields.ModelChoiceField(queryset=User.objects.filter(pk=first.pk))
+    other = fields.ModelChoiceField(queryset=User.objects.filter(pk=first.pk), empty_label="选择")
+    with django_assert_num_queries(1):
+        assert [label for _value, label in field.choices][1:] == [str(first)]
+        assert [label for _value, label in field.choices][1:] == [str(first)]
+        field.share_rows(other)
+        assert [label for _value, label in other.choices] == ["选择", str(first)]
+    field.queryset = User.objects.filter(pk=second.pk)
+    with django_assert_num_queries(1):
+        assert [label for _value, label in field.choices][1:] == [str(second)]
+    assert field.clean(str(second.pk)) == second  # validation reads the queryset, not the rows shown

@@ -339,6 +339,10 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         direction = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
         sort_headers[key] = {"key": key, "link": toggled.urlencode(), "direction": direction}
     may_bulk = may_bulk_edit(user)
+    bulk_form = None
+    if may_bulk:
+        bulk_form = BulkActionForm(technicians=form.fields["technician"].queryset)
+        form.fields["technician"].share_rows(bulk_form.fields["technician"])  # one technician query, not two
     context = {
         "form": form,
         "page": page,
@@ -348,7 +352,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "sort_headers": sort_headers,
         "saved_filters": list(user.ticket_filters.all()),
-        "bulk_form": BulkActionForm(technicians=form.fields["technician"].queryset) if may_bulk else None,
+        "bulk_form": bulk_form,
         "drill_down": " · ".join(drill_down_labels(form.cleaned_data)) if form.is_valid() else "",
         # A long list is exported by a worker (reports.export_jobs, its page shows the progress); a short
         # one streams at once, as before.

@@ -267,6 +267,21 @@ class TestListAndDetail:
         many = self.queries_for(client, url)
         assert few == many <= 10
 
+    def test_the_filter_and_the_bulk_action_list_the_technicians_from_one_query(
+        self, client, dispatcher, branch_a, persona
+    ):
+        technicians = [persona(Role.TECHNICIAN, username=f"tech-{n}") for n in range(3)]
+        TicketFactory(unit__owner__branch=branch_a, dispatched=True)
+        client.force_login(dispatcher)
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("tickets:list") + "?state=open").content.decode()
+        lists = [q["sql"] for q in captured if q["sql"].endswith('ORDER BY "accounts_user"."username" ASC')]
+        assert len(lists) == 1
+        for technician in technicians:
+            assert (
+                page.count(f'<option value="{technician.pk}">') == 2
+            )  # the filter's select and the bulk one
+
     def test_the_detail_runs_the_same_queries_whatever_the_history(
         self, client, dispatcher, supervisor, branch_a
     ):
