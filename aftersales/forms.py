@@ -69,7 +69,20 @@ def _textarea(widget: dict) -> SafeString:
     )
 
 
+def _option(widget: dict) -> SafeString:
+    """django/forms/widgets/input_option.html (checkbox_option and radio_option include it): one choice of a
+    checkbox or radio list, as `{{ choice.tag }}` writes it, its label wrapped around it or not."""
+    html = _input(widget)
+    if not widget.get("wrap_label"):
+        return html
+    id_ = widget["attrs"].get("id")
+    label_for = f' for="{conditional_escape(id_)}"' if id_ else ""
+    # The newline: the included input.html ends with one, which the renderer's strip() leaves inside.
+    return mark_safe(f"<label{label_for}>{html}\n {conditional_escape(localize(widget['label']))}</label>")  # noqa: S308
+
+
 WIDGETS = "django/forms/widgets/"
+OPTION_TEMPLATES = frozenset(f"{WIDGETS}{kind}_option.html" for kind in ("input", "checkbox", "radio"))
 INPUT_TEMPLATES = frozenset(
     f"{WIDGETS}{kind}.html"
     for kind in (
@@ -93,7 +106,8 @@ INPUT_TEMPLATES = frozenset(
 
 class FormRenderer(TemplatesSetting):
     """Widgets through TEMPLATES (templates/django/forms/ replaces Django's select), except the commonest,
-    written here in Python with the same markup: text and other inputs, checkboxes, text areas, selects.
+    written here in Python with the same markup: text and other inputs, checkboxes, text areas, selects, and
+    the choices of a checkbox or radio list written one by one (`{{ choice.tag }}`, ui.check_input).
     A form of six fields cost a millisecond of template includes (input.html includes attrs.html, a
     select one dictionary per option) on every page that shows one (issue #19: the ticket page's forms,
     the list's filter). tests/test_select_widget.py holds each to its template's output."""
@@ -101,6 +115,8 @@ class FormRenderer(TemplatesSetting):
     def render(self, template_name, context, request=None):
         if template_name in INPUT_TEMPLATES:
             return _input(context["widget"])
+        if template_name in OPTION_TEMPLATES:
+            return _option(context["widget"])
         if template_name == f"{WIDGETS}textarea.html":
             return _textarea(context["widget"])
         if template_name == f"{WIDGETS}select.html":

@@ -142,3 +142,15 @@ def test_a_model_choice_field_reads_its_rows_once_and_again_after_a_new_queryset
     with django_assert_num_queries(1):
         assert [label for _value, label in field.choices][1:] == [str(second)]
     assert field.clean(str(second.pk)) == second  # validation reads the queryset, not the rows shown
+
+
+@pytest.mark.parametrize("widget_class", [forms.RadioSelect, forms.CheckboxSelectMultiple])
+@pytest.mark.parametrize("attrs", [None, {"id": "id_c"}, {"id": "id_c", "class": "form-check-input"}])
+@pytest.mark.parametrize("wrap_label", [False, True])
+def test_each_choice_of_a_list_is_written_as_its_template_writes_it(
+    widget_class, attrs, wrap_label, language
+):
+    widget = widget_class(choices=CHOICES[:7])
+    for option in widget.subwidgets("c<x>", ["open", "3"], attrs):
+        python = forms.boundfield.BoundWidget(widget, option, PYTHON).tag(wrap_label=wrap_label)
+        assert python == forms.boundfield.BoundWidget(widget, option, TEMPLATES).tag(wrap_label=wrap_label)
