@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django import forms
@@ -154,3 +155,15 @@ def test_each_choice_of_a_list_is_written_as_its_template_writes_it(
     for option in widget.subwidgets("c<x>", ["open", "3"], attrs):
         python = forms.boundfield.BoundWidget(widget, option, PYTHON).tag(wrap_label=wrap_label)
         assert python == forms.boundfield.BoundWidget(widget, option, TEMPLATES).tag(wrap_label=wrap_label)
+
+
+def test_no_template_the_renderer_writes_in_python_is_overridden_elsewhere(settings):
+    """FormRenderer writes these templates' markup itself: an override of one of them in the project would
+    be silently ignored. The select's override is the one the Python select copies (compared above)."""
+    written = {*fields.INPUT_TEMPLATES, *fields.OPTION_TEMPLATES, f"{fields.WIDGETS}textarea.html"}
+    overrides = {
+        path.relative_to(root).as_posix()
+        for root in (Path(settings.BASE_DIR) / "templates", *Path(settings.BASE_DIR).glob("*/templates"))
+        for path in (root / "django/forms/widgets").glob("*.html")
+    }
+    assert overrides & written == set()
