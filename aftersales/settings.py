@@ -247,8 +247,9 @@ TEMPLATES = [
     },
 ]
 
-# Form widgets render through TEMPLATES, so templates/django/forms/ can replace Django's (the select).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Form widgets render through TEMPLATES, so templates/django/forms/ can replace Django's (the select); the
+# commonest (inputs, text areas, selects) are written in Python with the same markup (aftersales.forms).
+FORM_RENDERER = "aftersales.forms.FormRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(

@@ -21,7 +21,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     sections = approvals_waiting(user)
     counts = {name: rows.count() for name, rows in sections.items()}
-    rows = {name: list(rows[:INBOX_SIZE]) for name, rows in sections.items()}
+    # An empty section reads no rows: its query (the claims' joins six tables) costs more to plan than the
+    # count that found nothing.
+    rows = {name: list(rows[:INBOX_SIZE]) if counts[name] else [] for name, rows in sections.items()}
     return render(
         request,
         "claims/approvals.html",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import Role
-from claims.models import Claim, ClaimApproval, FeeHandover, WriteOff, WriteOffStatus
+from claims.models import Claim, ClaimApproval, ClaimAttachment, FeeHandover, WriteOff, WriteOffStatus
 from parts.approvals import requisitions_awaiting
 from tickets.models import RepairTicket, State, TicketEvent
 
@@ -31,13 +32,22 @@ def filtered_claims(user, form):
 
 
 def claims_awaiting(user):
+    # The attachments counted per row in a subquery: Count("attachments") joined them and grouped by every
+    # column of six tables, which cost PostgreSQL's planner 6 ms against 3 ms (issue #19, the inbox).
+    attachments = (
+        ClaimAttachment.objects.filter(claim=OuterRef("pk"))
+        .order_by()
+        .values("claim")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Claim.objects.awaiting(user)
         .select_related("branch", "ticket__customer", "ticket__unit__product_model", "submitted_by")
         .prefetch_related(
             Prefetch("approvals", queryset=ClaimApproval.objects.select_related("approver").order_by("level"))
         )
-        .annotate(attachment_count=Count("attachments"))
+        .annotate(attachment_count=Coalesce(Subquery(attachments), 0))
         .order_by("submitted_at", "pk")
     )
 

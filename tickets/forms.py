@@ -231,7 +231,10 @@ class TicketFilterForm(forms.Form):
         ),
     )
     state = forms.ChoiceField(
-        label=_("状态"), choices=[("", _("全部状态")), ("open", _("未完结")), *State.choices], required=False
+        label=_("状态"),
+        choices=[("", _("全部状态")), ("open", _("未完结")), *State.choices],
+        required=False,
+        widget=fields.Select,
     )
     branch = fields.ModelChoiceField(
         label=_("网点"), queryset=Branch.objects.none(), required=False, empty_label=_("全部网点")
@@ -240,7 +243,10 @@ class TicketFilterForm(forms.Form):
         label=_("技术员"), queryset=User.objects.none(), required=False, empty_label=_("全部技术员")
     )
     category = forms.ChoiceField(
-        label=_("故障类别"), choices=[("", _("全部类别")), *FaultCategory.choices], required=False
+        label=_("故障类别"),
+        choices=[("", _("全部类别")), *FaultCategory.choices],
+        required=False,
+        widget=fields.Select,
     )
     overdue = forms.BooleanField(label=_("仅超期"), required=False)
     # Drill-down from the quality page (reports.quality): hidden, carried along by the list's form.
@@ -545,6 +551,7 @@ class BulkActionForm(forms.Form):
     action = forms.ChoiceField(
         label=_("批量操作"),
         choices=[("dispatch", TRANSITION_LABELS["dispatch"]), ("cancel", TRANSITION_LABELS["cancel"])],
+        widget=fields.Select,
     )
     technician = fields.ModelChoiceField(
         label=_("技术员"), queryset=User.objects.none(), required=False, empty_label=_("选择技术员")

@@ -77,6 +77,17 @@ def current_report(ticket: RepairTicket) -> ServiceReport | None:
     )
 
 
+def current_report_status(ticket: RepairTicket) -> ServiceReport | None:
+    """The latest visit's report as the ticket's page shows it: whether and by whom it was signed. Not its
+    parts, photos and addenda (three queries current_report prefetches for the report's own pages)."""
+    return (
+        ServiceReport.objects.filter(ticket=ticket, visit=ticket.visit_count)
+        .only("pk", "ticket_id", "visit", "signed_at", "signer_name")
+        .order_by()  # one report per visit; the model's ordering would join the ticket to sort by it
+        .first()
+    )
+
+
 def missing_for_signature(report: ServiceReport) -> list[str]:
     """What the customer cannot sign without (labels, in step order). Empty: ready to sign."""
     return [label for _name, label in missing_fields(report)]

@@ -53,7 +53,7 @@ from tickets.models import (
     State,
 )
 from tickets.permissions import may_revise_verdict, may_write_report
-from tickets.report_services import SIGNATURE_STEP, current_report
+from tickets.report_services import SIGNATURE_STEP, current_report_status
 from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
 from tickets.selectors import (
     SORTS,
@@ -341,6 +341,10 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         direction = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
         sort_headers[key] = {"key": key, "link": toggled.urlencode(), "direction": direction}
     may_bulk = may_bulk_edit(user)
+    bulk_form = None
+    if may_bulk:
+        bulk_form = BulkActionForm(technicians=form.fields["technician"].queryset)
+        form.fields["technician"].share_rows(bulk_form.fields["technician"])  # one technician query, not two
     context = {
         "form": form,
         "page": page,
@@ -350,7 +354,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "sort_headers": sort_headers,
         "saved_filters": list(user.ticket_filters.all()),
-        "bulk_form": BulkActionForm(technicians=form.fields["technician"].queryset) if may_bulk else None,
+        "bulk_form": bulk_form,
         "drill_down": " · ".join(drill_down_labels(form.cleaned_data)) if form.is_valid() else "",
         # A long list is exported by a worker (reports.export_jobs, its page shows the progress); a short
         # one streams at once, as before.
@@ -466,7 +470,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "conditions": ticket.conditions,
             },
         )
-    service_report = current_report(ticket) if ticket.visit_count else None
+    service_report = current_report_status(ticket) if ticket.visit_count else None
     goods_entry = latest_entry(ticket) if ticket.state in GOODS_STATES else None
     finish_form = (
         FinishRepairForm(branch_id=ticket.branch_id, initial={"version": ticket.version})

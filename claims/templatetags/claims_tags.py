@@ -43,7 +43,11 @@ def ticket_claims(context, ticket) -> dict:
     quotable = ticket.service_category == ServiceCategory.PAID and may_quote(ticket, user)
     return {
         "ticket": ticket,
-        "quotes": list(FeeQuote.objects.filter(ticket=ticket).select_related("told_by")),
+        # Ordered here as the model orders them within a ticket: its ordering starts with the ticket, which
+        # joins the ticket table again only to sort by it.
+        "quotes": list(
+            FeeQuote.objects.filter(ticket=ticket).select_related("told_by").order_by("told_at", "pk")
+        ),
         "may_quote": quotable,
         "quote_form": FeeQuoteForm(auto_id="quote-%s", initial={"agreed_by": ticket.customer.name})
         if quotable

@@ -87,6 +87,23 @@ class TestClaims:
         page = client.get(INBOX).content.decode()
         assert count_badge(page, "claims") == "0" and "没有等待您审批的事项。" in page
 
+    def test_each_claim_shows_its_own_number_of_attachments(self, client, office, branch_a):
+        sh_rule(branch_a)
+        two = file_claim(
+            office["dispatcher"], new_ticket(branch_a), "50", uploads=[png_upload(), png_upload()]
+        )
+        none = aged(file_claim(office["dispatcher"], new_ticket(branch_a), "60"), days=1)
+        one = aged(
+            file_claim(office["dispatcher"], new_ticket(branch_a), "70", uploads=[png_upload()]), days=2
+        )
+        client.force_login(office["supervisor"])
+        page = client.get(INBOX).content.decode()
+        cards = {claim.number: page[page.index(f'">{claim.number}</a>') :] for claim in (two, none, one)}
+        cards = {number: card[: card.index('data-testid="decision-')] for number, card in cards.items()}
+        assert "2 个附件" in cards[two.number] and "1 个附件" in cards[one.number]
+        assert "个附件" not in cards[none.number]
+        assert count_badge(page, "claims") == "3"
+
     def test_approving_from_the_inbox_returns_to_the_inbox(self, client, office, branch_a):
         sh_rule(branch_a)
         claim = approve(office["supervisor"], file_claim(office["dispatcher"], new_ticket(branch_a), "5000"))

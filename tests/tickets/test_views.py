@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Role
-from customers.models import Customer, Unit
+from customers.models import Customer, FaultCategory, Unit
 from tests.customers.factories import ProductModelFactory, UnitFactory
 from tests.tickets.factories import TicketFactory
-from tickets.models import RepairTicket, State, TicketEvent
+from tickets.models import RepairTicket, SlaPolicy, State, TicketDeadline, TicketEvent
 from tickets.services import apply_transition
+from warranty.models import WarrantyPolicy
 
 
 def intake_data(**overrides) -> dict:
@@ -265,6 +267,21 @@ class TestListAndDetail:
         many = self.queries_for(client, url)
         assert few == many <= 10
 
+    def test_the_filter_and_the_bulk_action_list_the_technicians_from_one_query(
+        self, client, dispatcher, branch_a, persona
+    ):
+        technicians = [persona(Role.TECHNICIAN, username=f"tech-{n}") for n in range(3)]
+        TicketFactory(unit__owner__branch=branch_a, dispatched=True)
+        client.force_login(dispatcher)
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("tickets:list") + "?state=open").content.decode()
+        lists = [q["sql"] for q in captured if q["sql"].endswith('ORDER BY "accounts_user"."username" ASC')]
+        assert len(lists) == 1
+        for technician in technicians:
+            assert (
+                page.count(f'<option value="{technician.pk}">') == 2
+            )  # the filter's select and the bulk one
+
     def test_the_detail_runs_the_same_queries_whatever_the_history(
         self, client, dispatcher, supervisor, branch_a
     ):
@@ -280,6 +297,60 @@ class TestListAndDetail:
                 technician=ticket.technician,
             )
         assert self.queries_for(client, ticket.get_absolute_url()) == short
+
+    def test_the_detail_reads_its_milestones_policies_with_the_milestones(self, client, dispatcher, branch_a):
+        client.force_login(dispatcher)
+        ticket = TicketFactory(unit__owner__branch=branch_a)
+        now = timezone.now()
+
+        def milestone(name: str, policy: str) -> None:
+            TicketDeadline.objects.create(
+                ticket=ticket,
+                milestone=name,
+                policy=SlaPolicy.objects.create(name=policy, order=900, arrival_hours=Decimal(2)),
+                target_hours=Decimal(4),
+                basis="clock",
+                started_at=now,
+                warn_at=now + datetime.timedelta(hours=3),
+                due_at=now + datetime.timedelta(hours=4),
+                escalate_at=now + datetime.timedelta(hours=5),
+            )
+
+        milestone("contact", "规则甲")
+        one = self.queries_for(client, ticket.get_absolute_url())
+        milestone("arrival", "规则乙")
+        milestone("resolution", "规则丙")
+        assert self.queries_for(client, ticket.get_absolute_url()) == one
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert all(name in page for name in ("规则甲", "规则乙", "规则丙"))
+
+    def test_the_verdict_names_its_own_policy_not_the_products_current_one(
+        self, client, dispatcher, branch_a
+    ):
+        """The page passes the product's policy to the verdict card to save a query; a verdict given under
+        another policy (the product's changed since) still shows that one."""
+        client.force_login(dispatcher)
+        retail = WarrantyPolicy.objects.get(slug="manufacturer")
+        retail.pk, retail.slug, retail.name = None, "test-retail", "零售商保修(测试)"
+        retail.save()
+        ticket = TicketFactory(
+            unit__owner__branch=branch_a,
+            warranty_decision={
+                "policy": retail.slug,
+                "policy_version": 3,
+                "remedy": "free_repair",
+                "payer": "company",
+                "eligible": ["free_repair"],
+                "reasons": [],
+            },
+        )
+        assert ticket.unit.product_model.warranty_policy.slug == "manufacturer"
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert "零售商保修(测试),第 3 版" in page
+        ticket.warranty_decision = {**ticket.warranty_decision, "policy": "manufacturer", "policy_version": 1}
+        ticket.save(update_fields=["warranty_decision"])
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert "零售商保修" not in page and "厂家保修(§3 产品售后服务流程),第 1 版" in page
 
     def test_list_filters_and_search(self, client, dispatcher, branch_a):
         client.force_login(dispatcher)
@@ -482,3 +553,18 @@ def test_a_very_long_list_says_it_is_capped_instead_of_counting_everything(
     page = client.get(reverse("tickets:list")).content.decode()
     assert "超过 3 张工单,请用上方的筛选缩小范围" in page
     assert "共 5 张工单" not in page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_ticket_reads_its_state_and_fault_as_djangos_display_would(language):
+    """RepairTicket's own get_state_display / get_fault_category_display (a lookup, not a dictionary of
+    every choice per call) say what Django's generated ones say, an unknown value included."""
+    state_field, fault_field = (RepairTicket._meta.get_field(name) for name in ("state", "fault_category"))
+    with translation.override(language):
+        for value in [*State.values, "no-such-state"]:
+            ticket = RepairTicket(state=value)
+            assert ticket.get_state_display() == ticket._get_FIELD_display(state_field)
+        for value in [*FaultCategory.values, "no-such-fault"]:
+            ticket = RepairTicket(fault_category=value)
+            assert ticket.get_fault_category_display() == ticket._get_FIELD_display(fault_field)
+    assert str(RepairTicket(state=State.ON_SITE).get_state_display()) != State.ON_SITE

@@ -53,11 +53,15 @@ def reason(stored: dict) -> str:
 
 
 @register.simple_tag
-def policy_label(decision: dict) -> str:
+def policy_label(decision: dict, known: WarrantyPolicy | None = None) -> str:
     """The policy a verdict was given under, by its name and version in the reader's language (the verdict
-    keeps the policy's code, "manufacturer", which is no word of the page's)."""
+    keeps the policy's code, "manufacturer", which is no word of the page's). `known`, a policy the page
+    has loaded already (the ticket's product's), saves the query when it is the verdict's."""
     slug = decision.get("policy")
-    name = WarrantyPolicy.objects.filter(slug=slug).values_list("name", flat=True).first()
+    if isinstance(known, WarrantyPolicy) and known.slug == slug:
+        name = known.name
+    else:
+        name = WarrantyPolicy.objects.filter(slug=slug).values_list("name", flat=True).first()
     return gettext("%(name)s,第 %(version)s 版") % {
         "name": policy_name(name) if name else slug,
         "version": decision.get("policy_version"),
