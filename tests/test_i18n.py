@@ -553,3 +553,15 @@ def test_models_fields_and_choices_read_in_english():
                 names += [label for _value, label in getattr(model_field, "flatchoices", None) or []]
             found += [f"{model._meta.label}: {name}" for name in map(str, names) if HAN.search(name)]
     assert not found, "\n".join(found)
+
+
+def test_no_template_comment_spans_lines():
+    """Django's {# … #} ends on its line: one left open is printed on the page (the scanner's was, on every
+    page with a scan button). Longer notes use {% comment %}."""
+    open_comments = [
+        f"{path.relative_to(ROOT).as_posix()}:{number}"
+        for path in _sources("**/templates/**/*.html")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line.rfind("{#") > line.rfind("#}")
+    ]
+    assert not open_comments, "\n".join(open_comments)
