@@ -157,6 +157,14 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
             return self.filter(Q(technician=user) | Q(pk__in=helped_ticket_ids(user)))
         return super().visible_to(user)
 
+    @staticmethod
+    def only_branch_visible_to(user) -> int | None:
+        """The one branch `visible_to(user)` limits the rows to, or None (every branch, or a technician's
+        jobs, which may be another branch's when they help): the list's search reads that branch's keys."""
+        if user.sees_all_branches or user.is_technician_only:
+            return None
+        return user.branch_id
+
     def for_technician(self, user) -> RepairTicketQuerySet:
         """我的任务: the jobs the technician leads and the ones they help on (read-only for the report)."""
         return (

@@ -106,14 +106,9 @@ def filtered_tickets(user: User, form):
     if data["overdue"]:
         tickets = tickets.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
     tickets = _drill_down(tickets, data)
-    # The one branch the rows are limited to, if any (RepairTicket.objects.visible_to; a technician's
-    # helped jobs may be another branch's).
-    if data.get("branch"):
-        only_branch = data["branch"].pk
-    elif user.sees_all_branches or user.is_technician_only:
-        only_branch = None
-    else:
-        only_branch = user.branch_id
+    only_branch = (
+        data["branch"].pk if data.get("branch") else RepairTicket.objects.only_branch_visible_to(user)
+    )
     for alternatives in search_terms(data["q"]):
         # Every term must be in the ticket's search text (tickets.search); a term's alternatives: any.
         condition = Q()

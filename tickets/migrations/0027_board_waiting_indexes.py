@@ -18,24 +18,20 @@ INDEXES = [
 ]
 
 
+def _concurrently(schema_editor) -> dict:
+    return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+
+
 def add_indexes(apps, schema_editor):
     model = apps.get_model("tickets", "RepairTicket")
-    concurrently = schema_editor.connection.vendor == "postgresql"
     for index in INDEXES:
-        if concurrently:
-            schema_editor.add_index(model, index, concurrently=True)
-        else:
-            schema_editor.add_index(model, index)
+        schema_editor.add_index(model, index, **_concurrently(schema_editor))
 
 
 def remove_indexes(apps, schema_editor):
     model = apps.get_model("tickets", "RepairTicket")
-    concurrently = schema_editor.connection.vendor == "postgresql"
     for index in INDEXES:
-        if concurrently:
-            schema_editor.remove_index(model, index, concurrently=True)
-        else:
-            schema_editor.remove_index(model, index)
+        schema_editor.remove_index(model, index, **_concurrently(schema_editor))
 
 
 class Migration(migrations.Migration):
