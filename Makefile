@@ -19,6 +19,9 @@ run: $(STAMP)
 	./scripts/system-packages.sh
 	./scripts/run.sh
 
+# Two test processes on two cores: the tests wait on PostgreSQL, Chromium and Celery workers about half the
+# time, so the second process fills it (TEST_PROCESSES=0 runs them in this one).
+TEST_PROCESSES ?= 2
 test: $(STAMP)
 	./scripts/system-packages.sh --tests
 	mkdir -p var
@@ -26,7 +29,7 @@ test: $(STAMP)
 	SECRET_KEY=test-only $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	SECRET_KEY=test-only $(PY) -m pytest tests $(PYTEST_ARGS)
+	SECRET_KEY=test-only $(PY) -m pytest tests -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 LOAD_STAMP := $(VENV)/.installed-load
 $(LOAD_STAMP): $(STAMP)

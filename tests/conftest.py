@@ -37,6 +37,25 @@ hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, prin
 hypothesis_settings.load_profile("ci" if IN_CI else "default")
 
 
+# `make test` runs the suite in two processes (pytest-xdist, --dist loadgroup), each on its own test
+# database. The tests below share what is not per process — the Celery broker's Redis database, the
+# replica's port, the soak's stack — so they run in one process, one after another.
+SERVICE_FIXTURES = {"celery_processes", "redis_broker"}
+SERVICE_PATHS = (
+    "tests/integration/",
+    "tests/loadtest/test_soak.py",
+    "tests/loadtest/test_faults.py",
+    "tests/loadtest/test_scale.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVICE_FIXTURES.intersection(item.fixturenames) or item.nodeid.startswith(SERVICE_PATHS):
+            item.add_marker(pytest.mark.xdist_group("services"))
+
+
 def require(condition: bool, what_is_missing: str) -> None:
     if condition:
         return
