@@ -29,7 +29,7 @@ test: $(STAMP)
 	SECRET_KEY=test-only $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	SECRET_KEY=test-only $(PY) -m pytest tests -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
+	SECRET_KEY=test-only $(PY) -m pytest tests -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 LOAD_STAMP := $(VENV)/.installed-load
 $(LOAD_STAMP): $(STAMP)

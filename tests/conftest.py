@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
+from xdist.scheduler import LoadScopeScheduling
 
 from accounts.models import Role
 from tests.accounts.factories import BranchFactory, UserFactory
@@ -37,23 +38,33 @@ hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, prin
 hypothesis_settings.load_profile("ci" if IN_CI else "default")
 
 
-# `make test` runs the suite in two processes (pytest-xdist, --dist loadgroup), each on its own test
-# database. The tests below share what is not per process — the Celery broker's Redis database, the
-# replica's port, the soak's stack — so they run in one process, one after another.
-SERVICE_FIXTURES = {"celery_processes", "redis_broker"}
+# `make test` runs the suite in two processes (pytest-xdist), each on its own test database. The test
+# modules below share what is not per process (the Celery broker's Redis database, the replica's port, a
+# whole stack), so ServicesTogether sends them to one process as one unit, run one after another; every
+# other test is a unit of its own, as with `--dist load`. (xdist's own `--dist loadgroup` marks do not
+# group under pytest 9: xdist 3.8 renames `item._nodeid`, which pytest 9 no longer reads.)
 SERVICE_PATHS = (
     "tests/integration/",
-    "tests/loadtest/test_soak.py",
     "tests/loadtest/test_faults.py",
     "tests/loadtest/test_scale.py",
+    "tests/loadtest/test_soak.py",
+    "tests/browser/test_admin_exports.py",
+    "tests/browser/test_callbook.py",
+    "tests/operations/test_health.py",
+    "tests/operations/test_metrics.py",
+    "tests/operations/test_metrics_processes.py",
+    "tests/operations/test_request_id.py",
+    "tests/reports/test_export_jobs.py",
 )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if SERVICE_FIXTURES.intersection(item.fixturenames) or item.nodeid.startswith(SERVICE_PATHS):
-            item.add_marker(pytest.mark.xdist_group("services"))
+class ServicesTogether(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        return "services" if nodeid.startswith(SERVICE_PATHS) else nodeid
+
+
+def pytest_xdist_make_scheduler(config, log):
+    return ServicesTogether(config, log)
 
 
 def require(condition: bool, what_is_missing: str) -> None:
