@@ -59,8 +59,18 @@ SERVICE_PATHS = (
 
 
 class ServicesTogether(LoadScopeScheduling):
+    """The services as one unit, given out last. A process runs its tests in the order pytest-django
+    sorted them (those in a rolled-back transaction first, then those whose data is committed and flushed
+    after, which empties the tables of the migrations' rows); the services' unit holds both kinds, so any
+    test of the first kind given to its process after it would find those rows gone."""
+
     def _split_scope(self, nodeid: str) -> str:
         return "services" if nodeid.startswith(SERVICE_PATHS) else nodeid
+
+    def _assign_work_unit(self, node) -> None:
+        if "services" in self.workqueue and len(self.workqueue) > 1:
+            self.workqueue.move_to_end("services")
+        super()._assign_work_unit(node)
 
 
 def pytest_xdist_make_scheduler(config, log):
