@@ -11,14 +11,14 @@ from accounts.models import Role
 pytestmark = pytest.mark.django_db
 
 
-def test_the_user_branch_and_roles_are_one_query(dispatcher, django_assert_num_queries):
+def test_the_user_branch_and_roles_are_one_query(postgres, dispatcher, django_assert_num_queries):
     with django_assert_num_queries(1):
         user = signed_in(dispatcher.pk)
         assert (user.branch.code, user.roles) == (dispatcher.branch.code, frozenset({Role.DISPATCHER}))
 
 
 def test_a_page_reads_no_more_than_the_session_and_the_user_with_branch_and_roles(
-    client, dispatcher, django_assert_num_queries
+    postgres, client, dispatcher, django_assert_num_queries
 ):
     client.force_login(dispatcher)
     url = reverse("tickets:fault_code_options")

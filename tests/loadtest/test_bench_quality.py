@@ -33,7 +33,7 @@ def test_a_database_the_bench_did_not_seed_is_refused_and_left_alone():
 
 
 @pytest.mark.django_db
-def test_the_pages_bench_finds_the_quality_page_as_the_hourly_task_leaves_it(branch_a):
+def test_the_pages_bench_finds_the_quality_page_as_the_hourly_task_leaves_it(postgres, branch_a):
     """`bench --part pages` measures the quality page with the trend's past months stored and the current
     month stored up to an hour before the newest ticket (loadtest.bench.quality.prepare_page)."""
     TicketFactory(branch=branch_a, reported_at=local(2026, 12, 5, 9))

@@ -36,7 +36,7 @@ def test_the_api_needs_a_login(client):
 
 @pytest.mark.django_db
 def test_a_requisition_is_read_once_with_its_lines(
-    client, technician, store, part, django_assert_num_queries
+    postgres, client, technician, store, part, django_assert_num_queries
 ):
     """The scope check is the read: one query for the requisition, one each for its lines and parts."""
     ticket = TicketFactory(unit__owner__branch=store.branch, on_site=True, technician=technician)
@@ -56,7 +56,7 @@ def test_a_requisition_is_read_once_with_its_lines(
 
 @pytest.mark.django_db
 def test_a_receiving_note_is_read_once_with_its_lines(
-    client, keeper, store, part, branch_b, persona, django_assert_num_queries
+    postgres, client, keeper, store, part, branch_b, persona, django_assert_num_queries
 ):
     note = receive_parts(user=keeper, warehouse=store, lines=[ReceiptLine(part, 2)])
     client.force_login(keeper)

@@ -201,7 +201,7 @@ def _month_counts(captured, month: Month) -> int:
     return sum(1 for query in captured if 'AS "repeats_30"' in query["sql"] and start in query["sql"])
 
 
-def test_a_page_or_a_workbook_counts_its_month_once(client, quality_october, persona, headquarters):
+def test_a_page_or_a_workbook_counts_its_month_once(postgres, client, quality_october, persona, headquarters):
     """Nothing stored yet (the first hour after installation): the month shown is counted once, not
     again for its place in the trend or in the workbook's three-month columns."""
     client.force_login(persona(Role.GENERAL_MANAGER, branch=headquarters))

@@ -150,7 +150,7 @@ class TestSearchAsYouType:
         assert client.get(url, {"product_model": "x' or 1=1"}).content.decode().strip() == ""
 
     def test_one_query_for_the_first_twenty_and_none_without_a_model(
-        self, client, dispatcher, django_assert_num_queries
+        self, postgres, client, dispatcher, django_assert_num_queries
     ):
         model = ProductModelFactory()
         for number in range(25):
