@@ -25,8 +25,11 @@ BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 
 def redis_answers(url: str) -> bool:
+    """Whether `url` names a Redis that answers (False for another broker, e.g. make run's filesystem)."""
     import redis
 
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return False
     try:
         return redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
