@@ -4,6 +4,7 @@ broker's Redis database or a fixed port runs in the one process of SERVICE_PATHS
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from pathlib import Path
 
 from tests.conftest import SERVICE_PATHS, ServicesTogether
@@ -31,3 +32,28 @@ def test_the_services_are_one_unit_and_every_other_test_its_own():
     assert split(None, "tests/integration/test_queues.py::test_x") == "services"
     assert split(None, "tests/reports/test_export_jobs.py::test_y[a]") == "services"
     assert split(None, "tests/reports/test_views.py::test_z") == "tests/reports/test_views.py::test_z"
+
+
+class _Worker:
+    def __init__(self):
+        self.sent: list[list[int]] = []
+
+    def send_runtest_some(self, indexes):
+        self.sent.append(indexes)
+
+
+def test_the_services_unit_is_given_out_after_every_other_test():
+    """Given out first (xdist sorts units by size), its flushes emptied the migrations' rows before its
+    process went on with tests that need them."""
+    ids = ["tests/a.py::t1", "tests/integration/x.py::s1", "tests/integration/x.py::s2", "tests/b.py::t2"]
+    scheduler = object.__new__(ServicesTogether)
+    worker = _Worker()
+    scheduler.registered_collections = {worker: ids}
+    scheduler.assigned_work = {}
+    scheduler.workqueue = OrderedDict()
+    for nodeid in ids:
+        scheduler.workqueue.setdefault(scheduler._split_scope(nodeid), {})[nodeid] = False
+    scheduler.workqueue.move_to_end("services", last=False)  # where xdist's sort by size puts it
+    for _ in range(3):
+        scheduler._assign_work_unit(worker)
+    assert worker.sent == [[0], [3], [1, 2]]
