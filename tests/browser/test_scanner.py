@@ -40,6 +40,28 @@ def test_a_scanned_qr_label_fills_the_fitted_serial(open_page, job):
     expect(tablet.get_by_label("装上件序列号")).to_have_value("CAP-NEW-7788", timeout=20_000)
 
 
+# Links whose QR codes zxing's finder misses as drawn (a false finder pattern in the data; about 1 in 40 of
+# our labels' links): found by decoding 2,100 generated labels in Chromium. The portal's test scanned one of
+# them whenever the live server's port made it so.
+LABELS_ZXING_MISSES = (
+    "http://localhost:40085/p/u/KFR99-7777/",
+    "http://localhost:40000/p/u/KFR35-0001/",
+    "http://localhost:40015/p/u/KFR35-0009/",
+)
+
+
+def test_labels_whose_codes_zxing_misses_as_drawn_are_read(open_page, job):
+    tablet = checked_in_tablet(open_page, job)
+    for step in (1, 2, 3):
+        fill_step(tablet, step)
+    tablet.locator("details summary", has_text="添加配件").tap()
+    for link in LABELS_ZXING_MISSES:
+        tablet.get_by_test_id("scan-fitted_serial").tap()
+        tablet.get_by_test_id("scan-photo").set_input_files(qr_photo(link))
+        expect(tablet.get_by_label("装上件序列号")).to_have_value(link.split("/")[-2], timeout=20_000)
+        expect(tablet.locator("dialog#scanner")).to_be_hidden()
+
+
 def test_the_live_camera_reads_a_qr_label_into_the_fitted_serial(open_page, camera_browser, job):
     """Chromium's fake camera plays a video of a QR label (tests/browser/conftest.py `camera_browser`)."""
     tablet = checked_in_tablet(open_page, job, using=camera_browser)
