@@ -9,10 +9,16 @@ Metrics: with PROMETHEUS_MULTIPROC_DIR set, each worker writes its values into t
 adds them up (aftersales.metrics); a worker that exits is marked dead there, so gauges of live processes
 leave it with the process (counters and histograms keep counting: they are totals).
 
+Garbage collection: once a worker has loaded the app, its objects (modules, URL patterns, templates,
+translations: most of the heap, and never garbage) are frozen out of the collector's reach, so a full
+collection walks only what requests made — without it one request in ~200 paid a 105–130 ms pause
+(docs/performance.md, "Throughput").
+
 Workers and threads: chosen by measurement on 2 cores beside PostgreSQL (docs/performance.md, "Serving
 set-up"); WEB_WORKERS and WEB_THREADS change them (one thread: gunicorn's sync worker, more: gthread).
 """
 
+import gc
 import os
 
 from gunicorn.http import wsgi
@@ -36,3 +42,8 @@ wsgi.Response.default_headers = _default_headers_without_server
 def child_exit(server, worker) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker) -> None:
+    gc.collect()
+    gc.freeze()

@@ -58,3 +58,18 @@ def test_no_server_banner(gunicorn):
 def test_every_launcher_serves_with_that_config(launcher):
     text = (ROOT / launcher).read_text()
     assert text.count("gunicorn") and CONFIG in text
+
+
+def test_a_workers_loaded_objects_are_kept_out_of_garbage_collection():
+    """Frozen after the app is loaded (gunicorn's post_worker_init): full collections then walk only what
+    requests made. Checked by calling the hook, as gunicorn does in each worker."""
+    import gc
+
+    from aftersales import gunicorn_conf
+
+    assert gc.get_freeze_count() == 0
+    try:
+        gunicorn_conf.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
