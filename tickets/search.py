@@ -80,9 +80,9 @@ def number_end(term: str) -> bool:
     return term.isdigit() and term.isascii() and len(term) in NUMBER_END_DIGITS
 
 
-def number_end_key(term: str, branch_id: int | None) -> str:
-    """What the index of the numbers' ends (migration 0028) holds for a `number_end` term: the end alone,
-    and the end within its branch, which a list limited to one branch reads."""
+def branch_key(term: str, branch_id: int | None) -> str:
+    """What the indexes of the numbers' ends and of the two-character pieces (migrations 0028, 0030) hold
+    for a term: the term alone, and the term within its branch, which a list limited to one branch reads."""
     return term if branch_id is None else f"{branch_id}/{term}"
 
 

@@ -30,15 +30,16 @@ from tickets.models import (
     State,
     VisitStatus,
 )
-from tickets.search import MIN_TERM, WORD_END, number_end, number_end_key, search_terms, ticket_number
+from tickets.search import MIN_TERM, WORD_END, branch_key, number_end, search_terms, ticket_number
 from warranty import rules
 from warranty.services import decide_for_unit
 
 
-class Bigrams(Func):
-    """The two-character pieces of a text (migration 0023's immutable `tickets_bigrams`; PostgreSQL)."""
+class BranchBigrams(Func):
+    """The two-character pieces of a ticket's search text, alone and within its branch (migration 0030's
+    immutable `tickets_branch_bigrams(branch_id, search_text)`; PostgreSQL)."""
 
-    function = "tickets_bigrams"
+    function = "tickets_branch_bigrams"
     output_field = ArrayField(TextField())
 
 
@@ -67,8 +68,8 @@ def _contains(text: str, branch_id: int | None) -> Q:
 
     On PostgreSQL a LIKE '%…%' on the text's trigram index; a two-character term has no trigram and uses
     the index of the text's two-character pieces instead, with `InText` beside it; three to six digits the
-    index of the numbers' ends (tickets.search.number_end), within `branch_id` when the rows are limited
-    to that branch. Elsewhere (SQLite under make run) a scan."""
+    index of the numbers' ends (tickets.search.number_end). Those two indexes are read within `branch_id`
+    when the rows are limited to that branch. Elsewhere (SQLite under make run) a scan."""
     if ticket_number(text):
         if not text[0].isdigit():  # SH-20261205-0042
             return Q(number=text)
@@ -78,11 +79,12 @@ def _contains(text: str, branch_id: int | None) -> Q:
         # The index of the numbers' ends; `InText` beside it, as for two characters, so that a walk in
         # the list's order calls the SQL function only on the rows that hold the digits at all.
         if connection.vendor == "postgresql":
-            key = number_end_key(text, branch_id)
+            key = branch_key(text, branch_id)
             return Q(InText(F("search_text"), Value(text))) & Q(number_ends__contains=[key])
         return Q(search_text__regex=f"{text}(?=[{WORD_END}]|$)")
     if len(text) == MIN_TERM and connection.vendor == "postgresql":
-        return Q(InText(F("search_text"), Value(text))) & Q(search_bigrams__contains=[text])
+        key = branch_key(text, branch_id)
+        return Q(InText(F("search_text"), Value(text))) & Q(search_bigrams__contains=[key])
     return Q(search_text__contains=text)
 
 
@@ -115,7 +117,8 @@ def filtered_tickets(user: User, form):
         for text in alternatives:
             condition |= _contains(text, only_branch)
         tickets = tickets.alias(
-            search_bigrams=Bigrams("search_text"), number_ends=NumberEnds("branch_id", "search_text")
+            search_bigrams=BranchBigrams("branch_id", "search_text"),
+            number_ends=NumberEnds("branch_id", "search_text"),
         ).filter(condition)
     return tickets
 

@@ -138,6 +138,23 @@ def test_the_end_of_a_number_is_found_in_every_branch_the_reader_sees(
 
 
 @pytest.mark.django_db
+def test_a_two_character_word_is_found_in_every_branch_the_reader_sees(
+    client, persona, branch_a, branch_b, headquarters
+):
+    """The index keeps each piece alone and within its branch (migration 0030): both must find."""
+    in_a = TicketFactory(unit__owner__branch=branch_a, fault_description="外机漏水")
+    in_b = TicketFactory(unit__owner__branch=branch_b, fault_description="内机漏水")
+    client.force_login(persona(Role.DISPATCHER))
+    page = search(client, "漏水")
+    assert in_a.number in page and in_b.number not in page
+    client.force_login(persona(Role.SUPERVISOR, branch=headquarters))
+    page = search(client, "漏水")
+    assert in_a.number in page and in_b.number in page
+    page = client.get(reverse("tickets:list"), {"q": "漏水", "branch": branch_b.pk}).content.decode()
+    assert in_b.number in page and in_a.number not in page
+
+
+@pytest.mark.django_db
 def test_a_two_character_name_finds_its_tickets(client, dispatcher, tickets):
     wanted, other = tickets
     client.force_login(dispatcher)
@@ -217,11 +234,12 @@ def test_the_search_indexes_exist_on_postgresql(postgres):
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tickets_repairticket'")
         indexes = dict(cursor.fetchall())
     assert "gin_trgm_ops" in indexes["tickets_search_trgm_idx"]
-    assert "tickets_bigrams(search_text)" in indexes["tickets_search_bigram_idx"]
+    assert "tickets_branch_bigrams(branch_id, search_text)" in indexes["tickets_search_branch_bigram_idx"]
+    assert "tickets_search_bigram_idx" not in indexes  # the pieces alone: replaced (migration 0030)
     assert "tickets_number_ends(branch_id, search_text)" in indexes["tickets_number_ends_idx"]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tickets_bigrams('漏水 AB')")
-        assert sorted(cursor.fetchone()[0]) == ["AB", "漏水"]
+        cursor.execute("SELECT tickets_branch_bigrams(3, '漏水 AB漏水')")
+        assert sorted(cursor.fetchone()[0]) == ["3/AB", "3/B漏", "3/漏水", "AB", "B漏", "漏水"]
 
 
 @pytest.mark.django_db

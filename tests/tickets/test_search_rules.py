@@ -7,7 +7,7 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tickets.search import WORD_END, number_end, number_end_key, number_ends, search_terms
+from tickets.search import WORD_END, branch_key, number_end, number_ends, search_terms
 
 
 @pytest.mark.parametrize(
@@ -63,6 +63,6 @@ def test_postgresql_finds_the_same_ends_as_python(postgres, texts):
         )
         computed = [set(row[0]) for row in cursor.fetchall()]
     expected = [
-        {number_end_key(end, branch) for end in number_ends(text) for branch in (None, 7)} for text in texts
+        {branch_key(end, branch) for end in number_ends(text) for branch in (None, 7)} for text in texts
     ]
     assert computed == expected
