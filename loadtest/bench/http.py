@@ -122,7 +122,8 @@ def prepare(prefix: str) -> tuple[pathlib.Path, int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_repairticket")
         last_seeded_ticket = cursor.fetchone()[0]
-    out = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir=settings.BASE_DIR / "var"))
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)  # a fresh checkout has none
+    out = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir=settings.VAR_DIR))
     (out / "plan.json").write_text(json.dumps(plan()), encoding="utf-8")
     return out, last_seeded_ticket
 

@@ -9,7 +9,7 @@ import pathlib
 
 import pytest
 
-from loadtest.bench import pages, throughput
+from loadtest.bench import http, pages, throughput
 from loadtest.bench.throughput import PageFigures, ProcStat, Run
 from portal.models import TicketLink
 from portal.services import issue_ticket_link
@@ -165,3 +165,11 @@ def test_the_calls_a_bench_run_logs_go_with_whatever_refers_to_them(dispatcher, 
     assert not TicketLink.objects.filter(ticket_id=logged.pk).exists()
     assert not TicketEvent.objects.filter(ticket_id=logged.pk).exists()
     assert TicketEvent.objects.filter(ticket=seeded).exists()
+
+
+@pytest.mark.django_db
+def test_the_load_benches_make_their_folder_on_a_fresh_checkout(settings, tmp_path):
+    """`var/` is not in the repository: `--part throughput` failed with FileNotFoundError on a new machine."""
+    settings.VAR_DIR = tmp_path / "var"
+    out, _last_ticket = http.prepare("bench-throughput-")
+    assert out.parent == settings.VAR_DIR and (out / "plan.json").is_file()
