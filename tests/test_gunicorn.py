@@ -1,5 +1,6 @@
 """gunicorn as the app is served: no `Server` banner (issue #15), and every launcher uses that config."""
 
+import gc
 import os
 import socket
 import subprocess
@@ -9,6 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from aftersales import gunicorn_conf
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "python:aftersales.gunicorn_conf"
@@ -63,10 +66,6 @@ def test_every_launcher_serves_with_that_config(launcher):
 def test_a_workers_loaded_objects_are_kept_out_of_garbage_collection():
     """Frozen after the app is loaded (gunicorn's post_worker_init): full collections then walk only what
     requests made. Checked by calling the hook, as gunicorn does in each worker."""
-    import gc
-
-    from aftersales import gunicorn_conf
-
     assert gc.get_freeze_count() == 0
     try:
         gunicorn_conf.post_worker_init(worker=None)

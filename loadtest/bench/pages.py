@@ -7,7 +7,6 @@ runs with `ROOT_URLCONF` pointing at this module, whose `urlpatterns` are the ap
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 import statistics
@@ -344,16 +343,11 @@ def measure(
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quoted_table(RepairTicket)}")
         last_seeded_ticket = cursor.fetchone()[0]
-    # As gunicorn serves the app: a worker's loaded objects frozen out of garbage collection
-    # (aftersales.gunicorn_conf.post_worker_init), so a full collection walks what requests made.
-    gc.collect()
-    gc.freeze()
     try:
         for page in pages:
             with page.around():
                 results.append(_measure_page(page, clients, floor, requests, warmup, captured_sql, log))
     finally:
-        gc.unfreeze()
         for client in clients.values():
             client.logout()
         forget_tickets_after(last_seeded_ticket, log)
