@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 import re
 import zoneinfo
+from types import SimpleNamespace
 
 import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, State
@@ -97,3 +99,100 @@ def test_the_list_rows_are_what_the_template_wrote(branch_a, technician, languag
         )
     assert _tags_only(written) == _tags_only(expected)
     assert str(tickets[0].number) in written
+
+
+# The dispatch board's cards as the template wrote them before `dispatch_board_cards` (tickets/dispatch_board.html).
+BOARD_CARDS_TEMPLATE = (
+    "{% load i18n ticket_tags warranty_tags ui %}"
+    + """    {% trans "客户自助" as self_label %}{% trans "昨日遗留" as carried_label %}{% trans "预约" as appointment_label %}{% trans "保修结论" as verdict_label %}{% trans "技术员" as technician_label %}{% trans "协助技术员" as helpers_label %}{% trans "协助技术员(两人以上外出,可多选)" as helpers_title %}{% trans "派工" as dispatch_label %}{% trans "推荐技术员" as suggestions_label %}{% trans "今日没有具备该类资质且在岗的技术员,请手动选择或调整技术员档案。" as no_suggestion %}
+    {% for row in rows %}{% with ticket=row.ticket %}
+    <div class="card mb-2"><div class="card-body py-2 d-flex flex-wrap gap-3 align-items-center justify-content-between">
+      <div>
+        {% if ticket.priority == "urgent" %}<span class="badge text-bg-danger" data-testid="urgent">{{ row.priority }}</span> {% endif %}<a href="{{ row.url }}"><strong>{{ ticket.number }}</strong></a> {% due_countdown ticket now %}{% if ticket.channel == "self" %} <span class="badge text-bg-warning" data-testid="self-reported">{{ self_label }}</span>{% endif %}{% if row.carried_over %} <span class="badge text-bg-secondary" data-testid="carried-over">{{ carried_label }}</span>{% endif %}{% if ticket.appointment %} <span class="badge text-bg-info" data-testid="appointment-{{ ticket.number }}">{{ appointment_label }} {{ ticket.appointment_start|window:ticket.appointment_end }}</span>{% endif %}
+        <div class="small">{{ ticket.customer.name }} · {{ ticket.unit.product_model.name }} · {{ row.category }} · {{ ticket.fault_description|truncatechars:30 }}</div>
+        <div class="small text-muted" data-testid="board-facts-{{ ticket.number }}">{% if ticket.priority == "urgent" %}<span class="badge bg-danger">{{ row.priority }}</span>{% else %}{{ row.priority }}{% endif %} · {{ row.zone }} · {{ ticket.customer.distance_km }} km · {{ verdict_label }}: {{ ticket.warranty_remedy|remedy_label|default:"—" }}</div>
+      </div>
+      <form method="post" action="{{ row.dispatch_url }}" class="d-flex gap-2">{% csrf_token %}{% idempotency_input %}
+        <input type="hidden" name="version" value="{{ ticket.version }}"><input type="hidden" name="next" value="board">
+        <select name="technician" class="form-select" aria-label="{{ technician_label }}" required>{{ row.technician_options }}</select>
+        <select name="helpers" class="form-select" aria-label="{{ helpers_label }}" title="{{ helpers_title }}" multiple size="1" data-testid="helpers-{{ ticket.number }}">{{ row.technician_options }}</select>
+        <button class="btn btn-primary text-nowrap" data-testid="dispatch-{{ ticket.number }}">{{ dispatch_label }}</button>
+      </form>
+    </div>
+    {# One form for the card's suggestions: each button sends its technician (app.js disables them all once one is sent). #}
+    <form method="post" action="{{ row.dispatch_url }}">{% if row.suggestions %}{% csrf_token %}{% idempotency_input %}<input type="hidden" name="version" value="{{ ticket.version }}"><input type="hidden" name="next" value="board">{% endif %}
+    <ol class="list-group list-group-flush border-top" aria-label="{{ suggestions_label }}" data-testid="suggestions-{{ ticket.number }}">
+      {% for suggestion, reason_line, accept_label in row.suggestions %}
+      <li class="list-group-item d-flex flex-wrap gap-2 align-items-center justify-content-between py-1">
+        <span><strong>{{ suggestion.name }}</strong> <small class="text-muted" data-testid="reason">{{ reason_line }}</small></span>
+        <button class="btn btn-outline-primary btn-sm text-nowrap" name="technician" value="{{ suggestion.technician_id }}" data-testid="accept-suggestion">{{ accept_label }}</button>
+      </li>
+      {% empty %}
+      <li class="list-group-item py-1 small text-muted" data-testid="no-suggestion">{{ no_suggestion }}</li>
+      {% endfor %}
+    </ol>
+    </form>
+    </div>
+    {% endwith %}
+    {% empty %}
+    <div class="alert alert-success">{% trans "没有待派工的工单。" %}</div>
+    {% endfor %}
+"""
+)
+
+
+def _without_keys(html: str) -> str:
+    """The markup with each form's idempotency key (a new UUID per form) blanked."""
+    return re.sub(r'(name="idempotency_key" value=")[0-9a-f-]{36}', r"\1", _tags_only(html))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("csrf_token", ["masked-token", "NOTPROVIDED", None])
+def test_the_board_cards_are_what_the_template_wrote(branch_a, language, csrf_token):
+    now = timezone.now()
+    tickets = [
+        TicketFactory(
+            unit__owner__branch=branch_a,
+            unit__owner__name="<张&伟>",
+            unit__owner__distance_km="12.5",
+            priority="urgent",
+            channel="self",
+            warranty_remedy="free_repair",
+            appointment_start=now + datetime.timedelta(hours=2),
+            appointment_end=now + datetime.timedelta(hours=4),
+        ),
+        TicketFactory(
+            unit__owner__branch=branch_a,
+            fault_description='室外机漏水严重,风扇不转,显示 E4 "故障" <b>很长很长的描述文字,超过三十个字的部分被截断</b>',
+            due_at=now - datetime.timedelta(hours=3),
+        ),
+        TicketFactory(unit__owner__branch=branch_a, clock_paused=True, warranty_remedy=""),
+    ]
+    by_pk = {
+        ticket.pk: ticket
+        for ticket in RepairTicket.objects.filter(pk__in=[t.pk for t in tickets]).for_board()
+    }
+    options = mark_safe('<option value="7">李四 (2)</option>')
+    suggestion = SimpleNamespace(name="<李四>", technician_id=7)
+    rows = [
+        {
+            "ticket": by_pk[ticket.pk],
+            "url": ticket.get_absolute_url(),
+            "dispatch_url": f"/tickets/{ticket.pk}/dispatch/",
+            "priority": "紧急" if ticket.priority == "urgent" else "<普通>",
+            "zone": "市区",
+            "category": "家电&小家电",
+            "carried_over": index == 1,
+            "technician_options": options,
+            "suggestions": [(suggestion, "同区域 · 今日 0 单 <&>", "派给<李四>")] if index != 2 else [],
+        }
+        for index, ticket in enumerate(tickets)
+    ]
+    context = Context({"rows": rows, "now": now, "csrf_token": csrf_token})
+    with translation.override(language):
+        expected = Template(BOARD_CARDS_TEMPLATE).render(context)
+        written = Template("{% load ticket_tags %}{% dispatch_board_cards rows now %}").render(context)
+    assert _without_keys(written) == _without_keys(expected)
+    assert written.count('name="idempotency_key"') == 5  # two forms a card, the third card's second empty
+    assert len(set(re.findall(r'name="idempotency_key" value="([0-9a-f-]{36})"', written))) == 5
