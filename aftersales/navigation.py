@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from aftersales.links import fixed_url
 from customers.services import EDITORS
 
 D, T, S = Role.DISPATCHER, Role.TECHNICIAN, Role.SUPERVISOR
@@ -168,7 +168,7 @@ def entries_for(who: Who, path: str = "") -> list[Entry]:
         links = []
         for item in area.items:
             if item.shown(who):
-                url = reverse(item.url_name)
+                url = fixed_url(item.url_name)
                 links.append(Link(item.label, url + item.query, active=bool(path) and path == url))
         if links:
             label = links[0].label if len(links) == 1 else area.label

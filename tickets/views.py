@@ -23,6 +23,7 @@ from accounts.idempotency import idempotent
 from accounts.models import Branch, Role, User
 from aftersales.categories import FaultCategory, ServiceZone
 from aftersales.errors import Conflict, UserError
+from aftersales.links import pk_url
 from aftersales.workcalendar import unconfirmed_note
 from customers.forms import NewCustomerForm, NewUnitForm
 from customers.selectors import find_customers
@@ -725,11 +726,12 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
         technician_name: _("派给%(name)s") % {"name": technician_name}
         for technician_name in {str(technician) for technician in loads}
     }
+    ticket_url, dispatch_url = pk_url("tickets:detail"), pk_url("tickets:transition", "dispatch")
     rows = [
         {
             "ticket": ticket,
-            "url": ticket.get_absolute_url(),
-            "dispatch_url": reverse("tickets:transition", args=[ticket.pk, "dispatch"]),
+            "url": ticket_url(ticket.pk),
+            "dispatch_url": dispatch_url(ticket.pk),
             "priority": priorities.get(ticket.priority, ticket.priority),
             "zone": zones.get(ticket.customer.service_zone, ticket.customer.service_zone),
             "category": categories.get(ticket.fault_category, ticket.fault_category),

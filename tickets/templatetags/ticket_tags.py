@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django import template
 from django.template.defaultfilters import date as date_filter
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html
@@ -14,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from aftersales.links import pk_url
 from tickets import sla
 from tickets.callbook_rules import NOON
 from tickets.choices import AppointmentRequester
@@ -153,8 +153,7 @@ def ticket_list_rows(tickets, now: datetime.datetime, with_checkbox) -> str:
     a variable lookup, an escape and a lazy label a cell (issue #19). The same markup as the template it
     replaces, held to it by tests/tickets/test_ticket_tags.py."""
     urgent = format_html(' <span class="badge bg-danger">{}</span>', _("急"))
-    # RepairTicket.get_absolute_url without a reverse() a row: the detail URL around its one argument.
-    before, _zero, after = reverse("tickets:detail", args=[0]).rpartition("0")
+    ticket_url = pk_url("tickets:detail")  # RepairTicket.get_absolute_url without a reverse() a row
     rows = []
     for ticket in tickets:
         checkbox = (
@@ -167,7 +166,7 @@ def ticket_list_rows(tickets, now: datetime.datetime, with_checkbox) -> str:
             format_html(
                 _LIST_ROW,
                 checkbox,
-                f"{before}{ticket.pk}{after}",
+                ticket_url(ticket.pk),
                 ticket.number,
                 urgent if ticket.priority == "urgent" else "",
                 ticket_state_badge(ticket),
