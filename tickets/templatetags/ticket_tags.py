@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import uuid
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -186,16 +187,18 @@ def ticket_list_rows(tickets, now: datetime.datetime, with_checkbox) -> str:
 
 _BOARD_CARD = (
     '<div class="card mb-2"><div class="card-body py-2 d-flex flex-wrap gap-3 align-items-center'
-    ' justify-content-between"><div>{}<a href="{}"><strong>{}</strong></a> {}{}{}{}'
-    '<div class="small">{} · {} · {} · {}</div>'
-    '<div class="small text-muted" data-testid="board-facts-{}">{} · {} · {} km · {}: {}</div></div>'
-    '<form method="post" action="{}" class="d-flex gap-2">{}'
-    '<select name="technician" class="form-select" aria-label="{}" required>{}</select>'
-    '<select name="helpers" class="form-select" aria-label="{}" title="{}" multiple size="1"'
-    ' data-testid="helpers-{}">{}</select>'
-    '<button class="btn btn-primary text-nowrap" data-testid="dispatch-{}">{}</button></form></div>'
-    '<form method="post" action="{}">{}<ol class="list-group list-group-flush border-top" aria-label="{}"'
-    ' data-testid="suggestions-{}">{}</ol></form></div>'
+    ' justify-content-between"><div>{urgent}<a href="{url}"><strong>{number}</strong></a> {due}{self}{carried}'
+    '{appointment}<div class="small">{customer} · {model} · {category} · {fault}</div>'
+    '<div class="small text-muted" data-testid="board-facts-{number}">{priority} · {zone} · {distance} km ·'
+    " {verdict_label}: {verdict}</div></div>"
+    '<form method="post" action="{dispatch_url}" class="d-flex gap-2">{fields}'
+    '<select name="technician" class="form-select" aria-label="{technician_label}" required>{options}</select>'
+    '<select name="helpers" class="form-select" aria-label="{helpers_label}" title="{helpers_title}" multiple'
+    ' size="1" data-testid="helpers-{number}">{options}</select>'
+    '<button class="btn btn-primary text-nowrap" data-testid="dispatch-{number}">{dispatch_label}</button>'
+    '</form></div><form method="post" action="{dispatch_url}">{suggestion_fields}<ol class="list-group'
+    ' list-group-flush border-top" aria-label="{suggestions_label}" data-testid="suggestions-{number}">'
+    "{suggestions}</ol></form></div>"
 )
 _BOARD_SUGGESTION = (
     '<li class="list-group-item d-flex flex-wrap gap-2 align-items-center justify-content-between py-1">'
@@ -207,6 +210,11 @@ _BOARD_FORM_FIELDS = (
     '{}<input type="hidden" name="idempotency_key" value="{}">'
     '<input type="hidden" name="version" value="{}"><input type="hidden" name="next" value="board">'
 )
+
+
+def _html(value) -> str:
+    """conditional_escape without its wrapper for lazy arguments: a card has some forty parts."""
+    return value if isinstance(value, SafeData) else html.escape(str(value))
 
 
 @register.simple_tag(takes_context=True)
@@ -221,95 +229,68 @@ def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
         if token and token != "NOTPROVIDED"
         else ""
     )
-    # Fixed texts as {% trans %} writes them: put into words once a page, not escaped.
+    # Fixed texts as {% trans %} writes them (not escaped), put into words once a page.
     labels = {
-        key: mark_safe(text)  # noqa: S308 - the project's own catalog
-        for key, text in {
-            "appointment": _("预约"),
-            "verdict": _("保修结论"),
-            "technician": _("技术员"),
-            "helpers": _("协助技术员"),
-            "helpers_title": _("协助技术员(两人以上外出,可多选)"),
-            "dispatch": _("派工"),
-            "suggestions": _("推荐技术员"),
-        }.items()
+        "verdict_label": _("保修结论"),
+        "technician_label": _("技术员"),
+        "helpers_label": _("协助技术员"),
+        "helpers_title": _("协助技术员(两人以上外出,可多选)"),
+        "dispatch_label": _("派工"),
+        "suggestions_label": _("推荐技术员"),
     }
-    labels["self"] = format_html(
-        ' <span class="badge text-bg-warning" data-testid="self-reported">{}</span>', mark_safe(_("客户自助"))
-    )
-    labels["carried"] = format_html(
-        ' <span class="badge text-bg-secondary" data-testid="carried-over">{}</span>',
-        mark_safe(_("昨日遗留")),
-    )
-    labels["no_suggestion"] = format_html(
-        '<li class="list-group-item py-1 small text-muted" data-testid="no-suggestion">{}</li>',
-        mark_safe(_("今日没有具备该类资质且在岗的技术员,请手动选择或调整技术员档案。")),
+    appointment_label = _("预约")
+    self_reported = f' <span class="badge text-bg-warning" data-testid="self-reported">{_("客户自助")}</span>'
+    carried_over = f' <span class="badge text-bg-secondary" data-testid="carried-over">{_("昨日遗留")}</span>'
+    no_suggestion = (
+        '<li class="list-group-item py-1 small text-muted" data-testid="no-suggestion">{}</li>'.format(
+            _("今日没有具备该类资质且在岗的技术员,请手动选择或调整技术员档案。")
+        )
     )
     cards = []
     for row in rows:
         ticket, customer = row["ticket"], row["ticket"].customer
+        number, priority = _html(ticket.number), _html(row["priority"])
         urgent = ticket.priority == "urgent"
-        appointment = (
-            format_html(
-                ' <span class="badge text-bg-info" data-testid="appointment-{}">{} {}</span>',
-                ticket.number,
-                labels["appointment"],
-                window(ticket.appointment_start, ticket.appointment_end),
-            )
-            if ticket.appointment
-            else ""
-        )
         suggestions = row["suggestions"]
+        fields = _BOARD_FORM_FIELDS.format(csrf, uuid.uuid4(), ticket.version)
         cards.append(
-            format_html(
-                _BOARD_CARD,
-                format_html(
-                    '<span class="badge text-bg-danger" data-testid="urgent">{}</span> ', row["priority"]
-                )
+            _BOARD_CARD.format(
+                urgent=f'<span class="badge text-bg-danger" data-testid="urgent">{priority}</span> '
                 if urgent
                 else "",
-                row["url"],
-                ticket.number,
-                due_countdown(ticket, now),
-                labels["self"] if ticket.channel == "self" else "",
-                labels["carried"] if row["carried_over"] else "",
-                appointment,
-                customer.name,
-                ticket.unit.product_model.name,
-                row["category"],
-                Truncator(ticket.fault_description).chars(30),
-                ticket.number,
-                format_html('<span class="badge bg-danger">{}</span>', row["priority"])
-                if urgent
-                else row["priority"],
-                row["zone"],
-                localize(customer.distance_km),
-                labels["verdict"],
-                remedy_label(ticket.warranty_remedy) or "—",
-                row["dispatch_url"],
-                format_html(_BOARD_FORM_FIELDS, csrf, uuid.uuid4(), ticket.version),
-                labels["technician"],
-                row["technician_options"],
-                labels["helpers"],
-                labels["helpers_title"],
-                ticket.number,
-                row["technician_options"],
-                ticket.number,
-                labels["dispatch"],
-                row["dispatch_url"],
-                format_html(_BOARD_FORM_FIELDS, csrf, uuid.uuid4(), ticket.version) if suggestions else "",
-                labels["suggestions"],
-                ticket.number,
-                mark_safe(  # noqa: S308 - every part went through format_html
-                    "".join(
-                        format_html(
-                            _BOARD_SUGGESTION, suggestion.name, reason, suggestion.technician_id, accept
-                        )
-                        for suggestion, reason, accept in suggestions
-                    )
-                )
+                url=_html(row["url"]),
+                number=number,
+                due=due_countdown(ticket, now),
+                self=self_reported if ticket.channel == "self" else "",
+                carried=carried_over if row["carried_over"] else "",
+                appointment=(
+                    f' <span class="badge text-bg-info" data-testid="appointment-{number}">{appointment_label} '
+                    f"{_html(window(ticket.appointment_start, ticket.appointment_end))}</span>"
+                    if ticket.appointment
+                    else ""
+                ),
+                customer=_html(customer.name),
+                model=_html(ticket.unit.product_model.name),
+                category=_html(row["category"]),
+                fault=_html(Truncator(ticket.fault_description).chars(30)),
+                priority=f'<span class="badge bg-danger">{priority}</span>' if urgent else priority,
+                zone=_html(row["zone"]),
+                distance=_html(localize(customer.distance_km)),
+                verdict=_html(remedy_label(ticket.warranty_remedy) or "—"),
+                dispatch_url=_html(row["dispatch_url"]),
+                fields=fields,
+                options=_html(row["technician_options"]),
+                suggestion_fields=_BOARD_FORM_FIELDS.format(csrf, uuid.uuid4(), ticket.version)
                 if suggestions
-                else labels["no_suggestion"],
+                else "",
+                suggestions="".join(
+                    _BOARD_SUGGESTION.format(
+                        _html(suggestion.name), _html(reason), suggestion.technician_id, _html(accept)
+                    )
+                    for suggestion, reason, accept in suggestions
+                )
+                or no_suggestion,
+                **labels,
             )
         )
-    return mark_safe("\n".join(cards))  # noqa: S308 - every part went through format_html
+    return mark_safe("\n".join(cards))  # noqa: S308 - escaped by _html, or a number, a UUID, our own labels
