@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -85,7 +84,7 @@ from tickets.services import (
     set_appointment,
     take_call,
 )
-from tickets.templatetags.ticket_tags import window
+from tickets.templatetags.ticket_tags import technician_options, window
 
 PAGE_SIZE = 25
 BULK_EDITORS = (Role.DISPATCHER, Role.SUPERVISOR)
@@ -704,16 +703,9 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     by_branch: dict[int, list[User]] = defaultdict(list)
     for technician in loads:
         by_branch[technician.branch_id].append(technician)
-    # The technician <select> is the same for every ticket of a branch: render it once per branch.
-    options = {
-        branch_id: render_to_string(
-            "tickets/dispatch_board.html#technician_options", {"technicians": technicians}, request
-        )
-        for branch_id, technicians in by_branch.items()
-    }
-    no_technician = render_to_string(
-        "tickets/dispatch_board.html#technician_options", {"technicians": []}, request
-    )
+    # The technician <select> is the same for every ticket of a branch: written once per branch.
+    options = {branch_id: technician_options(technicians) for branch_id, technicians in by_branch.items()}
+    no_technician = technician_options([])
     now = timezone.now()
     suggestions = dispatch_suggestions(waiting, loads, now, jobs=jobs)
     # Fifty cards, each with a dozen labels and up to three suggestions of five reasons: every label is put

@@ -12,8 +12,10 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
+from tests.accounts.factories import UserFactory
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, State
+from tickets.templatetags.ticket_tags import technician_options
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 MOMENTS = [
@@ -196,3 +198,26 @@ def test_the_board_cards_are_what_the_template_wrote(branch_a, language, csrf_to
     assert _without_keys(written) == _without_keys(expected)
     assert written.count('name="idempotency_key"') == 5  # two forms a card, the third card's second empty
     assert len(set(re.findall(r'name="idempotency_key" value="([0-9a-f-]{36})"', written))) == 5
+
+
+TECHNICIAN_OPTIONS_TEMPLATE = (
+    "{% load i18n %}{% for technician in technicians %}"
+    '<option value="{{ technician.pk }}">{{ technician }} ({{ technician.open_jobs }})</option>'
+    '{% empty %}<option value="">{% trans "无在岗技术员" %}</option>{% endfor %}'
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_the_technician_options_are_what_the_partial_wrote(language, count):
+    technicians = [
+        UserFactory(first_name=f"<四&{index}>", last_name="李", roles=["technician"])
+        for index in range(count)
+    ]
+    for index, technician in enumerate(technicians):
+        technician.open_jobs = index * 2
+    with translation.override(language):
+        expected = Template(TECHNICIAN_OPTIONS_TEMPLATE).render(Context({"technicians": technicians}))
+        written = technician_options(technicians)
+    assert written == expected
