@@ -12,8 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
@@ -176,10 +182,74 @@ def entries_for(who: Who, path: str = "") -> list[Entry]:
     return entries
 
 
+_DROPDOWN = (
+    '<li class="nav-item dropdown"><button class="nav-link dropdown-toggle{active}" type="button"'
+    ' data-bs-toggle="dropdown" data-testid="nav-{testid}" aria-expanded="false">{label}</button>'
+    '<ul class="dropdown-menu">{links}</ul></li>'
+)
+_DROPDOWN_LINK = '<li><a class="dropdown-item{active}" href="{url}"{current}>{label}</a></li>'
+_LINK = (
+    '<li class="nav-item"><a class="nav-link{active}" href="{url}" data-testid="nav-{testid}"{current}>{label}</a>'
+    "</li>"
+)
+
+
+def nav_html(who: Who, path: str = "") -> str:
+    """The header's menu (`_nav.html` as it was), written once per kind of user, language, URLconf, script
+    prefix and highlighted link, then reused: its ~100 template lookups were a third of the header on every
+    page (issue #19). Only the menu's own URLs are highlighted, so the path a page names is not a key."""
+    urlconf, prefix = get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
+    active = path if path in _menu_urls(urlconf, prefix) else ""
+    return _nav_html(who, active, get_language(), urlconf, prefix)
+
+
+@lru_cache(maxsize=64)
+def _menu_urls(urlconf: str, script_prefix: str) -> frozenset[str]:
+    return frozenset(fixed_url(item.url_name) for area in AREAS for item in area.items)
+
+
+@lru_cache(maxsize=1024)
+def _nav_html(who: Who, active: str, language: str, urlconf: str, script_prefix: str) -> str:
+    parts = []
+    for entry in entries_for(who, active):
+        if entry.is_dropdown:
+            links = "".join(
+                _DROPDOWN_LINK.format(
+                    active=" active" if link.active else "",
+                    url=escape(link.url),
+                    current=' aria-current="page"' if link.active else "",
+                    label=escape(str(link.label)),
+                )
+                for link in entry.links
+            )
+            parts.append(
+                _DROPDOWN.format(
+                    active=" active" if entry.active else "",
+                    testid=entry.testid,
+                    label=escape(str(entry.label)),
+                    links=links,
+                )
+            )
+        else:
+            link = entry.links[0]
+            parts.append(
+                _LINK.format(
+                    active=" active" if link.active else "",
+                    url=escape(link.url),
+                    testid=entry.testid,
+                    current=' aria-current="page"' if link.active else "",
+                    label=escape(str(link.label)),
+                )
+            )
+    return mark_safe(  # noqa: S308 - every label and URL escaped above
+        f'<ul class="navbar-nav me-auto flex-nowrap" data-testid="nav">{"".join(parts)}</ul>'
+    )
+
+
 def menu(request: HttpRequest) -> dict:
-    """Context processor: the header's entries (`nav_entries`) for a signed-in user."""
+    """Context processor: the header's menu (`nav_html`) for a signed-in user."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_entries": []}
+        return {"nav_html": ""}
     who = Who(roles=frozenset(user.roles), is_staff=user.is_staff, is_superuser=user.is_superuser)
-    return {"nav_entries": entries_for(who, request.path)}
+    return {"nav_html": nav_html(who, request.path)}

@@ -1,0 +1,67 @@
+"""The header's menu written in Python (aftersales.navigation.nav_html) is what `_nav.html` wrote, for every
+role, both languages, with and without a highlighted link; and it follows the user, the language and the page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.template import Context, Template
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.models import Role
+from aftersales.navigation import Who, entries_for, nav_html
+
+# templates/_nav.html before nav_html replaced it.
+NAV_TEMPLATE = """{% load i18n %}
+<ul class="navbar-nav me-auto flex-nowrap" data-testid="nav">
+  {% for entry in nav_entries %}{% if entry.is_dropdown %}
+  <li class="nav-item dropdown">
+    <button class="nav-link dropdown-toggle{% if entry.active %} active{% endif %}" type="button" data-bs-toggle="dropdown" data-testid="nav-{{ entry.testid }}" aria-expanded="false">{{ entry.label }}</button>
+    <ul class="dropdown-menu">{% for link in entry.links %}
+      <li><a class="dropdown-item{% if link.active %} active{% endif %}" href="{{ link.url }}"{% if link.active %} aria-current="page"{% endif %}>{{ link.label }}</a></li>{% endfor %}
+    </ul>
+  </li>{% else %}{% with link=entry.links.0 %}
+  <li class="nav-item"><a class="nav-link{% if link.active %} active{% endif %}" href="{{ link.url }}" data-testid="nav-{{ entry.testid }}"{% if link.active %} aria-current="page"{% endif %}>{{ link.label }}</a></li>{% endwith %}{% endif %}{% endfor %}
+</ul>"""
+
+PEOPLE = [Who(frozenset({role}), is_staff=False, is_superuser=False) for role in Role.values] + [
+    Who(frozenset(Role.values), is_staff=True, is_superuser=True),
+    Who(frozenset(), is_staff=False, is_superuser=False),
+]
+
+
+def _tags_only(html: str) -> str:
+    return re.sub(r">\s+<", "><", html).strip()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("who", PEOPLE, ids=lambda who: "+".join(sorted(who.roles)) or "none")
+@pytest.mark.parametrize(
+    "path", ["", "tickets:dispatch_board", "tickets:list", "reports:dashboard", "/tickets/7/"]
+)
+def test_the_menu_is_what_the_template_wrote(language, who, path):
+    path = reverse(path) if ":" in path else path
+    with translation.override(language):
+        expected = Template(NAV_TEMPLATE).render(Context({"nav_entries": entries_for(who, path)}))
+        written = nav_html(who, path)
+    assert _tags_only(written) == _tags_only(expected)
+
+
+def test_the_menu_follows_the_language_the_user_and_the_page():
+    dispatcher = Who(frozenset({Role.DISPATCHER}), is_staff=False, is_superuser=False)
+    technician = Who(frozenset({Role.TECHNICIAN}), is_staff=False, is_superuser=False)
+    board = reverse("tickets:dispatch_board")
+    with translation.override("zh-hans"):
+        chinese = nav_html(dispatcher, board)
+    with translation.override("en"):
+        english = nav_html(dispatcher, board)
+        assert nav_html(dispatcher, board) is english  # written once, then reused
+        elsewhere = nav_html(dispatcher, reverse("tickets:intake"))
+        mine = nav_html(technician, board)
+    assert "派工看板" in chinese and "派工看板" not in english
+    assert f'href="{board}" aria-current="page"' in english
+    assert f'href="{board}" aria-current="page"' not in elsewhere
+    assert 'aria-current="page"' in elsewhere
+    assert board not in mine and reverse("tickets:my_jobs") in mine
