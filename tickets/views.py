@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -832,14 +834,30 @@ def timeline_drop(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def my_jobs(request: HttpRequest) -> HttpResponse:
-    jobs = RepairTicket.objects.for_technician(request.user)
+    jobs = list(RepairTicket.objects.for_technician(request.user))
+    # Each card links five pages and its depart form offers the same times: reversed and written once a
+    # page here, not a {% url %} a link and a loop a card in the template (issue #19).
+    page_url, report_url = pk_url("tickets:detail"), pk_url("tickets:report")
+    depart_url, check_in_url = pk_url("tickets:depart"), pk_url("tickets:transition", "check_in")
+    for job in jobs:
+        job.page_url, job.report_url = page_url(job.pk), report_url(job.pk)
+        job.depart_url, job.check_in_url = depart_url(job.pk), check_in_url(job.pk)
+        # The pages kept offline for the card: the job and each step of its service report.
+        job.offline_urls = " ".join(
+            [job.page_url, *(f"{job.report_url}?step={step}" for step in range(1, SIGNATURE_STEP + 1))]
+        )
+    depart_form = DepartForm()
+    eta = depart_form.fields["eta_minutes"]
+    eta_options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if value == eta.initial else "", label)
+            for value, label in eta.choices
+        ),
+    )
     return render(
         request,
         "tickets/my_jobs.html",
-        {
-            "jobs": jobs,
-            "now": timezone.now(),
-            "report_steps": range(1, SIGNATURE_STEP + 1),
-            "depart_form": DepartForm(),
-        },
+        {"jobs": jobs, "now": timezone.now(), "depart_form": depart_form, "eta_options": eta_options},
     )
