@@ -3,8 +3,6 @@ role, both languages, with and without a highlighted link; and it follows the us
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
@@ -12,6 +10,7 @@ from django.utils import translation
 
 from accounts.models import Role
 from aftersales.navigation import Who, entries_for, nav_html
+from tests.markup import tags_only
 
 # templates/_nav.html before nav_html replaced it.
 NAV_TEMPLATE = """{% load i18n %}
@@ -32,10 +31,6 @@ PEOPLE = [Who(frozenset({role}), is_staff=False, is_superuser=False) for role in
 ]
 
 
-def _tags_only(html: str) -> str:
-    return re.sub(r">\s+<", "><", html).strip()
-
-
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("who", PEOPLE, ids=lambda who: "+".join(sorted(who.roles)) or "none")
 @pytest.mark.parametrize(
@@ -46,7 +41,7 @@ def test_the_menu_is_what_the_template_wrote(language, who, path):
     with translation.override(language):
         expected = Template(NAV_TEMPLATE).render(Context({"nav_entries": entries_for(who, path)}))
         written = nav_html(who, path)
-    assert _tags_only(written) == _tags_only(expected)
+    assert tags_only(written) == tags_only(expected)
 
 
 def test_the_menu_follows_the_language_the_user_and_the_page():

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from tests.accounts.factories import UserFactory
+from tests.markup import tags_only
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, State
 from tickets.templatetags.ticket_tags import technician_options
@@ -67,10 +68,6 @@ LIST_ROWS_TEMPLATE = """{% load i18n ticket_tags %}{% for ticket in tickets %}
     {% endfor %}"""
 
 
-def _tags_only(html: str) -> str:
-    return re.sub(r">\s+<", "><", html).strip()
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("bulk_form", [object(), None])
@@ -99,7 +96,7 @@ def test_the_list_rows_are_what_the_template_wrote(branch_a, technician, languag
         written = Template("{% load ticket_tags %}{% ticket_list_rows tickets now bulk_form %}").render(
             context
         )
-    assert _tags_only(written) == _tags_only(expected)
+    assert tags_only(written) == tags_only(expected)
     assert str(tickets[0].number) in written
 
 
@@ -145,7 +142,7 @@ BOARD_CARDS_TEMPLATE = (
 
 def _without_keys(html: str) -> str:
     """The markup with each form's idempotency key (a new UUID per form) blanked."""
-    return re.sub(r'(name="idempotency_key" value=")[0-9a-f-]{36}', r"\1", _tags_only(html))
+    return re.sub(r'(name="idempotency_key" value=")[0-9a-f-]{36}', r"\1", tags_only(html))
 
 
 @pytest.mark.django_db
