@@ -4,9 +4,11 @@ role, both languages, with and without a highlighted link; and it follows the us
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from aftersales.navigation import Who, entries_for, nav_html
@@ -60,3 +62,22 @@ def test_the_menu_follows_the_language_the_user_and_the_page():
     assert f'href="{board}" aria-current="page"' not in elsewhere
     assert 'aria-current="page"' in elsewhere
     assert board not in mine and reverse("tickets:my_jobs") in mine
+
+
+@pytest.mark.django_db
+def test_a_changed_role_or_language_shows_in_the_menu_on_the_next_request(client, dispatcher):
+    """The menu is cached by what it is written from (roles, language, page), never by user: a dispatcher
+    made a technician sees the technician's menu on the next page, and the other language at once."""
+    board, jobs = reverse("tickets:dispatch_board"), reverse("tickets:my_jobs")
+    client.force_login(dispatcher)
+    first = client.get(reverse("tickets:list")).content.decode()
+    assert f'href="{board}"' in first and f'href="{jobs}"' not in first
+    dispatcher.groups.set(Group.objects.filter(name=Role.TECHNICIAN))
+    second = client.get(reverse("tickets:list")).content.decode()
+    assert f'href="{jobs}"' in second and f'href="{board}"' not in second
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = client.get(reverse("tickets:list")).content.decode()
+    with translation.override("en"):
+        my_jobs_in_english = _("我的任务")
+    assert my_jobs_in_english != "我的任务"
+    assert f'href="{jobs}">我的任务<' in second and f'href="{jobs}">{my_jobs_in_english}<' in english
