@@ -145,6 +145,8 @@ def _without_keys(html: str) -> str:
     return re.sub(r'(name="idempotency_key" value=")[0-9a-f-]{36}', r"\1", tags_only(html))
 
 
+# Django's own {% csrf_token %} writes NOTPROVIDED with a deprecated format_html("") call (the old template's).
+@pytest.mark.filterwarnings("ignore:Calling format_html\\(\\) without passing args")
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("csrf_token", ["masked-token", "NOTPROVIDED", None])
