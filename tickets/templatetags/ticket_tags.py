@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import datetime
 import html
-import uuid
 from decimal import Decimal
 
 from django import template
 from django.template.defaultfilters import date as date_filter
+from django.template.defaulttags import CsrfTokenNode
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html
@@ -15,6 +15,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from aftersales.links import pk_url
+from aftersales.templatetags.ui import idempotency_input
 from tickets import sla
 from tickets.callbook_rules import NOON
 from tickets.choices import AppointmentRequester
@@ -207,8 +208,7 @@ _BOARD_SUGGESTION = (
     ' data-testid="accept-suggestion">{}</button></li>'
 )
 _BOARD_FORM_FIELDS = (
-    '{}<input type="hidden" name="idempotency_key" value="{}">'
-    '<input type="hidden" name="version" value="{}"><input type="hidden" name="next" value="board">'
+    '{}{}<input type="hidden" name="version" value="{}"><input type="hidden" name="next" value="board">'
 )
 
 
@@ -236,12 +236,7 @@ def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
     some fifty template nodes each, two forms apiece, were half of the board's time (issue #19). The same
     markup as the template it replaces, held to it by tests/tickets/test_ticket_tags.py; each form still
     gets its own idempotency key."""
-    token = context.get("csrf_token")
-    csrf = (
-        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
-        if token and token != "NOTPROVIDED"
-        else ""
-    )
+    csrf = CsrfTokenNode().render(context)  # what {% csrf_token %} writes
     # Fixed texts as {% trans %} writes them (not escaped), put into words once a page.
     labels = {
         "verdict_label": _("保修结论"),
@@ -265,7 +260,7 @@ def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
         number, priority = _html(ticket.number), _html(row["priority"])
         urgent = ticket.priority == "urgent"
         suggestions = row["suggestions"]
-        fields = _BOARD_FORM_FIELDS.format(csrf, uuid.uuid4(), ticket.version)
+        fields = _BOARD_FORM_FIELDS.format(csrf, idempotency_input(), ticket.version)
         cards.append(
             _BOARD_CARD.format(
                 urgent=f'<span class="badge text-bg-danger" data-testid="urgent">{priority}</span> '
@@ -293,7 +288,7 @@ def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
                 dispatch_url=_html(row["dispatch_url"]),
                 fields=fields,
                 options=_html(row["technician_options"]),
-                suggestion_fields=_BOARD_FORM_FIELDS.format(csrf, uuid.uuid4(), ticket.version)
+                suggestion_fields=_BOARD_FORM_FIELDS.format(csrf, idempotency_input(), ticket.version)
                 if suggestions
                 else "",
                 suggestions="".join(
