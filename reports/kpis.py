@@ -35,9 +35,12 @@ Definitions (shown on the dashboard and in the monthly report):
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -371,6 +374,13 @@ MEASURES = (
 Window = tuple[datetime.datetime, datetime.datetime]  # [start, end)
 
 
+class Watermark(NamedTuple):
+    """A stored month's: the rows before `through` are stored, at `revision`."""
+
+    through: datetime.datetime
+    revision: uuid.UUID
+
+
 def _during(time_field: str, windows: Iterable[Window]) -> Q:
     """`time_field` within one of the windows; adjacent windows make one range (one index range scan)."""
     ranges: list[list[datetime.datetime]] = []
@@ -385,9 +395,11 @@ def _during(time_field: str, windows: Iterable[Window]) -> Q:
     return condition
 
 
-def _live_windows(months: Iterable[Month], summarised: dict[Month, datetime.datetime]) -> list[Window]:
+def _live_windows(months: Iterable[Month], summarised: dict[Month, Watermark]) -> list[Window]:
     """What is not stored: each month after its watermark, or the whole month if it has none."""
-    windows = [(summarised.get(month, month.start), month.end) for month in months]
+    windows = [
+        (summarised[month].through if month in summarised else month.start, month.end) for month in months
+    ]
     return [(start, end) for start, end in windows if start < end]
 
 
@@ -414,20 +426,20 @@ def kpi_tables(
     scope: Scope,
     dimensions: Iterable[Dimension] = DIMENSIONS,
     *,
-    summarised: dict[Month, datetime.datetime] | None = None,
+    summarised: dict[Month, Watermark] | None = None,
 ) -> dict[str, list[KpiRow]]:
     """{dimension key: one row per group with any data in the month, by name (unassigned last)}.
 
     One query per measure groups by every dimension at once (branch × technician × model is at most a
     few thousand groups); the groups are then added up per dimension. Counts and sums add up, so
     this is exact, and the database reads each month's rows once instead of once per dimension.
-    A summarised month (`summarised`: {month: watermark}, looked up when None) is one query per
+    A summarised month (`summarised`: {month: its Watermark}, looked up when None) is one query per
     dimension on its stored groups, plus these queries over its rows after the watermark, if any.
     """
     dimensions = tuple(dimensions)
     tables: dict[str, dict] = {dimension.key: {} for dimension in dimensions}
     if summarised is None:
-        summarised = summarised_months([scope.month])
+        summarised = watermarks([scope.month])
     if scope.month in summarised:
         # Summed in SQL per dimension: a few dozen rows each instead of every stored group.
         cells = _stored_rows(scope.branch).filter(month=scope.month.first_day)
@@ -470,11 +482,11 @@ def total(rows: Iterable[KpiRow]) -> KpiRow:
 def trend(
     scope: Scope,
     months: int = TREND_MONTHS,
-    summarised: dict[Month, datetime.datetime] | None = None,
+    summarised: dict[Month, Watermark] | None = None,
     month_total: KpiRow | None = None,
 ) -> list[KpiRow]:
-    """The KPIs of the `months` months up to the scope's month, oldest first: one query over the
-    stored months, one per measure over what is not stored (if anything). `month_total`: the scope's
+    """The KPIs of the `months` months up to the scope's month, oldest first: the stored months' sums
+    (`stored_month_sums`), one query per measure over what is not stored (if anything). `month_total`: the scope's
     month as the dashboard's tables already counted it (their total), taken instead of counted again —
     the live rows of the current month were otherwise read twice per page (issue #19)."""
     first = scope.month.minus(months - 1)
@@ -488,21 +500,15 @@ def trend(
             else f"{month.month:02d}",
         )
     if summarised is None:
-        summarised = summarised_months(by_month)
+        summarised = watermarks(by_month)
     counted = [month for month in by_month if month_total is None or month != scope.month]
     stored = [month for month in counted if month in summarised]
     windows = _live_windows(counted, summarised)
     if month_total is not None:
         by_month[scope.month].add(month_total)
     if stored:
-        grouped = (
-            _stored_rows(scope.branch)
-            .filter(month__in=[month.first_day for month in stored])
-            .values("month")
-            .annotate(**{name: Sum(name) for name in STORED_FIELDS})
-            .order_by()
-        )
-        for data in grouped:
+        revisions = tuple((month.first_day, summarised[month].revision) for month in stored)
+        for data in stored_month_sums(scope.branch.pk if scope.branch else None, revisions):
             _fill_stored(by_month[Month(data["month"].year, data["month"].month)], data)
     for measure in MEASURES if windows else ():  # all stored: no query over the raw rows
         grouped = (
@@ -565,10 +571,36 @@ def _stored_rows(branch: Branch | None) -> QuerySet:
     return KpiMonth.objects.filter(branch=branch) if branch else KpiMonth.objects.all()
 
 
+@lru_cache(maxsize=256)
+def stored_month_sums(
+    branch_id: int | None, revisions: tuple[tuple[datetime.date, uuid.UUID], ...]
+) -> tuple[dict, ...]:
+    """The stored counts of each month (its first day, with the revision it is stored at), summed over the
+    branch or all: the trend's past months, the same every request until a month is stored again.
+
+    Cached in this process by the months' revisions (issue #19: the page's costliest query): `summarise`
+    writes a month's KpiMonth rows and a new revision in one transaction, and nothing else writes them
+    (their rows go only with a branch, technician or model, which the tickets counted in them protect),
+    so a revision names one set of rows, on the primary as on a replica, and a month stored again is
+    read again on the next request. Plain values, never a KpiRow a caller could add to."""
+    rows = KpiMonth.objects.filter(month__in=[day for day, _revision in revisions])
+    if branch_id is not None:
+        rows = rows.filter(branch_id=branch_id)
+    return tuple(rows.values("month").annotate(**{name: Sum(name) for name in STORED_FIELDS}).order_by())
+
+
+def watermarks(months: Iterable[Month]) -> dict[Month, Watermark]:
+    """{month: its Watermark} of those of `months` that are summarised."""
+    rows = SummarisedMonth.objects.filter(month__in=[month.first_day for month in months])
+    return {
+        Month(day.year, day.month): Watermark(through, revision)
+        for day, through, revision in rows.values_list("month", "through", "revision")
+    }
+
+
 def summarised_months(months: Iterable[Month]) -> dict[Month, datetime.datetime]:
     """{month: watermark} of those of `months` that are summarised."""
-    rows = SummarisedMonth.objects.filter(month__in=[month.first_day for month in months])
-    return {Month(day.year, day.month): through for day, through in rows.values_list("month", "through")}
+    return {month: mark.through for month, mark in watermarks(months).items()}
 
 
 def summarisable_months(today: datetime.date, back: int) -> list[Month]:
@@ -616,7 +648,8 @@ def summarise(month: Month, now: datetime.datetime | None = None) -> int:
             for (branch, technician, product_model), row in cells.items()
         )
         SummarisedMonth.objects.update_or_create(
-            month=month.first_day, defaults={"through": through, "summarised_at": timezone.now()}
+            month=month.first_day,
+            defaults={"through": through, "summarised_at": timezone.now(), "revision": uuid.uuid4()},
         )
     return len(cells)
 
@@ -725,7 +758,7 @@ def dashboard(scope: Scope) -> Dashboard:
     rows between the old and the new watermark would be counted twice). Without parallel workers: each
     query reads at most a month of rows, or the stored groups (aftersales.replica.read_snapshot)."""
     with read_snapshot(parallel=False):
-        summarised = summarised_months(scope.month.minus(offset) for offset in range(TREND_MONTHS))
+        summarised = watermarks(scope.month.minus(offset) for offset in range(TREND_MONTHS))
         tables = kpi_tables(scope, summarised=summarised)
         summary = total(tables["branch"])
         months = trend(scope, summarised=summarised, month_total=summary)

@@ -9,6 +9,8 @@ trend not summarised yet.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -82,6 +84,9 @@ class SummarisedMonth(models.Model):
     month = models.DateField(_("月份"), unique=True)
     through = models.DateTimeField(_("汇总截至"))
     summarised_at = models.DateTimeField(_("汇总时间"))
+    # New at every run, even when `through` stays (a past month stored again for late entries): what a
+    # cache of the stored counts is keyed by (reports.kpis.stored_month_sums).
+    revision = models.UUIDField(_("汇总版本"), default=uuid.uuid4, editable=False)
 
     class Meta:
         verbose_name = _("已汇总月份")

@@ -288,13 +288,13 @@ def build_pages(personas: Personas, samples: int) -> list[Page]:
 def current_month_not_stored() -> Iterator[None]:
     """The dashboard as if the current month had no stored counts (its watermark hidden, nothing written:
     others may be measuring the same database), so that every run counts the same whole month live."""
-    stored = kpis.summarised_months
+    stored = kpis.watermarks
     current = Month.of(timezone.localdate())
 
     def without_current(months):
-        return {month: through for month, through in stored(months).items() if month != current}
+        return {month: mark for month, mark in stored(months).items() if month != current}
 
-    with mock.patch.object(kpis, "summarised_months", without_current):
+    with mock.patch.object(kpis, "watermarks", without_current):
         yield
 
 

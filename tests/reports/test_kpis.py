@@ -236,6 +236,22 @@ def test_a_stored_year_gives_the_counted_figures_in_five_queries(october, branch
         assert len(queries) == 5  # which months are stored, the month per dimension, the trend
 
 
+def test_the_stored_trend_is_read_again_only_when_a_month_is_stored_again(october, branch_a):
+    """The trend's stored months are kept in the process by their revision (issue #19): the next page
+    skips that query, and a month stored again — late entries, the same watermark — shows at once."""
+    for offset in range(12):
+        summarise(NOVEMBER.minus(offset))
+    first = dashboard(Scope(NOVEMBER))
+    with CaptureQueriesContext(connection) as queries:
+        again = dashboard(Scope(NOVEMBER))
+    assert _everything(again) == _everything(first)
+    assert len(queries) == 4  # which months are stored, the month per dimension: not the trend
+    TicketFactory(branch=branch_a, service_category="A", reported_at=local(2026, 10, 20, 9))
+    assert dashboard(Scope(NOVEMBER)).months[-2].volume["A"] == first.months[-2].volume["A"]  # not stored
+    summarise(OCTOBER)
+    assert dashboard(Scope(NOVEMBER)).months[-2].volume["A"] == first.months[-2].volume["A"] + 1
+
+
 def test_summarising_again_takes_in_late_entries(october, branch_a):
     summarise(OCTOBER)
     cells = KpiMonth.objects.count()
