@@ -395,11 +395,9 @@ def _during(time_field: str, windows: Iterable[Window]) -> Q:
     return condition
 
 
-def _live_windows(months: Iterable[Month], summarised: dict[Month, Watermark]) -> list[Window]:
+def _live_windows(months: Iterable[Month], summarised: dict[Month, datetime.datetime]) -> list[Window]:
     """What is not stored: each month after its watermark, or the whole month if it has none."""
-    windows = [
-        (summarised[month].through if month in summarised else month.start, month.end) for month in months
-    ]
+    windows = [(summarised.get(month, month.start), month.end) for month in months]
     return [(start, end) for start, end in windows if start < end]
 
 
@@ -448,7 +446,7 @@ def kpi_tables(
             paths = {dimension.key: _stored_paths(dimension)}
             grouped = cells.values(*paths[dimension.key]).annotate(**sums).order_by()
             _collect(tables, (dimension,), grouped, paths, _fill_stored)
-    windows = _live_windows([scope.month], summarised)
+    windows = _live_windows([scope.month], _throughs(summarised))
     if windows:
         _collect_live(tables, dimensions, windows, scope.branch)
     return {
@@ -503,7 +501,7 @@ def trend(
         summarised = watermarks(by_month)
     counted = [month for month in by_month if month_total is None or month != scope.month]
     stored = [month for month in counted if month in summarised]
-    windows = _live_windows(counted, summarised)
+    windows = _live_windows(counted, _throughs(summarised))
     if month_total is not None:
         by_month[scope.month].add(month_total)
     if stored:
@@ -600,7 +598,11 @@ def watermarks(months: Iterable[Month]) -> dict[Month, Watermark]:
 
 def summarised_months(months: Iterable[Month]) -> dict[Month, datetime.datetime]:
     """{month: watermark} of those of `months` that are summarised."""
-    return {month: mark.through for month, mark in watermarks(months).items()}
+    return _throughs(watermarks(months))
+
+
+def _throughs(marks: dict[Month, Watermark]) -> dict[Month, datetime.datetime]:
+    return {month: mark.through for month, mark in marks.items()}
 
 
 def summarisable_months(today: datetime.date, back: int) -> list[Month]:
