@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, Q, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Func,
+    Prefetch,
+    Q,
+    TextField,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone
@@ -28,6 +38,7 @@ from tickets.models import (
     RepairTicket,
     ServiceReport,
     State,
+    TicketKind,
     VisitStatus,
 )
 from tickets.search import MIN_TERM, WORD_END, branch_key, number_end, search_terms, ticket_number
@@ -86,6 +97,15 @@ def _contains(text: str, branch_id: int | None) -> Q:
         key = branch_key(text, branch_id)
         return Q(InText(F("search_text"), Value(text))) & Q(search_bigrams__contains=[key])
     return Q(search_text__contains=text)
+
+
+def with_maintenance_visit(ticket: RepairTicket) -> RepairTicket:
+    """A maintenance ticket with its visit and the visit's contract read (one query); any other ticket as
+    it is, without a query: it has no visit (RepairTicket.objects.for_detail leaves them out)."""
+    if ticket.kind == TicketKind.MAINTENANCE:
+        visits = MaintenanceVisit.objects.select_related("contract")
+        prefetch_related_objects([ticket], Prefetch("maintenance_visit", queryset=visits))
+    return ticket
 
 
 def filtered_tickets(user: User, form):

@@ -70,6 +70,7 @@ from tickets.selectors import (
     ticket_rows,
     timeline_board,
     unit_tickets_for_intake,
+    with_maintenance_visit,
 )
 from tickets.services import (
     NEEDS_REASON,
@@ -445,7 +446,9 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
+    ticket = with_maintenance_visit(
+        access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
+    )
     available = available_transitions(ticket, request.user)
     # `follow_up` is pressed on the follow-up call's page, where the survey is recorded (surveys app).
     names = [name for name in available if name != "follow_up"]

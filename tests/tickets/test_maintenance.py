@@ -9,6 +9,8 @@ import re
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 from accounts.models import Role
 from tests.customers.factories import UnitFactory
 from tests.reports.factories import local
+from tests.tickets.factories import TicketFactory
 from tickets.maintenance import MaintenanceVisit
 from tickets.models import RepairTicket, ServiceCategory, State, TicketKind
 from tickets.tasks import generate_maintenance_visits
@@ -185,3 +188,25 @@ def test_a_contract_for_all_the_customers_units_plans_each_of_them(contract):
 def test_the_page_is_for_the_contracts_branch(client, contract, persona, branch_b):
     client.force_login(persona(Role.DISPATCHER, branch=branch_b, username="hz-dispatcher"))
     assert client.get(reverse("history:contract", args=[contract.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_tickets_page_reads_a_visit_and_its_contract_only_for_a_maintenance_ticket(
+    client, contract, dispatcher
+):
+    """Issue #19: the visit is not joined into every ticket's query; a maintenance ticket's page reads it
+    with its contract in one query, and shows them."""
+    client.force_login(dispatcher)
+    with time_machine.travel(local(2026, 12, 20, 6), tick=False):
+        generate_maintenance_visits()
+    visit = MaintenanceVisit.objects.get()
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(visit.ticket.get_absolute_url()).content.decode()
+    assert 'data-testid="maintenance-checklist"' in page and contract.number in page
+    reads = [query["sql"] for query in captured if '"tickets_maintenancevisit"' in query["sql"]]
+    assert len(reads) == 1 and 'JOIN "warranty_maintenancecontract"' in reads[0]
+    repair = TicketFactory(unit=visit.unit)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(repair.get_absolute_url()).content.decode()
+    assert 'data-testid="maintenance-checklist"' not in page
+    assert not [query for query in captured if '"tickets_maintenancevisit"' in query["sql"]]
