@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, F, Min, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from aftersales.exports import XLSX_CONTENT_TYPE, stream_xlsx
 from aftersales.replica import replica_reads
@@ -228,7 +229,7 @@ def _failures_rows(report: ManufacturingReport, company: str) -> Iterator[list]:
     yield [
         _("质量故障"),
         whole,
-        _("报修"),
+        pgettext("number of calls", "报修"),
         quality.summary.reported,
         _("一次修复率(%)"),
         _value(quality.summary.first_time_fix_rate),
@@ -241,7 +242,7 @@ def _failures_rows(report: ManufacturingReport, company: str) -> Iterator[list]:
         _("质量故障"),
         _("占比(%)"),
         _("累计占比(%)"),
-        _("报修"),
+        pgettext("number of calls", "报修"),
         _("30天返修"),
         _("90天返修"),
         *(str(month) for month in report.trend_months),
@@ -260,7 +261,13 @@ def _failures_rows(report: ManufacturingReport, company: str) -> Iterator[list]:
             *report.code_trend.get(row.key, [0] * TREND_MONTHS),
         ]
     yield []
-    yield [_("产品型号 · 批次"), _("在用台数"), _("质量故障"), _("每千台故障"), _("报修")]
+    yield [
+        _("产品型号 · 批次"),
+        _("在用台数"),
+        _("质量故障"),
+        _("每千台故障"),
+        pgettext("number of calls", "报修"),
+    ]
     for row in [*quality.by_model, *quality.by_batch]:
         yield [row.name, row.units, row.failures, _value(row.failures_per_thousand), row.reported]
 

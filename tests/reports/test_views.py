@@ -178,4 +178,4 @@ def test_the_dashboard_reads_in_english(client, persona, october):
     client.force_login(persona(Role.MANAGER))
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get(reverse("reports:dashboard"), {"month": "2026-10"}).content.decode()
-    assert "Service KPIs · 2026-10" in html and "below target" in html and "Timeliness (by branch)" in html
+    assert "Service KPIs · 2026-10" in html and "target missed" in html and "Timeliness (by branch)" in html
