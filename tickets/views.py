@@ -46,6 +46,7 @@ from tickets.forms import (
     offer_fault_codes,
 )
 from tickets.models import (
+    OPEN_STATES,
     TRANSITION_LABELS,
     Channel,
     ClockPause,
@@ -501,7 +502,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "technicians": technicians,
             "revise_form": revise_form,
             "now": timezone.now(),
-            "deadlines": deadline_rows(ticket),
+            "deadlines": deadline_rows(ticket, timezone.now()),
             "may_pause": sla_services.may_pause(ticket, request.user),
             "appointment_form": _appointment_form(ticket)
             if may_set_appointment(ticket, request.user)
@@ -523,8 +524,10 @@ def _appointment_form(ticket: RepairTicket) -> AppointmentForm:
     return AppointmentForm(initial=initial)
 
 
-def deadline_rows(ticket: RepairTicket) -> list[dict]:
-    """The ticket's milestones for its page, with a note when a deadline rests on an unknown calendar."""
+def deadline_rows(ticket: RepairTicket, now: datetime.datetime) -> list[dict]:
+    """The ticket's milestones for its page, with a note when a deadline rests on an unknown calendar.
+    `overdue`: passed and not met while the ticket is open and its clock runs (as the header's countdown)."""
+    running = ticket.state in OPEN_STATES and not ticket.clock_paused
     rows = []
     for deadline in sorted(ticket.deadlines.all(), key=lambda d: d.due_at):
         note = ""
@@ -535,7 +538,8 @@ def deadline_rows(ticket: RepairTicket) -> list[dict]:
             )
             known = confirmed_years()
             note = unconfirmed_note(year for year in range(first, last + 1) if year not in known)
-        rows.append({"deadline": deadline, "calendar_note": note})
+        overdue = running and deadline.met_at is None and deadline.due_at < now
+        rows.append({"deadline": deadline, "calendar_note": note, "overdue": overdue})
     return rows
 
 

@@ -5,6 +5,7 @@ sweep's warnings, breaches and escalations — each sent once."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -139,6 +140,28 @@ class TestMilestones:
         assert "已记录客户联系" in response.content.decode()
         assert deadlines(ticket)["contact"].in_time is True
         assert ticket.events.filter(action="contact", note="已书面回复客户").exists()
+
+    def test_the_tickets_page_marks_a_passed_deadline_overdue_while_its_clock_runs(
+        self, team, branch_a, client
+    ):
+        """Found in a walk-through: the header said 超期 while the deadlines' card marked nothing."""
+        ticket = call(team, branch_a, category="chassis_engine")
+        hours = datetime.timedelta(hours=1)
+        now = timezone.now()
+        move(ticket, "contact", started_at=now - 6 * hours, warn_at=now - 4 * hours, due_at=now - 2 * hours)
+        client.force_login(team["dispatcher"])
+
+        def overdue() -> list[str]:
+            page = client.get(ticket.get_absolute_url()).content.decode()
+            return re.findall(r'data-testid="deadline-(\w+)">(?:(?!</li>).)*deadline-overdue', page, re.S)
+
+        assert overdue() == ["contact"]
+        client.post(reverse("tickets:pause_clock", args=[ticket.pk]), {"reason": "parts"})
+        assert overdue() == []  # the clock stands still: nothing runs late
+        client.post(reverse("tickets:resume_clock", args=[ticket.pk]))
+        client.post(reverse("tickets:record_contact", args=[ticket.pk]), {"note": "已电话联系"})
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert overdue() == [] and "超时" in page  # met late: 超时, no longer overdue
 
     def test_acceptance_meets_resolution_and_cancel_stops_every_clock(self, team, branch_a):
         ticket = call(team, branch_a)
