@@ -1,15 +1,17 @@
 """The KPI numbers of a month, per branch, technician and product model, and the twelve-month trend.
 
 Every figure is counted in SQL (`values(...).annotate(...)`): per measure one query for the month,
-grouped by branch, technician and model at once, and one for the twelve-month trend. Python only adds up
-the grouped rows (at most a few thousand groups).
+grouped by the ids of branch, technician and model at once, and one for the twelve-month trend. Python
+only adds up the grouped rows (at most a few thousand groups) and names them, one query per dimension.
 
 Months are summarised (`summarise`, periodic task `reports.tasks.summarise_months`): the same grouped
 queries, stored per branch × technician × model in `reports.KpiMonth`, up to a watermark (`through`:
-the month's end once it is over, the time of the run for the current month). The dashboard reads the
-stored groups and counts live only the rows after the watermark (and months never summarised): five
-small queries for a complete month instead of sixteen over a year of rows (1,000,000 tickets, 300,000
-surveys: docs/performance.md), a few more over the last minutes for the current month.
+the month's end once it is over, the time of the run for the current month) and at a revision, new at
+each run. The dashboard reads the stored groups and counts live only the rows after the watermark (and
+months never summarised): for a complete month the watermarks, the stored sums and the names instead of
+sixteen queries over a year of rows (1,000,000 tickets, 300,000 surveys: docs/performance.md), a few more
+over the last minutes for the current month. The stored sums are kept in the process by their revision
+(`stored_dimension_sums`, `stored_month_sums`), so a page reads them once per run of the task.
 
 Definitions (shown on the dashboard and in the monthly report):
 - volume: tickets reported in the month, by service category A/B/C/D (§7-六);
@@ -44,14 +46,15 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Branch
+from accounts.models import Branch, User
 from aftersales.replica import read_snapshot
 from claims.models import Claim, ClaimStatus
+from customers.models import ProductModel
 from parts.models import PartUsage
 from reports.metrics import Change, Target, change, kpi_targets, percent
 from reports.models import AMOUNT_FIELDS, KpiMonth, SummarisedMonth
@@ -86,12 +89,14 @@ class Scope:
 
 @dataclass(frozen=True)
 class Dimension:
-    """A way to group: the path from a ticket to the group's id and to the fields that name it."""
+    """A way to group: the path from a ticket to the group's id, the model of the group and the fields
+    that name it; `name` writes the name from {path of a field relative to the ticket: value}."""
 
     key: str
     label: str
     id_path: str
-    name_paths: tuple[str, ...]
+    model: type[Model]
+    name_fields: tuple[str, ...]
     name: Callable[[dict], str]
 
 
@@ -100,21 +105,16 @@ def _person(row: dict) -> str:
     return full or row["technician__username"] or str(_("未派工/无关联工单"))
 
 
-BRANCH = Dimension(
-    "branch", _("网点"), "branch", ("branch__code", "branch__name"), lambda r: r["branch__name"]
-)
+BRANCH = Dimension("branch", _("网点"), "branch", Branch, ("code", "name"), lambda r: r["branch__name"])
 TECHNICIAN = Dimension(
-    "technician",
-    _("技术员"),
-    "technician",
-    ("technician__username", "technician__last_name", "technician__first_name"),
-    _person,
+    "technician", _("技术员"), "technician", User, ("username", "last_name", "first_name"), _person
 )
 PRODUCT_MODEL = Dimension(
     "product_model",
     _("产品型号"),
     "unit__product_model",
-    ("unit__product_model__code", "unit__product_model__name"),
+    ProductModel,
+    ("code", "name"),
     lambda r: (
         f"{r['unit__product_model__code']} {r['unit__product_model__name']}"
         if r["unit__product_model__code"]
@@ -401,23 +401,44 @@ def _live_windows(months: Iterable[Month], summarised: dict[Month, datetime.date
     return [(start, end) for start, end in windows if start < end]
 
 
-def _paths(measure: Measure, dimension: Dimension) -> dict[str, str]:
-    """{path on the measure's rows: path relative to the ticket} of the fields naming the dimension."""
-    prefix = measure.prefix(dimension)
-    return {f"{prefix}{path}": path for path in (dimension.id_path, *dimension.name_paths)}
+def _id_column(measure: Measure, dimension: Dimension) -> str:
+    """The path from the measure's rows to the dimension's id."""
+    return f"{measure.prefix(dimension)}{dimension.id_path}"
 
 
-def _collect(tables: dict, dimensions: tuple, grouped: Iterable[dict], paths: dict, fill) -> None:
-    """Add grouped rows into the dimension tables. paths: {dimension key: {column of the rows: path
-    relative to the ticket}}, the group's id column first."""
+def _collect(tables: dict, dimensions: tuple, grouped: Iterable[dict], columns: dict, fill) -> None:
+    """Add grouped rows into the dimension tables (rows unnamed: `_name_rows`). columns: {dimension key:
+    the column of the group's id}."""
     for data in grouped:
         for dimension in dimensions:
             rows = tables[dimension.key]
-            key = data[next(iter(paths[dimension.key]))]
-            if key not in rows:
-                named = {path: data[column] for column, path in paths[dimension.key].items()}
-                rows[key] = KpiRow(key=key, name=dimension.name(named))
-            fill(rows[key], data)
+            key = data[columns[dimension.key]]
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = KpiRow(key=key)
+            fill(row, data)
+
+
+def _name_rows(tables: dict, dimensions: tuple) -> None:
+    """Each row's name as it is now, one query per dimension: the grouped queries join no name (issue #19:
+    each name joined in each of a dozen queries cost more to plan than to count), and the stored sums,
+    which carry none, may be kept by their revision."""
+    for dimension in dimensions:
+        rows = tables[dimension.key]
+        ids = [key for key in rows if key is not None]
+        found = (
+            {
+                values["pk"]: values
+                for values in dimension.model.objects.filter(pk__in=ids).values("pk", *dimension.name_fields)
+            }
+            if ids
+            else {}
+        )
+        for key, row in rows.items():
+            values = found.get(key, {})
+            row.name = dimension.name(
+                {f"{dimension.id_path}__{field}": values.get(field) for field in dimension.name_fields}
+            )
 
 
 def kpi_tables(
@@ -432,23 +453,23 @@ def kpi_tables(
     few thousand groups); the groups are then added up per dimension. Counts and sums add up, so
     this is exact, and the database reads each month's rows once instead of once per dimension.
     A summarised month (`summarised`: {month: its Watermark}, looked up when None) is one query per
-    dimension on its stored groups, plus these queries over its rows after the watermark, if any.
+    dimension on its stored groups (kept by revision: `stored_dimension_sums`), plus these queries over
+    its rows after the watermark, if any. Then one query per dimension names its rows.
     """
     dimensions = tuple(dimensions)
     tables: dict[str, dict] = {dimension.key: {} for dimension in dimensions}
     if summarised is None:
         summarised = watermarks([scope.month])
     if scope.month in summarised:
-        # Summed in SQL per dimension: a few dozen rows each instead of every stored group.
-        cells = _stored_rows(scope.branch).filter(month=scope.month.first_day)
-        sums = {name: Sum(name) for name in STORED_FIELDS}
+        revision = summarised[scope.month].revision
         for dimension in dimensions:
-            paths = {dimension.key: _stored_paths(dimension)}
-            grouped = cells.values(*paths[dimension.key]).annotate(**sums).order_by()
-            _collect(tables, (dimension,), grouped, paths, _fill_stored)
+            column = _stored_column(dimension)
+            grouped = stored_dimension_sums(_branch_id(scope), column, scope.month.first_day, revision)
+            _collect(tables, (dimension,), grouped, {dimension.key: column}, _fill_stored)
     windows = _live_windows([scope.month], _throughs(summarised))
     if windows:
         _collect_live(tables, dimensions, windows, scope.branch)
+    _name_rows(tables, dimensions)
     return {
         key: sorted(rows.values(), key=lambda row: (row.key is None, row.name))
         for key, rows in tables.items()
@@ -457,12 +478,14 @@ def kpi_tables(
 
 def _collect_live(tables: dict, dimensions: tuple, windows: list[Window], branch: Branch | None) -> None:
     for measure in MEASURES:
-        paths = {dimension.key: _paths(measure, dimension) for dimension in dimensions}
-        columns = {column for dimension_paths in paths.values() for column in dimension_paths}
+        columns = {dimension.key: _id_column(measure, dimension) for dimension in dimensions}
         grouped = (
-            measure.rows(windows, branch).values(*sorted(columns)).annotate(**measure.aggregates()).order_by()
+            measure.rows(windows, branch)
+            .values(*sorted(set(columns.values())))
+            .annotate(**measure.aggregates())
+            .order_by()
         )
-        _collect(tables, dimensions, grouped, paths, measure.fill)
+        _collect(tables, dimensions, grouped, columns, measure.fill)
 
 
 def kpi_table(scope: Scope, dimension: Dimension) -> list[KpiRow]:
@@ -506,7 +529,7 @@ def trend(
         by_month[scope.month].add(month_total)
     if stored:
         revisions = tuple((month.first_day, summarised[month].revision) for month in stored)
-        for data in stored_month_sums(scope.branch.pk if scope.branch else None, revisions):
+        for data in stored_month_sums(_branch_id(scope), revisions):
             _fill_stored(by_month[Month(data["month"].year, data["month"].month)], data)
     for measure in MEASURES if windows else ():  # all stored: no query over the raw rows
         grouped = (
@@ -560,13 +583,27 @@ def _fill_stored(row: KpiRow, data: dict) -> None:
     )
 
 
-def _stored_paths(dimension: Dimension) -> dict[str, str]:
-    """{path on KpiMonth: path relative to the ticket}: KpiMonth holds the product model itself."""
-    return {path.removeprefix("unit__"): path for path in (dimension.id_path, *dimension.name_paths)}
+def _stored_column(dimension: Dimension) -> str:
+    """The dimension's id on KpiMonth, which holds the product model itself."""
+    return dimension.id_path.removeprefix("unit__")
 
 
-def _stored_rows(branch: Branch | None) -> QuerySet:
-    return KpiMonth.objects.filter(branch=branch) if branch else KpiMonth.objects.all()
+def _branch_id(scope: Scope) -> int | None:
+    return scope.branch.pk if scope.branch else None
+
+
+def _stored_rows(branch_id: int | None) -> QuerySet:
+    return KpiMonth.objects.filter(branch_id=branch_id) if branch_id else KpiMonth.objects.all()
+
+
+@lru_cache(maxsize=256)
+def stored_dimension_sums(
+    branch_id: int | None, column: str, month: datetime.date, revision: uuid.UUID
+) -> tuple[dict, ...]:
+    """The month's stored counts summed per `column` (branch, technician or product_model: its ids, no
+    names) over the branch or all, at the month's `revision`: kept as `stored_month_sums` is."""
+    grouped = _stored_rows(branch_id).filter(month=month).values(column)
+    return tuple(grouped.annotate(**{name: Sum(name) for name in STORED_FIELDS}).order_by())
 
 
 @lru_cache(maxsize=256)
@@ -581,9 +618,7 @@ def stored_month_sums(
     (their rows go only with a branch, technician or model, which the tickets counted in them protect),
     so a revision names one set of rows, on the primary as on a replica, and a month stored again is
     read again on the next request. Plain values, never a KpiRow a caller could add to."""
-    rows = KpiMonth.objects.filter(month__in=[day for day, _revision in revisions])
-    if branch_id is not None:
-        rows = rows.filter(branch_id=branch_id)
+    rows = _stored_rows(branch_id).filter(month__in=[day for day, _revision in revisions])
     return tuple(rows.values("month").annotate(**{name: Sum(name) for name in STORED_FIELDS}).order_by())
 
 
@@ -627,7 +662,7 @@ def summarise(month: Month, now: datetime.datetime | None = None) -> int:
     through = min(month.end, now)
     cells: dict[tuple, KpiRow] = {}
     for measure in MEASURES:
-        columns = [next(iter(_paths(measure, dimension))) for dimension in DIMENSIONS]
+        columns = [_id_column(measure, dimension) for dimension in DIMENSIONS]
         grouped = (
             measure.rows([(month.start, through)], None)
             .values(*columns)

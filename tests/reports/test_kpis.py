@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Role
 from reports.kpis import (
     BRANCH,
+    DIMENSIONS,
     MEASURES,
     PRODUCT_MODEL,
     TECHNICIAN,
@@ -213,8 +214,9 @@ def test_the_dashboard_runs_the_same_queries_for_more_data(october, branch_a):
         survey(ticket, (4, 3, 2, 4), answered_at=local(2026, 10, day, 15))
     with CaptureQueriesContext(connection) as many:
         board = dashboard(Scope(OCTOBER))
-    # Which months are summarised, then (none are) the month grouped by every dimension and the trend.
-    assert len(few) == len(many) == 1 + 2 * len(MEASURES)
+    # Which months are summarised, then (none are) the month grouped by every dimension, the names of
+    # each dimension's groups, and the trend.
+    assert len(few) == len(many) == 1 + len(MEASURES) + len(DIMENSIONS) + len(MEASURES)
     assert board.summary.reported == 4 + 28
 
 
@@ -225,7 +227,7 @@ def _everything(board):
     )
 
 
-def test_a_stored_year_gives_the_counted_figures_in_five_queries(october, branch_b):
+def test_a_stored_year_gives_the_counted_figures_from_its_stored_sums(october, branch_b):
     for scope in (Scope(OCTOBER), Scope(OCTOBER, branch=branch_b)):
         counted = _everything(dashboard(scope))
         for offset in range(12):
@@ -233,7 +235,11 @@ def test_a_stored_year_gives_the_counted_figures_in_five_queries(october, branch
         with CaptureQueriesContext(connection) as queries:
             stored = _everything(dashboard(scope))
         assert stored == counted
-        assert len(queries) == 5  # which months are stored, the month per dimension, the trend
+        # Which months are stored, the month's sums per dimension, the trend's, the names per dimension.
+        assert len(queries) == 1 + 3 + 1 + 3
+        with CaptureQueriesContext(connection) as queries:
+            assert _everything(dashboard(scope)) == counted
+        assert len(queries) == 1 + 3  # the sums kept by their revision: the watermarks and the names
 
 
 def test_the_stored_trend_is_read_again_only_when_a_month_is_stored_again(october, branch_a):
@@ -245,11 +251,22 @@ def test_the_stored_trend_is_read_again_only_when_a_month_is_stored_again(octobe
     with CaptureQueriesContext(connection) as queries:
         again = dashboard(Scope(NOVEMBER))
     assert _everything(again) == _everything(first)
-    assert len(queries) == 4  # which months are stored, the month per dimension: not the trend
+    assert len(queries) == 1 + 3  # which months are stored, the names per dimension: no stored sums
     TicketFactory(branch=branch_a, service_category="A", reported_at=local(2026, 10, 20, 9))
     assert dashboard(Scope(NOVEMBER)).months[-2].volume["A"] == first.months[-2].volume["A"]  # not stored
     summarise(OCTOBER)
     assert dashboard(Scope(NOVEMBER)).months[-2].volume["A"] == first.months[-2].volume["A"] + 1
+
+
+def test_a_renamed_technician_shows_at_once_in_a_stored_month(october):
+    """The stored sums are kept by their revision, the names are read on every page."""
+    summarise(OCTOBER)
+    assert "刘一" in by_name(kpi_table(Scope(OCTOBER), TECHNICIAN))
+    liu = october["technicians"][0]
+    liu.last_name, liu.first_name = "", "柳一"
+    liu.save(update_fields=["last_name", "first_name"])
+    names = by_name(kpi_table(Scope(OCTOBER), TECHNICIAN))
+    assert "柳一" in names and "刘一" not in names
 
 
 def test_summarising_again_takes_in_late_entries(october, branch_a):
@@ -288,8 +305,9 @@ def test_the_current_month_to_date_is_counted_live_once(october, branch_a):
     with CaptureQueriesContext(connection) as queries:
         board = dashboard(Scope(NOVEMBER))
     assert _everything(board) == counted
-    # Which months are stored, the month per dimension, its live rows per measure, the stored trend.
-    assert len(queries) == 1 + 3 + len(MEASURES) + 1
+    # Which months are stored, the month's sums per dimension, its live rows per measure, the stored
+    # trend, the names per dimension.
+    assert len(queries) == 1 + 3 + len(MEASURES) + 1 + 3
     TicketFactory(branch=branch_a, service_category="A", reported_at=local(2026, 11, 20, 9))
     board = dashboard(Scope(NOVEMBER))
     assert board.summary.volume["A"] == board.months[-1].volume["A"] == 1
