@@ -6,6 +6,7 @@ dashed line with its value, so a reader sees at once which branch, technician or
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -28,6 +29,28 @@ def _number(value: Decimal | int | None, unit: str) -> str:
         return "—"
     text = f"{value:,.1f}" if isinstance(value, Decimal) else f"{value:,}"
     return f"{text}{unit}"
+
+
+LABEL_WIDTH = 28  # in half-width characters: the bars' label column holds fourteen Chinese characters
+
+
+def fit_label(label: str, width: int = LABEL_WIDTH) -> str:
+    """The label within `width` half-width columns, a wide (Chinese) character counting two, cut with …
+    when longer: fourteen characters of a Chinese name, twenty-eight of an English one."""
+    widths = [_columns(char) for char in label]
+    if sum(widths) <= width:
+        return label
+    kept = used = 0
+    for columns in widths:
+        if used + columns > width - 1:  # room for the …
+            break
+        used += columns
+        kept += 1
+    return label[:kept] + "…"
+
+
+def _columns(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
 
 
 def _colour(value, target: Target | None) -> str:
@@ -68,7 +91,7 @@ def bar_chart(
         y = top_margin + index * row
         length = 0 if value is None else float(Decimal(value) / top) * plot
         parts.append(
-            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">{escape(str(label)[:14])}</text>'
+            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">{escape(fit_label(str(label)))}</text>'
             f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
             f'fill="{_colour(value, target)}"/>'
             f'<text x="{label_width + length + 4:.1f}" y="{y + 15}">{escape(_number(value, unit))}</text>'

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.charts import bar_chart, column_chart
+from reports.charts import LABEL_WIDTH, bar_chart, column_chart, fit_label
 from reports.findings import group_findings
 from reports.metrics import Change, Target, change, kpi_targets, percent
 
@@ -57,6 +58,24 @@ def test_a_bar_below_target_is_red_and_the_target_line_is_labelled():
 def test_chart_labels_are_escaped():
     svg = column_chart([("<script>", 3)], title="a & b")
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b" in svg
+
+
+def test_a_bar_label_is_cut_by_its_width_not_its_length():
+    """An English category's name was cut at fourteen letters ("B Contract ser"), half the room."""
+    assert fit_label("B Contract service") == "B Contract service"
+    assert fit_label("空调室外机压缩机故障维修记录") == "空调室外机压缩机故障维修记录"  # fourteen: fits
+    assert fit_label("空调室外机压缩机故障维修记录表") == "空调室外机压缩机故障维修记…"
+    svg = bar_chart([("D Internal work orders", 2)], title="t")
+    assert ">D Internal work orders</text>" in svg
+
+
+@given(st.text(max_size=40))
+def test_a_fitted_label_fits_and_keeps_what_it_can(label):
+    fitted = fit_label(label)
+    width = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in fitted)
+    assert width <= LABEL_WIDTH
+    if fitted != label:
+        assert fitted.endswith("…") and label.startswith(fitted[:-1]) and width >= LABEL_WIDTH - 2
 
 
 def test_an_empty_chart_still_renders():
