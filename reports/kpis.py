@@ -90,7 +90,7 @@ class Scope:
 @dataclass(frozen=True)
 class Dimension:
     """A way to group: the path from a ticket to the group's id, the model of the group and the fields
-    that name it; `name` writes the name from {path of a field relative to the ticket: value}."""
+    that name it; `name` writes the name from {field: value} (all None for the group without one)."""
 
     key: str
     label: str
@@ -101,11 +101,11 @@ class Dimension:
 
 
 def _person(row: dict) -> str:
-    full = f"{row['technician__last_name'] or ''}{row['technician__first_name'] or ''}".strip()
-    return full or row["technician__username"] or str(_("未派工/无关联工单"))
+    full = f"{row['last_name'] or ''}{row['first_name'] or ''}".strip()
+    return full or row["username"] or str(_("未派工/无关联工单"))
 
 
-BRANCH = Dimension("branch", _("网点"), "branch", Branch, ("code", "name"), lambda r: r["branch__name"])
+BRANCH = Dimension("branch", _("网点"), "branch", Branch, ("code", "name"), lambda r: r["name"])
 TECHNICIAN = Dimension(
     "technician", _("技术员"), "technician", User, ("username", "last_name", "first_name"), _person
 )
@@ -115,11 +115,7 @@ PRODUCT_MODEL = Dimension(
     "unit__product_model",
     ProductModel,
     ("code", "name"),
-    lambda r: (
-        f"{r['unit__product_model__code']} {r['unit__product_model__name']}"
-        if r["unit__product_model__code"]
-        else str(_("无关联工单"))
-    ),
+    lambda r: f"{r['code']} {r['name']}" if r["code"] else str(_("无关联工单")),
 )
 DIMENSIONS = (BRANCH, TECHNICIAN, PRODUCT_MODEL)
 
@@ -434,11 +430,9 @@ def _name_rows(tables: dict, dimensions: tuple) -> None:
             if ids
             else {}
         )
+        unnamed = dict.fromkeys(dimension.name_fields)
         for key, row in rows.items():
-            values = found.get(key, {})
-            row.name = dimension.name(
-                {f"{dimension.id_path}__{field}": values.get(field) for field in dimension.name_fields}
-            )
+            row.name = dimension.name(found.get(key, unnamed))
 
 
 def kpi_tables(

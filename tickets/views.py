@@ -450,6 +450,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = with_maintenance_visit(
         access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
     )
+    now = timezone.now()
     available = available_transitions(ticket, request.user)
     # `follow_up` is pressed on the follow-up call's page, where the survey is recorded (surveys app).
     names = [name for name in available if name != "follow_up"]
@@ -501,8 +502,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "other_actions": [action for action in actions if action["name"] in SECONDARY_ACTIONS],
             "technicians": technicians,
             "revise_form": revise_form,
-            "now": timezone.now(),
-            "deadlines": deadline_rows(ticket, timezone.now()),
+            "now": now,
+            "deadlines": deadline_rows(ticket, now),
             "may_pause": sla_services.may_pause(ticket, request.user),
             "appointment_form": _appointment_form(ticket)
             if may_set_appointment(ticket, request.user)
