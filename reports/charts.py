@@ -31,12 +31,15 @@ def _number(value: Decimal | int | None, unit: str) -> str:
     return f"{text}{unit}"
 
 
-LABEL_WIDTH = 28  # in half-width characters: the bars' label column holds fourteen Chinese characters
+BAR_LABEL_PX, BAR_FONT_PX = 150, 12  # the bar chart's label column and its font
+# In half-width columns: a Chinese character is as wide as the font (12 px), a Latin letter about half; the
+# label ends 6 px before its bar, so 144 px hold twelve Chinese characters or about twenty-four letters.
+LABEL_WIDTH = (BAR_LABEL_PX - 6) * 2 // BAR_FONT_PX
 
 
 def fit_label(label: str, width: int = LABEL_WIDTH) -> str:
     """The label within `width` half-width columns, a wide (Chinese) character counting two, cut with …
-    when longer: fourteen characters of a Chinese name, twenty-eight of an English one."""
+    when longer: twelve characters of a Chinese name, twenty-four of an English one."""
     widths = [_columns(char) for char in label]
     if sum(widths) <= width:
         return label
@@ -77,13 +80,13 @@ def bar_chart(
     width: int = 640,
 ) -> SafeString:
     """Horizontal bars, one per labelled value (branches, technicians, models, categories)."""
-    row, label_width, top_margin = 24, 150, 28
+    row, label_width, top_margin = 24, BAR_LABEL_PX, 28
     plot = width - label_width - 70
     height = top_margin + row * max(len(bars), 1) + 16
     top = _scale([value for _label, value in bars], target, unit)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="kpi-chart" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12">',
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="{BAR_FONT_PX}">',
         f"<title>{escape(title)}</title>",
         f'<text x="0" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
