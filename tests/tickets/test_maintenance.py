@@ -210,3 +210,27 @@ def test_a_tickets_page_reads_a_visit_and_its_contract_only_for_a_maintenance_ti
         page = client.get(repair.get_absolute_url()).content.decode()
     assert 'data-testid="maintenance-checklist"' not in page
     assert not [query for query in captured if '"tickets_maintenancevisit"' in query["sql"]]
+
+
+@pytest.mark.django_db
+def test_a_maintenance_tickets_page_speaks_of_the_visit_not_of_a_fault(client, contract, dispatcher):
+    """A walk-through found a planned visit's page saying 无故障(无理由退货) as its cause, asking for a product
+    to judge the warranty, and "no deadline rule" under a header counting down to the planned day."""
+    client.force_login(dispatcher)
+    with time_machine.travel(local(2026, 12, 20, 6), tick=False):
+        generate_maintenance_visits()
+        ticket = MaintenanceVisit.objects.get().ticket
+        page = client.get(ticket.get_absolute_url()).content.decode()
+    heading = re.search(r'data-testid="fault-heading">(.*?)</h2>', page).group(1)
+    assert "定期保养" in heading and "无理由退货" not in heading
+    verdict = page[page.index('data-testid="verdict"') : page.index('data-testid="deadlines"')]
+    assert f"按保养合同 {contract.number}" in verdict and "B 合同服务" in verdict
+    assert "这里显示保修结论" not in page
+    assert "该工单没有适用的时限规则" not in page
+    planned = page[page.index('data-testid="deadline-planned-visit"') :]
+    assert "2027-01-01" in planned[: planned.index("</li>")] and "已超期" not in planned[: planned.index("</li>")]
+    with time_machine.travel(local(2027, 1, 2, 9), tick=False):
+        client.force_login(dispatcher)  # the session of twelve days ago has expired
+        late = client.get(ticket.get_absolute_url()).content.decode()
+    planned = late[late.index('data-testid="deadline-planned-visit"') :]
+    assert "已超期" in planned[: planned.index("</li>")]
