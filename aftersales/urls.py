@@ -61,6 +61,7 @@ urlpatterns = [
     # At the root, so that the service worker's scope covers every page of the technician's app.
     path("sw.js", pwa_views.service_worker, name="service_worker"),
     path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
+    path("favicon.ico", pwa_views.favicon, name="favicon"),
     path("login/", sso_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("accounts.urls")),

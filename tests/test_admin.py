@@ -30,3 +30,11 @@ def test_its_changelist_opens_and_searches(client, django_user_model, model):
     client.force_login(superuser)
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     assert client.get(url, {"q": "x"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_browsers_favicon_request_gets_the_apps_icon(client):
+    """The admin's pages have no icon link, so browsers ask for /favicon.ico: it was a 404 in every log."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("img/icon-192.png")
+    assert client.get(response["Location"]).status_code == 200
