@@ -117,24 +117,24 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
         )
 
     def for_detail(self) -> RepairTicketQuerySet:
-        """A ticket's page and its API record. A maintenance ticket's visit is read apart
-        (`tickets.selectors.with_maintenance_visit`): two more outer joins here made PostgreSQL plan every
-        ticket's query the slow way (twelve tables: 2.7 ms planning against 1.9; issue #19)."""
+        """A ticket's page, its report pages and its API record. Only the always-present rows are joined:
+        PostgreSQL's planning grows with each outer join (the four nullable ones here, the two people, the
+        fault code and the video, took it from 0.5 ms to 1.8 ms a page; issue #19), so the people and the
+        fault code come by prefetch, and the page reads a maintenance visit and a customer's photos apart
+        (`tickets.selectors.with_maintenance_visit`, `fault_media`), only for the tickets that have them."""
         return self.select_related(
             "branch",
             "customer",
             "unit__product_model__warranty_policy",
+        ).prefetch_related(
             "technician",
             "reported_by",
-            "fault_code",
-            "fault_video",
-        ).prefetch_related(
+            "fault_code",  # no query when the ticket has none
             "customer__phones",
             "helpers",
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "pk")),
             # The page names each milestone's policy: joined here, not one query per milestone.
             Prefetch("deadlines", queryset=TicketDeadline.objects.select_related("policy")),
-            "fault_photos",
         )
 
     def for_board(self) -> RepairTicketQuerySet:

@@ -31,8 +31,11 @@ from tickets import dispatch_rules
 from tickets.models import (
     OPEN_STATES,
     TECHNICIAN_ACTIVE_STATES,
+    Channel,
     FaultCause,
     FaultCode,
+    FaultPhoto,
+    FaultVideo,
     GoodsRegisterEntry,
     MaintenanceVisit,
     RepairTicket,
@@ -106,6 +109,14 @@ def with_maintenance_visit(ticket: RepairTicket) -> RepairTicket:
         visits = MaintenanceVisit.objects.select_related("contract")
         prefetch_related_objects([ticket], Prefetch("maintenance_visit", queryset=visits))
     return ticket
+
+
+def fault_media(ticket: RepairTicket) -> tuple[list[FaultPhoto], FaultVideo | None]:
+    """The photos and the video of a fault, for its ticket's page. Only the customer's own report sends
+    them (services.log_self_reported_call, their one writer): a call logged at the desk asks nothing."""
+    if ticket.channel != Channel.SELF:
+        return [], None
+    return list(ticket.fault_photos.all()), FaultVideo.objects.filter(ticket=ticket).first()
 
 
 def filtered_tickets(user: User, form):

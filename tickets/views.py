@@ -64,6 +64,7 @@ from tickets.selectors import (
     clean_sort,
     dispatch_suggestions,
     drill_down_labels,
+    fault_media,
     filtered_tickets,
     offered_fault_codes,
     open_tickets_of_unit,
@@ -478,17 +479,25 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             },
         )
     service_report = current_report_status(ticket) if ticket.visit_count else None
-    goods_entry = latest_entry(ticket) if ticket.state in GOODS_STATES else None
+    # An entry is written only with its goods_in event (return_services.approve_return), and the events
+    # are on the page already: most tickets never went to the factory and need no query for it.
+    went_in = ticket.state in GOODS_STATES and any(
+        event.action == "goods_in" for event in ticket.events.all()
+    )
+    goods_entry = latest_entry(ticket) if went_in else None
     finish_form = (
         FinishRepairForm(branch_id=ticket.branch_id, initial={"version": ticket.version})
         if "finish_factory_repair" in names
         else None
     )
+    fault_photos, fault_video = fault_media(ticket)
     return render(
         request,
         "tickets/ticket_detail.html",
         {
             "ticket": ticket,
+            "fault_photos": fault_photos,
+            "fault_video": fault_video,
             "report": service_report,
             "goods_entry": goods_entry,
             "finish_form": finish_form,

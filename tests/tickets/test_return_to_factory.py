@@ -7,6 +7,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 from rest_framework.test import APIClient
@@ -251,3 +253,14 @@ def test_outsiders_get_404_on_the_paperwork(client, branch_a, branch_b, supervis
     assert client.get(reverse("tickets:pickup_receipt_pdf", args=[ticket.pk])).status_code == 404
     assert client.get(reverse("tickets:repair_tag_pdf", args=[ticket.pk])).status_code == 404
     assert client.post(reverse("tickets:return_finish", args=[ticket.pk]), {}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_ticket_that_never_went_to_the_factory_reads_no_goods_register(client, branch_a, dispatcher):
+    """Issue #19: the page knows from its events whether goods came in (approve_return writes the entry
+    with its goods_in event), so a closed repair asks nothing of the register."""
+    ticket = TicketFactory(unit__owner__branch=branch_a, closed=True)
+    client.force_login(dispatcher)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(ticket.get_absolute_url()).status_code == 200
+    assert not [query for query in captured if "tickets_goodsregisterentry" in query["sql"]]

@@ -380,6 +380,19 @@ class TestListAndDetail:
         assert tickets[0].number not in first
         assert tickets[0].number in client.get(reverse("tickets:list"), {"page": 2}).content.decode()
 
+    def test_a_desk_calls_page_asks_nothing_of_the_customers_photos_and_video(
+        self, client, dispatcher, branch_a
+    ):
+        """Issue #19: only the customer's own report sends photos and a video (their page shows them:
+        tests/portal/test_report_fault.py); a call logged at the desk reads neither table."""
+        ticket = TicketFactory(unit__owner__branch=branch_a, dispatched=True)
+        client.force_login(dispatcher)
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(ticket.get_absolute_url()).content.decode()
+        assert ticket.technician.get_full_name() in page or str(ticket.technician) in page
+        tables = " ".join(query["sql"] for query in captured)
+        assert "tickets_faultphoto" not in tables and "tickets_faultvideo" not in tables
+
     def test_htmx_requests_get_only_the_results(self, client, dispatcher, branch_a):
         client.force_login(dispatcher)
         TicketFactory(unit__owner__branch=branch_a)
