@@ -477,8 +477,9 @@ PORTAL_TICKETS = ("ticket_on_site", "ticket_awaiting_acceptance", "survey_ticket
 # --- for machines (issue #20): the load balancer's probes and Prometheus' scrape ---
 # The same answer for everybody, signed in or not: no login (a probe has none), and a staff or customer
 # session opens nothing more. /metrics exists only where METRICS_TOKEN or METRICS_ALLOWED_NETWORKS is set,
-# neither of which is here (with them: tests/operations/test_metrics.py).
-MACHINES: dict[str, int] = {"healthz": 200, "readyz": 200, "metrics": 404}
+# neither of which is here (with them: tests/operations/test_metrics.py). The browsers' /favicon.ico: a
+# redirect to the app's icon, for everybody.
+MACHINES: dict[str, int] = {"healthz": 200, "readyz": 200, "metrics": 404, "favicon": 301}
 
 
 def url_patterns(resolver=None, namespace=""):
