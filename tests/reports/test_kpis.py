@@ -9,6 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.models import Role
 from reports.kpis import (
@@ -18,8 +20,13 @@ from reports.kpis import (
     PRODUCT_MODEL,
     TECHNICIAN,
     Scope,
+    _grouped,
+    _id_column,
+    _live_statement,
+    _ranges,
     dashboard,
     kpi_table,
+    live_groups,
     summarisable_months,
     summarise,
     total,
@@ -395,3 +402,37 @@ def test_the_dashboard_shows_what_each_technician_attended(client, helpers, pers
     assert re.search(r'data-testid="attended">3 <span class="text-muted small">\(含协助 1\)', chen)
     branches = page[page.index('data-testid="kpi-table-branch"') :]
     assert re.search(r'data-testid="attended">3</td>', branches[: branches.index("</table>")])
+
+
+# The live statements (reports.kpis.live_groups): SQL the ORM wrote once per shape, run with this request's
+# windows and branch, must give what the queryset gives, for any windows over the October data.
+_MOMENTS = st.datetimes(
+    min_value=datetime.datetime(2026, 9, 25),  # noqa: DTZ001 - hypothesis takes naive bounds
+    max_value=datetime.datetime(2026, 11, 5),  # noqa: DTZ001
+    timezones=st.just(datetime.UTC),
+)
+
+
+@st.composite
+def _windows(draw):
+    bounds = sorted(draw(st.lists(_MOMENTS, min_size=2, max_size=6, unique=True)))
+    if len(bounds) % 2:
+        bounds = bounds[:-1]
+    windows = list(zip(bounds[::2], bounds[1::2], strict=True))
+    if draw(st.booleans()) and len(windows) > 1:  # adjacent windows make one range
+        windows[1] = (windows[0][1], windows[1][1])
+    return windows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(windows=_windows(), one_branch=st.booleans())
+def test_a_live_statement_counts_what_its_queryset_counts(october, branch_a, windows, one_branch):
+    branch = branch_a if one_branch else None
+    for index, measure in enumerate(MEASURES):
+        for dimensions in [(dimension,) for dimension in DIMENSIONS] + [DIMENSIONS]:
+            group_by = tuple(sorted({_id_column(measure, dimension) for dimension in dimensions}))
+            ranges = len(_ranges(windows))
+            assert _live_statement(index, group_by, ranges, one_branch, "default") is not None
+            key = lambda row: tuple(sorted((name, str(value)) for name, value in row.items()))  # noqa: E731
+            expected = sorted(_grouped(measure, group_by, windows, branch), key=key)
+            assert sorted(live_groups(measure, group_by, windows, branch), key=key) == expected
