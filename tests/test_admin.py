@@ -38,3 +38,4 @@ def test_the_browsers_favicon_request_gets_the_apps_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("img/icon-192.png")
     assert client.get(response["Location"]).status_code == 200
+    assert client.head("/favicon.ico").status_code == 301

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 # What every field page needs to open with no network.
 OFFLINE_ASSETS = [
@@ -69,7 +70,9 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "tickets/pwa/service_worker.js",
         {
             "assets": json.dumps(assets),
-            "static_prefix": json.dumps(static("")),
+            # Not static(""): the production storage's manifest has no entry for "" (a 500 on every
+            # request of the worker, so no offline app, wherever static files were collected).
+            "static_prefix": json.dumps(settings.STATIC_URL),
             # A new list of files (a deploy) is a new worker, which drops the old files' cache.
             "version": hashlib.sha256("\n".join(assets).encode()).hexdigest()[:12],
             "not_cached": json.dumps(_("这个页面今天还没有在本机打开过,断网时无法显示。请联网后再打开。")),
@@ -85,7 +88,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     """/favicon.ico, which browsers ask for on pages without an icon of their own (the admin's): the app's
     icon, not a 404 in the log."""
