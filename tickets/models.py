@@ -119,16 +119,15 @@ class RepairTicketQuerySet(BranchScopedQuerySet):
     def for_detail(self) -> RepairTicketQuerySet:
         """A ticket's page, its report pages and its API record. Only the always-present rows are joined:
         PostgreSQL's planning grows with each outer join (the four nullable ones here, the two people, the
-        fault code and the video, took it from 0.5 ms to 1.8 ms a page; issue #19), so the people and the
-        fault code come by prefetch, and the page reads a maintenance visit and a customer's photos apart
-        (`tickets.selectors.with_maintenance_visit`, `fault_media`), only for the tickets that have them."""
+        fault code and the video, took it from 0.5 ms to 1.8 ms a page; issue #19): the fault code comes by
+        prefetch, the people when asked for (the page reads both in one query: `tickets.selectors.with_people`),
+        and the page reads a maintenance visit and a customer's photos apart (`with_maintenance_visit`,
+        `fault_media`), only for the tickets that have them."""
         return self.select_related(
             "branch",
             "customer",
             "unit__product_model__warranty_policy",
         ).prefetch_related(
-            "technician",
-            "reported_by",
             "fault_code",  # no query when the ticket has none
             "customer__phones",
             "helpers",

@@ -111,6 +111,15 @@ def with_maintenance_visit(ticket: RepairTicket) -> RepairTicket:
     return ticket
 
 
+def with_people(ticket: RepairTicket) -> RepairTicket:
+    """The ticket with its technician and the user who logged it, read in one query (two otherwise)."""
+    ids = {ticket.technician_id, ticket.reported_by_id} - {None}
+    people = User.objects.in_bulk(ids) if ids else {}
+    ticket.technician = people.get(ticket.technician_id)
+    ticket.reported_by = people.get(ticket.reported_by_id)
+    return ticket
+
+
 def fault_media(ticket: RepairTicket) -> tuple[list[FaultPhoto], FaultVideo | None]:
     """The photos and the video of a fault, for its ticket's page. Only the customer's own report sends
     them (services.log_self_reported_call, their one writer): a call logged at the desk asks nothing."""

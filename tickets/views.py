@@ -73,6 +73,7 @@ from tickets.selectors import (
     timeline_board,
     unit_tickets_for_intake,
     with_maintenance_visit,
+    with_people,
 )
 from tickets.services import (
     NEEDS_REASON,
@@ -448,8 +449,8 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = with_maintenance_visit(
-        access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail())
+    ticket = with_people(
+        with_maintenance_visit(access_ticket(request.user, pk, queryset=RepairTicket.objects.for_detail()))
     )
     now = timezone.now()
     available = available_transitions(ticket, request.user)

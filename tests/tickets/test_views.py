@@ -392,6 +392,11 @@ class TestListAndDetail:
         assert ticket.technician.get_full_name() in page or str(ticket.technician) in page
         tables = " ".join(query["sql"] for query in captured)
         assert "tickets_faultphoto" not in tables and "tickets_faultvideo" not in tables
+        # The signed-in user by id; the ticket's technician and the dispatcher who logged it in one query.
+        sqls = [query["sql"] for query in captured]
+        assert len([sql for sql in sqls if 'WHERE "accounts_user"."id" = ' in sql]) == 1
+        assert len([sql for sql in sqls if 'WHERE "accounts_user"."id" IN (' in sql]) == 1
+        assert str(ticket.reported_by) in page
 
     def test_htmx_requests_get_only_the_results(self, client, dispatcher, branch_a):
         client.force_login(dispatcher)
