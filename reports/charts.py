@@ -52,6 +52,14 @@ def fit_label(label: str, width: int = LABEL_WIDTH) -> str:
     return label[:kept] + "…"
 
 
+def _label_text(label: str) -> str:
+    """A bar's label as SVG text; a label cut short carries its whole name as a tooltip (<title>)."""
+    fitted = fit_label(label)
+    if fitted == label:
+        return escape(label)
+    return f"<title>{escape(label)}</title>{escape(fitted)}"
+
+
 def _columns(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in "WF" else 1
 
@@ -94,7 +102,7 @@ def bar_chart(
         y = top_margin + index * row
         length = 0 if value is None else float(Decimal(value) / top) * plot
         parts.append(
-            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">{escape(fit_label(str(label)))}</text>'
+            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">{_label_text(str(label))}</text>'
             f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
             f'fill="{_colour(value, target)}"/>'
             f'<text x="{label_width + length + 4:.1f}" y="{y + 15}">{escape(_number(value, unit))}</text>'

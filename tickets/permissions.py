@@ -58,7 +58,8 @@ def may_act(transition_name: str, ticket, user) -> bool:
 
 
 def may_revise_verdict(ticket, user) -> bool:
-    return ticket.is_open and allowed(VERDICT_REVISERS, ticket, user)
+    """A planned maintenance visit has no warranty verdict to revise (a fault found there is a new call)."""
+    return ticket.is_open and ticket.kind != "maintenance" and allowed(VERDICT_REVISERS, ticket, user)
 
 
 def allowed(actors: Actors, ticket, user) -> bool:

@@ -34,6 +34,7 @@ from tickets.models import (
     State,
     TicketEvent,
     TicketHelper,
+    TicketKind,
     event_note,
 )
 from tickets.permissions import (
@@ -675,6 +676,8 @@ def revise_fault(
         raise UserError(_("请说明修改故障原因的依据。"), field="note")
     with transaction.atomic():
         ticket = RepairTicket.objects.lock(ticket_id, expected_version)
+        if ticket.kind == TicketKind.MAINTENANCE:
+            raise UserError(_("定期保养工单不判定保修;现场发现故障请另行登记报修。"))
         if not may_revise_verdict(ticket, user):
             raise PermissionDenied(_("您不能修改该工单的故障原因。"))
         check_conditions(ticket.unit, conditions)

@@ -492,11 +492,13 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else None
     )
     fault_photos, fault_video = fault_media(ticket)
+    on_site = visit_time_on_site(ticket)
     return render(
         request,
         "tickets/ticket_detail.html",
         {
             "ticket": ticket,
+            "time_on_site": on_site,
             "fault_photos": fault_photos,
             "fault_video": fault_video,
             "report": service_report,
@@ -521,6 +523,17 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pause_reasons": ClockPause.Reason.choices,
         },
     )
+
+
+def visit_time_on_site(ticket: RepairTicket) -> datetime.timedelta | None:
+    """A finished visit's time on site: from 到达签到 to its completion, or to the request to return the
+    unit to the factory when the visit ended in one (not to the end of the factory's repair, days later)."""
+    if ticket.arrived_at is None:
+        return None
+    for event in ticket.events.all():
+        if event.action == "request_return" and event.at >= ticket.arrived_at:
+            return event.at - ticket.arrived_at
+    return ticket.time_on_site(timezone.now()) if ticket.completed_at else None
 
 
 def _appointment_form(ticket: RepairTicket) -> AppointmentForm:

@@ -70,6 +70,8 @@ def test_a_bar_label_is_cut_by_its_width_not_its_length():
     assert LABEL_WIDTH * BAR_FONT_PX / 2 <= BAR_LABEL_PX - 6
     svg = bar_chart([("D Internal work orders", 2)], title="t")
     assert ">D Internal work orders</text>" in svg
+    svg = bar_chart([("Not dispatched / no ticket linked", 2)], title="t")
+    assert "<title>Not dispatched / no ticket linked</title>Not dispatched / no tic…</text>" in svg
 
 
 @given(st.text(max_size=40))

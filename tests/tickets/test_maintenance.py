@@ -16,11 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.models import Role
+from aftersales.errors import UserError
 from tests.customers.factories import UnitFactory
 from tests.reports.factories import local
 from tests.tickets.factories import TicketFactory
 from tickets.maintenance import MaintenanceVisit
 from tickets.models import RepairTicket, ServiceCategory, State, TicketKind
+from tickets.services import revise_fault
 from tickets.tasks import generate_maintenance_visits
 from warranty.maintenance_plan import add_months, planned_dates
 from warranty.models import MaintenanceContract
@@ -238,3 +240,23 @@ def test_a_maintenance_tickets_page_speaks_of_the_visit_not_of_a_fault(client, c
 def _planned_visit_row(page: str) -> str:
     row = page[page.index('data-testid="deadline-planned-visit"') :]
     return row[: row.index("</li>")]
+
+
+@pytest.mark.django_db
+def test_a_planned_visit_offers_no_warranty_revision(client, contract, dispatcher):
+    """The revise-cause form opened on 无故障(无理由退货) with 重新判定保修 on a planned visit's page."""
+    client.force_login(dispatcher)
+    with time_machine.travel(local(2026, 12, 20, 6), tick=False):
+        generate_maintenance_visits()
+        ticket = MaintenanceVisit.objects.get().ticket
+        page = client.get(ticket.get_absolute_url()).content.decode()
+    assert "重新判定保修" not in page
+    with pytest.raises(UserError, match="定期保养工单不判定保修"):
+        revise_fault(
+            ticket_id=ticket.pk,
+            user=dispatcher,
+            expected_version=ticket.version,
+            fault_cause="quality",
+            conditions=frozenset(),
+            note="现场发现压缩机异响",
+        )

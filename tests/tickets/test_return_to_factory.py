@@ -104,6 +104,7 @@ def test_the_whole_path_through_the_pages(client, on_site, dispatcher, superviso
     assert reverse("tickets:return_hand_over", args=[ticket.pk]) in page and "signature-canvas" in page
     assert reverse("tickets:return_ship_back", args=[ticket.pk]) in page and "js/report.js" in page
     assert entry.receipt.number in page and 'data-testid="tag-link"' in page
+    assert "随机附件: 遥控器 · 外观与状态: 外壳划痕" in page  # what came in with the unit
     response = client.post(
         reverse("tickets:return_hand_over", args=[ticket.pk]),
         {"version": ticket.version, "signer_name": "张伟", "signature": data_url(signature_png())},

@@ -398,6 +398,33 @@ class TestListAndDetail:
         assert len([sql for sql in sqls if 'WHERE "accounts_user"."id" IN (' in sql]) == 1
         assert str(ticket.reported_by) in page
 
+    def test_the_visit_times_read_as_a_sentence(self, client, dispatcher, branch_a):
+        """A walk-through found "· 现场: 2 小时 0 分" (a separator with nothing before it) when no travel time
+        was recorded, and a factory return's time on site counted to the end of the factory's repair."""
+        arrived = timezone.now() - datetime.timedelta(days=3)
+        ticket = TicketFactory(
+            unit__owner__branch=branch_a,
+            closed=True,
+            arrived_at=arrived,
+            completed_at=arrived + datetime.timedelta(hours=2),
+        )
+        client.force_login(dispatcher)
+        times = _visit_times(client.get(ticket.get_absolute_url()).content.decode())
+        assert times == "现场: 2 小时 0 分"
+        returned = TicketFactory(
+            unit__owner__branch=branch_a,
+            awaiting_pickup=True,
+            arrived_at=arrived,
+            completed_at=arrived + datetime.timedelta(days=2),
+        )
+        TicketEvent.objects.create(
+            ticket=returned,
+            action="request_return",
+            at=arrived + datetime.timedelta(minutes=50),
+            to_state="rma_requested",
+        )
+        assert _visit_times(client.get(returned.get_absolute_url()).content.decode()) == "现场: 50 分"
+
     def test_htmx_requests_get_only_the_results(self, client, dispatcher, branch_a):
         client.force_login(dispatcher)
         TicketFactory(unit__owner__branch=branch_a)
@@ -586,3 +613,8 @@ def test_the_ticket_reads_its_state_and_fault_as_djangos_display_would(language)
             ticket = RepairTicket(fault_category=value)
             assert ticket.get_fault_category_display() == ticket._get_FIELD_display(fault_field)
     assert str(RepairTicket(state=State.ON_SITE).get_state_display()) != State.ON_SITE
+
+
+def _visit_times(page: str) -> str:
+    found = re.search(r'data-testid="visit-times">(.*?)</p>', page)
+    return found.group(1).strip() if found else ""

@@ -80,11 +80,6 @@ def _span(delta: datetime.timedelta) -> str:
 
 
 @register.filter
-def time_on_site(ticket) -> datetime.timedelta | None:
-    return ticket.time_on_site(timezone.now())
-
-
-@register.filter
 def duration(delta: datetime.timedelta | None) -> str:
     """A time span as a person reads it (1 小时 35 分); empty when unknown."""
     return _span(delta) if delta is not None else ""
