@@ -17,6 +17,7 @@ from tests.browser.support import log_in
 from tests.browser.test_content_security_policy import watch_for_violations
 from tests.env_example import settings_from
 from tests.tickets.factories import TicketFactory
+from tickets.choices import Channel
 from tickets.models import FaultPhoto
 
 pytestmark = pytest.mark.browser
@@ -29,7 +30,8 @@ def test_a_fault_photo_behind_a_signed_link_shows_on_the_ticket_page(
     settings.STORAGE_SIGNED_URL_SECONDS = production.STORAGE_SIGNED_URL_SECONDS
     settings.CONTENT_SECURITY_POLICY = production.CONTENT_SECURITY_POLICY
     dispatcher, _technician = people
-    ticket = TicketFactory(unit__owner__branch=branch_a)
+    # Photos come only with the customer's own report (tickets.selectors.fault_media).
+    ticket = TicketFactory(unit__owner__branch=branch_a, channel=Channel.SELF)
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, format="JPEG")
     photo = FaultPhoto.objects.create(
