@@ -60,6 +60,7 @@ from tickets.choices import AppointmentRequester
 from tickets.documents import pdf_response, service_voucher_pdf
 from tickets.models import FaultPhoto, FaultVideo, ServiceReport
 from tickets.permissions import customer_may_change_visit
+from tickets.selectors import fault_media
 from tickets.services import (
     CallDetails,
     DuplicateCall,
@@ -206,6 +207,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None = None) -> HttpResponse:
     """The ticket's page; `survey_form` is a refused answer to show again with its errors."""
     survey = selectors.ticket_survey(ticket)
+    photos, video = fault_media(ticket)
     if survey_form is None and survey is not None and survey.answered_at is None:
         survey_form = SurveyForm()
     return _render(
@@ -213,8 +215,8 @@ def _ticket_page(request: HttpRequest, ticket, survey_form: SurveyForm | None = 
         "ticket.html",
         {
             "ticket": ticket,
-            "photos": list(ticket.fault_photos.all()),
-            "video": FaultVideo.objects.filter(ticket=ticket).first(),
+            "photos": photos,
+            "video": video,
             "steps": selectors.customer_progress(ticket, survey),
             "reports": selectors.signed_reports(ticket),
             "survey_form": survey_form,

@@ -540,21 +540,12 @@ def _live_statement(
     for index, (start, end) in enumerate(windows):
         stand_ins[("start", index)], stand_ins[("end", index)] = start, end
     slot_of = {value: slot for slot, value in stand_ins.items()}
-    slots = tuple(
-        slot_of.get(param, ("value", param)) if _hashable(param) else ("value", param) for param in params
-    )
+    # Every parameter is a scalar (the ORM spreads a list over one placeholder per item), so hashable.
+    slots = tuple(slot_of.get(param, ("value", param)) for param in params)
     expected = set(stand_ins) if with_branch else set(stand_ins) - {("branch", 0)}
     if not expected <= set(slots):
         return None
     return sql, slots
-
-
-def _hashable(value) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def kpi_table(scope: Scope, dimension: Dimension) -> list[KpiRow]:

@@ -487,6 +487,19 @@ class RepairTicket(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Mod
         end = self.completed_at if self.completed_at and self.completed_at >= self.arrived_at else now
         return end - self.arrived_at
 
+    def finished_visit_time(self) -> datetime.timedelta | None:
+        """A finished visit's time on site: to its completion, or to the request to return the unit to the
+        factory when the visit ended in one (not to the end of the factory's repair, days later). Reads
+        the events (`for_detail` loads them)."""
+        if self.arrived_at is None:
+            return None
+        for event in self.events.all():
+            if event.action == "request_return" and event.at >= self.arrived_at:
+                return event.at - self.arrived_at
+        if self.completed_at is None or self.completed_at < self.arrived_at:
+            return None
+        return self.completed_at - self.arrived_at
+
     # --- transitions (DESIGN §3). Bodies change this row only; see tickets.services. ---
 
     @transition(

@@ -43,6 +43,17 @@ GOODS_STATES = frozenset(
 )
 
 
+def entry_for_page(ticket: RepairTicket) -> GoodsRegisterEntry | None:
+    """The latest goods-in entry for the ticket's page, whose events are loaded already
+    (`RepairTicket.objects.for_detail`): approve_return writes each entry with a goods_in event, so a
+    ticket whose events hold none (most never went to the factory) needs no query."""
+    if ticket.state not in GOODS_STATES or not any(
+        event.action == "goods_in" for event in ticket.events.all()
+    ):
+        return None
+    return latest_entry(ticket)
+
+
 def latest_entry(ticket: RepairTicket) -> GoodsRegisterEntry | None:
     return (
         GoodsRegisterEntry.objects.filter(ticket=ticket)

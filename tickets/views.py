@@ -57,7 +57,7 @@ from tickets.models import (
 )
 from tickets.permissions import may_revise_verdict, may_write_report
 from tickets.report_services import SIGNATURE_STEP, current_report_status
-from tickets.return_services import GOODS_STATES, RETURN_PATHS, latest_entry
+from tickets.return_services import RETURN_PATHS, entry_for_page
 from tickets.selectors import (
     SORTS,
     board_technicians,
@@ -480,25 +480,19 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             },
         )
     service_report = current_report_status(ticket) if ticket.visit_count else None
-    # An entry is written only with its goods_in event (return_services.approve_return), and the events
-    # are on the page already: most tickets never went to the factory and need no query for it.
-    went_in = ticket.state in GOODS_STATES and any(
-        event.action == "goods_in" for event in ticket.events.all()
-    )
-    goods_entry = latest_entry(ticket) if went_in else None
+    goods_entry = entry_for_page(ticket)
     finish_form = (
         FinishRepairForm(branch_id=ticket.branch_id, initial={"version": ticket.version})
         if "finish_factory_repair" in names
         else None
     )
     fault_photos, fault_video = fault_media(ticket)
-    on_site = visit_time_on_site(ticket)
     return render(
         request,
         "tickets/ticket_detail.html",
         {
             "ticket": ticket,
-            "time_on_site": on_site,
+            "time_on_site": ticket.finished_visit_time(),
             "fault_photos": fault_photos,
             "fault_video": fault_video,
             "report": service_report,
@@ -523,17 +517,6 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pause_reasons": ClockPause.Reason.choices,
         },
     )
-
-
-def visit_time_on_site(ticket: RepairTicket) -> datetime.timedelta | None:
-    """A finished visit's time on site: from 到达签到 to its completion, or to the request to return the
-    unit to the factory when the visit ended in one (not to the end of the factory's repair, days later)."""
-    if ticket.arrived_at is None:
-        return None
-    for event in ticket.events.all():
-        if event.action == "request_return" and event.at >= ticket.arrived_at:
-            return event.at - ticket.arrived_at
-    return ticket.time_on_site(timezone.now()) if ticket.completed_at else None
 
 
 def _appointment_form(ticket: RepairTicket) -> AppointmentForm:
