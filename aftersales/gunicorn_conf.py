@@ -15,7 +15,14 @@ collection walks only what requests made — without it one request in ~200 paid
 (docs/performance.md, "Throughput").
 
 Workers and threads: chosen by measurement on 2 cores beside PostgreSQL (docs/performance.md, "Serving
-set-up"); WEB_WORKERS and WEB_THREADS change them (one thread: gunicorn's sync worker, more: gthread).
+set-up"): four sync workers, one request each at a time. Threads of one process share its interpreter lock, so
+a page waited for the others its worker had taken on, whereas a sync worker takes a connection only when it
+is free: the same requests per second, a third less at p95. WEB_WORKERS and WEB_THREADS change them (one
+thread: gunicorn's sync worker, more: gthread).
+
+Timeout: a sync worker busy past it is restarted, so it must outlast the longest request, a spreadsheet
+export streamed to the client; production puts a buffering proxy in front (README, "Deploy"), which also
+keeps a slow client from holding a worker.
 """
 
 import gc
@@ -26,8 +33,9 @@ from prometheus_client import multiprocess
 
 from aftersales.env import env_int
 
-workers = env_int("WEB_WORKERS", 2)
-threads = env_int("WEB_THREADS", 4)
+workers = env_int("WEB_WORKERS", 4)
+threads = env_int("WEB_THREADS", 1)
+timeout = env_int("WEB_TIMEOUT", 120)  # seconds
 
 _default_headers = wsgi.Response.default_headers
 

@@ -1,6 +1,6 @@
 """`make bench BENCH_ARGS="--part http"`: the pages through gunicorn under load, on the bench database.
 
-gunicorn (2 workers × 4 threads, as `make run` and docker-compose start it) and a Celery worker serve
+gunicorn (as `make run` and docker-compose start it: aftersales.gunicorn_conf) and a Celery worker serve
 the seeded bench database; locust, in its own process on the same machine, plays 50 users for
 5 minutes: dispatchers (lists, tickets, customer search, board, call intake), technicians (their jobs)
 and supervisors (approvals inbox, KPI dashboard), each pausing 0.5–2 s between clicks. The bench
