@@ -200,7 +200,8 @@ class Stack:
         self.log_dir = pathlib.Path(log_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        # The serving set-up of aftersales.gunicorn_conf (WEB_WORKERS, WEB_THREADS) unless a run sets its own.
+        # The serving set-up of aftersales.gunicorn_conf (WEB_WORKERS, WEB_THREADS) unless a run sets its own;
+        # its timeout always (a sync worker busy past it is restarted).
         self.web_workers = web_workers or gunicorn_conf.workers
         self.threads = threads or gunicorn_conf.threads
         self.worker_concurrency, self.beat = worker_concurrency, beat
@@ -286,8 +287,6 @@ class Stack:
                 str(self.web_workers),
                 "--threads",
                 str(self.threads),
-                "--timeout",
-                "60",
                 "--graceful-timeout",
                 "10",
                 # Longer than a user's pause between two requests: with gunicorn's default of 2 s an idle
