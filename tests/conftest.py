@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations
+from django.test import TestCase, TransactionTestCase
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 from xdist.scheduler import LoadScopeScheduling
@@ -58,24 +59,48 @@ SERVICE_PATHS = (
 
 
 class ServicesTogether(LoadScopeScheduling):
-    """The services as one unit, given out last. A process runs its tests in the order pytest-django
-    sorted them (those in a rolled-back transaction first, then those whose data is committed and flushed
-    after, which empties the tables of the migrations' rows); the services' unit holds both kinds, so any
-    test of the first kind given to its process after it would find those rows gone. (Within the unit such
-    tests run after other modules' flushes too: a module that needs those rows and shares nothing, like
-    tests/loadtest/test_faults.py with its private servers, stays out of SERVICE_PATHS.)"""
+    """The services as one unit; the units given out in the order of the collection
+    (`services_after_the_rolled_back_tests` puts the services' unit where it may run)."""
 
     def _split_scope(self, nodeid: str) -> str:
         return "services" if nodeid.startswith(SERVICE_PATHS) else nodeid
 
-    def _assign_work_unit(self, node) -> None:
-        if "services" in self.workqueue and len(self.workqueue) > 1:
-            self.workqueue.move_to_end("services")
-        super()._assign_work_unit(node)
-
 
 def pytest_xdist_make_scheduler(config, log):
+    # Not sorted by size, which would give the services' unit out first (its flushes would empty the
+    # migrations' rows before its process went on with tests that need them).
+    config.option.loadscopereorder = False
     return ServicesTogether(config, log)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The services' tests as one block between the tests in a rolled-back transaction and those whose
+    data is committed and flushed after (pytest-django has sorted the tests in that order, then those
+    without the database). Flushing empties the tables of the migrations' rows, so the tests of the
+    first kind must all have run in a process before its first flush; and the services' unit, some
+    minutes long, runs beside the other process's committed and database-free tests instead of alone at
+    the end. The order within the block is kept: its own rolled-back tests first."""
+    services = [item for item in items if item.nodeid.startswith(SERVICE_PATHS)]
+    others = [item for item in items if not item.nodeid.startswith(SERVICE_PATHS)]
+    boundary = next(
+        (i for i, item in enumerate(others) if not _runs_in_a_rolled_back_transaction(item)), len(others)
+    )
+    items[:] = others[:boundary] + services + others[boundary:]
+
+
+def _runs_in_a_rolled_back_transaction(item: pytest.Item) -> bool:
+    """pytest-django's first kind: a database test that is not transactional (its own sort's rule)."""
+    test_class = getattr(item, "cls", None)
+    if test_class and issubclass(test_class, TransactionTestCase):
+        return issubclass(test_class, TestCase)
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if fixtures & {"transactional_db", "live_server", "django_db_reset_sequences"} or (
+        marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    ):
+        return False
+    return marker is not None or "db" in fixtures
 
 
 def require(condition: bool, what_is_missing: str) -> None:
