@@ -21,8 +21,8 @@ is free: the same requests per second, a third less at p95. WEB_WORKERS and WEB_
 thread: gunicorn's sync worker, more: gthread).
 
 Timeout: a sync worker busy past it is restarted, so it must outlast the longest request, a spreadsheet
-export streamed to the client; production puts a buffering proxy in front (README, "Deploying with docker-compose"), which also
-keeps a slow client from holding a worker.
+export streamed to the client; production puts a buffering proxy in front (README, "Deploying with
+docker-compose"), which also keeps a slow client from holding a worker.
 """
 
 import gc

@@ -18,6 +18,7 @@ from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import TestCase, TransactionTestCase
 from django.utils import translation
 from hypothesis import settings as hypothesis_settings
+from pytest_django.fixtures import validate_django_db
 from xdist.scheduler import LoadScopeScheduling
 
 from accounts.models import Role
@@ -59,8 +60,8 @@ SERVICE_PATHS = (
 
 
 class ServicesTogether(LoadScopeScheduling):
-    """The services as one unit; the units given out in the order of the collection
-    (`services_after_the_rolled_back_tests` puts the services' unit where it may run)."""
+    """The services as one unit; the units given out in the order of the collection, where
+    `pytest_collection_modifyitems` below has put the services' tests where they may run."""
 
     def _split_scope(self, nodeid: str) -> str:
         return "services" if nodeid.startswith(SERVICE_PATHS) else nodeid
@@ -90,14 +91,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _runs_in_a_rolled_back_transaction(item: pytest.Item) -> bool:
-    """pytest-django's first kind: a database test that is not transactional (its own sort's rule)."""
+    """pytest-django's first kind: a database test that is not transactional (the rule of its sort, with
+    its own reading of the `django_db` mark)."""
     test_class = getattr(item, "cls", None)
     if test_class and issubclass(test_class, TransactionTestCase):
         return issubclass(test_class, TestCase)
     marker = item.get_closest_marker("django_db")
     fixtures = set(getattr(item, "fixturenames", ()))
-    if fixtures & {"transactional_db", "live_server", "django_db_reset_sequences"} or (
-        marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    transaction, reset_sequences, *_rest = validate_django_db(marker) if marker else (False, False)
+    if (
+        transaction
+        or reset_sequences
+        or fixtures & {"transactional_db", "live_server", "django_db_reset_sequences"}
     ):
         return False
     return marker is not None or "db" in fixtures

@@ -101,6 +101,7 @@ def test_the_services_run_as_one_block_after_every_rolled_back_test():
         fake_item("tests/integration/x.py::committed", "db", "transactional_db"),
         fake_item("tests/d.py::committed", "db", "transactional_db"),
         fake_item("tests/e.py::marked_committed", marker=pytest.mark.django_db(transaction=True).mark),
+        fake_item("tests/e.py::marked_committed_by_position", marker=pytest.mark.django_db(True).mark),
         fake_item("tests/f.py::no_database"),
     ]
     pytest_collection_modifyitems(items)
@@ -112,5 +113,6 @@ def test_the_services_run_as_one_block_after_every_rolled_back_test():
         "tests/integration/x.py::committed",
         "tests/d.py::committed",
         "tests/e.py::marked_committed",
+        "tests/e.py::marked_committed_by_position",
         "tests/f.py::no_database",
     ]
