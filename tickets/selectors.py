@@ -367,15 +367,38 @@ def contract_visits(contract, today: datetime.date) -> tuple[list, dict[str, int
     return visits, counts
 
 
-def board_technicians(technicians) -> tuple[list[User], dict[int, list[dispatch_rules.Job]]]:
+@dataclass(frozen=True)
+class OnTheWay:
+    """在途: the job a technician set off (出发) to and has not checked in at yet."""
+
+    number: str
+    departed_at: datetime.datetime
+
+
+def board_technicians(
+    technicians, *, branch_id: int | None
+) -> tuple[list[User], dict[int, list[dispatch_rules.Job]]]:
     """The dispatch board's technicians, fewest open jobs first (then by username), each with
-    `open_jobs`, and their open jobs ({technician id: [job]}, for `dispatch_suggestions`): two queries, the
-    technicians and their jobs. The count is the jobs' (one read of the tickets_tech_active_due_idx rows,
-    not a second one in a grouped join: issue #19)."""
+    `open_jobs` and `on_the_way` (an OnTheWay among the tickets of `branch_id`, any branch when None), and
+    their open jobs ({technician id: [job]}, for `dispatch_suggestions`): two queries, the technicians and
+    their jobs. The count and the journeys are the jobs' (one read of the tickets_tech_active_due_idx rows,
+    not a grouped join or a query of their own: issue #19)."""
     technicians = list(technicians.order_by("username"))
-    jobs = open_jobs([technician.pk for technician in technicians])
+    jobs: defaultdict[int, list[dispatch_rules.Job]] = defaultdict(list)
+    on_the_way: dict[int, OnTheWay] = {}
+    for technician_id, start, end, state, departed_at, number, ticket_branch_id in _active_tickets(
+        [technician.pk for technician in technicians],
+        "state",
+        "departed_at",
+        "number",
+        "branch_id",
+    ):
+        jobs[technician_id].append(_job(start, end))
+        if state == State.DISPATCHED and departed_at is not None and branch_id in (None, ticket_branch_id):
+            on_the_way[technician_id] = OnTheWay(number, departed_at)
     for technician in technicians:
         technician.open_jobs = len(jobs[technician.pk])
+        technician.on_the_way = on_the_way.get(technician.pk)
     # sorted() is stable: equal loads keep the database's order by username.
     return sorted(technicians, key=lambda technician: technician.open_jobs), jobs
 
@@ -383,16 +406,23 @@ def board_technicians(technicians) -> tuple[list[User], dict[int, list[dispatch_
 def open_jobs(technician_ids: list[int]) -> defaultdict[int, list[dispatch_rules.Job]]:
     """The technicians' open jobs (dispatched, on site, in the factory) with their booked windows."""
     jobs: defaultdict[int, list[dispatch_rules.Job]] = defaultdict(list)
-    for technician_id, start, end in (
-        RepairTicket.objects.filter(technician_id__in=technician_ids, state__in=TECHNICIAN_ACTIVE_STATES)
-        .values_list("technician_id", "appointment_start", "appointment_end")
-        .order_by()
-    ):
-        booked = _window(start, end)
-        jobs[technician_id].append(
-            dispatch_rules.Job(booked, timezone.localdate(booked.start) if booked else None)
-        )
+    for technician_id, start, end in _active_tickets(technician_ids):
+        jobs[technician_id].append(_job(start, end))
     return jobs
+
+
+def _active_tickets(technician_ids: list[int], *columns: str):
+    """(technician, appointment start and end, *columns) of the technicians' open jobs."""
+    return (
+        RepairTicket.objects.filter(technician_id__in=technician_ids, state__in=TECHNICIAN_ACTIVE_STATES)
+        .values_list("technician_id", "appointment_start", "appointment_end", *columns)
+        .order_by()
+    )
+
+
+def _job(start: datetime.datetime | None, end: datetime.datetime | None) -> dispatch_rules.Job:
+    booked = _window(start, end)
+    return dispatch_rules.Job(booked, timezone.localdate(booked.start) if booked else None)
 
 
 def dispatch_suggestions(

@@ -55,6 +55,19 @@ def test_setting_off_texts_the_customer_the_eta_and_shows_on_the_way(client, job
     assert "在途 · " + job.number in board
 
 
+def test_the_board_shows_who_is_on_the_way_until_they_check_in(client, job, technician, dispatcher):
+    """The board reads the journeys from the technicians' open jobs (no query of its own): the number and
+    the local time of setting off, gone once the technician has checked in."""
+    client.force_login(technician)
+    depart(client, job)
+    departed = timezone.localtime(RepairTicket.objects.get(pk=job.pk).departed_at)
+    client.force_login(dispatcher)
+    board = client.get(reverse("tickets:dispatch_board")).content.decode()
+    assert f"在途 · {job.number} · {departed:%H:%M} 出发" in board
+    RepairTicket.objects.filter(pk=job.pk).update(state=State.ON_SITE, arrived_at=timezone.now())
+    assert "在途 · " not in client.get(reverse("tickets:dispatch_board")).content.decode()
+
+
 def test_setting_off_is_refused_after_check_in_and_for_another_technician(client, job, persona):
     other = persona("technician", username="other_tech")
     client.force_login(other)
