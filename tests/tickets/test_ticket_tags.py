@@ -16,7 +16,7 @@ from tests.accounts.factories import UserFactory
 from tests.markup import tags_only
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, State
-from tickets.templatetags.ticket_tags import technician_options
+from tickets.templatetags.ticket_tags import technician_choices, technician_options
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 MOMENTS = [
@@ -220,3 +220,33 @@ def test_the_technician_options_are_what_the_partial_wrote(language, count):
         expected = Template(TECHNICIAN_OPTIONS_TEMPLATE).render(Context({"technicians": technicians}))
         written = technician_options(technicians)
     assert written == expected
+
+
+# The ticket page's technician selects as tickets/_transition_form.html wrote them before `technician_choices`.
+TECHNICIAN_CHOICES_TEMPLATE = (
+    '{% for technician in technicians %}<option value="{{ technician.pk }}"{% if technician.pk == ticket.technician_id %}'
+    " selected{% endif %}>{{ technician }}</option>{% endfor %}|"
+    '{% for technician in technicians %}<option value="{{ technician.pk }}"{% if technician in ticket.helpers.all %}'
+    " selected{% endif %}>{{ technician }}</option>{% endfor %}"
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lead", [None, 0, 2])
+@pytest.mark.parametrize("helpers", [(), (1,), (0, 2)])
+def test_the_technician_choices_are_what_the_loops_wrote(branch_a, lead, helpers):
+    technicians = [
+        UserFactory(first_name=f"<四&{index}>", last_name="李", branch=branch_a, roles=["technician"])
+        for index in range(3)
+    ]
+    ticket = TicketFactory(
+        unit__owner__branch=branch_a, technician=None if lead is None else technicians[lead]
+    )
+    ticket.helpers.set([technicians[index] for index in helpers])
+    ticket = RepairTicket.objects.prefetch_related("helpers").get(pk=ticket.pk)
+    expected = Template(TECHNICIAN_CHOICES_TEMPLATE).render(
+        Context({"technicians": technicians, "ticket": ticket})
+    )
+    written = f"{technician_choices(technicians, ticket.technician_id)}|{technician_choices(technicians, ticket.helpers.all())}"
+    assert written == expected
+    assert written.count(" selected") == (lead is not None) + len(helpers)
