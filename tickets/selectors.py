@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.fields import ArrayField
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import (
     BooleanField,
     Count,
@@ -463,15 +464,8 @@ def dispatch_suggestions(
         jobs = open_jobs(ids)
     fixed_unit: dict[int, set[int]] = defaultdict(set)
     served_customer: dict[int, set[int]] = defaultdict(set)
-    for technician_id, unit_id, customer_id in (
-        RepairTicket.objects.filter(technician_id__in=ids, completed_at__isnull=False)
-        .filter(
-            Q(unit_id__in={t.unit_id for t in tickets}) | Q(customer_id__in={t.customer_id for t in tickets})
-        )
-        .values_list("technician_id", "unit_id", "customer_id")
-        # Unordered: the model's ordering would add due_at to the DISTINCT and sort every past job.
-        .order_by()
-        .distinct()
+    for technician_id, unit_id, customer_id in past_work(
+        ids, {ticket.unit_id for ticket in tickets}, {ticket.customer_id for ticket in tickets}
     ):
         fixed_unit[unit_id].add(technician_id)
         served_customer[customer_id].add(technician_id)
@@ -509,6 +503,39 @@ def dispatch_suggestions(
         )
         suggestions[ticket.pk] = dispatch_rules.rank(facts, tuple(team[ticket.branch_id]), now)
     return suggestions
+
+
+def past_work(technician_ids, unit_ids, customer_ids) -> list[tuple[int, int, int]]:
+    """(technician, unit, customer) of the finished jobs of these technicians on these units or for these
+    customers: who repaired a waiting ticket's unit or served its customer before. On PostgreSQL the SQL
+    is written once with the ids as three array parameters: the ORM's IN lists of a board's hundred ids
+    took twice as long to build and compile as PostgreSQL took to answer (0.6 of 1.2 ms; issue #19)."""
+    alias = router.db_for_read(RepairTicket)
+    if connections[alias].vendor != "postgresql":
+        return list(
+            RepairTicket.objects.filter(technician_id__in=technician_ids, completed_at__isnull=False)
+            .filter(Q(unit_id__in=unit_ids) | Q(customer_id__in=customer_ids))
+            .values_list("technician_id", "unit_id", "customer_id")
+            # Unordered: the model's ordering would add due_at to the DISTINCT and sort every past job.
+            .order_by()
+            .distinct()
+        )
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_past_work_sql(alias), [list(technician_ids), list(unit_ids), list(customer_ids)])
+        return cursor.fetchall()
+
+
+@functools.cache
+def _past_work_sql(alias: str) -> str:
+    quote, column = connections[alias].ops.quote_name, RepairTicket._meta.get_field
+    technician, unit, customer, completed = (
+        quote(column(name).column) for name in ("technician", "unit", "customer", "completed_at")
+    )
+    return (
+        f"SELECT DISTINCT {technician}, {unit}, {customer} FROM {quote(RepairTicket._meta.db_table)}"
+        f" WHERE {technician} = ANY(%s) AND {completed} IS NOT NULL"
+        f" AND ({unit} = ANY(%s) OR {customer} = ANY(%s))"
+    )
 
 
 def _window(start: datetime.datetime | None, end: datetime.datetime | None) -> dispatch_rules.Window | None:

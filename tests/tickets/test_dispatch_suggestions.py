@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,7 @@ from accounts.models import Role, User
 from tests.accounts.factories import TechnicianLeaveFactory, TechnicianProfileFactory, TechnicianSkillFactory
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, State, TicketEvent
-from tickets.selectors import dispatch_suggestions
+from tickets.selectors import dispatch_suggestions, past_work
 
 BOARD = reverse("tickets:dispatch_board")
 
@@ -90,6 +91,40 @@ def test_the_technician_who_repaired_the_unit_before_comes_first(client, dispatc
     offered = reasons(client.get(BOARD).content.decode(), ticket.number)
     assert [name for name, _ in offered] == [str(again), str(first)]
     assert "曾修过此机" in offered[0][1]
+
+
+@pytest.mark.django_db
+def test_past_work_finds_what_the_orm_finds(persona, branch_a):
+    """Who repaired these units or served these customers before: the SQL written once (PostgreSQL) gives
+    the rows the ORM's query gives, finished jobs only, each (technician, unit, customer) once."""
+    one, two, three = (skilled(persona, name) for name in ("one", "two", "three"))
+    done = [
+        TicketFactory(unit__owner__branch=branch_a, closed=True, technician=technician)
+        for technician in (one, two, three, one)
+    ]
+    again = TicketFactory(unit=done[0].unit, closed=True, technician=one)  # the same triple twice
+    open_job = TicketFactory(unit=done[1].unit, dispatched=True, technician=three)  # not finished
+    RepairTicket.objects.filter(pk__in=[ticket.pk for ticket in [*done, again]]).update(
+        completed_at=timezone.now() - datetime.timedelta(days=3)
+    )
+    cases = [
+        ([one.pk, two.pk, three.pk], {done[0].unit_id, done[1].unit_id}, {done[3].customer_id}),
+        ([three.pk], {done[1].unit_id, done[2].unit_id}, set()),
+        ([one.pk], set(), {done[0].customer_id}),
+        ([two.pk], set(), set()),
+    ]
+    for technicians, units, customers in cases:
+        expected = set(
+            RepairTicket.objects.filter(technician_id__in=technicians, completed_at__isnull=False)
+            .filter(Q(unit_id__in=units) | Q(customer_id__in=customers))
+            .values_list("technician_id", "unit_id", "customer_id")
+        )
+        found = past_work(technicians, units, customers)
+        assert len(found) == len(set(found)) and set(found) == expected
+    assert (three.pk, open_job.unit_id, open_job.customer_id) not in past_work(
+        [three.pk], {open_job.unit_id}, set()
+    )
+    assert past_work([one.pk], {done[0].unit_id}, set()) == [(one.pk, done[0].unit_id, done[0].customer_id)]
 
 
 @pytest.mark.django_db
