@@ -15,10 +15,12 @@ collection walks only what requests made — without it one request in ~200 paid
 (docs/performance.md, "Throughput").
 
 Workers and threads: chosen by measurement on 2 cores beside PostgreSQL (docs/performance.md, "Serving
-set-up"): four sync workers, one request each at a time. Threads of one process share its interpreter lock, so
-a page waited for the others its worker had taken on, whereas a sync worker takes a connection only when it
-is free: the same requests per second, a third less at p95. WEB_WORKERS and WEB_THREADS change them (one
-thread: gunicorn's sync worker, more: gthread).
+set-up" and "Ninth round"): sync workers, one request each at a time, one per core and one more. Threads of
+one process share its interpreter lock, so a page waited for the others its worker had taken on, whereas a
+sync worker takes a connection only when it is free: the same requests per second as 2 × 4 threads, a third
+less at p95. Three workers on 2 cores did better at p95 than four (more pages sharing the two cores at once)
+and than two (a core idle while a worker waits for PostgreSQL). WEB_WORKERS and WEB_THREADS change them
+(one thread: gunicorn's sync worker, more: gthread).
 
 Timeout: a sync worker busy past it is restarted, so it must outlast the longest request, a spreadsheet
 export streamed to the client; production puts a buffering proxy in front (README, "Deploying with
@@ -33,7 +35,7 @@ from prometheus_client import multiprocess
 
 from aftersales.env import env_int
 
-workers = env_int("WEB_WORKERS", 4)
+workers = env_int("WEB_WORKERS", (os.cpu_count() or 1) + 1)
 threads = env_int("WEB_THREADS", 1)
 timeout = env_int("WEB_TIMEOUT", 120)  # seconds
 
