@@ -376,26 +376,34 @@ class OnTheWay:
     departed_at: datetime.datetime
 
 
-def board_technicians(
-    technicians, *, branch_id: int | None
-) -> tuple[list[User], dict[int, list[dispatch_rules.Job]]]:
-    """The dispatch board's technicians, fewest open jobs first (then by username), each with
-    `open_jobs` and `on_the_way` (an OnTheWay among the tickets of `branch_id`, any branch when None), and
-    their open jobs ({technician id: [job]}, for `dispatch_suggestions`): two queries, the technicians and
-    their jobs. The count and the journeys are the jobs' (one read of the tickets_tech_active_due_idx rows,
-    not a grouped join or a query of their own: issue #19)."""
-    technicians = list(technicians.order_by("username"))
+def board_technicians(technicians, *, viewer: User) -> tuple[list[User], dict[int, list[dispatch_rules.Job]]]:
+    """The dispatch board's technicians (a queryset of users), fewest open jobs first (then by username),
+    each with `open_jobs` and `on_the_way` (an OnTheWay, among the tickets `viewer` works with), and their
+    open jobs ({technician id: [job]}, for `dispatch_suggestions`): two queries, the technicians with the
+    columns the board and the suggestions read (not whole user rows), and their jobs. The count and the
+    journeys are the jobs' (one read of the tickets_tech_active_due_idx rows, not a grouped join or a query
+    of their own: issue #19)."""
+    technicians = list(
+        technicians.select_related("branch", "technician_profile")
+        .only(
+            "username",
+            "first_name",
+            "last_name",
+            "branch__code",
+            "technician_profile__home_zone",
+            "technician_profile__zones_served",
+            "technician_profile__working_weekdays",
+            "technician_profile__daily_capacity",
+        )
+        .order_by("username")
+    )
     jobs: defaultdict[int, list[dispatch_rules.Job]] = defaultdict(list)
     on_the_way: dict[int, OnTheWay] = {}
-    for technician_id, start, end, state, departed_at, number, ticket_branch_id in _active_tickets(
-        [technician.pk for technician in technicians],
-        "state",
-        "departed_at",
-        "number",
-        "branch_id",
+    for technician_id, start, end, state, departed_at, number, branch_id in _active_tickets(
+        [technician.pk for technician in technicians], "state", "departed_at", "number", "branch_id"
     ):
         jobs[technician_id].append(_job(start, end))
-        if state == State.DISPATCHED and departed_at is not None and branch_id in (None, ticket_branch_id):
+        if state == State.DISPATCHED and departed_at is not None and viewer.in_branch(branch_id):
             on_the_way[technician_id] = OnTheWay(number, departed_at)
     for technician in technicians:
         technician.open_jobs = len(jobs[technician.pk])

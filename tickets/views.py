@@ -710,24 +710,10 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     carried_over = {ticket.pk for ticket in waiting if ticket.reported_at < start_of_today}
     more_waiting = len(waiting) > BOARD_SIZE
     waiting = waiting[:BOARD_SIZE]
-    # What the cards, the loads and the suggestions read of them, not a user's whole row (issue #19).
-    technicians = (
-        User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN)
-        .select_related("branch", "technician_profile")
-        .only(
-            "username",
-            "first_name",
-            "last_name",
-            "branch__code",
-            "technician_profile__home_zone",
-            "technician_profile__zones_served",
-            "technician_profile__working_weekdays",
-            "technician_profile__daily_capacity",
-        )
-    )
+    technicians = User.objects.filter(is_active=True, groups__name=Role.TECHNICIAN)
     if not user.sees_all_branches:
         technicians = technicians.filter(branch_id=user.branch_id)
-    loads, jobs = board_technicians(technicians, branch_id=RepairTicket.objects.only_branch_visible_to(user))
+    loads, jobs = board_technicians(technicians, viewer=user)
     by_branch: dict[int, list[User]] = defaultdict(list)
     for technician in loads:
         by_branch[technician.branch_id].append(technician)

@@ -2,8 +2,8 @@
 the floor (issue #19).
 
 One gunicorn as `make run` starts it (aftersales.gunicorn_conf: sync workers, one per core and one more) serves
-the seeded bench database, with the floor view of the page bench added to its URLs (loadtest.bench.settings). Locust, on the
-same machine, plays 20 users with no think time for 60 s: the trivial logged-in view, then the mixed workload
+the seeded bench database, with the floor view of the page bench added to its URLs (loadtest.bench.settings).
+Locust, on the same machine, plays 20 users with no think time for 60 s: the trivial logged-in view, then the mixed workload
 of `--part http` (loadtest/benchfile.py), alternately, twice each. Each run prints its requests per second,
 errors and p50/p95 per page, and the CPU the processes spent over it, read from /proc: gunicorn's process
 tree, the PostgreSQL backends serving the bench database (sampled twice a second: connections close and

@@ -220,3 +220,21 @@ def test_the_board_with_suggestions_runs_the_same_queries_for_2_and_for_20_ticke
         page = client.get(BOARD).content.decode()
     assert len(few) == len(many)
     assert page.count('data-testid="accept-suggestion"') == 20 * 3
+
+
+@pytest.mark.django_db
+def test_the_board_runs_the_same_queries_for_3_and_for_12_technicians(client, dispatcher, persona, branch_a):
+    """The technicians come with only the columns the board reads: a column read but not loaded would cost
+    a query per technician."""
+    for i in range(3):
+        skilled(persona, f"t{i}")
+    TicketFactory.create_batch(2, unit__owner__branch=branch_a)
+    client.force_login(dispatcher)
+    with CaptureQueriesContext(connection) as few:
+        client.get(BOARD)
+    for i in range(3, 12):
+        skilled(persona, f"t{i}")
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(BOARD).content.decode()
+    assert len(few) == len(many)
+    assert page.count('data-testid="accept-suggestion"') == 2 * 3  # the best three of twelve a ticket
