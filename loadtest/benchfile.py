@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import os
 import random
-import time
 
 import gevent
 from locust import HttpUser, between, constant, events, task
+
+from loadtest.steady import measure_steady_state
 
 with open(os.environ["BENCH_HTTP_PLAN"], encoding="utf-8") as plan_file:
     PLAN = json.load(plan_file)
@@ -26,40 +26,18 @@ FAULTS = ["不制冷,外机不转", "漏水", "开机无反应", "异响很大",
 NEXT_PERSON = {role: itertools.count() for role in PLAN["users"]}
 # BENCH_HTTP_THINK=0 (`--part throughput`): no pause between clicks, the server saturated.
 THINK = os.environ.get("BENCH_HTTP_THINK", "1") != "0"
-# BENCH_HTTP_MEASURE=seconds (`--part http`): the statistics are those of the steady state, this long. They
-# are reset once every user has logged in and SETTLE seconds more have passed: fifty logins hash fifty
-# passwords (PBKDF2, about half a second of CPU each), which holds both cores for the first 15-40 s, and a
-# page asked for meanwhile waits behind them. Unset: the whole run counts, logins included.
+# BENCH_HTTP_MEASURE=seconds (`--part http`): the statistics are those of the steady state, this long,
+# after the warm-up (loadtest.steady). Unset: the whole run counts, logins included.
 MEASURE = float(os.environ.get("BENCH_HTTP_MEASURE", "0"))
-SETTLE = 10.0
 LOGINS: list[str] = []  # who has logged in, one entry per user
 
 
 @events.test_start.add_listener
 def measure_the_steady_state(environment, **_kwargs) -> None:
     if MEASURE:
-        gevent.spawn(_steady_state, environment)
-
-
-def _steady_state(environment) -> None:
-    started = time.monotonic()
-    while len(LOGINS) < environment.parsed_options.num_users:
-        gevent.sleep(0.5)
-    gevent.sleep(SETTLE)
-    warm_up = environment.stats.total
-    logging.info(
-        "warm-up of %.0f s (logins, then %.0f s more): %d requests, median %.0f ms, p95 %.0f ms; "
-        "statistics reset, the steady state measured for %.0f s",
-        time.monotonic() - started,
-        SETTLE,
-        warm_up.num_requests,
-        warm_up.median_response_time,
-        warm_up.get_response_time_percentile(0.95),
-        MEASURE,
-    )
-    environment.stats.reset_all()
-    gevent.sleep(MEASURE)
-    environment.runner.quit()
+        gevent.spawn(
+            measure_steady_state, environment, LOGINS, measure=MEASURE, settle=10.0, sleep=gevent.sleep
+        )
 
 
 class BenchUser(HttpUser):

@@ -1,75 +1,74 @@
 """`--part http`: its statistics are those of the steady state, counted from the end of the warm-up (every
-user logged in, then `SETTLE` seconds) for the seconds asked. The run itself is a benchmark
-(`make bench BENCH_ARGS="--part http"`); the warm-up's logic runs here under gevent in a process of its own,
-since importing locust patches the interpreter it runs in."""
+user logged in, then the settling seconds) for the seconds asked (`loadtest.steady`). The run itself is a
+benchmark (`make bench BENCH_ARGS="--part http"`); here the warm-up runs on a clock that only sleeping moves."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
+import logging
+from types import SimpleNamespace
 
 from loadtest.bench import http
-from loadtest.stack import ROOT
-
-SCRIPT = textwrap.dedent(
-    """
-    import json, logging, time, gevent
-    from loadtest import benchfile
-
-    logging.basicConfig(level=logging.INFO)  # as locust sets it up
-
-    benchfile.SETTLE = 0.3
-    calls = []
-    started = time.monotonic()
-
-    def at(name):
-        calls.append((name, round(time.monotonic() - started, 1)))
-
-    class Stats:
-        total = type("Total", (), {"num_requests": 7, "median_response_time": 30,
-                                   "get_response_time_percentile": lambda self, share: 900})()
-        def reset_all(self):
-            at("reset")
-
-    class Environment:
-        stats = Stats()
-        parsed_options = type("Options", (), {"num_users": 2})()
-        runner = type("Runner", (), {"quit": lambda self: at("quit")})()
-
-    def log_in_late():
-        gevent.sleep(0.5)
-        benchfile.LOGINS.append("a")
-        at("first login")
-        gevent.sleep(0.5)
-        benchfile.LOGINS.append("b")
-        at("last login")
-
-    gevent.joinall([gevent.spawn(log_in_late), gevent.spawn(benchfile._steady_state, Environment())])
-    print(json.dumps(dict(calls)))
-    """
-)
+from loadtest.steady import POLL, measure_steady_state
 
 
-def test_the_statistics_are_reset_after_the_last_login_and_the_run_stops_after_the_time_measured(tmp_path):
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"users": {"dispatcher": []}}), encoding="utf-8")
-    env = {"BENCH_HTTP_PLAN": str(plan), "BENCH_HTTP_MEASURE": "0.6", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+class Run:
+    """locust's environment as measure_steady_state sees it, on a clock that only `sleep` moves; users log
+    in at the times given."""
+
+    def __init__(self, users: int, login_times: list[float]):
+        self.now = 0.0
+        self.login_times = login_times
+        self.logins: list[float] = []
+        self.events: list[tuple[str, float]] = []
+        total = SimpleNamespace(
+            num_requests=558, median_response_time=37, get_response_time_percentile=lambda share: 1800
+        )
+        self.environment = SimpleNamespace(
+            parsed_options=SimpleNamespace(num_users=users),
+            stats=SimpleNamespace(total=total, reset_all=lambda: self.events.append(("reset", self.now))),
+            runner=SimpleNamespace(quit=lambda: self.events.append(("quit", self.now))),
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.logins[:] = [
+            at for at in self.login_times if at <= self.now
+        ]  # the same list, as the benchfile's
+
+    def clock(self) -> float:
+        return self.now
+
+
+def run(users: int, login_times: list[float], *, measure: float = 180, settle: float = 10) -> Run:
+    played = Run(users, login_times)
+    measure_steady_state(
+        played.environment,
+        played.logins,
+        measure=measure,
+        settle=settle,
+        sleep=played.sleep,
+        clock=played.clock,
     )
-    calls = json.loads(done.stdout)
-    assert calls["first login"] < calls["last login"] < calls["reset"] < calls["quit"]
-    assert calls["reset"] - calls["last login"] >= 0.2  # SETTLE after the last login, not the first
-    assert calls["quit"] - calls["reset"] >= 0.5  # BENCH_HTTP_MEASURE of steady state
-    assert "warm-up of" in done.stderr and "p95 900 ms" in done.stderr
+    return played
+
+
+def test_the_statistics_are_reset_settle_seconds_after_the_last_login_not_the_first():
+    played = run(users=3, login_times=[0.2, 1.0, 14.0])
+    reset = dict(played.events)["reset"]
+    assert 14.0 + 10 <= reset <= 14.0 + POLL + 10
+
+
+def test_the_run_stops_after_the_seconds_measured_from_the_reset():
+    played = run(users=2, login_times=[0.1, 0.4], measure=180)
+    events = dict(played.events)
+    assert [name for name, _ in played.events] == ["reset", "quit"]
+    assert events["quit"] - events["reset"] == 180
+
+
+def test_the_warm_up_is_logged_with_its_length_requests_and_p95(caplog):
+    with caplog.at_level(logging.INFO):
+        run(users=1, login_times=[7.6])
+    assert "warm-up of 18 s (logins, then 10 s more): 558 requests, median 37 ms, p95 1800 ms" in caplog.text
 
 
 def test_the_report_gives_the_warm_up_line_of_locusts_log(tmp_path):
