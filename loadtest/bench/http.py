@@ -155,7 +155,7 @@ def run_locust(
 ) -> pathlib.Path:
     """Play `users` of the benchfile's `classes` against the stack for `seconds`, in locust's own process;
     `think`: each user pauses 0.5–2 s between clicks, else none; `steady`: the statistics count `seconds`
-    of the steady state after the warm-up (benchfile.MEASURE), else the whole run. The plan is
+    of the steady state after the warm-up (loadtest.steady), else the whole run. The plan is
     `out`/plan.json; locust's statistics go to `out`/`name`_stats.csv (returned), its output to `out`/`name`.log."""
     run_time = seconds + WARM_UP_LIMIT if steady else seconds
     command = [
@@ -175,7 +175,7 @@ def run_locust(
 
 
 def warm_up(locust_log: pathlib.Path) -> str:
-    """The warm-up's line of locust's log (benchfile._steady_state), or why there is none."""
+    """The warm-up's line of locust's log (loadtest.steady), or why there is none."""
     text = locust_log.read_text(encoding="utf-8") if locust_log.exists() else ""
     line = next((line for line in text.splitlines() if "warm-up of" in line), "")
     return line[line.index("warm-up of") :] if line else f"(no warm-up line: see {locust_log})"
