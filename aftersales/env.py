@@ -8,6 +8,7 @@ import os
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -159,3 +160,15 @@ def replica_database(url: str, *, conn_max_age: int) -> dict:
     database = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
     database["TEST"] = {"MIRROR": "default"}
     return database
+
+
+def require_secret_key(**_signal_kwargs) -> None:
+    """Refuse to serve without SECRET_KEY: a server would start and then fail every request that signs
+    (sessions, CSRF). Called as the WSGI application loads and as Celery's worker and beat start; the
+    settings leave the key empty for the manage.py commands that need none."""
+    try:
+        key = settings.SECRET_KEY
+    except ImproperlyConfigured:  # Django refuses to read an empty key
+        key = ""
+    if not key:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")

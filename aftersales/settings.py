@@ -36,11 +36,10 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY and (VAR_DIR / "secret_key").is_file():
     SECRET_KEY = (VAR_DIR / "secret_key").read_text().strip()
-if not SECRET_KEY:
-    if not DEBUG:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+# Without a key and with DEBUG off the key stays empty: the manage.py commands that sign nothing
+# (makemigrations, migrate, collectstatic, compilemessages) still run, anything that signs fails on reading
+# it, and gunicorn and Celery refuse to start (aftersales.env.require_secret_key).
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-development-key-only-for-debug"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

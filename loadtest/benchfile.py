@@ -29,7 +29,7 @@ THINK = os.environ.get("BENCH_HTTP_THINK", "1") != "0"
 # BENCH_HTTP_MEASURE=seconds (`--part http`): the statistics are those of the steady state, this long,
 # after the warm-up (loadtest.steady). Unset: the whole run counts, logins included.
 MEASURE = float(os.environ.get("BENCH_HTTP_MEASURE", "0"))
-LOGINS: list[str] = []  # who has logged in, one entry per user
+LOGINS: list[str] = []  # one entry per user whose login was answered (a refused one fails the run)
 
 
 @events.test_start.add_listener

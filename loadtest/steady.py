@@ -2,6 +2,8 @@
 every user has logged in and `settle` seconds more have passed, then `measure` seconds counted and the run
 stopped. Fifty logins hash fifty passwords (PBKDF2, about half a second of CPU each), which holds both
 cores for a run's first 15–40 s; a page asked for meanwhile waits behind them.
+locust's own `--reset-stats` resets when the last user is started, before its login is answered, so
+most of that storm would still count.
 
 Without locust's imports (locust patches the interpreter with gevent on import), so that the test suite,
 which does not install locust, can run it: the caller passes gevent's sleep.
