@@ -719,7 +719,6 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
         by_branch[technician.branch_id].append(technician)
     # The technician <select> is the same for every ticket of a branch: written once per branch.
     options = {branch_id: technician_options(technicians) for branch_id, technicians in by_branch.items()}
-    no_technician = technician_options([])
     now = timezone.now()
     suggestions = dispatch_suggestions(waiting, loads, now, jobs=jobs)
     # Fifty cards, each with a dozen labels and up to three suggestions of five reasons: every label is put
@@ -742,7 +741,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
             "zone": zones.get(ticket.customer.service_zone, ticket.customer.service_zone),
             "category": categories.get(ticket.fault_category, ticket.fault_category),
             "carried_over": ticket.pk in carried_over,
-            "technician_options": options.get(ticket.branch_id, no_technician),
+            "technician_options": options.get(ticket.branch_id),
             "suggestions": [
                 (suggestion, describe(suggestion.reasons, reason_texts), accept_labels[suggestion.name])
                 for suggestion in suggestions.get(ticket.pk, ())

@@ -127,7 +127,8 @@ def test_call_intake_dispatch_and_check_in(open_page, people, air_conditioner):
     assert ticket.customer.phones.get().number == PHONE
 
 
-def test_dispatch_from_the_board_in_one_click(open_page, people, air_conditioner):
+def test_dispatch_from_the_board_once_the_technician_is_chosen(open_page, people, air_conditioner):
+    """No technician stands chosen on a card: 派工 with none chosen sends nothing (the select is required)."""
     dispatcher, technician = people
     ticket = take_call(
         user=dispatcher,
@@ -147,6 +148,12 @@ def test_dispatch_from_the_board_in_one_click(open_page, people, air_conditioner
     desk.get_by_role("link", name="派工看板").first.click()
     expect(desk).to_have_url(re.compile(r"/tickets/board/$"))
     expect(desk.locator("main")).to_contain_text(ticket.number)
+    desk.get_by_test_id(f"dispatch-{ticket.number}").click()
+    lead = desk.get_by_test_id(f"technician-{ticket.number}")
+    assert lead.evaluate("select => select.validationMessage")  # the browser asks for a choice
+    ticket.refresh_from_db()
+    assert ticket.state == State.REPORTED
+    lead.select_option(value=str(technician.pk))
     desk.get_by_test_id(f"dispatch-{ticket.number}").click()
 
     expect(desk).to_have_url(re.compile(r"/tickets/board/$"))

@@ -113,8 +113,8 @@ BOARD_CARDS_TEMPLATE = (
       </div>
       <form method="post" action="{{ row.dispatch_url }}" class="d-flex gap-2">{% csrf_token %}{% idempotency_input %}
         <input type="hidden" name="version" value="{{ ticket.version }}"><input type="hidden" name="next" value="board">
-        <select name="technician" class="form-select" aria-label="{{ technician_label }}" required>{{ row.technician_options }}</select>
-        <select name="helpers" class="form-select" aria-label="{{ helpers_label }}" title="{{ helpers_title }}" multiple size="1" data-testid="helpers-{{ ticket.number }}">{{ row.technician_options }}</select>
+        <select name="technician" class="form-select" aria-label="{{ technician_label }}" required data-testid="technician-{{ ticket.number }}">{% if row.technician_options %}<option value="">{% trans "请选择技术员" %}</option>{{ row.technician_options }}{% else %}<option value="">{% trans "无在岗技术员" %}</option>{% endif %}</select>
+        <select name="helpers" class="form-select" aria-label="{{ helpers_label }}" title="{{ helpers_title }}" multiple size="1" data-testid="helpers-{{ ticket.number }}">{% if row.technician_options %}{{ row.technician_options }}{% else %}<option value="">{% trans "无在岗技术员" %}</option>{% endif %}</select>
         <button class="btn btn-primary text-nowrap" data-testid="dispatch-{{ ticket.number }}">{{ dispatch_label }}</button>
       </form>
     </div>
@@ -185,7 +185,7 @@ def test_the_board_cards_are_what_the_template_wrote(branch_a, language, csrf_to
             "zone": "市区",
             "category": "家电&小家电",
             "carried_over": index == 1,
-            "technician_options": options,
+            "technician_options": options if index != 1 else None,  # None: no technician on duty
             "suggestions": [(suggestion, "同区域 · 今日 0 单 <&>", "派给<李四>")] if index != 2 else [],
         }
         for index, ticket in enumerate(tickets)

@@ -546,6 +546,54 @@ class TestBoardAndJobs:
         ticket.refresh_from_db()
         assert (ticket.state, ticket.technician) == (State.DISPATCHED, technician)
 
+    def test_the_board_makes_the_dispatcher_choose_who_leads(self, client, dispatcher, technician, branch_a):
+        """The first technician stood selected on every card: a tap on 派工 sent the call to them."""
+        ticket = TicketFactory(unit__owner__branch=branch_a)
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:dispatch_board")).content.decode()
+        lead = re.search(
+            rf'<select name="technician"[^>]*data-testid="technician-{ticket.number}">(.*?)</select>', page
+        )
+        helpers = re.search(rf'data-testid="helpers-{ticket.number}">(.*?)</select>', page)
+        assert re.findall(r'<option value="(\d*)"', lead.group(1)) == ["", str(technician.pk)]
+        assert lead.group(1).startswith(
+            '<option value="">请选择技术员</option>'
+        ) and "selected" not in lead.group(1)
+        assert re.findall(r'<option value="(\d*)"', helpers.group(1)) == [str(technician.pk)]
+        # Sent without a choice (the browser's `required` bypassed): refused in words, nothing dispatched.
+        response = client.post(
+            reverse("tickets:transition", args=[ticket.pk, "dispatch"]),
+            {"version": ticket.version, "technician": "", "next": "board"},
+            follow=True,
+        )
+        assert "请选择技术员。" in response.content.decode()
+        ticket.refresh_from_db()
+        assert (ticket.state, ticket.technician) == (State.REPORTED, None)
+
+    def test_the_ticket_page_makes_the_first_dispatch_a_choice_and_keeps_the_lead_on_a_reassignment(
+        self, client, dispatcher, technician, persona, branch_a
+    ):
+        colleague = persona(Role.TECHNICIAN, username="colleague")
+        ticket = TicketFactory(unit__owner__branch=branch_a)
+        client.force_login(dispatcher)
+
+        def lead_options() -> list[tuple[str, bool]]:
+            page = client.get(ticket.get_absolute_url()).content.decode()
+            select = re.search(r'<select[^>]*name="technician"[^>]*>(.*?)</select>', page, re.S).group(1)
+            return [
+                (value, bool(chosen))
+                for value, chosen in re.findall(r'<option value="(\d*)"( selected)?', select)
+            ]
+
+        assert lead_options() == [("", False), (str(technician.pk), False), (str(colleague.pk), False)]
+        client.post(
+            reverse("tickets:transition", args=[ticket.pk, "dispatch"]),
+            {"version": ticket.version, "technician": colleague.pk},
+        )
+        ticket.refresh_from_db()
+        assert ticket.technician == colleague
+        assert ("", False) in lead_options() and (str(colleague.pk), True) in lead_options()
+
     def test_my_jobs_shows_only_my_active_jobs_by_deadline_with_constant_queries(
         self, client, technician, persona, branch_a
     ):

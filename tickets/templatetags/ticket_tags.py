@@ -190,9 +190,10 @@ _BOARD_CARD = (
     '<div class="small text-muted" data-testid="board-facts-{number}">{priority} · {zone} · {distance} km ·'
     " {verdict_label}: {verdict}</div></div>"
     '<form method="post" action="{dispatch_url}" class="d-flex gap-2">{fields}'
-    '<select name="technician" class="form-select" aria-label="{technician_label}" required>{options}</select>'
+    '<select name="technician" class="form-select" aria-label="{technician_label}" required'
+    ' data-testid="technician-{number}">{lead_options}</select>'
     '<select name="helpers" class="form-select" aria-label="{helpers_label}" title="{helpers_title}" multiple'
-    ' size="1" data-testid="helpers-{number}">{options}</select>'
+    ' size="1" data-testid="helpers-{number}">{helper_options}</select>'
     '<button class="btn btn-primary text-nowrap" data-testid="dispatch-{number}">{dispatch_label}</button>'
     '</form></div><form method="post" action="{dispatch_url}">{suggestion_fields}<ol class="list-group'
     ' list-group-flush border-top" aria-label="{suggestions_label}" data-testid="suggestions-{number}">'
@@ -249,6 +250,10 @@ def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
     markup as the template it replaces, held to it by tests/tickets/test_ticket_tags.py; each form still
     gets its own idempotency key."""
     csrf = CsrfTokenNode().render(context)  # what {% csrf_token %} writes
+    # Who leads is chosen, never defaulted: the first technician stood selected, so a tap on 派工 sent the
+    # ticket to whoever sorted first. The empty first option fails the select's `required` until a choice.
+    choose_technician = '<option value="">{}</option>'.format(_("请选择技术员"))
+    no_technician = technician_options([])
     # Fixed texts as {% trans %} writes them (not escaped), put into words once a page.
     labels = {
         "verdict_label": _("保修结论"),
@@ -273,6 +278,7 @@ def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
         urgent = ticket.priority == "urgent"
         suggestions = row["suggestions"]
         fields = _BOARD_FORM_FIELDS.format(csrf, idempotency_input(), ticket.version)
+        options = row["technician_options"]  # None: the branch has no technician on duty
         cards.append(
             _BOARD_CARD.format(
                 urgent=f'<span class="badge text-bg-danger" data-testid="urgent">{priority}</span> '
@@ -299,7 +305,8 @@ def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
                 verdict=_html(remedy_label(ticket.warranty_remedy) or "—"),
                 dispatch_url=_html(row["dispatch_url"]),
                 fields=fields,
-                options=_html(row["technician_options"]),
+                lead_options=choose_technician + options if options else no_technician,
+                helper_options=options or no_technician,
                 suggestion_fields=_BOARD_FORM_FIELDS.format(csrf, idempotency_input(), ticket.version)
                 if suggestions
                 else "",
