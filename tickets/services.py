@@ -412,6 +412,12 @@ def _check_helpers(ticket: RepairTicket, lead: User, helpers) -> list[User]:
     return list(chosen.values())
 
 
+def _same_crew(ticket: RepairTicket, lead: User, helpers: list[User]) -> bool:
+    """Whether a dispatch would name the crew the ticket already has."""
+    current = set(TicketHelper.objects.filter(ticket=ticket).values_list("technician_id", flat=True))
+    return ticket.technician_id == lead.pk and current == {helper.pk for helper in helpers}
+
+
 def _set_helpers(ticket: RepairTicket, helpers: list[User], at: datetime.datetime) -> None:
     """A dispatch names the whole crew: the helpers replace those of any earlier dispatch."""
     TicketHelper.objects.filter(ticket=ticket).exclude(technician__in=helpers).delete()
@@ -501,6 +507,12 @@ def apply_transition(
             data["technician"] = chosen.pk
             data["technician_name"] = str(chosen)
             crew = _check_helpers(ticket, chosen, helpers)
+            if from_state == State.DISPATCHED and _same_crew(ticket, chosen, crew):
+                # 派工 pressed again with nothing changed: no second history row, message or SMS.
+                raise Conflict(
+                    _("工单 %(number)s 已派给 %(name)s,技术员和协助技术员都没有变化,无需再次派工。")
+                    % {"number": ticket.number, "name": chosen}
+                )
             if crew:
                 data["helpers"] = [helper.pk for helper in crew]
                 data["helper_names"] = [str(helper) for helper in crew]

@@ -99,7 +99,8 @@ def people(branch_a, branch_b, headquarters, persona):
 
 def arguments(name: str, ticket) -> dict:
     if name == "dispatch":
-        return {"technician": ticket.technician or UserFactory(branch=ticket.branch, roles=[Role.TECHNICIAN])}
+        # Another technician than any already assigned: 派工 again to the same crew is refused as a no-op.
+        return {"technician": UserFactory(branch=ticket.branch, roles=[Role.TECHNICIAN])}
     if name in (
         "request_return",
         "reject_return",

@@ -15,14 +15,15 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from aftersales.errors import UserError
+from aftersales.errors import Conflict, UserError
+from notifications.models import Notification
 from reports.daily import branch_day, technician_day
 from reports.kpis import BRANCH, TECHNICIAN, Scope, kpi_table, total
 from reports.periods import Month
 from tests.api_errors import error_fields
 from tests.tickets.factories import TicketFactory, signature_png
 from tickets.documents import service_voucher_pdf
-from tickets.models import RepairTicket, TicketHelper
+from tickets.models import RepairTicket, TicketEvent, TicketHelper
 from tickets.report_services import save_report, sign_report
 from tickets.services import apply_transition
 
@@ -174,6 +175,34 @@ def test_a_new_dispatch_names_the_whole_crew_again(dispatcher, crew, waiting, pe
     assert list(ticket.helpers.all()) == [third]
     assert list(RepairTicket.objects.for_technician(lead)) == []
     assert list(RepairTicket.objects.for_technician(third)) == [ticket]
+
+
+def test_dispatch_pressed_again_with_the_same_crew_writes_and_texts_nothing(
+    dispatcher, crew, waiting, persona
+):
+    """A helper found the customer texted 已派工 five times in 25 s: 派工 pressed again on a dispatched ticket
+    with the same technician wrote another history row and sent another SMS each time."""
+    lead, helper = crew
+
+    def dispatch_to(technician, helpers):
+        return apply_transition(
+            ticket_id=waiting.pk,
+            user=dispatcher,
+            name="dispatch",
+            expected_version=None,
+            technician=technician,
+            helpers=helpers,
+        )
+
+    dispatch_to(lead, [helper])
+    with pytest.raises(Conflict, match="无需再次派工"):
+        dispatch_to(lead, [helper, lead])  # the lead named among the helpers is dropped: the same crew
+    assert TicketEvent.objects.filter(ticket=waiting, action="dispatch").count() == 1
+    assert Notification.objects.filter(customer=waiting.customer, kind="dispatched").count() == 1
+    # A change of the crew is a new dispatch: the helper alone, then the lead alone.
+    assert list(dispatch_to(lead, []).helpers.all()) == []
+    assert dispatch_to(helper, []).technician == helper
+    assert TicketEvent.objects.filter(ticket=waiting, action="dispatch").count() == 3
 
 
 def test_the_service_refuses_a_helper_of_another_branch(dispatcher, crew, waiting, persona, branch_b):

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from accounts.models import Role
 from customers.models import Customer, FaultCategory, Unit
+from tests.accounts.factories import UserFactory
 from tests.customers.factories import ProductModelFactory, UnitFactory
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, SlaPolicy, State, TicketDeadline, TicketEvent
@@ -288,13 +289,14 @@ class TestListAndDetail:
         client.force_login(dispatcher)
         ticket = TicketFactory(unit__owner__branch=branch_a, dispatched=True)
         short = self.queries_for(client, ticket.get_absolute_url())
-        for _ in range(5):
+        crew = [UserFactory(branch=branch_a, roles=[Role.TECHNICIAN]), ticket.technician]
+        for turn in range(5):  # handed back and forth: 派工 to the same technician again writes nothing
             ticket = apply_transition(
                 ticket_id=ticket.pk,
                 user=dispatcher,
                 name="dispatch",
                 expected_version=ticket.version,
-                technician=ticket.technician,
+                technician=crew[turn % 2],
             )
         assert self.queries_for(client, ticket.get_absolute_url()) == short
 
