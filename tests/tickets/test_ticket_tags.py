@@ -113,7 +113,7 @@ BOARD_CARDS_TEMPLATE = (
       </div>
       <form method="post" action="{{ row.dispatch_url }}" class="d-flex gap-2">{% csrf_token %}{% idempotency_input %}
         <input type="hidden" name="version" value="{{ ticket.version }}"><input type="hidden" name="next" value="board">
-        <select name="technician" class="form-select" aria-label="{{ technician_label }}" required data-testid="technician-{{ ticket.number }}">{% if row.technician_options %}<option value="">{% trans "请选择技术员" %}</option>{{ row.technician_options }}{% else %}<option value="">{% trans "无在岗技术员" %}</option>{% endif %}</select>
+        <select name="technician" class="form-select board-lead" aria-label="{{ technician_label }}" required data-testid="technician-{{ ticket.number }}">{% if row.technician_options %}<option value="">{% trans "请选择技术员" %}</option>{{ row.technician_options }}{% else %}<option value="">{% trans "无在岗技术员" %}</option>{% endif %}</select>
         <select name="helpers" class="form-select" aria-label="{{ helpers_label }}" title="{{ helpers_title }}" multiple size="1" data-testid="helpers-{{ ticket.number }}">{% if row.technician_options %}{{ row.technician_options }}{% else %}<option value="">{% trans "无在岗技术员" %}</option>{% endif %}</select>
         <button class="btn btn-primary text-nowrap" data-testid="dispatch-{{ ticket.number }}">{{ dispatch_label }}</button>
       </form>

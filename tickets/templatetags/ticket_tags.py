@@ -190,7 +190,7 @@ _BOARD_CARD = (
     '<div class="small text-muted" data-testid="board-facts-{number}">{priority} · {zone} · {distance} km ·'
     " {verdict_label}: {verdict}</div></div>"
     '<form method="post" action="{dispatch_url}" class="d-flex gap-2">{fields}'
-    '<select name="technician" class="form-select" aria-label="{technician_label}" required'
+    '<select name="technician" class="form-select board-lead" aria-label="{technician_label}" required'
     ' data-testid="technician-{number}">{lead_options}</select>'
     '<select name="helpers" class="form-select" aria-label="{helpers_label}" title="{helpers_title}" multiple'
     ' size="1" data-testid="helpers-{number}">{helper_options}</select>'
