@@ -610,17 +610,21 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         return answers.ticket_moved_on(request, ticket, str(exc), next_url)
     except UserError as exc:
         return answers.refused(request, str(exc), next_url)
-    return answers.done(
-        request,
-        _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s。")
-        % {
-            "action": TRANSITION_LABELS.get(name, name),
-            "number": ticket.number,
-            "state": ticket.get_state_display(),
-        },
-        next_url,
-        written=answers.versions(ticket, bumped_ticket=True),
-    )
+    facts = {
+        "action": TRANSITION_LABELS.get(name, name),
+        "number": ticket.number,
+        "state": ticket.get_state_display(),
+    }
+    if name == "dispatch":
+        # Named, so that a tap on the wrong technician is seen at once.
+        crew = [str(ticket.technician), *(str(helper) for helper in ticket.helpers.all())]
+        message = _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s,技术员:%(crew)s。") % {
+            **facts,
+            "crew": pgettext("list separator", "、").join(crew),
+        }
+    else:
+        message = _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s。") % facts
+    return answers.done(request, message, next_url, written=answers.versions(ticket, bumped_ticket=True))
 
 
 @login_required

@@ -547,6 +547,16 @@ class TestBoardAndJobs:
         assert response.url == reverse("tickets:dispatch_board")
         ticket.refresh_from_db()
         assert (ticket.state, ticket.technician) == (State.DISPATCHED, technician)
+        board = client.get(response.url).content.decode()
+        assert f"“派工”已完成,工单 {ticket.number} 当前状态:已派工,技术员:{technician}。" in board
+        # The same technician again (another tab, a second look): refused in words, nothing written.
+        again = client.post(
+            reverse("tickets:transition", args=[ticket.pk, "dispatch"]),
+            {"version": ticket.version, "technician": technician.pk, "next": "board"},
+            follow=True,
+        )
+        assert "无需再次派工" in again.content.decode()
+        assert TicketEvent.objects.filter(ticket=ticket, action="dispatch").count() == 1
 
     def test_the_board_makes_the_dispatcher_choose_who_leads(self, client, dispatcher, technician, branch_a):
         """The first technician stood selected on every card: a tap on 派工 sent the call to them."""
