@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from customers.models import Customer, Unit
 from tests.accounts.factories import TechnicianProfileFactory, TechnicianSkillFactory
 from tests.browser.support import TABLET, assert_no_horizontal_scroll, log_in
+from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, State
 from tickets.services import CallDetails, take_call
 
@@ -142,12 +143,23 @@ def test_dispatch_from_the_board_once_the_technician_is_chosen(open_page, people
         new_unit={"product_model": air_conditioner, "serial_number": "SN-2026-0002"},
     )
 
-    desk = open_page()
+    # On a tablet held sideways, with the technician on his way to another job: the 在途 badge and its long
+    # number wrap in the narrow column instead of pushing the load off the screen (seen by a helper).
+    TicketFactory(
+        unit__owner__branch=ticket.branch,
+        dispatched=True,
+        technician=technician,
+        departed_at=timezone.now(),
+        number="SH-20261128-0002",
+    )
+    desk = open_page(viewport={"width": 1024, "height": 768})
     log_in(desk, "wangfang")
     desk.get_by_test_id("nav-service").click()
     desk.get_by_role("link", name="派工看板").first.click()
     expect(desk).to_have_url(re.compile(r"/tickets/board/$"))
     expect(desk.locator("main")).to_contain_text(ticket.number)
+    expect(desk.get_by_test_id("on-the-way")).to_contain_text("SH-20261128-0002")
+    assert_no_horizontal_scroll(desk)
     desk.get_by_test_id(f"dispatch-{ticket.number}").click()
     lead = desk.get_by_test_id(f"technician-{ticket.number}")
     assert lead.evaluate("select => select.validationMessage")  # the browser asks for a choice
