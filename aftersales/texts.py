@@ -107,6 +107,11 @@ def _lazy_label(value: Promise) -> dict | str:
         return str(value)
 
 
+def list_text(items) -> str:
+    """Items (strings) joined with the active language's list separator: 吴刚、陈二 / Wu Gang, Chen Er."""
+    return pgettext("list separator", "、").join(items)
+
+
 def render(message: Mapping | None, fallback: str = "") -> str:
     """The stored message in the active language; `fallback` (the stored record) when there is none or
     it no longer fits its translation."""
@@ -115,7 +120,7 @@ def render(message: Mapping | None, fallback: str = "") -> str:
     if "lines" in message:
         return "\n".join(_param(line) for line in message["lines"])
     if "list" in message:
-        return pgettext("list separator", "、").join(str(_param(item)) for item in message["list"])
+        return list_text(str(_param(item)) for item in message["list"])
     if "id" not in message:
         return fallback
     template = pgettext(message["context"], message["id"]) if "context" in message else gettext(message["id"])

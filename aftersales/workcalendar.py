@@ -34,7 +34,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+
+from aftersales.texts import list_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZERO = timedelta(0)
@@ -250,5 +251,5 @@ def unconfirmed_note(years: Iterable[int]) -> str:
     if not years:
         return ""
     return _("%(years)s 年的节假日安排尚未确认,此期限按普通工作日计算,可能变动") % {
-        "years": pgettext("list separator", "、").join(str(year) for year in years)
+        "years": list_text(str(year) for year in years)
     }

@@ -14,10 +14,11 @@ import json
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.db.models import Model
-from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from aftersales.texts import list_text
 
 LABELS = {
     "username": _("输入的用户名"),
@@ -60,6 +61,10 @@ LABELS = {
     "unit": _("产品编号"),
     "technician": _("技术员编号"),
     "technician_name": _("技术员"),
+    "previous_technician": _("原技术员编号"),
+    "previous_technician_name": _("原技术员"),
+    "helpers": _("协助技术员编号"),
+    "helper_names": _("协助技术员"),
     "serial_number": _("序列号"),
     "file": _("文件"),
     "rows": _("行数"),
@@ -119,7 +124,7 @@ def value_text(key: str, value, model: type[Model] | None) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{label_of(k, model)}: {value_text(k, v, model)}" for k, v in value.items())
     if isinstance(value, list):
-        return pgettext("list separator", "、").join(value_text(key, item, model) for item in value)
+        return list_text(value_text(key, item, model) for item in value)
     if key in ROLE_KEYS and value in Role.values:
         return str(Role(value).label)
     shown = _choice(model, VALUE_FIELDS.get(key, key), value)

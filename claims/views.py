@@ -12,11 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.idempotency import idempotent
 from aftersales.errors import UserError
+from aftersales.texts import list_text
 from aftersales.uploads import file_response
 from claims.forms import ClaimFilterForm, ClaimForm, DecisionForm, ReassignForm, WithdrawForm
 from claims.models import Claim, ClaimApproval, ClaimStatus
@@ -87,7 +87,7 @@ def _name_files_to_choose_again(form: ClaimForm, uploads) -> None:
     """A browser cannot fill a file box again: say which files were not kept, so none is lost unseen
     (the other fields keep what was typed)."""
     if uploads:
-        names = pgettext("list separator", "、").join(upload.name for upload in uploads)
+        names = list_text(upload.name for upload in uploads)
         form.add_error("attachments", _("附件尚未上传:请重新选择 %(names)s。") % {"names": names})
 
 

@@ -34,11 +34,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, pgettext
+from django.utils.translation import gettext_noop
 
 from accounts.models import Branch
 from aftersales.errors import UserError
-from aftersales.texts import Text
+from aftersales.texts import Text, list_text
 from aftersales.uploads import UploadRefused, check_size, check_xlsx, decode_csv
 from audit.services import record as record_audit
 from customers.models import Customer, CustomerPhone, ImportBatch, ProductModel, Unit
@@ -444,7 +444,7 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
                 plan.warnings.append(
                     rules.RowError(
                         row.row,
-                        pgettext("list separator", "、").join(
+                        list_text(
                             headers.get(key, rules.COLUMN_BY_KEY[key].header) for key in ("remedy", "fee")
                         ),
                         Text(gettext_noop("保修结论是免费维修,服务费却是 %(fee)s 元:两者矛盾,请核对。"))
@@ -452,7 +452,7 @@ def _check_against_database(plan: Plan, rows: list[rules.CallbookRow], headers: 
                     )
                 )
     for code, numbers in unknown_models.items():
-        shown = pgettext("list separator", "、").join(map(str, numbers[:UNKNOWN_MODEL_ROWS_SHOWN]))
+        shown = list_text(map(str, numbers[:UNKNOWN_MODEL_ROWS_SHOWN]))
         plan.errors.append(
             rules.RowError(
                 numbers[0],
@@ -871,7 +871,7 @@ def _refusal(blockers: list[Blocker]) -> str:
     return _(
         "不能撤销:导入之后已有数据建立在本批导入的记录上(%(what)s)。请先处理这些记录,或保留本批数据。"
     ) % {
-        "what": pgettext("list separator", "、").join(
+        "what": list_text(
             _("%(name)s %(count)d 条") % {"name": blocker.name, "count": blocker.count}
             for blocker in blockers
         )

@@ -7,8 +7,8 @@ import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
+from aftersales.texts import list_text
 from customers.models import Unit
 from tickets.maintenance import DONE_STATES, MaintenanceVisit
 from tickets.models import (
@@ -104,7 +104,7 @@ def _log_maintenance_ticket(
     description = _("定期保养:合同 %(contract)s,计划 %(day)s。") % {"contract": contract.number, "day": day}
     if missed:
         description += _("此前计划 %(days)s 的保养逾期未做,本次一并处理。") % {
-            "days": pgettext("list separator", "、").join(str(missed_day) for missed_day in missed)
+            "days": list_text(str(missed_day) for missed_day in missed)
         }
     due_at = datetime.datetime.combine(day, DUE_TIME, tzinfo=timezone.get_default_timezone())
     number = allocate_ticket_number(branch)

@@ -21,12 +21,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop, pgettext
+from django.utils.translation import gettext_lazy, gettext_noop
 from PIL import Image
 
 from accounts.models import User
 from aftersales.errors import Conflict, UserError
-from aftersales.texts import Text
+from aftersales.texts import Text, list_text
 from aftersales.uploads import UploadRefused, open_image, prepare_photo
 from audit.services import record
 from tickets.faultcode_rules import UsualPart
@@ -556,7 +556,7 @@ def sign_report(
         if missing:
             raise Conflict(
                 _("服务报告尚未填写完整,客户不能签字。缺少:%(missing)s。")
-                % {"missing": pgettext("list separator", "、").join(map(str, missing))}
+                % {"missing": list_text(map(str, missing))}
             )
         signer_name = check_signer(signer_name, user)
         check_signature(signature_png)

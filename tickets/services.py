@@ -11,12 +11,12 @@ from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, pgettext
+from django.utils.translation import gettext_noop
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.models import DocumentSequence, Role, User
 from aftersales.errors import Conflict, UserError
-from aftersales.texts import Text
+from aftersales.texts import Text, list_text
 from audit.services import record
 from customers.models import Customer, FaultCategory, Unit
 from customers.services import register_customer, register_unit
@@ -366,7 +366,7 @@ def check_fault_category(unit: Unit, fault_category: str) -> str:
             % {
                 "category": FaultCategory(fault_category).label,
                 "product": product.name,
-                "allowed": pgettext("list separator", "、").join(
+                "allowed": list_text(
                     str(label) for value, label in FaultCategory.choices if value in allowed
                 ),
             },
@@ -513,6 +513,10 @@ def apply_transition(
                     _("工单 %(number)s 已派给 %(name)s,技术员和协助技术员都没有变化,无需再次派工。")
                     % {"number": ticket.number, "name": chosen}
                 )
+            if from_state == State.DISPATCHED and ticket.technician_id != chosen.pk:
+                # A reassignment: the history keeps who had the job until now.
+                data["previous_technician"] = ticket.technician_id
+                data["previous_technician_name"] = str(ticket.technician)
             if crew:
                 data["helpers"] = [helper.pk for helper in crew]
                 data["helper_names"] = [str(helper) for helper in crew]

@@ -16,7 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.calendars import confirmed_years
@@ -25,6 +25,7 @@ from accounts.models import Branch, Role, User
 from aftersales.categories import FaultCategory, ServiceZone
 from aftersales.errors import Conflict, UserError
 from aftersales.links import pk_url
+from aftersales.texts import list_text
 from aftersales.workcalendar import unconfirmed_note
 from customers.forms import NewCustomerForm, NewUnitForm
 from customers.selectors import find_customers
@@ -438,7 +439,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
             % {
                 "action": label,
                 "n": len(outcome.done),
-                "numbers": pgettext("list separator", "、").join(outcome.done),
+                "numbers": list_text(outcome.done),
             },
         )
     for number, reason in outcome.refused:
@@ -620,7 +621,7 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         crew = [str(ticket.technician), *(str(helper) for helper in ticket.helpers.all())]
         message = _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s,技术员:%(crew)s。") % {
             **facts,
-            "crew": pgettext("list separator", "、").join(crew),
+            "crew": list_text(crew),
         }
     else:
         message = _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s。") % facts

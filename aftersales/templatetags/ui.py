@@ -3,6 +3,8 @@ import uuid
 from django import forms, template
 from django.utils.html import format_html
 
+from aftersales import texts
+
 register = template.Library()
 
 
@@ -39,3 +41,9 @@ def idempotency_input():
 def max_chars(bound_field) -> int | None:
     """The limit a field's text counter shows (the widget's data-max-chars), None without one."""
     return bound_field.field.widget.attrs.get("data-max-chars")
+
+
+@register.filter
+def list_text(items) -> str:
+    """Names in a list, joined as the active language writes them (吴刚、陈二)."""
+    return texts.list_text(str(item) for item in items)

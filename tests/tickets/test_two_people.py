@@ -177,6 +177,28 @@ def test_a_new_dispatch_names_the_whole_crew_again(dispatcher, crew, waiting, pe
     assert list(RepairTicket.objects.for_technician(third)) == [ticket]
 
 
+def test_the_history_says_who_had_the_job_before_a_reassignment_and_who_helps(
+    client, dispatcher, crew, waiting, persona
+):
+    """A helper trying the board could not tell a reassignment from a first dispatch: the history named
+    only the new technician."""
+    lead, helper = crew
+    third = persona(Role.TECHNICIAN, username="third")
+    third.last_name, third.first_name = "王", "三"
+    third.save()
+    client.force_login(dispatcher)
+    assert dispatch(client, waiting, lead, [helper]).status_code == 200
+    waiting.refresh_from_db()
+    assert dispatch(client, waiting, third, []).status_code == 200
+    first, second = TicketEvent.objects.filter(ticket=waiting, action="dispatch").order_by("pk")
+    assert "previous_technician" not in first.data
+    assert second.data["previous_technician"] == lead.pk
+    page = client.get(waiting.get_absolute_url()).content.decode()
+    timeline = page[page.index('data-testid="timeline"') :]
+    assert "技术员: 刘一 · 协助技术员: 陈二" in timeline
+    assert '技术员: 王三<span data-testid="previous-technician">(原为 刘一)</span>' in timeline
+
+
 def test_dispatch_pressed_again_with_the_same_crew_writes_and_texts_nothing(
     dispatcher, crew, waiting, persona
 ):
