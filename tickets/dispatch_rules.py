@@ -198,7 +198,7 @@ def rank(
 
 
 def reason_text(reason: Reason) -> str:
-    """One reason in the user's language (同区域, 空调资质 → 家用电器资质, 今日 3 单, 剩 5 小时)."""
+    """One reason in the user's language (同区域, 空调资质 → 家用电器资质, 当天 3 单, 剩 5 小时)."""
     code, value = reason.code, reason.value
     if code == "same_zone":
         return _("同区域")
@@ -213,7 +213,7 @@ def reason_text(reason: Reason) -> str:
     if code == "knows_customer":
         return _("曾服务该客户")
     if code == "load":
-        return _("今日 %(count)d 单") % {"count": value}
+        return _("当天 %(count)d 单") % {"count": value}
     if code == "overloaded":
         return _("超负荷")
     if code == "window_clash":
@@ -227,7 +227,7 @@ def reason_text(reason: Reason) -> str:
 
 def describe(reasons: tuple[Reason, ...], texts: dict[Reason, str] | None = None) -> str:
     """The reasons in one line. `texts`: the reasons already put into words in this request, reused (the
-    board's fifty tickets repeat 同区域, 今日 0 单 and the skills a hundred times)."""
+    board's fifty tickets repeat 同区域, 当天 0 单 and the skills a hundred times)."""
     if texts is None:
         texts = {}
     return " · ".join(

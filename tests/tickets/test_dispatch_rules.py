@@ -177,42 +177,42 @@ def test_ties_go_to_the_name_then_the_id_and_the_limit_keeps_the_best():
 @pytest.mark.parametrize(
     ("facts", "job", "line"),
     [
-        ({"jobs": (Job(),) * 3}, {}, "同区域 · 家用电器资质 · 今日 3 单 · 剩 5 小时"),
+        ({"jobs": (Job(),) * 3}, {}, "同区域 · 家用电器资质 · 当天 3 单 · 剩 5 小时"),
         (
             {"home_zone": "suburb", "zones_served": frozenset({"city"})},
             {},
-            "服务该区域 · 家用电器资质 · 今日 0 单 · 剩 5 小时",
+            "服务该区域 · 家用电器资质 · 当天 0 单 · 剩 5 小时",
         ),
         (
             {"home_zone": "remote", "zones_served": frozenset()},
             {"distance_km": Decimal("42.7")},
-            "区域外 42 公里 · 家用电器资质 · 今日 0 单 · 剩 5 小时",
+            "区域外 42 公里 · 家用电器资质 · 当天 0 单 · 剩 5 小时",
         ),
         (
             {},
             {"fixed_unit_before": frozenset({1})},
-            "同区域 · 家用电器资质 · 曾修过此机 · 今日 0 单 · 剩 5 小时",
+            "同区域 · 家用电器资质 · 曾修过此机 · 当天 0 单 · 剩 5 小时",
         ),
         (
             {},
             {"served_customer_before": frozenset({1})},
-            "同区域 · 家用电器资质 · 曾服务该客户 · 今日 0 单 · 剩 5 小时",
+            "同区域 · 家用电器资质 · 曾服务该客户 · 当天 0 单 · 剩 5 小时",
         ),
-        ({"capacity": 1, "jobs": (Job(),)}, {}, "同区域 · 家用电器资质 · 今日 1 单 · 超负荷 · 剩 5 小时"),
+        ({"capacity": 1, "jobs": (Job(),)}, {}, "同区域 · 家用电器资质 · 当天 1 单 · 超负荷 · 剩 5 小时"),
         (
             {"jobs": (Job(Window(at(9), at(11)), TODAY),)},
             {"window": Window(at(10), at(12))},
-            "同区域 · 家用电器资质 · 今日 1 单 · 预约时段冲突 · 剩 5 小时",
+            "同区域 · 家用电器资质 · 当天 1 单 · 预约时段冲突 · 剩 5 小时",
         ),
         (
             {},
             {"due_at": NOW - datetime.timedelta(hours=3)},
-            "同区域 · 家用电器资质 · 今日 0 单 · 已超时 3 小时",
+            "同区域 · 家用电器资质 · 当天 0 单 · 已超时 3 小时",
         ),
         (
             {"skills": (Skill("chassis_engine"),)},
             {"category": "chassis_engine"},
-            "同区域 · 底盘/发动机资质 · 今日 0 单 · 剩 5 小时",
+            "同区域 · 底盘/发动机资质 · 当天 0 单 · 剩 5 小时",
         ),
     ],
 )

@@ -72,8 +72,8 @@ def test_the_board_offers_the_skilled_technicians_on_duty_best_first_with_why(
     page = client.get(BOARD).content.decode()
     offered = reasons(page, ticket.number)
     assert offered == [
-        (str(near), "同区域 · 家用电器资质 · 今日 1 单 · 剩 5 小时"),
-        (str(far), "区域外 8 公里 · 家用电器资质 · 今日 0 单 · 剩 5 小时"),
+        (str(near), "同区域 · 家用电器资质 · 当天 1 单 · 剩 5 小时"),
+        (str(far), "区域外 8 公里 · 家用电器资质 · 当天 0 单 · 剩 5 小时"),
     ]
     assert str(away) not in page.split(f'data-testid="suggestions-{ticket.number}"')[1].split("</ol>")[0]
 

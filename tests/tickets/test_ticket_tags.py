@@ -186,7 +186,7 @@ def test_the_board_cards_are_what_the_template_wrote(branch_a, language, csrf_to
             "category": "家电&小家电",
             "carried_over": index == 1,
             "technician_options": options if index != 1 else None,  # None: no technician on duty
-            "suggestions": [(suggestion, "同区域 · 今日 0 单 <&>", "派给<李四>")] if index != 2 else [],
+            "suggestions": [(suggestion, "同区域 · 当天 0 单 <&>", "派给<李四>")] if index != 2 else [],
         }
         for index, ticket in enumerate(tickets)
     ]
