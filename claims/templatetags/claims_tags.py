@@ -2,6 +2,7 @@ from django import template
 from django.utils.html import format_html
 
 from accounts.models import Role
+from aftersales.exists import rows_exist
 from claims.fee_services import may_quote
 from claims.forms import FeeQuoteForm
 from claims.models import ApproverRole, Claim, FeeQuote
@@ -36,23 +37,29 @@ def approver_role(role: str) -> str:
 
 @register.inclusion_tag("claims/_ticket_claims.html", takes_context=True)
 def ticket_claims(context, ticket) -> dict:
-    """The money side of a ticket on its page (two queries): fees told to the customer before the
-    work with the form to record one, and compensation claims with the "new claim" button."""
+    """The money side of a ticket on its page: fees told to the customer before the work with the form
+    to record one, and compensation claims with the "new claim" button. One query whether it has either
+    (most tickets have neither), then one for each it has."""
     user = context["request"].user
     # Offered on paid service (category A, §7-六); a verdict revised on site moves a ticket there.
     quotable = ticket.service_category == ServiceCategory.PAID and may_quote(ticket, user)
+    has_quotes, has_claims = rows_exist(ticket.pk, (FeeQuote, "ticket"), (Claim, "ticket"))
     return {
         "ticket": ticket,
         # Ordered here as the model orders them within a ticket: its ordering starts with the ticket, which
         # joins the ticket table again only to sort by it.
         "quotes": list(
             FeeQuote.objects.filter(ticket=ticket).select_related("told_by").order_by("told_at", "pk")
-        ),
+        )
+        if has_quotes
+        else [],
         "may_quote": quotable,
         "quote_form": FeeQuoteForm(auto_id="quote-%s", initial={"agreed_by": ticket.customer.name})
         if quotable
         else None,
-        "claims": list(Claim.objects.visible_to(user).filter(ticket=ticket).order_by("submitted_at", "pk")),
+        "claims": list(Claim.objects.visible_to(user).filter(ticket=ticket).order_by("submitted_at", "pk"))
+        if has_claims
+        else [],
         "may_file": may_file_claim(ticket, user),
     }
 

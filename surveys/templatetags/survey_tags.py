@@ -6,7 +6,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from surveys.models import Survey
+from aftersales.exists import rows_exist
+from surveys.models import Complaint, FollowUpCall, Survey
 from surveys.rules import PLAN_REMINDER_HOURS
 from surveys.scoring import QUESTIONS, Level, survey_tally
 from tickets.templatetags.ticket_tags import _span
@@ -17,17 +18,25 @@ register = template.Library()
 @register.inclusion_tag("surveys/_ticket_survey.html")
 def ticket_survey(ticket) -> dict:
     """The ticket's survey, follow-up calls and complaints, for its page: `{% ticket_survey ticket %}`.
-    Three queries; one (the complaints) for a ticket never accepted, which has no survey or call yet
-    (they come with the first acceptance, surveys.services.schedule_follow_ups)."""
-    survey, calls = None, []
+    One query whether it has each, then one for each it has: most tickets have no complaint, and a ticket
+    never accepted has no survey or call yet (they come with the first acceptance,
+    surveys.services.schedule_follow_ups)."""
     if ticket.accepted_at is not None or ticket.repeat_count:
-        survey = Survey.objects.select_related("answered_by").filter(ticket=ticket).first()
-        calls = list(ticket.follow_up_calls.select_related("called_by").order_by("due_on", "pk"))
+        has_survey, has_calls, has_complaints = rows_exist(
+            ticket.pk, (Survey, "ticket"), (FollowUpCall, "ticket"), (Complaint, "ticket")
+        )
+    else:
+        has_survey = has_calls = False
+        (has_complaints,) = rows_exist(ticket.pk, (Complaint, "ticket"))
     return {
         "ticket": ticket,
-        "survey": survey,
-        "calls": calls,
-        "complaints": list(ticket.complaints.order_by("-received_at")),
+        "survey": Survey.objects.select_related("answered_by").filter(ticket=ticket).first()
+        if has_survey
+        else None,
+        "calls": list(ticket.follow_up_calls.select_related("called_by").order_by("due_on", "pk"))
+        if has_calls
+        else [],
+        "complaints": list(ticket.complaints.order_by("-received_at")) if has_complaints else [],
     }
 
 
