@@ -8,15 +8,14 @@ answers for all of them in ~0.2 ms, and only the sections with rows run their qu
 
 from __future__ import annotations
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Model
-
-from aftersales.replica import reads_alias
 
 
 def rows_exist(value, *tables: tuple[type[Model], str]) -> tuple[bool, ...]:
-    """For each (model, field) whether the model's table has a row whose field is `value`, in order."""
-    connection = connections[reads_alias()]
+    """For each (model, field) whether the model's table has a row whose field is `value`, in order.
+    Routed as the ORM would route a read of the first model."""
+    connection = connections[router.db_for_read(tables[0][0])]
     quote = connection.ops.quote_name
     checks = ", ".join(
         f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.get_field(field).column)} = %s)"
