@@ -12,7 +12,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from accounts.scoping import BranchScopedQuerySet
 from aftersales.errors import Conflict
-from aftersales.fsm import ThreadSafeRefreshMixin
+from aftersales.fsm import StateFieldsOnce, ThreadSafeRefreshMixin
 from aftersales.texts import Text, as_json, record, render
 from customers.models import FaultCategory
 from tickets.choices import Channel, Priority
@@ -224,7 +224,7 @@ def cancelled_today(ticket: RepairTicket) -> bool:
     return within_the_day(ticket.closed_at, timezone.now(), timezone.get_default_timezone())
 
 
-class RepairTicket(ThreadSafeRefreshMixin, ConcurrentTransitionMixin, models.Model):
+class RepairTicket(ThreadSafeRefreshMixin, StateFieldsOnce, ConcurrentTransitionMixin, models.Model):
     """One repair call (叫修) from its registration to the follow-up call (DESIGN §3).
 
     `state` only changes through the decorated transitions, and they are only called by

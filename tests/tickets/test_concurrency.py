@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition
 
 from accounts.models import Role
 from aftersales.errors import UserError
@@ -100,3 +103,20 @@ def test_threads_of_one_worker_read_their_tickets_anew_at_once(postgres, referen
 
     outcomes = race(*(refresh_many(RepairTicket.objects.get(pk=t.pk)) for t in tickets))
     assert outcomes == [State.REPORTED, State.REPORTED]
+
+
+@pytest.mark.django_db
+def test_a_copy_loaded_before_another_transition_cannot_save_over_it(dispatcher, persona, branch_a):
+    """django-fsm's guard (ConcurrentTransitionMixin), with the state fields found once per model
+    (aftersales.fsm.StateFieldsOnce): a row whose state moved since it was loaded is not overwritten."""
+    technician = persona(Role.TECHNICIAN)
+    ticket = TicketFactory(unit__owner__branch=branch_a)
+    stale = RepairTicket.objects.get(pk=ticket.pk)
+    apply_transition(
+        ticket_id=ticket.pk, user=dispatcher, name="dispatch", expected_version=None, technician=technician
+    )
+    stale.cancel(at=timezone.now())
+    with pytest.raises(ConcurrentTransition), transaction.atomic():
+        stale.save()
+    assert RepairTicket.objects.get(pk=ticket.pk).state == State.DISPATCHED
+    assert [field.name for field in stale.state_fields] == ["state"]
