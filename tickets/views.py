@@ -172,7 +172,10 @@ CONFIRMATIONS = {
     "undo_cancel": gettext_lazy("确定撤销取消?工单回到取消前的状态,期限继续计时。"),
 }
 
-BOARD_SIZE = 50  # the most urgent unassigned tickets; the rest are one click away in the list
+# The most urgent unassigned tickets, as many as a page of the ticket list; the rest are one click away
+# in the list. Fifty cards made a 184 KB page, two screens of cards nobody reads before the first
+# dispatch reorders them, and a fifth of the board's time (docs/performance.md, twelfth round).
+BOARD_SIZE = 25
 
 
 @login_required
@@ -761,6 +764,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "loads": loads,
             "more_waiting": more_waiting,
+            "board_size": BOARD_SIZE,
             "now": now,
             "self_reported": board.filter(channel=Channel.SELF).count(),
         },

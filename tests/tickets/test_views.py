@@ -20,6 +20,7 @@ from tests.customers.factories import ProductModelFactory, UnitFactory
 from tests.tickets.factories import TicketFactory
 from tickets.models import RepairTicket, SlaPolicy, State, TicketDeadline, TicketEvent
 from tickets.services import apply_transition
+from tickets.views import BOARD_SIZE
 from warranty.models import WarrantyPolicy
 
 
@@ -534,6 +535,22 @@ class TestBoardAndJobs:
         with CaptureQueriesContext(connection) as many:
             client.get(reverse("tickets:dispatch_board"))
         assert len(few) == len(many)
+
+    def test_the_board_shows_the_most_urgent_page_of_cards_and_links_to_the_rest(
+        self, client, dispatcher, technician, branch_a
+    ):
+        now = timezone.now()
+        tickets = [
+            TicketFactory(unit__owner__branch=branch_a, due_at=now + datetime.timedelta(minutes=10 + index))
+            for index in range(BOARD_SIZE + 1)
+        ]
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:dispatch_board")).content.decode()
+        cards = page.split('<div class="card mb-2">')[1:]
+        assert len(cards) == BOARD_SIZE == 25
+        assert tickets[BOARD_SIZE - 1].number in cards[-1] and tickets[BOARD_SIZE].number not in page
+        assert "以上为最紧急的 25 张。" in page
+        assert f'href="{reverse("tickets:list")}?state=reported">查看全部待派工工单</a>' in page
 
     def test_one_click_dispatch_from_the_board_returns_to_the_board(
         self, client, dispatcher, technician, branch_a
