@@ -65,6 +65,7 @@ LABELS = {
     "previous_technician_name": _("原技术员"),
     "helpers": _("协助技术员编号"),
     "helper_names": _("协助技术员"),
+    "released_helper_names": _("不再协助的技术员"),
     "serial_number": _("序列号"),
     "file": _("文件"),
     "rows": _("行数"),

@@ -63,7 +63,8 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or gettext('系统')} {self.verb}"
+        actor = self.actor_name or gettext("系统")
+        return f"{self.at:%Y-%m-%d %H:%M} {actor} {self.verb}"
 
     @property
     def actor_display(self) -> str:

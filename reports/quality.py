@@ -424,7 +424,7 @@ def quality_report(scope: Scope) -> QualityReport:
     by_batch = _group(
         cells,
         lambda key: (key[1], key[2] or ""),
-        lambda group: f"{models.get(group[0], '')} · {group[1] or _('未填批次')}",
+        lambda group: "{} · {}".format(models.get(group[0], ""), group[1] or _("未填批次")),
         lambda group: month | {"product_model": group[0], "batch": group[1] or "-"},
     )
     for row in by_batch:

@@ -475,6 +475,22 @@ def test_no_chinese_in_python_outside_gettext():
     assert not found, "\n".join(found)
 
 
+def test_no_gettext_inside_an_f_string():
+    """xgettext does not read inside f-strings: such a text never reached the catalogue and stayed
+    Chinese in English (the board's 昨日遗留 and 客户自助 badges, seen by a helper)."""
+    found = []
+    for path in _python_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                found += [
+                    f"{path.relative_to(ROOT).as_posix()}:{call.lineno}"
+                    for call in ast.walk(node)
+                    if _call_name(call) in GETTEXT_CALLS
+                ]
+    assert not found, "\n".join(found)
+
+
 def test_the_allowed_chinese_literals_are_still_there():
     """An allow-list entry whose literal is gone is removed, so the list stays a list of reasons."""
     for name, literals in CHINESE_DATA_LITERALS.items():

@@ -412,10 +412,12 @@ def _check_helpers(ticket: RepairTicket, lead: User, helpers) -> list[User]:
     return list(chosen.values())
 
 
-def _same_crew(ticket: RepairTicket, lead: User, helpers: list[User]) -> bool:
-    """Whether a dispatch would name the crew the ticket already has."""
-    current = set(TicketHelper.objects.filter(ticket=ticket).values_list("technician_id", flat=True))
-    return ticket.technician_id == lead.pk and current == {helper.pk for helper in helpers}
+def _current_helpers(ticket: RepairTicket) -> dict[int, User]:
+    """The helpers named by the ticket's last dispatch, by id."""
+    return {
+        row.technician_id: row.technician
+        for row in TicketHelper.objects.filter(ticket=ticket).select_related("technician")
+    }
 
 
 def _set_helpers(ticket: RepairTicket, helpers: list[User], at: datetime.datetime) -> None:
@@ -507,16 +509,23 @@ def apply_transition(
             data["technician"] = chosen.pk
             data["technician_name"] = str(chosen)
             crew = _check_helpers(ticket, chosen, helpers)
-            if from_state == State.DISPATCHED and _same_crew(ticket, chosen, crew):
-                # 派工 pressed again with nothing changed: no second history row, message or SMS.
-                raise Conflict(
-                    _("工单 %(number)s 已派给 %(name)s,技术员和协助技术员都没有变化,无需再次派工。")
-                    % {"number": ticket.number, "name": chosen}
-                )
-            if from_state == State.DISPATCHED and ticket.technician_id != chosen.pk:
-                # A reassignment: the history keeps who had the job until now.
-                data["previous_technician"] = ticket.technician_id
-                data["previous_technician_name"] = str(ticket.technician)
+            if from_state == State.DISPATCHED:
+                before = _current_helpers(ticket)
+                if ticket.technician_id == chosen.pk and set(before) == {helper.pk for helper in crew}:
+                    # 派工 pressed again with nothing changed: no second history row, message or SMS.
+                    raise Conflict(
+                        _("工单 %(number)s 已派给 %(name)s,技术员和协助技术员都没有变化,无需再次派工。")
+                        % {"number": ticket.number, "name": chosen}
+                    )
+                # A new crew: the history keeps who had the job, and who no longer helps.
+                if ticket.technician_id != chosen.pk:
+                    data["previous_technician"] = ticket.technician_id
+                    data["previous_technician_name"] = str(ticket.technician)
+                released = [
+                    str(user) for pk, user in before.items() if pk not in {helper.pk for helper in crew}
+                ]
+                if released:
+                    data["released_helper_names"] = released
             if crew:
                 data["helpers"] = [helper.pk for helper in crew]
                 data["helper_names"] = [str(helper) for helper in crew]

@@ -196,7 +196,16 @@ def test_the_history_says_who_had_the_job_before_a_reassignment_and_who_helps(
     page = client.get(waiting.get_absolute_url()).content.decode()
     timeline = page[page.index('data-testid="timeline"') :]
     assert "技术员: 刘一 · 协助技术员: 陈二" in timeline
-    assert '技术员: 王三<span data-testid="previous-technician">(原为 刘一)</span>' in timeline
+    assert (
+        '技术员: 王三<span data-testid="previous-technician">(原为 刘一)</span> · 不再协助: 陈二' in timeline
+    )
+    # Only the helper let go: the lead stays, the history says who no longer helps.
+    waiting.refresh_from_db()
+    assert dispatch(client, waiting, third, [lead]).status_code == 200
+    waiting.refresh_from_db()
+    assert dispatch(client, waiting, third, []).status_code == 200
+    page = client.get(waiting.get_absolute_url()).content.decode()
+    assert page.count("不再协助: 刘一") == 1 and page.count("原为") == 1
 
 
 def test_dispatch_pressed_again_with_the_same_crew_writes_and_texts_nothing(

@@ -95,8 +95,9 @@ def due_countdown(ticket, now: datetime.datetime) -> str:
         return mark_safe('<span class="due due-paused">—</span>')
     local_due = minute(timezone.localtime(ticket.due_at))
     if ticket.clock_paused:
+        paused = html.escape(_("计时暂停"))
         return mark_safe(  # noqa: S308 - a formatted minute and an escaped label
-            f'<span class="due due-paused" title="{local_due}">{html.escape(_("计时暂停"))}</span>'
+            f'<span class="due due-paused" title="{local_due}">{paused}</span>'
         )
     warn_at = ticket.warn_at or ticket.due_at
     state = sla.countdown_state(now=now, warn_at=warn_at, due_at=ticket.due_at, paused=False)
@@ -264,8 +265,12 @@ def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
         "suggestions_label": _("推荐技术员"),
     }
     appointment_label = _("预约")
-    self_reported = f' <span class="badge text-bg-warning" data-testid="self-reported">{_("客户自助")}</span>'
-    carried_over = f' <span class="badge text-bg-secondary" data-testid="carried-over">{_("昨日遗留")}</span>'
+    self_reported = ' <span class="badge text-bg-warning" data-testid="self-reported">{}</span>'.format(
+        _("客户自助")
+    )
+    carried_over = ' <span class="badge text-bg-secondary" data-testid="carried-over">{}</span>'.format(
+        _("昨日遗留")
+    )
     no_suggestion = (
         '<li class="list-group-item py-1 small text-muted" data-testid="no-suggestion">{}</li>'.format(
             _("今日没有具备该类资质且在岗的技术员,请手动选择或调整技术员档案。")
