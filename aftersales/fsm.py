@@ -31,7 +31,7 @@ class StateFieldsOnce:
     """Before ConcurrentTransitionMixin among a model's bases: the state fields found once per model.
 
     The library looks for them among all the model's fields each time it builds an instance (to
-    remember the states the row was loaded with), about 4 % of building the dispatch board's fifty
+    remember the states the row was loaded with), about 4 % of building the dispatch board's
     tickets (issue #19). The fields of a model do not change once the apps are loaded.
     """
 

@@ -227,7 +227,7 @@ def reason_text(reason: Reason) -> str:
 
 def describe(reasons: tuple[Reason, ...], texts: dict[Reason, str] | None = None) -> str:
     """The reasons in one line. `texts`: the reasons already put into words in this request, reused (the
-    board's fifty tickets repeat 同区域, 当天 0 单 and the skills a hundred times)."""
+    board's tickets repeat 同区域, 当天 0 单 and the skills dozens of times)."""
     if texts is None:
         texts = {}
     return " · ".join(

@@ -729,7 +729,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     options = {branch_id: technician_options(technicians) for branch_id, technicians in by_branch.items()}
     now = timezone.now()
     suggestions = dispatch_suggestions(waiting, loads, now, jobs=jobs)
-    # Fifty cards, each with a dozen labels and up to three suggestions of five reasons: every label is put
+    # Twenty-five cards, each with a dozen labels and up to three suggestions of five reasons: every label is put
     # into words once per request (get_FOO_display rebuilds and hashes the lazy choices on each call).
     priorities = {value: str(label) for value, label in Priority.choices}
     zones = {value: str(label) for value, label in ServiceZone.choices}

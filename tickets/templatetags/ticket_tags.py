@@ -88,8 +88,8 @@ def duration(delta: datetime.timedelta | None) -> str:
 @register.simple_tag
 def due_countdown(ticket, now: datetime.datetime) -> str:
     """The next deadline (DESIGN §9): green with time to spare, amber in the warning band, red when
-    breached, grey when paused or done. Written with f-strings, not format_html: the board draws fifty
-    a page, the list twenty-five (issue #19); the one text from outside our code, the translation, is
+    breached, grey when paused or done. Written with f-strings, not format_html: the board and the list
+    draw twenty-five a page (issue #19); the one text from outside our code, the translation, is
     escaped."""
     if not ticket.is_open:
         return mark_safe('<span class="due due-paused">—</span>')
@@ -246,8 +246,9 @@ def technician_choices(technicians, chosen) -> str:
 
 @register.simple_tag(takes_context=True)
 def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
-    """The dispatch board's cards (tickets.views.dispatch_board's rows), written in Python: fifty cards of
-    some fifty template nodes each, two forms apiece, were half of the board's time (issue #19). The same
+    """The dispatch board's cards (tickets.views.dispatch_board's rows), written in Python: fifty cards (as
+    many as the board then showed) of some fifty template nodes each, two forms apiece, were half of the
+    board's time (issue #19). The same
     markup as the template it replaces, held to it by tests/tickets/test_ticket_tags.py; each form still
     gets its own idempotency key."""
     csrf = CsrfTokenNode().render(context)  # what {% csrf_token %} writes
