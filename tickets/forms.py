@@ -559,7 +559,9 @@ class BulkActionForm(forms.Form):
     note = forms.CharField(label=_("原因"), max_length=2000, required=False)
 
     def __init__(self, *args, technicians, **kwargs):
-        super().__init__(*args, **kwargs)
+        # Its own ids: the filter form above it on the same page has a technician field too, and two
+        # id_technician sent the bulk form's label to the filter's select (seen by a helper).
+        super().__init__(*args, auto_id="bulk-%s", **kwargs)
         self.fields["technician"].queryset = technicians
 
     def clean(self):

@@ -100,6 +100,17 @@ def ticked(*tickets) -> list[str]:
 
 
 class TestBulk:
+    def test_the_bulk_forms_labels_name_its_own_fields(self, client, dispatcher, technician, branch_a):
+        """The filter and the bulk form both had id_technician: the bulk label 技术员 opened the filter's
+        select, whose change reloads the list and drops every tick (seen by a helper)."""
+        TicketFactory(unit__owner__branch=branch_a)
+        client.force_login(dispatcher)
+        page = client.get(reverse("tickets:list") + "?state=reported").content.decode()
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        assert sorted({i for i in ids if ids.count(i) > 1}) == []
+        assert '<label class="form-label small mb-0" for="bulk-technician">技术员</label>' in page
+        assert 'id="bulk-technician"' in page
+
     def test_bulk_dispatch_to_one_technician_with_a_stale_row_reported(
         self, client, dispatcher, technician, branch_a
     ):
