@@ -620,12 +620,15 @@ def ticket_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         "state": ticket.get_state_display(),
     }
     if name == "dispatch":
-        # Named, so that a tap on the wrong technician is seen at once.
-        crew = [str(ticket.technician), *(str(helper) for helper in ticket.helpers.all())]
-        message = _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s,技术员:%(crew)s。") % {
-            **facts,
-            "crew": list_text(crew),
-        }
+        # Named, who leads and who helps, so that a tap on the wrong technician is seen at once.
+        facts["lead"] = str(ticket.technician)
+        helpers = [str(helper) for helper in ticket.helpers.all()]
+        if helpers:
+            message = _(
+                "“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s,技术员:%(lead)s,协助技术员:%(helpers)s。"
+            ) % {**facts, "helpers": list_text(helpers)}
+        else:
+            message = _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s,技术员:%(lead)s。") % facts
     else:
         message = _("“%(action)s”已完成,工单 %(number)s 当前状态:%(state)s。") % facts
     return answers.done(request, message, next_url, written=answers.versions(ticket, bumped_ticket=True))

@@ -187,9 +187,10 @@ def test_the_history_says_who_had_the_job_before_a_reassignment_and_who_helps(
     third.last_name, third.first_name = "王", "三"
     third.save()
     client.force_login(dispatcher)
-    assert dispatch(client, waiting, lead, [helper]).status_code == 200
+    answer = dispatch(client, waiting, lead, [helper])
+    assert answer.json()["message"].endswith("当前状态:已派工,技术员:刘一,协助技术员:陈二。")
     waiting.refresh_from_db()
-    assert dispatch(client, waiting, third, []).status_code == 200
+    assert dispatch(client, waiting, third, []).json()["message"].endswith("已派工,技术员:王三。")
     first, second = TicketEvent.objects.filter(ticket=waiting, action="dispatch").order_by("pk")
     assert "previous_technician" not in first.data
     assert second.data["previous_technician"] == lead.pk
