@@ -420,15 +420,41 @@ def _current_helpers(ticket: RepairTicket) -> dict[int, User]:
     }
 
 
-def _set_helpers(ticket: RepairTicket, helpers: list[User], at: datetime.datetime) -> None:
-    """A dispatch names the whole crew: the helpers replace those of any earlier dispatch."""
+def _dispatch_facts(
+    ticket: RepairTicket, from_state: str, lead: User, crew: list[User], before: dict[int, User]
+) -> dict:
+    """What the history keeps of a dispatch: who leads and who helps, and on a redispatch who had the job
+    and who no longer helps. A redispatch that changes nothing is refused: no second history row,
+    message or SMS."""
+    crew_ids = {helper.pk for helper in crew}
+    facts: dict = {"technician": lead.pk, "technician_name": str(lead)}
+    if from_state == State.DISPATCHED:
+        if ticket.technician_id == lead.pk and set(before) == crew_ids:
+            raise Conflict(
+                _("工单 %(number)s 已派给 %(name)s,技术员和协助技术员都没有变化,无需再次派工。")
+                % {"number": ticket.number, "name": lead}
+            )
+        if ticket.technician_id != lead.pk:
+            facts["previous_technician"] = ticket.technician_id
+            facts["previous_technician_name"] = str(ticket.technician)
+        released = [str(user) for pk, user in before.items() if pk not in crew_ids]
+        if released:
+            facts["released_helper_names"] = released
+    if crew:
+        facts["helpers"] = [helper.pk for helper in crew]
+        facts["helper_names"] = [str(helper) for helper in crew]
+    return facts
+
+
+def _set_helpers(ticket: RepairTicket, helpers: list[User], before: set[int], at: datetime.datetime) -> None:
+    """A dispatch names the whole crew: the helpers replace those of any earlier dispatch (`before`, their
+    ids, read under the ticket's row lock)."""
     TicketHelper.objects.filter(ticket=ticket).exclude(technician__in=helpers).delete()
-    kept = set(TicketHelper.objects.filter(ticket=ticket).values_list("technician_id", flat=True))
     TicketHelper.objects.bulk_create(
         [
             TicketHelper(ticket=ticket, technician=helper, added_at=at)
             for helper in helpers
-            if helper.pk not in kept
+            if helper.pk not in before
         ]
     )
 
@@ -506,29 +532,9 @@ def apply_transition(
         undone_at = None
         if name == "dispatch":
             chosen = _check_technician(ticket, technician)
-            data["technician"] = chosen.pk
-            data["technician_name"] = str(chosen)
             crew = _check_helpers(ticket, chosen, helpers)
-            if from_state == State.DISPATCHED:
-                before = _current_helpers(ticket)
-                if ticket.technician_id == chosen.pk and set(before) == {helper.pk for helper in crew}:
-                    # 派工 pressed again with nothing changed: no second history row, message or SMS.
-                    raise Conflict(
-                        _("工单 %(number)s 已派给 %(name)s,技术员和协助技术员都没有变化,无需再次派工。")
-                        % {"number": ticket.number, "name": chosen}
-                    )
-                # A new crew: the history keeps who had the job, and who no longer helps.
-                if ticket.technician_id != chosen.pk:
-                    data["previous_technician"] = ticket.technician_id
-                    data["previous_technician_name"] = str(ticket.technician)
-                released = [
-                    str(user) for pk, user in before.items() if pk not in {helper.pk for helper in crew}
-                ]
-                if released:
-                    data["released_helper_names"] = released
-            if crew:
-                data["helpers"] = [helper.pk for helper in crew]
-                data["helper_names"] = [str(helper) for helper in crew]
+            helpers_before = _current_helpers(ticket)
+            data |= _dispatch_facts(ticket, from_state, chosen, crew, helpers_before)
             ticket.dispatch(technician=chosen, at=now)
         elif name in ("check_in", "accept", "follow_up", "cancel"):
             method(at=now)
@@ -552,7 +558,7 @@ def apply_transition(
         except ConcurrentTransition as exc:  # the row lock makes this unreachable on PostgreSQL
             raise Conflict(_("工单已被他人更新,请刷新页面后再操作。")) from exc
         if name == "dispatch":
-            _set_helpers(ticket, crew, now)
+            _set_helpers(ticket, crew, set(helpers_before), now)
         event = TicketEvent.objects.create(
             ticket=ticket,
             actor=user,

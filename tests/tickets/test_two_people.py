@@ -177,6 +177,24 @@ def test_a_new_dispatch_names_the_whole_crew_again(dispatcher, crew, waiting, pe
     assert list(RepairTicket.objects.for_technician(third)) == [ticket]
 
 
+def test_a_redispatch_keeps_a_helper_named_again(dispatcher, crew, waiting, persona):
+    lead, helper = crew
+    third = persona(Role.TECHNICIAN, username="third")
+    for technician in (lead, third):
+        ticket = apply_transition(
+            ticket_id=waiting.pk,
+            user=dispatcher,
+            name="dispatch",
+            expected_version=None,
+            technician=technician,
+            helpers=[helper],
+        )
+    assert list(ticket.helpers.all()) == [helper]
+    assert TicketHelper.objects.filter(ticket=ticket).count() == 1
+    last = TicketEvent.objects.filter(ticket=ticket, action="dispatch").latest("pk")
+    assert last.data["previous_technician"] == lead.pk and "released_helper_names" not in last.data
+
+
 def test_the_history_says_who_had_the_job_before_a_reassignment_and_who_helps(
     client, dispatcher, crew, waiting, persona
 ):

@@ -246,11 +246,10 @@ def technician_choices(technicians, chosen) -> str:
 
 @register.simple_tag(takes_context=True)
 def dispatch_board_cards(context, rows, now: datetime.datetime) -> str:
-    """The dispatch board's cards (tickets.views.dispatch_board's rows), written in Python: fifty cards (as
-    many as the board then showed) of some fifty template nodes each, two forms apiece, were half of the
-    board's time (issue #19). The same
-    markup as the template it replaces, held to it by tests/tickets/test_ticket_tags.py; each form still
-    gets its own idempotency key."""
+    """The dispatch board's cards (tickets.views.dispatch_board's rows), written in Python: through the
+    template engine, some fifty nodes a card and two forms apiece were half of the board's time (issue
+    #19). The same markup as the template it replaces, held to it by tests/tickets/test_ticket_tags.py;
+    each form still gets its own idempotency key."""
     csrf = CsrfTokenNode().render(context)  # what {% csrf_token %} writes
     # Who leads is chosen, never defaulted: the first technician stood selected, so a tap on 派工 sent the
     # ticket to whoever sorted first. The empty first option fails the select's `required` until a choice.
