@@ -152,25 +152,23 @@ def test_a_helper_from_another_branch_is_refused_and_nothing_is_dispatched(
     assert client.get(waiting.get_absolute_url()).status_code == 404
 
 
-def test_a_new_dispatch_names_the_whole_crew_again(dispatcher, crew, waiting, persona):
-    lead, helper = crew
-    third = persona(Role.TECHNICIAN, username="third")
-    ticket = apply_transition(
-        ticket_id=waiting.pk,
-        user=dispatcher,
-        name="dispatch",
-        expected_version=None,
-        technician=lead,
-        helpers=[helper],
-    )
-    ticket = apply_transition(
+def dispatched(dispatcher, ticket, technician, helpers):
+    """A dispatch through the service, as the ticket page and the board call it."""
+    return apply_transition(
         ticket_id=ticket.pk,
         user=dispatcher,
         name="dispatch",
         expected_version=None,
-        technician=helper,
-        helpers=[third],
+        technician=technician,
+        helpers=helpers,
     )
+
+
+def test_a_new_dispatch_names_the_whole_crew_again(dispatcher, crew, waiting, persona):
+    lead, helper = crew
+    third = persona(Role.TECHNICIAN, username="third")
+    dispatched(dispatcher, waiting, lead, [helper])
+    ticket = dispatched(dispatcher, waiting, helper, [third])
     assert ticket.technician == helper
     assert list(ticket.helpers.all()) == [third]
     assert list(RepairTicket.objects.for_technician(lead)) == []
@@ -180,15 +178,8 @@ def test_a_new_dispatch_names_the_whole_crew_again(dispatcher, crew, waiting, pe
 def test_a_redispatch_keeps_a_helper_named_again(dispatcher, crew, waiting, persona):
     lead, helper = crew
     third = persona(Role.TECHNICIAN, username="third")
-    for technician in (lead, third):
-        ticket = apply_transition(
-            ticket_id=waiting.pk,
-            user=dispatcher,
-            name="dispatch",
-            expected_version=None,
-            technician=technician,
-            helpers=[helper],
-        )
+    dispatched(dispatcher, waiting, lead, [helper])
+    ticket = dispatched(dispatcher, waiting, third, [helper])
     assert list(ticket.helpers.all()) == [helper]
     assert TicketHelper.objects.filter(ticket=ticket).count() == 1
     last = TicketEvent.objects.filter(ticket=ticket, action="dispatch").latest("pk")
@@ -235,14 +226,7 @@ def test_dispatch_pressed_again_with_the_same_crew_writes_and_texts_nothing(
     lead, helper = crew
 
     def dispatch_to(technician, helpers):
-        return apply_transition(
-            ticket_id=waiting.pk,
-            user=dispatcher,
-            name="dispatch",
-            expected_version=None,
-            technician=technician,
-            helpers=helpers,
-        )
+        return dispatched(dispatcher, waiting, technician, helpers)
 
     dispatch_to(lead, [helper])
     with pytest.raises(Conflict, match="无需再次派工"):
